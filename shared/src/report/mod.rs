@@ -1,0 +1,42 @@
+//! The report engine: detects the format of an AWS billing report and sums it, exactly and in
+//! one streaming pass. Pure: nothing here knows about AWS beyond the [`ObjectSource`] it is given.
+
+mod cur;
+mod dbr;
+mod decode;
+mod engine;
+pub mod error;
+mod focus;
+pub mod format;
+mod header;
+mod legacy;
+pub mod limits;
+mod manifest;
+pub mod product_codes;
+pub mod source;
+pub mod summary;
+mod tally;
+pub mod timestamp;
+
+pub use engine::summarize;
+pub use error::{ErrorKind, ReportError};
+pub use format::{key_info, Format, KeyInfo};
+pub use limits::Limits;
+pub use source::{LocalSource, ObjectSource, Opened};
+pub use summary::{Check, GrandTotal, ReportSummary, Status, Total};
+
+use std::path::Path;
+
+/// Summarizes a local file; a manifest's parts are found under `bucket_dir` (or above the
+/// manifest when `None`).
+pub fn summarize_path(
+    path: &Path,
+    bucket_dir: Option<&Path>,
+    limits: &Limits,
+) -> Result<ReportSummary, ReportError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
+    let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
+    summarize(Opened::File(file), &name, &name, &parts, limits)
+}

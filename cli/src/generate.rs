@@ -1,0 +1,116 @@
+//! `billwatch generate cur --size-mb N --out FILE`: a synthetic CUR 1.0 report of about N MB,
+//! written as a stream (memory stays flat at any size). Deterministic for a given seed.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Report shape; only `cur` (CUR 1.0 CSV) for now.
+    #[arg(value_parser = ["cur"])]
+    kind: String,
+    /// Approximate size of the CSV in megabytes (10^6 bytes).
+    #[arg(long, default_value_t = 10)]
+    size_mb: u64,
+    /// Gzip the output (multi-part CUR parts are gzip).
+    #[arg(long)]
+    gzip: bool,
+    /// Seed for the pseudo-random rows.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+const HEADER: &str = "identity/LineItemId,identity/TimeInterval,bill/InvoiceId,bill/InvoicingEntity,bill/BillingEntity,bill/BillType,bill/PayerAccountId,bill/BillingPeriodStartDate,bill/BillingPeriodEndDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UsageType,lineItem/Operation,lineItem/AvailabilityZone,lineItem/UsageAmount,lineItem/CurrencyCode,lineItem/UnblendedRate,lineItem/UnblendedCost,lineItem/BlendedRate,lineItem/BlendedCost,lineItem/LineItemDescription,lineItem/TaxType,lineItem/LegalEntity,product/ProductName,product/region,pricing/term,pricing/unit,resourceTags/user:team";
+
+const SERVICES: &[(&str, &str, &str)] = &[
+    ("AmazonEC2", "Amazon Elastic Compute Cloud", "BoxUsage:m5.large"),
+    ("AmazonS3", "Amazon Simple Storage Service", "TimedStorage-ByteHrs"),
+    ("AmazonRDS", "Amazon Relational Database Service", "InstanceUsage:db.r5.large"),
+    ("AWSLambda", "AWS Lambda", "Lambda-GB-Second"),
+    ("AmazonDynamoDB", "Amazon DynamoDB", "ReadRequestUnits"),
+    ("AmazonCloudWatch", "AmazonCloudWatch", "CW:MetricMonitorUsage"),
+    ("AWSDataTransfer", "AWS Data Transfer", "DataTransfer-Out-Bytes"),
+    ("awskms", "AWS Key Management Service", "KMS-Requests"),
+    ("AmazonSNS", "Amazon Simple Notification Service", "Requests-Tier1"),
+    ("AmazonEKS", "Amazon Elastic Container Service for Kubernetes", "AmazonEKS-Hours:perCluster"),
+];
+
+/// xorshift64*: tiny, deterministic, good enough for test data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match write(&args) {
+        Ok(rows) => {
+            eprintln!("wrote {rows} rows to {}", args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.out.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn write(args: &Args) -> std::io::Result<u64> {
+    let file = BufWriter::with_capacity(1 << 20, File::create(&args.out)?);
+    if args.gzip {
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let rows = write_rows(&mut gz, args)?;
+        gz.finish()?.flush()?;
+        Ok(rows)
+    } else {
+        let mut file = file;
+        let rows = write_rows(&mut file, args)?;
+        file.flush()?;
+        Ok(rows)
+    }
+}
+
+fn write_rows(out: &mut impl Write, args: &Args) -> std::io::Result<u64> {
+    let target = args.size_mb * 1_000_000;
+    let mut rng = Rng(args.seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut written = HEADER.len() as u64 + 1;
+    writeln!(out, "{HEADER}")?;
+    let mut rows = 0u64;
+    let mut line = String::with_capacity(1024);
+    while written < target {
+        let r = rng.next();
+        let account = 100_000_000_000 + (r % 25);
+        let (code, name, usage) = SERVICES[(r >> 8) as usize % SERVICES.len()];
+        let day = 1 + (r >> 16) % 30;
+        let hour = (r >> 24) % 24;
+        let kind = match (r >> 32) % 100 {
+            0 => "Tax",
+            1 => "Credit",
+            2 => "RIFee",
+            _ => "Usage",
+        };
+        let micro = (r >> 40) % 5_000_000_000;
+        let sign = if kind == "Credit" { "-" } else { "" };
+        let cost = format!("{sign}{}.{:010}", micro / 10_000_000_000, micro % 10_000_000_000);
+        line.clear();
+        use std::fmt::Write as _;
+        let _ = write!(
+            line,
+            "li{r:016x},2026-11-{day:02}T{hour:02}:00:00Z/2026-11-{day:02}T{hour:02}:59:59Z,,\"Amazon Web Services, Inc.\",AWS,Anniversary,100000000000,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,{account},{kind},2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{day:02}T{hour:02}:59:59Z,{code},{usage},RunInstances,us-east-1a,1.0000000000,USD,0.0960000000,{cost},0.0960000000,{cost},\"{name} usage, synthetic\",,\"Amazon Web Services, Inc.\",{name},us-east-1,OnDemand,Hrs,team-{t}\n",
+            t = r % 7
+        );
+        out.write_all(line.as_bytes())?;
+        written += line.len() as u64;
+        rows += 1;
+    }
+    Ok(rows)
+}

@@ -1,0 +1,96 @@
+//! `billwatch summarize [--json] [--bucket-dir DIR] INPUT`
+
+use crate::{aws, table};
+use shared::report::source::parse_s3_uri;
+use shared::report::{summarize, summarize_path, Limits, ReportError, ReportSummary};
+use shared::s3_source::S3Source;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Local folder standing in for the bucket root when INPUT is a manifest.
+    #[arg(long, value_name = "DIR")]
+    bucket_dir: Option<PathBuf>,
+    /// Cap on decompressed bytes per object.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_decompressed_bytes)]
+    max_decompressed_bytes: u64,
+    /// Cap on the compression ratio (decompressed ÷ compressed).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
+    max_ratio: u64,
+    /// Cap on entries in a zip archive.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_zip_entries)]
+    max_zip_entries: usize,
+    /// Cap on the bytes of one CSV record.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_record_bytes)]
+    max_record_bytes: u64,
+    /// A local path, or s3://bucket/key.
+    input: String,
+}
+
+impl Args {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            max_ratio: self.max_ratio,
+            max_zip_entries: self.max_zip_entries,
+            max_record_bytes: self.max_record_bytes,
+            ..Limits::default()
+        }
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let limits = args.limits();
+    let result = match parse_s3_uri(&args.input) {
+        Some((bucket, key)) => from_s3(&args.input, bucket, key, &limits),
+        None => summarize_path(Path::new(&args.input), args.bucket_dir.as_deref(), &limits),
+    };
+    match result {
+        Ok(summary) => {
+            let text = if args.json {
+                serde_json::to_string(&summary).expect("a summary always serialises") + "\n"
+            } else {
+                table::render(&summary)
+            };
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn from_s3(
+    input: &str,
+    bucket: &str,
+    key: &str,
+    limits: &Limits,
+) -> Result<ReportSummary, ReportError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    let client = runtime.block_on(aws::s3_client());
+    let source = S3Source::new(client, bucket, runtime.handle().clone());
+    let (input, key, limits) = (input.to_string(), key.to_string(), *limits);
+    let bucket = bucket.to_string();
+    // The engine is synchronous; S3 bodies are bridged into it on a blocking thread.
+    runtime
+        .block_on(tokio::task::spawn_blocking(move || {
+            let opened = source.open(&bucket, &key).map_err(|e| {
+                ReportError::new(&input, shared::report::ErrorKind::Open(e.to_string()))
+            })?;
+            summarize(opened, &input, &key, &source, &limits)
+        }))
+        .expect("the summarize task does not panic")
+}

@@ -1,0 +1,230 @@
+//! Totals per (account, service, currency), in exact decimals, built without allocating per row.
+//!
+//! Keys are interned: a row's account, service and currency bytes are looked up by reference,
+//! and only a key never seen before allocates.
+
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// The parts a total splits into, where a format distinguishes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    Charges,
+    Fees,
+    Credits,
+    Refunds,
+    Discounts,
+    Tax,
+    Adjustments,
+}
+
+impl Part {
+    pub const ALL: [Part; 7] = [
+        Part::Charges,
+        Part::Fees,
+        Part::Credits,
+        Part::Refunds,
+        Part::Discounts,
+        Part::Tax,
+        Part::Adjustments,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Charges => "charges",
+            Part::Fees => "fees",
+            Part::Credits => "credits",
+            Part::Refunds => "refunds",
+            Part::Discounts => "discounts",
+            Part::Tax => "tax",
+            Part::Adjustments => "adjustments",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A cost and its split into parts; the parts always add up to the cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Amounts {
+    pub cost: Decimal,
+    parts: [Decimal; 7],
+}
+
+impl Amounts {
+    pub fn add(&mut self, part: Part, amount: Decimal) {
+        self.cost += amount;
+        self.parts[part.index()] += amount;
+    }
+
+    pub fn part(&self, part: Part) -> Decimal {
+        self.parts[part.index()]
+    }
+
+    pub fn merge(&mut self, other: &Amounts) {
+        self.cost += other.cost;
+        for (mine, theirs) in self.parts.iter_mut().zip(other.parts.iter()) {
+            *mine += *theirs;
+        }
+    }
+}
+
+/// Bytes → small integer, allocating only for a value never seen before.
+#[derive(Debug, Default)]
+pub struct Interner {
+    ids: HashMap<Box<[u8]>, u32>,
+    values: Vec<Box<[u8]>>,
+}
+
+impl Interner {
+    pub fn id(&mut self, value: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(value) {
+            return id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(value.into());
+        self.ids.insert(value.into(), id);
+        id
+    }
+
+    /// The value as text; invalid UTF-8 is replaced, never an error.
+    pub fn text(&self, id: u32) -> String {
+        String::from_utf8_lossy(&self.values[id as usize]).into_owned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Key of one total: interned account, service and currency.
+pub type Key = (u32, u32, u32);
+
+/// Running totals of one report.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub accounts: Interner,
+    pub services: Interner,
+    pub currencies: Interner,
+    /// Display name per service id, filled from the first row that has one.
+    service_names: Vec<String>,
+    totals: HashMap<Key, Amounts>,
+}
+
+impl Ledger {
+    /// The entry for a row's (account, service, currency), created at zero when new.
+    pub fn entry(&mut self, account: &[u8], service: &[u8], currency: &[u8]) -> &mut Amounts {
+        let key = (
+            self.accounts.id(account.trim_ascii()),
+            self.services.id(service.trim_ascii()),
+            self.currencies.id(currency.trim_ascii()),
+        );
+        self.totals.entry(key).or_default()
+    }
+
+    /// Whether the service still lacks a display name (cheap; call before extracting a name).
+    pub fn needs_service_name(&self, service: &[u8]) -> bool {
+        match self.services.ids.get(service.trim_ascii()) {
+            Some(&id) => self
+                .service_names
+                .get(id as usize)
+                .is_none_or(|n| n.is_empty()),
+            None => true,
+        }
+    }
+
+    pub fn set_service_name(&mut self, service: &[u8], name: &[u8]) {
+        let name = String::from_utf8_lossy(name.trim_ascii());
+        if name.is_empty() || name.eq_ignore_ascii_case("NULL") {
+            return;
+        }
+        let id = self.services.id(service.trim_ascii()) as usize;
+        if self.service_names.len() <= id {
+            self.service_names.resize(id + 1, String::new());
+        }
+        if self.service_names[id].is_empty() {
+            self.service_names[id] = name.into_owned();
+        }
+    }
+
+    pub fn service_name(&self, service_id: u32) -> Option<&str> {
+        self.service_names
+            .get(service_id as usize)
+            .map(String::as_str)
+            .filter(|n| !n.is_empty())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Amounts)> {
+        self.totals.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.totals.is_empty()
+    }
+
+    /// Σ cost per (account text, currency text).
+    pub fn per_account(&self) -> HashMap<(String, String), Decimal> {
+        let mut out: HashMap<(String, String), Decimal> = HashMap::new();
+        for (&(a, _, c), amounts) in &self.totals {
+            *out
+                .entry((self.accounts.text(a), self.currencies.text(c)))
+                .or_default() += amounts.cost;
+        }
+        out
+    }
+
+    /// Σ cost per currency text.
+    pub fn per_currency(&self) -> HashMap<String, Decimal> {
+        let mut out: HashMap<String, Decimal> = HashMap::new();
+        for (&(_, _, c), amounts) in &self.totals {
+            *out.entry(self.currencies.text(c)).or_default() += amounts.cost;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn totals_are_kept_per_account_service_and_currency() {
+        let mut l = Ledger::default();
+        l.entry(b"111", b"AmazonEC2", b"USD").add(Part::Charges, d("1.10"));
+        l.entry(b"111", b"AmazonEC2", b"USD").add(Part::Credits, d("-0.10"));
+        l.entry(b"111", b"AmazonEC2", b"EUR").add(Part::Charges, d("2"));
+        l.entry(b"222", b"AmazonEC2", b"USD").add(Part::Tax, d("0.5"));
+        let per_currency = l.per_currency();
+        assert_eq!(per_currency["USD"], d("1.5"));
+        assert_eq!(per_currency["EUR"], d("2"));
+        let per_account = l.per_account();
+        assert_eq!(per_account[&("111".into(), "USD".into())], d("1.00"));
+        let ec2 = l.entry(b"111", b"AmazonEC2", b"USD");
+        assert_eq!(ec2.cost, d("1.00"));
+        assert_eq!(ec2.part(Part::Charges) + ec2.part(Part::Credits), ec2.cost);
+    }
+
+    #[test]
+    fn service_name_comes_from_the_first_row_that_has_one() {
+        let mut l = Ledger::default();
+        l.entry(b"1", b"AmazonS3", b"USD");
+        assert!(l.needs_service_name(b"AmazonS3"));
+        l.set_service_name(b"AmazonS3", b"");
+        l.set_service_name(b"AmazonS3", b"Amazon Simple Storage Service");
+        l.set_service_name(b"AmazonS3", b"Other");
+        assert!(!l.needs_service_name(b"AmazonS3"));
+        let id = l.services.id(b"AmazonS3");
+        assert_eq!(l.service_name(id), Some("Amazon Simple Storage Service"));
+    }
+}

@@ -1,0 +1,206 @@
+//! Cost and Usage Reports, CUR 1.0 (`lineItem/UnblendedCost`) and CUR 2.0 / Data Exports
+//! (`line_item_unblended_cost`): every row is summed; the line item type picks the part.
+
+use super::error::RowError;
+use super::header::{field, present, Col, Header};
+use super::tally::{same_code, status_of, Finished, Rows, Tally};
+use crate::ledger::Part;
+use csv::ByteRecord;
+
+const PARTS: &[Part] = &[
+    Part::Charges,
+    Part::Fees,
+    Part::Credits,
+    Part::Refunds,
+    Part::Discounts,
+    Part::Tax,
+];
+
+/// The column names of one CUR generation.
+pub struct Names {
+    payer: &'static str,
+    account: &'static str,
+    item_type: &'static str,
+    product_code: &'static str,
+    cost: &'static str,
+    currency: &'static str,
+    invoice: &'static str,
+    period_start: &'static str,
+    usage_end: &'static str,
+    product_name: &'static str,
+    /// CUR 2.0's `product` map column, holding `product_name`.
+    product_map: Option<&'static str>,
+}
+
+pub const CUR1: Names = Names {
+    payer: "bill/PayerAccountId",
+    account: "lineItem/UsageAccountId",
+    item_type: "lineItem/LineItemType",
+    product_code: "lineItem/ProductCode",
+    cost: "lineItem/UnblendedCost",
+    currency: "lineItem/CurrencyCode",
+    invoice: "bill/InvoiceId",
+    period_start: "bill/BillingPeriodStartDate",
+    usage_end: "lineItem/UsageEndDate",
+    product_name: "product/ProductName",
+    product_map: None,
+};
+
+pub const CUR2: Names = Names {
+    payer: "bill_payer_account_id",
+    account: "line_item_usage_account_id",
+    item_type: "line_item_line_item_type",
+    product_code: "line_item_product_code",
+    cost: "line_item_unblended_cost",
+    currency: "line_item_currency_code",
+    invoice: "bill_invoice_id",
+    period_start: "bill_billing_period_start_date",
+    usage_end: "line_item_usage_end_date",
+    product_name: "product_product_name",
+    product_map: Some("product"),
+};
+
+struct Cols {
+    payer: Option<Col>,
+    account: Col,
+    item_type: Option<Col>,
+    product_code: Col,
+    cost: Col,
+    currency: Col,
+    invoice: Option<Col>,
+    period_start: Option<Col>,
+    usage_end: Option<Col>,
+    product_name: Option<Col>,
+    product_map: Option<Col>,
+}
+
+pub struct Cur {
+    names: &'static Names,
+    cols: Option<Cols>,
+    tally: Tally,
+}
+
+impl Cur {
+    pub fn new(names: &'static Names) -> Self {
+        Self {
+            names,
+            cols: None,
+            tally: Tally::default(),
+        }
+    }
+}
+
+/// The part a line item type belongs to; the flag says whether it is usage (for "as of").
+pub fn part_of(item_type: &[u8]) -> (Part, bool) {
+    match item_type {
+        b"Usage" | b"DiscountedUsage" | b"SavingsPlanCoveredUsage" => (Part::Charges, true),
+        b"Fee" | b"RIFee" | b"SavingsPlanRecurringFee" | b"SavingsPlanUpfrontFee" => {
+            (Part::Fees, false)
+        }
+        b"Credit" => (Part::Credits, false),
+        b"Refund" => (Part::Refunds, false),
+        b"Tax" => (Part::Tax, false),
+        t if t.ends_with(b"Discount") => (Part::Discounts, false),
+        _ => (Part::Charges, false),
+    }
+}
+
+/// `product_name` out of a serialised map cell (`{"product_name":"…",…}`).
+fn name_from_map(cell: &[u8]) -> Option<String> {
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(cell).ok()?;
+    map.get("product_name")?.as_str().map(str::to_string)
+}
+
+impl Rows for Cur {
+    fn bind(&mut self, h: &Header) -> Result<(), RowError> {
+        let n = self.names;
+        self.cols = Some(Cols {
+            payer: h.optional(n.payer),
+            account: h.required(n.account)?,
+            item_type: h.optional(n.item_type),
+            product_code: h.required(n.product_code)?,
+            cost: h.required(n.cost)?,
+            currency: h.required(n.currency)?,
+            invoice: h.optional(n.invoice),
+            period_start: h.optional(n.period_start),
+            usage_end: h.optional(n.usage_end),
+            product_name: h.optional(n.product_name),
+            product_map: n.product_map.and_then(|m| h.optional(m)),
+        });
+        Ok(())
+    }
+
+    fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
+        let c = self.cols.as_ref().expect("bind runs before rows");
+        let t = &mut self.tally;
+        let cost = c.cost.amount(r)?;
+        let (part, usage) = part_of(field(c.item_type, r));
+        let code = c.product_code.get(r);
+        t.ledger
+            .entry(c.account.get(r), code, c.currency.get(r))
+            .add(part, cost);
+        t.rows_summed += 1;
+        if t.ledger.needs_service_name(code) {
+            let name = field(c.product_name, r);
+            if present(name) {
+                t.ledger.set_service_name(code, name);
+            } else if let Some(n) = c.product_map.and_then(|m| name_from_map(m.get(r))) {
+                t.ledger.set_service_name(code, n.as_bytes());
+            }
+        }
+        if let Some(payer) = c.payer {
+            t.see_payer(payer.get(r));
+        }
+        if c.invoice.is_none_or(|col| !present(col.get(r))) {
+            t.estimated = true;
+        }
+        if let Some(col) = c.period_start {
+            t.period.see(col, r)?;
+        }
+        if usage {
+            t.latest.see(field(c.usage_end, r));
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Finished {
+        let t = self.tally;
+        Finished {
+            ledger: t.ledger,
+            parts: PARTS,
+            service_code: same_code,
+            payer: t.payer,
+            period: t.period.period().map(str::to_string),
+            status: status_of(t.estimated),
+            as_of: t.latest.get(),
+            rows_summed: t.rows_summed,
+            checks: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_item_types_map_to_parts() {
+        assert_eq!(part_of(b"Usage"), (Part::Charges, true));
+        assert_eq!(part_of(b"SavingsPlanNegation"), (Part::Charges, false));
+        assert_eq!(part_of(b"RIFee"), (Part::Fees, false));
+        assert_eq!(part_of(b"EdpDiscount"), (Part::Discounts, false));
+        assert_eq!(part_of(b"Credit"), (Part::Credits, false));
+        assert_eq!(part_of(b"Refund"), (Part::Refunds, false));
+        assert_eq!(part_of(b"Tax"), (Part::Tax, false));
+        assert_eq!(part_of(b"SomethingNew"), (Part::Charges, false));
+    }
+
+    #[test]
+    fn product_name_comes_out_of_the_map_cell() {
+        assert_eq!(
+            name_from_map(br#"{"product_name":"Amazon Simple Storage Service","region":"us-east-1"}"#),
+            Some("Amazon Simple Storage Service".into())
+        );
+        assert_eq!(name_from_map(b"product_name=S3"), None);
+    }
+}

@@ -1,0 +1,266 @@
+//! Container decoding: plain, gzip (multi-member) or zip, chosen by magic bytes, streamed under
+//! the [`Limits`]. A UTF-8 byte-order mark at the start of the text is dropped.
+
+use super::error::{ErrorKind, ReportError, StreamError};
+use super::limits::{read_capped, Counting, Inflated, Limits};
+use super::source::Opened;
+use flate2::read::MultiGzDecoder;
+use std::cell::Cell;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::rc::Rc;
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const ZIP_EMPTY_MAGIC: &[u8] = b"PK\x05\x06";
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+const BUF: usize = 64 * 1024;
+
+fn is_archive(head: &[u8]) -> bool {
+    head.starts_with(GZIP_MAGIC) || head.starts_with(ZIP_MAGIC) || head.starts_with(ZIP_EMPTY_MAGIC)
+}
+
+fn fail(name: &str, kind: ErrorKind) -> ReportError {
+    ReportError::new(name, kind)
+}
+
+fn io_fail(name: &str, err: &io::Error) -> ReportError {
+    fail(name, StreamError::kind_of(err))
+}
+
+/// Decodes `opened` and hands the text stream to `f`.
+pub fn with_decoded<T>(
+    opened: Opened,
+    name: &str,
+    limits: &Limits,
+    f: impl FnOnce(&mut dyn Read) -> Result<T, ReportError>,
+) -> Result<T, ReportError> {
+    let (compressed, count) = Counting::new(match opened {
+        Opened::File(file) => Box::new(file) as Box<dyn Read + Send>,
+        Opened::Stream(stream) => stream,
+    });
+    let mut raw = BufReader::with_capacity(BUF, compressed);
+    let head = raw.fill_buf().map_err(|e| io_fail(name, &e))?;
+    if head.starts_with(GZIP_MAGIC) {
+        let decoder = MultiGzDecoder::new(raw);
+        let inflated = Inflated::new(decoder, count, *limits, ErrorKind::CorruptGzip);
+        return with_text(inflated, name, f);
+    }
+    if head.starts_with(ZIP_MAGIC) || head.starts_with(ZIP_EMPTY_MAGIC) {
+        let spooled = spool(raw, name, limits)?;
+        return with_zip_entry(spooled, name, limits, f);
+    }
+    let limited = Inflated::new(raw, count, *limits, ErrorKind::Io);
+    with_text(limited, name, f)
+}
+
+/// Copies a zip stream into an anonymous temporary file (zip needs its central directory at the
+/// end, so it cannot be read front to back). Memory stays flat; disk is capped.
+fn spool(mut raw: impl Read, name: &str, limits: &Limits) -> Result<std::fs::File, ReportError> {
+    let mut file = tempfile::tempfile().map_err(|e| fail(name, ErrorKind::Io(e.to_string())))?;
+    let copied = io::copy(&mut (&mut raw).take(limits.max_spool_bytes + 1), &mut file)
+        .map_err(|e| io_fail(name, &e))?;
+    if copied > limits.max_spool_bytes {
+        return Err(fail(
+            name,
+            ErrorKind::Limit(format!(
+                "compressed size over {} bytes",
+                limits.max_spool_bytes
+            )),
+        ));
+    }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| fail(name, ErrorKind::Io(e.to_string())))?;
+    Ok(file)
+}
+
+fn with_zip_entry<T>(
+    file: std::fs::File,
+    name: &str,
+    limits: &Limits,
+    f: impl FnOnce(&mut dyn Read) -> Result<T, ReportError>,
+) -> Result<T, ReportError> {
+    let mut archive = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| fail(name, ErrorKind::CorruptZip(e.to_string())))?;
+    if archive.len() > limits.max_zip_entries {
+        return Err(fail(
+            name,
+            ErrorKind::Limit(format!("more than {} zip entries", limits.max_zip_entries)),
+        ));
+    }
+    let mut files = Vec::new();
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| fail(name, ErrorKind::CorruptZip(e.to_string())))?;
+        let entry_name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        if entry.is_dir() || entry_name.starts_with("__MACOSX/") {
+            continue;
+        }
+        files.push(i);
+    }
+    let index = match files.as_slice() {
+        [one] => *one,
+        [] => return Err(fail(name, ErrorKind::NotAReport("empty zip archive".into()))),
+        many => {
+            return Err(fail(
+                name,
+                ErrorKind::Invalid(format!(
+                    "zip archive holds {} files; a billing report zip holds one",
+                    many.len()
+                )),
+            ))
+        }
+    };
+    let entry = archive
+        .by_index(index)
+        .map_err(|e| fail(name, ErrorKind::CorruptZip(e.to_string())))?;
+    if entry.size() > limits.max_decompressed_bytes {
+        return Err(fail(
+            name,
+            ErrorKind::Limit(format!(
+                "decompressed size over {} bytes",
+                limits.max_decompressed_bytes
+            )),
+        ));
+    }
+    let declared = Rc::new(Cell::new(entry.compressed_size()));
+    let inflated = Inflated::new(entry, declared, *limits, ErrorKind::CorruptZip);
+    with_text(inflated, name, f)
+}
+
+/// Rejects archives inside archives, drops a leading BOM (even a repeated one), runs `f`.
+fn with_text<T>(
+    reader: impl Read,
+    name: &str,
+    f: impl FnOnce(&mut dyn Read) -> Result<T, ReportError>,
+) -> Result<T, ReportError> {
+    let mut text = BufReader::with_capacity(BUF, reader);
+    loop {
+        let head = text.fill_buf().map_err(|e| io_fail(name, &e))?;
+        if is_archive(head) {
+            return Err(fail(
+                name,
+                ErrorKind::NestedArchive("the decompressed content is itself an archive".into()),
+            ));
+        }
+        if head.starts_with(BOM) {
+            text.consume(BOM.len());
+            continue;
+        }
+        break;
+    }
+    f(&mut text)
+}
+
+/// Reads a whole small object (a manifest) under `max` bytes, decoding gzip if needed.
+pub fn read_small(opened: Opened, name: &str, limits: &Limits) -> Result<Vec<u8>, ReportError> {
+    with_decoded(opened, name, limits, |r| {
+        read_capped(r, limits.max_manifest_bytes, "manifest size").map_err(|e| io_fail(name, &e))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        for (n, data) in entries {
+            w.start_file(*n, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, ReportError> {
+        let opened = Opened::Stream(Box::new(io::Cursor::new(bytes)));
+        with_decoded(opened, "x", limits, |r| {
+            let mut s = String::new();
+            r.read_to_string(&mut s)
+                .map_err(|e| io_fail("x", &e))?;
+            Ok(s)
+        })
+    }
+
+    #[test]
+    fn plain_gzip_multi_member_and_zip_all_decode() {
+        let limits = Limits::default();
+        assert_eq!(decode(b"a,b\n".to_vec(), &limits).unwrap(), "a,b\n");
+        assert_eq!(decode(gz(b"a,b\n"), &limits).unwrap(), "a,b\n");
+        let mut two = gz(b"a,b\n");
+        two.extend(gz(b"1,2\n"));
+        assert_eq!(decode(two, &limits).unwrap(), "a,b\n1,2\n");
+        let z = zip_of(&[("r.csv", b"a,b\n")]);
+        assert_eq!(decode(z, &limits).unwrap(), "a,b\n");
+    }
+
+    #[test]
+    fn a_bom_is_dropped_even_twice() {
+        let limits = Limits::default();
+        let text = b"\xEF\xBB\xBF\xEF\xBB\xBF\"a\",b\n".to_vec();
+        assert_eq!(decode(text, &limits).unwrap(), "\"a\",b\n");
+    }
+
+    #[test]
+    fn truncated_gzip_and_zip_are_named() {
+        let limits = Limits::default();
+        let data = gz(&b"InvoiceID,PayerAccountId\n".repeat(200));
+        let cut = data[..data.len() / 2].to_vec();
+        let err = decode(cut, &limits).unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::CorruptGzip(_)), "{err}");
+        let z = zip_of(&[("r.csv", &b"a,b\n".repeat(100))]);
+        let cut = z[..z.len() - 30].to_vec();
+        let err = decode(cut, &limits).unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::CorruptZip(_)), "{err}");
+    }
+
+    #[test]
+    fn nested_archives_and_entry_counts_are_refused() {
+        let limits = Limits {
+            max_zip_entries: 2,
+            ..Limits::default()
+        };
+        let inner = zip_of(&[("r.csv", b"a\n")]);
+        let err = decode(zip_of(&[("inner.zip", &inner)]), &limits).unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::NestedArchive(_)), "{err}");
+        let err = decode(gz(&gz(b"a\n")), &limits).unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::NestedArchive(_)), "{err}");
+        let three = zip_of(&[("a.csv", b"a\n"), ("b.csv", b"b\n"), ("c.csv", b"c\n")]);
+        let err = decode(three, &limits).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Limit("more than 2 zip entries".into()));
+        let two = zip_of(&[("a.csv", b"a\n"), ("b.csv", b"b\n")]);
+        assert!(decode(two, &limits).unwrap_err().to_string().contains("holds 2 files"));
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_ratio_cap() {
+        let limits = Limits {
+            max_ratio: 50,
+            ..Limits::default()
+        };
+        let bomb = gz(&vec![b'a'; 8 << 20]);
+        let err = decode(bomb, &limits).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Limit("compression ratio over 50:1".into()));
+    }
+
+    #[test]
+    fn zip_decompressed_size_is_capped_even_when_declared_small() {
+        let limits = Limits {
+            max_decompressed_bytes: 1000,
+            ..Limits::default()
+        };
+        let z = zip_of(&[("r.csv", &vec![b'a'; 5000])]);
+        let err = decode(z, &limits).unwrap_err();
+        assert!(err.to_string().contains("decompressed size over 1000 bytes"), "{err}");
+    }
+}

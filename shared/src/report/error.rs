@@ -1,0 +1,149 @@
+//! Errors that name the file, the line, the column and what was wrong.
+
+use std::fmt;
+
+/// What went wrong, without the location.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ErrorKind {
+    #[error("not a recognised billing report ({0})")]
+    NotAReport(String),
+    #[error("missing required column '{0}'")]
+    MissingColumn(String),
+    #[error("invalid amount '{0}'")]
+    InvalidAmount(String),
+    #[error("truncated or corrupt gzip stream ({0})")]
+    CorruptGzip(String),
+    #[error("truncated or corrupt zip archive ({0})")]
+    CorruptZip(String),
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    #[error("nested archive: {0}")]
+    NestedArchive(String),
+    #[error("billing period {found} differs from the report's billing period {expected}")]
+    MixedPeriods { expected: String, found: String },
+    #[error("invalid manifest: {0}")]
+    InvalidManifest(String),
+    #[error("cannot open: {0}")]
+    Open(String),
+    #[error("malformed CSV: {0}")]
+    Csv(String),
+    #[error("read error: {0}")]
+    Io(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A report error with its location: `file[: line N][: column 'C']: reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportError {
+    pub file: String,
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub kind: ErrorKind,
+}
+
+impl ReportError {
+    pub fn new(file: impl Into<String>, kind: ErrorKind) -> Self {
+        Self {
+            file: file.into(),
+            line: None,
+            column: None,
+            kind,
+        }
+    }
+
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+
+    pub fn in_column(mut self, column: impl Into<String>) -> Self {
+        self.column = Some(column.into());
+        self
+    }
+}
+
+impl fmt::Display for ReportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ": line {line}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ": column '{column}'")?;
+        }
+        write!(f, ": {}", self.kind)
+    }
+}
+
+impl std::error::Error for ReportError {}
+
+/// An error found while handling one row: the column, if one is to blame, and the reason.
+/// The caller adds the file and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub column: Option<String>,
+    pub kind: ErrorKind,
+}
+
+impl RowError {
+    pub fn in_column(column: &str, kind: ErrorKind) -> Self {
+        Self {
+            column: Some(column.to_string()),
+            kind,
+        }
+    }
+
+    pub fn plain(kind: ErrorKind) -> Self {
+        Self { column: None, kind }
+    }
+}
+
+/// Carries an [`ErrorKind`] through `std::io::Read` layers (decoders, limit guards) so that the
+/// CSV reader's I/O error can be turned back into the precise reason.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StreamError(pub ErrorKind);
+
+impl StreamError {
+    pub fn io(kind: ErrorKind) -> std::io::Error {
+        std::io::Error::other(StreamError(kind))
+    }
+
+    /// The precise reason behind an I/O error, if one of our layers raised it.
+    pub fn kind_of(err: &std::io::Error) -> ErrorKind {
+        match err.get_ref().and_then(|e| e.downcast_ref::<StreamError>()) {
+            Some(StreamError(kind)) => kind.clone(),
+            None => ErrorKind::Io(err.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_file_line_column_and_reason() {
+        let e = ReportError::new("r.csv", ErrorKind::InvalidAmount("12,3x".into()))
+            .at_line(7)
+            .in_column("TotalCost");
+        assert_eq!(
+            e.to_string(),
+            "r.csv: line 7: column 'TotalCost': invalid amount '12,3x'"
+        );
+        let e = ReportError::new("r.csv", ErrorKind::MissingColumn("TotalCost".into()));
+        assert_eq!(e.to_string(), "r.csv: missing required column 'TotalCost'");
+    }
+
+    #[test]
+    fn stream_error_round_trips_through_io_error() {
+        let io = StreamError::io(ErrorKind::Limit("record longer than 10 bytes".into()));
+        assert_eq!(
+            StreamError::kind_of(&io),
+            ErrorKind::Limit("record longer than 10 bytes".into())
+        );
+        let plain = std::io::Error::other("boom");
+        assert!(matches!(StreamError::kind_of(&plain), ErrorKind::Io(_)));
+    }
+}

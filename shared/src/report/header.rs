@@ -1,0 +1,141 @@
+//! Columns found by header name, never by position, and the typed reads of a row's fields.
+
+use super::error::{ErrorKind, RowError};
+use crate::money::parse_amount;
+use csv::ByteRecord;
+use rust_decimal::Decimal;
+
+/// A report's header row, trimmed and with quotes already removed by the CSV parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    names: Vec<String>,
+}
+
+impl Header {
+    pub fn from_record(record: &ByteRecord) -> Self {
+        let names = record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+            .collect();
+        Self { names }
+    }
+
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Self {
+        Self {
+            names: names.iter().map(|n| n.as_ref().trim().to_string()).collect(),
+        }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// Exact match first; a case-insensitive match only when no exact one exists (tag columns
+    /// such as `user:Name` and `user:name` are distinct, so exact wins).
+    fn position(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name).or_else(|| {
+            self.names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(name))
+        })
+    }
+
+    pub fn optional(&self, name: &'static str) -> Option<Col> {
+        self.position(name).map(|idx| Col { idx, name })
+    }
+
+    /// The first of `names` present.
+    pub fn first_of(&self, names: &[&'static str]) -> Option<Col> {
+        names.iter().find_map(|n| self.optional(n))
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<Col, RowError> {
+        self.optional(name)
+            .ok_or_else(|| RowError::plain(ErrorKind::MissingColumn(name.to_string())))
+    }
+}
+
+/// A column's position and its name (for error messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Col {
+    pub idx: usize,
+    pub name: &'static str,
+}
+
+impl Col {
+    /// The field's bytes, trimmed; a short (ragged) row yields an empty field.
+    #[inline]
+    pub fn get<'r>(&self, record: &'r ByteRecord) -> &'r [u8] {
+        record.get(self.idx).unwrap_or_default().trim_ascii()
+    }
+
+    /// A required amount: empty or unparsable is an error naming this column.
+    #[inline]
+    pub fn amount(&self, record: &ByteRecord) -> Result<Decimal, RowError> {
+        let raw = self.get(record);
+        parse_amount(raw).ok_or_else(|| self.invalid(raw))
+    }
+
+    /// An amount where an empty cell means zero.
+    #[inline]
+    pub fn amount_or_zero(&self, record: &ByteRecord) -> Result<Decimal, RowError> {
+        let raw = self.get(record);
+        if raw.is_empty() {
+            return Ok(Decimal::ZERO);
+        }
+        parse_amount(raw).ok_or_else(|| self.invalid(raw))
+    }
+
+    fn invalid(&self, raw: &[u8]) -> RowError {
+        let shown: String = String::from_utf8_lossy(raw).chars().take(40).collect();
+        RowError::in_column(self.name, ErrorKind::InvalidAmount(shown))
+    }
+}
+
+/// An optional column's field, or empty.
+#[inline]
+pub fn field<'r>(col: Option<Col>, record: &'r ByteRecord) -> &'r [u8] {
+    match col {
+        Some(c) => c.get(record),
+        None => &[],
+    }
+}
+
+/// A text field that carries a value: not empty and not the literal `NULL` some exports write.
+#[inline]
+pub fn present(value: &[u8]) -> bool {
+    !value.is_empty() && value != b"NULL"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_found_by_name_exact_before_case_insensitive() {
+        let h = Header::from_names(&["a", " TotalCost ", "user:Name", "user:name", "COST"]);
+        assert_eq!(h.required("TotalCost").unwrap().idx, 1);
+        assert_eq!(h.optional("user:name").unwrap().idx, 3);
+        assert_eq!(h.optional("user:Name").unwrap().idx, 2);
+        assert_eq!(h.optional("Cost").unwrap().idx, 4);
+        assert_eq!(h.first_of(&["UnBlendedCost", "Cost"]).unwrap().name, "Cost");
+        let err = h.required("RecordType").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::MissingColumn("RecordType".into()));
+    }
+
+    #[test]
+    fn ragged_rows_read_as_empty_and_amounts_name_their_column() {
+        let rec = ByteRecord::from(vec!["1.5", "x"]);
+        let col = Col { idx: 5, name: "Far" };
+        assert_eq!(col.get(&rec), b"");
+        assert_eq!(col.amount_or_zero(&rec).unwrap(), Decimal::ZERO);
+        let bad = Col { idx: 1, name: "TotalCost" };
+        let err = bad.amount(&rec).unwrap_err();
+        assert_eq!(err.column.as_deref(), Some("TotalCost"));
+        assert_eq!(err.kind, ErrorKind::InvalidAmount("x".into()));
+    }
+}

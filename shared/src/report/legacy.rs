@@ -1,0 +1,225 @@
+//! The legacy monthly report (`<payer>-aws-billing-csv-YYYY-MM.csv`) and the monthly cost
+//! allocation report: `LinkedLineItem` rows are summed (or `PayerLineItem` when a standalone
+//! account's file has no linked rows); the total rows become reconciliation checks.
+
+use super::error::RowError;
+use super::header::{field, present, Col, Header};
+use super::summary::Check;
+use super::tally::{same_code, status_of, Finished, Rows, Tally};
+use super::timestamp::Timestamp;
+use crate::ledger::{Ledger, Part};
+use csv::ByteRecord;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+const PARTS: &[Part] = &[Part::Charges, Part::Credits, Part::Tax];
+
+struct Cols {
+    invoice_id: Option<Col>,
+    payer: Col,
+    linked: Col,
+    record_type: Col,
+    record_id: Option<Col>,
+    product_code: Col,
+    product_name: Option<Col>,
+    currency: Col,
+    credits: Option<Col>,
+    tax: Option<Col>,
+    total: Col,
+    period_start: Option<Col>,
+    description: Option<Col>,
+}
+
+#[derive(Default)]
+pub struct Legacy {
+    cols: Option<Cols>,
+    linked: Tally,
+    payer_ledger: Ledger,
+    payer_rows: u64,
+    account_totals: BTreeMap<(String, String), Decimal>,
+    invoice_totals: BTreeMap<String, Decimal>,
+    rounding: BTreeMap<String, Decimal>,
+    disclaimer_as_of: Option<Timestamp>,
+}
+
+impl Legacy {
+    fn add_line_item(
+        ledger: &mut Ledger,
+        c: &Cols,
+        account: &[u8],
+        r: &ByteRecord,
+    ) -> Result<(), RowError> {
+        let total = c.total.amount(r)?;
+        let credits = match c.credits {
+            Some(col) => col.amount_or_zero(r)?,
+            None => Decimal::ZERO,
+        };
+        let tax = match c.tax {
+            Some(col) => col.amount_or_zero(r)?,
+            None => Decimal::ZERO,
+        };
+        let code = c.product_code.get(r);
+        let entry = ledger.entry(account, code, c.currency.get(r));
+        entry.add(Part::Charges, total - credits - tax);
+        entry.add(Part::Credits, credits);
+        entry.add(Part::Tax, tax);
+        if let Some(name) = c.product_name {
+            if ledger.needs_service_name(code) {
+                ledger.set_service_name(code, name.get(r));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `"… activity through approximately 2014/06/22 06:14:25"` → that time.
+fn disclaimer_time(text: &[u8]) -> Option<Timestamp> {
+    let text = String::from_utf8_lossy(text);
+    let at = text.find("approximately ")? + "approximately ".len();
+    Timestamp::parse(text[at..].trim().trim_end_matches('.').as_bytes())
+}
+
+fn text(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw).into_owned()
+}
+
+impl Rows for Legacy {
+    fn bind(&mut self, h: &Header) -> Result<(), RowError> {
+        self.cols = Some(Cols {
+            invoice_id: h.optional("InvoiceID"),
+            payer: h.required("PayerAccountId")?,
+            linked: h.required("LinkedAccountId")?,
+            record_type: h.required("RecordType")?,
+            record_id: h.first_of(&["RecordID", "RecordId"]),
+            product_code: h.required("ProductCode")?,
+            product_name: h.optional("ProductName"),
+            currency: h.required("CurrencyCode")?,
+            credits: h.optional("Credits"),
+            tax: h.optional("TaxAmount"),
+            total: h.required("TotalCost")?,
+            period_start: h.optional("BillingPeriodStartDate"),
+            description: h.optional("ItemDescription"),
+        });
+        Ok(())
+    }
+
+    fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
+        let c = self.cols.as_ref().expect("bind runs before rows");
+        let record_type = c.record_type.get(r);
+        match record_type {
+            b"LinkedLineItem" | b"PayerLineItem" => {
+                if field(c.invoice_id, r).eq_ignore_ascii_case(b"Estimated") {
+                    self.linked.estimated = true;
+                }
+                if let Some(col) = c.period_start {
+                    self.linked.period.see(col, r)?;
+                }
+                let payer = c.payer.get(r);
+                self.linked.see_payer(payer);
+                if record_type == b"LinkedLineItem" {
+                    Self::add_line_item(&mut self.linked.ledger, c, c.linked.get(r), r)?;
+                    self.linked.rows_summed += 1;
+                } else {
+                    Self::add_line_item(&mut self.payer_ledger, c, payer, r)?;
+                    self.payer_rows += 1;
+                }
+            }
+            b"AccountTotal" => {
+                let mut account = text(c.linked.get(r));
+                if account.is_empty() {
+                    let id = field(c.record_id, r);
+                    account = text(id.strip_prefix(b"AccountTotal:").unwrap_or(id));
+                }
+                let currency = text(c.currency.get(r));
+                *self.account_totals.entry((account, currency)).or_default() +=
+                    c.total.amount(r)?;
+            }
+            b"InvoiceTotal" => {
+                *self
+                    .invoice_totals
+                    .entry(text(c.currency.get(r)))
+                    .or_default() += c.total.amount(r)?;
+            }
+            b"CBRounding" => {
+                *self.rounding.entry(text(c.currency.get(r))).or_default() +=
+                    c.total.amount_or_zero(r)?;
+            }
+            b"EstimatedDisclaimer" => {
+                self.linked.estimated = true;
+                let description = field(c.description, r);
+                if present(description) {
+                    self.disclaimer_as_of = disclaimer_time(description);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Finished {
+        let me = *self;
+        let linked_rows = me.linked.rows_summed;
+        let mut checks = Vec::new();
+        let linked_by_account = me.linked.ledger.per_account();
+        for ((account, currency), expected) in &me.account_totals {
+            let actual = linked_by_account
+                .get(&(account.clone(), currency.clone()))
+                .copied()
+                .unwrap_or_default();
+            checks.push(Check::new(
+                format!("account_total:{account}:{currency}"),
+                *expected,
+                actual,
+            ));
+        }
+        let payer_by_currency = me.payer_ledger.per_currency();
+        let linked_by_currency = me.linked.ledger.per_currency();
+        for (currency, expected) in &me.invoice_totals {
+            if me.payer_rows > 0 {
+                let actual = payer_by_currency.get(currency).copied().unwrap_or_default();
+                checks.push(Check::new(format!("invoice_total:{currency}"), *expected, actual));
+            }
+            if linked_rows > 0 {
+                let actual = linked_by_currency.get(currency).copied().unwrap_or_default()
+                    + me.rounding.get(currency).copied().unwrap_or_default();
+                checks.push(Check::new(
+                    format!("invoice_total_linked_plus_rounding:{currency}"),
+                    *expected,
+                    actual,
+                ));
+            }
+        }
+        let (ledger, rows_summed) = if linked_rows == 0 && me.payer_rows > 0 {
+            (me.payer_ledger, me.payer_rows)
+        } else {
+            (me.linked.ledger, linked_rows)
+        };
+        Finished {
+            ledger,
+            parts: PARTS,
+            service_code: same_code,
+            payer: me.linked.payer,
+            period: me.linked.period.period().map(str::to_string),
+            status: status_of(me.linked.estimated),
+            as_of: if me.linked.estimated {
+                me.disclaimer_as_of
+            } else {
+                None
+            },
+            rows_summed,
+            checks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disclaimer_time_is_read() {
+        let t = disclaimer_time(b"This report reflects your estimated monthly bill for activity through approximately 2014/06/22 06:14:25");
+        assert_eq!(t.unwrap().to_string(), "2014-06-22T06:14:25Z");
+        assert!(disclaimer_time(b"nothing here").is_none());
+    }
+}

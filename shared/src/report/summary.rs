@@ -1,0 +1,221 @@
+//! What a report says, as billwatch tells it: totals per (account, service, currency) with their
+//! breakdown, the period, the status, the as-of time and the report's own checks.
+
+use super::format::Format;
+use crate::ledger::{Amounts, Ledger, Part};
+use crate::money::canonical;
+use rust_decimal::Decimal;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Estimated,
+    Final,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Estimated => "estimated",
+            Status::Final => "final",
+        }
+    }
+}
+
+/// The parts of a total, in a fixed order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Breakdown(pub Vec<(Part, Decimal)>);
+
+impl Breakdown {
+    pub fn get(&self, part: Part) -> Option<Decimal> {
+        self.0.iter().find(|(p, _)| *p == part).map(|(_, d)| *d)
+    }
+}
+
+impl Serialize for Breakdown {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (part, amount) in &self.0 {
+            map.serialize_entry(part.name(), &amount.to_string())?;
+        }
+        map.end()
+    }
+}
+
+fn as_string<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&value.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Total {
+    pub account_id: String,
+    pub service: String,
+    pub service_name: String,
+    pub currency: String,
+    #[serde(serialize_with = "as_string")]
+    pub cost: Decimal,
+    pub breakdown: Breakdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrandTotal {
+    pub currency: String,
+    #[serde(serialize_with = "as_string")]
+    pub cost: Decimal,
+}
+
+/// One of the report's own reconciliation checks, with both figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub name: String,
+    #[serde(serialize_with = "as_string")]
+    pub expected: Decimal,
+    #[serde(serialize_with = "as_string")]
+    pub actual: Decimal,
+    pub ok: bool,
+}
+
+impl Check {
+    /// Half a cent: the totals must agree to the cent.
+    pub const TOLERANCE: Decimal = Decimal::from_parts(5, 0, 0, false, 3);
+
+    pub fn new(name: String, expected: Decimal, actual: Decimal) -> Self {
+        Self {
+            name,
+            expected: canonical(expected),
+            actual: canonical(actual),
+            ok: (expected - actual).abs() <= Self::TOLERANCE,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportSummary {
+    pub source: String,
+    pub format: Format,
+    pub payer_account_id: Option<String>,
+    pub billing_period: Option<String>,
+    pub status: Status,
+    pub as_of: Option<String>,
+    pub rows_read: u64,
+    pub rows_summed: u64,
+    pub totals: Vec<Total>,
+    pub grand_totals: Vec<GrandTotal>,
+    pub checks: Vec<Check>,
+    /// Objects read (1, or the parts of a manifest). Not part of the JSON contract.
+    #[serde(skip)]
+    pub objects_read: usize,
+    /// The delivery's identity where the report states one (CUR `assemblyId`, Data Exports
+    /// `executionId`). Not part of the JSON contract.
+    #[serde(skip)]
+    pub delivery_id: Option<String>,
+}
+
+impl ReportSummary {
+    /// Σ cost per currency.
+    pub fn grand_total(&self, currency: &str) -> Option<Decimal> {
+        self.grand_totals
+            .iter()
+            .find(|g| g.currency == currency)
+            .map(|g| g.cost)
+    }
+}
+
+/// Turns a ledger into sorted totals. `service_code` maps a row's service field to the key
+/// shown (identity, or the DBR name → code table); totals that map to the same key merge.
+pub fn totals_of(
+    ledger: &Ledger,
+    parts: &[Part],
+    service_code: fn(&str) -> String,
+) -> (Vec<Total>, Vec<GrandTotal>) {
+    let mut merged: BTreeMap<(String, String, String), (Amounts, String)> = BTreeMap::new();
+    for (&(a, s, c), amounts) in ledger.iter() {
+        let raw_service = ledger.services.text(s);
+        let service = service_code(&raw_service);
+        let name = ledger
+            .service_name(s)
+            .map(str::to_string)
+            .unwrap_or_else(|| raw_service.clone());
+        let entry = merged
+            .entry((ledger.accounts.text(a), service, ledger.currencies.text(c)))
+            .or_insert_with(|| (Amounts::default(), name));
+        entry.0.merge(amounts);
+    }
+    let mut grand: BTreeMap<String, Decimal> = BTreeMap::new();
+    let totals = merged
+        .into_iter()
+        .map(|((account_id, service, currency), (amounts, service_name))| {
+            *grand.entry(currency.clone()).or_default() += amounts.cost;
+            Total {
+                account_id,
+                service,
+                service_name,
+                currency,
+                cost: canonical(amounts.cost),
+                breakdown: Breakdown(
+                    parts
+                        .iter()
+                        .map(|&p| (p, canonical(amounts.part(p))))
+                        .collect(),
+                ),
+            }
+        })
+        .collect();
+    let grand_totals = grand
+        .into_iter()
+        .map(|(currency, cost)| GrandTotal {
+            currency,
+            cost: canonical(cost),
+        })
+        .collect();
+    (totals, grand_totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn totals_sort_merge_and_keep_currencies_apart() {
+        let mut l = Ledger::default();
+        l.entry(b"2", b"Amazon RDS Service", b"USD").add(Part::Charges, d("1.5"));
+        l.entry(b"2", b"Amazon Relational Database Service", b"USD").add(Part::Discounts, d("-0.5"));
+        l.entry(b"1", b"AmazonS3", b"EUR").add(Part::Charges, d("2"));
+        l.entry(b"1", b"AmazonS3", b"USD").add(Part::Charges, d("3"));
+        let (totals, grand) = totals_of(&l, &[Part::Charges, Part::Discounts], |s| {
+            super::super::product_codes::code_for(s)
+        });
+        let keys: Vec<_> = totals
+            .iter()
+            .map(|t| (t.account_id.as_str(), t.service.as_str(), t.currency.as_str()))
+            .collect();
+        assert_eq!(keys, [("1", "AmazonS3", "EUR"), ("1", "AmazonS3", "USD"), ("2", "AmazonRDS", "USD")]);
+        assert_eq!(totals[2].cost, d("1.0"));
+        assert_eq!(totals[2].breakdown.get(Part::Discounts), Some(d("-0.5")));
+        assert_eq!(grand, [
+            GrandTotal { currency: "EUR".into(), cost: d("2") },
+            GrandTotal { currency: "USD".into(), cost: d("4.0") }
+        ]);
+    }
+
+    #[test]
+    fn checks_pass_within_half_a_cent() {
+        assert!(Check::new("a".into(), d("10.00"), d("10.004999")).ok);
+        assert!(Check::new("a".into(), d("10.00"), d("9.995")).ok);
+        assert!(!Check::new("a".into(), d("10.00"), d("10.0051")).ok);
+    }
+
+    #[test]
+    fn breakdown_serialises_in_order_as_strings() {
+        let b = Breakdown(vec![(Part::Charges, d("1.10")), (Part::Credits, d("-0.10"))]);
+        assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"charges":"1.10","credits":"-0.10"}"#);
+    }
+}

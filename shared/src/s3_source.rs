@@ -1,0 +1,54 @@
+//! Report objects read through the S3 API, streamed into the (synchronous) report engine.
+//!
+//! Call from a blocking thread (`tokio::task::spawn_blocking`): each open runs the request on
+//! the runtime and bridges the body into a `Read`.
+
+use crate::report::{ObjectSource, Opened};
+use aws_sdk_s3::error::DisplayErrorContext;
+use std::io;
+use tokio::runtime::Handle;
+use tokio_util::io::SyncIoBridge;
+
+pub struct S3Source {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    runtime: Handle,
+}
+
+impl S3Source {
+    /// `bucket` is where bare keys (CUR 1.0 `reportKeys`) are read from.
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>, runtime: Handle) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+            runtime,
+        }
+    }
+
+    /// Opens `bucket/key` as a stream.
+    pub fn open(&self, bucket: &str, key: &str) -> io::Result<Opened> {
+        let request = self.client.get_object().bucket(bucket).key(key).send();
+        let output = self.runtime.block_on(request).map_err(|e| {
+            let kind = match e.as_service_error() {
+                Some(s) if s.is_no_such_key() => io::ErrorKind::NotFound,
+                _ => io::ErrorKind::Other,
+            };
+            io::Error::new(kind, format!("s3://{bucket}/{key}: {}", DisplayErrorContext(&e)))
+        })?;
+        let body = output.body.into_async_read();
+        Ok(Opened::Stream(Box::new(SyncIoBridge::new_with_handle(
+            body,
+            self.runtime.clone(),
+        ))))
+    }
+}
+
+impl ObjectSource for S3Source {
+    fn open_key(&self, key: &str) -> io::Result<Opened> {
+        self.open(&self.bucket, key)
+    }
+
+    fn open_uri(&self, bucket: &str, key: &str) -> io::Result<Opened> {
+        self.open(bucket, key)
+    }
+}
