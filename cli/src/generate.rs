@@ -27,16 +27,44 @@ pub struct Args {
 const HEADER: &str = "identity/LineItemId,identity/TimeInterval,bill/InvoiceId,bill/InvoicingEntity,bill/BillingEntity,bill/BillType,bill/PayerAccountId,bill/BillingPeriodStartDate,bill/BillingPeriodEndDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UsageType,lineItem/Operation,lineItem/AvailabilityZone,lineItem/UsageAmount,lineItem/CurrencyCode,lineItem/UnblendedRate,lineItem/UnblendedCost,lineItem/BlendedRate,lineItem/BlendedCost,lineItem/LineItemDescription,lineItem/TaxType,lineItem/LegalEntity,product/ProductName,product/region,pricing/term,pricing/unit,resourceTags/user:team";
 
 const SERVICES: &[(&str, &str, &str)] = &[
-    ("AmazonEC2", "Amazon Elastic Compute Cloud", "BoxUsage:m5.large"),
-    ("AmazonS3", "Amazon Simple Storage Service", "TimedStorage-ByteHrs"),
-    ("AmazonRDS", "Amazon Relational Database Service", "InstanceUsage:db.r5.large"),
+    (
+        "AmazonEC2",
+        "Amazon Elastic Compute Cloud",
+        "BoxUsage:m5.large",
+    ),
+    (
+        "AmazonS3",
+        "Amazon Simple Storage Service",
+        "TimedStorage-ByteHrs",
+    ),
+    (
+        "AmazonRDS",
+        "Amazon Relational Database Service",
+        "InstanceUsage:db.r5.large",
+    ),
     ("AWSLambda", "AWS Lambda", "Lambda-GB-Second"),
     ("AmazonDynamoDB", "Amazon DynamoDB", "ReadRequestUnits"),
-    ("AmazonCloudWatch", "AmazonCloudWatch", "CW:MetricMonitorUsage"),
-    ("AWSDataTransfer", "AWS Data Transfer", "DataTransfer-Out-Bytes"),
+    (
+        "AmazonCloudWatch",
+        "AmazonCloudWatch",
+        "CW:MetricMonitorUsage",
+    ),
+    (
+        "AWSDataTransfer",
+        "AWS Data Transfer",
+        "DataTransfer-Out-Bytes",
+    ),
     ("awskms", "AWS Key Management Service", "KMS-Requests"),
-    ("AmazonSNS", "Amazon Simple Notification Service", "Requests-Tier1"),
-    ("AmazonEKS", "Amazon Elastic Container Service for Kubernetes", "AmazonEKS-Hours:perCluster"),
+    (
+        "AmazonSNS",
+        "Amazon Simple Notification Service",
+        "Requests-Tier1",
+    ),
+    (
+        "AmazonEKS",
+        "Amazon Elastic Container Service for Kubernetes",
+        "AmazonEKS-Hours:perCluster",
+    ),
 ];
 
 /// xorshift64*: tiny, deterministic, good enough for test data.
@@ -100,7 +128,11 @@ fn write_rows(out: &mut impl Write, args: &Args) -> std::io::Result<u64> {
         };
         let micro = (r >> 40) % 5_000_000_000;
         let sign = if kind == "Credit" { "-" } else { "" };
-        let cost = format!("{sign}{}.{:010}", micro / 10_000_000_000, micro % 10_000_000_000);
+        let cost = format!(
+            "{sign}{}.{:010}",
+            micro / 10_000_000_000,
+            micro % 10_000_000_000
+        );
         line.clear();
         use std::fmt::Write as _;
         let _ = write!(

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "billwatch", version, about = "Watch an AWS bill as it is written")]
+#[command(
+    name = "billwatch",
+    version,
+    about = "Watch an AWS bill as it is written"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -21,7 +21,11 @@ pub fn render(s: &ReportSummary) -> String {
             .map(|t| format!(" (as of {t})"))
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "Rows:     {} read, {} summed", s.rows_read, s.rows_summed);
+    let _ = writeln!(
+        out,
+        "Rows:     {} read, {} summed",
+        s.rows_read, s.rows_summed
+    );
     let _ = writeln!(out);
 
     let w_service = s

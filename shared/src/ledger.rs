@@ -172,8 +172,7 @@ impl Ledger {
     pub fn per_account(&self) -> HashMap<(String, String), Decimal> {
         let mut out: HashMap<(String, String), Decimal> = HashMap::new();
         for (&(a, _, c), amounts) in &self.totals {
-            *out
-                .entry((self.accounts.text(a), self.currencies.text(c)))
+            *out.entry((self.accounts.text(a), self.currencies.text(c)))
                 .or_default() += amounts.cost;
         }
         out
@@ -201,10 +200,14 @@ mod tests {
     #[test]
     fn totals_are_kept_per_account_service_and_currency() {
         let mut l = Ledger::default();
-        l.entry(b"111", b"AmazonEC2", b"USD").add(Part::Charges, d("1.10"));
-        l.entry(b"111", b"AmazonEC2", b"USD").add(Part::Credits, d("-0.10"));
-        l.entry(b"111", b"AmazonEC2", b"EUR").add(Part::Charges, d("2"));
-        l.entry(b"222", b"AmazonEC2", b"USD").add(Part::Tax, d("0.5"));
+        l.entry(b"111", b"AmazonEC2", b"USD")
+            .add(Part::Charges, d("1.10"));
+        l.entry(b"111", b"AmazonEC2", b"USD")
+            .add(Part::Credits, d("-0.10"));
+        l.entry(b"111", b"AmazonEC2", b"EUR")
+            .add(Part::Charges, d("2"));
+        l.entry(b"222", b"AmazonEC2", b"USD")
+            .add(Part::Tax, d("0.5"));
         let per_currency = l.per_currency();
         assert_eq!(per_currency["USD"], d("1.5"));
         assert_eq!(per_currency["EUR"], d("2"));

@@ -25,7 +25,11 @@ pub fn parse_amount(raw: &[u8]) -> Option<Decimal> {
 
 fn parse_scientific(text: &str) -> Option<Decimal> {
     let (mantissa, exponent) = text.split_once(['e', 'E'])?;
-    let exponent: i32 = exponent.strip_prefix('+').unwrap_or(exponent).parse().ok()?;
+    let exponent: i32 = exponent
+        .strip_prefix('+')
+        .unwrap_or(exponent)
+        .parse()
+        .ok()?;
     let mut value = Decimal::from_str_exact(mantissa.strip_prefix('+').unwrap_or(mantissa)).ok()?;
     let ten = Decimal::TEN;
     if exponent >= 0 {
@@ -68,7 +72,10 @@ mod tests {
 
     #[test]
     fn plain_amounts_keep_their_scale() {
-        assert_eq!(parse_amount(b"148.770000").unwrap().to_string(), "148.770000");
+        assert_eq!(
+            parse_amount(b"148.770000").unwrap().to_string(),
+            "148.770000"
+        );
         assert_eq!(parse_amount(b"-2.61370000000").unwrap(), d("-2.6137"));
         assert_eq!(parse_amount(b" 0.44 ").unwrap(), d("0.44"));
         assert_eq!(parse_amount(b"+3").unwrap(), d("3"));
@@ -99,7 +106,12 @@ mod tests {
             b"\xff",
             b"NULL",
         ] {
-            assert_eq!(parse_amount(junk), None, "{:?}", String::from_utf8_lossy(junk));
+            assert_eq!(
+                parse_amount(junk),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(junk)
+            );
         }
     }
 

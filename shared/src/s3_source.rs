@@ -33,7 +33,7 @@ impl S3Source {
                 Some(s) if s.is_no_such_key() => io::ErrorKind::NotFound,
                 _ => io::ErrorKind::Other,
             };
-            io::Error::new(kind, format!("s3://{bucket}/{key}: {}", DisplayErrorContext(&e)))
+            io::Error::new(kind, DisplayErrorContext(&e).to_string())
         })?;
         let body = output.body.into_async_read();
         Ok(Opened::Stream(Box::new(SyncIoBridge::new_with_handle(

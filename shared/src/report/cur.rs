@@ -198,7 +198,9 @@ mod tests {
     #[test]
     fn product_name_comes_out_of_the_map_cell() {
         assert_eq!(
-            name_from_map(br#"{"product_name":"Amazon Simple Storage Service","region":"us-east-1"}"#),
+            name_from_map(
+                br#"{"product_name":"Amazon Simple Storage Service","region":"us-east-1"}"#
+            ),
             Some("Amazon Simple Storage Service".into())
         );
         assert_eq!(name_from_map(b"product_name=S3"), None);

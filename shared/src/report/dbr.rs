@@ -115,10 +115,20 @@ impl Rows for Dbr {
                 .get(&(account.clone(), "USD".to_string()))
                 .copied()
                 .unwrap_or_default();
-            checks.push(Check::new(format!("account_total:{account}:USD"), *expected, actual));
+            checks.push(Check::new(
+                format!("account_total:{account}:USD"),
+                *expected,
+                actual,
+            ));
         }
         if let Some(expected) = me.invoice_total {
-            let actual = me.tally.ledger.per_currency().get("USD").copied().unwrap_or_default()
+            let actual = me
+                .tally
+                .ledger
+                .per_currency()
+                .get("USD")
+                .copied()
+                .unwrap_or_default()
                 + me.rounding;
             checks.push(Check::new("invoice_total:USD".into(), expected, actual));
         }

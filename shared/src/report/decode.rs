@@ -100,7 +100,12 @@ fn with_zip_entry<T>(
     }
     let index = match files.as_slice() {
         [one] => *one,
-        [] => return Err(fail(name, ErrorKind::NotAReport("empty zip archive".into()))),
+        [] => {
+            return Err(fail(
+                name,
+                ErrorKind::NotAReport("empty zip archive".into()),
+            ))
+        }
         many => {
             return Err(fail(
                 name,
@@ -186,8 +191,7 @@ mod tests {
         let opened = Opened::Stream(Box::new(io::Cursor::new(bytes)));
         with_decoded(opened, "x", limits, |r| {
             let mut s = String::new();
-            r.read_to_string(&mut s)
-                .map_err(|e| io_fail("x", &e))?;
+            r.read_to_string(&mut s).map_err(|e| io_fail("x", &e))?;
             Ok(s)
         })
     }
@@ -239,7 +243,10 @@ mod tests {
         let err = decode(three, &limits).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Limit("more than 2 zip entries".into()));
         let two = zip_of(&[("a.csv", b"a\n"), ("b.csv", b"b\n")]);
-        assert!(decode(two, &limits).unwrap_err().to_string().contains("holds 2 files"));
+        assert!(decode(two, &limits)
+            .unwrap_err()
+            .to_string()
+            .contains("holds 2 files"));
     }
 
     #[test]
@@ -250,7 +257,10 @@ mod tests {
         };
         let bomb = gz(&vec![b'a'; 8 << 20]);
         let err = decode(bomb, &limits).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Limit("compression ratio over 50:1".into()));
+        assert_eq!(
+            err.kind,
+            ErrorKind::Limit("compression ratio over 50:1".into())
+        );
     }
 
     #[test]
@@ -261,6 +271,10 @@ mod tests {
         };
         let z = zip_of(&[("r.csv", &vec![b'a'; 5000])]);
         let err = decode(z, &limits).unwrap_err();
-        assert!(err.to_string().contains("decompressed size over 1000 bytes"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("decompressed size over 1000 bytes"),
+            "{err}"
+        );
     }
 }

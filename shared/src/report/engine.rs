@@ -151,10 +151,7 @@ impl<'a> Pass<'a> {
         Ok(())
     }
 
-    fn finish(
-        self,
-        manifest: Option<&manifest::Manifest>,
-    ) -> Result<ReportSummary, ReportError> {
+    fn finish(self, manifest: Option<&manifest::Manifest>) -> Result<ReportSummary, ReportError> {
         let format = match (self.format, manifest) {
             (Some(f), _) => f,
             (None, Some(m)) => classify(&m.columns, None, false).ok_or_else(|| {
@@ -228,7 +225,9 @@ pub fn summarize(
         return summarize_manifest(opened, source_name, parts, limits);
     }
     let mut pass = Pass::new(source_name, info, limits);
-    with_decoded(opened, source_name, limits, |r| pass.read_csv(r, source_name))?;
+    with_decoded(opened, source_name, limits, |r| {
+        pass.read_csv(r, source_name)
+    })?;
     pass.finish(None)
 }
 
@@ -239,8 +238,7 @@ fn summarize_manifest(
     limits: &Limits,
 ) -> Result<ReportSummary, ReportError> {
     let bytes = read_small(opened, source_name, limits)?;
-    let manifest =
-        manifest::parse(&bytes).map_err(|kind| ReportError::new(source_name, kind))?;
+    let manifest = manifest::parse(&bytes).map_err(|kind| ReportError::new(source_name, kind))?;
     let mut pass = Pass::new(source_name, KeyInfo::default(), limits);
     for part in &manifest.parts {
         let name = part.display();
@@ -248,7 +246,7 @@ fn summarize_manifest(
             PartRef::Key(key) => parts.open_key(key),
             PartRef::Uri { bucket, key } => parts.open_uri(bucket, key),
         }
-        .map_err(|e| ReportError::new(&name, ErrorKind::Open(format!("{name}: {e}"))))?;
+        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
         with_decoded(opened, &name, limits, |r| pass.read_csv(r, &name))?;
     }
     pass.finish(Some(&manifest))

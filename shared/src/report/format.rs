@@ -113,7 +113,9 @@ fn legacy_key(name: &str) -> Option<KeyInfo> {
     let infix_ok = infix.is_empty()
         || (infix.ends_with('-')
             && infix.len() > 1
-            && infix[..infix.len() - 1].bytes().all(|b| b.is_ascii_uppercase()));
+            && infix[..infix.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_uppercase()));
     if !infix_ok || !super::timestamp::Timestamp::is_period(period) {
         return None;
     }
@@ -180,9 +182,18 @@ mod tests {
     #[test]
     fn other_keys_say_nothing_or_manifest() {
         assert_eq!(key_info("notes/readme.txt"), KeyInfo::default());
-        assert_eq!(key_info("12345678901-aws-billing-csv-2014-05.csv"), KeyInfo::default());
-        assert_eq!(key_info("123456789012-aws-billing-csv-aispl-2014-05.csv"), KeyInfo::default());
-        assert_eq!(key_info("123456789012-aws-billing-csv-2014-13.csv"), KeyInfo::default());
+        assert_eq!(
+            key_info("12345678901-aws-billing-csv-2014-05.csv"),
+            KeyInfo::default()
+        );
+        assert_eq!(
+            key_info("123456789012-aws-billing-csv-aispl-2014-05.csv"),
+            KeyInfo::default()
+        );
+        assert_eq!(
+            key_info("123456789012-aws-billing-csv-2014-13.csv"),
+            KeyInfo::default()
+        );
         assert!(key_info("cur/r/20261101-20261201/r-Manifest.json").manifest);
         assert!(key_info("p/e/metadata/BILLING_PERIOD=2026-11/e-Manifest.json").manifest);
     }
@@ -190,18 +201,44 @@ mod tests {
     #[test]
     fn headers_classify() {
         let h = |names: &[&str]| Header::from_names(names);
-        assert_eq!(classify(&h(&["identity/LineItemId", "lineItem/UnblendedCost"]), None, false), Some(Format::Cur1));
-        assert_eq!(classify(&h(&["line_item_unblended_cost"]), None, false), Some(Format::Cur2));
-        assert_eq!(classify(&h(&["BilledCost", "SubAccountId"]), None, false), Some(Format::Focus));
+        assert_eq!(
+            classify(
+                &h(&["identity/LineItemId", "lineItem/UnblendedCost"]),
+                None,
+                false
+            ),
+            Some(Format::Cur1)
+        );
+        assert_eq!(
+            classify(&h(&["line_item_unblended_cost"]), None, false),
+            Some(Format::Cur2)
+        );
+        assert_eq!(
+            classify(&h(&["BilledCost", "SubAccountId"]), None, false),
+            Some(Format::Focus)
+        );
         let monthly = h(&["InvoiceID", "RecordType", "TotalCost"]);
         assert_eq!(classify(&monthly, None, false), Some(Format::LegacyMonthly));
-        assert_eq!(classify(&monthly, None, true), Some(Format::LegacyCostAllocation));
+        assert_eq!(
+            classify(&monthly, None, true),
+            Some(Format::LegacyCostAllocation)
+        );
         assert_eq!(
             classify(&monthly, Some(Format::LegacyCostAllocation), false),
             Some(Format::LegacyCostAllocation)
         );
-        assert_eq!(classify(&h(&["RecordType", "UnBlendedCost", "ResourceId"]), None, false), Some(Format::DbrResourcesTags));
-        assert_eq!(classify(&h(&["RecordType", "Rate", "Cost"]), None, false), Some(Format::Dbr));
+        assert_eq!(
+            classify(
+                &h(&["RecordType", "UnBlendedCost", "ResourceId"]),
+                None,
+                false
+            ),
+            Some(Format::DbrResourcesTags)
+        );
+        assert_eq!(
+            classify(&h(&["RecordType", "Rate", "Cost"]), None, false),
+            Some(Format::Dbr)
+        );
         assert_eq!(classify(&h(&["date", "amount"]), None, false), None);
     }
 }

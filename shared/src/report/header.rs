@@ -22,7 +22,10 @@ impl Header {
 
     pub fn from_names<S: AsRef<str>>(names: &[S]) -> Self {
         Self {
-            names: names.iter().map(|n| n.as_ref().trim().to_string()).collect(),
+            names: names
+                .iter()
+                .map(|n| n.as_ref().trim().to_string())
+                .collect(),
         }
     }
 
@@ -37,11 +40,10 @@ impl Header {
     /// Exact match first; a case-insensitive match only when no exact one exists (tag columns
     /// such as `user:Name` and `user:name` are distinct, so exact wins).
     fn position(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name).or_else(|| {
-            self.names
-                .iter()
-                .position(|n| n.eq_ignore_ascii_case(name))
-        })
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .or_else(|| self.names.iter().position(|n| n.eq_ignore_ascii_case(name)))
     }
 
     pub fn optional(&self, name: &'static str) -> Option<Col> {
@@ -130,10 +132,16 @@ mod tests {
     #[test]
     fn ragged_rows_read_as_empty_and_amounts_name_their_column() {
         let rec = ByteRecord::from(vec!["1.5", "x"]);
-        let col = Col { idx: 5, name: "Far" };
+        let col = Col {
+            idx: 5,
+            name: "Far",
+        };
         assert_eq!(col.get(&rec), b"");
         assert_eq!(col.amount_or_zero(&rec).unwrap(), Decimal::ZERO);
-        let bad = Col { idx: 1, name: "TotalCost" };
+        let bad = Col {
+            idx: 1,
+            name: "TotalCost",
+        };
         let err = bad.amount(&rec).unwrap_err();
         assert_eq!(err.column.as_deref(), Some("TotalCost"));
         assert_eq!(err.kind, ErrorKind::InvalidAmount("x".into()));

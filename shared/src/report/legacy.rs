@@ -177,10 +177,17 @@ impl Rows for Legacy {
         for (currency, expected) in &me.invoice_totals {
             if me.payer_rows > 0 {
                 let actual = payer_by_currency.get(currency).copied().unwrap_or_default();
-                checks.push(Check::new(format!("invoice_total:{currency}"), *expected, actual));
+                checks.push(Check::new(
+                    format!("invoice_total:{currency}"),
+                    *expected,
+                    actual,
+                ));
             }
             if linked_rows > 0 {
-                let actual = linked_by_currency.get(currency).copied().unwrap_or_default()
+                let actual = linked_by_currency
+                    .get(currency)
+                    .copied()
+                    .unwrap_or_default()
                     + me.rounding.get(currency).copied().unwrap_or_default();
                 checks.push(Check::new(
                     format!("invoice_total_linked_plus_rounding:{currency}"),

@@ -248,7 +248,9 @@ mod tests {
             }
         };
         assert!(total <= 164, "{total}");
-        assert!(StreamError::kind_of(&err).to_string().contains("record longer than 100"));
+        assert!(StreamError::kind_of(&err)
+            .to_string()
+            .contains("record longer than 100"));
         // Moving the record start lets reading continue.
         start.set(total as u64);
         assert!(g.read(&mut buf).is_ok());
@@ -258,6 +260,8 @@ mod tests {
     fn read_capped_refuses_oversized_input() {
         assert_eq!(read_capped(&b"abc"[..], 3, "x").unwrap(), b"abc");
         let err = read_capped(&b"abcd"[..], 3, "manifest").unwrap_err();
-        assert!(StreamError::kind_of(&err).to_string().contains("manifest over 3 bytes"));
+        assert!(StreamError::kind_of(&err)
+            .to_string()
+            .contains("manifest over 3 bytes"));
     }
 }

@@ -60,7 +60,9 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ErrorKind> {
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(_) => Err(ErrorKind::InvalidManifest(format!("'{name}' is not a list"))),
+            Some(_) => Err(ErrorKind::InvalidManifest(format!(
+                "'{name}' is not a list"
+            ))),
         }
     };
     let parts = if let Some(keys) = list("reportKeys")? {
@@ -129,12 +131,17 @@ mod tests {
 
     #[test]
     fn cur1_manifest() {
-        let m = parse(br#"{"assemblyId":"a1","account":"123456789012",
+        let m = parse(
+            br#"{"assemblyId":"a1","account":"123456789012",
             "columns":[{"category":"lineItem","name":"UnblendedCost"}],
             "billingPeriod":{"start":"20170801T000000.000Z","end":"20170901T000000.000Z"},
-            "reportKeys":["p/r/20170801-20170901/a1/r-1.csv.gz"]}"#)
+            "reportKeys":["p/r/20170801-20170901/a1/r-1.csv.gz"]}"#,
+        )
         .unwrap();
-        assert_eq!(m.parts, [PartRef::Key("p/r/20170801-20170901/a1/r-1.csv.gz".into())]);
+        assert_eq!(
+            m.parts,
+            [PartRef::Key("p/r/20170801-20170901/a1/r-1.csv.gz".into())]
+        );
         assert_eq!(m.period.as_deref(), Some("2017-08"));
         assert_eq!(m.payer.as_deref(), Some("123456789012"));
         assert_eq!(m.delivery_id.as_deref(), Some("a1"));
@@ -143,9 +150,11 @@ mod tests {
 
     #[test]
     fn data_exports_manifest() {
-        let m = parse(br#"{"executionId":"e1","billingPeriod":"2026-11",
+        let m = parse(
+            br#"{"executionId":"e1","billingPeriod":"2026-11",
             "columns":[{"name":"line_item_unblended_cost","type":"double"}],
-            "dataFiles":["s3://b/p/x/data/BILLING_PERIOD=2026-11/x-00001.csv.gz"]}"#)
+            "dataFiles":["s3://b/p/x/data/BILLING_PERIOD=2026-11/x-00001.csv.gz"]}"#,
+        )
         .unwrap();
         assert_eq!(
             m.parts[0].display(),
@@ -157,8 +166,18 @@ mod tests {
 
     #[test]
     fn malformed_manifests_are_refused() {
-        for bad in [&b"{"[..], b"[]", br#"{"reportKeys":"x"}"#, br#"{"account":"1"}"#, br#"{"dataFiles":["http://x/y"]}"#] {
-            assert!(matches!(parse(bad), Err(ErrorKind::InvalidManifest(_))), "{}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"{"[..],
+            b"[]",
+            br#"{"reportKeys":"x"}"#,
+            br#"{"account":"1"}"#,
+            br#"{"dataFiles":["http://x/y"]}"#,
+        ] {
+            assert!(
+                matches!(parse(bad), Err(ErrorKind::InvalidManifest(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -79,7 +79,10 @@ mod tests {
         assert_eq!(code_for("Amazon RDS Service"), "AmazonRDS");
         assert_eq!(code_for("Amazon Relational Database Service"), "AmazonRDS");
         assert_eq!(code_for("Amazon Simple Queue Service"), "AWSQueueService");
-        assert_eq!(code_for("Amazon Imaginary Service"), "Amazon Imaginary Service");
+        assert_eq!(
+            code_for("Amazon Imaginary Service"),
+            "Amazon Imaginary Service"
+        );
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl LocalSource {
         }
         Err(io::Error::new(
             io::ErrorKind::NotFound,
-            format!("{key}: not found under any folder above the manifest; pass --bucket-dir"),
+            "not found under the manifest's folder or any folder above it (pass --bucket-dir)",
         ))
     }
 }
@@ -103,11 +103,17 @@ mod tests {
         std::fs::write(&part, b"x").unwrap();
         let manifest = dir.path().join("cur/r/20261101-20261201/r-Manifest.json");
         let src = LocalSource::new(None, &manifest);
-        assert!(src.open_key("cur/r/20261101-20261201/a1/r-1.csv.gz").is_ok());
-        assert!(src.open_uri("bucket", "cur/r/20261101-20261201/a1/r-1.csv.gz").is_ok());
+        assert!(src
+            .open_key("cur/r/20261101-20261201/a1/r-1.csv.gz")
+            .is_ok());
+        assert!(src
+            .open_uri("bucket", "cur/r/20261101-20261201/a1/r-1.csv.gz")
+            .is_ok());
         assert!(src.open_key("cur/r/missing.csv.gz").is_err());
         assert!(src.open_key("../etc/passwd").is_err());
         let explicit = LocalSource::new(Some(dir.path().to_path_buf()), Path::new("m.json"));
-        assert!(explicit.open_key("cur/r/20261101-20261201/a1/r-1.csv.gz").is_ok());
+        assert!(explicit
+            .open_key("cur/r/20261101-20261201/a1/r-1.csv.gz")
+            .is_ok());
     }
 }

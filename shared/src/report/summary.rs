@@ -147,22 +147,24 @@ pub fn totals_of(
     let mut grand: BTreeMap<String, Decimal> = BTreeMap::new();
     let totals = merged
         .into_iter()
-        .map(|((account_id, service, currency), (amounts, service_name))| {
-            *grand.entry(currency.clone()).or_default() += amounts.cost;
-            Total {
-                account_id,
-                service,
-                service_name,
-                currency,
-                cost: canonical(amounts.cost),
-                breakdown: Breakdown(
-                    parts
-                        .iter()
-                        .map(|&p| (p, canonical(amounts.part(p))))
-                        .collect(),
-                ),
-            }
-        })
+        .map(
+            |((account_id, service, currency), (amounts, service_name))| {
+                *grand.entry(currency.clone()).or_default() += amounts.cost;
+                Total {
+                    account_id,
+                    service,
+                    service_name,
+                    currency,
+                    cost: canonical(amounts.cost),
+                    breakdown: Breakdown(
+                        parts
+                            .iter()
+                            .map(|&p| (p, canonical(amounts.part(p))))
+                            .collect(),
+                    ),
+                }
+            },
+        )
         .collect();
     let grand_totals = grand
         .into_iter()
@@ -186,24 +188,50 @@ mod tests {
     #[test]
     fn totals_sort_merge_and_keep_currencies_apart() {
         let mut l = Ledger::default();
-        l.entry(b"2", b"Amazon RDS Service", b"USD").add(Part::Charges, d("1.5"));
-        l.entry(b"2", b"Amazon Relational Database Service", b"USD").add(Part::Discounts, d("-0.5"));
-        l.entry(b"1", b"AmazonS3", b"EUR").add(Part::Charges, d("2"));
-        l.entry(b"1", b"AmazonS3", b"USD").add(Part::Charges, d("3"));
+        l.entry(b"2", b"Amazon RDS Service", b"USD")
+            .add(Part::Charges, d("1.5"));
+        l.entry(b"2", b"Amazon Relational Database Service", b"USD")
+            .add(Part::Discounts, d("-0.5"));
+        l.entry(b"1", b"AmazonS3", b"EUR")
+            .add(Part::Charges, d("2"));
+        l.entry(b"1", b"AmazonS3", b"USD")
+            .add(Part::Charges, d("3"));
         let (totals, grand) = totals_of(&l, &[Part::Charges, Part::Discounts], |s| {
             super::super::product_codes::code_for(s)
         });
         let keys: Vec<_> = totals
             .iter()
-            .map(|t| (t.account_id.as_str(), t.service.as_str(), t.currency.as_str()))
+            .map(|t| {
+                (
+                    t.account_id.as_str(),
+                    t.service.as_str(),
+                    t.currency.as_str(),
+                )
+            })
             .collect();
-        assert_eq!(keys, [("1", "AmazonS3", "EUR"), ("1", "AmazonS3", "USD"), ("2", "AmazonRDS", "USD")]);
+        assert_eq!(
+            keys,
+            [
+                ("1", "AmazonS3", "EUR"),
+                ("1", "AmazonS3", "USD"),
+                ("2", "AmazonRDS", "USD")
+            ]
+        );
         assert_eq!(totals[2].cost, d("1.0"));
         assert_eq!(totals[2].breakdown.get(Part::Discounts), Some(d("-0.5")));
-        assert_eq!(grand, [
-            GrandTotal { currency: "EUR".into(), cost: d("2") },
-            GrandTotal { currency: "USD".into(), cost: d("4.0") }
-        ]);
+        assert_eq!(
+            grand,
+            [
+                GrandTotal {
+                    currency: "EUR".into(),
+                    cost: d("2")
+                },
+                GrandTotal {
+                    currency: "USD".into(),
+                    cost: d("4.0")
+                }
+            ]
+        );
     }
 
     #[test]
@@ -215,7 +243,13 @@ mod tests {
 
     #[test]
     fn breakdown_serialises_in_order_as_strings() {
-        let b = Breakdown(vec![(Part::Charges, d("1.10")), (Part::Credits, d("-0.10"))]);
-        assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"charges":"1.10","credits":"-0.10"}"#);
+        let b = Breakdown(vec![
+            (Part::Charges, d("1.10")),
+            (Part::Credits, d("-0.10")),
+        ]);
+        assert_eq!(
+            serde_json::to_string(&b).unwrap(),
+            r#"{"charges":"1.10","credits":"-0.10"}"#
+        );
     }
 }

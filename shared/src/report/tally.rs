@@ -27,7 +27,10 @@ impl PeriodTracker {
                 col.name,
                 ErrorKind::Invalid(format!(
                     "invalid date '{}'",
-                    String::from_utf8_lossy(raw).chars().take(40).collect::<String>()
+                    String::from_utf8_lossy(raw)
+                        .chars()
+                        .take(40)
+                        .collect::<String>()
                 )),
             )
         })?;
@@ -134,22 +137,38 @@ mod tests {
 
     #[test]
     fn one_report_one_period() {
-        let col = Col { idx: 0, name: "bill/BillingPeriodStartDate" };
+        let col = Col {
+            idx: 0,
+            name: "bill/BillingPeriodStartDate",
+        };
         let mut p = PeriodTracker::default();
-        p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00.000Z"])).unwrap();
-        p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00Z"])).unwrap();
+        p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00.000Z"]))
+            .unwrap();
+        p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00Z"]))
+            .unwrap();
         p.see(col, &ByteRecord::from(vec![""])).unwrap();
         assert_eq!(p.period(), Some("2026-11"));
-        let err = p.see(col, &ByteRecord::from(vec!["2026-10-01T00:00:00Z"])).unwrap_err();
+        let err = p
+            .see(col, &ByteRecord::from(vec!["2026-10-01T00:00:00Z"]))
+            .unwrap_err();
         assert_eq!(err.column.as_deref(), Some("bill/BillingPeriodStartDate"));
-        assert!(err.kind.to_string().contains("billing period 2026-10 differs"));
+        assert!(err
+            .kind
+            .to_string()
+            .contains("billing period 2026-10 differs"));
         assert!(p.see(col, &ByteRecord::from(vec!["soon"])).is_err());
     }
 
     #[test]
     fn latest_keeps_the_maximum() {
         let mut l = Latest::default();
-        for t in ["2026-11-02 01:00:00", "2026-11-03 00:00:00", "", "NULL", "2026-11-01 00:00:00"] {
+        for t in [
+            "2026-11-02 01:00:00",
+            "2026-11-03 00:00:00",
+            "",
+            "NULL",
+            "2026-11-01 00:00:00",
+        ] {
             l.see(t.as_bytes());
         }
         assert_eq!(l.get().unwrap().to_string(), "2026-11-03T00:00:00Z");

@@ -132,17 +132,32 @@ mod tests {
 
     #[test]
     fn junk_does_not_parse() {
-        for junk in ["", "NULL", "2014/13/01 00:00:00", "2014-05/01", "yesterday", "2014-05-01X"] {
+        for junk in [
+            "",
+            "NULL",
+            "2014/13/01 00:00:00",
+            "2014-05/01",
+            "yesterday",
+            "2014-05-01X",
+        ] {
             assert!(Timestamp::parse(junk.as_bytes()).is_none(), "{junk}");
         }
     }
 
     #[test]
     fn periods_and_their_ends() {
-        assert_eq!(Timestamp::parse(b"2014/05/31 23:59:59").unwrap().period(), "2014-05");
-        assert_eq!(Timestamp::end_of_period("2026-12").unwrap().to_string(), "2027-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::parse(b"2014/05/31 23:59:59").unwrap().period(),
+            "2014-05"
+        );
+        assert_eq!(
+            Timestamp::end_of_period("2026-12").unwrap().to_string(),
+            "2027-01-01T00:00:00Z"
+        );
         assert!(Timestamp::is_period("2026-11"));
         assert!(!Timestamp::is_period("2026-13"));
-        assert!(Timestamp::parse(b"2026-11-30 00:00:00") < Timestamp::parse(b"2026-12-01 00:00:00"));
+        assert!(
+            Timestamp::parse(b"2026-11-30 00:00:00") < Timestamp::parse(b"2026-12-01 00:00:00")
+        );
     }
 }
