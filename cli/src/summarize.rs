@@ -87,12 +87,13 @@ fn from_s3(
     let (input, key, limits) = (input.to_string(), key.to_string(), *limits);
     let bucket = bucket.to_string();
     // The engine is synchronous; S3 bodies are bridged into it on a blocking thread.
+    let task = runtime.spawn_blocking(move || {
+        let opened = source.open(&bucket, &key).map_err(|e| {
+            ReportError::new(&input, shared::report::ErrorKind::Open(e.to_string()))
+        })?;
+        summarize(opened, &input, &key, &source, &limits)
+    });
     runtime
-        .block_on(tokio::task::spawn_blocking(move || {
-            let opened = source.open(&bucket, &key).map_err(|e| {
-                ReportError::new(&input, shared::report::ErrorKind::Open(e.to_string()))
-            })?;
-            summarize(opened, &input, &key, &source, &limits)
-        }))
+        .block_on(task)
         .expect("the summarize task does not panic")
 }
