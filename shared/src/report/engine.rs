@@ -79,13 +79,20 @@ impl<'a> Pass<'a> {
             .buffer_capacity(CSV_BUFFER)
             .from_reader(guard);
         let mut record = ByteRecord::new();
+        let max_record = self.limits.max_record_bytes;
         let mut leading = 0;
         let (header, header_line) = loop {
             let more = reader
                 .read_byte_record(&mut record)
                 .map_err(|e| Self::csv_error(file, e))?;
             let line = record.position().map_or(0, |p| p.line());
-            record_start.set(reader.position().byte());
+            check_record_length(
+                &record_start,
+                reader.position().byte(),
+                max_record,
+                file,
+                line,
+            )?;
             if !more {
                 return Err(ReportError::new(
                     file,
@@ -138,7 +145,14 @@ impl<'a> Pass<'a> {
             if !more {
                 break;
             }
-            record_start.set(reader.position().byte());
+            let line = record.position().map_or(0, |p| p.line());
+            check_record_length(
+                &record_start,
+                reader.position().byte(),
+                max_record,
+                file,
+                line,
+            )?;
             self.rows_read += 1;
             if let Err(e) = rows.row(&record) {
                 let mut err = ReportError::new(file, e.kind);
@@ -209,6 +223,26 @@ impl<'a> Pass<'a> {
             delivery_id: manifest.and_then(|m| m.delivery_id.clone()),
         })
     }
+}
+
+/// A record that did end can be measured exactly; the [`RecordGuard`] below the parser
+/// stops one that never ends.
+fn check_record_length(
+    record_start: &std::cell::Cell<u64>,
+    record_end: u64,
+    max_record: u64,
+    file: &str,
+    line: u64,
+) -> Result<(), ReportError> {
+    let length = record_end.saturating_sub(record_start.replace(record_end));
+    if length > max_record {
+        return Err(ReportError::new(
+            file,
+            ErrorKind::Limit(format!("record longer than {} bytes", max_record)),
+        )
+        .at_line(line));
+    }
+    Ok(())
 }
 
 /// Summarizes one report object. `source_name` names it in errors and in the summary; `key` is
