@@ -1,7 +1,8 @@
 //! `billwatch`: summarize AWS billing reports, locally or from S3.
 
-mod aws;
+mod budgets;
 mod generate;
+mod queries;
 mod summarize;
 mod table;
 
@@ -25,6 +26,17 @@ enum Command {
     Summarize(summarize::Args),
     /// Write a synthetic CUR-shaped report (for benchmarks and demos).
     Generate(generate::Args),
+    /// Live totals of a billing period, per payer, account, service and currency.
+    Totals(queries::TotalsArgs),
+    /// Month-by-month totals of one account and service.
+    History(queries::HistoryArgs),
+    /// The reports ingested for a billing period, and which one is live.
+    Reports(queries::PeriodArgs),
+    /// The alerts claimed and published for a billing period.
+    Alerts(queries::PeriodArgs),
+    /// Manage budgets.
+    #[command(subcommand)]
+    Budgets(budgets::Command),
 }
 
 fn main() -> ExitCode {
@@ -32,5 +44,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Summarize(args) => summarize::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Totals(args) => queries::totals(args),
+        Command::History(args) => queries::history(args),
+        Command::Reports(args) => queries::reports(args),
+        Command::Alerts(args) => queries::alerts(args),
+        Command::Budgets(command) => budgets::run(command),
     }
 }

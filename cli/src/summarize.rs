@@ -1,6 +1,6 @@
 //! `billwatch summarize [--json] [--bucket-dir DIR] INPUT`
 
-use crate::{aws, table};
+use crate::table;
 use shared::report::source::parse_s3_uri;
 use shared::report::{summarize, summarize_path, Limits, ReportError, ReportSummary};
 use shared::s3_source::S3Source;
@@ -82,7 +82,7 @@ fn from_s3(
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
-    let client = runtime.block_on(aws::s3_client());
+    let client = shared::clients::s3(&runtime.block_on(shared::clients::sdk_config()));
     let source = S3Source::new(client, bucket, runtime.handle().clone());
     let (input, key, limits) = (input.to_string(), key.to_string(), *limits);
     let bucket = bucket.to_string();

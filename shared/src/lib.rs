@@ -1,9 +1,16 @@
-//! billwatch's domain: the billing report engine and its AWS adapters.
+//! billwatch's domain: the billing report engine, budgets and alerts, and their AWS adapters.
 //!
-//! `report` is pure and streaming (no AWS, nothing beyond a `Read`); `s3_source` adapts it to
-//! objects read through the S3 API.
+//! `report`, `ledger`, `money`, `budget` and `alert` are pure; `s3_source`, `store` and
+//! `ingest` adapt them to S3, DynamoDB and SNS.
 
+pub mod alert;
+pub mod budget;
+pub mod clients;
+pub mod config;
+pub mod event;
+pub mod ingest;
 pub mod ledger;
 pub mod money;
 pub mod report;
 pub mod s3_source;
+pub mod store;

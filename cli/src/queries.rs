@@ -1,0 +1,247 @@
+//! `billwatch totals | history | reports | alerts`: read the tables the Lambda writes, with
+//! Query only. Table names come from BILLWATCH_*_TABLE (defaults: a stack named `billwatch`).
+
+use rust_decimal::Decimal;
+use serde_json::json;
+use shared::clients;
+use shared::store::{
+    live_totals, AlertsStore, ReportsStore, StoreError, StoredTotal, TableNames, TotalsStore,
+};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct TotalsArgs {
+    /// Billing period, YYYY-MM.
+    #[arg(long)]
+    period: String,
+    /// Only this account.
+    #[arg(long)]
+    account: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct HistoryArgs {
+    #[arg(long)]
+    account: String,
+    /// Product code, e.g. AmazonEC2.
+    #[arg(long)]
+    service: String,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct PeriodArgs {
+    /// Billing period, YYYY-MM (default: this month).
+    #[arg(long)]
+    period: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+struct Stores {
+    totals: TotalsStore,
+    reports: ReportsStore,
+    alerts: AlertsStore,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+async fn stores() -> Stores {
+    let names = TableNames::from_env();
+    let dynamo = clients::dynamodb(&clients::sdk_config().await);
+    Stores {
+        totals: TotalsStore::new(dynamo.clone(), names.totals),
+        reports: ReportsStore::new(dynamo.clone(), names.reports),
+        alerts: AlertsStore::new(dynamo, names.alerts),
+    }
+}
+
+fn finish(result: Result<String, StoreError>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn this_month() -> String {
+    chrono::Utc::now().format("%Y-%m").to_string()
+}
+
+fn valid_period(p: &str) -> Result<(), StoreError> {
+    if shared::report::timestamp::Timestamp::is_period(p) {
+        Ok(())
+    } else {
+        Err(StoreError::Malformed {
+            table: "-".into(),
+            message: format!("'{p}' is not a billing period (YYYY-MM)"),
+        })
+    }
+}
+
+fn totals_table(totals: &[StoredTotal]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<12}  {:<12}  {:<30}  {:<8}  {:>16}  STATUS",
+        "PAYER", "ACCOUNT", "SERVICE", "CURRENCY", "COST"
+    );
+    let mut grand: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for t in totals {
+        *grand.entry(&t.currency).or_default() += t.cost;
+        let _ = writeln!(
+            out,
+            "{:<12}  {:<12}  {:<30}  {:<8}  {:>16}  {}",
+            t.payer, t.account, t.service, t.currency, t.cost, t.status
+        );
+    }
+    for (currency, cost) in grand {
+        let _ = writeln!(out, "Total {currency}: {cost}");
+    }
+    out
+}
+
+pub fn totals(args: TotalsArgs) -> ExitCode {
+    finish(runtime().block_on(async {
+        valid_period(&args.period)?;
+        let s = stores().await;
+        let totals =
+            live_totals(&s.reports, &s.totals, &args.period, args.account.as_deref()).await?;
+        if args.json {
+            return Ok(json!({ "period": args.period, "totals": totals }).to_string() + "\n");
+        }
+        if totals.is_empty() {
+            return Ok(format!("no totals stored for {}\n", args.period));
+        }
+        Ok(totals_table(&totals))
+    }))
+}
+
+pub fn history(args: HistoryArgs) -> ExitCode {
+    finish(runtime().block_on(async {
+        let s = stores().await;
+        let mut live = Vec::new();
+        let mut pointers = BTreeMap::new();
+        for t in s.totals.history(&args.account, &args.service).await? {
+            let key = (t.period.clone(), t.payer.clone());
+            if !pointers.contains_key(&key) {
+                let p = s.reports.pointer(&t.period, &t.payer).await?;
+                pointers.insert(key.clone(), p.map(|p| p.version));
+            }
+            if pointers[&key].as_deref() == Some(t.version.as_str()) {
+                live.push(t);
+            }
+        }
+        if args.json {
+            return Ok(
+                json!({ "account": args.account, "service": args.service, "history": live })
+                    .to_string()
+                    + "\n",
+            );
+        }
+        let mut out = format!("{} {}\n", args.account, args.service);
+        for t in &live {
+            let _ = writeln!(
+                out,
+                "{}  {:<8} {:>16}  {}",
+                t.period, t.currency, t.cost, t.status
+            );
+        }
+        if live.is_empty() {
+            out.push_str("no totals stored\n");
+        }
+        Ok(out)
+    }))
+}
+
+pub fn reports(args: PeriodArgs) -> ExitCode {
+    let period = args.period.unwrap_or_else(this_month);
+    finish(runtime().block_on(async {
+        valid_period(&period)?;
+        let s = stores().await;
+        let records = s.reports.list(&period).await?;
+        let pointers = s.reports.pointers(&period).await?;
+        if args.json {
+            return Ok(
+                json!({ "period": period, "live": pointers, "reports": records }).to_string()
+                    + "\n",
+            );
+        }
+        let mut out = String::new();
+        for p in &pointers {
+            let _ = writeln!(
+                out,
+                "live for payer {}: {} ({}, {}, stored {})",
+                p.payer, p.report_key, p.format, p.status, p.stored_at
+            );
+        }
+        for r in &records {
+            let _ = writeln!(
+                out,
+                "{}  {:<9} {:<22} {:<9} rows {:>8}  {} ms  {}{}",
+                r.received_at,
+                r.outcome,
+                r.format.as_deref().unwrap_or("-"),
+                r.status.as_deref().unwrap_or("-"),
+                r.rows_read,
+                r.duration_ms,
+                r.key,
+                r.error
+                    .as_ref()
+                    .map(|e| format!("\n    error: {e}"))
+                    .unwrap_or_default()
+            );
+        }
+        if records.is_empty() {
+            let _ = writeln!(out, "no reports ingested for {period}");
+        }
+        Ok(out)
+    }))
+}
+
+pub fn alerts(args: PeriodArgs) -> ExitCode {
+    let period = args.period.unwrap_or_else(this_month);
+    finish(runtime().block_on(async {
+        valid_period(&period)?;
+        let s = stores().await;
+        let alerts = s.alerts.list(&period).await?;
+        if args.json {
+            return Ok(json!({ "period": period, "alerts": alerts }).to_string() + "\n");
+        }
+        let mut out = String::new();
+        for a in &alerts {
+            let _ = writeln!(
+                out,
+                "{}  {} {}% ({})  claimed {}  {}",
+                a.period,
+                a.budget,
+                a.threshold,
+                a.basis,
+                a.claimed_at,
+                a.published_at
+                    .as_ref()
+                    .map(|t| format!("published {t}"))
+                    .unwrap_or_else(|| "NOT published".into())
+            );
+        }
+        if alerts.is_empty() {
+            let _ = writeln!(out, "no alerts for {period}");
+        }
+        Ok(out)
+    }))
+}

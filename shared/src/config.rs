@@ -1,0 +1,57 @@
+//! The function's configuration: one typed struct read from the environment at start-up.
+
+use crate::report::Limits;
+use crate::store::TableNames;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub tables: TableNames,
+    /// Where alerts are published; without it budgets are evaluated but nothing is sent.
+    pub topic_arn: Option<String>,
+    /// The billing bucket; events from any other bucket are skipped.
+    pub bucket: Option<String>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("environment variable {name}: {reason}")]
+pub struct ConfigError {
+    pub name: String,
+    pub reason: String,
+}
+
+fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError> {
+    match optional(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| ConfigError {
+            name: name.into(),
+            reason: format!("'{v}' is not a whole number"),
+        }),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let d = Limits::default();
+        Ok(Self {
+            tables: TableNames::from_env(),
+            topic_arn: optional("BILLWATCH_ALERT_TOPIC_ARN"),
+            bucket: optional("BILLWATCH_BUCKET"),
+            limits: Limits {
+                max_decompressed_bytes: number(
+                    "BILLWATCH_MAX_DECOMPRESSED_BYTES",
+                    d.max_decompressed_bytes,
+                )?,
+                max_ratio: number("BILLWATCH_MAX_RATIO", d.max_ratio)?,
+                max_zip_entries: number("BILLWATCH_MAX_ZIP_ENTRIES", d.max_zip_entries)?,
+                max_record_bytes: number("BILLWATCH_MAX_RECORD_BYTES", d.max_record_bytes)?,
+                max_spool_bytes: number("BILLWATCH_MAX_SPOOL_BYTES", d.max_spool_bytes)?,
+                ..d
+            },
+        })
+    }
+}

@@ -1,0 +1,203 @@
+//! S3 notifications → the report objects to ingest. Keys arrive URL-encoded (`+` for a space,
+//! `%XX` for other bytes); `s3:TestEvent` and keys that are not reports are skipped, not failed.
+
+use crate::report::key_info;
+use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::Value;
+
+/// One object an event says was created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportObject {
+    pub bucket: String,
+    pub key: String,
+    pub size: Option<i64>,
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
+    pub sequencer: Option<String>,
+    pub event_time: DateTime<Utc>,
+    pub event_name: String,
+}
+
+impl ReportObject {
+    /// `<eventTime with millis>#<sequencer right-padded to 32>`: orders deliveries of one key by
+    /// S3's sequencer and deliveries of different keys by time.
+    pub fn order_key(&self) -> String {
+        format!(
+            "{}#{}",
+            self.event_time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            padded_sequencer(self.sequencer.as_deref().unwrap_or(""))
+        )
+    }
+}
+
+/// Sequencers of one key compare as strings once right-padded with zeros to one length.
+pub fn padded_sequencer(sequencer: &str) -> String {
+    format!("{:0<32}", sequencer.to_ascii_uppercase())
+}
+
+/// What one entry of the payload is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// The message S3 sends when a notification is configured.
+    TestEvent,
+    Object(ReportObject),
+    /// A record that is not an object creation (or not from S3): ignored with the reason.
+    Ignored(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("not an S3 event: {0}")]
+    Shape(String),
+    #[error("object key '{0}' is not valid URL-encoded UTF-8")]
+    Key(String),
+}
+
+/// `+` is a space, then `%XX` bytes; the result must be UTF-8. Decoded once, never twice.
+pub fn decode_key(raw: &str) -> Result<String, EventError> {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|_| EventError::Key(raw.to_string()))
+}
+
+/// Reads a Lambda payload: an S3 event with `Records`, or S3's test event.
+pub fn parse_payload(payload: &Value) -> Result<Vec<Incoming>, EventError> {
+    if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+        return Ok(vec![Incoming::TestEvent]);
+    }
+    let event: S3Event =
+        serde_json::from_value(payload.clone()).map_err(|e| EventError::Shape(e.to_string()))?;
+    event.records.iter().map(incoming).collect()
+}
+
+fn incoming(record: &S3EventRecord) -> Result<Incoming, EventError> {
+    let source = record.event_source.as_deref().unwrap_or("");
+    let name = record.event_name.clone().unwrap_or_default();
+    if source != "aws:s3" || !name.starts_with("ObjectCreated:") {
+        return Ok(Incoming::Ignored(format!(
+            "event '{name}' from '{source}' is not an S3 object creation"
+        )));
+    }
+    let (Some(bucket), Some(raw_key)) = (&record.s3.bucket.name, &record.s3.object.key) else {
+        return Err(EventError::Shape(
+            "record without bucket name or object key".into(),
+        ));
+    };
+    Ok(Incoming::Object(ReportObject {
+        bucket: bucket.clone(),
+        key: decode_key(raw_key)?,
+        size: record.s3.object.size,
+        etag: record.s3.object.e_tag.clone(),
+        version_id: record.s3.object.version_id.clone(),
+        sequencer: record.s3.object.sequencer.clone(),
+        event_time: record.event_time,
+        event_name: name,
+    }))
+}
+
+/// Whether a key is a report to ingest; `Err` carries why it is skipped. Data parts of a CUR
+/// or Data Exports delivery are read through their manifest, never one by one.
+pub fn report_key(key: &str) -> Result<(), String> {
+    let info = key_info(key);
+    if info.format.is_some() {
+        return Ok(());
+    }
+    let mut dirs = key.rsplit('/');
+    let name = dirs.next().unwrap_or_default();
+    if !name.ends_with("-Manifest.json") {
+        return Err(format!(
+            "'{name}' is not a billing report key (CUR and Data Exports parts are read through their manifest)"
+        ));
+    }
+    let parent = dirs.next().unwrap_or_default();
+    let grandparent = dirs.next().unwrap_or_default();
+    if is_date_range(parent) {
+        return Ok(());
+    }
+    if key.contains("/metadata/") {
+        return Ok(());
+    }
+    if is_date_range(grandparent) {
+        return Err(
+            "the assembly-folder copy of a CUR manifest (its date-range copy is ingested)".into(),
+        );
+    }
+    Err(format!("manifest '{name}' is neither in a CUR date-range folder nor a Data Exports metadata folder"))
+}
+
+/// `20261101-20261201`.
+fn is_date_range(dir: &str) -> bool {
+    let b = dir.as_bytes();
+    b.len() == 17
+        && b[8] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_decode_plus_then_percent() {
+        assert_eq!(
+            decode_key("in/Jan+2026%2Bextra+%281%29.csv").unwrap(),
+            "in/Jan 2026+extra (1).csv"
+        );
+        assert_eq!(decode_key("a%2Fb%20c").unwrap(), "a/b c");
+        assert_eq!(decode_key("caf%C3%A9.csv").unwrap(), "café.csv");
+        assert!(decode_key("bad%FF.csv").is_err());
+        // Decoded once: a literal %25 stays a percent sign.
+        assert_eq!(decode_key("100%2525.csv").unwrap(), "100%25.csv");
+    }
+
+    #[test]
+    fn report_keys_and_skips() {
+        assert!(report_key("billing/123456789012-aws-billing-csv-2026-11.csv").is_ok());
+        assert!(report_key("123456789012-aws-billing-detailed-line-items-2026-11.csv.zip").is_ok());
+        assert!(report_key("cur/r/20261101-20261201/r-Manifest.json").is_ok());
+        assert!(report_key("exp/x/metadata/BILLING_PERIOD=2026-11/x-Manifest.json").is_ok());
+        assert!(
+            report_key("cur/r/20261101-20261201/abc-123/r-Manifest.json")
+                .unwrap_err()
+                .contains("assembly-folder")
+        );
+        assert!(report_key("cur/r/20261101-20261201/abc/r-1.csv.gz")
+            .unwrap_err()
+            .contains("manifest"));
+        assert!(report_key("exp/x/data/BILLING_PERIOD=2026-11/x-00001.csv.gz").is_err());
+        assert!(report_key("notes.txt").is_err());
+        assert!(report_key("cur/r/20261101-20261201/r-RedshiftManifest.json").is_err());
+    }
+
+    #[test]
+    fn test_event_and_records_parse() {
+        let test: Value = serde_json::json!({"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-27T10:00:00.000Z","Bucket":"b","RequestId":"r","HostId":"h"});
+        assert_eq!(parse_payload(&test).unwrap(), vec![Incoming::TestEvent]);
+        let put: Value = serde_json::json!({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+            "eventTime":"2026-11-27T10:00:00.123Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AWS:X"},
+            "requestParameters":{"sourceIPAddress":"1.2.3.4"},"responseElements":{"x-amz-request-id":"r"},
+            "s3":{"s3SchemaVersion":"1.0","configurationId":"c","bucket":{"name":"b","ownerIdentity":{"principalId":"X"},"arn":"arn:aws:s3:::b"},
+                  "object":{"key":"bills/Nov+2026.csv","size":10,"eTag":"e","sequencer":"0055AED6DCD90281E5"}}}]});
+        let got = parse_payload(&put).unwrap();
+        let Incoming::Object(o) = &got[0] else {
+            panic!("{got:?}")
+        };
+        assert_eq!(o.key, "bills/Nov 2026.csv");
+        assert_eq!(
+            o.order_key(),
+            "2026-11-27T10:00:00.123Z#0055AED6DCD90281E500000000000000"
+        );
+        assert!(parse_payload(&serde_json::json!({"foo": 1})).is_err());
+    }
+
+    #[test]
+    fn padded_sequencers_order_like_s3() {
+        assert!(padded_sequencer("0055AED6DCD90281E5") < padded_sequencer("0055AED6DCD90281E6"));
+        assert_eq!(padded_sequencer("0A"), padded_sequencer("0A00"));
+    }
+}

@@ -1,0 +1,63 @@
+//! AttributeValue conversions. Money goes in and out as DynamoDB `N` from the exact decimal
+//! string, never through a float.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: Decimal) -> AttributeValue {
+    AttributeValue::N(v.normalize().to_string())
+}
+
+pub fn n_int(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub fn get_s(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+pub fn get_n(item: &Item, name: &str) -> Option<Decimal> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|t| {
+        Decimal::from_str(t)
+            .or_else(|_| Decimal::from_scientific(t))
+            .ok()
+    })
+}
+
+pub fn get_u64(item: &Item, name: &str) -> Option<u64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|t| t.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_round_trips_exactly() {
+        let mut item = Item::new();
+        item.insert(
+            "cost".into(),
+            n(Decimal::from_str("1.68230869740").unwrap()),
+        );
+        assert_eq!(item["cost"].as_n().unwrap(), "1.6823086974");
+        assert_eq!(
+            get_n(&item, "cost"),
+            Some(Decimal::from_str("1.6823086974").unwrap())
+        );
+        item.insert("tiny".into(), AttributeValue::N("1E-7".into()));
+        assert_eq!(
+            get_n(&item, "tiny"),
+            Some(Decimal::from_str("0.0000001").unwrap())
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! DynamoDB adapters: totals (versioned per delivery), reports (ingest state and history),
+//! budgets and alert claims. See docs/tables.md for the keys and the questions each answers.
+
+pub mod alerts;
+mod attr;
+pub mod budgets;
+pub mod reports;
+pub mod totals;
+
+pub use alerts::AlertsStore;
+pub use budgets::BudgetsStore;
+pub use reports::{Flip, IngestRecord, Pointer, ReportsStore};
+pub use totals::{StoredTotal, TotalsStore};
+
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB {operation} on {table}: {message}")]
+    Dynamo {
+        operation: &'static str,
+        table: String,
+        message: String,
+    },
+    #[error("item in {table} is malformed: {message}")]
+    Malformed { table: String, message: String },
+}
+
+impl StoreError {
+    pub fn dynamo<E: std::error::Error + 'static>(
+        operation: &'static str,
+        table: &str,
+        err: E,
+    ) -> Self {
+        StoreError::Dynamo {
+            operation,
+            table: table.to_string(),
+            message: DisplayErrorContext(&err).to_string(),
+        }
+    }
+}
+
+/// Table names, from the environment (defaults match a stack named `billwatch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    pub totals: String,
+    pub reports: String,
+    pub budgets: String,
+    pub alerts: String,
+}
+
+impl TableNames {
+    pub fn from_env() -> Self {
+        let var = |name: &str, default: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        Self {
+            totals: var("BILLWATCH_TOTALS_TABLE", "billwatch-totals"),
+            reports: var("BILLWATCH_REPORTS_TABLE", "billwatch-reports"),
+            budgets: var("BILLWATCH_BUDGETS_TABLE", "billwatch-budgets"),
+            alerts: var("BILLWATCH_ALERTS_TABLE", "billwatch-alerts"),
+        }
+    }
+}
+
+/// The live totals of a period for every payer (each payer's pointer names its version),
+/// optionally of one account: one Query for the pointers, one per payer for the totals.
+pub async fn live_totals(
+    reports: &ReportsStore,
+    totals: &TotalsStore,
+    period: &str,
+    account: Option<&str>,
+) -> Result<Vec<StoredTotal>, StoreError> {
+    let mut out = Vec::new();
+    for pointer in reports.pointers(period).await? {
+        out.extend(
+            totals
+                .query(&pointer.payer, period, &pointer.version, account)
+                .await?,
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,364 @@
+//! The reports table: each period's pointer to its live totals version, every ingest of every
+//! object, and the newest sequencer seen per object key.
+
+use super::attr::{get_s, get_u64, n_int, s, Item};
+use super::StoreError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::Client;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Which totals version is live for a (payer, period), and which delivery it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pointer {
+    pub payer: String,
+    pub period: String,
+    pub version: String,
+    pub report_key: String,
+    pub order_key: String,
+    pub rank: u8,
+    pub format: String,
+    pub status: String,
+    pub as_of: Option<String>,
+    pub delivery_id: Option<String>,
+    pub stored_at: String,
+    pub rows_summed: u64,
+}
+
+/// The outcome of trying to make a delivery the live one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flip {
+    /// Now live; `previous` was live before (its totals are to be removed).
+    Flipped { previous: Option<Pointer> },
+    /// A delivery that outranks this one is live.
+    Stale { current: Pointer },
+    /// This very delivery is already live.
+    Duplicate,
+}
+
+/// One ingest of one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct IngestRecord {
+    pub period: String,
+    pub received_at: String,
+    pub bucket: String,
+    pub key: String,
+    pub etag: Option<String>,
+    pub sequencer: Option<String>,
+    pub version_id: Option<String>,
+    pub delivery_id: Option<String>,
+    pub format: Option<String>,
+    pub payer: Option<String>,
+    pub status: Option<String>,
+    pub as_of: Option<String>,
+    pub rows_read: u64,
+    pub rows_summed: u64,
+    /// `name: expected vs actual ok|FAILED`, one per check.
+    pub checks: Vec<String>,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub totals_written: u64,
+    pub alerts_sent: u64,
+}
+
+fn period_pk(period: &str) -> String {
+    format!("P#{period}")
+}
+
+fn key_pk(bucket: &str, key: &str) -> String {
+    format!("K#{bucket}/{key}")
+}
+
+#[derive(Clone)]
+pub struct ReportsStore {
+    client: Client,
+    table: String,
+}
+
+impl ReportsStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The newest padded sequencer stored for an object key.
+    pub async fn latest_sequencer(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(key_pk(bucket, key)))
+            .key("sk", s("LATEST"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
+        Ok(out.item().and_then(|i| get_s(i, "sequencer")))
+    }
+
+    /// Remembers the newest sequencer of a key; an older one never overwrites a newer one.
+    pub async fn note_sequencer(
+        &self,
+        bucket: &str,
+        key: &str,
+        padded_sequencer: &str,
+        etag: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key_pk(bucket, key)))
+            .item("sk", s("LATEST"))
+            .item("sequencer", s(padded_sequencer))
+            .condition_expression("attribute_not_exists(pk) OR sequencer < :seq")
+            .expression_attribute_values(":seq", s(padded_sequencer));
+        if let Some(etag) = etag {
+            request = request.item("etag", s(etag));
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::dynamo("PutItem", &self.table, e)),
+        }
+    }
+
+    /// Makes `next` the live delivery of its period if it outranks the current one.
+    pub async fn flip(&self, next: &Pointer) -> Result<Flip, StoreError> {
+        let mut item: Item = HashMap::from([
+            ("pk".into(), s(period_pk(&next.period))),
+            ("sk".into(), s(format!("S#{}", next.payer))),
+            ("payer".into(), s(&next.payer)),
+            ("period".into(), s(&next.period)),
+            ("version".into(), s(&next.version)),
+            ("report_key".into(), s(&next.report_key)),
+            ("order_key".into(), s(&next.order_key)),
+            ("rank".into(), n_int(next.rank)),
+            ("format".into(), s(&next.format)),
+            ("status".into(), s(&next.status)),
+            ("stored_at".into(), s(&next.stored_at)),
+            ("rows_summed".into(), n_int(next.rows_summed)),
+        ]);
+        if let Some(v) = &next.as_of {
+            item.insert("as_of".into(), s(v));
+        }
+        if let Some(v) = &next.delivery_id {
+            item.insert("delivery_id".into(), s(v));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(pk) OR #rank < :rank OR (#rank = :rank AND order_key < :ok)",
+            )
+            .expression_attribute_names("#rank", "rank")
+            .expression_attribute_values(":rank", n_int(next.rank))
+            .expression_attribute_values(":ok", s(&next.order_key))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Flip::Flipped {
+                previous: match out.attributes() {
+                    Some(old) if !old.is_empty() => Some(self.parse_pointer(old)?),
+                    _ => None,
+                },
+            }),
+            Err(e) => {
+                let Some(service) = e.as_service_error() else {
+                    return Err(StoreError::dynamo("PutItem", &self.table, e));
+                };
+                if !service.is_conditional_check_failed_exception() {
+                    return Err(StoreError::dynamo("PutItem", &self.table, e));
+                }
+                let current = match self.pointer(&next.period, &next.payer).await? {
+                    Some(p) => p,
+                    None => {
+                        return Err(StoreError::Malformed {
+                            table: self.table.clone(),
+                            message: "pointer condition failed but no pointer exists".into(),
+                        })
+                    }
+                };
+                if current.order_key == next.order_key && current.report_key == next.report_key {
+                    Ok(Flip::Duplicate)
+                } else {
+                    Ok(Flip::Stale { current })
+                }
+            }
+        }
+    }
+
+    pub async fn pointer(&self, period: &str, payer: &str) -> Result<Option<Pointer>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(period_pk(period)))
+            .key("sk", s(format!("S#{payer}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
+        out.item().map(|i| self.parse_pointer(i)).transpose()
+    }
+
+    /// Every payer's pointer for a period.
+    pub async fn pointers(&self, period: &str) -> Result<Vec<Pointer>, StoreError> {
+        self.query_prefix(period, "S#")
+            .await?
+            .iter()
+            .map(|i| self.parse_pointer(i))
+            .collect()
+    }
+
+    pub async fn record(&self, r: &IngestRecord) -> Result<(), StoreError> {
+        let mut item: Item = HashMap::from([
+            ("pk".into(), s(period_pk(&r.period))),
+            (
+                "sk".into(),
+                s(format!("R#{}#{}/{}", r.received_at, r.bucket, r.key)),
+            ),
+            ("period".into(), s(&r.period)),
+            ("received_at".into(), s(&r.received_at)),
+            ("bucket".into(), s(&r.bucket)),
+            ("key".into(), s(&r.key)),
+            ("rows_read".into(), n_int(r.rows_read)),
+            ("rows_summed".into(), n_int(r.rows_summed)),
+            ("outcome".into(), s(&r.outcome)),
+            ("duration_ms".into(), n_int(r.duration_ms)),
+            ("totals_written".into(), n_int(r.totals_written)),
+            ("alerts_sent".into(), n_int(r.alerts_sent)),
+        ]);
+        let optional = [
+            ("etag", &r.etag),
+            ("sequencer", &r.sequencer),
+            ("version_id", &r.version_id),
+            ("delivery_id", &r.delivery_id),
+            ("format", &r.format),
+            ("payer", &r.payer),
+            ("status", &r.status),
+            ("as_of", &r.as_of),
+            ("error", &r.error),
+        ];
+        for (name, value) in optional {
+            if let Some(v) = value {
+                item.insert(name.into(), s(v));
+            }
+        }
+        if !r.checks.is_empty() {
+            item.insert(
+                "checks".into(),
+                AttributeValue::L(r.checks.iter().map(s).collect()),
+            );
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
+        Ok(())
+    }
+
+    /// Every ingest recorded for a period, oldest first.
+    pub async fn list(&self, period: &str) -> Result<Vec<IngestRecord>, StoreError> {
+        Ok(self
+            .query_prefix(period, "R#")
+            .await?
+            .iter()
+            .map(|i| IngestRecord {
+                period: get_s(i, "period").unwrap_or_default(),
+                received_at: get_s(i, "received_at").unwrap_or_default(),
+                bucket: get_s(i, "bucket").unwrap_or_default(),
+                key: get_s(i, "key").unwrap_or_default(),
+                etag: get_s(i, "etag"),
+                sequencer: get_s(i, "sequencer"),
+                version_id: get_s(i, "version_id"),
+                delivery_id: get_s(i, "delivery_id"),
+                format: get_s(i, "format"),
+                payer: get_s(i, "payer"),
+                status: get_s(i, "status"),
+                as_of: get_s(i, "as_of"),
+                rows_read: get_u64(i, "rows_read").unwrap_or_default(),
+                rows_summed: get_u64(i, "rows_summed").unwrap_or_default(),
+                checks: i
+                    .get("checks")
+                    .and_then(|v| v.as_l().ok())
+                    .map(|l| l.iter().filter_map(|c| c.as_s().ok().cloned()).collect())
+                    .unwrap_or_default(),
+                outcome: get_s(i, "outcome").unwrap_or_default(),
+                error: get_s(i, "error"),
+                duration_ms: get_u64(i, "duration_ms").unwrap_or_default(),
+                totals_written: get_u64(i, "totals_written").unwrap_or_default(),
+                alerts_sent: get_u64(i, "alerts_sent").unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn query_prefix(&self, period: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(period_pk(period)))
+                .expression_attribute_values(":p", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
+            items.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
+    fn parse_pointer(&self, i: &Item) -> Result<Pointer, StoreError> {
+        let need = |name: &str| {
+            get_s(i, name).ok_or_else(|| StoreError::Malformed {
+                table: self.table.clone(),
+                message: format!("pointer without '{name}'"),
+            })
+        };
+        Ok(Pointer {
+            payer: need("payer")?,
+            period: need("period")?,
+            version: need("version")?,
+            report_key: need("report_key")?,
+            order_key: need("order_key")?,
+            rank: get_u64(i, "rank")
+                .and_then(|r| u8::try_from(r).ok())
+                .unwrap_or_default(),
+            format: need("format")?,
+            status: need("status")?,
+            as_of: get_s(i, "as_of"),
+            delivery_id: get_s(i, "delivery_id"),
+            stored_at: need("stored_at")?,
+            rows_summed: get_u64(i, "rows_summed").unwrap_or_default(),
+        })
+    }
+}
