@@ -1,0 +1,514 @@
+//! The ingest Lambda's handler against the local AWS stack: real objects in S3, real S3 event
+//! JSON, real DynamoDB tables (cloned from the ones created from template.yaml) and a real SNS
+//! topic read back through its SQS subscription.
+
+use billwatch_tests::{fixtures, Stack};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use shared::budget::{Budget, Scope};
+use shared::report::{summarize_path, Limits, ReportSummary};
+use shared::store::{live_totals, StoredTotal};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn synthetic(rel: &str) -> PathBuf {
+    fixtures().join("synthetic").join(rel)
+}
+
+type Key = (String, String, String, String);
+
+fn stored_map(totals: &[StoredTotal]) -> BTreeMap<Key, Decimal> {
+    totals
+        .iter()
+        .map(|t| {
+            (
+                (
+                    t.payer.clone(),
+                    t.account.clone(),
+                    t.service.clone(),
+                    t.currency.clone(),
+                ),
+                t.cost,
+            )
+        })
+        .collect()
+}
+
+fn summary_map(s: &ReportSummary) -> BTreeMap<Key, Decimal> {
+    let payer = s.payer_account_id.clone().unwrap();
+    s.totals
+        .iter()
+        .map(|t| {
+            (
+                (
+                    payer.clone(),
+                    t.account_id.clone(),
+                    t.service.clone(),
+                    t.currency.clone(),
+                ),
+                t.cost,
+            )
+        })
+        .collect()
+}
+
+async fn live(stack: &Stack, period: &str) -> Vec<StoredTotal> {
+    live_totals(&stack.ingest.reports, &stack.ingest.totals, period, None)
+        .await
+        .unwrap()
+}
+
+fn outcome(result: &[shared::ingest::RecordOutcome]) -> &str {
+    assert_eq!(result.len(), 1, "{result:?}");
+    &result[0].outcome
+}
+
+async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str]) {
+    stack
+        .ingest
+        .budgets
+        .put(&Budget {
+            name: name.into(),
+            scope: Scope::All,
+            amount: d(amount),
+            currency: "USD".into(),
+            thresholds: thresholds.iter().map(|t| d(t)).collect(),
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_format_is_stored_exactly_as_summarized() {
+    let stack = Stack::new().await;
+    let cases: &[(&str, PathBuf, Option<&str>)] = &[
+        ("billing/123456789012-aws-billing-csv-2026-11.csv", synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"), None),
+        ("billing/123456789012-aws-cost-allocation-2026-10.csv", synthetic("cost-allocation/123456789012-aws-cost-allocation-2026-10.csv"), None),
+        ("billing/123456789012-aws-billing-detailed-line-items-with-resources-and-tags-2014-09.csv.zip", synthetic("dbr-rt-zip/123456789012-aws-billing-detailed-line-items-with-resources-and-tags-2014-09.csv.zip"), None),
+        ("billing/555566667777-aws-billing-csv-2026-11.csv", synthetic("two-currencies/555566667777-aws-billing-csv-2026-11.csv"), None),
+    ];
+    for (key, file, _) in cases {
+        let event = stack.deliver(key, file).await;
+        let result = stack.ingest.handle(&event).await.unwrap();
+        assert_eq!(outcome(&result), "stored", "{key}: {result:?}");
+        let expected = summarize_path(file, None, &Limits::default()).unwrap();
+        let period = expected.billing_period.clone().unwrap();
+        let payer = expected.payer_account_id.clone().unwrap();
+        let stored: Vec<_> = live(&stack, &period)
+            .await
+            .into_iter()
+            .filter(|t| t.payer == payer)
+            .collect();
+        assert_eq!(stored_map(&stored), summary_map(&expected), "{key}");
+        assert!(stored.iter().all(|t| t.status == expected.status.name()));
+        assert_eq!(result[0].totals_written as usize, expected.totals.len());
+    }
+    // The reports record of the cost allocation report carries its checks.
+    let records = stack.ingest.reports.list("2026-10").await.unwrap();
+    let r = records
+        .iter()
+        .find(|r| r.key.ends_with("aws-cost-allocation-2026-10.csv"))
+        .unwrap();
+    assert_eq!(r.outcome, "stored");
+    assert_eq!(r.format.as_deref(), Some("legacy-cost-allocation"));
+    assert_eq!(r.rows_read, 13);
+    assert_eq!(r.rows_summed, 7);
+    assert!(
+        r.checks
+            .iter()
+            .any(|c| c.starts_with("account_total:013328811177:USD") && c.ends_with(" ok")),
+        "{:?}",
+        r.checks
+    );
+}
+
+/// Uploads every file of a bucket fixture tree into the test bucket, then delivers the
+/// manifest's event. Data Exports URIs name a bucket: they are rewritten to the test bucket.
+async fn deliver_tree(stack: &Stack, tree: &str, manifest_key: &str) -> Value {
+    let root = fixtures().join("bucket").join(tree);
+    let mut stack_files = vec![root.clone()];
+    while let Some(dir) = stack_files.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack_files.push(path);
+                continue;
+            }
+            let key = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if key.ends_with("-Manifest.json") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut manifest: Value = serde_json::from_str(&text).unwrap();
+                if let Some(files) = manifest.get_mut("dataFiles").and_then(Value::as_array_mut) {
+                    for f in files {
+                        let uri = f.as_str().unwrap();
+                        let rest = uri.strip_prefix("s3://").unwrap();
+                        let (_, k) = rest.split_once('/').unwrap();
+                        *f = json!(format!("s3://{}/{k}", stack.bucket));
+                    }
+                }
+                let tmp = std::env::temp_dir().join(format!(
+                    "manifest-{}-{}.json",
+                    std::process::id(),
+                    stack.next_sequencer()
+                ));
+                std::fs::write(&tmp, serde_json::to_vec(&manifest).unwrap()).unwrap();
+                stack.upload(&key, &tmp).await;
+                std::fs::remove_file(tmp).unwrap();
+            } else {
+                stack.upload(&key, &path).await;
+            }
+        }
+    }
+    stack.event_for(manifest_key, &stack.next_sequencer()).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cur_and_data_exports_deliveries_are_read_through_their_manifests() {
+    let stack = Stack::new().await;
+    let cases = [
+        (
+            "cur1-2026-11",
+            "cur/billwatch-hourly/20261101-20261201/billwatch-hourly-Manifest.json",
+            "cur1",
+            "2026-11",
+            "89.49857419248",
+            "USD",
+        ),
+        (
+            "cur2-2026-11",
+            "exports/billwatch-cur2/metadata/BILLING_PERIOD=2026-11/billwatch-cur2-Manifest.json",
+            "cur2",
+            "2026-11",
+            "0.475825",
+            "USD",
+        ),
+        (
+            "focus12-2026-10",
+            "exports/billwatch-focus/metadata/BILLING_PERIOD=2026-10/billwatch-focus-Manifest.json",
+            "focus",
+            "2026-10",
+            "69.2519",
+            "EUR",
+        ),
+    ];
+    for (tree, manifest, format, period, grand, currency) in cases {
+        let event = deliver_tree(&stack, tree, manifest).await;
+        let result = stack.ingest.handle(&event).await.unwrap();
+        assert_eq!(outcome(&result), "stored", "{tree}: {result:?}");
+        assert_eq!(result[0].format.as_deref(), Some(format));
+        let stored = live(&stack, period).await;
+        let total: Decimal = stored
+            .iter()
+            .filter(|t| t.currency == currency && t.report_key == manifest)
+            .map(|t| t.cost)
+            .sum();
+        assert_eq!(total, d(grand), "{tree}");
+    }
+    // A data part or the assembly-folder copy of a manifest is skipped, not ingested twice.
+    let part = "cur/billwatch-hourly/20261101-20261201/5f0c7a1e-3b8d-4e2a-9c61-0d2f4b8a7e93/billwatch-hourly-1.csv.gz";
+    let copy = "cur/billwatch-hourly/20261101-20261201/5f0c7a1e-3b8d-4e2a-9c61-0d2f4b8a7e93/billwatch-hourly-Manifest.json";
+    for key in [part, copy] {
+        let event = stack.event_for(key, &stack.next_sequencer()).await;
+        let result = stack.ingest.handle(&event).await.unwrap();
+        assert_eq!(outcome(&result), "skipped", "{key}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newer_delivery_replaces_the_period_and_duplicates_and_stale_events_change_nothing() {
+    let stack = Stack::new().await;
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let estimated = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
+    let final_ = synthetic("monthly-final/123456789012-aws-billing-csv-2026-11.csv");
+
+    let first = stack.deliver(key, &estimated).await;
+    assert_eq!(
+        outcome(&stack.ingest.handle(&first).await.unwrap()),
+        "stored"
+    );
+    // The same event again (S3 delivers at least once): a no-op.
+    assert_eq!(
+        outcome(&stack.ingest.handle(&first).await.unwrap()),
+        "duplicate"
+    );
+
+    let second = stack.deliver(key, &final_).await;
+    assert_eq!(
+        outcome(&stack.ingest.handle(&second).await.unwrap()),
+        "stored"
+    );
+    let stored = live(&stack, "2026-11").await;
+    let expected = summarize_path(&final_, None, &Limits::default()).unwrap();
+    assert_eq!(stored_map(&stored), summary_map(&expected));
+    assert!(stored.iter().all(|t| t.status == "final"));
+    assert_eq!(
+        stored.iter().map(|t| t.cost).sum::<Decimal>(),
+        d("114.804250")
+    );
+
+    // The older event arriving late must not overwrite the newer totals.
+    assert_eq!(
+        outcome(&stack.ingest.handle(&first).await.unwrap()),
+        "stale"
+    );
+    assert_eq!(
+        stored_map(&live(&stack, "2026-11").await),
+        summary_map(&expected)
+    );
+
+    // Only one version's items remain: the superseded one was removed.
+    let pointer = stack
+        .ingest
+        .reports
+        .pointer("2026-11", "123456789012")
+        .await
+        .unwrap()
+        .unwrap();
+    let ec2 = stack
+        .ingest
+        .totals
+        .history("123456789012", "AmazonEC2")
+        .await
+        .unwrap();
+    assert_eq!(ec2.len(), 1, "{ec2:?}");
+    assert_eq!(ec2[0].version, pointer.version);
+    assert_eq!(ec2[0].cost, d("71.424000"));
+
+    let outcomes: Vec<_> = stack
+        .ingest
+        .reports
+        .list("2026-11")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(outcomes, ["stored", "duplicate", "stored", "stale"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn services_that_vanish_from_a_newer_delivery_are_removed() {
+    let stack = Stack::new().await;
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let first = stack
+        .deliver(
+            key,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    stack.ingest.handle(&first).await.unwrap();
+    assert!(live(&stack, "2026-11")
+        .await
+        .iter()
+        .any(|t| t.service == "AmazonCloudWatch"));
+    // A newer estimate of the same month without CloudWatch (a restatement).
+    let text = std::fs::read_to_string(synthetic(
+        "monthly-estimated/123456789012-aws-billing-csv-2026-11.csv",
+    ))
+    .unwrap();
+    let restated: String = text
+        .lines()
+        .filter(|l| !l.contains("AmazonCloudWatch"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let tmp = std::env::temp_dir().join(format!("restated-{}.csv", std::process::id()));
+    std::fs::write(&tmp, restated).unwrap();
+    let second = stack.deliver(key, &tmp).await;
+    std::fs::remove_file(&tmp).unwrap();
+    assert_eq!(
+        outcome(&stack.ingest.handle(&second).await.unwrap()),
+        "stored"
+    );
+    let stored = live(&stack, "2026-11").await;
+    assert!(
+        !stored.iter().any(|t| t.service == "AmazonCloudWatch"),
+        "{stored:?}"
+    );
+    assert!(stack
+        .ingest
+        .totals
+        .history("013328811177", "AmazonCloudWatch")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crossed_threshold_alerts_once_through_sns() {
+    let stack = Stack::new().await;
+    budget(&stack, "team-dev", "150", &["50", "75", "90"]).await;
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let event = stack
+        .deliver(
+            key,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    let result = stack.ingest.handle(&event).await.unwrap();
+    // 114.990489 of 150 is 76.7 %: the 50 % and 75 % thresholds are crossed, 90 % is not.
+    assert_eq!(result[0].alerts_sent, 2);
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let mut thresholds: Vec<String> = messages
+        .iter()
+        .map(|m| {
+            m["MessageAttributes"]["threshold"]["Value"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    thresholds.sort();
+    assert_eq!(thresholds, ["50", "75"]);
+    for m in &messages {
+        let subject = m["Subject"].as_str().unwrap();
+        assert!(
+            subject.len() < 100 && subject.chars().all(|c| !c.is_control()),
+            "{subject}"
+        );
+        assert!(
+            subject.contains("team-dev at 76.7% of 150 USD (2026-11, estimated)"),
+            "{subject}"
+        );
+        let body = m["Message"].as_str().unwrap();
+        assert!(body.contains("Spent:      114.99 USD"), "{body}");
+        assert!(body.contains("AmazonEC2"), "{body}");
+    }
+    // A newer estimate that still crosses the same thresholds does not alert again…
+    let again = stack
+        .deliver(
+            key,
+            &synthetic("monthly-final/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    let result = stack.ingest.handle(&again).await.unwrap();
+    assert_eq!(outcome(&result), "stored");
+    assert_eq!(result[0].alerts_sent, 0);
+    assert!(stack.received_alerts().await.is_empty());
+    let alerts = stack.ingest.alerts.list("2026-11").await.unwrap();
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts
+        .iter()
+        .all(|a| a.published_at.is_some() && a.message_id.is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_with_spaces_and_plus_signs_are_decoded_once() {
+    let stack = Stack::new().await;
+    let key = "billing reports/2026+Nov (copy)/123456789012-aws-billing-csv-2026-11.csv";
+    let event = stack
+        .deliver(
+            key,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    let raw = event["Records"][0]["s3"]["object"]["key"].as_str().unwrap();
+    assert_eq!(
+        raw,
+        "billing+reports/2026%2BNov+%28copy%29/123456789012-aws-billing-csv-2026-11.csv"
+    );
+    let result = stack.ingest.handle(&event).await.unwrap();
+    assert_eq!(outcome(&result), "stored");
+    assert_eq!(result[0].key, key);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn non_reports_and_test_events_are_skipped() {
+    let stack = Stack::new().await;
+    let event = stack
+        .deliver("notes/readme.txt", &fixtures().join("synthetic/README.md"))
+        .await;
+    let result = stack.ingest.handle(&event).await.unwrap();
+    assert_eq!(outcome(&result), "skipped");
+    let test_event = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-27T10:00:00.000Z",
+        "Bucket": stack.bucket, "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"});
+    let result = stack.ingest.handle(&test_event).await.unwrap();
+    assert_eq!(outcome(&result), "skipped");
+    assert_eq!(result[0].reason.as_deref(), Some("s3:TestEvent"));
+    assert!(stack
+        .ingest
+        .reports
+        .pointers("2026-11")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_report_fails_loudly_and_leaves_earlier_totals_intact() {
+    let stack = Stack::new().await;
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let good = stack
+        .deliver(
+            key,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    stack.ingest.handle(&good).await.unwrap();
+    let before = stored_map(&live(&stack, "2026-11").await);
+
+    let bad = stack
+        .deliver(
+            key,
+            &fixtures().join("bad/invalid-amount/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    let err = stack.ingest.handle(&bad).await.unwrap_err().to_string();
+    assert!(
+        err.contains("line 10")
+            && err.contains("TotalCost")
+            && err.contains("invalid amount '12,34x'"),
+        "{err}"
+    );
+    assert_eq!(stored_map(&live(&stack, "2026-11").await), before);
+    let failed = stack
+        .ingest
+        .reports
+        .list("2026-11")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.outcome == "failed")
+        .unwrap();
+    assert!(failed.error.unwrap().contains("invalid amount"));
+
+    // A retry of the failed event is attempted again (not mistaken for a duplicate).
+    assert!(stack.ingest.handle(&bad).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_failing_record_does_not_undo_the_others() {
+    let stack = Stack::new().await;
+    let good = stack
+        .deliver(
+            "billing/123456789012-aws-billing-csv-2026-11.csv",
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    let bad = stack
+        .deliver(
+            "billing/999999999999-aws-billing-csv-2026-11.csv",
+            &fixtures().join("bad/invalid-amount/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    let mut both = good.clone();
+    both["Records"]
+        .as_array_mut()
+        .unwrap()
+        .push(bad["Records"][0].clone());
+    let err = stack.ingest.handle(&both).await.unwrap_err().to_string();
+    assert!(err.contains("1 of 2 records failed"), "{err}");
+    assert!(!live(&stack, "2026-11").await.is_empty());
+    // Lambda retries the whole event: the good record is now a duplicate, the bad one fails again.
+    let err = stack.ingest.handle(&both).await.unwrap_err().to_string();
+    assert!(err.contains("1 of 2 records failed"), "{err}");
+}

@@ -1,0 +1,272 @@
+//! A private copy of billwatch's stack for one test, inside the local AWS emulator that
+//! ./scripts/test starts: tables cloned from the ones the stack script created from
+//! template.yaml (same keys, same indexes), a bucket, a topic and an SQS queue subscribed to it.
+
+use aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, Projection};
+use aws_sdk_s3::primitives::ByteStream;
+use serde_json::{json, Value};
+use shared::config::Config;
+use shared::ingest::Ingest;
+use shared::report::Limits;
+use shared::store::TableNames;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn require(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run the tests through ./scripts/test, which starts the local AWS \
+             stack (moto) and creates billwatch's tables from template.yaml"
+        )
+    })
+}
+
+fn unique(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}-{}-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub struct Stack {
+    pub ingest: Ingest,
+    pub bucket: String,
+    pub s3: aws_sdk_s3::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    sequencer: AtomicU64,
+}
+
+async fn clone_table(dynamo: &aws_sdk_dynamodb::Client, source: &str, name: &str) {
+    let described = dynamo
+        .describe_table()
+        .table_name(source)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("table {source} from the local stack: {e:?}"));
+    let t = described.table().expect("a table description");
+    let mut create = dynamo
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(t.key_schema().to_vec()))
+        .set_attribute_definitions(Some(t.attribute_definitions().to_vec()));
+    for g in t.global_secondary_indexes() {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(g.index_name().unwrap())
+                .set_key_schema(Some(g.key_schema().to_vec()))
+                .projection(
+                    g.projection()
+                        .cloned()
+                        .unwrap_or_else(|| Projection::builder().build()),
+                )
+                .build()
+                .unwrap(),
+        );
+    }
+    create
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
+}
+
+impl Stack {
+    pub async fn new() -> Self {
+        require("AWS_ENDPOINT_URL");
+        let base = TableNames {
+            totals: require("BILLWATCH_TOTALS_TABLE"),
+            reports: require("BILLWATCH_REPORTS_TABLE"),
+            budgets: require("BILLWATCH_BUDGETS_TABLE"),
+            alerts: require("BILLWATCH_ALERTS_TABLE"),
+        };
+        let sdk = shared::clients::sdk_config().await;
+        let dynamo = shared::clients::dynamodb(&sdk);
+        let id = unique("t");
+        let tables = TableNames {
+            totals: format!("{}-{id}", base.totals),
+            reports: format!("{}-{id}", base.reports),
+            budgets: format!("{}-{id}", base.budgets),
+            alerts: format!("{}-{id}", base.alerts),
+        };
+        for (source, name) in [
+            (&base.totals, &tables.totals),
+            (&base.reports, &tables.reports),
+            (&base.budgets, &tables.budgets),
+            (&base.alerts, &tables.alerts),
+        ] {
+            clone_table(&dynamo, source, name).await;
+        }
+        let s3 = shared::clients::s3(&sdk);
+        let bucket = unique("billing");
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        let sns = shared::clients::sns(&sdk);
+        let topic = sns
+            .create_topic()
+            .name(unique("alerts"))
+            .send()
+            .await
+            .unwrap();
+        let topic_arn = topic.topic_arn().unwrap().to_string();
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let queue = sqs
+            .create_queue()
+            .queue_name(unique("inbox"))
+            .send()
+            .await
+            .unwrap();
+        let queue_url = queue.queue_url().unwrap().to_string();
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes()
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
+            .unwrap();
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .unwrap();
+        let config = Config {
+            tables,
+            topic_arn: Some(topic_arn),
+            bucket: Some(bucket.clone()),
+            limits: Limits::default(),
+        };
+        Stack {
+            ingest: Ingest::new(config).await,
+            bucket,
+            s3,
+            sqs,
+            queue_url,
+            sequencer: AtomicU64::new(0x0055_AED6_DCD9_0281),
+        }
+    }
+
+    pub async fn upload(&self, key: &str, file: &Path) {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from_path(file).await.unwrap())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("upload {key}: {e:?}"));
+    }
+
+    /// A fresh sequencer, greater than every one handed out before.
+    pub fn next_sequencer(&self) -> String {
+        format!(
+            "{:018X}",
+            self.sequencer.fetch_add(0x100, Ordering::Relaxed)
+        )
+    }
+
+    /// The S3 notification AWS would send for this object (key URL-encoded, `+` for spaces).
+    pub async fn event_for(&self, key: &str, sequencer: &str) -> Value {
+        let head = self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("head {key}: {e:?}"));
+        s3_event(
+            &self.bucket,
+            key,
+            head.content_length().unwrap_or_default(),
+            head.e_tag().unwrap_or_default().trim_matches('"'),
+            sequencer,
+        )
+    }
+
+    /// Upload, then deliver its event with a new sequencer.
+    pub async fn deliver(&self, key: &str, file: &Path) -> Value {
+        self.upload(key, file).await;
+        self.event_for(key, &self.next_sequencer()).await
+    }
+
+    /// Every SNS message waiting on the subscribed queue (the SNS envelope, parsed).
+    pub async fn received_alerts(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .unwrap();
+            let messages = page.messages();
+            if messages.is_empty() {
+                return out;
+            }
+            for m in messages {
+                out.push(serde_json::from_str(m.body().unwrap()).unwrap());
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Like Python's `quote_plus(key, safe="/")`, as S3 encodes keys in notifications.
+pub fn encode_key(key: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b' ');
+    percent_encoding::utf8_percent_encode(key, SET)
+        .to_string()
+        .replace(' ', "+")
+}
+
+pub fn s3_event(bucket: &str, key: &str, size: i64, etag: &str, sequencer: &str) -> Value {
+    json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLEBILLING"},
+        "requestParameters": {"sourceIPAddress": "72.21.217.54"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "billwatch-reports",
+            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": {"key": encode_key(key), "size": size, "eTag": etag, "sequencer": sequencer}
+        }
+    }]})
+}
