@@ -29,12 +29,7 @@ fn unique(prefix: &str) -> String {
 
 async fn client() -> aws_sdk_s3::Client {
     endpoint();
-    let config = aws_config::load_from_env().await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    )
+    shared::clients::s3(&shared::clients::sdk_config().await)
 }
 
 async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, file: &Path) {

@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn subjects_fit_sns() {
         let s = sanitize_subject("billwatch:\tteam\nbudget \u{7} at 80%");
-        assert_eq!(s, "billwatch:? team? budget ? at 80%");
+        assert_eq!(s, "billwatch: team budget ? at 80%");
         let long = sanitize_subject(&"x".repeat(300));
         assert_eq!(long.len(), MAX_SUBJECT);
         assert!(long.ends_with("..."));

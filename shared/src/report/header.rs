@@ -100,7 +100,7 @@ impl Col {
 
 /// An optional column's field, or empty.
 #[inline]
-pub fn field<'r>(col: Option<Col>, record: &'r ByteRecord) -> &'r [u8] {
+pub fn field(col: Option<Col>, record: &ByteRecord) -> &[u8] {
     match col {
         Some(c) => c.get(record),
         None => &[],

@@ -200,7 +200,7 @@ mod tests {
             max_decompressed_bytes: 10,
             ..Limits::default()
         };
-        let data = vec![b'a'; 100];
+        let data = [b'a'; 100];
         let mut r = Inflated::new(
             &data[..],
             Rc::new(Cell::new(100)),
