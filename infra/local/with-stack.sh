@@ -199,6 +199,12 @@ export no_proxy="$NO_PROXY"
 export BILLWATCH_EMULATOR=1
 export PATH="$venv/bin:$PATH"
 
+# billwatch's bucket, tables, topic and alert inbox, created from template.yaml itself so the
+# local stack and the deployed one cannot drift (exports BILLWATCH_* for CMD).
+stack_env="$("$py" "$here/create_stack.py" --template "$here/../../template.yaml")" \
+  || die "could not create billwatch's stack from template.yaml in the emulator (see above)"
+eval "$stack_env"
+
 # CMD runs as a child we can wait on, so a TERM to this script is handled at once
 # rather than after CMD ends. It keeps this script's stdin (bash would give a
 # background job /dev/null) and default INT/QUIT handling (which bash would ignore).

@@ -13,12 +13,10 @@ pub const MAX_SUBJECT: usize = 99;
 pub fn sanitize_subject(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
+        .map(|c| match c {
+            c if c.is_whitespace() => ' ',
+            c if c.is_ascii_graphic() => c,
+            _ => '?',
         })
         .collect();
     let mut cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
