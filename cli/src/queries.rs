@@ -94,6 +94,15 @@ fn valid_period(p: &str) -> Result<(), StoreError> {
     }
 }
 
+/// At least cents, and every digit that was stored.
+fn money(value: Decimal) -> String {
+    let mut v = value;
+    if v.scale() < 2 {
+        v.rescale(2);
+    }
+    v.to_string()
+}
+
 fn totals_table(totals: &[StoredTotal]) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -107,11 +116,16 @@ fn totals_table(totals: &[StoredTotal]) -> String {
         let _ = writeln!(
             out,
             "{:<12}  {:<12}  {:<30}  {:<8}  {:>16}  {}",
-            t.payer, t.account, t.service, t.currency, t.cost, t.status
+            t.payer,
+            t.account,
+            t.service,
+            t.currency,
+            money(t.cost),
+            t.status
         );
     }
     for (currency, cost) in grand {
-        let _ = writeln!(out, "Total {currency}: {cost}");
+        let _ = writeln!(out, "Total {currency}: {}", money(cost));
     }
     out
 }
