@@ -2,6 +2,9 @@
 //!
 //! Keys are interned: a row's account, service and currency bytes are looked up by reference,
 //! and only a key never seen before allocates.
+//!
+//! Formats with dated usage rows (CUR, FOCUS) also keep, per key, the usage-side amounts per day
+//! of the billing month ([`Days`]), allocated once per key on its first dated row.
 
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -106,6 +109,21 @@ impl Interner {
 /// Key of one total: interned account, service and currency.
 pub type Key = (u32, u32, u32);
 
+/// Usage-side amounts of one key per day of the billing month: index `d` (1..=31) holds day `d`;
+/// index 0 holds what could not be placed on one day of the month (an unparsable date, a date
+/// outside the billing month, a row spanning more than one day).
+pub type Days = [Decimal; 32];
+
+/// The day a usage-side row is booked on: 1..=31, or 0 for "not on one day of the month".
+pub type Day = usize;
+
+/// One key's running state.
+#[derive(Debug, Default)]
+struct Entry {
+    amounts: Amounts,
+    days: Option<Box<Days>>,
+}
+
 /// Running totals of one report.
 #[derive(Debug, Default)]
 pub struct Ledger {
@@ -114,18 +132,54 @@ pub struct Ledger {
     pub currencies: Interner,
     /// Display name per service id, filled from the first row that has one.
     service_names: Vec<String>,
-    totals: HashMap<Key, Amounts>,
+    totals: HashMap<Key, Entry>,
+    /// Whether any row was booked on a day of the month (index 1..=31 of [`Days`]).
+    dated: bool,
 }
 
 impl Ledger {
     /// The entry for a row's (account, service, currency), created at zero when new.
     pub fn entry(&mut self, account: &[u8], service: &[u8], currency: &[u8]) -> &mut Amounts {
+        &mut self.entry_of(account, service, currency).amounts
+    }
+
+    fn entry_of(&mut self, account: &[u8], service: &[u8], currency: &[u8]) -> &mut Entry {
         let key = (
             self.accounts.id(account.trim_ascii()),
             self.services.id(service.trim_ascii()),
             self.currencies.id(currency.trim_ascii()),
         );
         self.totals.entry(key).or_default()
+    }
+
+    /// Adds a usage-side amount to the key's total and to its day `day` (0 = not on one day of the
+    /// month; see [`Days`]). The key's day array is allocated on its first such row only.
+    pub fn add_on_day(
+        &mut self,
+        account: &[u8],
+        service: &[u8],
+        currency: &[u8],
+        part: Part,
+        amount: Decimal,
+        day: Day,
+    ) {
+        let day = if day < 32 { day } else { 0 };
+        self.dated |= day != 0;
+        let entry = self.entry_of(account, service, currency);
+        entry.amounts.add(part, amount);
+        entry
+            .days
+            .get_or_insert_with(|| Box::new([Decimal::ZERO; 32]))[day] += amount;
+    }
+
+    /// Whether any row was booked on a day of the month: the report has daily usage.
+    pub fn has_days(&self) -> bool {
+        self.dated
+    }
+
+    /// The key's usage per day, if any usage-side row of the key went through [`Self::add_on_day`].
+    pub fn days(&self, key: &Key) -> Option<&Days> {
+        self.totals.get(key).and_then(|e| e.days.as_deref())
     }
 
     /// Whether the service still lacks a display name (cheap; call before extracting a name).
@@ -161,7 +215,7 @@ impl Ledger {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Amounts)> {
-        self.totals.iter()
+        self.totals.iter().map(|(k, e)| (k, &e.amounts))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -171,7 +225,7 @@ impl Ledger {
     /// Σ cost per (account text, currency text).
     pub fn per_account(&self) -> HashMap<(String, String), Decimal> {
         let mut out: HashMap<(String, String), Decimal> = HashMap::new();
-        for (&(a, _, c), amounts) in &self.totals {
+        for (&(a, _, c), amounts) in self.iter() {
             *out.entry((self.accounts.text(a), self.currencies.text(c)))
                 .or_default() += amounts.cost;
         }
@@ -181,7 +235,7 @@ impl Ledger {
     /// Σ cost per currency text.
     pub fn per_currency(&self) -> HashMap<String, Decimal> {
         let mut out: HashMap<String, Decimal> = HashMap::new();
-        for (&(_, _, c), amounts) in &self.totals {
+        for (&(_, _, c), amounts) in self.iter() {
             *out.entry(self.currencies.text(c)).or_default() += amounts.cost;
         }
         out
@@ -216,6 +270,31 @@ mod tests {
         let ec2 = l.entry(b"111", b"AmazonEC2", b"USD");
         assert_eq!(ec2.cost, d("1.00"));
         assert_eq!(ec2.part(Part::Charges) + ec2.part(Part::Credits), ec2.cost);
+    }
+
+    #[test]
+    fn usage_is_kept_per_day_beside_the_total() {
+        let mut l = Ledger::default();
+        l.entry(b"1", b"AmazonS3", b"USD").add(Part::Tax, d("9"));
+        assert!(!l.has_days());
+        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("1.5"), 3);
+        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Discounts, d("-0.5"), 3);
+        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("2"), 0);
+        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("7"), 99);
+        assert!(l.has_days());
+        let ec2 = (
+            l.accounts.id(b"1"),
+            l.services.id(b"AmazonEC2"),
+            l.currencies.id(b"USD"),
+        );
+        let days = l.days(&ec2).unwrap();
+        assert_eq!(days[3], d("1.0"));
+        assert_eq!(days[0], d("9"));
+        assert_eq!(days.iter().sum::<Decimal>(), d("10.0"));
+        assert_eq!(l.entry(b"1", b"AmazonEC2", b"USD").cost, d("10.0"));
+        let s3 = (ec2.0, l.services.id(b"AmazonS3"), ec2.2);
+        assert!(l.days(&s3).is_none());
+        assert_eq!(l.per_currency()["USD"], d("19.0"));
     }
 
     #[test]

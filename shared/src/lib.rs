@@ -8,6 +8,7 @@ pub mod budget;
 pub mod clients;
 pub mod config;
 pub mod event;
+pub mod forecast;
 pub mod ingest;
 pub mod ledger;
 pub mod money;

@@ -1,9 +1,14 @@
 //! Cost and Usage Reports, CUR 1.0 (`lineItem/UnblendedCost`) and CUR 2.0 / Data Exports
 //! (`line_item_unblended_cost`): every row is summed; the line item type picks the part.
+//!
+//! Daily usage: every row whose part is `charges` or `discounts` (Usage, DiscountedUsage,
+//! SavingsPlanCoveredUsage, SavingsPlanNegation, unknown types, `*Discount`: the amounts that
+//! scale with usage) is also booked on the day of its usage start ([`day_of`]), so the daily
+//! series of a key adds up to its charges + discounts, day 0 included.
 
 use super::error::RowError;
 use super::header::{field, present, Col, Header};
-use super::tally::{same_code, status_of, Finished, Rows, Tally};
+use super::tally::{day_of, same_code, status_of, Finished, Rows, Tally};
 use crate::ledger::Part;
 use csv::ByteRecord;
 
@@ -26,6 +31,7 @@ pub struct Names {
     currency: &'static str,
     invoice: &'static str,
     period_start: &'static str,
+    usage_start: &'static str,
     usage_end: &'static str,
     product_name: &'static str,
     /// CUR 2.0's `product` map column, holding `product_name`.
@@ -41,6 +47,7 @@ pub const CUR1: Names = Names {
     currency: "lineItem/CurrencyCode",
     invoice: "bill/InvoiceId",
     period_start: "bill/BillingPeriodStartDate",
+    usage_start: "lineItem/UsageStartDate",
     usage_end: "lineItem/UsageEndDate",
     product_name: "product/ProductName",
     product_map: None,
@@ -55,6 +62,7 @@ pub const CUR2: Names = Names {
     currency: "line_item_currency_code",
     invoice: "bill_invoice_id",
     period_start: "bill_billing_period_start_date",
+    usage_start: "line_item_usage_start_date",
     usage_end: "line_item_usage_end_date",
     product_name: "product_product_name",
     product_map: Some("product"),
@@ -69,6 +77,7 @@ struct Cols {
     currency: Col,
     invoice: Option<Col>,
     period_start: Option<Col>,
+    usage_start: Option<Col>,
     usage_end: Option<Col>,
     product_name: Option<Col>,
     product_map: Option<Col>,
@@ -123,6 +132,7 @@ impl Rows for Cur {
             currency: h.required(n.currency)?,
             invoice: h.optional(n.invoice),
             period_start: h.optional(n.period_start),
+            usage_start: h.optional(n.usage_start),
             usage_end: h.optional(n.usage_end),
             product_name: h.optional(n.product_name),
             product_map: n.product_map.and_then(|m| h.optional(m)),
@@ -135,10 +145,19 @@ impl Rows for Cur {
         let t = &mut self.tally;
         let cost = c.cost.amount(r)?;
         let (part, usage) = part_of(field(c.item_type, r));
+        if let Some(col) = c.period_start {
+            t.period.see(col, r)?;
+        }
         let code = c.product_code.get(r);
-        t.ledger
-            .entry(c.account.get(r), code, c.currency.get(r))
-            .add(part, cost);
+        let (account, currency) = (c.account.get(r), c.currency.get(r));
+        match c.usage_start {
+            Some(start) if matches!(part, Part::Charges | Part::Discounts) => {
+                let day = day_of(start.get(r), field(c.usage_end, r), t.period.year_month());
+                t.ledger
+                    .add_on_day(account, code, currency, part, cost, day);
+            }
+            _ => t.ledger.entry(account, code, currency).add(part, cost),
+        }
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
             let name = field(c.product_name, r);
@@ -153,9 +172,6 @@ impl Rows for Cur {
         }
         if c.invoice.is_none_or(|col| !present(col.get(r))) {
             t.estimated = true;
-        }
-        if let Some(col) = c.period_start {
-            t.period.see(col, r)?;
         }
         if usage {
             t.latest.see(field(c.usage_end, r));

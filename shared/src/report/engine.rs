@@ -198,8 +198,12 @@ impl<'a> Pass<'a> {
             }),
             (_, t) => t,
         };
-        let (totals, grand_totals) =
-            totals_of(&finished.ledger, finished.parts, finished.service_code);
+        let (totals, grand_totals) = totals_of(
+            &finished.ledger,
+            finished.parts,
+            finished.service_code,
+            period.as_deref(),
+        );
         Ok(ReportSummary {
             source: self.source_name.to_string(),
             format,

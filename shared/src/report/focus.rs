@@ -1,9 +1,12 @@
 //! FOCUS 1.x exports: `BilledCost` summed over every row, keyed by `SubAccountId`, the AWS
 //! extension `x_ServiceCode` (else `ServiceName`) and `BillingCurrency`.
+//!
+//! Daily usage: every `charges` row (ChargeCategory Usage, or unknown) is also booked on the day
+//! of its `ChargePeriodStart` ([`day_of`]).
 
 use super::error::RowError;
 use super::header::{field, present, Col, Header};
-use super::tally::{same_code, status_of, Finished, Rows, Tally};
+use super::tally::{day_of, same_code, status_of, Finished, Rows, Tally};
 use crate::ledger::Part;
 use csv::ByteRecord;
 
@@ -24,6 +27,7 @@ struct Cols {
     currency: Col,
     category: Option<Col>,
     period_start: Option<Col>,
+    charge_start: Option<Col>,
     charge_end: Option<Col>,
     invoice: Option<Col>,
 }
@@ -61,6 +65,7 @@ impl Rows for Focus {
             currency: h.required("BillingCurrency")?,
             category: h.optional("ChargeCategory"),
             period_start: h.optional("BillingPeriodStart"),
+            charge_start: h.optional("ChargePeriodStart"),
             charge_end: h.optional("ChargePeriodEnd"),
             invoice: h.optional("InvoiceId"),
         });
@@ -81,9 +86,18 @@ impl Rows for Focus {
             code if present(code) => code,
             _ => name,
         };
-        t.ledger
-            .entry(account, code, c.currency.get(r))
-            .add(part, cost);
+        if let Some(col) = c.period_start {
+            t.period.see(col, r)?;
+        }
+        let currency = c.currency.get(r);
+        match c.charge_start {
+            Some(start) if part == Part::Charges => {
+                let day = day_of(start.get(r), field(c.charge_end, r), t.period.year_month());
+                t.ledger
+                    .add_on_day(account, code, currency, part, cost, day);
+            }
+            _ => t.ledger.entry(account, code, currency).add(part, cost),
+        }
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
             t.ledger.set_service_name(code, name);
@@ -91,9 +105,6 @@ impl Rows for Focus {
         t.see_payer(field(c.billing_account, r));
         if c.invoice.is_none_or(|col| !present(col.get(r))) {
             t.estimated = true;
-        }
-        if let Some(col) = c.period_start {
-            t.period.see(col, r)?;
         }
         if usage {
             t.latest.see(field(c.charge_end, r));

@@ -2,8 +2,9 @@
 //! breakdown, the period, the status, the as-of time and the report's own checks.
 
 use super::format::Format;
-use crate::ledger::{Amounts, Ledger, Part};
+use crate::ledger::{Amounts, Days, Ledger, Part};
 use crate::money::canonical;
+use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -58,6 +59,13 @@ pub struct Total {
     #[serde(serialize_with = "as_string")]
     pub cost: Decimal,
     pub breakdown: Breakdown,
+    /// Usage-side amounts (`charges` + `discounts`) per day of the billing month: index `d − 1`
+    /// holds day `d`, the length is the days in the month. `None` when the report has no daily
+    /// usage (legacy, DBR, a monthly-granularity CUR, an unknown period). Rows that could not be
+    /// placed on one day of the month are in the breakdown but in no day, so the series may add up
+    /// to less than charges + discounts. Not part of the JSON contract.
+    #[serde(skip)]
+    pub daily_usage: Option<Vec<Decimal>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,15 +132,32 @@ impl ReportSummary {
     }
 }
 
+/// The number of days of a `YYYY-MM` billing period.
+pub fn days_in_month(period: &str) -> Option<u32> {
+    let (y, m) = period.split_once('-')?;
+    let first = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)?;
+    let next = first.checked_add_months(Months::new(1))?;
+    Some((next - first).num_days() as u32)
+}
+
 /// Turns a ledger into sorted totals. `service_code` maps a row's service field to the key
-/// shown (identity, or the DBR name → code table); totals that map to the same key merge.
+/// shown (identity, or the DBR name → code table); totals that map to the same key merge, their
+/// daily series summed. When the ledger has daily usage and `period` (`YYYY-MM`) is known, every
+/// total gets a `daily_usage` series of the month's length (zeros for a key without usage rows).
 pub fn totals_of(
     ledger: &Ledger,
     parts: &[Part],
     service_code: fn(&str) -> String,
+    period: Option<&str>,
 ) -> (Vec<Total>, Vec<GrandTotal>) {
-    let mut merged: BTreeMap<(String, String, String), (Amounts, String)> = BTreeMap::new();
-    for (&(a, s, c), amounts) in ledger.iter() {
+    let month_days = period
+        .filter(|_| ledger.has_days())
+        .and_then(days_in_month)
+        .map(|n| n as usize);
+    type Merged = (Amounts, String, Option<Days>);
+    let mut merged: BTreeMap<(String, String, String), Merged> = BTreeMap::new();
+    for (key, amounts) in ledger.iter() {
+        let &(a, s, c) = key;
         let raw_service = ledger.services.text(s);
         let service = service_code(&raw_service);
         let name = ledger
@@ -141,14 +166,20 @@ pub fn totals_of(
             .unwrap_or_else(|| raw_service.clone());
         let entry = merged
             .entry((ledger.accounts.text(a), service, ledger.currencies.text(c)))
-            .or_insert_with(|| (Amounts::default(), name));
+            .or_insert_with(|| (Amounts::default(), name, None));
         entry.0.merge(amounts);
+        if let (Some(_), Some(days)) = (month_days, ledger.days(key)) {
+            let sum = entry.2.get_or_insert([Decimal::ZERO; 32]);
+            for (mine, theirs) in sum.iter_mut().zip(days.iter()) {
+                *mine += *theirs;
+            }
+        }
     }
     let mut grand: BTreeMap<String, Decimal> = BTreeMap::new();
     let totals = merged
         .into_iter()
         .map(
-            |((account_id, service, currency), (amounts, service_name))| {
+            |((account_id, service, currency), (amounts, service_name, days))| {
                 *grand.entry(currency.clone()).or_default() += amounts.cost;
                 Total {
                     account_id,
@@ -162,6 +193,10 @@ pub fn totals_of(
                             .map(|&p| (p, canonical(amounts.part(p))))
                             .collect(),
                     ),
+                    daily_usage: month_days.map(|n| {
+                        let days = days.unwrap_or([Decimal::ZERO; 32]);
+                        days[1..=n].iter().map(|&d| canonical(d)).collect()
+                    }),
                 }
             },
         )
@@ -196,9 +231,13 @@ mod tests {
             .add(Part::Charges, d("2"));
         l.entry(b"1", b"AmazonS3", b"USD")
             .add(Part::Charges, d("3"));
-        let (totals, grand) = totals_of(&l, &[Part::Charges, Part::Discounts], |s| {
-            super::super::product_codes::code_for(s)
-        });
+        let (totals, grand) = totals_of(
+            &l,
+            &[Part::Charges, Part::Discounts],
+            super::super::product_codes::code_for,
+            Some("2026-11"),
+        );
+        assert!(totals.iter().all(|t| t.daily_usage.is_none()));
         let keys: Vec<_> = totals
             .iter()
             .map(|t| {
@@ -232,6 +271,81 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn daily_series_merge_and_have_the_month_length() {
+        let mut l = Ledger::default();
+        l.add_on_day(
+            b"2",
+            b"Amazon RDS Service",
+            b"USD",
+            Part::Charges,
+            d("1.5"),
+            1,
+        );
+        l.add_on_day(
+            b"2",
+            b"Amazon RDS Service",
+            b"USD",
+            Part::Charges,
+            d("4"),
+            0,
+        );
+        l.add_on_day(
+            b"2",
+            b"Amazon Relational Database Service",
+            b"USD",
+            Part::Discounts,
+            d("-0.5"),
+            1,
+        );
+        l.add_on_day(
+            b"2",
+            b"Amazon Relational Database Service",
+            b"USD",
+            Part::Charges,
+            d("2"),
+            28,
+        );
+        l.entry(b"2", b"AWSSupportBusiness", b"USD")
+            .add(Part::Fees, d("100"));
+        let code = |s: &str| super::super::product_codes::code_for(s);
+        let (totals, _) = totals_of(&l, &[Part::Charges], code, Some("2026-02"));
+        assert_eq!(totals[0].service, "AWSSupportBusiness");
+        assert_eq!(totals[0].daily_usage, Some(vec![Decimal::ZERO; 28]));
+        let rds = totals[1].daily_usage.as_ref().unwrap();
+        assert_eq!(rds.len(), 28);
+        assert_eq!(rds[0], d("1.0"));
+        assert_eq!(rds[27], d("2"));
+        assert_eq!(rds.iter().sum::<Decimal>(), d("3.0"));
+        assert_eq!(totals[1].cost, d("7.0"));
+        let (unknown, _) = totals_of(&l, &[Part::Charges], code, None);
+        assert!(unknown.iter().all(|t| t.daily_usage.is_none()));
+    }
+
+    #[test]
+    fn months_have_their_lengths() {
+        assert_eq!(days_in_month("2026-11"), Some(30));
+        assert_eq!(days_in_month("2026-12"), Some(31));
+        assert_eq!(days_in_month("2026-02"), Some(28));
+        assert_eq!(days_in_month("2028-02"), Some(29));
+        assert_eq!(days_in_month("2026-13"), None);
+        assert_eq!(days_in_month("soon"), None);
+    }
+
+    #[test]
+    fn daily_usage_is_not_part_of_the_json() {
+        let t = Total {
+            account_id: "1".into(),
+            service: "AmazonEC2".into(),
+            service_name: "EC2".into(),
+            currency: "USD".into(),
+            cost: d("1"),
+            breakdown: Breakdown::default(),
+            daily_usage: Some(vec![d("1")]),
+        };
+        assert!(!serde_json::to_string(&t).unwrap().contains("daily"));
     }
 
     #[test]

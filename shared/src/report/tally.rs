@@ -5,7 +5,8 @@ use super::error::{ErrorKind, RowError};
 use super::header::{present, Col};
 use super::summary::{Check, Status};
 use super::timestamp::Timestamp;
-use crate::ledger::{Ledger, Part};
+use crate::ledger::{Day, Ledger, Part};
+use chrono::NaiveDate;
 use csv::ByteRecord;
 
 /// The one billing period a report may cover. Rows compare raw bytes; a date is parsed only
@@ -14,6 +15,7 @@ use csv::ByteRecord;
 pub struct PeriodTracker {
     raw: Vec<u8>,
     period: Option<String>,
+    year_month: Option<(i32, u32)>,
 }
 
 impl PeriodTracker {
@@ -22,7 +24,7 @@ impl PeriodTracker {
         if !present(raw) || raw == self.raw.as_slice() {
             return Ok(());
         }
-        let found = Timestamp::parse(raw).map(|t| t.period()).ok_or_else(|| {
+        let ts = Timestamp::parse(raw).ok_or_else(|| {
             RowError::in_column(
                 col.name,
                 ErrorKind::Invalid(format!(
@@ -34,6 +36,7 @@ impl PeriodTracker {
                 )),
             )
         })?;
+        let found = ts.period();
         match &self.period {
             Some(expected) if *expected != found => Err(RowError::in_column(
                 col.name,
@@ -44,6 +47,7 @@ impl PeriodTracker {
             )),
             _ => {
                 self.period = Some(found);
+                self.year_month = Some((i32::from(ts.year), u32::from(ts.month)));
                 self.raw.clear();
                 self.raw.extend_from_slice(raw);
                 Ok(())
@@ -54,6 +58,61 @@ impl PeriodTracker {
     pub fn period(&self) -> Option<&str> {
         self.period.as_deref()
     }
+
+    /// The period as (year, month), for the per-row day checks.
+    pub fn year_month(&self) -> Option<(i32, u32)> {
+        self.year_month
+    }
+}
+
+/// The date of `YYYY-MM-DD…`, `YYYY/MM/DD…` or `YYYYMMDD…`, read from fixed byte positions, and
+/// whether its time of day (the first six digits after the date, if any) is midnight.
+fn date_of(raw: &[u8]) -> Option<(NaiveDate, bool)> {
+    let raw = raw.trim_ascii();
+    let (y, m, d, rest) = if raw.len() >= 10 && matches!(raw[4], b'-' | b'/') && raw[7] == raw[4] {
+        (&raw[0..4], &raw[5..7], &raw[8..10], &raw[10..])
+    } else if raw.len() >= 8 {
+        (&raw[0..4], &raw[4..6], &raw[6..8], &raw[8..])
+    } else {
+        return None;
+    };
+    let num = |b: &[u8]| {
+        b.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(num(y)? as i32, num(m)?, num(d)?)?;
+    let midnight = rest
+        .iter()
+        .filter(|c| c.is_ascii_digit())
+        .take(6)
+        .all(|&c| c == b'0');
+    Some((date, midnight))
+}
+
+/// The day of the billing month a usage-side row is booked on, from its usage start and end
+/// (`lineItem/UsageStartDate` / `line_item_usage_start_date` / `ChargePeriodStart` and the
+/// matching end): the start's day of the month, 1..=31, when the start parses, lies in the
+/// billing month (`period`; not checked while the report has named no period) and the row covers
+/// at most that day (the end, when it parses, is on the same date or is the next midnight).
+/// Anything else is day 0: counted in the totals, never in the daily series (a monthly-granularity
+/// report, a month-long subscription line, a correction dated in another month).
+/// Allocation-free: fixed byte positions, no string.
+pub fn day_of(start: &[u8], end: &[u8], period: Option<(i32, u32)>) -> Day {
+    use chrono::Datelike;
+    let Some((first, _)) = date_of(start) else {
+        return 0;
+    };
+    if period.is_some_and(|p| p != (first.year(), first.month())) {
+        return 0;
+    }
+    if let Some((last, midnight)) = date_of(end) {
+        let one_day = last == first || (midnight && first.succ_opt() == Some(last));
+        if !one_day {
+            return 0;
+        }
+    }
+    first.day() as Day
 }
 
 /// The latest timestamp seen in a column (compared as text: one report writes one style).
@@ -157,6 +216,44 @@ mod tests {
             .to_string()
             .contains("billing period 2026-10 differs"));
         assert!(p.see(col, &ByteRecord::from(vec!["soon"])).is_err());
+    }
+
+    #[test]
+    fn usage_rows_are_placed_on_one_day_of_the_month() {
+        let nov = Some((2026, 11));
+        let day = |start: &str, end: &str| day_of(start.as_bytes(), end.as_bytes(), nov);
+        assert_eq!(day("2026-11-05T13:00:00Z", "2026-11-05T14:00:00Z"), 5);
+        assert_eq!(day("2026-11-05T23:00:00Z", "2026-11-06T00:00:00Z"), 5);
+        assert_eq!(
+            day("2026-11-05T00:00:00.000Z", "2026-11-06T00:00:00.000Z"),
+            5
+        );
+        assert_eq!(day("2026-11-30 00:00:00", "2026-12-01 00:00:00"), 30);
+        assert_eq!(day("20261107T000000.000Z", "20261108T000000.000Z"), 7);
+        assert_eq!(day("2026/11/09 10:00:00", ""), 9);
+        assert_eq!(day("2026-11-09", "NULL"), 9);
+        // more than one day, another month, no date at all: day 0
+        assert_eq!(day("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"), 0);
+        assert_eq!(day("2026-11-05T00:00:00Z", "2026-11-06T01:00:00Z"), 0);
+        assert_eq!(day("2026-10-31T23:00:00Z", "2026-11-01T00:00:00Z"), 0);
+        assert_eq!(day("2026-11-31T00:00:00Z", ""), 0);
+        assert_eq!(day("", ""), 0);
+        assert_eq!(day("soon", ""), 0);
+        // without a billing period only the span is checked
+        assert_eq!(day_of(b"2026-10-31T23:00:00Z", b"", None), 31);
+    }
+
+    #[test]
+    fn the_tracker_keeps_the_period_as_numbers() {
+        let col = Col {
+            idx: 0,
+            name: "BillingPeriodStart",
+        };
+        let mut p = PeriodTracker::default();
+        assert_eq!(p.year_month(), None);
+        p.see(col, &ByteRecord::from(vec!["2026-02-01T00:00:00Z"]))
+            .unwrap();
+        assert_eq!(p.year_month(), Some((2026, 2)));
     }
 
     #[test]
