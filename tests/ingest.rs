@@ -5,7 +5,7 @@
 use billwatch_tests::{fixtures, Stack};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use shared::budget::{Budget, Scope};
+use shared::budget::{Budget, Scope, Threshold};
 use shared::report::{summarize_path, Limits, ReportSummary};
 use shared::store::{live_totals, StoredTotal};
 use std::collections::BTreeMap;
@@ -77,7 +77,12 @@ async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str]) {
             scope: Scope::All,
             amount: d(amount),
             currency: "USD".into(),
-            thresholds: thresholds.iter().map(|t| d(t)).collect(),
+            thresholds: thresholds
+                .iter()
+                .map(|t| Threshold::percent(d(t)))
+                .collect(),
+            escalation_step: None,
+            topic_arn: None,
         })
         .await
         .unwrap();
@@ -342,6 +347,17 @@ async fn services_that_vanish_from_a_newer_delivery_are_removed() {
         .is_empty());
 }
 
+/// The JSON payload machine subscribers get (the SQS envelope's `Message`).
+fn payload(m: &Value) -> Value {
+    serde_json::from_str(m["Message"].as_str().unwrap()).unwrap()
+}
+
+fn attr<'a>(m: &'a Value, name: &str) -> &'a str {
+    m["MessageAttributes"][name]["Value"]
+        .as_str()
+        .unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crossed_threshold_alerts_once_through_sns() {
     let stack = Stack::new().await;
@@ -358,15 +374,7 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
     assert_eq!(result[0].alerts_sent, 2);
     let messages = stack.received_alerts().await;
     assert_eq!(messages.len(), 2, "{messages:?}");
-    let mut thresholds: Vec<String> = messages
-        .iter()
-        .map(|m| {
-            m["MessageAttributes"]["threshold"]["Value"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let mut thresholds: Vec<&str> = messages.iter().map(|m| attr(m, "threshold")).collect();
     thresholds.sort();
     assert_eq!(thresholds, ["50", "75"]);
     for m in &messages {
@@ -375,15 +383,23 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
             subject.len() < 100 && subject.chars().all(|c| !c.is_control()),
             "{subject}"
         );
-        assert!(
-            subject.contains("team-dev at 76.7% of 150 USD (2026-11, estimated)"),
-            "{subject}"
+        assert_eq!(subject, "billwatch: team-dev at 76.7% of 150 USD (2026-11)");
+        assert_eq!(attr(m, "budget"), "team-dev");
+        assert_eq!(attr(m, "basis"), "actual");
+        assert_eq!(attr(m, "period"), "2026-11");
+        assert_eq!(attr(m, "severity"), "warning");
+        let p = payload(m);
+        assert_eq!(p["type"], "budget");
+        assert_eq!(p["actual"], "114.990489");
+        assert_eq!(p["top_services"][0]["service"], "AmazonEC2");
+        assert_eq!(p["top_services"][0]["cost"], "74.320000");
+        assert_eq!(
+            p["alert_id"],
+            format!("team-dev:2026-11:actual:{}", attr(m, "threshold"))
         );
-        let body = m["Message"].as_str().unwrap();
-        assert!(body.contains("Spent:      114.99 USD"), "{body}");
-        assert!(body.contains("AmazonEC2"), "{body}");
     }
-    // A newer estimate that still crosses the same thresholds does not alert again…
+    // A newer delivery that still crosses the same thresholds does not alert again; the
+    // final bill brings one month-close summary instead, saying how far it moved.
     let again = stack
         .deliver(
             key,
@@ -392,13 +408,198 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
         .await;
     let result = stack.ingest.handle(&again).await.unwrap();
     assert_eq!(outcome(&result), "stored");
-    assert_eq!(result[0].alerts_sent, 0);
-    assert!(stack.received_alerts().await.is_empty());
+    assert_eq!(result[0].alerts_sent, 1);
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(attr(&messages[0], "kind"), "month-close");
+    assert_eq!(
+        messages[0]["Subject"],
+        "billwatch: team-dev closed 2026-11 at 114.80 USD (76.5% of budget)"
+    );
+    let p = payload(&messages[0]);
+    assert_eq!(p["last_estimate"], "114.990489");
+    assert_eq!(p["moved_since_estimate"], "-0.186239");
+    assert_eq!(p["top_services"][0]["change"], "-2.896000");
+    // The final bill delivered again (a restatement) closes nothing twice.
+    let restated = stack
+        .deliver(
+            key,
+            &synthetic("monthly-final/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    assert_eq!(
+        stack.ingest.handle(&restated).await.unwrap()[0].alerts_sent,
+        0
+    );
     let alerts = stack.ingest.alerts.list("2026-11").await.unwrap();
-    assert_eq!(alerts.len(), 2);
+    assert_eq!(alerts.len(), 3);
     assert!(alerts
         .iter()
         .all(|a| a.published_at.is_some() && a.message_id.is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_left_by_a_crash_is_retried_by_a_later_delivery() {
+    let stack = Stack::new().await;
+    budget(&stack, "team", "100", &["80"]).await;
+    let period = "2026-11";
+    let key = "team#actual#80";
+    // A previous invocation claimed the alert and died before publishing.
+    let claim = shared::store::alerts::AlertRecord {
+        period: period.into(),
+        key: key.into(),
+        alert_id: "team:2026-11:actual:80".into(),
+        kind: "budget".into(),
+        ..Default::default()
+    };
+    assert!(stack
+        .ingest
+        .alerts
+        .claim(&claim, chrono::Utc::now())
+        .await
+        .unwrap());
+    let report = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let event = stack
+        .deliver(
+            report,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    // While the claim's lease runs, nobody else publishes it.
+    assert_eq!(stack.ingest.handle(&event).await.unwrap()[0].alerts_sent, 0);
+    assert!(stack.received_alerts().await.is_empty());
+    // Once the lease has run out, the next delivery claims it again and publishes, once.
+    stack
+        .ingest
+        .alerts
+        .backdate_claim(period, key, 16 * 60)
+        .await
+        .unwrap();
+    let newer = stack
+        .deliver(
+            report,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    assert_eq!(stack.ingest.handle(&newer).await.unwrap()[0].alerts_sent, 1);
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(attr(&messages[0], "alert_id"), "team:2026-11:actual:80");
+    let newest = stack
+        .deliver(
+            report,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    assert_eq!(
+        stack.ingest.handle(&newest).await.unwrap()[0].alerts_sent,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_report_for_last_month_is_evaluated_against_last_month() {
+    let stack = Stack::new().await;
+    budget(&stack, "team", "100", &["50"]).await;
+    // The cost allocation report of October (117.20 USD) arrives after November began.
+    let event = stack
+        .deliver(
+            "billing/123456789012-aws-cost-allocation-2026-10.csv",
+            &synthetic("cost-allocation/123456789012-aws-cost-allocation-2026-10.csv"),
+        )
+        .await;
+    let result = stack.ingest.handle(&event).await.unwrap();
+    assert_eq!(result[0].period.as_deref(), Some("2026-10"));
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(attr(&messages[0], "period"), "2026-10");
+    assert_eq!(stack.ingest.alerts.list("2026-10").await.unwrap().len(), 1);
+    assert!(stack
+        .ingest
+        .alerts
+        .list("2026-11")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_alerts_for_failed_reports_failed_checks_and_new_services() {
+    let stack = Stack::new().await;
+    // A report that cannot be read alerts once per object version, however often it is retried.
+    let bad = stack
+        .deliver(
+            "billing/123456789012-aws-billing-csv-2026-11.csv",
+            &fixtures().join("bad/invalid-amount/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    assert!(stack.ingest.handle(&bad).await.is_err());
+    assert!(stack.ingest.handle(&bad).await.is_err());
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(attr(&messages[0], "kind"), "health");
+    assert_eq!(attr(&messages[0], "check"), "report-failed");
+    assert_eq!(attr(&messages[0], "severity"), "critical");
+    assert!(messages[0]["Subject"]
+        .as_str()
+        .unwrap()
+        .contains("could not read report 123456789012-aws-billing-csv-2026-11.csv"));
+
+    // A report whose totals do not reconcile alerts with both figures.
+    let checks = stack
+        .deliver(
+            "billing/123456789012-aws-billing-csv-2026-08.csv",
+            &synthetic("quoted-header/123456789012-aws-billing-csv-2026-08.csv"),
+        )
+        .await;
+    assert_eq!(
+        outcome(&stack.ingest.handle(&checks).await.unwrap()),
+        "stored"
+    );
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(attr(&messages[0], "check"), "checks");
+    let p = payload(&messages[0]);
+    assert_eq!(p["type"], "health");
+
+    // A service that appears for the first time in an account (after an earlier delivery).
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let text = std::fs::read_to_string(synthetic(
+        "monthly-estimated/123456789012-aws-billing-csv-2026-11.csv",
+    ))
+    .unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.contains("AmazonCloudWatch"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let tmp = std::env::temp_dir().join(format!("without-cw-{}.csv", std::process::id()));
+    std::fs::write(&tmp, without).unwrap();
+    let first = stack.deliver(key, &tmp).await;
+    std::fs::remove_file(&tmp).unwrap();
+    stack.ingest.handle(&first).await.unwrap();
+    // No baseline yet, so nothing is "new"; dropping CloudWatch's lines breaks the account's
+    // reconciliation though, and that is reported.
+    let messages = stack.received_alerts().await;
+    let checks: Vec<&str> = messages.iter().map(|m| attr(m, "check")).collect();
+    assert_eq!(checks, ["checks"], "{messages:?}");
+    let second = stack
+        .deliver(
+            key,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    assert_eq!(
+        stack.ingest.handle(&second).await.unwrap()[0].alerts_sent,
+        1
+    );
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(attr(&messages[0], "check"), "new-service");
+    assert_eq!(
+        messages[0]["Subject"],
+        "billwatch: new service AmazonCloudWatch in account 013328811177"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

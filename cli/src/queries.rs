@@ -228,12 +228,46 @@ pub fn reports(args: PeriodArgs) -> ExitCode {
     }))
 }
 
-pub fn alerts(args: PeriodArgs) -> ExitCode {
+#[derive(clap::Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    command: Option<AlertsCommand>,
+    /// Billing period, YYYY-MM (default: this month).
+    #[arg(long)]
+    period: Option<String>,
+    /// Only this budget's alerts.
+    #[arg(long)]
+    budget: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum AlertsCommand {
+    /// Publish a clearly marked test message to the alert topic (BILLWATCH_ALERT_TOPIC_ARN),
+    /// to check that subscriptions work.
+    Test {
+        /// Topic to publish to (default: BILLWATCH_ALERT_TOPIC_ARN).
+        #[arg(long)]
+        topic_arn: Option<String>,
+    },
+}
+
+pub fn alerts(args: AlertsArgs) -> ExitCode {
+    if let Some(AlertsCommand::Test { topic_arn }) = args.command {
+        return alerts_test(topic_arn);
+    }
     let period = args.period.unwrap_or_else(this_month);
     finish(runtime().block_on(async {
         valid_period(&period)?;
         let s = stores().await;
-        let alerts = s.alerts.list(&period).await?;
+        let alerts: Vec<_> = s
+            .alerts
+            .list(&period)
+            .await?
+            .into_iter()
+            .filter(|a| args.budget.is_none() || a.budget == args.budget)
+            .collect();
         if args.json {
             return Ok(json!({ "period": period, "alerts": alerts }).to_string() + "\n");
         }
@@ -241,16 +275,16 @@ pub fn alerts(args: PeriodArgs) -> ExitCode {
         for a in &alerts {
             let _ = writeln!(
                 out,
-                "{}  {} {}% ({})  claimed {}  {}",
-                a.period,
-                a.budget,
-                a.threshold,
-                a.basis,
+                "{}  {:<11} {:<8}  {}\n    why: {}\n    sent: {}  id: {}",
                 a.claimed_at,
+                a.kind,
+                a.severity,
+                a.subject,
+                a.reason,
                 a.published_at
-                    .as_ref()
-                    .map(|t| format!("published {t}"))
-                    .unwrap_or_else(|| "NOT published".into())
+                    .clone()
+                    .unwrap_or_else(|| "NOT published (claim pending)".into()),
+                a.alert_id
             );
         }
         if alerts.is_empty() {
@@ -258,4 +292,26 @@ pub fn alerts(args: PeriodArgs) -> ExitCode {
         }
         Ok(out)
     }))
+}
+
+fn alerts_test(topic_arn: Option<String>) -> ExitCode {
+    let Some(topic) = topic_arn.or_else(|| std::env::var("BILLWATCH_ALERT_TOPIC_ARN").ok()) else {
+        eprintln!("error: no topic: pass --topic-arn or set BILLWATCH_ALERT_TOPIC_ARN");
+        return ExitCode::from(2);
+    };
+    let result = runtime().block_on(async {
+        let sns = clients::sns(&clients::sdk_config().await);
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        shared::ingest::publish(&sns, &topic, &shared::alert::test_message(&now)).await
+    });
+    match result {
+        Ok(id) => {
+            println!("test message published to {topic} (message id {id})");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -1,9 +1,10 @@
-//! Alert messages: a subject that fits SNS (under 100 characters, no control characters) and a
-//! body that reads well in an e-mail.
+//! Alert messages that work for every subscriber: a subject that fits SNS (under 100
+//! characters, no control characters), a plain-text body that reads well in an e-mail, a JSON
+//! payload for machines, and message attributes for SNS filter policies. Text that comes from
+//! reports (service names, keys) is sanitised: no control characters, no spreadsheet formulas.
 
-use crate::budget::Crossing;
-use crate::report::ReportSummary;
 use rust_decimal::Decimal;
+use serde_json::{json, Value};
 use std::fmt::Write;
 
 /// SNS subjects must be under 100 characters, printable ASCII and no line breaks.
@@ -34,105 +35,445 @@ pub fn sanitize_text(text: &str) -> String {
         .collect()
 }
 
-/// A stable id for one alert, for downstream de-duplication.
-pub fn alert_id(c: &Crossing, basis: &str) -> String {
+/// A value from a report, made safe to show: control characters removed, and a leading
+/// `=`, `+`, `-`, `@` (a spreadsheet formula when pasted or exported) defused with a `'`.
+pub fn report_text(value: &str) -> String {
+    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+    match clean.chars().next() {
+        Some('=' | '+' | '-' | '@') => format!("'{clean}"),
+        _ => clean,
+    }
+}
+
+/// How urgent an alert is (a message attribute subscribers can filter on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// A rendered alert, ready for SNS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+    pub payload: Value,
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+impl Message {
+    /// The `Message` for `MessageStructure=json`: text for e-mail and the default, the JSON
+    /// payload for machine subscribers.
+    pub fn sns_json(&self) -> String {
+        let payload = self.payload.to_string();
+        json!({
+            "default": self.text,
+            "email": self.text,
+            "email-json": payload,
+            "sqs": payload,
+            "lambda": payload,
+            "http": payload,
+            "https": payload,
+            "firehose": payload,
+        })
+        .to_string()
+    }
+}
+
+/// One service line of an alert: its spend in the budget's scope and the change since the
+/// previous delivery of the period (None when there was none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLine {
+    pub service: String,
+    pub name: String,
+    pub cost: Decimal,
+    pub change: Option<Decimal>,
+}
+
+/// What the report behind an alert said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFacts {
+    pub key: String,
+    pub format: String,
+    pub period: String,
+    pub status: String,
+    pub as_of: Option<String>,
+}
+
+/// A budget threshold reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetAlert {
+    pub alert_id: String,
+    pub budget: String,
+    pub scope: String,
+    /// The scope's account and service, or `all` (message attributes).
+    pub account: String,
+    pub service: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub basis: String,
+    pub level_percent: Decimal,
+    pub escalation: bool,
+    pub actual: Decimal,
+    pub forecast: Option<Decimal>,
+    /// The basis value as a percentage of the amount.
+    pub percent: Decimal,
+    pub top: Vec<ServiceLine>,
+    pub report: ReportFacts,
+}
+
+fn money(v: Decimal) -> String {
+    v.round_dp(2).to_string()
+}
+
+fn signed(v: Decimal) -> String {
+    let v = v.round_dp(2);
+    if v > Decimal::ZERO {
+        format!("+{v}")
+    } else {
+        v.to_string()
+    }
+}
+
+fn top_services(out: &mut String, top: &[ServiceLine], currency: &str) {
+    let _ = writeln!(out, "Top services:");
+    if top.is_empty() {
+        let _ = writeln!(out, "  (none in scope)");
+    }
+    for line in top {
+        let change = line
+            .change
+            .map(|c| format!("  ({} since the previous delivery)", signed(c)))
+            .unwrap_or_else(|| "  (first delivery of the period)".into());
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>12} {currency}{change}",
+            report_text(&line.service),
+            money(line.cost)
+        );
+    }
+}
+
+fn report_line(r: &ReportFacts) -> String {
     format!(
-        "{}:{}:{}:{}",
-        c.budget.name,
-        c.period,
-        basis,
-        c.threshold.normalize()
+        "{} report for {}, {}{}",
+        r.format,
+        r.period,
+        r.status,
+        r.as_of
+            .as_ref()
+            .map(|t| format!(", data as of {t}"))
+            .unwrap_or_default()
     )
 }
 
-pub fn subject(c: &Crossing, summary: &ReportSummary) -> String {
-    sanitize_subject(&format!(
-        "billwatch: {} at {}% of {} {} ({}, {})",
-        c.budget.name,
-        c.percent.normalize(),
-        c.budget.amount.normalize(),
-        c.budget.currency,
-        c.period,
-        summary.status.name()
-    ))
+fn top_json(top: &[ServiceLine]) -> Value {
+    Value::Array(
+        top.iter()
+            .map(|l| {
+                json!({"service": report_text(&l.service), "service_name": report_text(&l.name),
+                       "cost": l.cost.to_string(), "change": l.change.map(|c| c.to_string())})
+            })
+            .collect(),
+    )
 }
 
-pub fn body(c: &Crossing, summary: &ReportSummary) -> String {
-    let mut out = String::new();
-    let b = &c.budget;
-    let _ = writeln!(
-        out,
-        "Budget \"{}\" has reached {}% of its {} {} limit for {}.",
-        b.name,
-        c.percent.normalize(),
-        b.amount.normalize(),
-        b.currency,
-        c.period
-    );
-    let _ = writeln!(out);
-    let _ = writeln!(out, "  Spent:      {} {}", c.spent.round_dp(2), b.currency);
-    let _ = writeln!(out, "  Limit:      {} {}", b.amount.normalize(), b.currency);
-    let _ = writeln!(
-        out,
-        "  Threshold:  {}% (actual spend)",
-        c.threshold.normalize()
-    );
-    let _ = writeln!(out, "  Scope:      {}", scope_text(b.scope.as_text()));
-    let _ = writeln!(
-        out,
-        "  Report:     {} {} {}{}",
-        summary.format.name(),
-        summary.billing_period.as_deref().unwrap_or("?"),
-        summary.status.name(),
-        summary
-            .as_of
-            .as_ref()
-            .map(|t| format!(", as of {t}"))
-            .unwrap_or_default()
-    );
-    let _ = writeln!(out);
-    let mut services: Vec<(&str, &str, Decimal)> = Vec::new();
-    for t in summary
-        .totals
-        .iter()
-        .filter(|t| t.currency == b.currency && b.scope.covers(&t.account_id))
-    {
-        match services.iter_mut().find(|(s, _, _)| *s == t.service) {
-            Some(entry) => entry.2 += t.cost,
-            None => services.push((&t.service, &t.service_name, t.cost)),
-        }
-    }
-    services.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
-    let _ = writeln!(out, "Top services:");
-    for (service, name, cost) in services.iter().take(5) {
-        let _ = writeln!(
-            out,
-            "  {:<28} {:>14} {}",
-            service,
-            cost.round_dp(2),
-            b.currency
-        );
-        if name != service {
-            let _ = writeln!(out, "    ({name})");
-        }
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "Source: {}", summary.source);
-    let _ = writeln!(out, "Alert id: {}", alert_id(c, "actual"));
-    sanitize_text(&out)
+fn report_json(r: &ReportFacts) -> Value {
+    json!({"key": report_text(&r.key), "format": r.format, "period": r.period,
+           "status": r.status, "as_of": r.as_of})
 }
 
-fn scope_text(scope: &str) -> String {
-    if scope == "all" {
-        "all accounts".into()
+pub fn budget_alert(a: &BudgetAlert) -> Message {
+    let severity = if a.basis == "actual" && a.actual >= a.amount {
+        Severity::Critical
     } else {
-        format!("account {scope}")
+        Severity::Warning
+    };
+    let what = if a.basis == "forecast" {
+        "is forecast to reach"
+    } else {
+        "has reached"
+    };
+    let subject = sanitize_subject(&format!(
+        "billwatch: {} {} {}% of {} {} ({}{})",
+        a.budget,
+        if a.basis == "forecast" {
+            "forecast"
+        } else {
+            "at"
+        },
+        a.percent.normalize(),
+        a.amount.normalize(),
+        a.currency,
+        a.report.period,
+        if a.report.status == "final" {
+            ", final"
+        } else {
+            ""
+        }
+    ));
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "Budget \"{}\" {what} {}% of its {} {} limit for {}.",
+        a.budget,
+        a.percent.normalize(),
+        a.amount.normalize(),
+        a.currency,
+        a.report.period
+    );
+    let _ = writeln!(text);
+    let _ = writeln!(text, "  Spent so far:  {} {}", money(a.actual), a.currency);
+    if let Some(f) = a.forecast {
+        let _ = writeln!(text, "  Month-end forecast: {} {}", money(f), a.currency);
+    }
+    let _ = writeln!(
+        text,
+        "  Limit:         {} {}",
+        a.amount.normalize(),
+        a.currency
+    );
+    let _ = writeln!(
+        text,
+        "  Threshold:     {}% ({} spend){}",
+        a.level_percent.normalize(),
+        a.basis,
+        if a.escalation {
+            ", escalation step"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(text, "  Scope:         {}", a.scope);
+    let _ = writeln!(text, "  Report:        {}", report_line(&a.report));
+    let _ = writeln!(text);
+    top_services(&mut text, &a.top, &a.currency);
+    let _ = writeln!(text);
+    let _ = writeln!(text, "Source: {}", report_text(&a.report.key));
+    let _ = writeln!(text, "Alert id: {}", a.alert_id);
+    let payload = json!({
+        "type": "budget", "alert_id": a.alert_id, "severity": severity.name(),
+        "budget": a.budget, "scope": a.scope, "period": a.report.period, "basis": a.basis,
+        "threshold_percent": a.level_percent.normalize().to_string(), "escalation": a.escalation,
+        "amount": a.amount.to_string(), "currency": a.currency,
+        "actual": a.actual.to_string(), "forecast": a.forecast.map(|f| f.to_string()),
+        "percent": a.percent.normalize().to_string(),
+        "top_services": top_json(&a.top), "report": report_json(&a.report),
+    });
+    Message {
+        subject,
+        text: sanitize_text(&text),
+        payload,
+        attributes: vec![
+            ("kind", "budget".into()),
+            ("budget", a.budget.clone()),
+            ("account", a.account.clone()),
+            ("service", a.service.clone()),
+            ("period", a.report.period.clone()),
+            ("basis", a.basis.clone()),
+            ("severity", severity.name().into()),
+            ("threshold", a.level_percent.normalize().to_string()),
+            ("alert_id", a.alert_id.clone()),
+        ],
+    }
+}
+
+/// The month-close summary of one budget, sent once when the period's report turns final.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthClose {
+    pub alert_id: String,
+    pub budget: String,
+    pub scope: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub spent: Decimal,
+    /// The scope's total in the last estimate before the final bill, if one was stored.
+    pub last_estimate: Option<Decimal>,
+    pub top: Vec<ServiceLine>,
+    pub report: ReportFacts,
+}
+
+pub fn month_close(m: &MonthClose) -> Message {
+    let percent = if m.amount.is_zero() {
+        Decimal::ZERO
+    } else {
+        (m.spent * Decimal::ONE_HUNDRED / m.amount).round_dp(1)
+    };
+    let subject = sanitize_subject(&format!(
+        "billwatch: {} closed {} at {} {} ({}% of budget)",
+        m.budget,
+        m.report.period,
+        money(m.spent),
+        m.currency,
+        percent.normalize()
+    ));
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "The {} bill is final. Budget \"{}\":",
+        m.report.period, m.budget
+    );
+    let _ = writeln!(text);
+    let _ = writeln!(
+        text,
+        "  Spent:   {} {} of {} {} ({}%)",
+        money(m.spent),
+        m.currency,
+        m.amount.normalize(),
+        m.currency,
+        percent.normalize()
+    );
+    let moved = m.last_estimate.map(|e| m.spent - e);
+    match (m.last_estimate, moved) {
+        (Some(e), Some(d)) => {
+            let _ = writeln!(
+                text,
+                "  Last estimate: {} {}; the final bill moved {} {}",
+                money(e),
+                m.currency,
+                signed(d),
+                m.currency
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                text,
+                "  No estimate of this month was stored before the final bill."
+            );
+        }
+    }
+    let _ = writeln!(text, "  Scope:   {}", m.scope);
+    let _ = writeln!(text, "  Report:  {}", report_line(&m.report));
+    let _ = writeln!(text);
+    top_services(&mut text, &m.top, &m.currency);
+    let _ = writeln!(text);
+    let _ = writeln!(text, "Alert id: {}", m.alert_id);
+    let payload = json!({
+        "type": "month-close", "alert_id": m.alert_id, "severity": "info", "budget": m.budget,
+        "scope": m.scope, "period": m.report.period, "amount": m.amount.to_string(),
+        "currency": m.currency, "spent": m.spent.to_string(), "percent": percent.normalize().to_string(),
+        "last_estimate": m.last_estimate.map(|e| e.to_string()),
+        "moved_since_estimate": moved.map(|d| d.to_string()),
+        "top_services": top_json(&m.top), "report": report_json(&m.report),
+    });
+    Message {
+        subject,
+        text: sanitize_text(&text),
+        payload,
+        attributes: vec![
+            ("kind", "month-close".into()),
+            ("budget", m.budget.clone()),
+            ("period", m.report.period.clone()),
+            ("basis", "final".into()),
+            ("severity", "info".into()),
+            ("alert_id", m.alert_id.clone()),
+        ],
+    }
+}
+
+/// A health alert: silence, a report that failed, failed checks, a new service.
+pub fn health(
+    alert_id: &str,
+    what: &str,
+    subject: &str,
+    text: &str,
+    period: &str,
+    details: Value,
+) -> Message {
+    let mut body = sanitize_text(text);
+    let _ = write!(body, "\nAlert id: {alert_id}\n");
+    Message {
+        subject: sanitize_subject(&format!("billwatch: {subject}")),
+        text: body,
+        payload: json!({"type": "health", "check": what, "alert_id": alert_id, "severity": "critical",
+                        "period": period, "details": details}),
+        attributes: vec![
+            ("kind", "health".into()),
+            ("check", what.into()),
+            ("period", period.into()),
+            (
+                "severity",
+                if what == "new-service" {
+                    "info"
+                } else {
+                    "critical"
+                }
+                .into(),
+            ),
+            ("alert_id", alert_id.into()),
+        ],
+    }
+}
+
+/// `billwatch alerts test`: a clearly marked message to check subscriptions.
+pub fn test_message(now: &str) -> Message {
+    let id = format!("test:{now}");
+    Message {
+        subject: "billwatch: TEST message - please ignore".into(),
+        text: format!("This is a test message from billwatch, sent at {now} by `billwatch alerts test`.\nIf you can read it, your subscription works. No budget was crossed.\n\nAlert id: {id}\n"),
+        payload: json!({"type": "test", "alert_id": id, "severity": "info", "sent_at": now}),
+        attributes: vec![("kind", "test".into()), ("severity", "info".into()), ("alert_id", id)],
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn sample(basis: &str, actual: &str, percent: &str) -> BudgetAlert {
+        BudgetAlert {
+            alert_id: format!("team:2026-11:{basis}:80"),
+            budget: "team".into(),
+            scope: "all accounts".into(),
+            account: "all".into(),
+            service: "all".into(),
+            amount: d("1000"),
+            currency: "USD".into(),
+            basis: basis.into(),
+            level_percent: d("80"),
+            escalation: false,
+            actual: d(actual),
+            forecast: Some(d("1234.5678")),
+            percent: d(percent),
+            top: vec![
+                ServiceLine {
+                    service: "AmazonEC2".into(),
+                    name: "Amazon Elastic Compute Cloud".into(),
+                    cost: d("600.123"),
+                    change: Some(d("12.5")),
+                },
+                ServiceLine {
+                    service: "=HYPERLINK(\"x\")".into(),
+                    name: "evil\u{7}".into(),
+                    cost: d("1"),
+                    change: None,
+                },
+            ],
+            report: ReportFacts {
+                key: "b/123456789012-aws-billing-csv-2026-11.csv".into(),
+                format: "legacy-monthly".into(),
+                period: "2026-11".into(),
+                status: "estimated".into(),
+                as_of: Some("2026-11-20T08:00:00Z".into()),
+            },
+        }
+    }
 
     #[test]
     fn subjects_fit_sns() {
@@ -141,12 +482,86 @@ mod tests {
         let long = sanitize_subject(&"x".repeat(300));
         assert_eq!(long.len(), MAX_SUBJECT);
         assert!(long.ends_with("..."));
-        let unicode = sanitize_subject("café ☕ budget");
-        assert!(unicode.is_ascii());
+        assert!(sanitize_subject("café ☕ budget").is_ascii());
     }
 
     #[test]
-    fn bodies_keep_line_breaks_only() {
+    fn bodies_keep_line_breaks_only_and_formulas_are_defused() {
         assert_eq!(sanitize_text("a\u{1b}[31mb\nc\td"), "a[31mb\nc\td");
+        assert_eq!(report_text("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(report_text("@cmd"), "'@cmd");
+        assert_eq!(report_text("AmazonEC2"), "AmazonEC2");
+        assert_eq!(report_text("a\u{0}b"), "ab");
+    }
+
+    #[test]
+    fn a_budget_alert_renders_for_people_and_machines() {
+        let m = budget_alert(&sample("actual", "850.25", "85"));
+        assert_eq!(m.subject, "billwatch: team at 85% of 1000 USD (2026-11)");
+        assert!(m
+            .text
+            .contains("Budget \"team\" has reached 85% of its 1000 USD limit for 2026-11."));
+        assert!(m.text.contains("Spent so far:  850.25 USD"));
+        assert!(m.text.contains("Month-end forecast: 1234.57 USD"));
+        assert!(m.text.contains("AmazonEC2                          600.12 USD  (+12.50 since the previous delivery)"), "{}", m.text);
+        assert!(m.text.contains("'=HYPERLINK"), "{}", m.text);
+        assert!(m.text.contains("data as of 2026-11-20T08:00:00Z"));
+        assert_eq!(m.payload["severity"], "warning");
+        assert_eq!(m.payload["top_services"][1]["service_name"], "evil");
+        let attrs: std::collections::HashMap<_, _> = m.attributes.iter().cloned().collect();
+        assert_eq!(attrs["basis"], "actual");
+        assert_eq!(attrs["severity"], "warning");
+        let sns: Value = serde_json::from_str(&m.sns_json()).unwrap();
+        assert_eq!(sns["default"], m.text);
+        assert_eq!(
+            serde_json::from_str::<Value>(sns["sqs"].as_str().unwrap()).unwrap(),
+            m.payload
+        );
+    }
+
+    #[test]
+    fn over_budget_is_critical_and_forecasts_say_so() {
+        assert_eq!(
+            budget_alert(&sample("actual", "1000", "100")).payload["severity"],
+            "critical"
+        );
+        let f = budget_alert(&sample("forecast", "500", "123.5"));
+        assert_eq!(
+            f.subject,
+            "billwatch: team forecast 123.5% of 1000 USD (2026-11)"
+        );
+        assert!(f.text.contains("is forecast to reach 123.5%"));
+        assert_eq!(f.payload["severity"], "warning");
+    }
+
+    #[test]
+    fn month_close_says_how_far_the_final_bill_moved() {
+        let m = month_close(&MonthClose {
+            alert_id: "team:2026-10:close".into(),
+            budget: "team".into(),
+            scope: "all accounts".into(),
+            amount: d("100"),
+            currency: "USD".into(),
+            spent: d("114.80425"),
+            last_estimate: Some(d("114.990489")),
+            top: vec![],
+            report: ReportFacts {
+                key: "k".into(),
+                format: "legacy-monthly".into(),
+                period: "2026-10".into(),
+                status: "final".into(),
+                as_of: None,
+            },
+        });
+        assert_eq!(
+            m.subject,
+            "billwatch: team closed 2026-10 at 114.80 USD (114.8% of budget)"
+        );
+        assert!(
+            m.text.contains("the final bill moved -0.19 USD"),
+            "{}",
+            m.text
+        );
+        assert_eq!(m.payload["moved_since_estimate"], "-0.186239");
     }
 }

@@ -2,22 +2,27 @@
 //! its totals as a new version, make that version live if it is the newest delivery of its
 //! period, and alert once per budget threshold crossed.
 
-use crate::alert;
-use crate::budget::{crossings, Crossing};
+use crate::alert::{self, BudgetAlert, Message, MonthClose, ReportFacts, ServiceLine};
+use crate::budget::{evaluate, spent, Budget};
 use crate::clients;
 use crate::config::Config;
 use crate::event::{
     padded_sequencer, parse_payload, report_key, EventError, Incoming, ReportObject,
 };
+use crate::forecast::forecast;
 use crate::report::{key_info, summarize, ErrorKind, Format, ReportError, ReportSummary};
 use crate::s3_source::S3Source;
+use crate::store::alerts::AlertRecord;
 use crate::store::{
-    AlertsStore, BudgetsStore, Flip, IngestRecord, Pointer, ReportsStore, StoreError, TotalsStore,
+    AlertsStore, BudgetsStore, Flip, IngestRecord, Pointer, ReportsStore, StoreError, StoredTotal,
+    TotalsStore,
 };
 use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::{SecondsFormat, Utc};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -220,6 +225,8 @@ impl Ingest {
                 record.error = Some(e.to_string());
                 record.duration_ms = started.elapsed().as_millis() as u64;
                 self.reports.record(&record).await?;
+                self.report_failed(object, &record.period, &e.to_string())
+                    .await?;
                 return Err(e.into());
             }
         };
@@ -285,9 +292,18 @@ impl Ingest {
             stored_at: received_at.clone(),
             rows_summed: summary.rows_summed,
         };
+        let mut before: Option<Previous> = None;
         let (outcome, reason) = match self.reports.flip(&pointer).await? {
             Flip::Flipped { previous } => {
                 if let Some(prev) = previous.filter(|p| p.version != version) {
+                    let totals = self
+                        .totals
+                        .query(&prev.payer, &prev.period, &prev.version, None)
+                        .await?;
+                    before = Some(Previous {
+                        status: prev.status.clone(),
+                        totals,
+                    });
                     self.totals
                         .delete_version(&prev.payer, &prev.period, &prev.version)
                         .await?;
@@ -323,7 +339,7 @@ impl Ingest {
         }
         let stored = outcome == "stored";
         let alerts_sent = if stored {
-            self.alert(&summary).await?
+            self.alert(object, &summary, before.as_ref()).await?
         } else {
             0
         };
@@ -372,94 +388,329 @@ impl Ingest {
         })
     }
 
-    /// Claims and publishes every new threshold crossing; returns how many were sent.
-    async fn alert(&self, summary: &ReportSummary) -> Result<u64, IngestError> {
-        let Some(topic) = &self.config.topic_arn else {
+    /// Every alert a stored delivery calls for: budget thresholds, the month-close summary when
+    /// the period turns final, failed reconciliation checks and services new to an account.
+    /// Each is claimed before it is published; returns how many were sent.
+    async fn alert(
+        &self,
+        object: &ReportObject,
+        summary: &ReportSummary,
+        before: Option<&Previous>,
+    ) -> Result<u64, IngestError> {
+        let Some(period) = summary.billing_period.clone() else {
             return Ok(0);
+        };
+        let facts = ReportFacts {
+            key: object.key.clone(),
+            format: summary.format.name().into(),
+            period: period.clone(),
+            status: summary.status.name().into(),
+            as_of: summary.as_of.clone(),
         };
         let budgets = self.budgets.list().await?;
         let mut sent = 0;
-        for crossing in crossings(&budgets, summary) {
-            let basis = "actual";
-            let id = alert::alert_id(&crossing, basis);
-            let now = Utc::now();
-            let claimed = self
-                .alerts
-                .claim(
-                    &crossing.period,
-                    &crossing.budget.name,
-                    basis,
-                    crossing.threshold,
-                    &id,
-                    crossing.spent,
-                    crossing.budget.amount,
-                    now,
-                )
-                .await?;
-            if !claimed {
-                continue;
+        for budget in &budgets {
+            let actual = spent(budget, summary);
+            let in_scope: Vec<_> = summary.totals.iter().filter(|t| budget.covers(t)).collect();
+            let projected =
+                forecast(&in_scope, &period, summary.as_of.as_deref(), summary.status).projected;
+            for c in evaluate(budget, &period, actual, Some(projected)) {
+                let basis = c.basis.as_str();
+                let message = alert::budget_alert(&BudgetAlert {
+                    alert_id: c.alert_id(),
+                    budget: budget.name.clone(),
+                    scope: budget.scope.describe(),
+                    account: budget.scope.account().unwrap_or("all").into(),
+                    service: budget.scope.service().unwrap_or("all").into(),
+                    amount: budget.amount,
+                    currency: budget.currency.clone(),
+                    basis: basis.into(),
+                    level_percent: c.level_percent,
+                    escalation: c.escalation,
+                    actual: c.actual,
+                    forecast: c.forecast,
+                    percent: c.percent,
+                    top: top_lines(budget, summary, before),
+                    report: facts.clone(),
+                });
+                let value = match c.basis {
+                    crate::budget::Basis::Forecast => c.forecast.unwrap_or(c.actual),
+                    crate::budget::Basis::Actual => c.actual,
+                };
+                let record = AlertRecord {
+                    period: period.clone(),
+                    key: format!("{}#{}", budget.name, c.claim_key()),
+                    alert_id: c.alert_id(),
+                    kind: if c.escalation { "escalation" } else { "budget" }.into(),
+                    budget: Some(budget.name.clone()),
+                    basis: Some(basis.into()),
+                    severity: severity_of(&message),
+                    subject: message.subject.clone(),
+                    reason: format!(
+                        "{basis} spend {} {} reached {}% of {} {}",
+                        value.round_dp(2),
+                        budget.currency,
+                        c.level_percent.normalize(),
+                        budget.amount.normalize(),
+                        budget.currency
+                    ),
+                    report_key: Some(object.key.clone()),
+                    ..AlertRecord::default()
+                };
+                let topic = budget.topic_arn.as_deref();
+                sent += self.send_once(&record, &message, topic).await?;
             }
-            match self.publish(topic, &crossing, summary, &id).await {
-                Ok(message_id) => {
-                    self.alerts
-                        .mark_published(
-                            &crossing.period,
-                            &crossing.budget.name,
-                            basis,
-                            crossing.threshold,
-                            &message_id,
-                            Utc::now(),
-                        )
-                        .await?;
-                    sent += 1;
-                }
-                Err(e) => {
-                    self.alerts
-                        .release(
-                            &crossing.period,
-                            &crossing.budget.name,
-                            basis,
-                            crossing.threshold,
-                        )
-                        .await?;
-                    return Err(e);
-                }
+        }
+        let turned_final =
+            summary.status.name() == "final" && before.is_none_or(|b| b.status != "final");
+        if turned_final {
+            for budget in &budgets {
+                let spent = spent(budget, summary);
+                let last_estimate = before.map(|b| {
+                    b.totals
+                        .iter()
+                        .filter(|t| budget.covers_line(&t.account, &t.service, &t.currency))
+                        .map(|t| t.cost)
+                        .sum()
+                });
+                let alert_id = format!("{}:{period}:close", budget.name);
+                let message = alert::month_close(&MonthClose {
+                    alert_id: alert_id.clone(),
+                    budget: budget.name.clone(),
+                    scope: budget.scope.describe(),
+                    amount: budget.amount,
+                    currency: budget.currency.clone(),
+                    spent,
+                    last_estimate,
+                    top: top_lines(budget, summary, before),
+                    report: facts.clone(),
+                });
+                let record = AlertRecord {
+                    period: period.clone(),
+                    key: format!("{}#close#final", budget.name),
+                    alert_id,
+                    kind: "month-close".into(),
+                    budget: Some(budget.name.clone()),
+                    basis: Some("final".into()),
+                    severity: "info".into(),
+                    subject: message.subject.clone(),
+                    reason: format!("the {period} bill is final"),
+                    report_key: Some(object.key.clone()),
+                    ..AlertRecord::default()
+                };
+                sent += self
+                    .send_once(&record, &message, budget.topic_arn.as_deref())
+                    .await?;
+            }
+        }
+        let failed: Vec<_> = summary.checks.iter().filter(|c| !c.ok).collect();
+        if !failed.is_empty() {
+            let mut text = format!(
+                "The report {} does not reconcile with its own totals:\n\n",
+                alert::report_text(&object.key)
+            );
+            for c in &failed {
+                text += &format!(
+                    "  {}: the report says {}, its line items add up to {}\n",
+                    c.name, c.expected, c.actual
+                );
+            }
+            text += "\nbillwatch stored the line items' totals; check the report before trusting them.\n";
+            let key = format!("health#checks#{}#{}", object.key, object_version(object));
+            let subject = format!(
+                "{period} report fails {} reconciliation check(s)",
+                failed.len()
+            );
+            sent += self
+                .health(&period, &key, "checks", &subject, &text, &object.key)
+                .await?;
+        }
+        if let Some(before) = before {
+            let known: HashSet<(&str, &str)> = before
+                .totals
+                .iter()
+                .map(|t| (t.account.as_str(), t.service.as_str()))
+                .collect();
+            for t in summary
+                .totals
+                .iter()
+                .filter(|t| !known.contains(&(t.account_id.as_str(), t.service.as_str())))
+            {
+                let text = format!(
+                    "{} ({}) appears for the first time in account {} this period: {} {} so far.\n\nReport: {}\n",
+                    alert::report_text(&t.service),
+                    alert::report_text(&t.service_name),
+                    t.account_id,
+                    t.cost.round_dp(2),
+                    t.currency,
+                    alert::report_text(&object.key)
+                );
+                let key = format!("health#new-service#{}#{}", t.account_id, t.service);
+                let subject = format!("new service {} in account {}", t.service, t.account_id);
+                sent += self
+                    .health(&period, &key, "new-service", &subject, &text, &object.key)
+                    .await?;
             }
         }
         Ok(sent)
     }
 
-    async fn publish(
+    /// A report that cannot be read alerts once per object version.
+    async fn report_failed(
         &self,
-        topic: &str,
-        c: &Crossing,
-        summary: &ReportSummary,
-        id: &str,
-    ) -> Result<String, IngestError> {
-        let attr = |v: &str| {
+        object: &ReportObject,
+        period: &str,
+        error: &str,
+    ) -> Result<u64, IngestError> {
+        let text = format!(
+            "billwatch could not read a billing report, so its totals were NOT updated:\n\n  Object: s3://{}/{}\n  Error:  {}\n\nThe previous totals of the period are kept. Lambda retries the event; if the\nreport stays unreadable, it lands in the failure queue.\n",
+            object.bucket,
+            alert::report_text(&object.key),
+            alert::report_text(error)
+        );
+        let key = format!("health#failed#{}#{}", object.key, object_version(object));
+        let name = object.key.rsplit('/').next().unwrap_or_default();
+        let subject = format!("could not read report {name}");
+        self.health(period, &key, "report-failed", &subject, &text, &object.key)
+            .await
+    }
+
+    async fn health(
+        &self,
+        period: &str,
+        key: &str,
+        check: &str,
+        subject: &str,
+        text: &str,
+        report_key: &str,
+    ) -> Result<u64, IngestError> {
+        let alert_id = format!("{period}:{key}");
+        let details = serde_json::json!({ "report_key": report_key });
+        let message = alert::health(&alert_id, check, subject, text, period, details);
+        let record = AlertRecord {
+            period: period.into(),
+            key: key.into(),
+            alert_id,
+            kind: "health".into(),
+            severity: severity_of(&message),
+            subject: message.subject.clone(),
+            reason: check.into(),
+            report_key: Some(report_key.into()),
+            ..AlertRecord::default()
+        };
+        self.send_once(&record, &message, None).await
+    }
+
+    /// Claims, publishes, marks published. Returns 1 when sent, 0 when claimed before.
+    /// `topic` overrides the stack's topic (a budget's own topic).
+    async fn send_once(
+        &self,
+        record: &AlertRecord,
+        message: &Message,
+        topic: Option<&str>,
+    ) -> Result<u64, IngestError> {
+        let Some(topic) = topic
+            .map(str::to_string)
+            .or_else(|| self.config.topic_arn.clone())
+        else {
+            return Ok(0);
+        };
+        if !self.alerts.claim(record, Utc::now()).await? {
+            return Ok(0);
+        }
+        match publish(&self.sns, &topic, message).await {
+            Ok(message_id) => {
+                self.alerts
+                    .mark_published(&record.period, &record.key, &message_id, Utc::now())
+                    .await?;
+                Ok(1)
+            }
+            Err(e) => {
+                self.alerts.release(&record.period, &record.key).await?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The live totals a delivery replaced, kept for the alerts it triggers.
+struct Previous {
+    status: String,
+    totals: Vec<StoredTotal>,
+}
+
+/// The object's version for once-per-version alerts: its sequencer, else its ETag.
+fn object_version(object: &ReportObject) -> String {
+    object
+        .sequencer
+        .clone()
+        .or_else(|| object.etag.clone())
+        .unwrap_or_default()
+}
+
+/// The budget scope's five biggest services, with their change since the previous delivery.
+fn top_lines(b: &Budget, summary: &ReportSummary, before: Option<&Previous>) -> Vec<ServiceLine> {
+    let mut now: BTreeMap<&str, (Decimal, &str)> = BTreeMap::new();
+    for t in summary.totals.iter().filter(|t| b.covers(t)) {
+        let e = now
+            .entry(&t.service)
+            .or_insert((Decimal::ZERO, &t.service_name));
+        e.0 += t.cost;
+    }
+    let mut then: BTreeMap<&str, Decimal> = BTreeMap::new();
+    if let Some(p) = before {
+        for t in p
+            .totals
+            .iter()
+            .filter(|t| b.covers_line(&t.account, &t.service, &t.currency))
+        {
+            *then.entry(&t.service).or_default() += t.cost;
+        }
+    }
+    let mut lines: Vec<ServiceLine> = now
+        .into_iter()
+        .map(|(service, (cost, name))| ServiceLine {
+            service: service.into(),
+            name: name.into(),
+            cost,
+            change: before.map(|_| cost - then.get(service).copied().unwrap_or_default()),
+        })
+        .collect();
+    lines.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.service.cmp(&b.service)));
+    lines.truncate(5);
+    lines
+}
+
+fn severity_of(m: &Message) -> String {
+    m.payload["severity"].as_str().unwrap_or("info").to_string()
+}
+
+/// Publishes with `MessageStructure=json` (text for e-mail, JSON for machines) and message
+/// attributes for filter policies.
+pub async fn publish(
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    m: &Message,
+) -> Result<String, IngestError> {
+    let mut request = sns
+        .publish()
+        .topic_arn(topic)
+        .subject(&m.subject)
+        .message_structure("json")
+        .message(m.sns_json());
+    for (name, value) in &m.attributes {
+        request = request.message_attributes(
+            *name,
             MessageAttributeValue::builder()
                 .data_type("String")
-                .string_value(v)
+                .string_value(value)
                 .build()
-                .expect("data type is set")
-        };
-        let out = self
-            .sns
-            .publish()
-            .topic_arn(topic)
-            .subject(alert::subject(c, summary))
-            .message(alert::body(c, summary))
-            .message_attributes("budget", attr(&c.budget.name))
-            .message_attributes("period", attr(&c.period))
-            .message_attributes("threshold", attr(&c.threshold.normalize().to_string()))
-            .message_attributes("basis", attr("actual"))
-            .message_attributes("alert_id", attr(id))
-            .send()
-            .await
-            .map_err(|e| IngestError::Publish {
-                topic: topic.to_string(),
-                message: aws_sdk_sns::error::DisplayErrorContext(&e).to_string(),
-            })?;
-        Ok(out.message_id().unwrap_or_default().to_string())
+                .expect("data type is set"),
+        );
     }
+    let out = request.send().await.map_err(|e| IngestError::Publish {
+        topic: topic.to_string(),
+        message: aws_sdk_sns::error::DisplayErrorContext(&e).to_string(),
+    })?;
+    Ok(out.message_id().unwrap_or_default().to_string())
 }

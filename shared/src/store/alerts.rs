@@ -1,23 +1,38 @@
-//! The alerts table: a conditional put claims a (budget, period, basis, threshold) before its
-//! message is published, so each crossing alerts once.
+//! The alerts table: a conditional put claims an alert before its message is published, so
+//! each alert is sent once however many deliveries, retries or duplicate events follow. A claim
+//! that was never marked published (a crash between claim and publish) expires after
+//! [`CLAIM_LEASE_SECONDS`] and can then be claimed again by a later delivery.
 
-use super::attr::{get_s, n, n_int, s, Item};
+use super::attr::{get_s, get_u64, n_int, s, Item};
 use super::StoreError;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use rust_decimal::Decimal;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 
 /// Claims are kept for 400 days (long enough for any restatement of the period).
 const KEEP_SECONDS: i64 = 400 * 24 * 3600;
+/// An unpublished claim older than this is considered abandoned.
+pub const CLAIM_LEASE_SECONDS: i64 = 15 * 60;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What one alert is, for the record and for `billwatch alerts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct AlertRecord {
     pub period: String,
-    pub budget: String,
-    pub basis: String,
-    pub threshold: String,
+    /// Unique within the period: `<budget>#<basis>#<percent>`, `<budget>#close#final`,
+    /// `health#…`.
+    pub key: String,
     pub alert_id: String,
+    /// `budget`, `escalation`, `month-close`, `health`.
+    pub kind: String,
+    pub budget: Option<String>,
+    pub basis: Option<String>,
+    pub severity: String,
+    pub subject: String,
+    /// Why it was sent, in one line.
+    pub reason: String,
+    pub report_key: Option<String>,
     pub claimed_at: String,
     pub published_at: Option<String>,
     pub message_id: Option<String>,
@@ -29,8 +44,8 @@ pub struct AlertsStore {
     table: String,
 }
 
-fn sort_key(budget: &str, basis: &str, threshold: Decimal) -> String {
-    format!("{budget}#{basis}#{}", threshold.normalize())
+fn pk(period: &str) -> String {
+    format!("P#{period}")
 }
 
 impl AlertsStore {
@@ -41,41 +56,42 @@ impl AlertsStore {
         }
     }
 
-    /// True when this call claimed the alert; false when it was claimed before.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn claim(
-        &self,
-        period: &str,
-        budget: &str,
-        basis: &str,
-        threshold: Decimal,
-        alert_id: &str,
-        spent: Decimal,
-        limit: Decimal,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool, StoreError> {
-        let item: Item = HashMap::from([
-            ("pk".into(), s(format!("P#{period}"))),
-            ("sk".into(), s(sort_key(budget, basis, threshold))),
-            ("period".into(), s(period)),
-            ("budget".into(), s(budget)),
-            ("basis".into(), s(basis)),
-            ("threshold".into(), n(threshold)),
-            ("alert_id".into(), s(alert_id)),
-            ("amount".into(), n(spent)),
-            ("limit".into(), n(limit)),
+    /// True when this call claimed the alert; false when it is (or was) someone else's.
+    pub async fn claim(&self, alert: &AlertRecord, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut item: Item = HashMap::from([
+            ("pk".into(), s(pk(&alert.period))),
+            ("sk".into(), s(&alert.key)),
+            ("period".into(), s(&alert.period)),
+            ("alert_id".into(), s(&alert.alert_id)),
+            ("kind".into(), s(&alert.kind)),
+            ("severity".into(), s(&alert.severity)),
+            ("subject".into(), s(&alert.subject)),
+            ("reason".into(), s(&alert.reason)),
             ("claimed_at".into(), s(now.to_rfc3339())),
+            ("claimed_epoch".into(), n_int(now.timestamp())),
             ("expires_at".into(), n_int(now.timestamp() + KEEP_SECONDS)),
         ]);
-        match self
+        for (name, value) in [
+            ("budget", &alert.budget),
+            ("basis", &alert.basis),
+            ("report_key", &alert.report_key),
+        ] {
+            if let Some(v) = value {
+                item.insert(name.into(), s(v));
+            }
+        }
+        let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (attribute_not_exists(published_at) AND claimed_epoch < :stale)",
+            )
+            .expression_attribute_values(":stale", n_int(now.timestamp() - CLAIM_LEASE_SECONDS))
             .send()
-            .await
-        {
+            .await;
+        match result {
             Ok(_) => Ok(true),
             Err(e)
                 if e.as_service_error()
@@ -90,17 +106,15 @@ impl AlertsStore {
     pub async fn mark_published(
         &self,
         period: &str,
-        budget: &str,
-        basis: &str,
-        threshold: Decimal,
+        key: &str,
         message_id: &str,
-        now: chrono::DateTime<chrono::Utc>,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(format!("P#{period}")))
-            .key("sk", s(sort_key(budget, basis, threshold)))
+            .key("pk", s(pk(period)))
+            .key("sk", s(key))
             .update_expression("SET published_at = :t, message_id = :m")
             .expression_attribute_values(":t", s(now.to_rfc3339()))
             .expression_attribute_values(":m", s(message_id))
@@ -110,53 +124,103 @@ impl AlertsStore {
         Ok(())
     }
 
-    /// Gives a claim back (its message could not be published), so a retry can alert.
-    pub async fn release(
-        &self,
-        period: &str,
-        budget: &str,
-        basis: &str,
-        threshold: Decimal,
-    ) -> Result<(), StoreError> {
-        self.client
+    /// Gives an unpublished claim back (its message could not be published), so a retry can
+    /// alert at once instead of waiting for the lease to run out.
+    pub async fn release(&self, period: &str, key: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
             .delete_item()
             .table_name(&self.table)
-            .key("pk", s(format!("P#{period}")))
-            .key("sk", s(sort_key(budget, basis, threshold)))
+            .key("pk", s(pk(period)))
+            .key("sk", s(key))
             .condition_expression("attribute_not_exists(published_at)")
             .send()
-            .await
-            .map_err(|e| StoreError::dynamo("DeleteItem", &self.table, e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::dynamo("DeleteItem", &self.table, e)),
+        }
     }
 
+    /// Every alert of a period, in key order.
     pub async fn list(&self, period: &str) -> Result<Vec<AlertRecord>, StoreError> {
-        let page = self
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk(period)))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
+            out.extend(page.items().iter().map(parse));
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Test hook: backdates a claim, as if its claimant had crashed long ago.
+    pub async fn backdate_claim(
+        &self,
+        period: &str,
+        key: &str,
+        seconds: i64,
+    ) -> Result<(), StoreError> {
+        let item = self
             .client
-            .query()
+            .get_item()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(format!("P#{period}")))
+            .key("pk", s(pk(period)))
+            .key("sk", s(key))
+            .consistent_read(true)
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
-        Ok(page
-            .items()
-            .iter()
-            .map(|i| AlertRecord {
-                period: get_s(i, "period").unwrap_or_default(),
-                budget: get_s(i, "budget").unwrap_or_default(),
-                basis: get_s(i, "basis").unwrap_or_default(),
-                threshold: i
-                    .get("threshold")
-                    .and_then(|v| v.as_n().ok())
-                    .cloned()
-                    .unwrap_or_default(),
-                alert_id: get_s(i, "alert_id").unwrap_or_default(),
-                claimed_at: get_s(i, "claimed_at").unwrap_or_default(),
-                published_at: get_s(i, "published_at"),
-                message_id: get_s(i, "message_id"),
-            })
-            .collect())
+            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
+        let epoch = item
+            .item()
+            .and_then(|i| get_u64(i, "claimed_epoch"))
+            .unwrap_or_default() as i64;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(period)))
+            .key("sk", s(key))
+            .update_expression("SET claimed_epoch = :e")
+            .expression_attribute_values(":e", AttributeValue::N((epoch - seconds).to_string()))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("UpdateItem", &self.table, e))?;
+        Ok(())
+    }
+}
+
+fn parse(i: &Item) -> AlertRecord {
+    AlertRecord {
+        period: get_s(i, "period").unwrap_or_default(),
+        key: get_s(i, "sk").unwrap_or_default(),
+        alert_id: get_s(i, "alert_id").unwrap_or_default(),
+        kind: get_s(i, "kind").unwrap_or_default(),
+        budget: get_s(i, "budget"),
+        basis: get_s(i, "basis"),
+        severity: get_s(i, "severity").unwrap_or_default(),
+        subject: get_s(i, "subject").unwrap_or_default(),
+        reason: get_s(i, "reason").unwrap_or_default(),
+        report_key: get_s(i, "report_key"),
+        claimed_at: get_s(i, "claimed_at").unwrap_or_default(),
+        published_at: get_s(i, "published_at"),
+        message_id: get_s(i, "message_id"),
     }
 }
