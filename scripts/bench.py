@@ -22,6 +22,7 @@ DUCKDB_QUERY = """
 import duckdb, json, sys
 con = duckdb.connect()
 con.execute("SET threads TO 2")
+con.execute("SET enable_progress_bar = false")
 rows = con.execute('''
   SELECT "lineItem/UsageAccountId", "lineItem/ProductCode", "lineItem/CurrencyCode",
          CAST(SUM(CAST("lineItem/UnblendedCost" AS DECIMAL(38,10))) AS VARCHAR)

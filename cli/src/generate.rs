@@ -126,7 +126,7 @@ fn write_rows(out: &mut impl Write, args: &Args) -> std::io::Result<u64> {
             2 => "RIFee",
             _ => "Usage",
         };
-        let micro = (r >> 40) % 5_000_000_000;
+        let micro = (r >> 20) % 5_000_000_000;
         let sign = if kind == "Credit" { "-" } else { "" };
         let cost = format!(
             "{sign}{}.{:010}",
