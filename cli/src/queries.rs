@@ -302,7 +302,7 @@ fn alerts_test(topic_arn: Option<String>) -> ExitCode {
     let result = runtime().block_on(async {
         let sns = clients::sns(&clients::sdk_config().await);
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        shared::ingest::publish(&sns, &topic, &shared::alert::test_message(&now)).await
+        shared::notify::publish(&sns, &topic, &shared::alert::test_message(&now)).await
     });
     match result {
         Ok(id) => {

@@ -10,6 +10,7 @@ use crate::event::{
     padded_sequencer, parse_payload, report_key, EventError, Incoming, ReportObject,
 };
 use crate::forecast::forecast;
+use crate::notify;
 use crate::report::{key_info, summarize, ErrorKind, Format, ReportError, ReportSummary};
 use crate::s3_source::S3Source;
 use crate::store::alerts::AlertRecord;
@@ -17,7 +18,6 @@ use crate::store::{
     AlertsStore, BudgetsStore, Flip, IngestRecord, Pointer, ReportsStore, StoreError, StoredTotal,
     TotalsStore,
 };
-use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::{SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -34,8 +34,8 @@ pub enum IngestError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("SNS publish to {topic}: {message}")]
-    Publish { topic: String, message: String },
+    #[error(transparent)]
+    Notify(#[from] notify::NotifyError),
     #[error("{failed} of {total} records failed; first: {first}")]
     Records {
         failed: usize,
@@ -601,35 +601,15 @@ impl Ingest {
         self.send_once(&record, &message, None).await
     }
 
-    /// Claims, publishes, marks published. Returns 1 when sent, 0 when claimed before.
-    /// `topic` overrides the stack's topic (a budget's own topic).
+    /// Sends once; `topic` overrides the stack's topic (a budget's own topic).
     async fn send_once(
         &self,
         record: &AlertRecord,
         message: &Message,
         topic: Option<&str>,
     ) -> Result<u64, IngestError> {
-        let Some(topic) = topic
-            .map(str::to_string)
-            .or_else(|| self.config.topic_arn.clone())
-        else {
-            return Ok(0);
-        };
-        if !self.alerts.claim(record, Utc::now()).await? {
-            return Ok(0);
-        }
-        match publish(&self.sns, &topic, message).await {
-            Ok(message_id) => {
-                self.alerts
-                    .mark_published(&record.period, &record.key, &message_id, Utc::now())
-                    .await?;
-                Ok(1)
-            }
-            Err(e) => {
-                self.alerts.release(&record.period, &record.key).await?;
-                Err(e)
-            }
-        }
+        let topic = topic.or(self.config.topic_arn.as_deref());
+        Ok(notify::send_once(&self.alerts, &self.sns, topic, record, message).await?)
     }
 }
 
@@ -683,34 +663,4 @@ fn top_lines(b: &Budget, summary: &ReportSummary, before: Option<&Previous>) -> 
 
 fn severity_of(m: &Message) -> String {
     m.payload["severity"].as_str().unwrap_or("info").to_string()
-}
-
-/// Publishes with `MessageStructure=json` (text for e-mail, JSON for machines) and message
-/// attributes for filter policies.
-pub async fn publish(
-    sns: &aws_sdk_sns::Client,
-    topic: &str,
-    m: &Message,
-) -> Result<String, IngestError> {
-    let mut request = sns
-        .publish()
-        .topic_arn(topic)
-        .subject(&m.subject)
-        .message_structure("json")
-        .message(m.sns_json());
-    for (name, value) in &m.attributes {
-        request = request.message_attributes(
-            *name,
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .expect("data type is set"),
-        );
-    }
-    let out = request.send().await.map_err(|e| IngestError::Publish {
-        topic: topic.to_string(),
-        message: aws_sdk_sns::error::DisplayErrorContext(&e).to_string(),
-    })?;
-    Ok(out.message_id().unwrap_or_default().to_string())
 }

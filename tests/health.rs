@@ -1,0 +1,90 @@
+//! The scheduled health check against the local stack: silence alerts once per silence, and
+//! a bucket that never received a report alerts too.
+
+use billwatch_tests::{fixtures, Stack};
+use shared::health::{check, hours_later, HealthConfig};
+
+fn attr<'a>(m: &'a serde_json::Value, name: &str) -> &'a str {
+    m["MessageAttributes"][name]["Value"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn silence_is_alerted_once_per_silence() {
+    let stack = Stack::new().await;
+    let config = HealthConfig {
+        tables: stack.ingest.config.tables.clone(),
+        topic_arn: stack.ingest.config.topic_arn.clone(),
+        silence_hours: 36,
+    };
+    let sns = shared::clients::sns(&shared::clients::sdk_config().await);
+    let (reports, alerts) = (&stack.ingest.reports, &stack.ingest.alerts);
+    let now = chrono::Utc::now();
+
+    // Nothing ever delivered: one alert, then quiet.
+    let first = check(&config, reports, alerts, &sns, now).await.unwrap();
+    assert_eq!((first.state.as_str(), first.alerts_sent), ("never", 1));
+    assert_eq!(
+        check(&config, reports, alerts, &sns, now)
+            .await
+            .unwrap()
+            .alerts_sent,
+        0
+    );
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(attr(&messages[0], "check"), "silence");
+    assert_eq!(
+        messages[0]["Subject"],
+        "billwatch: no billing report has arrived yet"
+    );
+
+    // A delivery arrives: all is well.
+    let event = stack
+        .deliver(
+            "billing/123456789012-aws-billing-csv-2026-11.csv",
+            &fixtures()
+                .join("synthetic/monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    stack.ingest.handle(&event).await.unwrap();
+    let ok = check(&config, reports, alerts, &sns, hours_later(now, 1))
+        .await
+        .unwrap();
+    assert_eq!((ok.state.as_str(), ok.alerts_sent), ("ok", 0));
+    assert!(ok.last_delivery.is_some());
+
+    // 35 hours later: still fine. 40 hours later: silent, alerted once however often it runs.
+    assert_eq!(
+        check(&config, reports, alerts, &sns, hours_later(now, 35))
+            .await
+            .unwrap()
+            .state,
+        "ok"
+    );
+    let silent = check(&config, reports, alerts, &sns, hours_later(now, 40))
+        .await
+        .unwrap();
+    assert_eq!((silent.state.as_str(), silent.alerts_sent), ("silent", 1));
+    assert_eq!(
+        silent.silent_for_hours,
+        Some(39).max(silent.silent_for_hours)
+    );
+    assert_eq!(
+        check(&config, reports, alerts, &sns, hours_later(now, 41))
+            .await
+            .unwrap()
+            .alerts_sent,
+        0
+    );
+    let messages = stack.received_alerts().await;
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0]["Subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("billwatch: no billing report for "));
+    let payload: serde_json::Value =
+        serde_json::from_str(messages[0]["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["details"]["limit_hours"], 36);
+}
