@@ -5,7 +5,7 @@
 use billwatch_tests::{fixtures, Stack};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use shared::budget::{Budget, Scope, Threshold};
+use shared::budget::{Basis, Budget, Scope, Threshold};
 use shared::report::{summarize_path, Limits, ReportSummary};
 use shared::store::{live_totals, StoredTotal};
 use std::collections::BTreeMap;
@@ -712,4 +712,152 @@ async fn one_failing_record_does_not_undo_the_others() {
     // Lambda retries the whole event: the good record is now a duplicate, the bad one fails again.
     let err = stack.ingest.handle(&both).await.unwrap_err().to_string();
     assert!(err.contains("1 of 2 records failed"), "{err}");
+}
+
+/// The budget alerts waiting on the queue (health notices dropped).
+async fn budget_messages(stack: &Stack) -> Vec<Value> {
+    stack
+        .received_alerts()
+        .await
+        .into_iter()
+        .filter(|m| attr(m, "kind") == "budget")
+        .collect()
+}
+
+/// The estimated November bill without its CloudWatch lines (111.990489 USD, as of the 20th).
+fn without_cloudwatch() -> PathBuf {
+    let text = std::fs::read_to_string(synthetic(
+        "monthly-estimated/123456789012-aws-billing-csv-2026-11.csv",
+    ))
+    .unwrap();
+    let lines: String = text
+        .lines()
+        .filter(|l| !l.contains("AmazonCloudWatch"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = std::env::temp_dir().join(format!(
+        "without-cloudwatch-{}-{}.csv",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    std::fs::write(&path, lines).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
+    let stack = Stack::new().await;
+    stack
+        .ingest
+        .budgets
+        .put(&Budget {
+            name: "team".into(),
+            scope: Scope::All,
+            amount: d("113"),
+            currency: "USD".into(),
+            thresholds: vec![
+                Threshold::percent(d("100")).on(Basis::Forecast),
+                Threshold::percent(d("100")),
+            ],
+            escalation_step: None,
+            topic_arn: None,
+        })
+        .await
+        .unwrap();
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let lower = without_cloudwatch();
+    let full = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
+
+    // 111.99 of 113 spent by the 20th: under budget, but heading well past it. (Dropping the
+    // CloudWatch lines also breaks the report's own reconciliation: a health notice, ignored here.)
+    let first = stack.deliver(key, &lower).await;
+    stack.ingest.handle(&first).await.unwrap();
+    let messages = budget_messages(&stack).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(attr(&messages[0], "basis"), "forecast");
+    let p = payload(&messages[0]);
+    assert_eq!(p["actual"], "111.990489");
+    let forecast = d(p["forecast"].as_str().unwrap());
+    assert!(forecast > d("113"), "{forecast}");
+    assert!(messages[0]["Subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("billwatch: team forecast "));
+
+    // The actual spend crosses too: a new alert (other basis); the forecast one is not repeated.
+    let second = stack.deliver(key, &full).await;
+    // (CloudWatch reappearing also raises a new-service notice, ignored here.)
+    stack.ingest.handle(&second).await.unwrap();
+    let messages = budget_messages(&stack).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(attr(&messages[0], "basis"), "actual");
+    assert_eq!(attr(&messages[0], "severity"), "critical");
+
+    // A restatement dips below and crosses again: nothing new.
+    for file in [&lower, &full] {
+        let event = stack.deliver(key, file).await;
+        let result = stack.ingest.handle(&event).await.unwrap();
+        assert_eq!(outcome(&result), "stored");
+    }
+    assert!(budget_messages(&stack).await.is_empty());
+    std::fs::remove_file(lower).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn escalation_steps_past_100_percent_alert_once_each() {
+    let stack = Stack::new().await;
+    stack
+        .ingest
+        .budgets
+        .put(&Budget {
+            name: "tight".into(),
+            scope: Scope::Account("123456789012".into()),
+            amount: d("50"),
+            currency: "USD".into(),
+            thresholds: vec![Threshold::percent(d("100"))],
+            escalation_step: Some(d("20")),
+            topic_arn: None,
+        })
+        .await
+        .unwrap();
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    // Account 123456789012 spent 73.692611 of 50: 147.4 % → 100 % plus the 120 and 140 steps.
+    let event = stack
+        .deliver(
+            key,
+            &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    assert_eq!(stack.ingest.handle(&event).await.unwrap()[0].alerts_sent, 3);
+    let mut levels: Vec<String> = stack
+        .received_alerts()
+        .await
+        .iter()
+        .map(|m| attr(m, "threshold").to_string())
+        .collect();
+    levels.sort();
+    assert_eq!(levels, ["100", "120", "140"]);
+    // The final bill (76.32 = 152.6 %) crosses 100/120/140 again: no repeat, only the close.
+    let event = stack
+        .deliver(
+            key,
+            &synthetic("monthly-final/123456789012-aws-billing-csv-2026-11.csv"),
+        )
+        .await;
+    stack.ingest.handle(&event).await.unwrap();
+    let kinds: Vec<String> = stack
+        .received_alerts()
+        .await
+        .iter()
+        .map(|m| attr(m, "kind").to_string())
+        .collect();
+    assert_eq!(kinds, ["month-close"]);
+    let escalations = stack.ingest.alerts.list("2026-11").await.unwrap();
+    assert_eq!(
+        escalations
+            .iter()
+            .filter(|a| a.kind == "escalation")
+            .count(),
+        2
+    );
 }
