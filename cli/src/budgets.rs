@@ -1,61 +1,88 @@
-//! `billwatch budgets put | list | rm`.
+//! `billwatch budgets put | list | rm | apply` (the model: docs/budgets.md).
+//!
+//! `apply FILE` makes the budgets table equal to a TOML file (see budgets.example.toml): it
+//! validates the whole file first (every problem listed, nothing written when there is one),
+//! prints the diff against the table, then writes it unless `--dry-run`.
+//!
+//! Exit codes: 0 done, 1 the table could not be read or written (or `rm` found no such
+//! budget), 2 invalid input (flags or file).
 
 use rust_decimal::Decimal;
-use shared::budget::{Budget, Scope};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shared::budget::{Basis, Budget, Level, Problem, Scope, Threshold};
 use shared::clients;
+use shared::store::budgets::BudgetWrite;
 use shared::store::{BudgetsStore, TableNames};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Create or replace a monthly budget.
-    Put {
-        name: String,
-        /// Monthly amount, e.g. 1000 or 1234.56.
+    Put(Box<PutArgs>),
+    /// List budgets with every setting.
+    List {
         #[arg(long)]
-        amount: String,
-        #[arg(long, default_value = "USD")]
-        currency: String,
-        /// One account id, or every account when omitted.
-        #[arg(long)]
-        account: Option<String>,
-        /// Percentages that alert, comma-separated.
-        #[arg(long, default_value = "50,80,100")]
-        thresholds: String,
+        json: bool,
     },
-    /// List budgets.
-    List,
     /// Remove a budget.
     Rm { name: String },
+    /// Make the budgets table equal to a TOML file: validate it, print the diff, apply it.
+    Apply {
+        /// The budgets file (see budgets.example.toml).
+        file: PathBuf,
+        /// Print the diff only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
-fn parse_budget(
-    name: String,
-    amount: &str,
-    currency: String,
-    account: Option<String>,
-    thresholds: &str,
-) -> Result<Budget, String> {
-    let amount = Decimal::from_str(amount.trim())
-        .map_err(|_| format!("amount '{amount}' is not a number"))?;
-    let thresholds = thresholds
-        .split(',')
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| {
-            Decimal::from_str(t.trim().trim_end_matches('%'))
-                .map_err(|_| format!("threshold '{t}' is not a number"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let budget = Budget {
-        name,
-        scope: account.map(Scope::Account).unwrap_or(Scope::All),
-        amount,
-        currency,
-        thresholds,
-    };
-    budget.validate().map_err(|e| e.to_string())?;
-    Ok(budget)
+#[derive(clap::Args)]
+pub struct PutArgs {
+    pub name: String,
+    /// Monthly amount, e.g. 1000 or 1234.56.
+    #[arg(long)]
+    pub amount: String,
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// One account id (12 digits); with --service, that service in that account.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// One service (product code, e.g. AmazonEC2), in every account unless --account.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// A cost-allocation tag value, KEY=VALUE (reports do not carry tags yet: such a
+    /// budget sees no spend for now).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub tag: Option<String>,
+    /// Levels on the actual spend, comma-separated: percentages of the amount (80 or 80%)
+    /// or amounts in the budget's currency (1000USD). "" for none.
+    #[arg(long, default_value = "50,80,100")]
+    pub thresholds: String,
+    /// Levels on the forecast month-end spend, in the same form as --thresholds.
+    #[arg(long, default_value = "")]
+    pub forecast_thresholds: String,
+    /// Past 100 % of the amount, alert again every this many percent (e.g. 20: 120, 140…).
+    #[arg(long, value_name = "PERCENT")]
+    pub escalation_step: Option<String>,
+    /// The SNS topic for this budget's alerts (default: the stack's topic).
+    #[arg(long)]
+    pub topic_arn: Option<String>,
+}
+
+/// How a command failed: invalid input (exit 2) or the table (exit 1).
+enum Failure {
+    Invalid(Vec<String>),
+    Store(String),
+}
+
+impl From<shared::store::StoreError> for Failure {
+    fn from(e: shared::store::StoreError) -> Self {
+        Failure::Store(e.to_string())
+    }
 }
 
 pub fn run(command: Command) -> ExitCode {
@@ -63,81 +90,946 @@ pub fn run(command: Command) -> ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
-    let result: Result<String, String> = runtime.block_on(async {
-        let store = BudgetsStore::new(
-            clients::dynamodb(&clients::sdk_config().await),
-            TableNames::from_env().budgets,
-        );
-        match command {
-            Command::Put {
-                name,
-                amount,
-                currency,
-                account,
-                thresholds,
-            } => {
-                let budget = parse_budget(name, &amount, currency, account, &thresholds)?;
-                store.put(&budget).await.map_err(|e| e.to_string())?;
-                Ok(format!("budget '{}' saved\n", budget.name))
+    match runtime.block_on(execute(command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Invalid(lines)) => {
+            for line in lines {
+                eprintln!("error: {line}");
             }
-            Command::List => {
-                let budgets = store.list().await.map_err(|e| e.to_string())?;
-                let mut out = String::new();
-                for b in budgets {
-                    let thresholds: Vec<String> = b
-                        .thresholds
-                        .iter()
-                        .map(|t| format!("{}%", t.normalize()))
-                        .collect();
-                    out += &format!(
-                        "{}  {} {}  scope {}  thresholds {}\n",
-                        b.name,
-                        b.amount.normalize(),
-                        b.currency,
-                        b.scope.as_text(),
-                        thresholds.join(",")
-                    );
-                }
-                Ok(out)
-            }
-            Command::Rm { name } => {
-                store.delete(&name).await.map_err(|e| e.to_string())?;
-                Ok(format!("budget '{name}' removed\n"))
-            }
-        }
-    });
-    match result {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
             ExitCode::from(2)
         }
+        Err(Failure::Store(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
     }
+}
+
+async fn store() -> BudgetsStore {
+    BudgetsStore::new(
+        clients::dynamodb(&clients::sdk_config().await),
+        TableNames::from_env().budgets,
+    )
+}
+
+async fn execute(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Put(args) => {
+            let budget = budget_from_flags(*args).map_err(Failure::Invalid)?;
+            store().await.put(&budget).await?;
+            println!("budget '{}' saved: {}", budget.name, describe(&budget));
+        }
+        Command::List { json } => {
+            let mut budgets = store().await.list().await?;
+            budgets.sort_by(|a, b| a.name.cmp(&b.name));
+            if json {
+                let list: Vec<Value> = budgets.iter().map(to_json).collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).expect("JSON serializes")
+                );
+            } else if budgets.is_empty() {
+                println!("no budgets");
+            } else {
+                for b in &budgets {
+                    println!("{}  {}", b.name, describe(b));
+                }
+            }
+        }
+        Command::Rm { name } => {
+            if store().await.delete(&name).await? {
+                println!("budget '{name}' removed");
+            } else {
+                return Err(Failure::Store(format!("no budget named '{name}'")));
+            }
+        }
+        Command::Apply { file, dry_run } => {
+            let label = file.display().to_string();
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::Invalid(vec![format!("{label}: cannot read: {e}")]))?;
+            let desired = parse_file(&label, &text).map_err(|mut lines| {
+                let n = lines.len();
+                lines.push(format!(
+                    "{label}: {n} problem{}; nothing was written",
+                    if n == 1 { "" } else { "s" }
+                ));
+                Failure::Invalid(lines)
+            })?;
+            let store = store().await;
+            let current = store.list().await?;
+            let changes = diff(&current, &desired);
+            if changes.is_empty() {
+                println!("no changes");
+                return Ok(());
+            }
+            for c in &changes {
+                print!("{}", c.render());
+            }
+            let count = |f: fn(&Change) -> bool| changes.iter().filter(|c| f(c)).count();
+            let (added, changed, removed) = (
+                count(|c| matches!(c, Change::Add(_))),
+                count(|c| matches!(c, Change::Update { .. })),
+                count(|c| matches!(c, Change::Remove(_))),
+            );
+            let tally = format!("{added} to add, {changed} to change, {removed} to remove");
+            if dry_run {
+                println!("dry run: {tally}; nothing was written");
+                return Ok(());
+            }
+            let writes: Vec<BudgetWrite> = changes.iter().map(Change::write).collect();
+            store.apply(&writes).await?;
+            println!("applied: {added} added, {changed} changed, {removed} removed");
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text forms shared by `list`, `put` and the diff.
+
+fn optional(v: Option<Decimal>) -> String {
+    v.map(|v| v.normalize().to_string())
+        .unwrap_or_else(|| "none".into())
+}
+
+fn topic(b: &Budget) -> String {
+    b.topic_arn.clone().unwrap_or_else(|| "default".into())
+}
+
+/// Every setting but the name, on one line.
+fn describe(b: &Budget) -> String {
+    format!(
+        "{} {}  scope {}  thresholds {}  escalation {}  topic {}",
+        b.amount.normalize(),
+        b.currency,
+        b.scope,
+        b.thresholds_text(),
+        b.escalation_step
+            .map(|s| format!("every {}%", s.normalize()))
+            .unwrap_or_else(|| "none".into()),
+        topic(b)
+    )
+}
+
+fn to_json(b: &Budget) -> Value {
+    let thresholds: Vec<Value> = b
+        .sorted_thresholds()
+        .iter()
+        .map(|t| match t.level {
+            Level::Percent(p) => {
+                json!({"percent": p.normalize().to_string(), "basis": t.basis.as_str()})
+            }
+            Level::Absolute(a) => {
+                json!({"amount": a.normalize().to_string(), "basis": t.basis.as_str()})
+            }
+        })
+        .collect();
+    json!({
+        "name": b.name,
+        "scope": b.scope.to_text(),
+        "amount": b.amount.normalize().to_string(),
+        "currency": b.currency,
+        "thresholds": thresholds,
+        "escalation_step": b.escalation_step.map(|s| s.normalize().to_string()),
+        "topic_arn": b.topic_arn,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// `put`
+
+fn decimal(text: &str) -> Result<Decimal, String> {
+    let t = text.trim();
+    Decimal::from_str(t)
+        .or_else(|_| Decimal::from_scientific(t))
+        .map_err(|_| format!("'{text}' is not a decimal number"))
+}
+
+/// `50,80%,1000USD` → percent and absolute levels on `basis`; an amount's currency must be
+/// the budget's.
+fn parse_levels(text: &str, basis: Basis, currency: &str) -> Result<Vec<Threshold>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let level = if let Some(p) = t.strip_suffix('%') {
+                Level::Percent(decimal(p)?)
+            } else if t.len() > 3 && t[t.len() - 3..].chars().all(|c| c.is_ascii_alphabetic()) {
+                let (value, unit) = t.split_at(t.len() - 3);
+                if unit != currency {
+                    return Err(format!(
+                        "'{t}' is in {unit}, but the budget is in {currency}"
+                    ));
+                }
+                Level::Absolute(decimal(value)?)
+            } else {
+                Level::Percent(decimal(t)?)
+            };
+            Ok(Threshold { level, basis })
+        })
+        .collect()
+}
+
+fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
+    let mut f = Found::default();
+    let amount = decimal(&flags.amount).unwrap_or_else(|e| {
+        f.fail("amount", e);
+        Decimal::ONE
+    });
+    let scope = Scope::from_parts(flags.account, flags.service, flags.tag).unwrap_or_else(|p| {
+        f.fail(&p.field, p.reason);
+        Scope::All
+    });
+    let mut thresholds = Vec::new();
+    for (flag, text, basis) in [
+        ("thresholds", &flags.thresholds, Basis::Actual),
+        (
+            "forecast-thresholds",
+            &flags.forecast_thresholds,
+            Basis::Forecast,
+        ),
+    ] {
+        match parse_levels(text, basis, &flags.currency) {
+            Ok(t) => thresholds.extend(t),
+            Err(e) => f.fail(flag, e),
+        }
+    }
+    let escalation_step = match flags.escalation_step.as_deref().map(decimal) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            f.fail("escalation_step", e);
+            None
+        }
+        None => None,
+    };
+    let budget = Budget {
+        name: flags.name,
+        scope,
+        amount,
+        currency: flags.currency,
+        thresholds,
+        escalation_step,
+        topic_arn: flags.topic_arn,
+    };
+    let index: Vec<usize> = (1..=budget.thresholds.len()).collect();
+    f.add_validation(&budget, &index);
+    if f.problems.is_empty() {
+        Ok(budget)
+    } else {
+        let label = format!("budget '{}'", budget.name);
+        Err(f.problems.iter().map(|p| format!("{label}: {p}")).collect())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The TOML file
+
+/// The file: only `[[budget]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    budget: Option<Vec<toml::Value>>,
+}
+
+/// One `[[budget]]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBudget {
+    name: Option<String>,
+    amount: Option<Number>,
+    currency: Option<String>,
+    scope: Option<String>,
+    account: Option<String>,
+    service: Option<String>,
+    tag: Option<String>,
+    thresholds: Option<Vec<toml::Value>>,
+    escalation_step: Option<Number>,
+    topic_arn: Option<String>,
+}
+
+/// One entry of `thresholds`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileThreshold {
+    percent: Option<Number>,
+    amount: Option<Number>,
+    basis: Option<String>,
+}
+
+/// An amount written as a string (exact) or a TOML number.
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a decimal number or a string holding one")]
+enum Number {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+}
+
+impl Number {
+    fn decimal(&self) -> Result<Decimal, String> {
+        match self {
+            Number::Text(t) => decimal(t),
+            Number::Integer(i) => Ok(Decimal::from(*i)),
+            Number::Float(f) => {
+                // The shortest text that reads back as this float: the literal as written
+                // whenever it has at most 15 significant digits (all a float keeps exactly).
+                let text = f.to_string();
+                let digits = text
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .trim_start_matches('0')
+                    .trim_end_matches('0')
+                    .len();
+                if !f.is_finite() || digits > 15 {
+                    return Err(format!(
+                        "{f} cannot be read exactly as a TOML number: write it as a string, \
+                         e.g. \"1234.56\""
+                    ));
+                }
+                decimal(&text)
+            }
+        }
+    }
+}
+
+/// A `T` from one value, or serde's message.
+fn typed<T: for<'de> Deserialize<'de>>(value: toml::Value) -> Result<T, String> {
+    value.try_into::<T>().map_err(|e| e.message().to_string())
+}
+
+/// Deserializes a table key by key, so every bad key is reported (with serde's message,
+/// `deny_unknown_fields` naming unknown keys), then the good keys together.
+fn by_key<T: for<'de> Deserialize<'de>>(
+    table: toml::Table,
+    found: &mut Found,
+) -> Result<T, String> {
+    let mut good = toml::Table::new();
+    for (key, value) in table {
+        let single = toml::Table::from_iter([(key.clone(), value.clone())]);
+        match typed::<T>(toml::Value::Table(single)) {
+            Ok(_) => {
+                good.insert(key, value);
+            }
+            Err(e) => found.fail(&key, e),
+        }
+    }
+    typed::<T>(toml::Value::Table(good))
+}
+
+/// The budgets of a file, or every problem in it (each line naming the file, the budget and
+/// the field).
+fn parse_file(label: &str, text: &str) -> Result<Vec<Budget>, Vec<String>> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| vec![format!("{label}: {}", e.to_string().trim_end())])?;
+    let mut top = Found::default();
+    let doc: FileDoc = by_key(table, &mut top).map_err(|e| vec![format!("{label}: {e}")])?;
+    let mut lines: Vec<String> = top
+        .problems
+        .iter()
+        .map(|p| format!("{label}: {p}"))
+        .collect();
+    let entries = doc.budget.unwrap_or_default();
+    if entries.is_empty() && lines.is_empty() {
+        lines.push(format!(
+            "{label}: no [[budget]] tables: apply makes the table equal to the file, so this \
+             would remove every budget (use `billwatch budgets rm NAME` for that)"
+        ));
+    }
+    let mut budgets = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let number = i + 1;
+        let name = entry
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(str::to_string);
+        let who = match &name {
+            Some(n) => format!("{label}: budget '{n}' (#{number})"),
+            None => format!("{label}: budget #{number}"),
+        };
+        let mut problems = match parse_budget(entry) {
+            Ok(b) => {
+                budgets.push(b);
+                Vec::new()
+            }
+            Err(p) => p,
+        };
+        if let Some(n) = name {
+            match names.get(&n) {
+                Some(first) => problems.push(Problem::new(
+                    "name",
+                    format!("'{n}' is also the name of budget #{first}"),
+                )),
+                None => {
+                    names.insert(n, number);
+                }
+            }
+        }
+        lines.extend(problems.iter().map(|p| format!("{who}: {p}")));
+    }
+    if lines.is_empty() {
+        Ok(budgets)
+    } else {
+        Err(lines)
+    }
+}
+
+/// Problems found so far, and the fields they were found in.
+#[derive(Default)]
+struct Found {
+    problems: Vec<Problem>,
+    failed: HashSet<String>,
+}
+
+impl Found {
+    fn fail(&mut self, field: &str, reason: impl Into<String>) {
+        self.problems.push(Problem::new(field, reason));
+        self.failed.insert(field.to_string());
+    }
+
+    fn has(&self, field: &str) -> bool {
+        self.failed.contains(field)
+    }
+
+    /// Adds the problems of [`Budget::validate`] not already reported from parsing.
+    /// `index[k]` is the file position (1-based) of parsed threshold k + 1.
+    fn add_validation(&mut self, budget: &Budget, index: &[usize]) {
+        let Err(found) = budget.validate() else {
+            return;
+        };
+        let scope_failed = ["scope", "account", "service", "tag"]
+            .iter()
+            .any(|f| self.has(f));
+        let thresholds_failed = self
+            .failed
+            .iter()
+            .any(|f| f.starts_with("thresholds") || f == "forecast-thresholds");
+        for mut p in found {
+            if let Some(k) = p
+                .field
+                .strip_prefix("thresholds #")
+                .and_then(|k| k.parse::<usize>().ok())
+            {
+                p.field = format!("thresholds #{}", index[k - 1]);
+                p.reason = renumber(&p.reason, index);
+            }
+            let skip = self.has(&p.field)
+                || (p.field == "thresholds" && thresholds_failed)
+                || (matches!(p.field.as_str(), "account" | "service" | "tag") && scope_failed);
+            if !skip {
+                self.problems.push(p);
+            }
+        }
+    }
+}
+
+/// One `[[budget]]`, or every problem in it.
+fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
+    let toml::Value::Table(table) = entry else {
+        return Err(vec![Problem::new("budget", "must be a table ([[budget]])")]);
+    };
+    let mut f = Found::default();
+    let raw: FileBudget = match by_key(table, &mut f) {
+        Ok(raw) => raw,
+        Err(e) => {
+            f.fail("budget", e);
+            return Err(f.problems);
+        }
+    };
+    let name = match raw.name {
+        Some(n) => n,
+        None => {
+            if !f.has("name") {
+                f.fail("name", "missing");
+            }
+            String::new()
+        }
+    };
+    let amount = match raw.amount.as_ref().map(Number::decimal) {
+        Some(Ok(a)) => a,
+        Some(Err(e)) => {
+            f.fail("amount", e);
+            Decimal::ONE
+        }
+        None => {
+            if !f.has("amount") {
+                f.fail("amount", "missing (the monthly amount, e.g. \"1000\")");
+            }
+            Decimal::ONE
+        }
+    };
+    let currency = match raw.currency {
+        Some(c) => c,
+        None => {
+            if !f.has("currency") {
+                f.fail("currency", "missing (e.g. \"USD\")");
+            }
+            "USD".into()
+        }
+    };
+    let parts = raw.account.is_some() || raw.service.is_some() || raw.tag.is_some();
+    let scope = match raw.scope {
+        Some(_) if parts => {
+            f.fail(
+                "scope",
+                "give either scope or account/service/tag, not both",
+            );
+            Scope::All
+        }
+        Some(text) => Scope::parse(&text).unwrap_or_else(|e| {
+            f.fail("scope", e);
+            Scope::All
+        }),
+        None => Scope::from_parts(raw.account, raw.service, raw.tag).unwrap_or_else(|p| {
+            f.fail(&p.field, p.reason);
+            Scope::All
+        }),
+    };
+    let mut thresholds = Vec::new();
+    let mut index = Vec::new();
+    match raw.thresholds {
+        None => {
+            if !f.has("thresholds") {
+                f.fail("thresholds", "missing (e.g. [{ percent = 80 }])");
+            }
+        }
+        Some(list) => {
+            for (i, value) in list.into_iter().enumerate() {
+                match parse_threshold(value) {
+                    Ok(t) => {
+                        thresholds.push(t);
+                        index.push(i + 1);
+                    }
+                    Err(e) => f.fail(&format!("thresholds #{}", i + 1), e),
+                }
+            }
+        }
+    }
+    let escalation_step = match raw.escalation_step.as_ref().map(Number::decimal) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            f.fail("escalation_step", e);
+            None
+        }
+        None => None,
+    };
+    let budget = Budget {
+        name,
+        scope,
+        amount,
+        currency,
+        thresholds,
+        escalation_step,
+        topic_arn: raw.topic_arn,
+    };
+    f.add_validation(&budget, &index);
+    if f.problems.is_empty() {
+        Ok(budget)
+    } else {
+        Err(f.problems)
+    }
+}
+
+/// "thresholds #k" inside a message, renumbered to the file's positions.
+fn renumber(reason: &str, index: &[usize]) -> String {
+    let Some((before, after)) = reason.split_once("thresholds #") else {
+        return reason.to_string();
+    };
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<usize>() {
+        Ok(k) if k >= 1 && k <= index.len() => format!(
+            "{before}thresholds #{}{}",
+            index[k - 1],
+            &after[digits.len()..]
+        ),
+        _ => reason.to_string(),
+    }
+}
+
+fn parse_threshold(value: toml::Value) -> Result<Threshold, String> {
+    let raw: FileThreshold = typed(value)?;
+    let basis = match raw.basis.as_deref() {
+        None => Basis::Actual,
+        Some(b) => Basis::from_str(b).map_err(|e| format!("basis: {e}"))?,
+    };
+    let level = match (raw.percent, raw.amount) {
+        (Some(p), None) => Level::Percent(p.decimal().map_err(|e| format!("percent: {e}"))?),
+        (None, Some(a)) => Level::Absolute(a.decimal().map_err(|e| format!("amount: {e}"))?),
+        (Some(_), Some(_)) => return Err("give percent or amount, not both".into()),
+        (None, None) => return Err("needs percent or amount".into()),
+    };
+    Ok(Threshold { level, basis })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The diff
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Change {
+    Add(Budget),
+    Remove(String),
+    Update {
+        budget: Budget,
+        /// (field, old, new)
+        fields: Vec<(&'static str, String, String)>,
+    },
+}
+
+impl Change {
+    fn render(&self) -> String {
+        match self {
+            Change::Add(b) => format!("+ {}  {}\n", b.name, describe(b)),
+            Change::Remove(name) => format!("- {name}\n"),
+            Change::Update { budget, fields } => fields
+                .iter()
+                .map(|(field, old, new)| format!("~ {}: {field} {old} → {new}\n", budget.name))
+                .collect(),
+        }
+    }
+
+    fn write(&self) -> BudgetWrite {
+        match self {
+            Change::Add(b) => BudgetWrite::Create(b.clone()),
+            Change::Update { budget, .. } => BudgetWrite::Replace(budget.clone()),
+            Change::Remove(name) => BudgetWrite::Delete(name.clone()),
+        }
+    }
+}
+
+/// The fields that differ, as (field, old, new) text.
+fn changed_fields(old: &Budget, new: &Budget) -> Vec<(&'static str, String, String)> {
+    let mut out = Vec::new();
+    let mut field = |name: &'static str, differs: bool, old: String, new: String| {
+        if differs {
+            out.push((name, old, new));
+        }
+    };
+    field(
+        "scope",
+        old.scope != new.scope,
+        old.scope.to_text(),
+        new.scope.to_text(),
+    );
+    field(
+        "amount",
+        old.amount != new.amount,
+        old.amount.normalize().to_string(),
+        new.amount.normalize().to_string(),
+    );
+    field(
+        "currency",
+        old.currency != new.currency,
+        old.currency.clone(),
+        new.currency.clone(),
+    );
+    field(
+        "thresholds",
+        old.sorted_thresholds() != new.sorted_thresholds(),
+        old.thresholds_text(),
+        new.thresholds_text(),
+    );
+    field(
+        "escalation_step",
+        old.escalation_step != new.escalation_step,
+        optional(old.escalation_step),
+        optional(new.escalation_step),
+    );
+    field(
+        "topic_arn",
+        old.topic_arn != new.topic_arn,
+        topic(old),
+        topic(new),
+    );
+    out
+}
+
+/// What turns `current` into `desired`, by name.
+fn diff(current: &[Budget], desired: &[Budget]) -> Vec<Change> {
+    let current: BTreeMap<&str, &Budget> = current.iter().map(|b| (b.name.as_str(), b)).collect();
+    let wanted: BTreeMap<&str, &Budget> = desired.iter().map(|b| (b.name.as_str(), b)).collect();
+    let names: std::collections::BTreeSet<&str> =
+        current.keys().chain(wanted.keys()).copied().collect();
+    names
+        .into_iter()
+        .filter_map(|name| match (current.get(name), wanted.get(name)) {
+            (None, Some(new)) => Some(Change::Add((*new).clone())),
+            (Some(_), None) => Some(Change::Remove(name.to_string())),
+            (Some(old), Some(new)) => {
+                let fields = changed_fields(old, new);
+                (!fields.is_empty()).then(|| Change::Update {
+                    budget: (*new).clone(),
+                    fields,
+                })
+            }
+            (None, None) => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn flags(name: &str, amount: &str) -> PutArgs {
+        PutArgs {
+            name: name.into(),
+            amount: amount.into(),
+            currency: "USD".into(),
+            account: None,
+            service: None,
+            tag: None,
+            thresholds: "50,80,100".into(),
+            forecast_thresholds: "".into(),
+            escalation_step: None,
+            topic_arn: None,
+        }
+    }
+
     #[test]
-    fn budgets_parse_and_validate() {
-        let b = parse_budget(
-            "team".into(),
-            "1000",
-            "USD".into(),
-            Some("111".into()),
-            "50, 80%,100",
-        )
+    fn put_flags_make_a_budget() {
+        let b = budget_from_flags(PutArgs {
+            account: Some("111122223333".into()),
+            service: Some("AmazonEC2".into()),
+            thresholds: "50, 80%,1000USD".into(),
+            forecast_thresholds: "100".into(),
+            escalation_step: Some("20".into()),
+            topic_arn: Some("arn:aws:sns:us-east-1:111122223333:t".into()),
+            ..flags("team", "1000")
+        })
         .unwrap();
-        assert_eq!(b.thresholds.len(), 3);
-        assert_eq!(b.scope, Scope::Account("111".into()));
-        assert!(parse_budget("team".into(), "-1", "USD".into(), None, "50").is_err());
-        assert!(parse_budget("team".into(), "x", "USD".into(), None, "50")
+        assert_eq!(
+            b.scope,
+            Scope::AccountService {
+                account: "111122223333".into(),
+                service: "AmazonEC2".into()
+            }
+        );
+        assert_eq!(b.thresholds_text(), "50%, 80%, 1000 USD, 100% forecast");
+        assert_eq!(b.escalation_step, Some(d("20")));
+        let tag = budget_from_flags(PutArgs {
+            tag: Some("team=data".into()),
+            ..flags("t", "5")
+        })
+        .unwrap();
+        assert_eq!(tag.scope.to_text(), "tag:team=data");
+    }
+
+    #[test]
+    fn put_flags_report_every_problem() {
+        let errors = budget_from_flags(PutArgs {
+            currency: "usd".into(),
+            account: Some("42".into()),
+            thresholds: "x,5EUR".into(),
+            escalation_step: Some("-1".into()),
+            ..flags("team", "-3")
+        })
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "budget 'team': thresholds: 'x' is not a decimal number",
+                "budget 'team': amount: must be greater than zero, got -3",
+                "budget 'team': currency: 'usd' is not a 3-letter ISO 4217 code like USD",
+                "budget 'team': account: '42' is not a 12-digit account id",
+                "budget 'team': escalation_step: must be a percentage greater than zero, got -1",
+            ]
+        );
+        assert!(budget_from_flags(flags("team", "x")).unwrap_err()[0].contains("not a decimal"));
+        assert!(parse_levels("5EUR", Basis::Actual, "USD")
             .unwrap_err()
-            .contains("not a number"));
-        assert!(parse_budget("team".into(), "10", "USD".into(), None, "").is_err());
+            .contains("the budget is in USD"));
+    }
+
+    const GOOD: &str = r#"
+        [[budget]]
+        name = "all"
+        amount = "1000.00"
+        currency = "USD"
+        scope = "all"
+        thresholds = [{ percent = 50 }, { percent = 80, basis = "forecast" }, { amount = "1000", basis = "actual" }]
+        escalation_step = 20
+
+        [[budget]]
+        name = "ec2"
+        amount = 250.5
+        currency = "EUR"
+        account = "123456789012"
+        service = "AmazonEC2"
+        thresholds = [{ percent = 100 }]
+        topic_arn = "arn:aws:sns:eu-west-1:123456789012:ec2"
+    "#;
+
+    #[test]
+    fn a_good_file_parses_exactly() {
+        let b = parse_file("f.toml", GOOD).unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].amount, d("1000"));
+        assert_eq!(b[0].thresholds_text(), "50%, 1000 USD, 80% forecast");
+        assert_eq!(b[0].escalation_step, Some(d("20")));
+        assert_eq!(b[1].amount.to_string(), "250.5");
+        assert_eq!(
+            b[1].scope.to_text(),
+            "account-service:123456789012:AmazonEC2"
+        );
+    }
+
+    #[test]
+    fn a_bad_file_lists_every_problem() {
+        let text = r#"
+            [[budget]]
+            name = "a"
+            amount = "-5"
+            currency = "usd"
+            colour = "red"
+            size = 3
+            thresholds = []
+
+            [[budget]]
+            name = "a"
+            amount = "ten"
+            currency = "USD"
+            account = "123"
+            tag = "team=x"
+            thresholds = [{ percent = 0 }, { percnt = 5 }, { percent = 50 }, { percent = 50 }]
+
+            [[budget]]
+            amount = 1.23456789012345678
+            currency = "USD"
+            thresholds = [{ percent = 10, basis = "later" }]
+            escalation_step = "x"
+        "#;
+        let lines = parse_file("f.toml", text).unwrap_err();
+        let expected = [
+            "f.toml: budget 'a' (#1): colour: unknown field `colour`, expected one of",
+            "f.toml: budget 'a' (#1): size: unknown field `size`",
+            "f.toml: budget 'a' (#1): amount: must be greater than zero, got -5",
+            "f.toml: budget 'a' (#1): currency: 'usd' is not a 3-letter ISO 4217 code like USD",
+            "f.toml: budget 'a' (#1): thresholds: needs at least one threshold",
+            "f.toml: budget 'a' (#2): amount: 'ten' is not a decimal number",
+            "f.toml: budget 'a' (#2): tag: cannot be combined with account or service",
+            "f.toml: budget 'a' (#2): thresholds #2: unknown field `percnt`",
+            "f.toml: budget 'a' (#2): thresholds #1: percent must be greater than zero, got 0",
+            "f.toml: budget 'a' (#2): thresholds #4: the same level as thresholds #3",
+            "f.toml: budget 'a' (#2): name: 'a' is also the name of budget #1",
+            "f.toml: budget #3: name: missing",
+            "f.toml: budget #3: amount: 1.2345678901234567 cannot be read exactly",
+            "f.toml: budget #3: thresholds #1: basis: 'later' is not actual or forecast",
+            "f.toml: budget #3: escalation_step: 'x' is not a decimal number",
+        ];
+        assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+        for (line, want) in lines.iter().zip(expected) {
+            assert!(
+                line.starts_with(want),
+                "{line}\n  does not start with\n{want}"
+            );
+        }
+    }
+
+    #[test]
+    fn file_level_problems() {
+        let syntax = parse_file("f.toml", "[[budget]\n").unwrap_err();
+        assert!(
+            syntax[0].starts_with("f.toml: TOML parse error at line 1"),
+            "{syntax:?}"
+        );
+        let empty = parse_file("f.toml", "# nothing\n").unwrap_err();
+        assert!(empty[0].contains("no [[budget]] tables"), "{empty:?}");
+        let typo = parse_file("f.toml", "[[budgets]]\nname = \"x\"\n").unwrap_err();
+        assert!(
+            typo[0].starts_with("f.toml: budgets: unknown field `budgets`"),
+            "{typo:?}"
+        );
+        let both = parse_file(
+            "f.toml",
+            "[[budget]]\nname='x'\namount=1\ncurrency='USD'\nscope='all'\naccount='123456789012'\nthresholds=[{percent=1, amount=2}]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            both,
+            [
+                "f.toml: budget 'x' (#1): scope: give either scope or account/service/tag, not both",
+                "f.toml: budget 'x' (#1): thresholds #1: give percent or amount, not both",
+            ]
+        );
+    }
+
+    #[test]
+    fn diffs_name_each_changed_field() {
+        let old = parse_file("f", GOOD).unwrap();
+        assert!(diff(&old, &old).is_empty());
+        let mut new = old.clone();
+        new[0].amount = d("1200");
+        new[0].thresholds.reverse(); // order alone is no change
+        new[0].escalation_step = None;
+        new[1].name = "s3".into();
+        let changes = diff(&old, &new);
+        let text: String = changes.iter().map(Change::render).collect();
+        assert_eq!(
+            text,
+            "~ all: amount 1000 → 1200\n~ all: escalation_step 20 → none\n- ec2\n+ s3  250.5 EUR  \
+             scope account-service:123456789012:AmazonEC2  thresholds 100%  escalation none  \
+             topic arn:aws:sns:eu-west-1:123456789012:ec2\n"
+        );
+        assert_eq!(
+            changes.iter().map(Change::write).collect::<Vec<_>>(),
+            [
+                BudgetWrite::Replace(new[0].clone()),
+                BudgetWrite::Delete("ec2".into()),
+                BudgetWrite::Create(new[1].clone()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_example_file_parses() {
+        let text = include_str!("../../budgets.example.toml");
+        let budgets = parse_file("budgets.example.toml", text).unwrap();
+        let scopes: Vec<String> = budgets.iter().map(|b| b.scope.to_text()).collect();
+        assert_eq!(
+            scopes,
+            [
+                "all",
+                "account:123456789012",
+                "account-service:123456789012:AmazonEC2",
+                "service:AmazonS3",
+                "tag:team=data",
+                "account:210987654321",
+            ]
+        );
+        let kinds: HashSet<(Basis, bool)> = budgets
+            .iter()
+            .flat_map(|b| &b.thresholds)
+            .map(|t| (t.basis, matches!(t.level, Level::Percent(_))))
+            .collect();
+        assert_eq!(kinds.len(), 4, "every level kind on every basis");
+        assert!(budgets.iter().any(|b| b.escalation_step.is_some()));
+        assert!(budgets.iter().any(|b| b.topic_arn.is_some()));
+    }
+
+    #[test]
+    fn json_has_every_field() {
+        let b = &parse_file("f", GOOD).unwrap()[0];
+        assert_eq!(
+            to_json(b),
+            json!({
+                "name": "all",
+                "scope": "all",
+                "amount": "1000",
+                "currency": "USD",
+                "thresholds": [
+                    {"percent": "50", "basis": "actual"},
+                    {"amount": "1000", "basis": "actual"},
+                    {"percent": "80", "basis": "forecast"},
+                ],
+                "escalation_step": "20",
+                "topic_arn": null,
+            })
+        );
     }
 }

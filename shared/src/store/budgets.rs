@@ -1,18 +1,137 @@
-//! The budgets table: every budget under one partition, so listing them is one Query.
+//! The budgets table: every budget under one partition (`pk = BUDGETS`, `sk = name`), so
+//! listing them is one Query.
+//!
+//! Item: `name` S, `scope` S (`all`, `account:<id>`, `account-service:<id>:<code>`,
+//! `service:<code>`, `tag:<key>=<value>`), `amount` N, `currency` S, `thresholds` L of M
+//! (`{percent: N, basis: S}` or `{amount: N, basis: S}`), `escalation_step` N (optional),
+//! `topic_arn` S (optional). Items of the first shape (`thresholds` a list of N percentages on
+//! the actual spend, `scope` `all` or a bare account id) are still read.
 
 use super::attr::{get_n, get_s, n, s, Item};
 use super::StoreError;
-use crate::budget::{Budget, Scope};
-use aws_sdk_dynamodb::types::AttributeValue;
+use crate::budget::{Basis, Budget, Level, Scope, Threshold};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
+use rust_decimal::Decimal;
 use std::collections::HashMap;
+use std::str::FromStr;
 
 const PK: &str = "BUDGETS";
+
+/// TransactWriteItems takes at most this many actions.
+const MAX_TRANSACTION: usize = 100;
+
+/// One write of [`BudgetsStore::apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BudgetWrite {
+    /// A budget that must not exist yet.
+    Create(Budget),
+    /// A budget that must still exist; replaced whole.
+    Replace(Budget),
+    /// A budget that must still exist.
+    Delete(String),
+}
 
 #[derive(Clone)]
 pub struct BudgetsStore {
     client: Client,
     table: String,
+}
+
+fn number(v: &AttributeValue) -> Option<Decimal> {
+    let t = v.as_n().ok()?;
+    Decimal::from_str(t)
+        .or_else(|_| Decimal::from_scientific(t))
+        .ok()
+}
+
+/// The item of a budget (keys included).
+pub fn to_item(budget: &Budget) -> Item {
+    let thresholds = budget
+        .thresholds
+        .iter()
+        .map(|t| {
+            let (kind, value) = match t.level {
+                Level::Percent(p) => ("percent", p),
+                Level::Absolute(a) => ("amount", a),
+            };
+            AttributeValue::M(HashMap::from([
+                (kind.to_string(), n(value)),
+                ("basis".to_string(), s(t.basis.as_str())),
+            ]))
+        })
+        .collect();
+    let mut item: Item = HashMap::from([
+        ("pk".into(), s(PK)),
+        ("sk".into(), s(&budget.name)),
+        ("name".into(), s(&budget.name)),
+        ("scope".into(), s(budget.scope.to_text())),
+        ("amount".into(), n(budget.amount)),
+        ("currency".into(), s(&budget.currency)),
+        ("thresholds".into(), AttributeValue::L(thresholds)),
+    ]);
+    if let Some(step) = budget.escalation_step {
+        item.insert("escalation_step".into(), n(step));
+    }
+    if let Some(arn) = &budget.topic_arn {
+        item.insert("topic_arn".into(), s(arn));
+    }
+    item
+}
+
+/// A budget from its item; the error says what is wrong.
+pub fn from_item(item: &Item) -> Result<Budget, String> {
+    let name = get_s(item, "name").ok_or("no 'name'")?;
+    let named = |what: String| format!("budget '{name}': {what}");
+    let scope = Scope::parse(&get_s(item, "scope").unwrap_or_default()).map_err(named)?;
+    let amount = get_n(item, "amount").ok_or_else(|| named("no numeric 'amount'".into()))?;
+    let currency = get_s(item, "currency").ok_or_else(|| named("no 'currency'".into()))?;
+    let mut thresholds = Vec::new();
+    if let Some(list) = item.get("thresholds") {
+        let list = list
+            .as_l()
+            .map_err(|_| named("'thresholds' is not a list".into()))?;
+        for (i, v) in list.iter().enumerate() {
+            let bad = || named(format!("threshold #{} is malformed", i + 1));
+            let threshold = match v {
+                // The first shape: a percentage on the actual spend.
+                AttributeValue::N(_) => Threshold::percent(number(v).ok_or_else(bad)?),
+                AttributeValue::M(m) => {
+                    let level = match (m.get("percent"), m.get("amount")) {
+                        (Some(p), None) => Level::Percent(number(p).ok_or_else(bad)?),
+                        (None, Some(a)) => Level::Absolute(number(a).ok_or_else(bad)?),
+                        _ => return Err(bad()),
+                    };
+                    let basis = match m.get("basis") {
+                        None => Basis::Actual,
+                        Some(b) => b
+                            .as_s()
+                            .ok()
+                            .and_then(|b| Basis::from_str(b).ok())
+                            .ok_or_else(bad)?,
+                    };
+                    Threshold { level, basis }
+                }
+                _ => return Err(bad()),
+            };
+            thresholds.push(threshold);
+        }
+    }
+    let escalation_step = match item.get("escalation_step") {
+        None | Some(AttributeValue::Null(_)) => None,
+        Some(v) => {
+            Some(number(v).ok_or_else(|| named("'escalation_step' is not a number".into()))?)
+        }
+    };
+    Ok(Budget {
+        name,
+        scope,
+        amount,
+        currency,
+        thresholds,
+        escalation_step,
+        topic_arn: get_s(item, "topic_arn"),
+    })
 }
 
 impl BudgetsStore {
@@ -23,41 +142,38 @@ impl BudgetsStore {
         }
     }
 
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates or replaces a budget.
     pub async fn put(&self, budget: &Budget) -> Result<(), StoreError> {
-        let item: Item = HashMap::from([
-            ("pk".into(), s(PK)),
-            ("sk".into(), s(&budget.name)),
-            ("name".into(), s(&budget.name)),
-            ("scope".into(), s(budget.scope.as_text())),
-            ("amount".into(), n(budget.amount)),
-            ("currency".into(), s(&budget.currency)),
-            (
-                "thresholds".into(),
-                AttributeValue::L(budget.thresholds.iter().map(|t| n(*t)).collect()),
-            ),
-        ]);
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(to_item(budget)))
             .send()
             .await
             .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
         Ok(())
     }
 
-    pub async fn delete(&self, name: &str) -> Result<(), StoreError> {
-        self.client
+    /// Removes a budget; false if there was none of that name.
+    pub async fn delete(&self, name: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(PK))
             .key("sk", s(name))
+            .return_values(ReturnValue::AllOld)
             .send()
             .await
             .map_err(|e| StoreError::dynamo("DeleteItem", &self.table, e))?;
-        Ok(())
+        Ok(out.attributes().is_some_and(|a| !a.is_empty()))
     }
 
+    /// Every budget, by name.
     pub async fn list(&self) -> Result<Vec<Budget>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
@@ -68,40 +184,199 @@ impl BudgetsStore {
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(PK))
+                .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
             for item in page.items() {
-                out.push(self.parse(item)?);
+                out.push(from_item(item).map_err(|message| StoreError::Malformed {
+                    table: self.table.clone(),
+                    message,
+                })?);
             }
             match page.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => break,
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
             }
         }
         Ok(out)
     }
 
-    fn parse(&self, item: &Item) -> Result<Budget, StoreError> {
-        let malformed = |what: &str| StoreError::Malformed {
-            table: self.table.clone(),
-            message: format!("budget without a valid '{what}'"),
-        };
-        Ok(Budget {
-            name: get_s(item, "name").ok_or_else(|| malformed("name"))?,
-            scope: Scope::parse(&get_s(item, "scope").unwrap_or_default()),
-            amount: get_n(item, "amount").ok_or_else(|| malformed("amount"))?,
-            currency: get_s(item, "currency").ok_or_else(|| malformed("currency"))?,
-            thresholds: item
-                .get("thresholds")
-                .and_then(|v| v.as_l().ok())
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|t| t.as_n().ok().and_then(|n| n.parse().ok()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
+    /// Writes a set of changes in TransactWriteItems of at most 100: all of a transaction or
+    /// none of it. Each write is conditional on what it was computed from (a created budget
+    /// does not exist, a replaced or deleted one still does), so a concurrent change fails the
+    /// transaction instead of being overwritten silently. More than 100 writes are several
+    /// transactions: one that fails leaves the earlier ones applied.
+    pub async fn apply(&self, writes: &[BudgetWrite]) -> Result<(), StoreError> {
+        for chunk in writes.chunks(MAX_TRANSACTION) {
+            let mut items = Vec::with_capacity(chunk.len());
+            for w in chunk {
+                let built = match w {
+                    BudgetWrite::Create(b) => Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(to_item(b)))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build()
+                        .map(|p| TransactWriteItem::builder().put(p).build()),
+                    BudgetWrite::Replace(b) => Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(to_item(b)))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .map(|p| TransactWriteItem::builder().put(p).build()),
+                    BudgetWrite::Delete(name) => Delete::builder()
+                        .table_name(&self.table)
+                        .key("pk", s(PK))
+                        .key("sk", s(name))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .map(|d| TransactWriteItem::builder().delete(d).build()),
+                };
+                items.push(
+                    built.map_err(|e| StoreError::dynamo("TransactWriteItems", &self.table, e))?,
+                );
+            }
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+                .map_err(|e| {
+                    let conflict = e
+                        .as_service_error()
+                        .is_some_and(|s| s.is_transaction_canceled_exception());
+                    if conflict {
+                        StoreError::Dynamo {
+                            operation: "TransactWriteItems",
+                            table: self.table.clone(),
+                            message: "cancelled: a budget was created, changed or removed by \
+                                      someone else meanwhile (nothing of this transaction was \
+                                      written); read the table again and retry"
+                                .into(),
+                        }
+                    } else {
+                        StoreError::dynamo("TransactWriteItems", &self.table, e)
+                    }
+                })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn every_field_round_trips() {
+        let budgets = [
+            Budget {
+                name: "full".into(),
+                scope: Scope::AccountService {
+                    account: "123456789012".into(),
+                    service: "AmazonEC2".into(),
+                },
+                amount: d("1234.50"),
+                currency: "EUR".into(),
+                thresholds: vec![
+                    Threshold::percent(d("50")),
+                    Threshold::percent(d("80")).on(Basis::Forecast),
+                    Threshold::absolute(d("1000.25")),
+                ],
+                escalation_step: Some(d("12.5")),
+                topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:team".into()),
+            },
+            Budget {
+                name: "tag".into(),
+                scope: Scope::Tag {
+                    key: "user:team".into(),
+                    value: "data".into(),
+                },
+                amount: d("10"),
+                currency: "USD".into(),
+                thresholds: vec![Threshold::absolute(d("5")).on(Basis::Forecast)],
+                escalation_step: None,
+                topic_arn: None,
+            },
+        ];
+        for b in budgets {
+            let item = to_item(&b);
+            assert_eq!(item["pk"].as_s().unwrap(), "BUDGETS");
+            assert_eq!(item["sk"].as_s().unwrap(), &b.name);
+            assert_eq!(from_item(&item), Ok(b));
+        }
+        let item = to_item(&Budget {
+            name: "x".into(),
+            scope: Scope::Service("AmazonS3".into()),
+            amount: d("1"),
+            currency: "USD".into(),
+            thresholds: vec![Threshold::absolute(d("0.5")).on(Basis::Forecast)],
+            escalation_step: None,
+            topic_arn: None,
+        });
+        assert_eq!(item["scope"].as_s().unwrap(), "service:AmazonS3");
+        let t = item["thresholds"].as_l().unwrap()[0].as_m().unwrap();
+        assert_eq!(t["amount"].as_n().unwrap(), "0.5");
+        assert_eq!(t["basis"].as_s().unwrap(), "forecast");
+        assert!(!item.contains_key("escalation_step") && !item.contains_key("topic_arn"));
+    }
+
+    #[test]
+    fn items_of_the_first_shape_are_read() {
+        let item: Item = HashMap::from([
+            ("pk".into(), s(PK)),
+            ("sk".into(), s("old")),
+            ("name".into(), s("old")),
+            ("scope".into(), s("123456789012")),
+            ("amount".into(), AttributeValue::N("100".into())),
+            ("currency".into(), s("USD")),
+            (
+                "thresholds".into(),
+                AttributeValue::L(vec![
+                    AttributeValue::N("50".into()),
+                    AttributeValue::N("80".into()),
+                ]),
+            ),
+        ]);
+        let b = from_item(&item).unwrap();
+        assert_eq!(b.scope, Scope::Account("123456789012".into()));
+        assert_eq!(
+            b.thresholds,
+            [Threshold::percent(d("50")), Threshold::percent(d("80"))]
+        );
+        assert_eq!((b.escalation_step, b.topic_arn), (None, None));
+        let mut all = item.clone();
+        all.insert("scope".into(), s("all"));
+        assert_eq!(from_item(&all).unwrap().scope, Scope::All);
+    }
+
+    #[test]
+    fn malformed_items_say_what_is_wrong() {
+        let mut item = to_item(&Budget {
+            name: "b".into(),
+            scope: Scope::All,
+            amount: d("1"),
+            currency: "USD".into(),
+            thresholds: vec![Threshold::percent(d("1"))],
+            escalation_step: None,
+            topic_arn: None,
+        });
+        item.insert(
+            "thresholds".into(),
+            AttributeValue::L(vec![AttributeValue::S("50".into())]),
+        );
+        assert_eq!(
+            from_item(&item).unwrap_err(),
+            "budget 'b': threshold #1 is malformed"
+        );
+        item.insert("scope".into(), s("region:x"));
+        assert!(from_item(&item)
+            .unwrap_err()
+            .starts_with("budget 'b': scope"));
     }
 }

@@ -1,0 +1,579 @@
+//! `billwatch budgets apply | put | list | rm` against the local DynamoDB emulator (started by
+//! ./scripts/test, which sets AWS_ENDPOINT_URL and BILLWATCH_BUDGETS_TABLE). Each test runs the
+//! binary against its own budgets table, cloned from the stack's.
+
+use aws_sdk_dynamodb::types::{AttributeValue, BillingMode};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use shared::budget::{Basis, Budget, Level, Scope, Threshold};
+use shared::store::BudgetsStore;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::str::FromStr;
+
+fn require(name: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is not set: run these tests through ./scripts/test (e.g. \
+             ./scripts/test -p billwatch-cli --test budgets_apply), which starts the local AWS \
+             emulator and creates the stack's tables"
+            )
+        })
+}
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// A budgets table of its own (the stack's key schema) and a folder for files.
+struct Env {
+    dynamo: aws_sdk_dynamodb::Client,
+    table: String,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    async fn new() -> Self {
+        require("AWS_ENDPOINT_URL");
+        let source = require("BILLWATCH_BUDGETS_TABLE");
+        let dynamo = shared::clients::dynamodb(&shared::clients::sdk_config().await);
+        let described = dynamo
+            .describe_table()
+            .table_name(&source)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("table {source} from the local stack: {e:?}"));
+        let t = described.table().expect("a table description");
+        let table = unique(&source);
+        dynamo
+            .create_table()
+            .table_name(&table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(t.key_schema().to_vec()))
+            .set_attribute_definitions(Some(t.attribute_definitions().to_vec()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create {table}: {e:?}"));
+        Self {
+            dynamo,
+            table,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn billwatch(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
+            .arg("budgets")
+            .args(args)
+            .env("BILLWATCH_BUDGETS_TABLE", &self.table)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn apply(&self, file: &Path, dry_run: bool) -> Run {
+        let mut args = vec!["apply", file.to_str().unwrap()];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        self.billwatch(&args)
+    }
+
+    async fn stored(&self) -> Vec<Budget> {
+        let mut b = BudgetsStore::new(self.dynamo.clone(), &self.table)
+            .list()
+            .await
+            .unwrap();
+        b.sort_by(|a, b| a.name.cmp(&b.name));
+        b
+    }
+
+    async fn names(&self) -> Vec<String> {
+        self.stored().await.into_iter().map(|b| b.name).collect()
+    }
+}
+
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "{self:#?}");
+        self
+    }
+
+    fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+}
+
+const TWO: &str = r#"
+[[budget]]
+name = "all"
+amount = "1000.00"
+currency = "USD"
+scope = "all"
+thresholds = [{ percent = 50 }, { percent = 80, basis = "forecast" }, { amount = "1000" }]
+escalation_step = 20
+
+[[budget]]
+name = "ec2"
+amount = 250
+currency = "USD"
+account = "123456789012"
+service = "AmazonEC2"
+thresholds = [{ percent = 100 }]
+topic_arn = "arn:aws:sns:us-east-1:123456789012:ec2-owners"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_creates_every_field_and_reapplying_changes_nothing() {
+    let env = Env::new().await;
+    let file = env.file("budgets.toml", TWO);
+    let run = env.apply(&file, false).ok();
+    assert_eq!(
+        run.lines(),
+        [
+            "+ all  1000 USD  scope all  thresholds 50%, 1000 USD, 80% forecast  escalation every 20%  topic default",
+            "+ ec2  250 USD  scope account-service:123456789012:AmazonEC2  thresholds 100%  escalation none  topic arn:aws:sns:us-east-1:123456789012:ec2-owners",
+            "applied: 2 added, 0 changed, 0 removed",
+        ]
+    );
+    let stored = env.stored().await;
+    assert_eq!(
+        stored[0],
+        Budget {
+            name: "all".into(),
+            scope: Scope::All,
+            amount: d("1000"),
+            currency: "USD".into(),
+            thresholds: vec![
+                Threshold::percent(d("50")),
+                Threshold::percent(d("80")).on(Basis::Forecast),
+                Threshold::absolute(d("1000")),
+            ],
+            escalation_step: Some(d("20")),
+            topic_arn: None,
+        }
+    );
+    assert_eq!(
+        stored[1].scope,
+        Scope::AccountService {
+            account: "123456789012".into(),
+            service: "AmazonEC2".into()
+        }
+    );
+    assert_eq!(
+        stored[1].topic_arn.as_deref(),
+        Some("arn:aws:sns:us-east-1:123456789012:ec2-owners")
+    );
+    // Stored as documented: scope text, thresholds a list of maps.
+    let item = env
+        .dynamo
+        .get_item()
+        .table_name(&env.table)
+        .key("pk", AttributeValue::S("BUDGETS".into()))
+        .key("sk", AttributeValue::S("all".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(item["scope"].as_s().unwrap(), "all");
+    let t = item["thresholds"].as_l().unwrap();
+    assert_eq!(t[1].as_m().unwrap()["percent"].as_n().unwrap(), "80");
+    assert_eq!(t[1].as_m().unwrap()["basis"].as_s().unwrap(), "forecast");
+    assert_eq!(t[2].as_m().unwrap()["amount"].as_n().unwrap(), "1000");
+
+    let again = env.apply(&file, false).ok();
+    assert_eq!(again.lines(), ["no changes"]);
+    assert_eq!(env.stored().await, stored);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_is_a_field_diff_and_a_removal_a_minus() {
+    let env = Env::new().await;
+    env.apply(&env.file("v1.toml", TWO), false).ok();
+    let v2 = r#"
+[[budget]]
+name = "all"
+amount = "1200"
+currency = "USD"
+thresholds = [{ amount = "1000" }, { percent = 80, basis = "forecast" }, { percent = 60 }]
+escalation_step = 20
+
+[[budget]]
+name = "s3"
+amount = "80.5"
+currency = "USD"
+service = "AmazonS3"
+thresholds = [{ percent = 90, basis = "forecast" }]
+"#;
+    let file = env.file("v2.toml", v2);
+    let run = env.apply(&file, false).ok();
+    assert_eq!(
+        run.lines(),
+        [
+            "~ all: amount 1000 → 1200",
+            "~ all: thresholds 50%, 1000 USD, 80% forecast → 60%, 1000 USD, 80% forecast",
+            "- ec2",
+            "+ s3  80.5 USD  scope service:AmazonS3  thresholds 90% forecast  escalation none  topic default",
+            "applied: 1 added, 1 changed, 1 removed",
+        ]
+    );
+    let stored = env.stored().await;
+    assert_eq!(env.names().await, ["all", "s3"]);
+    assert_eq!(stored[0].amount, d("1200"));
+    assert_eq!(stored[0].thresholds_text(), "60%, 1000 USD, 80% forecast");
+    assert_eq!(stored[1].scope, Scope::Service("AmazonS3".into()));
+    assert_eq!(env.apply(&file, false).ok().lines(), ["no changes"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_prints_the_diff_and_writes_nothing() {
+    let env = Env::new().await;
+    let run = env.apply(&env.file("a.toml", TWO), true).ok();
+    assert_eq!(run.lines().len(), 3, "{run:#?}");
+    assert!(run.stdout.starts_with("+ all  1000 USD"), "{run:#?}");
+    assert_eq!(
+        run.lines()[2],
+        "dry run: 2 to add, 0 to change, 0 to remove; nothing was written"
+    );
+    assert!(env.stored().await.is_empty());
+
+    env.apply(&env.file("a.toml", TWO), false).ok();
+    let before = env.stored().await;
+    let edit = TWO.replace("amount = 250", "amount = 300");
+    let only_one = &edit[..edit.find("[[budget]]\nname = \"ec2\"").unwrap()];
+    let run = env.apply(&env.file("b.toml", only_one), true).ok();
+    assert_eq!(
+        run.lines(),
+        [
+            "- ec2",
+            "dry run: 0 to add, 0 to change, 1 to remove; nothing was written"
+        ]
+    );
+    let run = env.apply(&env.file("c.toml", &edit), true).ok();
+    assert_eq!(run.lines()[0], "~ ec2: amount 250 → 300");
+    assert_eq!(env.stored().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_file_exits_2_lists_every_problem_and_writes_nothing() {
+    let env = Env::new().await;
+    env.apply(&env.file("good.toml", TWO), false).ok();
+    let before = env.stored().await;
+    let bad = r#"
+[[budget]]
+name = "dup"
+amount = "100"
+currency = "USD"
+thresholds = [{ percent = 50 }]
+
+[[budget]]
+name = "dup"
+amount = "-100"
+currency = "USD"
+thresholds = [{ percent = 50 }]
+
+[[budget]]
+name = "empty"
+amount = "100"
+currency = "USD"
+thresholds = []
+
+[[budget]]
+name = "typo"
+amount = "100"
+currency = "USD"
+acount = "123456789012"
+thresholds = [{ percent = 50 }]
+
+[[budget]]
+name = "money"
+amount = "100"
+currency = "dollars"
+thresholds = [{ percent = 50 }]
+"#;
+    let file = env.file("bad.toml", bad);
+    for dry_run in [false, true] {
+        let run = env.apply(&file, dry_run);
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert_eq!(run.stdout, "", "no diff for an invalid file");
+        let f = file.display();
+        let expected = [
+            format!("error: {f}: budget 'dup' (#2): amount: must be greater than zero, got -100"),
+            format!("error: {f}: budget 'dup' (#2): name: 'dup' is also the name of budget #1"),
+            format!("error: {f}: budget 'empty' (#3): thresholds: needs at least one threshold"),
+            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`"),
+            format!("error: {f}: budget 'money' (#5): currency: 'dollars' is not a 3-letter ISO 4217 code like USD"),
+            format!("error: {f}: 5 problems; nothing was written"),
+        ];
+        assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
+    }
+    assert_eq!(env.stored().await, before);
+
+    let broken = env.file("broken.toml", "[[budget]\nname = \"x\"\n");
+    let run = env.apply(&broken, false);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("broken.toml: TOML parse error at line 1"),
+        "{run:#?}"
+    );
+    let missing = env.apply(&env.dir.path().join("nope.toml"), false);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("nope.toml: cannot read"),
+        "{missing:#?}"
+    );
+    let empty = env.apply(&env.file("empty.toml", "# nothing yet\n"), false);
+    assert_eq!(empty.code, 2);
+    assert!(empty.stderr.contains("no [[budget]] tables"), "{empty:#?}");
+    assert_eq!(env.stored().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_file_applies() {
+    let env = Env::new().await;
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../budgets.example.toml");
+    let dry = env.apply(&example, true).ok();
+    let added: Vec<&str> = dry
+        .lines()
+        .iter()
+        .filter(|l| l.starts_with("+ "))
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        added,
+        [
+            "all-accounts",
+            "eu-entity",
+            "prod",
+            "prod-ec2",
+            "s3-everywhere",
+            "team-data"
+        ]
+    );
+    assert!(env.stored().await.is_empty());
+    env.apply(&example, false).ok();
+    let stored = env.stored().await;
+    assert_eq!(stored.len(), 6);
+    let scopes: Vec<String> = stored.iter().map(|b| b.scope.to_text()).collect();
+    assert_eq!(
+        scopes,
+        [
+            "all",
+            "account:210987654321",
+            "account:123456789012",
+            "account-service:123456789012:AmazonEC2",
+            "service:AmazonS3",
+            "tag:team=data",
+        ]
+    );
+    let kinds: std::collections::HashSet<(Basis, bool)> = stored
+        .iter()
+        .flat_map(|b| &b.thresholds)
+        .map(|t| (t.basis, matches!(t.level, Level::Percent(_))))
+        .collect();
+    assert_eq!(kinds.len(), 4);
+    assert_eq!(env.apply(&example, false).ok().lines(), ["no changes"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn put_list_and_rm_handle_every_field() {
+    let env = Env::new().await;
+    env.billwatch(&[
+        "put",
+        "ec2",
+        "--amount",
+        "500",
+        "--account",
+        "123456789012",
+        "--service",
+        "AmazonEC2",
+        "--thresholds",
+        "50,400USD",
+        "--forecast-thresholds",
+        "100%",
+        "--escalation-step",
+        "25",
+        "--topic-arn",
+        "arn:aws:sns:us-east-1:123456789012:t",
+    ])
+    .ok();
+    env.billwatch(&["put", "data", "--amount", "10", "--tag", "team=data"])
+        .ok();
+    let list = env.billwatch(&["list"]).ok();
+    assert_eq!(
+        list.lines(),
+        [
+            "data  10 USD  scope tag:team=data  thresholds 50%, 80%, 100%  escalation none  topic default",
+            "ec2  500 USD  scope account-service:123456789012:AmazonEC2  thresholds 50%, 400 USD, 100% forecast  escalation every 25%  topic arn:aws:sns:us-east-1:123456789012:t",
+        ]
+    );
+    let json: Value =
+        serde_json::from_str(&env.billwatch(&["list", "--json"]).ok().stdout).unwrap();
+    assert_eq!(
+        json[1],
+        serde_json::json!({
+            "name": "ec2",
+            "scope": "account-service:123456789012:AmazonEC2",
+            "amount": "500",
+            "currency": "USD",
+            "thresholds": [
+                {"percent": "50", "basis": "actual"},
+                {"amount": "400", "basis": "actual"},
+                {"percent": "100", "basis": "forecast"},
+            ],
+            "escalation_step": "25",
+            "topic_arn": "arn:aws:sns:us-east-1:123456789012:t",
+        })
+    );
+    let bad = env.billwatch(&[
+        "put",
+        "x",
+        "--amount",
+        "0",
+        "--tag",
+        "nope",
+        "--currency",
+        "usd",
+    ]);
+    assert_eq!(bad.code, 2, "{bad:#?}");
+    assert_eq!(
+        bad.stderr.lines().collect::<Vec<_>>(),
+        [
+            "error: budget 'x': tag: 'nope' is not KEY=VALUE",
+            "error: budget 'x': amount: must be greater than zero, got 0",
+            "error: budget 'x': currency: 'usd' is not a 3-letter ISO 4217 code like USD",
+        ]
+    );
+    assert_eq!(
+        env.billwatch(&["rm", "data"]).ok().stdout,
+        "budget 'data' removed\n"
+    );
+    let again = env.billwatch(&["rm", "data"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("no budget named 'data'"),
+        "{again:#?}"
+    );
+    assert_eq!(env.names().await, ["ec2"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn items_of_the_first_shape_are_read_and_rewritten_by_apply() {
+    let env = Env::new().await;
+    let s = |v: &str| AttributeValue::S(v.into());
+    let n = |v: &str| AttributeValue::N(v.into());
+    let item: HashMap<String, AttributeValue> = HashMap::from([
+        ("pk".into(), s("BUDGETS")),
+        ("sk".into(), s("old")),
+        ("name".into(), s("old")),
+        ("scope".into(), s("123456789012")),
+        ("amount".into(), n("100")),
+        ("currency".into(), s("USD")),
+        (
+            "thresholds".into(),
+            AttributeValue::L(vec![n("50"), n("80")]),
+        ),
+    ]);
+    env.dynamo
+        .put_item()
+        .table_name(&env.table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    let list = env.billwatch(&["list"]).ok();
+    assert_eq!(
+        list.stdout,
+        "old  100 USD  scope account:123456789012  thresholds 50%, 80%  escalation none  topic default\n"
+    );
+    let same = r#"
+[[budget]]
+name = "old"
+amount = 100
+currency = "USD"
+account = "123456789012"
+thresholds = [{ percent = 80 }, { percent = 50, basis = "actual" }]
+"#;
+    assert_eq!(
+        env.apply(&env.file("same.toml", same), false).ok().lines(),
+        ["no changes"]
+    );
+    let more = same.replace("amount = 100", "amount = 150");
+    env.apply(&env.file("more.toml", &more), false).ok();
+    let item = env
+        .dynamo
+        .get_item()
+        .table_name(&env.table)
+        .key("pk", s("BUDGETS"))
+        .key("sk", s("old"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(item["scope"].as_s().unwrap(), "account:123456789012");
+    assert!(item["thresholds"].as_l().unwrap()[0].as_m().is_ok());
+    assert_eq!(env.stored().await[0].amount, d("150"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_conditional_on_the_diff_fail_whole_when_the_table_moved() {
+    use shared::store::budgets::BudgetWrite;
+    let env = Env::new().await;
+    env.apply(&env.file("a.toml", TWO), false).ok();
+    let before = env.stored().await;
+    let store = BudgetsStore::new(env.dynamo.clone(), &env.table);
+    let mut changed = before[1].clone();
+    changed.amount = d("5");
+    // "all" exists already, so creating it fails, and the replace beside it is not written.
+    let err = store
+        .apply(&[
+            BudgetWrite::Replace(changed.clone()),
+            BudgetWrite::Create(before[0].clone()),
+        ])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("someone else"), "{err}");
+    assert_eq!(env.stored().await, before);
+    let err = store
+        .apply(&[BudgetWrite::Delete("gone".into())])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("someone else"), "{err}");
+    store
+        .apply(&[BudgetWrite::Replace(changed.clone())])
+        .await
+        .unwrap();
+    assert_eq!(env.stored().await[1], changed);
+}
