@@ -861,3 +861,39 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
         2
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
+    let stack = Stack::new().await;
+    // `user:Name` and `user:name` are different keys: only `Name=web-01` counts here.
+    stack
+        .ingest
+        .budgets
+        .put(&Budget {
+            name: "web-01".into(),
+            scope: Scope::Tag {
+                key: "Name".into(),
+                value: "web-01".into(),
+            },
+            amount: d("40"),
+            currency: "USD".into(),
+            thresholds: vec![Threshold::percent(d("80")), Threshold::percent(d("90"))],
+            escalation_step: None,
+            topic_arn: None,
+        })
+        .await
+        .unwrap();
+    let event = stack
+        .deliver(
+            "billing/123456789012-aws-cost-allocation-2026-10.csv",
+            &synthetic("cost-allocation/123456789012-aws-cost-allocation-2026-10.csv"),
+        )
+        .await;
+    stack.ingest.handle(&event).await.unwrap();
+    let messages = budget_messages(&stack).await;
+    // 33.333333 of 40 is 83.3 %: 80 % crossed, 90 % not.
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(attr(&messages[0], "threshold"), "80");
+    assert_eq!(payload(&messages[0])["actual"], "33.333333");
+    assert_eq!(payload(&messages[0])["scope"], "tag Name=web-01");
+}

@@ -32,8 +32,8 @@ enum Command {
     History(queries::HistoryArgs),
     /// The reports ingested for a billing period, and which one is live.
     Reports(queries::PeriodArgs),
-    /// The alerts claimed and published for a billing period.
-    Alerts(queries::PeriodArgs),
+    /// What was alerted for a billing period, when and why; `alerts test` checks subscriptions.
+    Alerts(queries::AlertsArgs),
     /// Manage budgets.
     #[command(subcommand)]
     Budgets(budgets::Command),

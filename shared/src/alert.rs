@@ -133,12 +133,19 @@ pub struct BudgetAlert {
     pub report: ReportFacts,
 }
 
+/// Rounded to the cent, always with two decimals.
+fn cents(v: Decimal) -> Decimal {
+    let mut r = v.round_dp(2);
+    r.rescale(2);
+    r
+}
+
 fn money(v: Decimal) -> String {
-    v.round_dp(2).to_string()
+    cents(v).to_string()
 }
 
 fn signed(v: Decimal) -> String {
-    let v = v.round_dp(2);
+    let v = cents(v);
     if v > Decimal::ZERO {
         format!("+{v}")
     } else {

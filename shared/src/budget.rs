@@ -144,7 +144,7 @@ impl Scope {
     }
 
     /// Whether spend of this account and service (product code) is in the scope. A tag scope
-    /// covers nothing: totals carry no tags yet.
+    /// covers no per-service total: its spend comes from the report's tag columns (`spent`).
     pub fn covers(&self, account: &str, service: &str) -> bool {
         match self {
             Scope::All => true,
@@ -534,6 +534,15 @@ impl Crossing {
 
 /// The budget's actual spend in this report: Σ totals in its scope and currency.
 pub fn spent(budget: &Budget, summary: &ReportSummary) -> Decimal {
+    if let Scope::Tag { key, value } = &budget.scope {
+        // Tag spend comes from the report's tag columns (see `report::tags`).
+        return summary
+            .tag_totals
+            .iter()
+            .filter(|t| t.key == *key && t.value == *value && t.currency == budget.currency)
+            .map(|t| t.cost)
+            .sum();
+    }
     summary
         .totals
         .iter()
@@ -700,6 +709,7 @@ mod tests {
             totals,
             grand_totals: vec![],
             checks: vec![],
+            tag_totals: vec![],
             objects_read: 1,
             delivery_id: None,
         }
@@ -756,7 +766,7 @@ mod tests {
         );
         assert_eq!(spent_of(Scope::Service("AmazonEC2".into())), d("90"));
         assert_eq!(spent_of(Scope::Service("AmazonRDS".into())), d("0"));
-        // Totals carry no tags yet: a tag budget covers nothing.
+        // A tag budget's spend comes from the report's tag totals, in its currency only.
         assert_eq!(
             spent_of(Scope::Tag {
                 key: "team".into(),
@@ -764,6 +774,26 @@ mod tests {
             }),
             d("0")
         );
+        let mut tagged = report();
+        tagged.tag_totals = ["USD", "USD", "EUR"]
+            .iter()
+            .zip(["data", "web", "data"])
+            .map(|(currency, value)| crate::report::tags::TagTotal {
+                key: "team".into(),
+                value: value.into(),
+                currency: currency.to_string(),
+                cost: d("7.25"),
+            })
+            .collect();
+        let team_data = budget(
+            Scope::Tag {
+                key: "team".into(),
+                value: "data".into(),
+            },
+            "100",
+            &[pct("5")],
+        );
+        assert_eq!(spent(&team_data, &tagged), d("7.25"));
         let mut eur = budget(Scope::All, "100", &[pct("50")]);
         eur.currency = "EUR".into();
         assert_eq!(spent(&eur, &s), d("500"));

@@ -100,13 +100,12 @@ pub async fn check(
             "never",
             format!("health#silence#never#{period}"),
             "no billing report has arrived yet".to_string(),
-            format!(
-                "billwatch has not received any billing report this month or last month.\n\n\
+                            "billwatch has not received any billing report this month or last month.\n\n\
                  Check that AWS delivers reports to the billing bucket (Billing preferences for the\n\
                  monthly reports, Cost and Usage Reports or Data Exports for CUR and FOCUS), and that\n\
                  the bucket notifies the ingest function. AWS can take up to 24 hours to deliver the\n\
                  first report after an export is set up.\n"
-            ),
+                .to_string(),
         ),
         (Some(l), Some(h)) if h >= config.silence_hours => (
             "silent",

@@ -122,6 +122,7 @@ fn name_from_map(cell: &[u8]) -> Option<String> {
 
 impl Rows for Cur {
     fn bind(&mut self, h: &Header) -> Result<(), RowError> {
+        self.tally.tags.bind(h);
         let n = self.names;
         self.cols = Some(Cols {
             payer: h.optional(n.payer),
@@ -158,6 +159,7 @@ impl Rows for Cur {
             }
             _ => t.ledger.entry(account, code, currency).add(part, cost),
         }
+        t.tags.add(r, currency, cost);
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
             let name = field(c.product_name, r);
@@ -182,6 +184,7 @@ impl Rows for Cur {
     fn finish(self: Box<Self>) -> Finished {
         let t = self.tally;
         Finished {
+            tags: t.tags.finish(),
             ledger: t.ledger,
             parts: PARTS,
             service_code: same_code,

@@ -50,6 +50,7 @@ impl Dbr {
 
 impl Rows for Dbr {
     fn bind(&mut self, h: &Header) -> Result<(), RowError> {
+        self.tally.tags.bind(h);
         let cost = match h.first_of(&["UnBlendedCost", "Cost"]) {
             Some(col) => col,
             None => h.required("UnBlendedCost")?,
@@ -93,6 +94,7 @@ impl Rows for Dbr {
         t.ledger
             .entry(Self::account(c, r), name, CURRENCY)
             .add(part, cost);
+        t.tags.add(r, CURRENCY, cost);
         t.rows_summed += 1;
         t.see_payer(c.payer.get(r));
         if field(c.invoice_id, r).eq_ignore_ascii_case(b"Estimated") {
@@ -133,6 +135,7 @@ impl Rows for Dbr {
             checks.push(Check::new("invoice_total:USD".into(), expected, actual));
         }
         Finished {
+            tags: me.tally.tags.finish(),
             ledger: me.tally.ledger,
             parts: PARTS,
             service_code: code_for,

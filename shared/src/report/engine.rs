@@ -223,6 +223,7 @@ impl<'a> Pass<'a> {
             totals,
             grand_totals,
             checks: finished.checks,
+            tag_totals: finished.tags,
             objects_read: self.objects_read,
             delivery_id: manifest.and_then(|m| m.delivery_id.clone()),
         })

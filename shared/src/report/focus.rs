@@ -115,6 +115,7 @@ impl Rows for Focus {
     fn finish(self: Box<Self>) -> Finished {
         let t = self.tally;
         Finished {
+            tags: Vec::new(),
             ledger: t.ledger,
             parts: PARTS,
             service_code: same_code,

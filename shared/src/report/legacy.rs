@@ -48,7 +48,7 @@ impl Legacy {
         c: &Cols,
         account: &[u8],
         r: &ByteRecord,
-    ) -> Result<(), RowError> {
+    ) -> Result<Decimal, RowError> {
         let total = c.total.amount(r)?;
         let credits = match c.credits {
             Some(col) => col.amount_or_zero(r)?,
@@ -68,7 +68,7 @@ impl Legacy {
                 ledger.set_service_name(code, name.get(r));
             }
         }
-        Ok(())
+        Ok(total)
     }
 }
 
@@ -85,6 +85,7 @@ fn text(raw: &[u8]) -> String {
 
 impl Rows for Legacy {
     fn bind(&mut self, h: &Header) -> Result<(), RowError> {
+        self.linked.tags.bind(h);
         self.cols = Some(Cols {
             invoice_id: h.optional("InvoiceID"),
             payer: h.required("PayerAccountId")?,
@@ -117,7 +118,9 @@ impl Rows for Legacy {
                 let payer = c.payer.get(r);
                 self.linked.see_payer(payer);
                 if record_type == b"LinkedLineItem" {
-                    Self::add_line_item(&mut self.linked.ledger, c, c.linked.get(r), r)?;
+                    let total =
+                        Self::add_line_item(&mut self.linked.ledger, c, c.linked.get(r), r)?;
+                    self.linked.tags.add(r, c.currency.get(r), total);
                     self.linked.rows_summed += 1;
                 } else {
                     Self::add_line_item(&mut self.payer_ledger, c, payer, r)?;
@@ -196,12 +199,14 @@ impl Rows for Legacy {
                 ));
             }
         }
+        let tags = me.linked.tags.finish();
         let (ledger, rows_summed) = if linked_rows == 0 && me.payer_rows > 0 {
             (me.payer_ledger, me.payer_rows)
         } else {
             (me.linked.ledger, linked_rows)
         };
         Finished {
+            tags,
             ledger,
             parts: PARTS,
             service_code: same_code,

@@ -15,6 +15,7 @@ mod manifest;
 pub mod product_codes;
 pub mod source;
 pub mod summary;
+pub mod tags;
 mod tally;
 pub mod timestamp;
 

@@ -113,6 +113,10 @@ pub struct ReportSummary {
     pub totals: Vec<Total>,
     pub grand_totals: Vec<GrandTotal>,
     pub checks: Vec<Check>,
+    /// Spend per cost-allocation tag value, where the report has tag columns. Not part of the
+    /// JSON contract.
+    #[serde(skip)]
+    pub tag_totals: Vec<super::tags::TagTotal>,
     /// Objects read (1, or the parts of a manifest). Not part of the JSON contract.
     #[serde(skip)]
     pub objects_read: usize,

@@ -139,6 +139,7 @@ impl Latest {
 #[derive(Debug, Default)]
 pub struct Tally {
     pub ledger: Ledger,
+    pub tags: super::tags::TagTally,
     pub rows_summed: u64,
     pub period: PeriodTracker,
     pub payer: Option<String>,
@@ -158,6 +159,7 @@ impl Tally {
 /// What a format hands back once every row is read.
 pub struct Finished {
     pub ledger: Ledger,
+    pub tags: Vec<super::tags::TagTotal>,
     pub parts: &'static [Part],
     pub service_code: fn(&str) -> String,
     pub payer: Option<String>,
