@@ -61,8 +61,11 @@ while True:
     for m in got:
         n += 1
         env = json.loads(m["Body"])
+        attrs = {k: v["Value"] for k, v in env.get("MessageAttributes", {}).items()}
         print(f"--- alert {n}: {env['Subject']}")
-        print(env["Message"])
+        print(f"    attributes: kind={attrs.get('kind')} basis={attrs.get('basis')} severity={attrs.get('severity')} threshold={attrs.get('threshold')}")
+        # With MessageStructure=json, e-mail subscribers get the text; queues get this JSON.
+        print("    " + json.dumps(json.loads(env["Message"]), indent=2).replace("\n", "\n    "))
         sqs.delete_message(QueueUrl=sys.argv[1], ReceiptHandle=m["ReceiptHandle"])
 print(f"({n} alert message{'s' if n != 1 else ''} received)")
 PY
@@ -70,6 +73,7 @@ PY
 
 key="billing/123456789012-aws-billing-csv-2026-11.csv"
 step "A budget: 100 USD a month for all accounts, alerting at 50%, 80% and 100%"
+"$bw" budgets apply budgets.example.toml --dry-run
 "$bw" budgets put monthly-total --amount 100 --currency USD --thresholds 50,80,100
 "$bw" budgets list
 
