@@ -1,0 +1,127 @@
+//! `billwatch alerts` and `billwatch alerts test` against the local stack started by
+//! ./scripts/test (its alert topic is subscribed by the queue in BILLWATCH_ALERTS_QUEUE_URL).
+
+use shared::store::alerts::AlertRecord;
+use shared::store::AlertsStore;
+use std::process::Command;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through ./scripts/test, which starts the local AWS stack")
+    })
+}
+
+fn billwatch(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_test_publishes_a_marked_message_that_subscribers_receive() {
+    let queue = env("BILLWATCH_ALERTS_QUEUE_URL");
+    env("BILLWATCH_ALERT_TOPIC_ARN");
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(|| billwatch(&["alerts", "test"]))
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("test message published"), "{stdout}");
+    let sqs = aws_sdk_sqs::Client::new(&shared::clients::sdk_config().await);
+    let mut found = None;
+    for _ in 0..5 {
+        let page = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for m in page.messages() {
+            let envelope: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            sqs.delete_message()
+                .queue_url(&queue)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+            if envelope["MessageAttributes"]["kind"]["Value"] == "test" {
+                found = Some(envelope);
+            }
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    let envelope = found.expect("the test message reached the subscribed queue");
+    assert_eq!(
+        envelope["Subject"],
+        "billwatch: TEST message - please ignore"
+    );
+    let payload: serde_json::Value =
+        serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["type"], "test");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_lists_what_was_sent_when_and_why() {
+    let table = env("BILLWATCH_ALERTS_TABLE");
+    let alerts = AlertsStore::new(
+        shared::clients::dynamodb(&shared::clients::sdk_config().await),
+        table,
+    );
+    let period = "2031-07";
+    for (budget, key, published) in [
+        ("team", "team#actual#80", true),
+        ("ops", "ops#forecast#100", false),
+    ] {
+        let record = AlertRecord {
+            period: period.into(),
+            key: key.into(),
+            alert_id: format!("{budget}:{period}:x"),
+            kind: "budget".into(),
+            budget: Some(budget.into()),
+            severity: "warning".into(),
+            subject: format!("billwatch: {budget} at 85% of 100 USD ({period})"),
+            reason: "actual spend 85.00 USD reached 80% of 100 USD".into(),
+            ..AlertRecord::default()
+        };
+        assert!(alerts.claim(&record, chrono::Utc::now()).await.unwrap());
+        if published {
+            alerts
+                .mark_published(period, key, "msg-1", chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+    }
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || billwatch(&["alerts", "--period", period]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("billwatch: team at 85% of 100 USD (2031-07)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("why: actual spend 85.00 USD reached 80% of 100 USD"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("NOT published"), "{stdout}");
+    let (code, stdout, _) = tokio::task::spawn_blocking(move || {
+        billwatch(&["alerts", "--period", period, "--budget", "ops", "--json"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(json["alerts"][0]["budget"], "ops");
+    assert!(json["alerts"][0]["published_at"].is_null());
+}
