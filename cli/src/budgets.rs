@@ -54,8 +54,8 @@ pub struct PutArgs {
     /// One service (product code, e.g. AmazonEC2), in every account unless --account.
     #[arg(long)]
     pub service: Option<String>,
-    /// A cost-allocation tag value, KEY=VALUE (reports do not carry tags yet: such a
-    /// budget sees no spend for now).
+    /// A cost-allocation tag value, KEY=VALUE (from `user:KEY` / `resourceTags/user:KEY`
+    /// columns; keys are case-sensitive).
     #[arg(long, value_name = "KEY=VALUE")]
     pub tag: Option<String>,
     /// Levels on the actual spend, comma-separated: percentages of the amount (80 or 80%)
