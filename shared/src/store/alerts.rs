@@ -150,26 +150,16 @@ impl AlertsStore {
 
     /// Every alert of a period, in key order.
     pub async fn list(&self, period: &str) -> Result<Vec<AlertRecord>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
+        let items = super::query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk(period)))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
-            out.extend(page.items().iter().map(parse));
-            match page.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => break,
-            }
-        }
-        Ok(out)
+                .expression_attribute_values(":pk", s(pk(period))),
+            &self.table,
+        )
+        .await?;
+        Ok(items.iter().map(parse).collect())
     }
 
     /// Test hook: backdates a claim, as if its claimant had crashed long ago.

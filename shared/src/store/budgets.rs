@@ -176,29 +176,21 @@ impl BudgetsStore {
     /// Every budget, by name.
     pub async fn list(&self) -> Result<Vec<Budget>, StoreError> {
         let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
+        let items = super::query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(PK))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
-            for item in page.items() {
-                out.push(from_item(item).map_err(|message| StoreError::Malformed {
-                    table: self.table.clone(),
-                    message,
-                })?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
+                .consistent_read(true),
+            &self.table,
+        )
+        .await?;
+        for item in &items {
+            out.push(from_item(item).map_err(|message| StoreError::Malformed {
+                table: self.table.clone(),
+                message,
+            })?);
         }
         Ok(out)
     }

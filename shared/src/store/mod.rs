@@ -13,6 +13,7 @@ pub use reports::{Flip, IngestRecord, Pointer, ReportsStore};
 pub use totals::{StoredTotal, TotalsStore};
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,6 +39,20 @@ impl StoreError {
             message: DisplayErrorContext(&err).to_string(),
         }
     }
+}
+
+/// Every item a Query returns, following its pages.
+pub(crate) async fn query_all(
+    request: QueryFluentBuilder,
+    table: &str,
+) -> Result<Vec<attr::Item>, StoreError> {
+    request
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| StoreError::dynamo("Query", table, e))
 }
 
 /// Table names, from the environment (defaults match a stack named `billwatch`).

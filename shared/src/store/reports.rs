@@ -313,27 +313,17 @@ impl ReportsStore {
     }
 
     async fn query_prefix(&self, period: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
+        let items = super::query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
                 .expression_attribute_values(":pk", s(period_pk(period)))
                 .expression_attribute_values(":p", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
-            items.extend(page.items().iter().cloned());
-            match page.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => break,
-            }
-        }
+                .consistent_read(true),
+            &self.table,
+        )
+        .await?;
         Ok(items)
     }
 

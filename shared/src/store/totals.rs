@@ -124,37 +124,29 @@ impl TotalsStore {
         version: &str,
     ) -> Result<usize, StoreError> {
         let pk = partition(payer, period, version);
-        let mut requests = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
+        let keys = super::query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(&pk))
-                .projection_expression("pk, sk")
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
-            for key in out.items() {
-                requests.push(
-                    WriteRequest::builder()
-                        .delete_request(
-                            DeleteRequest::builder()
-                                .set_key(Some(key.clone()))
-                                .build()
-                                .expect("key is set"),
-                        )
-                        .build(),
-                );
-            }
-            match out.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => break,
-            }
-        }
+                .projection_expression("pk, sk"),
+            &self.table,
+        )
+        .await?;
+        let requests: Vec<WriteRequest> = keys
+            .into_iter()
+            .map(|key| {
+                WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(key))
+                            .build()
+                            .expect("key is set"),
+                    )
+                    .build()
+            })
+            .collect();
         let count = requests.len();
         self.batch_write(requests).await?;
         Ok(count)
@@ -213,21 +205,9 @@ impl TotalsStore {
             None => request.key_condition_expression("pk = :pk"),
         };
         let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = request
-                .clone()
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
-            for item in page.items() {
-                out.push(self.parse(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => break,
-            }
+        let items = super::query_all(request.clone(), &self.table).await?;
+        for item in &items {
+            out.push(self.parse(item)?);
         }
         Ok(out)
     }
@@ -239,26 +219,18 @@ impl TotalsStore {
         service: &str,
     ) -> Result<Vec<StoredTotal>, StoreError> {
         let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
+        let items = super::query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name(BY_ACCOUNT_SERVICE)
                 .key_condition_expression("gsi1pk = :k")
-                .expression_attribute_values(":k", s(format!("{account}#{service}")))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", &self.table, e))?;
-            for item in page.items() {
-                out.push(self.parse(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => break,
-            }
+                .expression_attribute_values(":k", s(format!("{account}#{service}"))),
+            &self.table,
+        )
+        .await?;
+        for item in &items {
+            out.push(self.parse(item)?);
         }
         Ok(out)
     }
