@@ -193,3 +193,27 @@ fn a_summarized_cur_forecasts_from_its_daily_usage() {
     assert_eq!(f.projected, d("1440"));
     assert_eq!(f.method, Method::DailyRunRate { days: 7 });
 }
+
+const AS_OF_HEADER: &str = "bill/InvoiceId,bill/PayerAccountId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/CurrencyCode,lineItem/UnblendedCost\n";
+
+#[test]
+fn as_of_follows_daily_usage_not_month_long_lines() {
+    // Hourly EC2 usage up to the 14th, 10:00, and a hosted zone billed for the whole month.
+    let text = format!(
+        "{AS_OF_HEADER}\
+         ,1,2026-11-01T00:00:00Z,1,Usage,2026-11-14T09:00:00Z,2026-11-14T10:00:00Z,AmazonEC2,USD,0.1\n\
+         ,1,2026-11-01T00:00:00Z,1,Usage,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,AmazonRoute53,USD,0.5\n\
+         ,1,2026-11-01T00:00:00Z,1,Usage,2026-11-13T09:00:00Z,2026-11-13T10:00:00Z,AmazonEC2,USD,0.1\n"
+    );
+    let s = run(&text, "cur.csv");
+    assert_eq!(s.as_of.as_deref(), Some("2026-11-14T10:00:00Z"));
+    // With only month-long usage lines, the month-long end is all there is.
+    let monthly = format!(
+        "{AS_OF_HEADER}\
+         ,1,2026-11-01T00:00:00Z,1,Usage,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,AmazonRoute53,USD,0.5\n"
+    );
+    assert_eq!(
+        run(&monthly, "cur.csv").as_of.as_deref(),
+        Some("2026-12-01T00:00:00Z")
+    );
+}

@@ -8,7 +8,7 @@
 
 use super::error::RowError;
 use super::header::{field, present, Col, Header};
-use super::tally::{day_of, same_code, status_of, Finished, Rows, Tally};
+use super::tally::{day_of, same_code, status_of, Finished, Latest, Rows, Tally};
 use crate::ledger::Part;
 use csv::ByteRecord;
 
@@ -87,6 +87,8 @@ pub struct Cur {
     names: &'static Names,
     cols: Option<Cols>,
     tally: Tally,
+    /// The latest end of any usage row, for reports without one-day rows.
+    latest_any: Latest,
 }
 
 impl Cur {
@@ -95,6 +97,7 @@ impl Cur {
             names,
             cols: None,
             tally: Tally::default(),
+            latest_any: Latest::default(),
         }
     }
 }
@@ -151,9 +154,11 @@ impl Rows for Cur {
         }
         let code = c.product_code.get(r);
         let (account, currency) = (c.account.get(r), c.currency.get(r));
+        let mut one_day = c.usage_start.is_none();
         match c.usage_start {
             Some(start) if matches!(part, Part::Charges | Part::Discounts) => {
                 let day = day_of(start.get(r), field(c.usage_end, r), t.period.year_month());
+                one_day = day != 0;
                 t.ledger
                     .add_on_day(account, code, currency, part, cost, day);
             }
@@ -176,7 +181,12 @@ impl Rows for Cur {
             t.estimated = true;
         }
         if usage {
-            t.latest.see(field(c.usage_end, r));
+            // "As of" is how far daily (or hourly) usage runs; a month-long usage line (a
+            // subscription) says nothing about it, so it only counts when nothing else does.
+            if one_day {
+                t.latest.see(field(c.usage_end, r));
+            }
+            self.latest_any.see(field(c.usage_end, r));
         }
         Ok(())
     }
@@ -191,7 +201,7 @@ impl Rows for Cur {
             payer: t.payer,
             period: t.period.period().map(str::to_string),
             status: status_of(t.estimated),
-            as_of: t.latest.get(),
+            as_of: t.latest.get().or_else(|| self.latest_any.get()),
             rows_summed: t.rows_summed,
             checks: Vec::new(),
         }

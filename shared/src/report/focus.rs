@@ -6,7 +6,7 @@
 
 use super::error::RowError;
 use super::header::{field, present, Col, Header};
-use super::tally::{day_of, same_code, status_of, Finished, Rows, Tally};
+use super::tally::{day_of, same_code, status_of, Finished, Latest, Rows, Tally};
 use crate::ledger::Part;
 use csv::ByteRecord;
 
@@ -36,6 +36,8 @@ struct Cols {
 pub struct Focus {
     cols: Option<Cols>,
     tally: Tally,
+    /// The latest end of any usage row, for reports without one-day rows.
+    latest_any: Latest,
 }
 
 fn part_of(category: &[u8]) -> (Part, bool) {
@@ -90,9 +92,11 @@ impl Rows for Focus {
             t.period.see(col, r)?;
         }
         let currency = c.currency.get(r);
+        let mut one_day = c.charge_start.is_none();
         match c.charge_start {
             Some(start) if part == Part::Charges => {
                 let day = day_of(start.get(r), field(c.charge_end, r), t.period.year_month());
+                one_day = day != 0;
                 t.ledger
                     .add_on_day(account, code, currency, part, cost, day);
             }
@@ -107,7 +111,12 @@ impl Rows for Focus {
             t.estimated = true;
         }
         if usage {
-            t.latest.see(field(c.charge_end, r));
+            // "As of" is how far daily (or hourly) usage runs; a month-long usage line (a
+            // subscription) says nothing about it, so it only counts when nothing else does.
+            if one_day {
+                t.latest.see(field(c.charge_end, r));
+            }
+            self.latest_any.see(field(c.charge_end, r));
         }
         Ok(())
     }
@@ -122,7 +131,7 @@ impl Rows for Focus {
             payer: t.payer,
             period: t.period.period().map(str::to_string),
             status: status_of(t.estimated),
-            as_of: t.latest.get(),
+            as_of: t.latest.get().or_else(|| self.latest_any.get()),
             rows_summed: t.rows_summed,
             checks: Vec::new(),
         }
