@@ -64,8 +64,13 @@ while True:
         attrs = {k: v["Value"] for k, v in env.get("MessageAttributes", {}).items()}
         print(f"--- alert {n}: {env['Subject']}")
         print(f"    attributes: kind={attrs.get('kind')} basis={attrs.get('basis')} severity={attrs.get('severity')} threshold={attrs.get('threshold')}")
-        # With MessageStructure=json, e-mail subscribers get the text; queues get this JSON.
-        print("    " + json.dumps(json.loads(env["Message"]), indent=2).replace("\n", "\n    "))
+        # With MessageStructure=json, e-mail subscribers get text; queues get a JSON payload.
+        p = json.loads(env["Message"])
+        if p.get("type") == "budget":
+            top = ", ".join(f"{t['service']} {t['cost']}" for t in p["top_services"][:3])
+            print(f"    payload: actual {p['actual']} {p['currency']} of {p['amount']} ({p['percent']}%), forecast {p['forecast']}; top: {top}")
+        else:
+            print("    payload: " + json.dumps(p)[:300])
         sqs.delete_message(QueueUrl=sys.argv[1], ReceiptHandle=m["ReceiptHandle"])
 print(f"({n} alert message{'s' if n != 1 else ''} received)")
 PY
