@@ -156,6 +156,8 @@ def main(argv: list[str]) -> int:
         f"{PROG}: OK: {len(spec.tables)} tables ({', '.join(t.name for t in spec.tables)}), "
         f"{len(spec.topics)} topic(s) ({', '.join(t.name for t in spec.topics)}), "
         f"{len(spec.buckets)} bucket(s) ({', '.join(b.name for b in spec.buckets)}) match the template"
+        + (f"; environment of {', '.join(sorted(spec.functions))} consistent" if spec.functions else "")
+        + ("; BILLWATCH_* of this process match" if args.check_env else "")
     )
     return 0
 

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPO / "template.yaml"
 DEFAULT_STACK = "billwatch"
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
-FUNCTION = "ReportIngestFunction"
+FUNCTION = "ReportIngestFunction"  # the function whose environment the local stack exports
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 
 # The function's environment, in the order create_stack.py prints it.
 ENV_TABLES = (
@@ -118,9 +119,15 @@ class Resolver:
         self.params: dict[str, Any] = {}
         for name, spec in (template.get("Parameters") or {}).items():
             if parameters and name in parameters:
-                self.params[name] = parameters[name]
+                value: Any = parameters[name]
             elif isinstance(spec, dict) and "Default" in spec:
-                self.params[name] = spec["Default"]
+                value = spec["Default"]
+            else:
+                continue
+            kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
+            if (kind == "CommaDelimitedList" or kind.startswith("List<")) and isinstance(value, str):
+                value = value.split(",")  # as CloudFormation does: "" is [""]
+            self.params[name] = value
         self._conditions: dict[str, bool] = {}
 
     # -- pseudo parameters, parameters, resources --------------------------------------------
@@ -246,7 +253,10 @@ class Resolver:
             return any(self.resolve(x) for x in arg)
         if fn == "Join":
             sep, items = arg
-            return str(sep).join(str(x) for x in self.resolve(items))
+            items = self.resolve(items)
+            if isinstance(items, str):
+                items = [items]
+            return str(sep).join(str(x) for x in items)
         if fn == "Select":
             index, items = arg
             return self.resolve(items)[int(self.resolve(index))]
@@ -327,7 +337,9 @@ class StackSpec:
     tables: list[TableSpec]
     topics: list[TopicSpec]
     buckets: list[BucketSpec]
-    env: dict[str, str]  # the function's environment, resolved
+    env: dict[str, str]  # ReportIngestFunction's environment, resolved
+    # Every function's BILLWATCH_* environment, resolved (logical id -> variables).
+    functions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def table_by_logical(self, logical: str) -> TableSpec:
         return next(t for t in self.tables if t.logical == logical)
@@ -383,16 +395,24 @@ def stack_spec(
     parameters: dict[str, str] | None = None,
 ) -> StackSpec:
     """Everything the local stack holds, read from the template: every bucket, every table,
-    and the SNS topics that the function's environment names."""
+    and the SNS topics that the functions' environments name."""
     res = Resolver(template, stack_name, account, region, parameters)
     resources = res.resources
     if FUNCTION not in resources:
         raise TemplateError(f"the template has no {FUNCTION}")
-    fn_props = resources[FUNCTION].get("Properties") or {}
-    raw_env = ((fn_props.get("Environment") or {}).get("Variables")) or {}
+    raw_envs: dict[str, dict[str, Any]] = {}
+    for logical, r in resources.items():
+        if r.get("Type") in FUNCTION_TYPES and res.resource_enabled(logical):
+            props = r.get("Properties") or {}
+            raw_envs[logical] = ((props.get("Environment") or {}).get("Variables")) or {}
+    raw_env = raw_envs[FUNCTION]
     missing = [v for v in ENV_VARS if v not in raw_env]
     if missing:
         raise TemplateError(f"{FUNCTION}'s Environment lacks {', '.join(missing)}")
+    functions = {
+        logical: {k: str(res.resolve(v)) for k, v in variables.items() if k.startswith("BILLWATCH_")}
+        for logical, variables in raw_envs.items()
+    }
     env = {k: str(res.resolve(v)) for k, v in raw_env.items()}
 
     tables = [
@@ -402,9 +422,13 @@ def stack_spec(
     ]
 
     topics = []
-    for var, value in raw_env.items():
+    seen_topics: set[str] = set()
+    for var, value in (item for variables in raw_envs.values() for item in variables.items()):
         if isinstance(value, dict) and "Ref" in value and resources.get(value["Ref"], {}).get("Type") == "AWS::SNS::Topic":
             logical = value["Ref"]
+            if logical in seen_topics:
+                continue
+            seen_topics.add(logical)
             raw = resources[logical].get("Properties") or {}
             arn = res.physical_id(logical)
             attributes = {}
@@ -433,16 +457,23 @@ def stack_spec(
             )
         )
 
-    spec = StackSpec(stack_name, account, res.region, tables, topics, buckets, env)
-    # The environment must point at resources the local stack creates.
+    spec = StackSpec(stack_name, account, res.region, tables, topics, buckets, env, functions)
+    # Every function's environment must point at resources the local stack creates, and two
+    # functions must never disagree on a name (the CLI and the local stack use one set).
     table_names = {t.name for t in tables}
-    for var in ENV_TABLES:
-        if env[var] not in table_names:
-            raise TemplateError(f"{var}={env[var]} is not one of the template's tables {sorted(table_names)}")
-    if env[ENV_TOPIC] not in {t.arn for t in topics}:
-        raise TemplateError(f"{ENV_TOPIC} must be !Ref of an AWS::SNS::Topic in the template")
-    if env[ENV_BUCKET] not in {b.name for b in buckets}:
-        raise TemplateError(f"{ENV_BUCKET}={env[ENV_BUCKET]} is not the name of a bucket in the template")
+    topic_arns = {t.arn for t in topics}
+    bucket_names = {b.name for b in buckets}
+    for logical, variables in functions.items():
+        for var, value in variables.items():
+            where = f"{logical}: {var}={value}"
+            if var.endswith("_TABLE") and value not in table_names:
+                raise TemplateError(f"{where} is not one of the template's tables {sorted(table_names)}")
+            if var == ENV_TOPIC and value not in topic_arns:
+                raise TemplateError(f"{where}: {ENV_TOPIC} must be !Ref of an AWS::SNS::Topic in the template")
+            if var == ENV_BUCKET and value not in bucket_names:
+                raise TemplateError(f"{where} is not the name of a bucket in the template")
+            if var in env and env[var] != value:
+                raise TemplateError(f"{where}, but {FUNCTION} has {var}={env[var]}")
     return spec
 
 

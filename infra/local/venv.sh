@@ -3,6 +3,7 @@
 #
 #   infra/local/venv.sh        -> <repo>/.venv       from infra/requirements.txt
 #   infra/local/venv.sh lint   -> <repo>/.venv-lint  from infra/requirements-lint.txt
+#   infra/local/venv.sh sam    -> <repo>/.venv-sam   from infra/requirements-sam.txt
 #
 # Re-installs only when the requirements file, the venv's location or the base
 # Python changed (stamp file inside the venv); a changed venv is rebuilt from
@@ -18,7 +19,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 case "${1:-stack}" in
   stack) venv="$root/.venv";      req="$root/infra/requirements.txt" ;;
   lint)  venv="$root/.venv-lint"; req="$root/infra/requirements-lint.txt" ;;
-  *) die "unknown environment '$1' (expected: stack or lint)" ;;
+  sam)   venv="$root/.venv-sam";  req="$root/infra/requirements-sam.txt" ;;
+  *) die "unknown environment '$1' (expected: stack, lint or sam)" ;;
 esac
 python="${BILLWATCH_BASE_PYTHON:-python3}"
 stamp="$venv/.billwatch-stamp"

@@ -1,0 +1,221 @@
+//! One source of truth for names: the local stack that ./scripts/test starts is created from
+//! template.yaml (infra/local/create_stack.py), and infra/local/parity_check.py proves that the
+//! emulator holds exactly what the template declares (tables, keys, attribute types, indexes,
+//! TTL, billing mode, the alert topic, the bucket) and that the BILLWATCH_* environment the tests
+//! run with is the one the template gives the functions. These tests run that check, and prove
+//! that it can fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repository")
+        .to_path_buf()
+}
+
+/// The project's venv interpreter (PyYAML and boto3 come with moto), else `python3` on PATH,
+/// which infra/local/with-stack.sh points at the same venv.
+fn python() -> PathBuf {
+    let venv = repo().join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+fn require_stack() {
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        panic!(
+            "AWS_ENDPOINT_URL is not set: run the tests through ./scripts/test, which starts the \
+             local AWS stack (moto) and creates billwatch's tables from template.yaml"
+        );
+    }
+}
+
+fn parity_check(args: &[&str], env: &[(&str, &str)]) -> Output {
+    require_stack();
+    let script = repo().join("infra/local/parity_check.py");
+    let mut cmd = Command::new(python());
+    cmd.arg(&script).args(args).current_dir(repo());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "could not run {} {}: {e}",
+            python().display(),
+            script.display()
+        )
+    })
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "exit status {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A scratch directory removed on drop (no tempfile dependency for one directory).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "billwatch-parity-{tag}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// template.yaml with `edit` applied to the text of one resource (from its `  Name:` line to the
+/// next resource), written to a scratch directory.
+fn edited_template(scratch: &Scratch, resource: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("template.yaml")).unwrap();
+    let start = text
+        .find(&format!("\n  {resource}:\n"))
+        .unwrap_or_else(|| panic!("template.yaml has no resource {resource}"))
+        + 1;
+    // The resource ends where the next line indented by two spaces or less (the next resource,
+    // a section comment, or the next top-level section) starts.
+    let first_line = text[start..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i + 1);
+    let end = text[first_line..]
+        .match_indices('\n')
+        .map(|(i, _)| first_line + i + 1)
+        .find(|&i| {
+            let line = &text[i..];
+            !line.starts_with("   ") && !line.starts_with('\n')
+        })
+        .unwrap_or(text.len());
+    let block = &text[start..end];
+    let changed = edit(block);
+    assert_ne!(changed, block, "the edit changed nothing in {resource}");
+    let path = scratch.0.join("template.yaml");
+    std::fs::write(
+        &path,
+        format!("{}{}{}", &text[..start], changed, &text[end..]),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn local_stack_matches_template() {
+    let out = parity_check(&["--check-env"], &[]);
+    assert!(
+        out.status.success(),
+        "the local stack differs from template.yaml:\n{}",
+        describe(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("OK:"), "no OK line:\n{}", describe(&out));
+    for table in ["totals", "reports", "budgets", "alerts"] {
+        let name = std::env::var(format!("BILLWATCH_{}_TABLE", table.to_uppercase())).unwrap();
+        assert!(
+            stdout.contains(&name),
+            "{name} not checked:\n{}",
+            describe(&out)
+        );
+    }
+}
+
+#[test]
+fn renamed_sort_key_in_the_template_is_a_mismatch() {
+    let scratch = Scratch::new("key");
+    let template = edited_template(&scratch, "ReportsTable", |block| {
+        block.replace("AttributeName: sk\n", "AttributeName: sort_key\n")
+    });
+    let out = parity_check(
+        &["--check-env", "--template", template.to_str().unwrap()],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let reports = std::env::var("BILLWATCH_REPORTS_TABLE").unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("MISMATCH") && l.contains(&reports) && l.contains("key schema"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no key-schema MISMATCH line for {reports}:\n{}",
+                describe(&out)
+            )
+        });
+    assert!(
+        line.contains("sort_key RANGE") && line.contains("sk RANGE"),
+        "{line}"
+    );
+    assert!(
+        stderr.contains("attribute sort_key"),
+        "the attribute definitions differ too:\n{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn dropped_ttl_and_renamed_index_are_mismatches() {
+    let scratch = Scratch::new("index");
+    let once = edited_template(&scratch, "AlertsTable", |block| {
+        block.replace(
+            "AttributeName: expires_at\n        Enabled: true",
+            "AttributeName: expires_at\n        Enabled: false",
+        )
+    });
+    let text = std::fs::read_to_string(&once).unwrap();
+    std::fs::write(
+        &once,
+        text.replace("IndexName: by-account-service", "IndexName: by-service"),
+    )
+    .unwrap();
+    let out = parity_check(&["--template", once.to_str().unwrap()], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr.contains("TTL attribute: template none"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        stderr.contains("GSI by-service missing")
+            && stderr.contains("GSI by-account-service exists but is not in the template"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn environment_that_differs_from_the_template_is_a_mismatch() {
+    let out = parity_check(
+        &["--check-env"],
+        &[("BILLWATCH_TOTALS_TABLE", "some-other-totals")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.lines().any(
+            |l| l.contains("MISMATCH environment BILLWATCH_TOTALS_TABLE")
+                && l.contains("some-other-totals")
+        ),
+        "{}",
+        describe(&out)
+    );
+}
