@@ -96,7 +96,7 @@ upload tests/fixtures/synthetic/monthly-final/123456789012-aws-billing-csv-2026-
 invoke "$key"
 step "Totals replaced, not added (billwatch totals --period 2026-11)"
 "$bw" totals --period 2026-11
-step "No alert twice for the same threshold"
+step "No threshold alerts twice; the final bill brings one month-close summary"
 read_alerts
 step "The reports table (billwatch reports --period 2026-11)"
 "$bw" reports --period 2026-11
