@@ -1,0 +1,106 @@
+//! What turns the budgets table into the file: added, removed and changed budgets.
+
+use super::*;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Change {
+    Add(Budget),
+    Remove(String),
+    Update {
+        budget: Budget,
+        /// (field, old, new)
+        fields: Vec<(&'static str, String, String)>,
+    },
+}
+
+impl Change {
+    pub(super) fn render(&self) -> String {
+        match self {
+            Change::Add(b) => format!("+ {}  {}\n", b.name, describe(b)),
+            Change::Remove(name) => format!("- {name}\n"),
+            Change::Update { budget, fields } => fields
+                .iter()
+                .map(|(field, old, new)| format!("~ {}: {field} {old} → {new}\n", budget.name))
+                .collect(),
+        }
+    }
+
+    pub(super) fn write(&self) -> BudgetWrite {
+        match self {
+            Change::Add(b) => BudgetWrite::Create(b.clone()),
+            Change::Update { budget, .. } => BudgetWrite::Replace(budget.clone()),
+            Change::Remove(name) => BudgetWrite::Delete(name.clone()),
+        }
+    }
+}
+
+/// The fields that differ, as (field, old, new) text.
+pub(super) fn changed_fields(old: &Budget, new: &Budget) -> Vec<(&'static str, String, String)> {
+    let mut out = Vec::new();
+    let mut field = |name: &'static str, differs: bool, old: String, new: String| {
+        if differs {
+            out.push((name, old, new));
+        }
+    };
+    field(
+        "scope",
+        old.scope != new.scope,
+        old.scope.to_text(),
+        new.scope.to_text(),
+    );
+    field(
+        "amount",
+        old.amount != new.amount,
+        old.amount.normalize().to_string(),
+        new.amount.normalize().to_string(),
+    );
+    field(
+        "currency",
+        old.currency != new.currency,
+        old.currency.clone(),
+        new.currency.clone(),
+    );
+    field(
+        "thresholds",
+        old.sorted_thresholds() != new.sorted_thresholds(),
+        old.thresholds_text(),
+        new.thresholds_text(),
+    );
+    field(
+        "escalation_step",
+        old.escalation_step != new.escalation_step,
+        optional(old.escalation_step),
+        optional(new.escalation_step),
+    );
+    field(
+        "topic_arn",
+        old.topic_arn != new.topic_arn,
+        topic(old),
+        topic(new),
+    );
+    out
+}
+
+/// What turns `current` into `desired`, by name.
+pub(super) fn diff(current: &[Budget], desired: &[Budget]) -> Vec<Change> {
+    let current: BTreeMap<&str, &Budget> = current.iter().map(|b| (b.name.as_str(), b)).collect();
+    let wanted: BTreeMap<&str, &Budget> = desired.iter().map(|b| (b.name.as_str(), b)).collect();
+    let names: std::collections::BTreeSet<&str> =
+        current.keys().chain(wanted.keys()).copied().collect();
+    names
+        .into_iter()
+        .filter_map(|name| match (current.get(name), wanted.get(name)) {
+            (None, Some(new)) => Some(Change::Add((*new).clone())),
+            (Some(_), None) => Some(Change::Remove(name.to_string())),
+            (Some(old), Some(new)) => {
+                let fields = changed_fields(old, new);
+                (!fields.is_empty()).then(|| Change::Update {
+                    budget: (*new).clone(),
+                    fields,
+                })
+            }
+            (None, None) => None,
+        })
+        .collect()
+}

@@ -1,0 +1,345 @@
+//! `billwatch budgets apply FILE`: the TOML file, read strictly, with every problem named.
+
+use super::*;
+use serde::Deserialize;
+use shared::budget::Problem;
+use std::collections::{BTreeMap, HashSet};
+
+/// The file: only `[[budget]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileDoc {
+    budget: Option<Vec<toml::Value>>,
+}
+
+/// One `[[budget]]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileBudget {
+    name: Option<String>,
+    amount: Option<Number>,
+    currency: Option<String>,
+    scope: Option<String>,
+    account: Option<String>,
+    service: Option<String>,
+    tag: Option<String>,
+    thresholds: Option<Vec<toml::Value>>,
+    escalation_step: Option<Number>,
+    topic_arn: Option<String>,
+}
+
+/// One entry of `thresholds`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileThreshold {
+    percent: Option<Number>,
+    amount: Option<Number>,
+    basis: Option<String>,
+}
+
+/// An amount written as a string (exact) or a TOML number.
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a decimal number or a string holding one")]
+pub(super) enum Number {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub(super) fn decimal(&self) -> Result<Decimal, String> {
+        match self {
+            Number::Text(t) => decimal(t),
+            Number::Integer(i) => Ok(Decimal::from(*i)),
+            Number::Float(f) => {
+                // The shortest text that reads back as this float: the literal as written
+                // whenever it has at most 15 significant digits (all a float keeps exactly).
+                let text = f.to_string();
+                let digits = text
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .trim_start_matches('0')
+                    .trim_end_matches('0')
+                    .len();
+                if !f.is_finite() || digits > 15 {
+                    return Err(format!(
+                        "{f} cannot be read exactly as a TOML number: write it as a string, \
+                         e.g. \"1234.56\""
+                    ));
+                }
+                decimal(&text)
+            }
+        }
+    }
+}
+
+/// A `T` from one value, or serde's message.
+pub(super) fn typed<T: for<'de> Deserialize<'de>>(value: toml::Value) -> Result<T, String> {
+    value.try_into::<T>().map_err(|e| e.message().to_string())
+}
+
+/// Deserializes a table key by key, so every bad key is reported (with serde's message,
+/// `deny_unknown_fields` naming unknown keys), then the good keys together.
+pub(super) fn by_key<T: for<'de> Deserialize<'de>>(
+    table: toml::Table,
+    found: &mut Found,
+) -> Result<T, String> {
+    let mut good = toml::Table::new();
+    for (key, value) in table {
+        let single = toml::Table::from_iter([(key.clone(), value.clone())]);
+        match typed::<T>(toml::Value::Table(single)) {
+            Ok(_) => {
+                good.insert(key, value);
+            }
+            Err(e) => found.fail(&key, e),
+        }
+    }
+    typed::<T>(toml::Value::Table(good))
+}
+
+/// The budgets of a file, or every problem in it (each line naming the file, the budget and
+/// the field).
+pub(super) fn parse_file(label: &str, text: &str) -> Result<Vec<Budget>, Vec<String>> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| vec![format!("{label}: {}", e.to_string().trim_end())])?;
+    let mut top = Found::default();
+    let doc: FileDoc = by_key(table, &mut top).map_err(|e| vec![format!("{label}: {e}")])?;
+    let mut lines: Vec<String> = top
+        .problems
+        .iter()
+        .map(|p| format!("{label}: {p}"))
+        .collect();
+    let entries = doc.budget.unwrap_or_default();
+    if entries.is_empty() && lines.is_empty() {
+        lines.push(format!(
+            "{label}: no [[budget]] tables: apply makes the table equal to the file, so this \
+             would remove every budget (use `billwatch budgets rm NAME` for that)"
+        ));
+    }
+    let mut budgets = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let number = i + 1;
+        let name = entry
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(str::to_string);
+        let who = match &name {
+            Some(n) => format!("{label}: budget '{n}' (#{number})"),
+            None => format!("{label}: budget #{number}"),
+        };
+        let mut problems = match parse_budget(entry) {
+            Ok(b) => {
+                budgets.push(b);
+                Vec::new()
+            }
+            Err(p) => p,
+        };
+        if let Some(n) = name {
+            match names.get(&n) {
+                Some(first) => problems.push(Problem::new(
+                    "name",
+                    format!("'{n}' is also the name of budget #{first}"),
+                )),
+                None => {
+                    names.insert(n, number);
+                }
+            }
+        }
+        lines.extend(problems.iter().map(|p| format!("{who}: {p}")));
+    }
+    if lines.is_empty() {
+        Ok(budgets)
+    } else {
+        Err(lines)
+    }
+}
+
+/// Problems found so far, and the fields they were found in.
+#[derive(Default)]
+pub(super) struct Found {
+    pub(super) problems: Vec<Problem>,
+    pub(super) failed: HashSet<String>,
+}
+
+impl Found {
+    pub(super) fn fail(&mut self, field: &str, reason: impl Into<String>) {
+        self.problems.push(Problem::new(field, reason));
+        self.failed.insert(field.to_string());
+    }
+
+    pub(super) fn has(&self, field: &str) -> bool {
+        self.failed.contains(field)
+    }
+
+    /// Adds the problems of [`Budget::validate`] not already reported from parsing.
+    /// `index[k]` is the file position (1-based) of parsed threshold k + 1.
+    pub(super) fn add_validation(&mut self, budget: &Budget, index: &[usize]) {
+        let Err(found) = budget.validate() else {
+            return;
+        };
+        let scope_failed = ["scope", "account", "service", "tag"]
+            .iter()
+            .any(|f| self.has(f));
+        let thresholds_failed = self
+            .failed
+            .iter()
+            .any(|f| f.starts_with("thresholds") || f == "forecast-thresholds");
+        for mut p in found {
+            if let Some(k) = p
+                .field
+                .strip_prefix("thresholds #")
+                .and_then(|k| k.parse::<usize>().ok())
+            {
+                p.field = format!("thresholds #{}", index[k - 1]);
+                p.reason = renumber(&p.reason, index);
+            }
+            let skip = self.has(&p.field)
+                || (p.field == "thresholds" && thresholds_failed)
+                || (matches!(p.field.as_str(), "account" | "service" | "tag") && scope_failed);
+            if !skip {
+                self.problems.push(p);
+            }
+        }
+    }
+}
+
+/// One `[[budget]]`, or every problem in it.
+pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
+    let toml::Value::Table(table) = entry else {
+        return Err(vec![Problem::new("budget", "must be a table ([[budget]])")]);
+    };
+    let mut f = Found::default();
+    let raw: FileBudget = match by_key(table, &mut f) {
+        Ok(raw) => raw,
+        Err(e) => {
+            f.fail("budget", e);
+            return Err(f.problems);
+        }
+    };
+    let name = match raw.name {
+        Some(n) => n,
+        None => {
+            if !f.has("name") {
+                f.fail("name", "missing");
+            }
+            String::new()
+        }
+    };
+    let amount = match raw.amount.as_ref().map(Number::decimal) {
+        Some(Ok(a)) => a,
+        Some(Err(e)) => {
+            f.fail("amount", e);
+            Decimal::ONE
+        }
+        None => {
+            if !f.has("amount") {
+                f.fail("amount", "missing (the monthly amount, e.g. \"1000\")");
+            }
+            Decimal::ONE
+        }
+    };
+    let currency = match raw.currency {
+        Some(c) => c,
+        None => {
+            if !f.has("currency") {
+                f.fail("currency", "missing (e.g. \"USD\")");
+            }
+            "USD".into()
+        }
+    };
+    let parts = raw.account.is_some() || raw.service.is_some() || raw.tag.is_some();
+    let scope = match raw.scope {
+        Some(_) if parts => {
+            f.fail(
+                "scope",
+                "give either scope or account/service/tag, not both",
+            );
+            Scope::All
+        }
+        Some(text) => Scope::parse(&text).unwrap_or_else(|e| {
+            f.fail("scope", e);
+            Scope::All
+        }),
+        None => Scope::from_parts(raw.account, raw.service, raw.tag).unwrap_or_else(|p| {
+            f.fail(&p.field, p.reason);
+            Scope::All
+        }),
+    };
+    let mut thresholds = Vec::new();
+    let mut index = Vec::new();
+    match raw.thresholds {
+        None => {
+            if !f.has("thresholds") {
+                f.fail("thresholds", "missing (e.g. [{ percent = 80 }])");
+            }
+        }
+        Some(list) => {
+            for (i, value) in list.into_iter().enumerate() {
+                match parse_threshold(value) {
+                    Ok(t) => {
+                        thresholds.push(t);
+                        index.push(i + 1);
+                    }
+                    Err(e) => f.fail(&format!("thresholds #{}", i + 1), e),
+                }
+            }
+        }
+    }
+    let escalation_step = match raw.escalation_step.as_ref().map(Number::decimal) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            f.fail("escalation_step", e);
+            None
+        }
+        None => None,
+    };
+    let budget = Budget {
+        name,
+        scope,
+        amount,
+        currency,
+        thresholds,
+        escalation_step,
+        topic_arn: raw.topic_arn,
+    };
+    f.add_validation(&budget, &index);
+    if f.problems.is_empty() {
+        Ok(budget)
+    } else {
+        Err(f.problems)
+    }
+}
+
+/// "thresholds #k" inside a message, renumbered to the file's positions.
+pub(super) fn renumber(reason: &str, index: &[usize]) -> String {
+    let Some((before, after)) = reason.split_once("thresholds #") else {
+        return reason.to_string();
+    };
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<usize>() {
+        Ok(k) if k >= 1 && k <= index.len() => format!(
+            "{before}thresholds #{}{}",
+            index[k - 1],
+            &after[digits.len()..]
+        ),
+        _ => reason.to_string(),
+    }
+}
+
+pub(super) fn parse_threshold(value: toml::Value) -> Result<Threshold, String> {
+    let raw: FileThreshold = typed(value)?;
+    let basis = match raw.basis.as_deref() {
+        None => Basis::Actual,
+        Some(b) => Basis::from_str(b).map_err(|e| format!("basis: {e}"))?,
+    };
+    let level = match (raw.percent, raw.amount) {
+        (Some(p), None) => Level::Percent(p.decimal().map_err(|e| format!("percent: {e}"))?),
+        (None, Some(a)) => Level::Absolute(a.decimal().map_err(|e| format!("amount: {e}"))?),
+        (Some(_), Some(_)) => return Err("give percent or amount, not both".into()),
+        (None, None) => return Err("needs percent or amount".into()),
+    };
+    Ok(Threshold { level, basis })
+}
