@@ -663,18 +663,6 @@ pub fn evaluate(
     out
 }
 
-/// The actual-basis crossings of every budget in the report's own billing period (no
-/// forecast: forecast-basis thresholds do not cross here). Empty without a period.
-pub fn crossings(budgets: &[Budget], summary: &ReportSummary) -> Vec<Crossing> {
-    let Some(period) = summary.billing_period.as_deref() else {
-        return Vec::new();
-    };
-    budgets
-        .iter()
-        .flat_map(|b| evaluate(b, period, spent(b, summary), None))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -682,6 +670,18 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    /// The actual-basis crossings of every budget in the report's own billing period, as
+    /// ingest evaluates them (without a forecast). Empty without a period.
+    fn crossings(budgets: &[Budget], summary: &ReportSummary) -> Vec<Crossing> {
+        let Some(period) = summary.billing_period.as_deref() else {
+            return Vec::new();
+        };
+        budgets
+            .iter()
+            .flat_map(|b| evaluate(b, period, spent(b, summary), None))
+            .collect()
     }
 
     fn total(account: &str, service: &str, currency: &str, cost: &str) -> Total {
