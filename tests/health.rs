@@ -1,8 +1,8 @@
 //! The scheduled health check against the local stack: silence alerts once per silence, and
 //! a bucket that never received a report alerts too.
 
+use billwatch_aws::health::{check, hours_later, HealthConfig};
 use billwatch_tests::{fixtures, Stack};
-use shared::health::{check, hours_later, HealthConfig};
 
 fn attr<'a>(m: &'a serde_json::Value, name: &str) -> &'a str {
     m["MessageAttributes"][name]["Value"]
@@ -18,7 +18,7 @@ async fn silence_is_alerted_once_per_silence() {
         topic_arn: stack.ingest.config.topic_arn.clone(),
         silence_hours: 36,
     };
-    let sns = shared::clients::sns(&shared::clients::sdk_config().await);
+    let sns = billwatch_aws::clients::sns(&billwatch_aws::clients::sdk_config().await);
     let (reports, alerts) = (&stack.ingest.reports, &stack.ingest.alerts);
     let now = chrono::Utc::now();
 

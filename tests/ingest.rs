@@ -2,12 +2,12 @@
 //! JSON, real DynamoDB tables (cloned from the ones created from template.yaml) and a real SNS
 //! topic read back through its SQS subscription.
 
+use billwatch_aws::store::{live_totals, StoredTotal};
+use billwatch_core::budget::{Basis, Budget, Scope, Threshold};
+use billwatch_core::report::{summarize_path, Limits, ReportSummary};
 use billwatch_tests::{fixtures, Stack};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use shared::budget::{Basis, Budget, Scope, Threshold};
-use shared::report::{summarize_path, Limits, ReportSummary};
-use shared::store::{live_totals, StoredTotal};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -63,7 +63,7 @@ async fn live(stack: &Stack, period: &str) -> Vec<StoredTotal> {
         .unwrap()
 }
 
-fn outcome(result: &[shared::ingest::RecordOutcome]) -> &str {
+fn outcome(result: &[billwatch_aws::ingest::RecordOutcome]) -> &str {
     assert_eq!(result.len(), 1, "{result:?}");
     &result[0].outcome
 }
@@ -445,7 +445,7 @@ async fn a_claim_left_by_a_crash_is_retried_by_a_later_delivery() {
     let period = "2026-11";
     let key = "team#actual#80";
     // A previous invocation claimed the alert and died before publishing.
-    let claim = shared::store::alerts::AlertRecord {
+    let claim = billwatch_aws::store::alerts::AlertRecord {
         period: period.into(),
         key: key.into(),
         alert_id: "team:2026-11:actual:80".into(),

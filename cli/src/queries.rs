@@ -1,12 +1,12 @@
 //! `billwatch totals | history | reports | alerts`: read the tables the Lambda writes, with
 //! Query only. Table names come from BILLWATCH_*_TABLE (defaults: a stack named `billwatch`).
 
-use rust_decimal::Decimal;
-use serde_json::json;
-use shared::clients;
-use shared::store::{
+use billwatch_aws::clients;
+use billwatch_aws::store::{
     live_totals, AlertsStore, ReportsStore, StoreError, StoredTotal, TableNames, TotalsStore,
 };
+use rust_decimal::Decimal;
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::process::ExitCode;
@@ -84,7 +84,7 @@ fn this_month() -> String {
 }
 
 fn valid_period(p: &str) -> Result<(), StoreError> {
-    if shared::report::timestamp::Timestamp::is_period(p) {
+    if billwatch_core::report::timestamp::Timestamp::is_period(p) {
         Ok(())
     } else {
         Err(StoreError::Malformed {
@@ -302,7 +302,8 @@ fn alerts_test(topic_arn: Option<String>) -> ExitCode {
     let result = runtime().block_on(async {
         let sns = clients::sns(&clients::sdk_config().await);
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        shared::notify::publish(&sns, &topic, &shared::alert::test_message(&now)).await
+        billwatch_aws::notify::publish(&sns, &topic, &billwatch_core::alert::test_message(&now))
+            .await
     });
     match result {
         Ok(id) => {

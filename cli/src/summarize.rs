@@ -1,9 +1,9 @@
 //! `billwatch summarize [--json] [--bucket-dir DIR] INPUT`
 
 use crate::table;
-use shared::report::source::parse_s3_uri;
-use shared::report::{summarize, summarize_path, Limits, ReportError, ReportSummary};
-use shared::s3_source::S3Source;
+use billwatch_aws::s3_source::S3Source;
+use billwatch_core::report::source::parse_s3_uri;
+use billwatch_core::report::{summarize, summarize_path, Limits, ReportError, ReportSummary};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -82,14 +82,18 @@ fn from_s3(
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
-    let client = shared::clients::s3(&runtime.block_on(shared::clients::sdk_config()));
+    let client =
+        billwatch_aws::clients::s3(&runtime.block_on(billwatch_aws::clients::sdk_config()));
     let source = S3Source::new(client, bucket, runtime.handle().clone());
     let (input, key, limits) = (input.to_string(), key.to_string(), *limits);
     let bucket = bucket.to_string();
     // The engine is synchronous; S3 bodies are bridged into it on a blocking thread.
     let task = runtime.spawn_blocking(move || {
         let opened = source.open(&bucket, &key).map_err(|e| {
-            ReportError::new(&input, shared::report::ErrorKind::Open(e.to_string()))
+            ReportError::new(
+                &input,
+                billwatch_core::report::ErrorKind::Open(e.to_string()),
+            )
         })?;
         summarize(opened, &input, &key, &source, &limits)
     });

@@ -1,7 +1,7 @@
 //! The human-readable summary: totals per account and service, subtotals per account, grand
 //! totals per currency, then period, status and checks.
 
-use shared::report::ReportSummary;
+use billwatch_core::report::ReportSummary;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

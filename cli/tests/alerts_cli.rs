@@ -1,8 +1,8 @@
 //! `billwatch alerts` and `billwatch alerts test` against the local stack started by
 //! ./scripts/test (its alert topic is subscribed by the queue in BILLWATCH_ALERTS_QUEUE_URL).
 
-use shared::store::alerts::AlertRecord;
-use shared::store::AlertsStore;
+use billwatch_aws::store::alerts::AlertRecord;
+use billwatch_aws::store::AlertsStore;
 use std::process::Command;
 
 fn env(name: &str) -> String {
@@ -32,7 +32,7 @@ async fn alerts_test_publishes_a_marked_message_that_subscribers_receive() {
         .unwrap();
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("test message published"), "{stdout}");
-    let sqs = aws_sdk_sqs::Client::new(&shared::clients::sdk_config().await);
+    let sqs = aws_sdk_sqs::Client::new(&billwatch_aws::clients::sdk_config().await);
     let mut found = None;
     for _ in 0..5 {
         let page = sqs
@@ -73,7 +73,7 @@ async fn alerts_test_publishes_a_marked_message_that_subscribers_receive() {
 async fn alerts_lists_what_was_sent_when_and_why() {
     let table = env("BILLWATCH_ALERTS_TABLE");
     let alerts = AlertsStore::new(
-        shared::clients::dynamodb(&shared::clients::sdk_config().await),
+        billwatch_aws::clients::dynamodb(&billwatch_aws::clients::sdk_config().await),
         table,
     );
     let period = "2031-07";

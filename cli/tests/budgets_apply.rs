@@ -3,10 +3,10 @@
 //! binary against its own budgets table, cloned from the stack's.
 
 use aws_sdk_dynamodb::types::{AttributeValue, BillingMode};
+use billwatch_aws::store::BudgetsStore;
+use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use shared::budget::{Basis, Budget, Level, Scope, Threshold};
-use shared::store::BudgetsStore;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,7 +48,7 @@ impl Env {
     async fn new() -> Self {
         require("AWS_ENDPOINT_URL");
         let source = require("BILLWATCH_BUDGETS_TABLE");
-        let dynamo = shared::clients::dynamodb(&shared::clients::sdk_config().await);
+        let dynamo = billwatch_aws::clients::dynamodb(&billwatch_aws::clients::sdk_config().await);
         let described = dynamo
             .describe_table()
             .table_name(&source)
@@ -549,7 +549,7 @@ thresholds = [{ percent = 80 }, { percent = 50, basis = "actual" }]
 
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_conditional_on_the_diff_fail_whole_when_the_table_moved() {
-    use shared::store::budgets::BudgetWrite;
+    use billwatch_aws::store::budgets::BudgetWrite;
     let env = Env::new().await;
     env.apply(&env.file("a.toml", TWO), false).ok();
     let before = env.stored().await;

@@ -29,7 +29,7 @@ fn unique(prefix: &str) -> String {
 
 async fn client() -> aws_sdk_s3::Client {
     endpoint();
-    shared::clients::s3(&shared::clients::sdk_config().await)
+    billwatch_aws::clients::s3(&billwatch_aws::clients::sdk_config().await)
 }
 
 async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, file: &Path) {

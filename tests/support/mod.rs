@@ -4,11 +4,11 @@
 
 use aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, Projection};
 use aws_sdk_s3::primitives::ByteStream;
+use billwatch_aws::config::Config;
+use billwatch_aws::ingest::Ingest;
+use billwatch_aws::store::TableNames;
+use billwatch_core::report::Limits;
 use serde_json::{json, Value};
-use shared::config::Config;
-use shared::ingest::Ingest;
-use shared::report::Limits;
-use shared::store::TableNames;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -91,8 +91,8 @@ impl Stack {
             budgets: require("BILLWATCH_BUDGETS_TABLE"),
             alerts: require("BILLWATCH_ALERTS_TABLE"),
         };
-        let sdk = shared::clients::sdk_config().await;
-        let dynamo = shared::clients::dynamodb(&sdk);
+        let sdk = billwatch_aws::clients::sdk_config().await;
+        let dynamo = billwatch_aws::clients::dynamodb(&sdk);
         let id = unique("t");
         let tables = TableNames {
             totals: format!("{}-{id}", base.totals),
@@ -108,10 +108,10 @@ impl Stack {
         ] {
             clone_table(&dynamo, source, name).await;
         }
-        let s3 = shared::clients::s3(&sdk);
+        let s3 = billwatch_aws::clients::s3(&sdk);
         let bucket = unique("billing");
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
-        let sns = shared::clients::sns(&sdk);
+        let sns = billwatch_aws::clients::sns(&sdk);
         let topic = sns
             .create_topic()
             .name(unique("alerts"))

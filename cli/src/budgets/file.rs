@@ -1,8 +1,8 @@
 //! `billwatch budgets apply FILE`: the TOML file, read strictly, with every problem named.
 
 use super::*;
+use billwatch_core::budget::Problem;
 use serde::Deserialize;
-use shared::budget::Problem;
 use std::collections::{BTreeMap, HashSet};
 
 /// The file: only `[[budget]]` tables.

@@ -7,12 +7,12 @@
 //! Exit codes: 0 done, 1 the table could not be read or written (or `rm` found no such
 //! budget), 2 invalid input (flags or file).
 
+use billwatch_aws::clients;
+use billwatch_aws::store::budgets::BudgetWrite;
+use billwatch_aws::store::{BudgetsStore, TableNames};
+use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use shared::budget::{Basis, Budget, Level, Scope, Threshold};
-use shared::clients;
-use shared::store::budgets::BudgetWrite;
-use shared::store::{BudgetsStore, TableNames};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -83,8 +83,8 @@ enum Failure {
     Store(String),
 }
 
-impl From<shared::store::StoreError> for Failure {
-    fn from(e: shared::store::StoreError) -> Self {
+impl From<billwatch_aws::store::StoreError> for Failure {
+    fn from(e: billwatch_aws::store::StoreError) -> Self {
         Failure::Store(e.to_string())
     }
 }

@@ -1,9 +1,9 @@
 //! The scheduled health check (EventBridge, hourly): thin by design.
 
+use billwatch_aws::health::{check, HealthConfig};
+use billwatch_aws::store::{AlertsStore, ReportsStore};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
-use shared::health::{check, HealthConfig};
-use shared::store::{AlertsStore, ReportsStore};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -16,11 +16,11 @@ async fn main() -> Result<(), Error> {
         .without_time()
         .init();
     let config = HealthConfig::from_env()?;
-    let sdk = shared::clients::sdk_config().await;
-    let dynamo = shared::clients::dynamodb(&sdk);
+    let sdk = billwatch_aws::clients::sdk_config().await;
+    let dynamo = billwatch_aws::clients::dynamodb(&sdk);
     let reports = ReportsStore::new(dynamo.clone(), &config.tables.reports);
     let alerts = AlertsStore::new(dynamo, &config.tables.alerts);
-    let sns = shared::clients::sns(&sdk);
+    let sns = billwatch_aws::clients::sns(&sdk);
     let (config, reports, alerts, sns) = (&config, &reports, &alerts, &sns);
     run(service_fn(move |_: LambdaEvent<Value>| async move {
         let outcome = check(config, reports, alerts, sns, chrono::Utc::now()).await?;

@@ -1,9 +1,9 @@
 //! The S3-triggered Lambda: thin by design. Tracing, typed config, clients built once, run.
 
+use billwatch_aws::config::Config;
+use billwatch_aws::ingest::Ingest;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
-use shared::config::Config;
-use shared::ingest::Ingest;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -2,9 +2,9 @@
 //! sum of the rows, per (account, service, currency), with the breakdown adding up to the cost,
 //! whatever the quoting, line endings, amount notation or compression.
 
+use billwatch_core::report::{summarize, Limits, LocalSource, Opened, ReportSummary};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use shared::report::{summarize, Limits, LocalSource, Opened, ReportSummary};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write};
 use std::path::Path;
@@ -212,7 +212,7 @@ proptest! {
         assert_matches_reference(&summary, &rows);
         for t in &summary.totals {
             let key = (t.account_id.clone(), t.service.clone(), t.currency.clone());
-            assert_eq!(t.breakdown.get(shared::ledger::Part::Credits), Some(credits_ref[&key]));
+            assert_eq!(t.breakdown.get(billwatch_core::ledger::Part::Credits), Some(credits_ref[&key]));
         }
     }
 }

@@ -2,10 +2,10 @@
 //! arrived for `silence_hours`, alert once per silence (keyed by the last delivery seen), and
 //! once per month while no report has ever arrived.
 
-use crate::alert;
 use crate::notify::{self, NotifyError};
 use crate::store::alerts::AlertRecord;
 use crate::store::{AlertsStore, ReportsStore, StoreError, TableNames};
+use billwatch_core::alert;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::Serialize;
 

@@ -2,9 +2,9 @@
 
 use super::attr::{get_n, get_s, n, s, Item};
 use super::StoreError;
-use crate::report::ReportSummary;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
+use billwatch_core::report::ReportSummary;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::time::Duration;

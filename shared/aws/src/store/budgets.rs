@@ -9,9 +9,9 @@
 
 use super::attr::{get_n, get_s, n, s, Item};
 use super::StoreError;
-use crate::budget::{Basis, Budget, Level, Scope, Threshold};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
+use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;

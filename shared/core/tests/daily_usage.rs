@@ -1,9 +1,11 @@
 //! The engine's daily usage series (`Total::daily_usage`): which rows go on which day, which stay
 //! off the series, which formats have none, and that the JSON contract does not show it.
 
+use billwatch_core::forecast::{forecast, Method};
+use billwatch_core::report::{
+    summarize, Limits, LocalSource, Opened, ReportSummary, Status, Total,
+};
 use rust_decimal::Decimal;
-use shared::forecast::{forecast, Method};
-use shared::report::{summarize, Limits, LocalSource, Opened, ReportSummary, Status, Total};
 use std::io::Cursor;
 use std::path::Path;
 use std::str::FromStr;

@@ -1,10 +1,10 @@
 //! Sending an alert once: claim it in the alerts table, publish it to SNS, mark it published.
 //! Shared by the ingest function and the scheduled health check.
 
-use crate::alert::Message;
 use crate::store::alerts::AlertRecord;
 use crate::store::{AlertsStore, StoreError};
 use aws_sdk_sns::types::MessageAttributeValue;
+use billwatch_core::alert::Message;
 use chrono::Utc;
 
 #[derive(Debug, thiserror::Error)]

@@ -2,22 +2,22 @@
 //! its totals as a new version, make that version live if it is the newest delivery of its
 //! period, and alert once per budget threshold crossed.
 
-use crate::alert::{self, BudgetAlert, Message, MonthClose, ReportFacts, ServiceLine};
-use crate::budget::{evaluate, spent, Budget};
 use crate::clients;
 use crate::config::Config;
 use crate::event::{
     padded_sequencer, parse_payload, report_key, EventError, Incoming, ReportObject,
 };
-use crate::forecast::forecast;
 use crate::notify;
-use crate::report::{key_info, summarize, ErrorKind, Format, ReportError, ReportSummary};
 use crate::s3_source::S3Source;
 use crate::store::alerts::AlertRecord;
 use crate::store::{
     AlertsStore, BudgetsStore, Flip, IngestRecord, Pointer, ReportsStore, StoreError, StoredTotal,
     TotalsStore,
 };
+use billwatch_core::alert::{self, BudgetAlert, Message, MonthClose, ReportFacts, ServiceLine};
+use billwatch_core::budget::{evaluate, spent, Budget};
+use billwatch_core::forecast::forecast;
+use billwatch_core::report::{key_info, summarize, ErrorKind, Format, ReportError, ReportSummary};
 use chrono::{SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -434,8 +434,8 @@ impl Ingest {
                     report: facts.clone(),
                 });
                 let value = match c.basis {
-                    crate::budget::Basis::Forecast => c.forecast.unwrap_or(c.actual),
-                    crate::budget::Basis::Actual => c.actual,
+                    billwatch_core::budget::Basis::Forecast => c.forecast.unwrap_or(c.actual),
+                    billwatch_core::budget::Basis::Actual => c.actual,
                 };
                 let record = AlertRecord {
                     period: period.clone(),

@@ -3,8 +3,8 @@
 //! Call from a blocking thread (`tokio::task::spawn_blocking`): each open runs the request on
 //! the runtime and bridges the body into a `Read`.
 
-use crate::report::{ObjectSource, Opened};
 use aws_sdk_s3::error::DisplayErrorContext;
+use billwatch_core::report::{ObjectSource, Opened};
 use std::io;
 use tokio::runtime::Handle;
 use tokio_util::io::SyncIoBridge;

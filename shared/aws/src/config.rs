@@ -1,7 +1,7 @@
 //! The function's configuration: one typed struct read from the environment at start-up.
 
-use crate::report::Limits;
 use crate::store::TableNames;
+use billwatch_core::report::Limits;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {

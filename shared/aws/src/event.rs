@@ -1,8 +1,8 @@
 //! S3 notifications → the report objects to ingest. Keys arrive URL-encoded (`+` for a space,
 //! `%XX` for other bytes); `s3:TestEvent` and keys that are not reports are skipped, not failed.
 
-use crate::report::key_info;
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use billwatch_core::report::key_info;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! Where report objects come from: a local file tree or an S3 bucket (see `crate::s3_source`).
+//! Where report objects come from: a local file tree or an S3 bucket (the AWS crate adds an S3 one).
 
 use std::fs::File;
 use std::io::{self, Read};

@@ -1,0 +1,12 @@
+//! billwatch's AWS edges: the S3 object source, the DynamoDB stores, SNS publishing, the ingest
+//! pipeline and the health check. They load data, call `billwatch_core` for every decision, and
+//! carry the result out; nothing here decides what a report means or what to alert.
+
+pub mod clients;
+pub mod config;
+pub mod event;
+pub mod health;
+pub mod ingest;
+pub mod notify;
+pub mod s3_source;
+pub mod store;

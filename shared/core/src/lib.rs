@@ -1,0 +1,13 @@
+//! billwatch's pure core: everything that decides, nothing that talks to AWS.
+//!
+//! The report engine (`report`), exact money and totals (`money`, `ledger`), budgets and their
+//! evaluation (`budget`), the month-end forecast (`forecast`) and alert messages (`alert`).
+//! This crate has no AWS SDK, no Lambda runtime and no async runtime in its dependency tree; the
+//! `billwatch-aws` crate carries its decisions out against S3, DynamoDB and SNS.
+
+pub mod alert;
+pub mod budget;
+pub mod forecast;
+pub mod ledger;
+pub mod money;
+pub mod report;
