@@ -153,8 +153,9 @@ impl Stack {
             bucket: Some(bucket.clone()),
             limits: Limits::default(),
         };
+        let clients = billwatch_aws::clients::Clients::from_sdk(&sdk);
         Stack {
-            ingest: Ingest::new(config).await,
+            ingest: Ingest::new(config, clients, billwatch_aws::clock::Clock::system()),
             bucket,
             s3,
             sqs,

@@ -1,5 +1,7 @@
 //! The S3-triggered Lambda: thin by design. Tracing, typed config, clients built once, run.
 
+use billwatch_aws::clients::Clients;
+use billwatch_aws::clock::Clock;
 use billwatch_aws::config::Config;
 use billwatch_aws::ingest::Ingest;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
@@ -21,7 +23,8 @@ async fn main() -> Result<(), Error> {
     } else {
         subscriber.init();
     }
-    let ingest = Ingest::new(Config::from_env()?).await;
+    let config = Config::from_env()?;
+    let ingest = Ingest::new(config, Clients::from_env().await, Clock::system());
     let ingest = &ingest;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         let records = ingest.handle(&event.payload).await?;

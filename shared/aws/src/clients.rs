@@ -3,16 +3,46 @@
 
 use aws_config::SdkConfig;
 
+/// The three clients billwatch talks to, built once per process and cloned cheaply.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sns: aws_sdk_sns::Client,
+}
+
+impl Clients {
+    /// Clients from the environment's region, credentials and endpoint.
+    pub async fn from_env() -> Self {
+        Self::from_sdk(&sdk_config().await)
+    }
+
+    pub fn from_sdk(config: &SdkConfig) -> Self {
+        Self {
+            s3: s3(config),
+            dynamodb: dynamodb(config),
+            sns: sns(config),
+        }
+    }
+}
+
 pub async fn sdk_config() -> SdkConfig {
     aws_config::load_from_env().await
 }
 
-pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let mut builder = aws_sdk_s3::config::Builder::from(config);
+/// The S3 client's configuration builder (path-style when an endpoint is set), for callers that
+/// add to it before building.
+pub fn s3_config(config: &SdkConfig) -> aws_sdk_s3::config::Builder {
+    let builder = aws_sdk_s3::config::Builder::from(config);
     if config.endpoint_url().is_some() {
-        builder = builder.force_path_style(true);
+        builder.force_path_style(true)
+    } else {
+        builder
     }
-    aws_sdk_s3::Client::from_conf(builder.build())
+}
+
+pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(s3_config(config).build())
 }
 
 pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {

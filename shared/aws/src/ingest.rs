@@ -2,7 +2,8 @@
 //! its totals as a new version, make that version live if it is the newest delivery of its
 //! period, and alert once per budget threshold crossed.
 
-use crate::clients;
+use crate::clients::Clients;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::event::{
     padded_sequencer, parse_payload, report_key, EventError, Incoming, ReportObject,
@@ -104,20 +105,21 @@ pub struct Ingest {
     pub reports: ReportsStore,
     pub budgets: BudgetsStore,
     pub alerts: AlertsStore,
+    pub clock: Clock,
 }
 
 impl Ingest {
-    pub async fn new(config: Config) -> Self {
-        let sdk = clients::sdk_config().await;
-        let dynamo = clients::dynamodb(&sdk);
+    pub fn new(config: Config, clients: Clients, clock: Clock) -> Self {
+        let dynamo = clients.dynamodb;
         Self {
-            s3: clients::s3(&sdk),
-            sns: clients::sns(&sdk),
+            s3: clients.s3,
+            sns: clients.sns,
             totals: TotalsStore::new(dynamo.clone(), &config.tables.totals),
             reports: ReportsStore::new(dynamo.clone(), &config.tables.reports),
             budgets: BudgetsStore::new(dynamo.clone(), &config.tables.budgets),
             alerts: AlertsStore::new(dynamo, &config.tables.alerts),
             config,
+            clock,
         }
     }
 

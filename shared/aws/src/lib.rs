@@ -3,6 +3,7 @@
 //! carry the result out; nothing here decides what a report means or what to alert.
 
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod event;
 pub mod health;
