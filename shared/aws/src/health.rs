@@ -135,12 +135,12 @@ pub async fn check(
         "silence",
         &subject,
         &text,
-        &period,
+        period,
         serde_json::json!({"last_delivery": last, "silent_for_hours": silent_for,
                            "limit_hours": config.silence_hours}),
     );
     let record = AlertRecord {
-        period: period.clone(),
+        period,
         key,
         alert_id,
         kind: "health".into(),

@@ -18,6 +18,7 @@ use crate::store::{
 use billwatch_core::alert::{self, BudgetAlert, Message, MonthClose, ReportFacts, ServiceLine};
 use billwatch_core::budget::{evaluate, spent, Budget};
 use billwatch_core::forecast::forecast;
+use billwatch_core::period::Period;
 use billwatch_core::report::{key_info, summarize, ErrorKind, Format, ReportError, ReportSummary};
 use chrono::{SecondsFormat, Utc};
 use rust_decimal::Decimal;
@@ -186,7 +187,7 @@ impl Ingest {
         let mut record = IngestRecord {
             period: key_info(&object.key)
                 .period
-                .unwrap_or_else(|| object.event_time.format("%Y-%m").to_string()),
+                .unwrap_or_else(|| Period::of(object.event_time)),
             received_at: received_at.clone(),
             bucket: object.bucket.clone(),
             key: object.key.clone(),
@@ -227,12 +228,12 @@ impl Ingest {
                 record.error = Some(e.to_string());
                 record.duration_ms = started.elapsed().as_millis() as u64;
                 self.reports.record(&record).await?;
-                self.report_failed(object, &record.period, &e.to_string())
+                self.report_failed(object, record.period, &e.to_string())
                     .await?;
                 return Err(e.into());
             }
         };
-        let Some(period) = summary.billing_period.clone() else {
+        let Some(period) = summary.billing_period else {
             let e = ReportError::new(
                 &object.key,
                 ErrorKind::Invalid("the report names no billing period".into()),
@@ -246,7 +247,7 @@ impl Ingest {
             .payer_account_id
             .clone()
             .unwrap_or_else(|| "unknown".into());
-        record.period = period.clone();
+        record.period = period;
         record.format = Some(summary.format.name().into());
         record.payer = Some(payer.clone());
         record.status = Some(summary.status.name().into());
@@ -274,7 +275,7 @@ impl Ingest {
             .write_version(
                 &summary,
                 &payer,
-                &period,
+                period,
                 &version,
                 &object.key,
                 &received_at,
@@ -282,7 +283,7 @@ impl Ingest {
             .await?;
         let pointer = Pointer {
             payer: payer.clone(),
-            period: period.clone(),
+            period,
             version: version.clone(),
             report_key: object.key.clone(),
             order_key: object.order_key(),
@@ -300,22 +301,20 @@ impl Ingest {
                 if let Some(prev) = previous.filter(|p| p.version != version) {
                     let totals = self
                         .totals
-                        .query(&prev.payer, &prev.period, &prev.version, None)
+                        .query(&prev.payer, prev.period, &prev.version, None)
                         .await?;
                     before = Some(Previous {
                         status: prev.status.clone(),
                         totals,
                     });
                     self.totals
-                        .delete_version(&prev.payer, &prev.period, &prev.version)
+                        .delete_version(&prev.payer, prev.period, &prev.version)
                         .await?;
                 }
                 ("stored", None)
             }
             Flip::Stale { current } => {
-                self.totals
-                    .delete_version(&payer, &period, &version)
-                    .await?;
+                self.totals.delete_version(&payer, period, &version).await?;
                 (
                     "stale",
                     Some(format!(
@@ -325,9 +324,7 @@ impl Ingest {
                 )
             }
             Flip::Duplicate => {
-                self.totals
-                    .delete_version(&payer, &period, &version)
-                    .await?;
+                self.totals.delete_version(&payer, period, &version).await?;
                 (
                     "duplicate",
                     Some("this delivery is already live".to_string()),
@@ -358,7 +355,7 @@ impl Ingest {
             outcome: outcome.into(),
             reason,
             format: record.format.clone(),
-            period: Some(period),
+            period: Some(period.to_string()),
             status: record.status.clone(),
             totals_written: record.totals_written,
             alerts_sent,
@@ -399,13 +396,13 @@ impl Ingest {
         summary: &ReportSummary,
         before: Option<&Previous>,
     ) -> Result<u64, IngestError> {
-        let Some(period) = summary.billing_period.clone() else {
+        let Some(period) = summary.billing_period else {
             return Ok(0);
         };
         let facts = ReportFacts {
             key: object.key.clone(),
             format: summary.format.name().into(),
-            period: period.clone(),
+            period,
             status: summary.status.name().into(),
             as_of: summary.as_of.clone(),
         };
@@ -415,8 +412,8 @@ impl Ingest {
             let actual = spent(budget, summary);
             let in_scope: Vec<_> = summary.totals.iter().filter(|t| budget.covers(t)).collect();
             let projected =
-                forecast(&in_scope, &period, summary.as_of.as_deref(), summary.status).projected;
-            for c in evaluate(budget, &period, actual, Some(projected)) {
+                forecast(&in_scope, period, summary.as_of.as_deref(), summary.status).projected;
+            for c in evaluate(budget, period, actual, Some(projected)) {
                 let basis = c.basis.as_str();
                 let message = alert::budget_alert(&BudgetAlert {
                     alert_id: c.alert_id(),
@@ -440,7 +437,7 @@ impl Ingest {
                     billwatch_core::budget::Basis::Actual => c.actual,
                 };
                 let record = AlertRecord {
-                    period: period.clone(),
+                    period,
                     key: format!("{}#{}", budget.name, c.claim_key()),
                     alert_id: c.alert_id(),
                     kind: if c.escalation { "escalation" } else { "budget" }.into(),
@@ -488,7 +485,7 @@ impl Ingest {
                     report: facts.clone(),
                 });
                 let record = AlertRecord {
-                    period: period.clone(),
+                    period,
                     key: format!("{}#close#final", budget.name),
                     alert_id,
                     kind: "month-close".into(),

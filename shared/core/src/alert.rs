@@ -3,6 +3,7 @@
 //! payload for machines, and message attributes for SNS filter policies. Text that comes from
 //! reports (service names, keys) is sanitised: no control characters, no spreadsheet formulas.
 
+use crate::period::Period;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -106,7 +107,7 @@ pub struct ServiceLine {
 pub struct ReportFacts {
     pub key: String,
     pub format: String,
-    pub period: String,
+    pub period: Period,
     pub status: String,
     pub as_of: Option<String>,
 }
@@ -287,7 +288,7 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
             ("budget", a.budget.clone()),
             ("account", a.account.clone()),
             ("service", a.service.clone()),
-            ("period", a.report.period.clone()),
+            ("period", a.report.period.to_string()),
             ("basis", a.basis.clone()),
             ("severity", severity.name().into()),
             ("threshold", a.level_percent.normalize().to_string()),
@@ -381,7 +382,7 @@ pub fn month_close(m: &MonthClose) -> Message {
         attributes: vec![
             ("kind", "month-close".into()),
             ("budget", m.budget.clone()),
-            ("period", m.report.period.clone()),
+            ("period", m.report.period.to_string()),
             ("basis", "final".into()),
             ("severity", "info".into()),
             ("alert_id", m.alert_id.clone()),
@@ -395,7 +396,7 @@ pub fn health(
     what: &str,
     subject: &str,
     text: &str,
-    period: &str,
+    period: Period,
     details: Value,
 ) -> Message {
     let mut body = sanitize_text(text);
@@ -408,7 +409,7 @@ pub fn health(
         attributes: vec![
             ("kind", "health".into()),
             ("check", what.into()),
-            ("period", period.into()),
+            ("period", period.to_string()),
             (
                 "severity",
                 if what == "new-service" {
@@ -443,6 +444,10 @@ mod tests {
         Decimal::from_str(s).unwrap()
     }
 
+    fn pd(s: &str) -> Period {
+        s.parse().unwrap()
+    }
+
     fn sample(basis: &str, actual: &str, percent: &str) -> BudgetAlert {
         BudgetAlert {
             alert_id: format!("team:2026-11:{basis}:80"),
@@ -475,7 +480,7 @@ mod tests {
             report: ReportFacts {
                 key: "b/123456789012-aws-billing-csv-2026-11.csv".into(),
                 format: "legacy-monthly".into(),
-                period: "2026-11".into(),
+                period: pd("2026-11"),
                 status: "estimated".into(),
                 as_of: Some("2026-11-20T08:00:00Z".into()),
             },
@@ -555,7 +560,7 @@ mod tests {
             report: ReportFacts {
                 key: "k".into(),
                 format: "legacy-monthly".into(),
-                period: "2026-10".into(),
+                period: pd("2026-10"),
                 status: "final".into(),
                 as_of: None,
             },

@@ -6,6 +6,7 @@
 //! turns a budget and the spend of one billing period into the [`Crossing`]s it has reached;
 //! claims downstream make each crossing alert once.
 
+use crate::period::Period;
 use crate::report::{ReportSummary, Total};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -497,7 +498,7 @@ impl Budget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crossing {
     pub budget: Budget,
-    pub period: String,
+    pub period: Period,
     pub basis: Basis,
     /// The threshold as a percentage of the amount, normalized (its identity in claims).
     pub level_percent: Decimal,
@@ -605,7 +606,7 @@ fn escalation_levels(actual: Decimal, amount: Decimal, step: Decimal) -> Vec<Dec
 /// forecast-basis threshold never crosses without a forecast.
 pub fn evaluate(
     budget: &Budget,
-    period: &str,
+    period: Period,
     actual: Decimal,
     forecast: Option<Decimal>,
 ) -> Vec<Crossing> {
@@ -619,7 +620,7 @@ pub fn evaluate(
         };
         Crossing {
             budget: budget.clone(),
-            period: period.to_string(),
+            period,
             basis,
             level_percent,
             level_amount,
@@ -672,10 +673,14 @@ mod tests {
         Decimal::from_str(s).unwrap()
     }
 
+    fn pd(s: &str) -> Period {
+        s.parse().unwrap()
+    }
+
     /// The actual-basis crossings of every budget in the report's own billing period, as
     /// ingest evaluates them (without a forecast). Empty without a period.
     fn crossings(budgets: &[Budget], summary: &ReportSummary) -> Vec<Crossing> {
-        let Some(period) = summary.billing_period.as_deref() else {
+        let Some(period) = summary.billing_period else {
             return Vec::new();
         };
         budgets
@@ -701,7 +706,7 @@ mod tests {
             source: "s".into(),
             format: Format::Cur1,
             payer_account_id: Some("1".into()),
-            billing_period: Some("2026-11".into()),
+            billing_period: Some(pd("2026-11")),
             status: Status::Estimated,
             as_of: None,
             rows_read: 0,
@@ -811,7 +816,7 @@ mod tests {
         assert_eq!(c[0].actual, d("65"));
         assert_eq!(c[0].percent, d("65.0"));
         assert_eq!(c[0].level_amount, d("50"));
-        assert_eq!(c[0].period, "2026-11");
+        assert_eq!(c[0].period, pd("2026-11"));
         assert_eq!(c[0].forecast, None);
         let ec2 = budget(Scope::Service("AmazonEC2".into()), "100", &[pct("90")]);
         assert_eq!(keys(&crossings(&[ec2], &s)), ["actual#90"]);
@@ -832,34 +837,40 @@ mod tests {
     #[test]
     fn exactly_at_the_threshold_crosses() {
         let b = budget(Scope::All, "100", &[pct("80"), abs("90")]);
-        assert_eq!(keys(&evaluate(&b, "p", d("80.00"), None)), ["actual#80"]);
-        assert!(evaluate(&b, "p", d("79.999999"), None).is_empty());
         assert_eq!(
-            keys(&evaluate(&b, "p", d("90"), None)),
+            keys(&evaluate(&b, pd("2026-11"), d("80.00"), None)),
+            ["actual#80"]
+        );
+        assert!(evaluate(&b, pd("2026-11"), d("79.999999"), None).is_empty());
+        assert_eq!(
+            keys(&evaluate(&b, pd("2026-11"), d("90"), None)),
             ["actual#80", "actual#90"]
         );
         let f = budget(Scope::All, "100", &[pct("80").on(Basis::Forecast)]);
         assert_eq!(
-            keys(&evaluate(&f, "p", d("1"), Some(d("80")))),
+            keys(&evaluate(&f, pd("2026-11"), d("1"), Some(d("80")))),
             ["forecast#80"]
         );
-        assert!(evaluate(&f, "p", d("1"), Some(d("79.99"))).is_empty());
+        assert!(evaluate(&f, pd("2026-11"), d("1"), Some(d("79.99"))).is_empty());
     }
 
     #[test]
     fn absolute_levels_are_identified_by_their_percent_of_the_amount() {
         let b = budget(Scope::All, "1000", &[abs("250"), abs("1000.00")]);
-        let c = evaluate(&b, "2026-11", d("300"), None);
+        let c = evaluate(&b, pd("2026-11"), d("300"), None);
         assert_eq!(keys(&c), ["actual#25"]);
         assert_eq!(c[0].level_amount, d("250"));
         assert_eq!(c[0].percent, d("30.0"));
         assert_eq!(c[0].alert_id(), "team:2026-11:actual:25");
-        let c = evaluate(&b, "2026-11", d("1000"), None);
+        let c = evaluate(&b, pd("2026-11"), d("1000"), None);
         assert_eq!(keys(&c), ["actual#25", "actual#100"]);
         // A third of the amount: rounded to 6 places for the key, compared exactly.
         let b = budget(Scope::All, "3", &[abs("1")]);
-        assert_eq!(keys(&evaluate(&b, "p", d("1"), None)), ["actual#33.333333"]);
-        assert!(evaluate(&b, "p", d("0.9999999"), None).is_empty());
+        assert_eq!(
+            keys(&evaluate(&b, pd("2026-11"), d("1"), None)),
+            ["actual#33.333333"]
+        );
+        assert!(evaluate(&b, pd("2026-11"), d("0.9999999"), None).is_empty());
     }
 
     #[test]
@@ -875,16 +886,19 @@ mod tests {
             ],
         );
         // No forecast: forecast thresholds do not cross.
-        assert_eq!(keys(&evaluate(&b, "p", d("600"), None)), ["actual#50"]);
-        let c = evaluate(&b, "p", d("600"), Some(d("1100")));
+        assert_eq!(
+            keys(&evaluate(&b, pd("2026-11"), d("600"), None)),
+            ["actual#50"]
+        );
+        let c = evaluate(&b, pd("2026-11"), d("600"), Some(d("1100")));
         assert_eq!(keys(&c), ["actual#50", "forecast#80", "forecast#100"]);
         assert_eq!(c[0].percent, d("60.0"));
         assert_eq!(c[1].percent, d("110.0"));
         assert_eq!(c[1].forecast, Some(d("1100")));
         assert_eq!(c[1].actual, d("600"));
         assert_eq!(c[1].level_amount, d("800"));
-        assert_eq!(c[2].alert_id(), "team:p:forecast:100");
-        let c = evaluate(&b, "p", d("10"), Some(d("1200")));
+        assert_eq!(c[2].alert_id(), "team:2026-11:forecast:100");
+        let c = evaluate(&b, pd("2026-11"), d("10"), Some(d("1200")));
         assert_eq!(keys(&c), ["forecast#80", "forecast#100", "forecast#120"]);
     }
 
@@ -892,7 +906,7 @@ mod tests {
     fn escalation_adds_every_step_reached_past_100() {
         let mut b = budget(Scope::All, "1000", &[pct("50"), pct("100")]);
         b.escalation_step = Some(d("20"));
-        let c = evaluate(&b, "p", d("1450"), None);
+        let c = evaluate(&b, pd("2026-11"), d("1450"), None);
         assert_eq!(
             keys(&c),
             ["actual#50", "actual#100", "actual#120", "actual#140"]
@@ -904,15 +918,18 @@ mod tests {
         assert_eq!(c[3].level_amount, d("1400"));
         assert_eq!(c[3].percent, d("145.0"));
         // Exactly at 140 % reaches 140; just under 100 % escalates nothing.
-        assert_eq!(keys(&evaluate(&b, "p", d("1400"), None)).len(), 4);
-        assert_eq!(keys(&evaluate(&b, "p", d("999.99"), None)), ["actual#50"]);
+        assert_eq!(keys(&evaluate(&b, pd("2026-11"), d("1400"), None)).len(), 4);
         assert_eq!(
-            keys(&evaluate(&b, "p", d("1000"), None)),
+            keys(&evaluate(&b, pd("2026-11"), d("999.99"), None)),
+            ["actual#50"]
+        );
+        assert_eq!(
+            keys(&evaluate(&b, pd("2026-11"), d("1000"), None)),
             ["actual#50", "actual#100"]
         );
         // A configured threshold at an escalation level is one crossing, not an escalation.
         b.thresholds.push(pct("120"));
-        let c = evaluate(&b, "p", d("1450"), None);
+        let c = evaluate(&b, pd("2026-11"), d("1450"), None);
         assert_eq!(
             keys(&c),
             ["actual#50", "actual#100", "actual#120", "actual#140"]
@@ -920,18 +937,18 @@ mod tests {
         assert!(!c[2].escalation && c[3].escalation);
         // Escalation follows the actual spend only, never the forecast.
         assert_eq!(
-            keys(&evaluate(&b, "p", d("10"), Some(d("5000")))),
+            keys(&evaluate(&b, pd("2026-11"), d("10"), Some(d("5000")))),
             Vec::<String>::new()
         );
         // Fractional steps and amounts that do not divide evenly settle exactly.
         let mut b = budget(Scope::All, "3", &[pct("100")]);
         b.escalation_step = Some(d("12.5"));
         assert_eq!(
-            keys(&evaluate(&b, "p", d("3.75"), None)),
+            keys(&evaluate(&b, pd("2026-11"), d("3.75"), None)),
             ["actual#100", "actual#112.5", "actual#125"]
         );
         assert_eq!(
-            keys(&evaluate(&b, "p", d("3.7499"), None)),
+            keys(&evaluate(&b, pd("2026-11"), d("3.7499"), None)),
             ["actual#100", "actual#112.5"]
         );
     }
@@ -940,7 +957,7 @@ mod tests {
     fn escalation_is_capped_at_the_highest_levels() {
         let mut b = budget(Scope::All, "1", &[pct("100")]);
         b.escalation_step = Some(d("0.001"));
-        let c = evaluate(&b, "p", d("1000000"), None);
+        let c = evaluate(&b, pd("2026-11"), d("1000000"), None);
         assert_eq!(c.len() as u64, 1 + MAX_ESCALATIONS);
         assert_eq!(c.last().unwrap().claim_key(), "actual#100000000");
     }

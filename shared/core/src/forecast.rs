@@ -41,9 +41,9 @@
 //! other figures are exact sums.
 
 use crate::ledger::Part;
-use crate::report::summary::days_in_month;
+use crate::period::Period;
 use crate::report::{Status, Total};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
@@ -104,10 +104,8 @@ fn once_of(t: &Total) -> Decimal {
 }
 
 /// Seconds from the period start to `as_of`, and the seconds in the month.
-fn elapsed(period: &str, as_of: &str, month_days: u32) -> Option<(i64, i64)> {
-    let (y, m) = period.split_once('-')?;
-    let start =
-        NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)?.and_hms_opt(0, 0, 0)?;
+fn elapsed(period: Period, as_of: &str, month_days: u32) -> Option<(i64, i64)> {
+    let start = period.start().naive_utc();
     let at = NaiveDateTime::parse_from_str(as_of, "%Y-%m-%dT%H:%M:%SZ").ok()?;
     let month = i64::from(month_days) * DAY_SECONDS;
     Some(((at - start).num_seconds().min(month), month))
@@ -130,9 +128,14 @@ fn rounded(d: Decimal) -> Decimal {
     }
 }
 
-/// The month-end forecast of `totals` (one scope, one currency) for `period` (`YYYY-MM`), as of
+/// The month-end forecast of `totals` (one scope, one currency) for `period`, as of
 /// `as_of` (`YYYY-MM-DDTHH:MM:SSZ`). See the module documentation for the formulas.
-pub fn forecast(totals: &[&Total], period: &str, as_of: Option<&str>, status: Status) -> Forecast {
+pub fn forecast(
+    totals: &[&Total],
+    period: Period,
+    as_of: Option<&str>,
+    status: Status,
+) -> Forecast {
     let actual: Decimal = totals.iter().map(|t| t.cost).sum();
     let once: Decimal = totals.iter().map(|t| once_of(t)).sum();
     let usage_to_date = actual - once;
@@ -147,9 +150,7 @@ pub fn forecast(totals: &[&Total], period: &str, as_of: Option<&str>, status: St
     if status == Status::Final {
         return final_();
     }
-    let Some(month_days) = days_in_month(period) else {
-        return final_();
-    };
+    let month_days = period.days();
     let Some((elapsed, month)) = as_of.and_then(|a| elapsed(period, a, month_days)) else {
         return final_();
     };
@@ -188,6 +189,9 @@ pub fn forecast(totals: &[&Total], period: &str, as_of: Option<&str>, status: St
 
 #[cfg(test)]
 mod tests {
+    fn pd(s: &str) -> crate::period::Period {
+        s.parse().unwrap()
+    }
     use super::*;
     use crate::report::summary::Breakdown;
     use std::str::FromStr;
@@ -235,7 +239,7 @@ mod tests {
 
     fn run(totals: &[Total], as_of: &str) -> Forecast {
         let refs: Vec<&Total> = totals.iter().collect();
-        forecast(&refs, "2026-11", Some(as_of), Status::Estimated)
+        forecast(&refs, pd("2026-11"), Some(as_of), Status::Estimated)
     }
 
     /// The end of day 15 of November 2026.
@@ -401,7 +405,7 @@ mod tests {
         let refs_total = usage(series(31, &["1", "0", "0"]));
         let f = forecast(
             &[&refs_total],
-            "2026-12",
+            pd("2026-12"),
             Some("2026-12-04T00:00:00Z"),
             Status::Estimated,
         );
@@ -420,7 +424,7 @@ mod tests {
     fn a_final_report_forecasts_its_actual() {
         let totals = [usage(flat("10", 15))];
         let refs: Vec<&Total> = totals.iter().collect();
-        let f = forecast(&refs, "2026-11", Some(DAY_15_END), Status::Final);
+        let f = forecast(&refs, pd("2026-11"), Some(DAY_15_END), Status::Final);
         assert_eq!(f.projected, d("150"));
         assert_eq!(f.actual, d("150"));
         assert_eq!(f.method, Method::Final);
@@ -430,12 +434,12 @@ mod tests {
     fn no_as_of_forecasts_the_actual() {
         let totals = [usage(flat("10", 15))];
         let refs: Vec<&Total> = totals.iter().collect();
-        let f = forecast(&refs, "2026-11", None, Status::Estimated);
+        let f = forecast(&refs, pd("2026-11"), None, Status::Estimated);
         assert_eq!(f.projected, d("150"));
         assert_eq!(f.method, Method::Final);
         // nor does an unreadable time or one at the very start of the month
         for as_of in ["yesterday", "2026-11-01T00:00:00Z", "2026-10-20T00:00:00Z"] {
-            let f = forecast(&refs, "2026-11", Some(as_of), Status::Estimated);
+            let f = forecast(&refs, pd("2026-11"), Some(as_of), Status::Estimated);
             assert_eq!(
                 (f.projected, f.method),
                 (d("150"), Method::Final),
@@ -446,7 +450,7 @@ mod tests {
 
     #[test]
     fn an_empty_scope_forecasts_zero() {
-        let f = forecast(&[], "2026-11", Some(DAY_15_END), Status::Estimated);
+        let f = forecast(&[], pd("2026-11"), Some(DAY_15_END), Status::Estimated);
         assert_eq!(f.projected, Decimal::ZERO);
     }
 }

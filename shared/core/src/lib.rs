@@ -10,4 +10,5 @@ pub mod budget;
 pub mod forecast;
 pub mod ledger;
 pub mod money;
+pub mod period;
 pub mod report;

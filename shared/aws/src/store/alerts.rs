@@ -7,6 +7,7 @@ use super::attr::{get_s, get_u64, n_int, s, Item};
 use super::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use billwatch_core::period::Period;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ pub const CLAIM_LEASE_SECONDS: i64 = 15 * 60;
 /// What one alert is, for the record and for `billwatch alerts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct AlertRecord {
-    pub period: String,
+    pub period: Period,
     /// Unique within the period: `<budget>#<basis>#<percent>`, `<budget>#close#final`,
     /// `health#…`.
     pub key: String,
@@ -44,7 +45,7 @@ pub struct AlertsStore {
     table: String,
 }
 
-fn pk(period: &str) -> String {
+fn pk(period: Period) -> String {
     format!("P#{period}")
 }
 
@@ -59,9 +60,9 @@ impl AlertsStore {
     /// True when this call claimed the alert; false when it is (or was) someone else's.
     pub async fn claim(&self, alert: &AlertRecord, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut item: Item = HashMap::from([
-            ("pk".into(), s(pk(&alert.period))),
+            ("pk".into(), s(pk(alert.period))),
             ("sk".into(), s(&alert.key)),
-            ("period".into(), s(&alert.period)),
+            ("period".into(), s(alert.period.to_string())),
             ("alert_id".into(), s(&alert.alert_id)),
             ("kind".into(), s(&alert.kind)),
             ("severity".into(), s(&alert.severity)),
@@ -105,7 +106,7 @@ impl AlertsStore {
 
     pub async fn mark_published(
         &self,
-        period: &str,
+        period: Period,
         key: &str,
         message_id: &str,
         now: DateTime<Utc>,
@@ -126,7 +127,7 @@ impl AlertsStore {
 
     /// Gives an unpublished claim back (its message could not be published), so a retry can
     /// alert at once instead of waiting for the lease to run out.
-    pub async fn release(&self, period: &str, key: &str) -> Result<(), StoreError> {
+    pub async fn release(&self, period: Period, key: &str) -> Result<(), StoreError> {
         let result = self
             .client
             .delete_item()
@@ -149,7 +150,7 @@ impl AlertsStore {
     }
 
     /// Every alert of a period, in key order.
-    pub async fn list(&self, period: &str) -> Result<Vec<AlertRecord>, StoreError> {
+    pub async fn list(&self, period: Period) -> Result<Vec<AlertRecord>, StoreError> {
         let items = super::query_all(
             self.client
                 .query()
@@ -165,7 +166,7 @@ impl AlertsStore {
     /// Test hook: backdates a claim, as if its claimant had crashed long ago.
     pub async fn backdate_claim(
         &self,
-        period: &str,
+        period: Period,
         key: &str,
         seconds: i64,
     ) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! string, never through a float.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use billwatch_core::period::Period;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -22,6 +23,12 @@ pub fn n_int(v: impl ToString) -> AttributeValue {
 
 pub fn get_s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+pub fn get_period(item: &Item, name: &str) -> Option<Period> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|t| t.parse().ok())
 }
 
 pub fn get_n(item: &Item, name: &str) -> Option<Decimal> {

@@ -14,6 +14,7 @@ pub use totals::{StoredTotal, TotalsStore};
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use billwatch_core::period::Period;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -86,7 +87,7 @@ impl TableNames {
 pub async fn live_totals(
     reports: &ReportsStore,
     totals: &TotalsStore,
-    period: &str,
+    period: Period,
     account: Option<&str>,
 ) -> Result<Vec<StoredTotal>, StoreError> {
     let mut out = Vec::new();

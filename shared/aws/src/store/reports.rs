@@ -5,6 +5,7 @@ use super::attr::{get_s, get_u64, n_int, s, Item};
 use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
+use billwatch_core::period::Period;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pointer {
     pub payer: String,
-    pub period: String,
+    pub period: Period,
     pub version: String,
     pub report_key: String,
     pub order_key: String,
@@ -39,7 +40,7 @@ pub enum Flip {
 /// One ingest of one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct IngestRecord {
-    pub period: String,
+    pub period: Period,
     pub received_at: String,
     pub bucket: String,
     pub key: String,
@@ -62,7 +63,7 @@ pub struct IngestRecord {
     pub alerts_sent: u64,
 }
 
-fn period_pk(period: &str) -> String {
+fn period_pk(period: Period) -> String {
     format!("P#{period}")
 }
 
@@ -138,10 +139,10 @@ impl ReportsStore {
     /// Makes `next` the live delivery of its period if it outranks the current one.
     pub async fn flip(&self, next: &Pointer) -> Result<Flip, StoreError> {
         let mut item: Item = HashMap::from([
-            ("pk".into(), s(period_pk(&next.period))),
+            ("pk".into(), s(period_pk(next.period))),
             ("sk".into(), s(format!("S#{}", next.payer))),
             ("payer".into(), s(&next.payer)),
-            ("period".into(), s(&next.period)),
+            ("period".into(), s(next.period.to_string())),
             ("version".into(), s(&next.version)),
             ("report_key".into(), s(&next.report_key)),
             ("order_key".into(), s(&next.order_key)),
@@ -186,7 +187,7 @@ impl ReportsStore {
                 if !service.is_conditional_check_failed_exception() {
                     return Err(StoreError::dynamo("PutItem", &self.table, e));
                 }
-                let current = match self.pointer(&next.period, &next.payer).await? {
+                let current = match self.pointer(next.period, &next.payer).await? {
                     Some(p) => p,
                     None => {
                         return Err(StoreError::Malformed {
@@ -204,7 +205,11 @@ impl ReportsStore {
         }
     }
 
-    pub async fn pointer(&self, period: &str, payer: &str) -> Result<Option<Pointer>, StoreError> {
+    pub async fn pointer(
+        &self,
+        period: Period,
+        payer: &str,
+    ) -> Result<Option<Pointer>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -219,7 +224,7 @@ impl ReportsStore {
     }
 
     /// Every payer's pointer for a period.
-    pub async fn pointers(&self, period: &str) -> Result<Vec<Pointer>, StoreError> {
+    pub async fn pointers(&self, period: Period) -> Result<Vec<Pointer>, StoreError> {
         self.query_prefix(period, "S#")
             .await?
             .iter()
@@ -229,12 +234,12 @@ impl ReportsStore {
 
     pub async fn record(&self, r: &IngestRecord) -> Result<(), StoreError> {
         let mut item: Item = HashMap::from([
-            ("pk".into(), s(period_pk(&r.period))),
+            ("pk".into(), s(period_pk(r.period))),
             (
                 "sk".into(),
                 s(format!("R#{}#{}/{}", r.received_at, r.bucket, r.key)),
             ),
-            ("period".into(), s(&r.period)),
+            ("period".into(), s(r.period.to_string())),
             ("received_at".into(), s(&r.received_at)),
             ("bucket".into(), s(&r.bucket)),
             ("key".into(), s(&r.key)),
@@ -278,7 +283,7 @@ impl ReportsStore {
     }
 
     /// Every ingest recorded for a period, oldest first.
-    pub async fn list(&self, period: &str) -> Result<Vec<IngestRecord>, StoreError> {
+    pub async fn list(&self, period: Period) -> Result<Vec<IngestRecord>, StoreError> {
         Ok(self
             .query_prefix(period, "R#")
             .await?
@@ -312,7 +317,7 @@ impl ReportsStore {
             .collect())
     }
 
-    async fn query_prefix(&self, period: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+    async fn query_prefix(&self, period: Period, prefix: &str) -> Result<Vec<Item>, StoreError> {
         let items = super::query_all(
             self.client
                 .query()
@@ -336,7 +341,14 @@ impl ReportsStore {
         };
         Ok(Pointer {
             payer: need("payer")?,
-            period: need("period")?,
+            period: need("period")?
+                .parse()
+                .map_err(
+                    |e: billwatch_core::period::PeriodError| StoreError::Malformed {
+                        table: self.table.clone(),
+                        message: e.to_string(),
+                    },
+                )?,
             version: need("version")?,
             report_key: need("report_key")?,
             order_key: need("order_key")?,

@@ -4,6 +4,7 @@ use super::attr::{get_n, get_s, n, s, Item};
 use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
+use billwatch_core::period::Period;
 use billwatch_core::report::ReportSummary;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ const MAX_ATTEMPTS: u32 = 10;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StoredTotal {
     pub payer: String,
-    pub period: String,
+    pub period: Period,
     pub version: String,
     pub account: String,
     pub service: String,
@@ -32,7 +33,7 @@ pub struct StoredTotal {
     pub stored_at: String,
 }
 
-pub fn partition(payer: &str, period: &str, version: &str) -> String {
+pub fn partition(payer: &str, period: Period, version: &str) -> String {
     format!("T#{payer}#{period}#{version}")
 }
 
@@ -55,7 +56,7 @@ impl TotalsStore {
         &self,
         summary: &ReportSummary,
         payer: &str,
-        period: &str,
+        period: Period,
         version: &str,
         report_key: &str,
         stored_at: &str,
@@ -86,7 +87,7 @@ impl TotalsStore {
                         s(format!("{period}#{payer}#{version}#{}", t.currency)),
                     ),
                     ("payer".into(), s(payer)),
-                    ("period".into(), s(period)),
+                    ("period".into(), s(period.to_string())),
                     ("version".into(), s(version)),
                     ("account".into(), s(&t.account_id)),
                     ("service".into(), s(&t.service)),
@@ -120,7 +121,7 @@ impl TotalsStore {
     pub async fn delete_version(
         &self,
         payer: &str,
-        period: &str,
+        period: Period,
         version: &str,
     ) -> Result<usize, StoreError> {
         let pk = partition(payer, period, version);
@@ -189,7 +190,7 @@ impl TotalsStore {
     pub async fn query(
         &self,
         payer: &str,
-        period: &str,
+        period: Period,
         version: &str,
         account: Option<&str>,
     ) -> Result<Vec<StoredTotal>, StoreError> {
@@ -254,7 +255,14 @@ impl TotalsStore {
         breakdown.sort();
         Ok(StoredTotal {
             payer: need("payer")?,
-            period: need("period")?,
+            period: need("period")?
+                .parse()
+                .map_err(
+                    |e: billwatch_core::period::PeriodError| StoreError::Malformed {
+                        table: self.table.clone(),
+                        message: e.to_string(),
+                    },
+                )?,
             version: need("version")?,
             account: need("account")?,
             service: need("service")?,

@@ -31,7 +31,7 @@ struct Cols {
 pub struct Dbr {
     cols: Option<Cols>,
     tally: Tally,
-    first_usage_period: Option<String>,
+    first_usage_period: Option<crate::period::Period>,
     account_totals: BTreeMap<String, Decimal>,
     invoice_total: Option<Decimal>,
     rounding: Decimal,

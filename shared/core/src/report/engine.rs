@@ -189,20 +189,17 @@ impl<'a> Pass<'a> {
         };
         let period = finished
             .period
-            .or_else(|| manifest.and_then(|m| m.period.clone()))
-            .or_else(|| self.key.period.clone());
+            .or_else(|| manifest.and_then(|m| m.period))
+            .or(self.key.period);
         let as_of = match (&period, finished.as_of) {
-            (Some(p), Some(t)) => Some(match Timestamp::end_of_period(p) {
-                Some(end) if t > end => end,
-                _ => t,
-            }),
+            (Some(p), Some(t)) => Some(t.min(Timestamp::start_of(p.next()))),
             (_, t) => t,
         };
         let (totals, grand_totals) = totals_of(
             &finished.ledger,
             finished.parts,
             finished.service_code,
-            period.as_deref(),
+            period,
         );
         Ok(ReportSummary {
             source: self.source_name.to_string(),

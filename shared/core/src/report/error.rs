@@ -20,7 +20,10 @@ pub enum ErrorKind {
     #[error("nested archive: {0}")]
     NestedArchive(String),
     #[error("billing period {found} differs from the report's billing period {expected}")]
-    MixedPeriods { expected: String, found: String },
+    MixedPeriods {
+        expected: crate::period::Period,
+        found: crate::period::Period,
+    },
     #[error("invalid manifest: {0}")]
     InvalidManifest(String),
     #[error("cannot open: {0}")]

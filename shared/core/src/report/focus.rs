@@ -129,7 +129,7 @@ impl Rows for Focus {
             parts: PARTS,
             service_code: same_code,
             payer: t.payer,
-            period: t.period.period().map(str::to_string),
+            period: t.period.period(),
             status: status_of(t.estimated),
             as_of: t.latest.get().or_else(|| self.latest_any.get()),
             rows_summed: t.rows_summed,

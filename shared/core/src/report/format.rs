@@ -68,7 +68,7 @@ pub enum Family {
 pub struct KeyInfo {
     pub format: Option<Format>,
     pub payer: Option<String>,
-    pub period: Option<String>,
+    pub period: Option<crate::period::Period>,
     pub manifest: bool,
 }
 
@@ -116,13 +116,16 @@ fn legacy_key(name: &str) -> Option<KeyInfo> {
             && infix[..infix.len() - 1]
                 .bytes()
                 .all(|b| b.is_ascii_uppercase()));
-    if !infix_ok || !super::timestamp::Timestamp::is_period(period) {
+    let Ok(period) = period.parse::<crate::period::Period>() else {
+        return None;
+    };
+    if !infix_ok {
         return None;
     }
     Some(KeyInfo {
         format: Some(*format),
         payer: Some(payer.to_string()),
-        period: Some(period.to_string()),
+        period: Some(period),
         manifest: false,
     })
 }
@@ -168,10 +171,10 @@ mod tests {
         let k = key_info("bills/123456789012-aws-billing-csv-2014-05.csv");
         assert_eq!(k.format, Some(Format::LegacyMonthly));
         assert_eq!(k.payer.as_deref(), Some("123456789012"));
-        assert_eq!(k.period.as_deref(), Some("2014-05"));
+        assert_eq!(k.period.map(|p| p.to_string()).as_deref(), Some("2014-05"));
         let k = key_info("239874210271-aws-billing-detailed-line-items-with-resources-and-tags-AISPL-2017-01.csv.zip");
         assert_eq!(k.format, Some(Format::DbrResourcesTags));
-        assert_eq!(k.period.as_deref(), Some("2017-01"));
+        assert_eq!(k.period.map(|p| p.to_string()).as_deref(), Some("2017-01"));
         let k = key_info("012345678901-aws-billing-detailed-line-items-2015-03.csv.zip");
         assert_eq!(k.format, Some(Format::Dbr));
         assert_eq!(k.payer.as_deref(), Some("012345678901"));

@@ -211,7 +211,7 @@ impl Rows for Legacy {
             parts: PARTS,
             service_code: same_code,
             payer: me.linked.payer,
-            period: me.linked.period.period().map(str::to_string),
+            period: me.linked.period.period(),
             status: status_of(me.linked.estimated),
             as_of: if me.linked.estimated {
                 me.disclaimer_as_of

@@ -5,6 +5,7 @@ use super::error::ErrorKind;
 use super::header::Header;
 use super::source::parse_s3_uri;
 use super::timestamp::Timestamp;
+use crate::period::Period;
 use serde_json::Value;
 
 /// One part a manifest lists.
@@ -29,7 +30,7 @@ impl PartRef {
 pub struct Manifest {
     pub parts: Vec<PartRef>,
     pub payer: Option<String>,
-    pub period: Option<String>,
+    pub period: Option<Period>,
     pub delivery_id: Option<String>,
     /// Column names, `category/name` for CUR 1.0.
     pub columns: Header,
@@ -93,11 +94,9 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ErrorKind> {
     .iter()
     .find_map(|p| string_at(&v, p))
     .and_then(|s| {
-        if Timestamp::is_period(s) {
-            Some(s.to_string())
-        } else {
-            Timestamp::parse(s.as_bytes()).map(|t| t.period())
-        }
+        s.parse::<Period>()
+            .ok()
+            .or_else(|| Timestamp::parse(s.as_bytes()).map(|t| t.period()))
     });
     let columns = v
         .get("columns")
@@ -142,7 +141,7 @@ mod tests {
             m.parts,
             [PartRef::Key("p/r/20170801-20170901/a1/r-1.csv.gz".into())]
         );
-        assert_eq!(m.period.as_deref(), Some("2017-08"));
+        assert_eq!(m.period.map(|p| p.to_string()).as_deref(), Some("2017-08"));
         assert_eq!(m.payer.as_deref(), Some("123456789012"));
         assert_eq!(m.delivery_id.as_deref(), Some("a1"));
         assert!(m.columns.has("lineItem/UnblendedCost"));
@@ -160,7 +159,7 @@ mod tests {
             m.parts[0].display(),
             "s3://b/p/x/data/BILLING_PERIOD=2026-11/x-00001.csv.gz"
         );
-        assert_eq!(m.period.as_deref(), Some("2026-11"));
+        assert_eq!(m.period.map(|p| p.to_string()).as_deref(), Some("2026-11"));
         assert_eq!(m.delivery_id.as_deref(), Some("e1"));
     }
 

@@ -4,7 +4,7 @@
 use super::format::Format;
 use crate::ledger::{Amounts, Days, Ledger, Part};
 use crate::money::canonical;
-use chrono::{Months, NaiveDate};
+use crate::period::Period;
 use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -105,7 +105,7 @@ pub struct ReportSummary {
     pub source: String,
     pub format: Format,
     pub payer_account_id: Option<String>,
-    pub billing_period: Option<String>,
+    pub billing_period: Option<Period>,
     pub status: Status,
     pub as_of: Option<String>,
     pub rows_read: u64,
@@ -136,14 +136,6 @@ impl ReportSummary {
     }
 }
 
-/// The number of days of a `YYYY-MM` billing period.
-pub fn days_in_month(period: &str) -> Option<u32> {
-    let (y, m) = period.split_once('-')?;
-    let first = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)?;
-    let next = first.checked_add_months(Months::new(1))?;
-    Some((next - first).num_days() as u32)
-}
-
 /// Turns a ledger into sorted totals. `service_code` maps a row's service field to the key
 /// shown (identity, or the DBR name → code table); totals that map to the same key merge, their
 /// daily series summed. When the ledger has daily usage and `period` (`YYYY-MM`) is known, every
@@ -152,12 +144,11 @@ pub fn totals_of(
     ledger: &Ledger,
     parts: &[Part],
     service_code: fn(&str) -> String,
-    period: Option<&str>,
+    period: Option<Period>,
 ) -> (Vec<Total>, Vec<GrandTotal>) {
     let month_days = period
         .filter(|_| ledger.has_days())
-        .and_then(days_in_month)
-        .map(|n| n as usize);
+        .map(|p| p.days() as usize);
     type Merged = (Amounts, String, Option<Days>);
     let mut merged: BTreeMap<(String, String, String), Merged> = BTreeMap::new();
     for (key, amounts) in ledger.iter() {
@@ -239,7 +230,7 @@ mod tests {
             &l,
             &[Part::Charges, Part::Discounts],
             super::super::product_codes::code_for,
-            Some("2026-11"),
+            Some("2026-11".parse().unwrap()),
         );
         assert!(totals.iter().all(|t| t.daily_usage.is_none()));
         let keys: Vec<_> = totals
@@ -315,7 +306,7 @@ mod tests {
         l.entry(b"2", b"AWSSupportBusiness", b"USD")
             .add(Part::Fees, d("100"));
         let code = |s: &str| super::super::product_codes::code_for(s);
-        let (totals, _) = totals_of(&l, &[Part::Charges], code, Some("2026-02"));
+        let (totals, _) = totals_of(&l, &[Part::Charges], code, Some("2026-02".parse().unwrap()));
         assert_eq!(totals[0].service, "AWSSupportBusiness");
         assert_eq!(totals[0].daily_usage, Some(vec![Decimal::ZERO; 28]));
         let rds = totals[1].daily_usage.as_ref().unwrap();
@@ -326,16 +317,6 @@ mod tests {
         assert_eq!(totals[1].cost, d("7.0"));
         let (unknown, _) = totals_of(&l, &[Part::Charges], code, None);
         assert!(unknown.iter().all(|t| t.daily_usage.is_none()));
-    }
-
-    #[test]
-    fn months_have_their_lengths() {
-        assert_eq!(days_in_month("2026-11"), Some(30));
-        assert_eq!(days_in_month("2026-12"), Some(31));
-        assert_eq!(days_in_month("2026-02"), Some(28));
-        assert_eq!(days_in_month("2028-02"), Some(29));
-        assert_eq!(days_in_month("2026-13"), None);
-        assert_eq!(days_in_month("soon"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::header::{present, Col};
 use super::summary::{Check, Status};
 use super::timestamp::Timestamp;
 use crate::ledger::{Day, Ledger, Part};
+use crate::period::Period;
 use chrono::NaiveDate;
 use csv::ByteRecord;
 
@@ -14,7 +15,7 @@ use csv::ByteRecord;
 #[derive(Debug, Default)]
 pub struct PeriodTracker {
     raw: Vec<u8>,
-    period: Option<String>,
+    period: Option<Period>,
     year_month: Option<(i32, u32)>,
 }
 
@@ -41,7 +42,7 @@ impl PeriodTracker {
             Some(expected) if *expected != found => Err(RowError::in_column(
                 col.name,
                 ErrorKind::MixedPeriods {
-                    expected: expected.clone(),
+                    expected: *expected,
                     found,
                 },
             )),
@@ -55,8 +56,8 @@ impl PeriodTracker {
         }
     }
 
-    pub fn period(&self) -> Option<&str> {
-        self.period.as_deref()
+    pub fn period(&self) -> Option<Period> {
+        self.period
     }
 
     /// The period as (year, month), for the per-row day checks.
@@ -163,7 +164,7 @@ pub struct Finished {
     pub parts: &'static [Part],
     pub service_code: fn(&str) -> String,
     pub payer: Option<String>,
-    pub period: Option<String>,
+    pub period: Option<Period>,
     pub status: Status,
     pub as_of: Option<Timestamp>,
     pub rows_summed: u64,
@@ -208,7 +209,10 @@ mod tests {
         p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00Z"]))
             .unwrap();
         p.see(col, &ByteRecord::from(vec![""])).unwrap();
-        assert_eq!(p.period(), Some("2026-11"));
+        assert_eq!(
+            p.period().map(|p| p.to_string()).as_deref(),
+            Some("2026-11")
+        );
         let err = p
             .see(col, &ByteRecord::from(vec!["2026-10-01T00:00:00Z"]))
             .unwrap_err();

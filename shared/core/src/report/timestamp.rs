@@ -1,6 +1,7 @@
 //! The date styles billing reports use, read without a date library:
 //! `2014/05/01 00:00:00`, `2014-09-01 00:00:00`, `2023-11-01T00:00:00.000Z`, `20170801T000000.000Z`.
 
+use crate::period::Period;
 use std::fmt;
 
 /// A UTC timestamp to the second. Field order makes the derived ordering chronological.
@@ -65,38 +66,22 @@ impl Timestamp {
         valid.then_some(ts)
     }
 
-    /// `YYYY-MM`.
-    pub fn period(&self) -> String {
-        format!("{:04}-{:02}", self.year, self.month)
+    /// The billing period (month) of this instant.
+    pub fn period(&self) -> Period {
+        Period::new(i32::from(self.year), u32::from(self.month))
+            .expect("a parsed timestamp has a valid year and month")
     }
 
-    /// The first instant of the month after `period` (`YYYY-MM`).
-    pub fn end_of_period(period: &str) -> Option<Self> {
-        let (y, m) = period.split_once('-')?;
-        let (mut year, mut month): (u16, u8) = (y.parse().ok()?, m.parse().ok()?);
-        if month == 12 {
-            year += 1;
-            month = 1;
-        } else {
-            month += 1;
-        }
-        Some(Timestamp {
-            year,
-            month,
+    /// The first instant of a period.
+    pub fn start_of(period: Period) -> Self {
+        Timestamp {
+            year: period.year() as u16,
+            month: period.month() as u8,
             day: 1,
             hour: 0,
             minute: 0,
             second: 0,
-        })
-    }
-
-    /// Whether `text` is a `YYYY-MM` billing period.
-    pub fn is_period(text: &str) -> bool {
-        let b = text.as_bytes();
-        b.len() == 7
-            && b[4] == b'-'
-            && digits(&b[..4]).is_some()
-            && digits(&b[5..]).is_some_and(|m| (1..=12).contains(&m))
+        }
     }
 }
 
@@ -147,15 +132,16 @@ mod tests {
     #[test]
     fn periods_and_their_ends() {
         assert_eq!(
-            Timestamp::parse(b"2014/05/31 23:59:59").unwrap().period(),
+            Timestamp::parse(b"2014/05/31 23:59:59")
+                .unwrap()
+                .period()
+                .to_string(),
             "2014-05"
         );
         assert_eq!(
-            Timestamp::end_of_period("2026-12").unwrap().to_string(),
+            Timestamp::start_of("2026-12".parse::<Period>().unwrap().next()).to_string(),
             "2027-01-01T00:00:00Z"
         );
-        assert!(Timestamp::is_period("2026-11"));
-        assert!(!Timestamp::is_period("2026-13"));
         assert!(
             Timestamp::parse(b"2026-11-30 00:00:00") < Timestamp::parse(b"2026-12-01 00:00:00")
         );
