@@ -8,6 +8,7 @@
 pub mod alert;
 pub mod budget;
 pub mod forecast;
+pub mod health;
 pub mod ledger;
 pub mod money;
 pub mod period;

@@ -18,6 +18,17 @@ pub enum Format {
 }
 
 impl Format {
+    /// How much a format is trusted as the period's source when several reach the bucket:
+    /// CUR and FOCUS (line items, daily) above DBR above the monthly CSV above cost allocation.
+    pub fn rank(self) -> u8 {
+        match self {
+            Format::Cur1 | Format::Cur2 | Format::Focus => 3,
+            Format::Dbr | Format::DbrResourcesTags => 2,
+            Format::LegacyMonthly => 1,
+            Format::LegacyCostAllocation => 0,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Format::LegacyMonthly => "legacy-monthly",

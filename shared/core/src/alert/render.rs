@@ -1,96 +1,15 @@
-//! Alert messages that work for every subscriber: a subject that fits SNS (under 100
-//! characters, no control characters), a plain-text body that reads well in an e-mail, a JSON
-//! payload for machines, and message attributes for SNS filter policies. Text that comes from
-//! reports (service names, keys) is sanitised: no control characters, no spreadsheet formulas.
+//! The message templates: a budget threshold, the month-close summary, a health notice, a test
+//! message. Each renders a subject that fits SNS, a plain-text body for e-mail, a JSON payload
+//! for machines and message attributes for SNS filter policies; report text is sanitised.
 
+use super::message::{Message, Severity};
+use super::sanitize::{report_text, sanitize_subject, sanitize_text};
+use crate::budget::Basis;
 use crate::period::Period;
+use crate::report::{Format, Status};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::fmt::Write;
-
-/// SNS subjects must be under 100 characters, printable ASCII and no line breaks.
-pub const MAX_SUBJECT: usize = 99;
-
-/// Replaces control characters (and anything SNS would refuse in a subject) and caps length.
-pub fn sanitize_subject(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| match c {
-            c if c.is_whitespace() => ' ',
-            c if c.is_ascii_graphic() => c,
-            _ => '?',
-        })
-        .collect();
-    let mut cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    if cleaned.len() > MAX_SUBJECT {
-        cleaned.truncate(MAX_SUBJECT - 3);
-        cleaned.push_str("...");
-    }
-    cleaned
-}
-
-/// Strips control characters other than line breaks and tabs from text that goes into a body.
-pub fn sanitize_text(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect()
-}
-
-/// A value from a report, made safe to show: control characters removed, and a leading
-/// `=`, `+`, `-`, `@` (a spreadsheet formula when pasted or exported) defused with a `'`.
-pub fn report_text(value: &str) -> String {
-    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
-    match clean.chars().next() {
-        Some('=' | '+' | '-' | '@') => format!("'{clean}"),
-        _ => clean,
-    }
-}
-
-/// How urgent an alert is (a message attribute subscribers can filter on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// A rendered alert, ready for SNS.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub subject: String,
-    pub text: String,
-    pub payload: Value,
-    pub attributes: Vec<(&'static str, String)>,
-}
-
-impl Message {
-    /// The `Message` for `MessageStructure=json`: text for e-mail and the default, the JSON
-    /// payload for machine subscribers.
-    pub fn sns_json(&self) -> String {
-        let payload = self.payload.to_string();
-        json!({
-            "default": self.text,
-            "email": self.text,
-            "email-json": payload,
-            "sqs": payload,
-            "lambda": payload,
-            "http": payload,
-            "https": payload,
-            "firehose": payload,
-        })
-        .to_string()
-    }
-}
 
 /// One service line of an alert: its spend in the budget's scope and the change since the
 /// previous delivery of the period (None when there was none).
@@ -106,9 +25,9 @@ pub struct ServiceLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFacts {
     pub key: String,
-    pub format: String,
+    pub format: Format,
     pub period: Period,
-    pub status: String,
+    pub status: Status,
     pub as_of: Option<String>,
 }
 
@@ -123,7 +42,7 @@ pub struct BudgetAlert {
     pub service: String,
     pub amount: Decimal,
     pub currency: String,
-    pub basis: String,
+    pub basis: Basis,
     pub level_percent: Decimal,
     pub escalation: bool,
     pub actual: Decimal,
@@ -132,6 +51,38 @@ pub struct BudgetAlert {
     pub percent: Decimal,
     pub top: Vec<ServiceLine>,
     pub report: ReportFacts,
+}
+
+/// What a health alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// No report arrived for too long (or none ever did).
+    Silence,
+    /// A report could not be read; the period's totals were kept.
+    ReportFailed,
+    /// A report's own totals do not reconcile with its line items.
+    Checks,
+    /// A service appeared in an account for the first time this period.
+    NewService,
+}
+
+impl HealthCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthCheck::Silence => "silence",
+            HealthCheck::ReportFailed => "report-failed",
+            HealthCheck::Checks => "checks",
+            HealthCheck::NewService => "new-service",
+        }
+    }
+
+    /// A new service is news, not trouble; the others need someone to look.
+    pub fn severity(self) -> Severity {
+        match self {
+            HealthCheck::NewService => Severity::Info,
+            _ => Severity::Critical,
+        }
+    }
 }
 
 /// Rounded to the cent, always with two decimals.
@@ -176,9 +127,9 @@ fn top_services(out: &mut String, top: &[ServiceLine], currency: &str) {
 fn report_line(r: &ReportFacts) -> String {
     format!(
         "{} report for {}, {}{}",
-        r.format,
+        r.format.name(),
         r.period,
-        r.status,
+        r.status.name(),
         r.as_of
             .as_ref()
             .map(|t| format!(", data as of {t}"))
@@ -198,17 +149,13 @@ fn top_json(top: &[ServiceLine]) -> Value {
 }
 
 fn report_json(r: &ReportFacts) -> Value {
-    json!({"key": report_text(&r.key), "format": r.format, "period": r.period,
-           "status": r.status, "as_of": r.as_of})
+    json!({"key": report_text(&r.key), "format": r.format.name(), "period": r.period,
+           "status": r.status.name(), "as_of": r.as_of})
 }
 
 pub fn budget_alert(a: &BudgetAlert) -> Message {
-    let severity = if a.basis == "actual" && a.actual >= a.amount {
-        Severity::Critical
-    } else {
-        Severity::Warning
-    };
-    let what = if a.basis == "forecast" {
+    let severity = Severity::of_budget(a.basis, a.actual, a.amount);
+    let what = if a.basis == Basis::Forecast {
         "is forecast to reach"
     } else {
         "has reached"
@@ -216,7 +163,7 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
     let subject = sanitize_subject(&format!(
         "billwatch: {} {} {}% of {} {} ({}{})",
         a.budget,
-        if a.basis == "forecast" {
+        if a.basis == Basis::Forecast {
             "forecast"
         } else {
             "at"
@@ -225,7 +172,7 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
         a.amount.normalize(),
         a.currency,
         a.report.period,
-        if a.report.status == "final" {
+        if a.report.status == Status::Final {
             ", final"
         } else {
             ""
@@ -272,7 +219,7 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
     let _ = writeln!(text, "Alert id: {}", a.alert_id);
     let payload = json!({
         "type": "budget", "alert_id": a.alert_id, "severity": severity.name(),
-        "budget": a.budget, "scope": a.scope, "period": a.report.period, "basis": a.basis,
+        "budget": a.budget, "scope": a.scope, "period": a.report.period, "basis": a.basis.as_str(),
         "threshold_percent": a.level_percent.normalize().to_string(), "escalation": a.escalation,
         "amount": a.amount.to_string(), "currency": a.currency,
         "actual": a.actual.to_string(), "forecast": a.forecast.map(|f| f.to_string()),
@@ -289,7 +236,7 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
             ("account", a.account.clone()),
             ("service", a.service.clone()),
             ("period", a.report.period.to_string()),
-            ("basis", a.basis.clone()),
+            ("basis", a.basis.as_str().into()),
             ("severity", severity.name().into()),
             ("threshold", a.level_percent.normalize().to_string()),
             ("alert_id", a.alert_id.clone()),
@@ -390,35 +337,30 @@ pub fn month_close(m: &MonthClose) -> Message {
     }
 }
 
-/// A health alert: silence, a report that failed, failed checks, a new service.
+/// A health alert: silence, a report that failed, failed checks, a new service. The payload and
+/// the `severity` attribute always agree (subscribers filter on the attribute).
 pub fn health(
     alert_id: &str,
-    what: &str,
+    check: HealthCheck,
     subject: &str,
     text: &str,
     period: Period,
     details: Value,
 ) -> Message {
+    let severity = check.severity();
+    let what = check.as_str();
     let mut body = sanitize_text(text);
     let _ = write!(body, "\nAlert id: {alert_id}\n");
     Message {
         subject: sanitize_subject(&format!("billwatch: {subject}")),
         text: body,
-        payload: json!({"type": "health", "check": what, "alert_id": alert_id, "severity": "critical",
+        payload: json!({"type": "health", "check": what, "alert_id": alert_id, "severity": severity.name(),
                         "period": period, "details": details}),
         attributes: vec![
             ("kind", "health".into()),
             ("check", what.into()),
             ("period", period.to_string()),
-            (
-                "severity",
-                if what == "new-service" {
-                    "info"
-                } else {
-                    "critical"
-                }
-                .into(),
-            ),
+            ("severity", severity.name().into()),
             ("alert_id", alert_id.into()),
         ],
     }
@@ -457,7 +399,7 @@ mod tests {
             service: "all".into(),
             amount: d("1000"),
             currency: "USD".into(),
-            basis: basis.into(),
+            basis: basis.parse().unwrap(),
             level_percent: d("80"),
             escalation: false,
             actual: d(actual),
@@ -479,31 +421,12 @@ mod tests {
             ],
             report: ReportFacts {
                 key: "b/123456789012-aws-billing-csv-2026-11.csv".into(),
-                format: "legacy-monthly".into(),
+                format: Format::LegacyMonthly,
                 period: pd("2026-11"),
-                status: "estimated".into(),
+                status: Status::Estimated,
                 as_of: Some("2026-11-20T08:00:00Z".into()),
             },
         }
-    }
-
-    #[test]
-    fn subjects_fit_sns() {
-        let s = sanitize_subject("billwatch:\tteam\nbudget \u{7} at 80%");
-        assert_eq!(s, "billwatch: team budget ? at 80%");
-        let long = sanitize_subject(&"x".repeat(300));
-        assert_eq!(long.len(), MAX_SUBJECT);
-        assert!(long.ends_with("..."));
-        assert!(sanitize_subject("café ☕ budget").is_ascii());
-    }
-
-    #[test]
-    fn bodies_keep_line_breaks_only_and_formulas_are_defused() {
-        assert_eq!(sanitize_text("a\u{1b}[31mb\nc\td"), "a[31mb\nc\td");
-        assert_eq!(report_text("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(report_text("@cmd"), "'@cmd");
-        assert_eq!(report_text("AmazonEC2"), "AmazonEC2");
-        assert_eq!(report_text("a\u{0}b"), "ab");
     }
 
     #[test]
@@ -559,9 +482,9 @@ mod tests {
             top: vec![],
             report: ReportFacts {
                 key: "k".into(),
-                format: "legacy-monthly".into(),
+                format: Format::LegacyMonthly,
                 period: pd("2026-10"),
-                status: "final".into(),
+                status: Status::Final,
                 as_of: None,
             },
         });

@@ -1,0 +1,63 @@
+//! A rendered alert as SNS takes it: subject, e-mail text, JSON payload, message attributes.
+
+use serde_json::{json, Value};
+
+/// How urgent an alert is (a message attribute subscribers can filter on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    /// The written rule for budget alerts: a forecast is a warning (it may not happen); actual
+    /// spend below the budget's amount is a warning; actual spend at or over the amount is
+    /// critical.
+    pub fn of_budget(
+        basis: crate::budget::Basis,
+        actual: rust_decimal::Decimal,
+        amount: rust_decimal::Decimal,
+    ) -> Self {
+        match basis {
+            crate::budget::Basis::Actual if actual >= amount => Severity::Critical,
+            _ => Severity::Warning,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// A rendered alert, ready for SNS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+    pub payload: Value,
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+impl Message {
+    /// The `Message` for `MessageStructure=json`: text for e-mail and the default, the JSON
+    /// payload for machine subscribers.
+    pub fn sns_json(&self) -> String {
+        let payload = self.payload.to_string();
+        json!({
+            "default": self.text,
+            "email": self.text,
+            "email-json": payload,
+            "sqs": payload,
+            "lambda": payload,
+            "http": payload,
+            "https": payload,
+            "firehose": payload,
+        })
+        .to_string()
+    }
+}

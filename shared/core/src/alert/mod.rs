@@ -1,0 +1,13 @@
+//! Alerts: what a delivery calls for ([`plan`]), how each reads ([`render`]), what SNS is given
+//! ([`message`]) and how report text is made safe to show ([`sanitize`]). All pure: the AWS
+//! crate claims and publishes what the plan returns.
+
+pub mod message;
+pub mod plan;
+pub mod render;
+pub mod sanitize;
+
+pub use message::{Message, Severity};
+pub use plan::{Alert, AlertKind};
+pub use render::HealthCheck;
+pub use sanitize::{report_text, sanitize_subject, sanitize_text};

@@ -1,0 +1,668 @@
+//! What a stored delivery calls for, decided from plain data: budget thresholds crossed
+//! (actual, forecast, escalation), the month-close summary when the period turns final, failed
+//! reconciliation checks and services new to an account. Each alert carries a claim key that is
+//! unique within its period (so it is sent once however often it is planned) and its rendered
+//! message. Nothing here does I/O.
+
+use super::message::{Message, Severity};
+use super::render::{self, BudgetAlert, HealthCheck, MonthClose, ReportFacts, ServiceLine};
+use super::sanitize::report_text;
+use crate::budget::{evaluate, spent, Basis, Budget, Scope};
+use crate::forecast::forecast;
+use crate::period::Period;
+use crate::report::{ReportSummary, Status};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
+
+/// What kind of alert, for the record and the `kind` message attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    Budget,
+    Escalation,
+    MonthClose,
+    Health,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Budget => "budget",
+            AlertKind::Escalation => "escalation",
+            AlertKind::MonthClose => "month-close",
+            AlertKind::Health => "health",
+        }
+    }
+}
+
+/// One alert owed: who may claim it (`period` + `key`), what to record and what to publish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub period: Period,
+    /// Unique within the period: `<budget>#<basis>#<percent>`, `<budget>#close#final`,
+    /// `health#…`.
+    pub key: String,
+    /// Stable across deliveries and retries, for downstream de-duplication.
+    pub alert_id: String,
+    pub kind: AlertKind,
+    pub budget: Option<String>,
+    /// The threshold's basis (budget and escalation alerts).
+    pub basis: Option<Basis>,
+    pub severity: Severity,
+    /// Why it was sent, in one line.
+    pub reason: String,
+    pub report_key: Option<String>,
+    /// The budget's own topic, when it has one (else the stack's topic).
+    pub topic: Option<String>,
+    pub message: Message,
+}
+
+/// One stored total of the delivery a new one replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub account: String,
+    pub service: String,
+    pub currency: String,
+    pub cost: Decimal,
+}
+
+/// The live delivery a new one replaced, as the alerts need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Previous {
+    pub status: Status,
+    pub lines: Vec<Line>,
+}
+
+/// Everything the decision needs about one stored delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub report_key: &'a str,
+    /// The object's version for once-per-version alerts: its sequencer, else its ETag.
+    pub object_version: &'a str,
+    pub summary: &'a ReportSummary,
+    pub period: Period,
+    /// The delivery it replaced, if one was live.
+    pub previous: Option<&'a Previous>,
+    pub budgets: &'a [Budget],
+}
+
+/// Every alert a stored delivery calls for, in a stable order: budget thresholds (per budget,
+/// by basis then level), month-close summaries, failed checks, new services.
+pub fn plan_delivery(d: &Delivery<'_>) -> Vec<Alert> {
+    let facts = ReportFacts {
+        key: d.report_key.to_string(),
+        format: d.summary.format,
+        period: d.period,
+        status: d.summary.status,
+        as_of: d.summary.as_of.clone(),
+    };
+    let mut out = Vec::new();
+    for budget in d.budgets {
+        out.extend(budget_alerts(d, budget, &facts));
+    }
+    let turned_final =
+        d.summary.status == Status::Final && d.previous.is_none_or(|p| p.status != Status::Final);
+    if turned_final {
+        for budget in d.budgets {
+            out.push(month_close(d, budget, &facts));
+        }
+    }
+    out.extend(failed_checks(d));
+    out.extend(new_services(d));
+    out
+}
+
+/// The month-end forecast of a budget's scope; tag budgets have none (the engine keeps no daily
+/// series per tag value).
+fn projected(d: &Delivery<'_>, budget: &Budget) -> Option<Decimal> {
+    if matches!(budget.scope, Scope::Tag { .. }) {
+        return None;
+    }
+    let in_scope: Vec<_> = d
+        .summary
+        .totals
+        .iter()
+        .filter(|t| budget.covers(t))
+        .collect();
+    Some(
+        forecast(
+            &in_scope,
+            d.period,
+            d.summary.as_of.as_deref(),
+            d.summary.status,
+        )
+        .projected,
+    )
+}
+
+fn budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<Alert> {
+    let actual = spent(budget, d.summary);
+    let forecast = projected(d, budget);
+    evaluate(budget, d.period, actual, forecast)
+        .into_iter()
+        .map(|c| {
+            let message = render::budget_alert(&BudgetAlert {
+                alert_id: c.alert_id(),
+                budget: budget.name.clone(),
+                scope: budget.scope.describe(),
+                account: budget.scope.account().unwrap_or("all").into(),
+                service: budget.scope.service().unwrap_or("all").into(),
+                amount: budget.amount,
+                currency: budget.currency.clone(),
+                basis: c.basis,
+                level_percent: c.level_percent,
+                escalation: c.escalation,
+                actual: c.actual,
+                forecast: c.forecast,
+                percent: c.percent,
+                top: top_lines(budget, d.summary, d.previous),
+                report: facts.clone(),
+            });
+            let value = match c.basis {
+                Basis::Forecast => c.forecast.unwrap_or(c.actual),
+                Basis::Actual => c.actual,
+            };
+            Alert {
+                period: d.period,
+                key: format!("{}#{}", budget.name, c.claim_key()),
+                alert_id: c.alert_id(),
+                kind: if c.escalation {
+                    AlertKind::Escalation
+                } else {
+                    AlertKind::Budget
+                },
+                budget: Some(budget.name.clone()),
+                basis: Some(c.basis),
+                severity: Severity::of_budget(c.basis, c.actual, budget.amount),
+                reason: format!(
+                    "{} spend {} {} reached {}% of {} {}",
+                    c.basis,
+                    value.round_dp(2),
+                    budget.currency,
+                    c.level_percent.normalize(),
+                    budget.amount.normalize(),
+                    budget.currency
+                ),
+                report_key: Some(d.report_key.to_string()),
+                topic: budget.topic_arn.clone(),
+                message,
+            }
+        })
+        .collect()
+}
+
+fn month_close(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Alert {
+    let last_estimate = d.previous.map(|p| {
+        p.lines
+            .iter()
+            .filter(|t| budget.covers_line(&t.account, &t.service, &t.currency))
+            .map(|t| t.cost)
+            .sum()
+    });
+    let alert_id = format!("{}:{}:close", budget.name, d.period);
+    let message = render::month_close(&MonthClose {
+        alert_id: alert_id.clone(),
+        budget: budget.name.clone(),
+        scope: budget.scope.describe(),
+        amount: budget.amount,
+        currency: budget.currency.clone(),
+        spent: spent(budget, d.summary),
+        last_estimate,
+        top: top_lines(budget, d.summary, d.previous),
+        report: facts.clone(),
+    });
+    Alert {
+        period: d.period,
+        key: format!("{}#close#final", budget.name),
+        alert_id,
+        kind: AlertKind::MonthClose,
+        budget: Some(budget.name.clone()),
+        basis: None,
+        severity: Severity::Info,
+        reason: format!("the {} bill is final", d.period),
+        report_key: Some(d.report_key.to_string()),
+        topic: budget.topic_arn.clone(),
+        message,
+    }
+}
+
+fn failed_checks(d: &Delivery<'_>) -> Option<Alert> {
+    let failed: Vec<_> = d.summary.checks.iter().filter(|c| !c.ok).collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let mut text = format!(
+        "The report {} does not reconcile with its own totals:\n\n",
+        report_text(d.report_key)
+    );
+    for c in &failed {
+        let _ = writeln!(
+            text,
+            "  {}: the report says {}, its line items add up to {}",
+            report_text(&c.name),
+            c.expected,
+            c.actual
+        );
+    }
+    text += "\nbillwatch stored the line items' totals; check the report before trusting them.\n";
+    let subject = format!(
+        "{} report fails {} reconciliation check(s)",
+        d.period,
+        failed.len()
+    );
+    let key = format!("health#checks#{}#{}", d.report_key, d.object_version);
+    Some(health_alert(
+        d.period,
+        key,
+        HealthCheck::Checks,
+        &subject,
+        &text,
+        d.report_key,
+    ))
+}
+
+/// Services present now that the replaced delivery of the same period did not have in that
+/// account. The first delivery of a period has no baseline, so it flags nothing.
+fn new_services(d: &Delivery<'_>) -> Vec<Alert> {
+    let Some(previous) = d.previous else {
+        return Vec::new();
+    };
+    let known: HashSet<(&str, &str)> = previous
+        .lines
+        .iter()
+        .map(|t| (t.account.as_str(), t.service.as_str()))
+        .collect();
+    let mut seen = HashSet::new();
+    d.summary
+        .totals
+        .iter()
+        .filter(|t| !known.contains(&(t.account_id.as_str(), t.service.as_str())))
+        .filter(|t| seen.insert((t.account_id.as_str(), t.service.as_str())))
+        .map(|t| {
+            let text = format!(
+                "{} ({}) appears for the first time in account {} this period: {} {} so far.\n\nReport: {}\n",
+                report_text(&t.service),
+                report_text(&t.service_name),
+                report_text(&t.account_id),
+                t.cost.round_dp(2),
+                t.currency,
+                report_text(d.report_key)
+            );
+            let subject = format!(
+                "new service {} in account {}",
+                report_text(&t.service),
+                report_text(&t.account_id)
+            );
+            let key = format!("health#new-service#{}#{}", t.account_id, t.service);
+            health_alert(d.period, key, HealthCheck::NewService, &subject, &text, d.report_key)
+        })
+        .collect()
+}
+
+/// A report that cannot be read: alerted once per object version.
+pub fn report_failed(
+    period: Period,
+    bucket: &str,
+    key: &str,
+    object_version: &str,
+    error: &str,
+) -> Alert {
+    let text = format!(
+        "billwatch could not read a billing report, so its totals were NOT updated:\n\n  Object: s3://{}/{}\n  Error:  {}\n\nThe previous totals of the period are kept. Fix or re-deliver the report; billwatch\nreads it again when a new version arrives.\n",
+        report_text(bucket),
+        report_text(key),
+        report_text(error)
+    );
+    let name = key.rsplit('/').next().unwrap_or_default();
+    let subject = format!("could not read report {}", report_text(name));
+    let claim = format!("health#failed#{key}#{object_version}");
+    health_alert(
+        period,
+        claim,
+        HealthCheck::ReportFailed,
+        &subject,
+        &text,
+        key,
+    )
+}
+
+/// A health alert about a report, keyed `health#…` in its period.
+pub fn health_alert(
+    period: Period,
+    key: String,
+    check: HealthCheck,
+    subject: &str,
+    text: &str,
+    report_key: &str,
+) -> Alert {
+    let alert_id = format!("{period}:{key}");
+    let details = serde_json::json!({ "report_key": report_text(report_key) });
+    let message = render::health(&alert_id, check, subject, text, period, details);
+    Alert {
+        period,
+        key,
+        alert_id,
+        kind: AlertKind::Health,
+        budget: None,
+        basis: None,
+        severity: check.severity(),
+        reason: check.as_str().into(),
+        report_key: Some(report_key.to_string()),
+        topic: None,
+        message,
+    }
+}
+
+/// The budget scope's five biggest services, with their change since the previous delivery.
+fn top_lines(b: &Budget, summary: &ReportSummary, previous: Option<&Previous>) -> Vec<ServiceLine> {
+    let mut now: BTreeMap<&str, (Decimal, &str)> = BTreeMap::new();
+    for t in summary.totals.iter().filter(|t| b.covers(t)) {
+        let e = now
+            .entry(&t.service)
+            .or_insert((Decimal::ZERO, &t.service_name));
+        e.0 += t.cost;
+    }
+    let mut then: BTreeMap<&str, Decimal> = BTreeMap::new();
+    if let Some(p) = previous {
+        for t in p
+            .lines
+            .iter()
+            .filter(|t| b.covers_line(&t.account, &t.service, &t.currency))
+        {
+            *then.entry(&t.service).or_default() += t.cost;
+        }
+    }
+    let mut lines: Vec<ServiceLine> = now
+        .into_iter()
+        .map(|(service, (cost, name))| ServiceLine {
+            service: service.into(),
+            name: name.into(),
+            cost,
+            change: previous.map(|_| cost - then.get(service).copied().unwrap_or_default()),
+        })
+        .collect();
+    lines.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.service.cmp(&b.service)));
+    lines.truncate(5);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::Threshold;
+    use crate::report::{Check, Format, Total};
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn nov() -> Period {
+        "2026-11".parse().unwrap()
+    }
+
+    fn total(account: &str, service: &str, cost: &str) -> Total {
+        Total {
+            account_id: account.into(),
+            service: service.into(),
+            service_name: service.into(),
+            currency: "USD".into(),
+            cost: d(cost),
+            breakdown: Default::default(),
+            daily_usage: None,
+        }
+    }
+
+    fn summary(status: Status, as_of: Option<&str>, totals: Vec<Total>) -> ReportSummary {
+        ReportSummary {
+            source: "s".into(),
+            format: Format::LegacyMonthly,
+            payer_account_id: Some("111111111111".into()),
+            billing_period: Some(nov()),
+            status,
+            as_of: as_of.map(str::to_string),
+            rows_read: 0,
+            rows_summed: 0,
+            totals,
+            grand_totals: vec![],
+            checks: vec![],
+            tag_totals: vec![],
+            objects_read: 1,
+            delivery_id: None,
+        }
+    }
+
+    fn budget(name: &str, scope: Scope, amount: &str, thresholds: Vec<Threshold>) -> Budget {
+        Budget {
+            name: name.into(),
+            scope,
+            amount: d(amount),
+            currency: "USD".into(),
+            thresholds,
+            escalation_step: None,
+            topic_arn: None,
+        }
+    }
+
+    fn pct(p: &str) -> Threshold {
+        Threshold::percent(d(p))
+    }
+
+    fn delivery<'a>(
+        s: &'a ReportSummary,
+        previous: Option<&'a Previous>,
+        budgets: &'a [Budget],
+    ) -> Delivery<'a> {
+        Delivery {
+            report_key: "b/111111111111-aws-billing-csv-2026-11.csv",
+            object_version: "0055AED6DCD90281E5",
+            summary: s,
+            period: nov(),
+            previous,
+            budgets,
+        }
+    }
+
+    fn keys(alerts: &[Alert]) -> Vec<&str> {
+        alerts.iter().map(|a| a.key.as_str()).collect()
+    }
+
+    fn attr<'a>(a: &'a Alert, name: &str) -> &'a str {
+        &a.message
+            .attributes
+            .iter()
+            .find(|(k, _)| *k == name)
+            .unwrap()
+            .1
+    }
+
+    // 115 of a 100 USD budget with 50/80/100 % thresholds: three crossings, one claim key each,
+    // severity by the written rule (below 100 % of the amount is not what decides: actual
+    // spend ≥ amount is critical for every actual threshold).
+    #[test]
+    fn spend_of_115_on_100_crosses_50_80_and_100_once_each() {
+        let s = summary(
+            Status::Estimated,
+            None,
+            vec![total("1", "AmazonEC2", "115")],
+        );
+        let b = [budget(
+            "monthly",
+            Scope::All,
+            "100",
+            vec![pct("50"), pct("80"), pct("100")],
+        )];
+        let plan = plan_delivery(&delivery(&s, None, &b));
+        assert_eq!(
+            keys(&plan),
+            [
+                "monthly#actual#50",
+                "monthly#actual#80",
+                "monthly#actual#100"
+            ]
+        );
+        for a in &plan {
+            assert_eq!(a.kind, AlertKind::Budget);
+            assert_eq!(a.severity, Severity::Critical);
+            assert_eq!(attr(a, "severity"), "critical");
+            assert_eq!(a.message.payload["severity"], "critical");
+            assert!(a.alert_id.starts_with("monthly:2026-11:actual:"));
+        }
+        // Planning twice gives the same claims and ids: a retry cannot invent new alerts.
+        assert_eq!(plan, plan_delivery(&delivery(&s, None, &b)));
+    }
+
+    // 60 of 100 with as_of on day 15 of 30: forecast 120 crosses forecast#100 (a warning),
+    // actual#80 does not cross.
+    #[test]
+    fn a_forecast_crossing_is_a_warning_and_actual_below_does_not_cross() {
+        let s = summary(
+            Status::Estimated,
+            Some("2026-11-16T00:00:00Z"),
+            vec![total("1", "AmazonEC2", "60")],
+        );
+        let b = [budget(
+            "team",
+            Scope::All,
+            "100",
+            vec![pct("80"), pct("100").on(Basis::Forecast)],
+        )];
+        let plan = plan_delivery(&delivery(&s, None, &b));
+        assert_eq!(keys(&plan), ["team#forecast#100"]);
+        assert_eq!(plan[0].severity, Severity::Warning);
+        assert_eq!(plan[0].basis, Some(Basis::Forecast));
+        assert_eq!(attr(&plan[0], "basis"), "forecast");
+    }
+
+    // A tag budget has no forecast: 30 of 100 on tag team=a crosses 25 % and its message
+    // prints no "Month-end forecast: 0.00".
+    #[test]
+    fn tag_budgets_print_no_forecast() {
+        let mut s = summary(Status::Estimated, Some("2026-11-16T00:00:00Z"), vec![]);
+        s.tag_totals = vec![crate::report::tags::TagTotal {
+            key: "user:team".into(),
+            value: "a".into(),
+            currency: "USD".into(),
+            cost: d("30"),
+        }];
+        let b = [budget(
+            "tag-a",
+            Scope::tag("user:team=a").unwrap(),
+            "100",
+            vec![pct("25")],
+        )];
+        let plan = plan_delivery(&delivery(&s, None, &b));
+        assert_eq!(keys(&plan), ["tag-a#actual#25"]);
+        let m = &plan[0].message;
+        assert!(!m.text.contains("forecast"), "{}", m.text);
+        assert!(m.payload["forecast"].is_null());
+    }
+
+    // Estimate 114.99 then the final bill 114.80: one month-close per budget, saying how far
+    // the bill moved; a second final delivery (previous already final) closes nothing.
+    #[test]
+    fn the_month_closes_once_when_the_bill_turns_final() {
+        let previous = Previous {
+            status: Status::Estimated,
+            lines: vec![Line {
+                account: "1".into(),
+                service: "AmazonEC2".into(),
+                currency: "USD".into(),
+                cost: d("114.990489"),
+            }],
+        };
+        let s = summary(
+            Status::Final,
+            None,
+            vec![total("1", "AmazonEC2", "114.80425")],
+        );
+        let b = [budget("monthly", Scope::All, "1000", vec![pct("50")])];
+        let plan = plan_delivery(&delivery(&s, Some(&previous), &b));
+        assert_eq!(keys(&plan), ["monthly#close#final"]);
+        assert_eq!(plan[0].kind, AlertKind::MonthClose);
+        assert_eq!(plan[0].severity, Severity::Info);
+        assert_eq!(plan[0].message.payload["moved_since_estimate"], "-0.186239");
+        let again = Previous {
+            status: Status::Final,
+            ..previous
+        };
+        assert!(plan_delivery(&delivery(&s, Some(&again), &b)).is_empty());
+    }
+
+    // A failed AccountTotal check alerts once per object version; a service absent from the
+    // replaced delivery alerts as news (info in payload and attribute alike).
+    #[test]
+    fn failed_checks_and_new_services_are_health_alerts() {
+        let previous = Previous {
+            status: Status::Estimated,
+            lines: vec![Line {
+                account: "1".into(),
+                service: "AmazonEC2".into(),
+                currency: "USD".into(),
+                cost: d("5"),
+            }],
+        };
+        let mut s = summary(
+            Status::Estimated,
+            None,
+            vec![
+                total("1", "AmazonEC2", "6"),
+                total("1", "=HYPERLINK(\"x\")\nAmazonRDS", "2"),
+            ],
+        );
+        s.checks = vec![Check {
+            name: "AccountTotal 1".into(),
+            expected: d("9"),
+            actual: d("8"),
+            ok: false,
+        }];
+        let plan = plan_delivery(&delivery(&s, Some(&previous), &[]));
+        assert_eq!(plan.len(), 2);
+        assert_eq!(
+            plan[0].key,
+            "health#checks#b/111111111111-aws-billing-csv-2026-11.csv#0055AED6DCD90281E5"
+        );
+        assert_eq!(plan[0].severity, Severity::Critical);
+        let new = &plan[1];
+        assert!(new.key.starts_with("health#new-service#1#"));
+        assert_eq!(new.severity, Severity::Info);
+        assert_eq!(attr(new, "severity"), "info");
+        assert_eq!(new.message.payload["severity"], "info");
+        // Report text is sanitised in the subject and the body.
+        assert!(!new.message.subject.contains('\n'));
+        assert!(
+            new.message.text.contains("'=HYPERLINK"),
+            "{}",
+            new.message.text
+        );
+    }
+
+    #[test]
+    fn the_first_delivery_of_a_period_flags_no_new_service() {
+        let s = summary(Status::Estimated, None, vec![total("1", "AmazonEC2", "6")]);
+        assert!(plan_delivery(&delivery(&s, None, &[])).is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_report_alerts_once_per_version() {
+        let a = report_failed(
+            nov(),
+            "bucket",
+            "k/report.csv",
+            "v1",
+            "line 3: bad\u{1b}[31m",
+        );
+        let b = report_failed(nov(), "bucket", "k/report.csv", "v1", "line 3: bad");
+        assert_eq!(a.key, b.key);
+        assert_ne!(
+            a.key,
+            report_failed(nov(), "bucket", "k/report.csv", "v2", "x").key
+        );
+        assert_eq!(a.severity, Severity::Critical);
+        assert!(!a.message.text.contains('\u{1b}'));
+        assert_eq!(
+            a.message.subject,
+            "billwatch: could not read report report.csv"
+        );
+    }
+}
