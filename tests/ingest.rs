@@ -58,14 +58,23 @@ fn summary_map(s: &ReportSummary) -> BTreeMap<Key, Decimal> {
 }
 
 async fn live(stack: &Stack, period: &str) -> Vec<StoredTotal> {
-    live_totals(&stack.ingest.reports, &stack.ingest.totals, period, None)
-        .await
-        .unwrap()
+    live_totals(
+        &stack.ingest.reports,
+        &stack.ingest.totals,
+        period_of(period),
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+fn period_of(period: &str) -> billwatch_core::period::Period {
+    period.parse().unwrap()
 }
 
 fn outcome(result: &[billwatch_aws::ingest::RecordOutcome]) -> &str {
     assert_eq!(result.len(), 1, "{result:?}");
-    &result[0].outcome
+    result[0].outcome.as_str()
 }
 
 async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str]) {
@@ -104,7 +113,7 @@ async fn every_format_is_stored_exactly_as_summarized() {
         let expected = summarize_path(file, None, &Limits::default()).unwrap();
         let period = expected.billing_period.clone().unwrap();
         let payer = expected.payer_account_id.clone().unwrap();
-        let stored: Vec<_> = live(&stack, &period)
+        let stored: Vec<_> = live(&stack, &period.to_string())
             .await
             .into_iter()
             .filter(|t| t.payer == payer)
@@ -114,13 +123,18 @@ async fn every_format_is_stored_exactly_as_summarized() {
         assert_eq!(result[0].totals_written as usize, expected.totals.len());
     }
     // The reports record of the cost allocation report carries its checks.
-    let records = stack.ingest.reports.list("2026-10").await.unwrap();
+    let records = stack
+        .ingest
+        .reports
+        .list(period_of("2026-10"))
+        .await
+        .unwrap();
     let r = records
         .iter()
         .find(|r| r.key.ends_with("aws-cost-allocation-2026-10.csv"))
         .unwrap();
-    assert_eq!(r.outcome, "stored");
-    assert_eq!(r.format.as_deref(), Some("legacy-cost-allocation"));
+    assert_eq!(r.outcome.as_str(), "stored");
+    assert_eq!(r.format.map(|f| f.name()), Some("legacy-cost-allocation"));
     assert_eq!(r.rows_read, 13);
     assert_eq!(r.rows_summed, 7);
     assert!(
@@ -209,7 +223,7 @@ async fn cur_and_data_exports_deliveries_are_read_through_their_manifests() {
         let event = deliver_tree(&stack, tree, manifest).await;
         let result = stack.ingest.handle(&event).await.unwrap();
         assert_eq!(outcome(&result), "stored", "{tree}: {result:?}");
-        assert_eq!(result[0].format.as_deref(), Some(format));
+        assert_eq!(result[0].format.map(|f| f.name()), Some(format));
         let stored = live(&stack, period).await;
         let total: Decimal = stored
             .iter()
@@ -274,7 +288,7 @@ async fn a_newer_delivery_replaces_the_period_and_duplicates_and_stale_events_ch
     let pointer = stack
         .ingest
         .reports
-        .pointer("2026-11", "123456789012")
+        .pointer(period_of("2026-11"), "123456789012")
         .await
         .unwrap()
         .unwrap();
@@ -291,11 +305,11 @@ async fn a_newer_delivery_replaces_the_period_and_duplicates_and_stale_events_ch
     let outcomes: Vec<_> = stack
         .ingest
         .reports
-        .list("2026-11")
+        .list(period_of("2026-11"))
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r.outcome)
+        .map(|r| r.outcome.as_str())
         .collect();
     assert_eq!(outcomes, ["stored", "duplicate", "stored", "stale"]);
 }
@@ -431,7 +445,12 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
         stack.ingest.handle(&restated).await.unwrap()[0].alerts_sent,
         0
     );
-    let alerts = stack.ingest.alerts.list("2026-11").await.unwrap();
+    let alerts = stack
+        .ingest
+        .alerts
+        .list(period_of("2026-11"))
+        .await
+        .unwrap();
     assert_eq!(alerts.len(), 3);
     assert!(alerts
         .iter()
@@ -445,17 +464,18 @@ async fn a_claim_left_by_a_crash_is_retried_by_a_later_delivery() {
     let period = "2026-11";
     let key = "team#actual#80";
     // A previous invocation claimed the alert and died before publishing.
-    let claim = billwatch_aws::store::alerts::AlertRecord {
-        period: period.into(),
-        key: key.into(),
-        alert_id: "team:2026-11:actual:80".into(),
-        kind: "budget".into(),
-        ..Default::default()
-    };
+    let claim = billwatch_core::alert::plan::health_alert(
+        period_of(period),
+        key.into(),
+        billwatch_core::alert::HealthCheck::Checks,
+        "a claim left by a crash",
+        "",
+        "k",
+    );
     assert!(stack
         .ingest
         .alerts
-        .claim(&claim, chrono::Utc::now())
+        .claim(&claim, stack.ingest.clock.now())
         .await
         .unwrap());
     let report = "billing/123456789012-aws-billing-csv-2026-11.csv";
@@ -469,12 +489,7 @@ async fn a_claim_left_by_a_crash_is_retried_by_a_later_delivery() {
     assert_eq!(stack.ingest.handle(&event).await.unwrap()[0].alerts_sent, 0);
     assert!(stack.received_alerts().await.is_empty());
     // Once the lease has run out, the next delivery claims it again and publishes, once.
-    stack
-        .ingest
-        .alerts
-        .backdate_claim(period, key, 16 * 60)
-        .await
-        .unwrap();
+    stack.clock.advance(chrono::Duration::minutes(16));
     let newer = stack
         .deliver(
             report,
@@ -509,15 +524,27 @@ async fn a_late_report_for_last_month_is_evaluated_against_last_month() {
         )
         .await;
     let result = stack.ingest.handle(&event).await.unwrap();
-    assert_eq!(result[0].period.as_deref(), Some("2026-10"));
+    assert_eq!(
+        result[0].period.map(|p| p.to_string()).as_deref(),
+        Some("2026-10")
+    );
     let messages = stack.received_alerts().await;
     assert_eq!(messages.len(), 1);
     assert_eq!(attr(&messages[0], "period"), "2026-10");
-    assert_eq!(stack.ingest.alerts.list("2026-10").await.unwrap().len(), 1);
+    assert_eq!(
+        stack
+            .ingest
+            .alerts
+            .list(period_of("2026-10"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(stack
         .ingest
         .alerts
-        .list("2026-11")
+        .list(period_of("2026-11"))
         .await
         .unwrap()
         .is_empty());
@@ -638,7 +665,7 @@ async fn non_reports_and_test_events_are_skipped() {
     assert!(stack
         .ingest
         .reports
-        .pointers("2026-11")
+        .pointers(period_of("2026-11"))
         .await
         .unwrap()
         .is_empty());
@@ -674,11 +701,11 @@ async fn a_bad_report_fails_loudly_and_leaves_earlier_totals_intact() {
     let failed = stack
         .ingest
         .reports
-        .list("2026-11")
+        .list(period_of("2026-11"))
         .await
         .unwrap()
         .into_iter()
-        .find(|r| r.outcome == "failed")
+        .find(|r| r.outcome.as_str() == "failed")
         .unwrap();
     assert!(failed.error.unwrap().contains("invalid amount"));
 
@@ -852,7 +879,12 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
         .map(|m| attr(m, "kind").to_string())
         .collect();
     assert_eq!(kinds, ["month-close"]);
-    let escalations = stack.ingest.alerts.list("2026-11").await.unwrap();
+    let escalations = stack
+        .ingest
+        .alerts
+        .list(period_of("2026-11"))
+        .await
+        .unwrap();
     assert_eq!(
         escalations
             .iter()

@@ -1,10 +1,10 @@
 //! `billwatch generate cur --size-mb N --out FILE`: a synthetic CUR 1.0 report of about N MB,
 //! written as a stream (memory stays flat at any size). Deterministic for a given seed.
 
+use crate::error::CliError;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -79,17 +79,11 @@ impl Rng {
     }
 }
 
-pub fn run(args: Args) -> ExitCode {
-    match write(&args) {
-        Ok(rows) => {
-            eprintln!("wrote {rows} rows to {}", args.out.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {}: {e}", args.out.display());
-            ExitCode::from(1)
-        }
-    }
+pub fn run(args: Args) -> Result<String, CliError> {
+    let rows =
+        write(&args).map_err(|e| CliError::failed(format!("{}: {e}", args.out.display())))?;
+    eprintln!("wrote {rows} rows to {}", args.out.display());
+    Ok(String::new())
 }
 
 fn write(args: &Args) -> std::io::Result<u64> {

@@ -1,12 +1,14 @@
 //! `billwatch`: summarize AWS billing reports, locally or from S3.
 
 mod budgets;
+mod error;
 mod generate;
 mod queries;
 mod summarize;
 mod table;
 
 use clap::{Parser, Subcommand};
+use error::CliError;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -40,14 +42,21 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Summarize(args) => summarize::run(args),
-        Command::Generate(args) => generate::run(args),
-        Command::Totals(args) => queries::totals(args),
-        Command::History(args) => queries::history(args),
-        Command::Reports(args) => queries::reports(args),
-        Command::Alerts(args) => queries::alerts(args),
-        Command::Budgets(command) => budgets::run(command),
+    match try_main(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
     }
+}
+
+fn try_main(cli: Cli) -> Result<(), CliError> {
+    let text = match cli.command {
+        Command::Summarize(args) => summarize::run(args)?,
+        Command::Generate(args) => generate::run(args)?,
+        Command::Totals(args) => queries::totals(args)?,
+        Command::History(args) => queries::history(args)?,
+        Command::Reports(args) => queries::reports(args)?,
+        Command::Alerts(args) => queries::alerts(args)?,
+        Command::Budgets(command) => budgets::run(command)?,
+    };
+    error::print(&text)
 }

@@ -1,21 +1,23 @@
 //! `billwatch totals | history | reports | alerts`: read the tables the Lambda writes, with
 //! Query only. Table names come from BILLWATCH_*_TABLE (defaults: a stack named `billwatch`).
 
+use crate::error::CliError;
 use billwatch_aws::clients;
 use billwatch_aws::store::{
-    live_totals, AlertsStore, ReportsStore, StoreError, StoredTotal, TableNames, TotalsStore,
+    live_totals, AlertsStore, ReportsStore, StoredTotal, TableNames, TotalsStore,
 };
+use billwatch_core::alert::render::test_message;
+use billwatch_core::period::Period;
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct TotalsArgs {
-    /// Billing period, YYYY-MM.
-    #[arg(long)]
-    period: String,
+    /// Billing period, YYYY-MM (default: this month).
+    #[arg(long, default_value_t = this_month())]
+    period: Period,
     /// Only this account.
     #[arg(long)]
     account: Option<String>,
@@ -37,8 +39,9 @@ pub struct HistoryArgs {
 #[derive(clap::Args)]
 pub struct PeriodArgs {
     /// Billing period, YYYY-MM (default: this month).
-    #[arg(long)]
-    period: Option<String>,
+    #[arg(long, default_value_t = this_month())]
+    period: Period,
+    /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
 }
@@ -66,32 +69,8 @@ async fn stores() -> Stores {
     }
 }
 
-fn finish(result: Result<String, StoreError>) -> ExitCode {
-    match result {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn this_month() -> String {
-    chrono::Utc::now().format("%Y-%m").to_string()
-}
-
-fn valid_period(p: &str) -> Result<(), StoreError> {
-    if billwatch_core::report::timestamp::Timestamp::is_period(p) {
-        Ok(())
-    } else {
-        Err(StoreError::Malformed {
-            table: "-".into(),
-            message: format!("'{p}' is not a billing period (YYYY-MM)"),
-        })
-    }
+fn this_month() -> Period {
+    Period::of(chrono::Utc::now())
 }
 
 /// At least cents, and every digit that was stored.
@@ -130,12 +109,11 @@ fn totals_table(totals: &[StoredTotal]) -> String {
     out
 }
 
-pub fn totals(args: TotalsArgs) -> ExitCode {
-    finish(runtime().block_on(async {
-        valid_period(&args.period)?;
+pub fn totals(args: TotalsArgs) -> Result<String, CliError> {
+    runtime().block_on(async {
         let s = stores().await;
         let totals =
-            live_totals(&s.reports, &s.totals, &args.period, args.account.as_deref()).await?;
+            live_totals(&s.reports, &s.totals, args.period, args.account.as_deref()).await?;
         if args.json {
             return Ok(json!({ "period": args.period, "totals": totals }).to_string() + "\n");
         }
@@ -143,18 +121,18 @@ pub fn totals(args: TotalsArgs) -> ExitCode {
             return Ok(format!("no totals stored for {}\n", args.period));
         }
         Ok(totals_table(&totals))
-    }))
+    })
 }
 
-pub fn history(args: HistoryArgs) -> ExitCode {
-    finish(runtime().block_on(async {
+pub fn history(args: HistoryArgs) -> Result<String, CliError> {
+    runtime().block_on(async {
         let s = stores().await;
         let mut live = Vec::new();
         let mut pointers = BTreeMap::new();
         for t in s.totals.history(&args.account, &args.service).await? {
-            let key = (t.period.clone(), t.payer.clone());
+            let key = (t.period, t.payer.clone());
             if !pointers.contains_key(&key) {
-                let p = s.reports.pointer(&t.period, &t.payer).await?;
+                let p = s.reports.pointer(t.period, &t.payer).await?;
                 pointers.insert(key.clone(), p.map(|p| p.version));
             }
             if pointers[&key].as_deref() == Some(t.version.as_str()) {
@@ -180,16 +158,15 @@ pub fn history(args: HistoryArgs) -> ExitCode {
             out.push_str("no totals stored\n");
         }
         Ok(out)
-    }))
+    })
 }
 
-pub fn reports(args: PeriodArgs) -> ExitCode {
-    let period = args.period.unwrap_or_else(this_month);
-    finish(runtime().block_on(async {
-        valid_period(&period)?;
+pub fn reports(args: PeriodArgs) -> Result<String, CliError> {
+    let period = args.period;
+    runtime().block_on(async {
         let s = stores().await;
-        let records = s.reports.list(&period).await?;
-        let pointers = s.reports.pointers(&period).await?;
+        let records = s.reports.list(period).await?;
+        let pointers = s.reports.pointers(period).await?;
         if args.json {
             return Ok(
                 json!({ "period": period, "live": pointers, "reports": records }).to_string()
@@ -210,8 +187,8 @@ pub fn reports(args: PeriodArgs) -> ExitCode {
                 "{}  {:<9} {:<22} {:<9} rows {:>8}  {} ms  {}{}",
                 r.received_at,
                 r.outcome,
-                r.format.as_deref().unwrap_or("-"),
-                r.status.as_deref().unwrap_or("-"),
+                r.format.map_or("-", |f| f.name()),
+                r.status.map_or("-", |f| f.name()),
                 r.rows_read,
                 r.duration_ms,
                 r.key,
@@ -225,7 +202,7 @@ pub fn reports(args: PeriodArgs) -> ExitCode {
             let _ = writeln!(out, "no reports ingested for {period}");
         }
         Ok(out)
-    }))
+    })
 }
 
 #[derive(clap::Args)]
@@ -233,8 +210,8 @@ pub struct AlertsArgs {
     #[command(subcommand)]
     command: Option<AlertsCommand>,
     /// Billing period, YYYY-MM (default: this month).
-    #[arg(long)]
-    period: Option<String>,
+    #[arg(long, default_value_t = this_month())]
+    period: Period,
     /// Only this budget's alerts.
     #[arg(long)]
     budget: Option<String>,
@@ -253,17 +230,16 @@ enum AlertsCommand {
     },
 }
 
-pub fn alerts(args: AlertsArgs) -> ExitCode {
+pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
     if let Some(AlertsCommand::Test { topic_arn }) = args.command {
         return alerts_test(topic_arn);
     }
-    let period = args.period.unwrap_or_else(this_month);
-    finish(runtime().block_on(async {
-        valid_period(&period)?;
+    let period = args.period;
+    runtime().block_on(async {
         let s = stores().await;
         let alerts: Vec<_> = s
             .alerts
-            .list(&period)
+            .list(period)
             .await?
             .into_iter()
             .filter(|a| args.budget.is_none() || a.budget == args.budget)
@@ -291,28 +267,23 @@ pub fn alerts(args: AlertsArgs) -> ExitCode {
             let _ = writeln!(out, "no alerts for {period}");
         }
         Ok(out)
-    }))
+    })
 }
 
-fn alerts_test(topic_arn: Option<String>) -> ExitCode {
-    let Some(topic) = topic_arn.or_else(|| std::env::var("BILLWATCH_ALERT_TOPIC_ARN").ok()) else {
-        eprintln!("error: no topic: pass --topic-arn or set BILLWATCH_ALERT_TOPIC_ARN");
-        return ExitCode::from(2);
-    };
-    let result = runtime().block_on(async {
-        let sns = clients::sns(&clients::sdk_config().await);
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        billwatch_aws::notify::publish(&sns, &topic, &billwatch_core::alert::test_message(&now))
-            .await
-    });
-    match result {
-        Ok(id) => {
-            println!("test message published to {topic} (message id {id})");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+fn alerts_test(topic_arn: Option<String>) -> Result<String, CliError> {
+    let topic = topic_arn
+        .or_else(|| std::env::var("BILLWATCH_ALERT_TOPIC_ARN").ok())
+        .ok_or_else(|| {
+            CliError::input("no topic: pass --topic-arn or set BILLWATCH_ALERT_TOPIC_ARN")
+        })?;
+    let id = runtime()
+        .block_on(async {
+            let sns = clients::sns(&clients::sdk_config().await);
+            let now = billwatch_aws::timestamp(chrono::Utc::now());
+            billwatch_aws::notify::publish(&sns, &topic, &test_message(&now)).await
+        })
+        .map_err(CliError::failed)?;
+    Ok(format!(
+        "test message published to {topic} (message id {id})\n"
+    ))
 }

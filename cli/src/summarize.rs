@@ -1,12 +1,11 @@
 //! `billwatch summarize [--json] [--bucket-dir DIR] INPUT`
 
+use crate::error::CliError;
 use crate::table;
 use billwatch_aws::s3_source::S3Source;
 use billwatch_core::report::source::parse_s3_uri;
 use billwatch_core::report::{summarize, summarize_path, Limits, ReportError, ReportSummary};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -44,31 +43,18 @@ impl Args {
     }
 }
 
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args) -> Result<String, CliError> {
     let limits = args.limits();
     let result = match parse_s3_uri(&args.input) {
         Some((bucket, key)) => from_s3(&args.input, bucket, key, &limits),
         None => summarize_path(Path::new(&args.input), args.bucket_dir.as_deref(), &limits),
     };
-    match result {
-        Ok(summary) => {
-            let text = if args.json {
-                serde_json::to_string(&summary).expect("a summary always serialises") + "\n"
-            } else {
-                table::render(&summary)
-            };
-            // A closed pipe (`| head`) is not an error worth a panic.
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    let summary = result.map_err(|e| CliError::input(e.to_string()))?;
+    Ok(if args.json {
+        serde_json::to_string(&summary).expect("a summary always serialises") + "\n"
+    } else {
+        table::render(&summary)
+    })
 }
 
 fn from_s3(

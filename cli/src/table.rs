@@ -11,7 +11,11 @@ pub fn render(s: &ReportSummary) -> String {
     let _ = writeln!(out, "Report:   {}", s.source);
     let _ = writeln!(out, "Format:   {}", s.format.name());
     let _ = writeln!(out, "Payer:    {}", or_unknown(&s.payer_account_id));
-    let _ = writeln!(out, "Period:   {}", or_unknown(&s.billing_period));
+    let _ = writeln!(
+        out,
+        "Period:   {}",
+        or_unknown(&s.billing_period.map(|p| p.to_string()))
+    );
     let _ = writeln!(
         out,
         "Status:   {}{}",

@@ -1,8 +1,9 @@
 //! `billwatch alerts` and `billwatch alerts test` against the local stack started by
 //! ./scripts/test (its alert topic is subscribed by the queue in BILLWATCH_ALERTS_QUEUE_URL).
 
-use billwatch_aws::store::alerts::AlertRecord;
 use billwatch_aws::store::AlertsStore;
+use billwatch_core::alert::{Alert, AlertKind, Message, Severity};
+use billwatch_core::budget::Basis;
 use std::process::Command;
 
 fn env(name: &str) -> String {
@@ -81,21 +82,29 @@ async fn alerts_lists_what_was_sent_when_and_why() {
         ("team", "team#actual#80", true),
         ("ops", "ops#forecast#100", false),
     ] {
-        let record = AlertRecord {
-            period: period.into(),
+        let subject = format!("billwatch: {budget} at 85% of 100 USD ({period})");
+        let record = Alert {
+            period: period.parse().unwrap(),
             key: key.into(),
             alert_id: format!("{budget}:{period}:x"),
-            kind: "budget".into(),
+            kind: AlertKind::Budget,
             budget: Some(budget.into()),
-            severity: "warning".into(),
-            subject: format!("billwatch: {budget} at 85% of 100 USD ({period})"),
+            basis: Some(Basis::Actual),
+            severity: Severity::Warning,
             reason: "actual spend 85.00 USD reached 80% of 100 USD".into(),
-            ..AlertRecord::default()
+            report_key: None,
+            topic: None,
+            message: Message {
+                subject,
+                text: String::new(),
+                payload: serde_json::Value::Null,
+                attributes: vec![],
+            },
         };
         assert!(alerts.claim(&record, chrono::Utc::now()).await.unwrap());
         if published {
             alerts
-                .mark_published(period, key, "msg-1", chrono::Utc::now())
+                .mark_published(period.parse().unwrap(), key, "msg-1", chrono::Utc::now())
                 .await
                 .unwrap();
         }

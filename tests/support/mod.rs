@@ -4,6 +4,7 @@
 
 use aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, Projection};
 use aws_sdk_s3::primitives::ByteStream;
+use billwatch_aws::clock::{Clock, ManualOffset};
 use billwatch_aws::config::Config;
 use billwatch_aws::ingest::Ingest;
 use billwatch_aws::store::TableNames;
@@ -41,6 +42,8 @@ fn unique(prefix: &str) -> String {
 
 pub struct Stack {
     pub ingest: Ingest,
+    /// The ingest's clock: advance it to let leases run out.
+    pub clock: ManualOffset,
     pub bucket: String,
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
@@ -154,8 +157,10 @@ impl Stack {
             limits: Limits::default(),
         };
         let clients = billwatch_aws::clients::Clients::from_sdk(&sdk);
+        let clock = ManualOffset::default();
         Stack {
-            ingest: Ingest::new(config, clients, billwatch_aws::clock::Clock::system()),
+            ingest: Ingest::new(config, clients, Clock::offset(clock.clone())),
+            clock,
             bucket,
             s3,
             sqs,

@@ -7,6 +7,7 @@
 //! Exit codes: 0 done, 1 the table could not be read or written (or `rm` found no such
 //! budget), 2 invalid input (flags or file).
 
+use crate::error::CliError;
 use billwatch_aws::clients;
 use billwatch_aws::store::budgets::BudgetWrite;
 use billwatch_aws::store::{BudgetsStore, TableNames};
@@ -14,7 +15,6 @@ use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::str::FromStr;
 
 mod diff;
@@ -89,23 +89,15 @@ impl From<billwatch_aws::store::StoreError> for Failure {
     }
 }
 
-pub fn run(command: Command) -> ExitCode {
+pub fn run(command: Command) -> Result<String, CliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
     match runtime.block_on(execute(command)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Invalid(lines)) => {
-            for line in lines {
-                eprintln!("error: {line}");
-            }
-            ExitCode::from(2)
-        }
-        Err(Failure::Store(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(1)
-        }
+        Ok(()) => Ok(String::new()),
+        Err(Failure::Invalid(lines)) => Err(CliError::Input(lines)),
+        Err(Failure::Store(message)) => Err(CliError::Failed(message)),
     }
 }
 
@@ -121,28 +113,28 @@ async fn execute(command: Command) -> Result<(), Failure> {
         Command::Put(args) => {
             let budget = budget_from_flags(*args).map_err(Failure::Invalid)?;
             store().await.put(&budget).await?;
-            println!("budget '{}' saved: {}", budget.name, describe(&budget));
+            crate::outln!("budget '{}' saved: {}", budget.name, describe(&budget));
         }
         Command::List { json } => {
             let mut budgets = store().await.list().await?;
             budgets.sort_by(|a, b| a.name.cmp(&b.name));
             if json {
                 let list: Vec<Value> = budgets.iter().map(to_json).collect();
-                println!(
+                crate::outln!(
                     "{}",
                     serde_json::to_string_pretty(&list).expect("JSON serializes")
                 );
             } else if budgets.is_empty() {
-                println!("no budgets");
+                crate::outln!("no budgets");
             } else {
                 for b in &budgets {
-                    println!("{}  {}", b.name, describe(b));
+                    crate::outln!("{}  {}", b.name, describe(b));
                 }
             }
         }
         Command::Rm { name } => {
             if store().await.delete(&name).await? {
-                println!("budget '{name}' removed");
+                crate::outln!("budget '{name}' removed");
             } else {
                 return Err(Failure::Store(format!("no budget named '{name}'")));
             }
@@ -163,7 +155,7 @@ async fn execute(command: Command) -> Result<(), Failure> {
             let current = store.list().await?;
             let changes = diff(&current, &desired);
             if changes.is_empty() {
-                println!("no changes");
+                crate::outln!("no changes");
                 return Ok(());
             }
             for c in &changes {
@@ -177,12 +169,12 @@ async fn execute(command: Command) -> Result<(), Failure> {
             );
             let tally = format!("{added} to add, {changed} to change, {removed} to remove");
             if dry_run {
-                println!("dry run: {tally}; nothing was written");
+                crate::outln!("dry run: {tally}; nothing was written");
                 return Ok(());
             }
             let writes: Vec<BudgetWrite> = changes.iter().map(Change::write).collect();
             store.apply(&writes).await?;
-            println!("applied: {added} added, {changed} changed, {removed} removed");
+            crate::outln!("applied: {added} added, {changed} changed, {removed} removed");
         }
     }
     Ok(())

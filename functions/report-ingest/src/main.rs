@@ -1,34 +1,33 @@
 //! The S3-triggered Lambda: thin by design. Tracing, typed config, clients built once, run.
+//! A failure reaches Lambda (and the failure destination) as `billwatch.transient` or
+//! `billwatch.permanent`, so whoever reads it sees whether a retry can help.
 
 use billwatch_aws::clients::Clients;
 use billwatch_aws::clock::Clock;
 use billwatch_aws::config::Config;
-use billwatch_aws::ingest::Ingest;
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use billwatch_aws::ingest::{Ingest, IngestError};
+use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::{json, Value};
+
+fn diagnostic(e: IngestError) -> Diagnostic {
+    Diagnostic {
+        error_type: format!("billwatch.{}", e.class().as_str()),
+        error_message: e.to_string(),
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let json_logs =
-        std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_target(false)
-        .without_time();
-    if json_logs {
-        subscriber.json().init();
-    } else {
-        subscriber.init();
-    }
-    let config = Config::from_env()?;
-    let ingest = Ingest::new(config, Clients::from_env().await, Clock::system());
+    billwatch_aws::logging::init();
+    let ingest = Ingest::new(
+        Config::from_env()?,
+        Clients::from_env().await,
+        Clock::system(),
+    );
     let ingest = &ingest;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let records = ingest.handle(&event.payload).await?;
-        Ok::<Value, Error>(json!({ "records": records }))
+        let records = ingest.handle(&event.payload).await.map_err(diagnostic)?;
+        Ok::<Value, Diagnostic>(json!({ "records": records }))
     }))
     .await
 }

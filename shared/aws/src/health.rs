@@ -1,12 +1,13 @@
-//! The scheduled health check: silence is the worst failure. When no billing report has
-//! arrived for `silence_hours`, alert once per silence (keyed by the last delivery seen), and
-//! once per month while no report has ever arrived.
+//! The scheduled health check's edge: read the newest delivery time, let the core decide
+//! (`billwatch_core::health::silence`), send what it owes once.
 
-use crate::notify::{self, NotifyError};
-use crate::store::alerts::AlertRecord;
+use crate::error::ErrorClass;
+use crate::notify::{send_once, NotifyError};
 use crate::store::{AlertsStore, ReportsStore, StoreError, TableNames};
-use billwatch_core::alert;
-use chrono::{DateTime, Datelike, Duration, Utc};
+use crate::timestamp;
+use billwatch_core::health::{silence, State};
+use billwatch_core::period::Period;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +47,7 @@ impl HealthConfig {
 pub struct HealthOutcome {
     pub last_delivery: Option<String>,
     pub silent_for_hours: Option<i64>,
-    /// `ok`, `silent` or `never`.
-    pub state: String,
+    pub state: State,
     pub alerts_sent: u64,
 }
 
@@ -59,21 +59,17 @@ pub enum HealthError {
     Notify(#[from] NotifyError),
 }
 
-fn month(t: DateTime<Utc>) -> String {
-    format!("{:04}-{:02}", t.year(), t.month())
+impl HealthError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            HealthError::Store(e) => e.class(),
+            HealthError::Notify(e) => e.class(),
+        }
+    }
 }
 
-fn previous_month(t: DateTime<Utc>) -> String {
-    let (y, m) = if t.month() == 1 {
-        (t.year() - 1, 12)
-    } else {
-        (t.year(), t.month() - 1)
-    };
-    format!("{y:04}-{m:02}")
-}
-
-/// Checks when the last report arrived (this month's and last month's ingest records: two
-/// Queries) and alerts once if it is too long ago.
+/// Reads when the last report arrived (this month's and last month's ingest records: two
+/// Queries), asks the core whether that silence is alert-worthy, and sends what it owes once.
 pub async fn check(
     config: &HealthConfig,
     reports: &ReportsStore,
@@ -81,100 +77,25 @@ pub async fn check(
     sns: &aws_sdk_sns::Client,
     now: DateTime<Utc>,
 ) -> Result<HealthOutcome, HealthError> {
-    let mut last: Option<String> = None;
-    for period in [month(now), previous_month(now)] {
-        for r in reports.list(&period).await? {
-            if last.as_ref().is_none_or(|l| r.received_at > *l) {
-                last = Some(r.received_at);
-            }
+    let this = Period::of(now);
+    let mut last: Option<DateTime<Utc>> = None;
+    for period in [this, this.prev()] {
+        for r in reports.list(period).await? {
+            let received = DateTime::parse_from_rfc3339(&r.received_at)
+                .ok()
+                .map(|t| t.with_timezone(&Utc));
+            last = last.max(received);
         }
     }
-    let period = month(now);
-    let last_time = last
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
-    let silent_for = last_time.map(|t| (now - t).num_hours());
-    let (state, key, subject, text) = match (&last, silent_for) {
-        (None, _) => (
-            "never",
-            format!("health#silence#never#{period}"),
-            "no billing report has arrived yet".to_string(),
-                            "billwatch has not received any billing report this month or last month.\n\n\
-                 Check that AWS delivers reports to the billing bucket (Billing preferences for the\n\
-                 monthly reports, Cost and Usage Reports or Data Exports for CUR and FOCUS), and that\n\
-                 the bucket notifies the ingest function. AWS can take up to 24 hours to deliver the\n\
-                 first report after an export is set up.\n"
-                .to_string(),
-        ),
-        (Some(l), Some(h)) if h >= config.silence_hours => (
-            "silent",
-            format!("health#silence#{l}"),
-            format!("no billing report for {h} hours"),
-            format!(
-                "No billing report has arrived for {h} hours (the limit is {} hours).\n\n\
-                 Last delivery ingested: {l}\n\n\
-                 AWS refreshes billing reports several times a day. Check the report or export in\n\
-                 the Billing console, the bucket's event notifications, and the ingest function's\n\
-                 failure queue.\n",
-                config.silence_hours
-            ),
-        ),
-        _ => {
-            return Ok(HealthOutcome {
-                last_delivery: last,
-                silent_for_hours: silent_for,
-                state: "ok".into(),
-                alerts_sent: 0,
-            })
-        }
-    };
-    let alert_id = format!("{period}:{key}");
-    let message = alert::health(
-        &alert_id,
-        "silence",
-        &subject,
-        &text,
-        period,
-        serde_json::json!({"last_delivery": last, "silent_for_hours": silent_for,
-                           "limit_hours": config.silence_hours}),
-    );
-    let record = AlertRecord {
-        period,
-        key,
-        alert_id,
-        kind: "health".into(),
-        severity: "critical".into(),
-        subject: message.subject.clone(),
-        reason: subject,
-        ..AlertRecord::default()
-    };
-    let sent =
-        notify::send_once(alerts, sns, config.topic_arn.as_deref(), &record, &message).await?;
+    let decision = silence(now, last, config.silence_hours);
+    let mut sent = 0;
+    if let Some(alert) = &decision.alert {
+        sent = send_once(alerts, sns, config.topic_arn.as_deref(), alert, now).await?;
+    }
     Ok(HealthOutcome {
-        last_delivery: last,
-        silent_for_hours: silent_for,
-        state: state.into(),
+        last_delivery: last.map(timestamp),
+        silent_for_hours: decision.silent_for_hours,
+        state: decision.state,
         alerts_sent: sent,
     })
-}
-
-/// `now` shifted by whole hours (for tests and `--at`).
-pub fn hours_later(now: DateTime<Utc>, hours: i64) -> DateTime<Utc> {
-    now + Duration::hours(hours)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn months_roll_over_the_year() {
-        let jan = Utc.with_ymd_and_hms(2027, 1, 5, 0, 0, 0).unwrap();
-        assert_eq!(month(jan), "2027-01");
-        assert_eq!(previous_month(jan), "2026-12");
-        let nov = Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap();
-        assert_eq!(previous_month(nov), "2026-10");
-    }
 }

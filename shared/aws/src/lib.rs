@@ -5,9 +5,14 @@
 pub mod clients;
 pub mod clock;
 pub mod config;
+pub mod error;
 pub mod event;
 pub mod health;
 pub mod ingest;
+pub mod logging;
 pub mod notify;
+pub mod outcome;
 pub mod s3_source;
 pub mod store;
+mod timestamp;
+pub use timestamp::timestamp;

@@ -3,7 +3,7 @@
 //! Call from a blocking thread (`tokio::task::spawn_blocking`): each open runs the request on
 //! the runtime and bridges the body into a `Read`.
 
-use aws_sdk_s3::error::DisplayErrorContext;
+use crate::error::CallError;
 use billwatch_core::report::{ObjectSource, Opened};
 use std::io;
 use tokio::runtime::Handle;
@@ -25,7 +25,24 @@ impl S3Source {
         }
     }
 
-    /// Opens `bucket/key` as a stream.
+    /// Opens `bucket/key` as a stream, from async code; the error keeps its SDK class.
+    pub async fn open_object(&self, bucket: &str, key: &str) -> Result<Opened, CallError> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| CallError::of(&e))?;
+        let body = output.body.into_async_read();
+        Ok(Opened::Stream(Box::new(SyncIoBridge::new_with_handle(
+            body,
+            self.runtime.clone(),
+        ))))
+    }
+
+    /// Opens `bucket/key` as a stream, from a blocking thread.
     pub fn open(&self, bucket: &str, key: &str) -> io::Result<Opened> {
         let request = self.client.get_object().bucket(bucket).key(key).send();
         let output = self.runtime.block_on(request).map_err(|e| {
@@ -33,7 +50,7 @@ impl S3Source {
                 Some(s) if s.is_no_such_key() => io::ErrorKind::NotFound,
                 _ => io::ErrorKind::Other,
             };
-            io::Error::new(kind, DisplayErrorContext(&e).to_string())
+            io::Error::new(kind, CallError::of(&e).to_string())
         })?;
         let body = output.body.into_async_read();
         Ok(Opened::Stream(Box::new(SyncIoBridge::new_with_handle(

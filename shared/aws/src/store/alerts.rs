@@ -3,10 +3,12 @@
 //! that was never marked published (a crash between claim and publish) expires after
 //! [`CLAIM_LEASE_SECONDS`] and can then be claimed again by a later delivery.
 
-use super::attr::{get_s, get_u64, n_int, s, Item};
+use super::attr::{get_period, get_s, n_int, s, Item};
 use super::StoreError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use crate::timestamp;
 use aws_sdk_dynamodb::Client;
+use billwatch_core::alert::{Alert, AlertKind};
+use billwatch_core::budget::Basis;
 use billwatch_core::period::Period;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -18,7 +20,7 @@ const KEEP_SECONDS: i64 = 400 * 24 * 3600;
 pub const CLAIM_LEASE_SECONDS: i64 = 15 * 60;
 
 /// What one alert is, for the record and for `billwatch alerts`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertRecord {
     pub period: Period,
     /// Unique within the period: `<budget>#<basis>#<percent>`, `<budget>#close#final`,
@@ -58,24 +60,28 @@ impl AlertsStore {
     }
 
     /// True when this call claimed the alert; false when it is (or was) someone else's.
-    pub async fn claim(&self, alert: &AlertRecord, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn claim(&self, alert: &Alert, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut item: Item = HashMap::from([
             ("pk".into(), s(pk(alert.period))),
             ("sk".into(), s(&alert.key)),
             ("period".into(), s(alert.period.to_string())),
             ("alert_id".into(), s(&alert.alert_id)),
-            ("kind".into(), s(&alert.kind)),
-            ("severity".into(), s(&alert.severity)),
-            ("subject".into(), s(&alert.subject)),
+            ("kind".into(), s(alert.kind.as_str())),
+            ("severity".into(), s(alert.severity.name())),
+            ("subject".into(), s(&alert.message.subject)),
             ("reason".into(), s(&alert.reason)),
-            ("claimed_at".into(), s(now.to_rfc3339())),
+            ("claimed_at".into(), s(timestamp(now))),
             ("claimed_epoch".into(), n_int(now.timestamp())),
             ("expires_at".into(), n_int(now.timestamp() + KEEP_SECONDS)),
         ]);
+        let basis = match (alert.kind, alert.basis) {
+            (AlertKind::MonthClose, _) => Some("final"),
+            (_, b) => b.map(Basis::as_str),
+        };
         for (name, value) in [
-            ("budget", &alert.budget),
-            ("basis", &alert.basis),
-            ("report_key", &alert.report_key),
+            ("budget", alert.budget.as_deref()),
+            ("basis", basis),
+            ("report_key", alert.report_key.as_deref()),
         ] {
             if let Some(v) = value {
                 item.insert(name.into(), s(v));
@@ -117,7 +123,7 @@ impl AlertsStore {
             .key("pk", s(pk(period)))
             .key("sk", s(key))
             .update_expression("SET published_at = :t, message_id = :m")
-            .expression_attribute_values(":t", s(now.to_rfc3339()))
+            .expression_attribute_values(":t", s(timestamp(now)))
             .expression_attribute_values(":m", s(message_id))
             .send()
             .await
@@ -160,47 +166,13 @@ impl AlertsStore {
             &self.table,
         )
         .await?;
-        Ok(items.iter().map(parse).collect())
-    }
-
-    /// Test hook: backdates a claim, as if its claimant had crashed long ago.
-    pub async fn backdate_claim(
-        &self,
-        period: Period,
-        key: &str,
-        seconds: i64,
-    ) -> Result<(), StoreError> {
-        let item = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk(period)))
-            .key("sk", s(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
-        let epoch = item
-            .item()
-            .and_then(|i| get_u64(i, "claimed_epoch"))
-            .unwrap_or_default() as i64;
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk(period)))
-            .key("sk", s(key))
-            .update_expression("SET claimed_epoch = :e")
-            .expression_attribute_values(":e", AttributeValue::N((epoch - seconds).to_string()))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem", &self.table, e))?;
-        Ok(())
+        Ok(items.iter().map(|i| parse(i, period)).collect())
     }
 }
 
-fn parse(i: &Item) -> AlertRecord {
+fn parse(i: &Item, period: Period) -> AlertRecord {
     AlertRecord {
-        period: get_s(i, "period").unwrap_or_default(),
+        period: get_period(i, "period").unwrap_or(period),
         key: get_s(i, "sk").unwrap_or_default(),
         alert_id: get_s(i, "alert_id").unwrap_or_default(),
         kind: get_s(i, "kind").unwrap_or_default(),

@@ -225,9 +225,10 @@ impl BudgetsStore {
                         .build()
                         .map(|d| TransactWriteItem::builder().delete(d).build()),
                 };
-                items.push(
-                    built.map_err(|e| StoreError::dynamo("TransactWriteItems", &self.table, e))?,
-                );
+                items.push(built.map_err(|e| StoreError::Malformed {
+                    table: self.table.clone(),
+                    message: e.to_string(),
+                })?);
             }
             self.client
                 .transact_write_items()
@@ -239,7 +240,7 @@ impl BudgetsStore {
                         .as_service_error()
                         .is_some_and(|s| s.is_transaction_canceled_exception());
                     if conflict {
-                        StoreError::Dynamo {
+                        StoreError::Incomplete {
                             operation: "TransactWriteItems",
                             table: self.table.clone(),
                             message: "cancelled: a budget was created, changed or removed by \

@@ -12,14 +12,24 @@ pub use budgets::BudgetsStore;
 pub use reports::{Flip, IngestRecord, Pointer, ReportsStore};
 pub use totals::{StoredTotal, TotalsStore};
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use crate::error::{CallError, ErrorClass};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use billwatch_core::period::Period;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("DynamoDB {operation} on {table}: {message}")]
+    #[error("DynamoDB {operation} on {table}: {error}")]
     Dynamo {
+        operation: &'static str,
+        table: String,
+        error: CallError,
+    },
+    /// A call that succeeded but left work undone (unprocessed items, a cancelled
+    /// transaction): retrying later can finish it.
+    #[error("DynamoDB {operation} on {table}: {message}")]
+    Incomplete {
         operation: &'static str,
         table: String,
         message: String,
@@ -29,15 +39,23 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn dynamo<E: std::error::Error + 'static>(
+    pub fn dynamo<E: ProvideErrorMetadata>(
         operation: &'static str,
         table: &str,
-        err: E,
+        err: SdkError<E, HttpResponse>,
     ) -> Self {
         StoreError::Dynamo {
             operation,
             table: table.to_string(),
-            message: DisplayErrorContext(&err).to_string(),
+            error: CallError::of(&err),
+        }
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::Dynamo { error, .. } => error.class,
+            StoreError::Incomplete { .. } => ErrorClass::Transient,
+            StoreError::Malformed { .. } => ErrorClass::Permanent,
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The reports table: each period's pointer to its live totals version, every ingest of every
 //! object, and the newest sequencer seen per object key.
 
-use super::attr::{get_s, get_u64, n_int, s, Item};
+use super::attr::{get_period, get_s, get_u64, n_int, s, Item};
 use super::StoreError;
+use crate::outcome::Outcome;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 use billwatch_core::period::Period;
+use billwatch_core::report::{Format, Status};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -18,8 +20,8 @@ pub struct Pointer {
     pub report_key: String,
     pub order_key: String,
     pub rank: u8,
-    pub format: String,
-    pub status: String,
+    pub format: Format,
+    pub status: Status,
     pub as_of: Option<String>,
     pub delivery_id: Option<String>,
     pub stored_at: String,
@@ -38,7 +40,7 @@ pub enum Flip {
 }
 
 /// One ingest of one object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IngestRecord {
     pub period: Period,
     pub received_at: String,
@@ -48,15 +50,15 @@ pub struct IngestRecord {
     pub sequencer: Option<String>,
     pub version_id: Option<String>,
     pub delivery_id: Option<String>,
-    pub format: Option<String>,
+    pub format: Option<Format>,
     pub payer: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub as_of: Option<String>,
     pub rows_read: u64,
     pub rows_summed: u64,
     /// `name: expected vs actual ok|FAILED`, one per check.
     pub checks: Vec<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub error: Option<String>,
     pub duration_ms: u64,
     pub totals_written: u64,
@@ -147,8 +149,8 @@ impl ReportsStore {
             ("report_key".into(), s(&next.report_key)),
             ("order_key".into(), s(&next.order_key)),
             ("rank".into(), n_int(next.rank)),
-            ("format".into(), s(&next.format)),
-            ("status".into(), s(&next.status)),
+            ("format".into(), s(next.format.name())),
+            ("status".into(), s(next.status.name())),
             ("stored_at".into(), s(&next.stored_at)),
             ("rows_summed".into(), n_int(next.rows_summed)),
         ]);
@@ -245,7 +247,7 @@ impl ReportsStore {
             ("key".into(), s(&r.key)),
             ("rows_read".into(), n_int(r.rows_read)),
             ("rows_summed".into(), n_int(r.rows_summed)),
-            ("outcome".into(), s(&r.outcome)),
+            ("outcome".into(), s(r.outcome.as_str())),
             ("duration_ms".into(), n_int(r.duration_ms)),
             ("totals_written".into(), n_int(r.totals_written)),
             ("alerts_sent".into(), n_int(r.alerts_sent)),
@@ -255,9 +257,9 @@ impl ReportsStore {
             ("sequencer", &r.sequencer),
             ("version_id", &r.version_id),
             ("delivery_id", &r.delivery_id),
-            ("format", &r.format),
+            ("format", &r.format.map(|f| f.name().to_string())),
             ("payer", &r.payer),
-            ("status", &r.status),
+            ("status", &r.status.map(|f| f.name().to_string())),
             ("as_of", &r.as_of),
             ("error", &r.error),
         ];
@@ -289,7 +291,7 @@ impl ReportsStore {
             .await?
             .iter()
             .map(|i| IngestRecord {
-                period: get_s(i, "period").unwrap_or_default(),
+                period: get_period(i, "period").unwrap_or(period),
                 received_at: get_s(i, "received_at").unwrap_or_default(),
                 bucket: get_s(i, "bucket").unwrap_or_default(),
                 key: get_s(i, "key").unwrap_or_default(),
@@ -297,9 +299,9 @@ impl ReportsStore {
                 sequencer: get_s(i, "sequencer"),
                 version_id: get_s(i, "version_id"),
                 delivery_id: get_s(i, "delivery_id"),
-                format: get_s(i, "format"),
+                format: get_s(i, "format").and_then(|f| Format::from_name(&f)),
                 payer: get_s(i, "payer"),
-                status: get_s(i, "status"),
+                status: get_s(i, "status").and_then(|f| Status::from_name(&f)),
                 as_of: get_s(i, "as_of"),
                 rows_read: get_u64(i, "rows_read").unwrap_or_default(),
                 rows_summed: get_u64(i, "rows_summed").unwrap_or_default(),
@@ -308,7 +310,9 @@ impl ReportsStore {
                     .and_then(|v| v.as_l().ok())
                     .map(|l| l.iter().filter_map(|c| c.as_s().ok().cloned()).collect())
                     .unwrap_or_default(),
-                outcome: get_s(i, "outcome").unwrap_or_default(),
+                outcome: get_s(i, "outcome")
+                    .and_then(|o| Outcome::from_name(&o))
+                    .unwrap_or(Outcome::Failed),
                 error: get_s(i, "error"),
                 duration_ms: get_u64(i, "duration_ms").unwrap_or_default(),
                 totals_written: get_u64(i, "totals_written").unwrap_or_default(),
@@ -355,8 +359,14 @@ impl ReportsStore {
             rank: get_u64(i, "rank")
                 .and_then(|r| u8::try_from(r).ok())
                 .unwrap_or_default(),
-            format: need("format")?,
-            status: need("status")?,
+            format: Format::from_name(&need("format")?).ok_or_else(|| StoreError::Malformed {
+                table: self.table.clone(),
+                message: "pointer with an unknown format".into(),
+            })?,
+            status: Status::from_name(&need("status")?).ok_or_else(|| StoreError::Malformed {
+                table: self.table.clone(),
+                message: "pointer with an unknown status".into(),
+            })?,
             as_of: get_s(i, "as_of"),
             delivery_id: get_s(i, "delivery_id"),
             stored_at: need("stored_at")?,

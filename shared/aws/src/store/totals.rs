@@ -160,7 +160,7 @@ impl TotalsStore {
             while !pending.is_empty() {
                 attempt += 1;
                 if attempt > MAX_ATTEMPTS {
-                    return Err(StoreError::Dynamo {
+                    return Err(StoreError::Incomplete {
                         operation: "BatchWriteItem",
                         table: self.table.clone(),
                         message: format!("{} items still unprocessed after retries", pending.len()),

@@ -17,7 +17,28 @@ pub enum Format {
     Focus,
 }
 
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Format {
+    pub const ALL: [Format; 7] = [
+        Format::LegacyMonthly,
+        Format::LegacyCostAllocation,
+        Format::Dbr,
+        Format::DbrResourcesTags,
+        Format::Cur1,
+        Format::Cur2,
+        Format::Focus,
+    ];
+
+    /// The format whose [`Format::name`] is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// How much a format is trusted as the period's source when several reach the bucket:
     /// CUR and FOCUS (line items, daily) above DBR above the monthly CSV above cost allocation.
     pub fn rank(self) -> u8 {

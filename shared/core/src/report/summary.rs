@@ -17,7 +17,20 @@ pub enum Status {
     Final,
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Status {
+    /// The status whose [`Status::name`] is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Status::Estimated, Status::Final]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Status::Estimated => "estimated",

@@ -1,0 +1,186 @@
+//! One S3 event, start to finish: for each created object, read the report through S3, store
+//! its totals as a new version, make that version live if it is the newest delivery of its
+//! period, and send what the core's alert plan calls for, once each.
+//!
+//! `mod.rs` holds the function's state and the loop over records; [`pipeline`] the steps of one
+//! object; [`read`] the bridge from S3 to the (synchronous) report engine.
+
+mod pipeline;
+mod read;
+
+use crate::clients::Clients;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::ErrorClass;
+use crate::event::{parse_payload, report_key, EventError, Incoming, ReportObject};
+use crate::notify::NotifyError;
+use crate::outcome::Outcome;
+use crate::store::{AlertsStore, BudgetsStore, ReportsStore, StoreError, TotalsStore};
+use billwatch_core::period::Period;
+use billwatch_core::report::{Format, ReportError, Status};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// The report cannot be read as it is: retrying the same object gives the same error.
+    #[error("{0}")]
+    Report(#[from] ReportError),
+    /// The object could not be fetched from S3.
+    #[error("S3 GetObject s3://{bucket}/{key}: {error}")]
+    Fetch {
+        bucket: String,
+        key: String,
+        error: crate::error::CallError,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    #[error("{failed} of {total} records failed ({class} first): {first}")]
+    Records {
+        failed: usize,
+        total: usize,
+        first: String,
+        class: &'static str,
+        transient: bool,
+    },
+}
+
+impl IngestError {
+    /// Whether a retry can help: a report that cannot be read is permanent; throttling,
+    /// timeouts and 5xx are transient.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            IngestError::Event(_) | IngestError::Report(_) => ErrorClass::Permanent,
+            IngestError::Fetch { error, .. } => error.class,
+            IngestError::Store(e) => e.class(),
+            IngestError::Notify(e) => e.class(),
+            IngestError::Records { transient, .. } => {
+                if *transient {
+                    ErrorClass::Transient
+                } else {
+                    ErrorClass::Permanent
+                }
+            }
+        }
+    }
+}
+
+/// What happened to one record, returned to the caller (and so to `cargo lambda invoke`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordOutcome {
+    pub key: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    pub totals_written: u64,
+    pub alerts_sent: u64,
+}
+
+impl RecordOutcome {
+    fn new(key: &str, outcome: Outcome, reason: Option<String>) -> Self {
+        Self {
+            key: key.to_string(),
+            outcome,
+            reason,
+            format: None,
+            period: None,
+            status: None,
+            totals_written: 0,
+            alerts_sent: 0,
+        }
+    }
+}
+
+/// The adapters the pipeline runs over, built once per process.
+#[derive(Clone)]
+pub struct Ingest {
+    pub config: Config,
+    s3: aws_sdk_s3::Client,
+    sns: aws_sdk_sns::Client,
+    pub totals: TotalsStore,
+    pub reports: ReportsStore,
+    pub budgets: BudgetsStore,
+    pub alerts: AlertsStore,
+    pub clock: Clock,
+}
+
+impl Ingest {
+    pub fn new(config: Config, clients: Clients, clock: Clock) -> Self {
+        let dynamo = clients.dynamodb;
+        Self {
+            s3: clients.s3,
+            sns: clients.sns,
+            totals: TotalsStore::new(dynamo.clone(), &config.tables.totals),
+            reports: ReportsStore::new(dynamo.clone(), &config.tables.reports),
+            budgets: BudgetsStore::new(dynamo.clone(), &config.tables.budgets),
+            alerts: AlertsStore::new(dynamo, &config.tables.alerts),
+            config,
+            clock,
+        }
+    }
+
+    /// Handles a whole Lambda payload. Every record is attempted; if any fails, the error names
+    /// them (so Lambda retries, and the failure destination catches it) while the work done for
+    /// the others stays (their retries are duplicates, hence no-ops).
+    pub async fn handle(&self, payload: &Value) -> Result<Vec<RecordOutcome>, IngestError> {
+        let incoming = parse_payload(payload)?;
+        let total = incoming.len();
+        let mut outcomes = Vec::new();
+        let mut failures: Vec<(String, ErrorClass)> = Vec::new();
+        for item in incoming {
+            let outcome = match item {
+                Incoming::TestEvent => {
+                    RecordOutcome::new("", Outcome::Skipped, Some("s3:TestEvent".into()))
+                }
+                Incoming::Ignored(reason) => RecordOutcome::new("", Outcome::Skipped, Some(reason)),
+                Incoming::Object(object) => match self.admit(&object) {
+                    Err(reason) => RecordOutcome::new(&object.key, Outcome::Skipped, Some(reason)),
+                    Ok(()) => match self.ingest_object(&object).await {
+                        Ok(outcome) => outcome,
+                        Err(e) => {
+                            tracing::error!(key = %object.key, error = %e, class = e.class().as_str(), "report failed");
+                            failures.push((format!("{}: {e}", object.key), e.class()));
+                            RecordOutcome::new(&object.key, Outcome::Failed, Some(e.to_string()))
+                        }
+                    },
+                },
+            };
+            tracing::info!(key = %outcome.key, outcome = %outcome.outcome, reason = ?outcome.reason,
+                totals = outcome.totals_written, alerts = outcome.alerts_sent, "record done");
+            outcomes.push(outcome);
+        }
+        if let Some((first, class)) = failures.first() {
+            let transient = failures.iter().any(|(_, c)| *c == ErrorClass::Transient);
+            return Err(IngestError::Records {
+                failed: failures.len(),
+                total,
+                first: first.clone(),
+                class: class.as_str(),
+                transient,
+            });
+        }
+        Ok(outcomes)
+    }
+
+    fn admit(&self, object: &ReportObject) -> Result<(), String> {
+        if let Some(bucket) = &self.config.bucket {
+            if *bucket != object.bucket {
+                return Err(format!(
+                    "bucket '{}' is not the billing bucket '{bucket}'",
+                    object.bucket
+                ));
+            }
+        }
+        report_key(&object.key)
+    }
+}
