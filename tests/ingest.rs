@@ -3,6 +3,7 @@
 //! topic read back through its SQS subscription.
 
 use billwatch_aws::store::{live_totals, StoredTotal};
+use billwatch_aws::store::{Claim, Owed};
 use billwatch_core::budget::{Basis, Budget, Scope, Threshold};
 use billwatch_core::report::{summarize_path, Limits, ReportSummary};
 use billwatch_tests::{fixtures, Stack};
@@ -472,12 +473,15 @@ async fn a_claim_left_by_a_crash_is_retried_by_a_later_delivery() {
         "",
         "k",
     );
-    assert!(stack
-        .ingest
-        .alerts
-        .claim(&claim, stack.ingest.clock.now())
-        .await
-        .unwrap());
+    assert_eq!(
+        stack
+            .ingest
+            .alerts
+            .claim(&Owed::from(&claim), stack.ingest.clock.now())
+            .await
+            .unwrap(),
+        Claim::Claimed
+    );
     let report = "billing/123456789012-aws-billing-csv-2026-11.csv";
     let event = stack
         .deliver(
@@ -485,18 +489,24 @@ async fn a_claim_left_by_a_crash_is_retried_by_a_later_delivery() {
             &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
         )
         .await;
-    // While the claim's lease runs, nobody else publishes it.
-    assert_eq!(stack.ingest.handle(&event).await.unwrap()[0].alerts_sent, 0);
+    // While the claim's lease runs, nobody else publishes it: the totals are stored and the
+    // invocation fails (transient), so Lambda retries it.
+    let err = stack.ingest.handle(&event).await.unwrap_err();
+    assert!(err.to_string().contains("held by another attempt"), "{err}");
+    assert_eq!(err.class(), billwatch_aws::error::ErrorClass::Transient);
+    assert!(!live(&stack, "2026-11").await.is_empty());
     assert!(stack.received_alerts().await.is_empty());
-    // Once the lease has run out, the next delivery claims it again and publishes, once.
+    // Once the lease has run out, Lambda's retry of the event claims it again and publishes,
+    // once; a later delivery has nothing left to send.
     stack.clock.advance(chrono::Duration::minutes(16));
+    assert_eq!(stack.ingest.handle(&event).await.unwrap()[0].alerts_sent, 1);
     let newer = stack
         .deliver(
             report,
             &synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv"),
         )
         .await;
-    assert_eq!(stack.ingest.handle(&newer).await.unwrap()[0].alerts_sent, 1);
+    assert_eq!(stack.ingest.handle(&newer).await.unwrap()[0].alerts_sent, 0);
     let messages = stack.received_alerts().await;
     assert_eq!(messages.len(), 1);
     assert_eq!(attr(&messages[0], "alert_id"), "team:2026-11:actual:80");
@@ -560,8 +570,11 @@ async fn health_alerts_for_failed_reports_failed_checks_and_new_services() {
             &fixtures().join("bad/invalid-amount/123456789012-aws-billing-csv-2026-11.csv"),
         )
         .await;
-    assert!(stack.ingest.handle(&bad).await.is_err());
-    assert!(stack.ingest.handle(&bad).await.is_err());
+    assert_eq!(outcome(&stack.ingest.handle(&bad).await.unwrap()), "failed");
+    assert_eq!(
+        outcome(&stack.ingest.handle(&bad).await.unwrap()),
+        "duplicate"
+    );
     let messages = stack.received_alerts().await;
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(attr(&messages[0], "kind"), "health");
@@ -690,7 +703,11 @@ async fn a_bad_report_fails_loudly_and_leaves_earlier_totals_intact() {
             &fixtures().join("bad/invalid-amount/123456789012-aws-billing-csv-2026-11.csv"),
         )
         .await;
-    let err = stack.ingest.handle(&bad).await.unwrap_err().to_string();
+    // A report that cannot be read fails for good: recorded, alerted once, not retried (the
+    // invocation succeeds, so Lambda does not run it twice more).
+    let result = stack.ingest.handle(&bad).await.unwrap();
+    assert_eq!(outcome(&result), "failed");
+    let err = result[0].reason.clone().unwrap();
     assert!(
         err.contains("line 10")
             && err.contains("TotalCost")
@@ -708,9 +725,11 @@ async fn a_bad_report_fails_loudly_and_leaves_earlier_totals_intact() {
         .find(|r| r.outcome.as_str() == "failed")
         .unwrap();
     assert!(failed.error.unwrap().contains("invalid amount"));
+    assert_eq!(failed.alerts_sent, 1);
 
-    // A retry of the failed event is attempted again (not mistaken for a duplicate).
-    assert!(stack.ingest.handle(&bad).await.is_err());
+    // The same event again (S3 delivers at least once) is a duplicate: no second alert.
+    let again = stack.ingest.handle(&bad).await.unwrap();
+    assert_eq!(outcome(&again), "duplicate");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -733,12 +752,26 @@ async fn one_failing_record_does_not_undo_the_others() {
         .as_array_mut()
         .unwrap()
         .push(bad["Records"][0].clone());
-    let err = stack.ingest.handle(&both).await.unwrap_err().to_string();
-    assert!(err.contains("1 of 2 records failed"), "{err}");
+    let outcomes: Vec<_> = stack
+        .ingest
+        .handle(&both)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.outcome.as_str())
+        .collect();
+    assert_eq!(outcomes, ["stored", "failed"]);
     assert!(!live(&stack, "2026-11").await.is_empty());
-    // Lambda retries the whole event: the good record is now a duplicate, the bad one fails again.
-    let err = stack.ingest.handle(&both).await.unwrap_err().to_string();
-    assert!(err.contains("1 of 2 records failed"), "{err}");
+    // The same event again: both records are duplicates now, nothing fails twice.
+    let outcomes: Vec<_> = stack
+        .ingest
+        .handle(&both)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.outcome.as_str())
+        .collect();
+    assert_eq!(outcomes, ["duplicate", "duplicate"]);
 }
 
 /// The budget alerts waiting on the queue (health notices dropped).

@@ -280,7 +280,14 @@ fn alerts_test(topic_arn: Option<String>) -> Result<String, CliError> {
         .block_on(async {
             let sns = clients::sns(&clients::sdk_config().await);
             let now = billwatch_aws::timestamp(chrono::Utc::now());
-            billwatch_aws::notify::publish(&sns, &topic, &test_message(&now)).await
+            let m = test_message(&now);
+            let attributes: Vec<(String, String)> = m
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            billwatch_aws::notify::publish(&sns, &topic, &m.subject, &m.sns_json(), &attributes)
+                .await
         })
         .map_err(CliError::failed)?;
     Ok(format!(

@@ -1,7 +1,7 @@
 //! `billwatch alerts` and `billwatch alerts test` against the local stack started by
 //! ./scripts/test (its alert topic is subscribed by the queue in BILLWATCH_ALERTS_QUEUE_URL).
 
-use billwatch_aws::store::AlertsStore;
+use billwatch_aws::store::{AlertsStore, Claim, Owed};
 use billwatch_core::alert::{Alert, AlertKind, Message, Severity};
 use billwatch_core::budget::Basis;
 use std::process::Command;
@@ -101,7 +101,13 @@ async fn alerts_lists_what_was_sent_when_and_why() {
                 attributes: vec![],
             },
         };
-        assert!(alerts.claim(&record, chrono::Utc::now()).await.unwrap());
+        assert_eq!(
+            alerts
+                .claim(&Owed::from(&record), chrono::Utc::now())
+                .await
+                .unwrap(),
+            Claim::Claimed
+        );
         if published {
             alerts
                 .mark_published(period.parse().unwrap(), key, "msg-1", chrono::Utc::now())

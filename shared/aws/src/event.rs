@@ -44,6 +44,12 @@ pub enum Incoming {
     Object(ReportObject),
     /// A record that is not an object creation (or not from S3): ignored with the reason.
     Ignored(String),
+    /// An object record that cannot be used (a key that is not valid URL-encoded UTF-8, no
+    /// bucket): fails on its own, without failing the others of the batch.
+    Unusable {
+        key: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +76,16 @@ pub fn parse_payload(payload: &Value) -> Result<Vec<Incoming>, EventError> {
     }
     let event: S3Event =
         serde_json::from_value(payload.clone()).map_err(|e| EventError::Shape(e.to_string()))?;
-    event.records.iter().map(incoming).collect()
+    Ok(event
+        .records
+        .iter()
+        .map(|r| {
+            incoming(r).unwrap_or_else(|e| Incoming::Unusable {
+                key: r.s3.object.key.clone().unwrap_or_default(),
+                reason: e.to_string(),
+            })
+        })
+        .collect())
 }
 
 fn incoming(record: &S3EventRecord) -> Result<Incoming, EventError> {

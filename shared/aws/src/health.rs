@@ -2,8 +2,8 @@
 //! (`billwatch_core::health::silence`), send what it owes once.
 
 use crate::error::ErrorClass;
-use crate::notify::{send_once, NotifyError};
-use crate::store::{AlertsStore, ReportsStore, StoreError, TableNames};
+use crate::notify::{send_once, NotifyError, Sent};
+use crate::store::{AlertsStore, Owed, ReportsStore, StoreError, TableNames};
 use crate::timestamp;
 use billwatch_core::health::{silence, State};
 use billwatch_core::period::Period;
@@ -90,7 +90,10 @@ pub async fn check(
     let decision = silence(now, last, config.silence_hours);
     let mut sent = 0;
     if let Some(alert) = &decision.alert {
-        sent = send_once(alerts, sns, config.topic_arn.as_deref(), alert, now).await?;
+        let owed = Owed::from(alert);
+        if send_once(alerts, sns, config.topic_arn.as_deref(), &owed, now).await? == Sent::Now {
+            sent = 1;
+        }
     }
     Ok(HealthOutcome {
         last_delivery: last.map(timestamp),

@@ -1,10 +1,9 @@
-//! Sending an alert once: claim it in the alerts table, publish it to SNS, mark it published.
-//! Shared by the ingest function and the scheduled health check.
+//! Sending an owed alert once: claim it in the alerts table, publish it to SNS, mark it
+//! published. Shared by the ingest function and the scheduled health check.
 
 use crate::error::{CallError, ErrorClass};
-use crate::store::{AlertsStore, StoreError};
+use crate::store::{AlertsStore, Claim, Owed, StoreError};
 use aws_sdk_sns::types::MessageAttributeValue;
-use billwatch_core::alert::{Alert, Message};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,28 +23,60 @@ impl NotifyError {
     }
 }
 
-/// Claims `alert`, publishes its message to its own topic or `default_topic`, marks it
-/// published. Returns 1 when sent, 0 when it was claimed before (or no topic is configured).
-/// A failed publish gives the claim back, so the next attempt can send it.
+/// What became of one owed alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Published now.
+    Now,
+    /// Published (or given up) before, by this delivery or another: nothing to do.
+    Before,
+    /// Claimed by another attempt that has not finished: try again after the lease.
+    Pending,
+    /// SNS refuses it for good (its error is kept on the claim): it will not be retried.
+    Refused,
+    /// No topic is configured: evaluated, not sent.
+    NoTopic,
+}
+
+/// Claims `alert`, publishes it to its own topic or `default_topic`, marks it published. A
+/// transient publish failure gives the claim back and is returned (a retry sends it); a
+/// permanent one is kept on the claim and reported as [`Sent::Refused`].
 pub async fn send_once(
     alerts: &AlertsStore,
     sns: &aws_sdk_sns::Client,
     default_topic: Option<&str>,
-    alert: &Alert,
+    alert: &Owed,
     now: DateTime<Utc>,
-) -> Result<u64, NotifyError> {
+) -> Result<Sent, NotifyError> {
     let Some(topic) = alert.topic.as_deref().or(default_topic) else {
-        return Ok(0);
+        return Ok(Sent::NoTopic);
     };
-    if !alerts.claim(alert, now).await? {
-        return Ok(0);
+    match alerts.claim(alert, now).await? {
+        Claim::Claimed => {}
+        Claim::Done => return Ok(Sent::Before),
+        Claim::Leased => return Ok(Sent::Pending),
     }
-    match publish(sns, topic, &alert.message).await {
+    match publish(
+        sns,
+        topic,
+        &alert.subject,
+        &alert.sns_message(),
+        &alert.attributes,
+    )
+    .await
+    {
         Ok(message_id) => {
             alerts
                 .mark_published(alert.period, &alert.key, &message_id, now)
                 .await?;
-            Ok(1)
+            Ok(Sent::Now)
+        }
+        Err(e) if e.class() == ErrorClass::Permanent => {
+            tracing::error!(alert = %alert.alert_id, error = %e, "SNS refuses the alert; not retried");
+            alerts
+                .mark_failed(alert.period, &alert.key, &e.to_string(), now)
+                .await?;
+            Ok(Sent::Refused)
         }
         Err(e) => {
             alerts.release(alert.period, &alert.key).await?;
@@ -59,33 +90,38 @@ pub async fn send_once(
 pub async fn publish(
     sns: &aws_sdk_sns::Client,
     topic: &str,
-    m: &Message,
+    subject: &str,
+    message: &str,
+    attributes: &[(String, String)],
 ) -> Result<String, NotifyError> {
+    let failed = |error: CallError| NotifyError::Publish {
+        topic: topic.to_string(),
+        error,
+    };
     let mut request = sns
         .publish()
         .topic_arn(topic)
-        .subject(&m.subject)
+        .subject(subject)
         .message_structure("json")
-        .message(m.sns_json());
-    for (name, value) in &m.attributes {
+        .message(message);
+    for (name, value) in attributes {
         let attribute = MessageAttributeValue::builder()
             .data_type("String")
             .string_value(value)
             .build()
-            .map_err(|e| NotifyError::Publish {
-                topic: topic.to_string(),
-                error: CallError {
+            .map_err(|e| {
+                failed(CallError {
                     code: None,
                     status: None,
                     message: e.to_string(),
                     class: ErrorClass::Permanent,
-                },
+                })
             })?;
-        request = request.message_attributes(*name, attribute);
+        request = request.message_attributes(name, attribute);
     }
-    let out = request.send().await.map_err(|e| NotifyError::Publish {
-        topic: topic.to_string(),
-        error: CallError::of(&e),
-    })?;
+    let out = request
+        .send()
+        .await
+        .map_err(|e| failed(CallError::of(&e)))?;
     Ok(out.message_id().unwrap_or_default().to_string())
 }

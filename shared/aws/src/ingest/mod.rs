@@ -39,6 +39,9 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    /// Another attempt holds the claim of an owed alert and has not published it yet.
+    #[error("alert {alert_id} is held by another attempt; it is sent on retry")]
+    AlertPending { alert_id: String },
     #[error("{failed} of {total} records failed ({class} first): {first}")]
     Records {
         failed: usize,
@@ -58,6 +61,7 @@ impl IngestError {
             IngestError::Fetch { error, .. } => error.class,
             IngestError::Store(e) => e.class(),
             IngestError::Notify(e) => e.class(),
+            IngestError::AlertPending { .. } => ErrorClass::Transient,
             IngestError::Records { transient, .. } => {
                 if *transient {
                     ErrorClass::Transient
@@ -129,9 +133,11 @@ impl Ingest {
         }
     }
 
-    /// Handles a whole Lambda payload. Every record is attempted; if any fails, the error names
-    /// them (so Lambda retries, and the failure destination catches it) while the work done for
-    /// the others stays (their retries are duplicates, hence no-ops).
+    /// Handles a whole Lambda payload. Every record is attempted. A record that fails for good
+    /// (a report that cannot be read) is recorded and alerted, not retried. If one fails
+    /// transiently, the invocation fails naming it (so Lambda retries, and the failure
+    /// destination catches it when retries run out) while the work done for the others stays
+    /// (their retries are duplicates, hence no-ops).
     pub async fn handle(&self, payload: &Value) -> Result<Vec<RecordOutcome>, IngestError> {
         let incoming = parse_payload(payload)?;
         let total = incoming.len();
@@ -143,6 +149,10 @@ impl Ingest {
                     RecordOutcome::new("", Outcome::Skipped, Some("s3:TestEvent".into()))
                 }
                 Incoming::Ignored(reason) => RecordOutcome::new("", Outcome::Skipped, Some(reason)),
+                Incoming::Unusable { key, reason } => {
+                    tracing::error!(%key, %reason, "record not usable");
+                    RecordOutcome::new(&key, Outcome::Failed, Some(reason))
+                }
                 Incoming::Object(object) => match self.admit(&object) {
                     Err(reason) => RecordOutcome::new(&object.key, Outcome::Skipped, Some(reason)),
                     Ok(()) => match self.ingest_object(&object).await {
@@ -159,14 +169,17 @@ impl Ingest {
                 totals = outcome.totals_written, alerts = outcome.alerts_sent, "record done");
             outcomes.push(outcome);
         }
-        if let Some((first, class)) = failures.first() {
-            let transient = failures.iter().any(|(_, c)| *c == ErrorClass::Transient);
+        let transient: Vec<_> = failures
+            .iter()
+            .filter(|(_, c)| *c == ErrorClass::Transient)
+            .collect();
+        if let Some((first, class)) = transient.first() {
             return Err(IngestError::Records {
-                failed: failures.len(),
+                failed: transient.len(),
                 total,
                 first: first.clone(),
                 class: class.as_str(),
-                transient,
+                transient: true,
             });
         }
         Ok(outcomes)

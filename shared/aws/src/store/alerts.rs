@@ -1,23 +1,39 @@
-//! The alerts table: a conditional put claims an alert before its message is published, so
-//! each alert is sent once however many deliveries, retries or duplicate events follow. A claim
-//! that was never marked published (a crash between claim and publish) expires after
-//! [`CLAIM_LEASE_SECONDS`] and can then be claimed again by a later delivery.
+//! The alerts table: the outbox of alerts owed (`O#<version>#<n>`, written with the flip that
+//! makes a delivery live), and the claims: a conditional put claims an alert before its message
+//! is published, so each alert is sent once however many deliveries, retries or duplicate
+//! events follow. A claim that was never marked published (a crash between claim and publish)
+//! expires after [`CLAIM_LEASE_SECONDS`] and can then be claimed again.
 
 use super::attr::{get_period, get_s, n_int, s, Item};
+use super::owed::Owed;
 use super::StoreError;
 use crate::timestamp;
+use aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use aws_sdk_dynamodb::Client;
-use billwatch_core::alert::{Alert, AlertKind};
-use billwatch_core::budget::Basis;
 use billwatch_core::period::Period;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// An outbox item holds owed alerts up to this many bytes (DynamoDB items are at most 400 KB).
+const OUTBOX_ITEM_BYTES: usize = 300_000;
 /// Claims are kept for 400 days (long enough for any restatement of the period).
 const KEEP_SECONDS: i64 = 400 * 24 * 3600;
-/// An unpublished claim older than this is considered abandoned.
-pub const CLAIM_LEASE_SECONDS: i64 = 15 * 60;
+/// An unpublished claim older than this is considered abandoned: longer than a publish with the
+/// SDK's retries takes, shorter than the minute after which Lambda retries a failed event.
+pub const CLAIM_LEASE_SECONDS: i64 = 50;
+
+/// What a claim attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This call owns the alert now: publish it.
+    Claimed,
+    /// It was published (or given up as unpublishable) before.
+    Done,
+    /// Someone claimed it recently and has not published it yet.
+    Leased,
+}
 
 /// What one alert is, for the record and for `billwatch alerts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,6 +55,9 @@ pub struct AlertRecord {
     pub claimed_at: String,
     pub published_at: Option<String>,
     pub message_id: Option<String>,
+    /// Set when SNS refused the message for good.
+    pub failed_at: Option<String>,
+    pub error: Option<String>,
 }
 
 #[derive(Clone)]
@@ -59,29 +78,26 @@ impl AlertsStore {
         }
     }
 
-    /// True when this call claimed the alert; false when it is (or was) someone else's.
-    pub async fn claim(&self, alert: &Alert, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    /// Claims an owed alert: a conditional put that succeeds when no claim exists or the one
+    /// that exists was abandoned (unpublished past its lease).
+    pub async fn claim(&self, alert: &Owed, now: DateTime<Utc>) -> Result<Claim, StoreError> {
         let mut item: Item = HashMap::from([
             ("pk".into(), s(pk(alert.period))),
             ("sk".into(), s(&alert.key)),
             ("period".into(), s(alert.period.to_string())),
             ("alert_id".into(), s(&alert.alert_id)),
-            ("kind".into(), s(alert.kind.as_str())),
-            ("severity".into(), s(alert.severity.name())),
-            ("subject".into(), s(&alert.message.subject)),
+            ("kind".into(), s(&alert.kind)),
+            ("severity".into(), s(&alert.severity)),
+            ("subject".into(), s(&alert.subject)),
             ("reason".into(), s(&alert.reason)),
             ("claimed_at".into(), s(timestamp(now))),
             ("claimed_epoch".into(), n_int(now.timestamp())),
             ("expires_at".into(), n_int(now.timestamp() + KEEP_SECONDS)),
         ]);
-        let basis = match (alert.kind, alert.basis) {
-            (AlertKind::MonthClose, _) => Some("final"),
-            (_, b) => b.map(Basis::as_str),
-        };
         for (name, value) in [
-            ("budget", alert.budget.as_deref()),
-            ("basis", basis),
-            ("report_key", alert.report_key.as_deref()),
+            ("budget", &alert.budget),
+            ("basis", &alert.basis),
+            ("report_key", &alert.report_key),
         ] {
             if let Some(v) = value {
                 item.insert(name.into(), s(v));
@@ -93,21 +109,127 @@ impl AlertsStore {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression(
-                "attribute_not_exists(pk) OR (attribute_not_exists(published_at) AND claimed_epoch < :stale)",
+                "attribute_not_exists(pk) OR (attribute_not_exists(published_at) AND attribute_not_exists(failed_at) AND claimed_epoch < :stale)",
             )
             .expression_attribute_values(":stale", n_int(now.timestamp() - CLAIM_LEASE_SECONDS))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamo("PutItem", &self.table, e)),
+            Ok(_) => Ok(Claim::Claimed),
+            Err(e) => match e.as_service_error() {
+                Some(ConditionalCheckFailedException(c)) => {
+                    let old = c.item();
+                    let done = old.is_some_and(|i| {
+                        i.contains_key("published_at") || i.contains_key("failed_at")
+                    });
+                    Ok(if done { Claim::Done } else { Claim::Leased })
+                }
+                _ => Err(StoreError::dynamo("PutItem", &self.table, e)),
+            },
         }
+    }
+
+    /// Gives up on a claimed alert whose message SNS refuses for good (a topic that does not
+    /// exist, a message it rejects): kept with the error, shown by `billwatch alerts`.
+    pub async fn mark_failed(
+        &self,
+        period: Period,
+        key: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(period)))
+            .key("sk", s(key))
+            .update_expression("SET failed_at = :t, #error = :e")
+            .expression_attribute_names("#error", "error")
+            .expression_attribute_values(":t", s(timestamp(now)))
+            .expression_attribute_values(":e", s(error.chars().take(1000).collect::<String>()))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("UpdateItem", &self.table, e))?;
+        Ok(())
+    }
+
+    /// The outbox of a period: `(sort key, alerts)` per item, oldest delivery first.
+    pub async fn outbox(&self, period: Period) -> Result<Vec<(String, Vec<Owed>)>, StoreError> {
+        let items = super::query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :o)")
+                .expression_attribute_values(":pk", s(pk(period)))
+                .expression_attribute_values(":o", s("O#"))
+                .consistent_read(true),
+            &self.table,
+        )
+        .await?;
+        items
+            .iter()
+            .map(|i| {
+                let sk = get_s(i, "sk").unwrap_or_default();
+                let alerts = get_s(i, "alerts")
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .ok_or_else(|| StoreError::Malformed {
+                        table: self.table.clone(),
+                        message: format!("outbox item {sk} without readable alerts"),
+                    })?;
+                Ok((sk, alerts))
+            })
+            .collect()
+    }
+
+    /// The outbox items for one delivery's owed alerts, each well under DynamoDB's 400 KB.
+    pub fn outbox_items(&self, version: &str, owed: &[Owed], now: DateTime<Utc>) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut chunk: Vec<&Owed> = Vec::new();
+        let mut size = 0;
+        let flush = |chunk: &mut Vec<&Owed>, items: &mut Vec<Item>| {
+            if let Some(first) = chunk.first() {
+                let n = items.len();
+                items.push(HashMap::from([
+                    ("pk".into(), s(pk(first.period))),
+                    ("sk".into(), s(format!("O#{version}#{n:04}"))),
+                    (
+                        "alerts".into(),
+                        s(serde_json::to_string(chunk).expect("owed alerts serialise")),
+                    ),
+                    ("created_at".into(), s(timestamp(now))),
+                    ("expires_at".into(), n_int(now.timestamp() + KEEP_SECONDS)),
+                ]));
+                chunk.clear();
+            }
+        };
+        for o in owed {
+            let len = o.size();
+            if size + len > OUTBOX_ITEM_BYTES {
+                flush(&mut chunk, &mut items);
+                size = 0;
+            }
+            chunk.push(o);
+            size += len;
+        }
+        flush(&mut chunk, &mut items);
+        items
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub async fn delete_item(&self, period: Period, sk: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(period)))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("DeleteItem", &self.table, e))?;
+        Ok(())
     }
 
     pub async fn mark_published(
@@ -166,7 +288,11 @@ impl AlertsStore {
             &self.table,
         )
         .await?;
-        Ok(items.iter().map(|i| parse(i, period)).collect())
+        Ok(items
+            .iter()
+            .filter(|i| !get_s(i, "sk").is_some_and(|k| k.starts_with("O#")))
+            .map(|i| parse(i, period))
+            .collect())
     }
 }
 
@@ -184,6 +310,8 @@ fn parse(i: &Item, period: Period) -> AlertRecord {
         report_key: get_s(i, "report_key"),
         claimed_at: get_s(i, "claimed_at").unwrap_or_default(),
         published_at: get_s(i, "published_at"),
+        failed_at: get_s(i, "failed_at"),
+        error: get_s(i, "error"),
         message_id: get_s(i, "message_id"),
     }
 }

@@ -9,6 +9,16 @@ use std::str::FromStr;
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// One part of a composite key (`a#b#c`), escaped so that no two different tuples give the same
+/// key: `%` becomes `%25` and `#` becomes `%23`. Text without either is unchanged.
+pub fn part(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['#', '%']) {
+        text.replace('%', "%25").replace('#', "%23").into()
+    } else {
+        text.into()
+    }
+}
+
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
@@ -48,6 +58,14 @@ pub fn get_u64(item: &Item, name: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_parts_never_collide() {
+        let key = |a: &str, b: &str| format!("{}#{}", part(a), part(b));
+        assert_ne!(key("1#2", "3"), key("1", "2#3"));
+        assert_ne!(key("1%232", "3"), key("1#2", "3"));
+        assert_eq!(key("123456789012", "AmazonEC2"), "123456789012#AmazonEC2");
+    }
 
     #[test]
     fn money_round_trips_exactly() {

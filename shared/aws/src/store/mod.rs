@@ -4,11 +4,13 @@
 pub mod alerts;
 mod attr;
 pub mod budgets;
+pub mod owed;
 pub mod reports;
 pub mod totals;
 
-pub use alerts::AlertsStore;
+pub use alerts::{AlertsStore, Claim};
 pub use budgets::BudgetsStore;
+pub use owed::Owed;
 pub use reports::{Flip, IngestRecord, Pointer, ReportsStore};
 pub use totals::{StoredTotal, TotalsStore};
 

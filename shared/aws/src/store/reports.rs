@@ -1,10 +1,11 @@
 //! The reports table: each period's pointer to its live totals version, every ingest of every
 //! object, and the newest sequencer seen per object key.
 
-use super::attr::{get_period, get_s, get_u64, n_int, s, Item};
+use super::attr::{get_period, get_s, get_u64, n_int, part, s, Item};
 use super::StoreError;
 use crate::outcome::Outcome;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use billwatch_core::period::Period;
 use billwatch_core::report::{Format, Status};
@@ -26,17 +27,66 @@ pub struct Pointer {
     pub delivery_id: Option<String>,
     pub stored_at: String,
     pub rows_summed: u64,
+    /// The S3 sequencer of the object read (right-padded), which alone orders writes of one key.
+    pub sequencer: Option<String>,
+}
+
+/// Where a delivery stands among the deliveries of its period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Order {
+    pub rank: u8,
+    pub report_key: String,
+    pub order_key: String,
+    pub sequencer: Option<String>,
+}
+
+impl Order {
+    /// Whether this delivery should replace `other` as the period's live one: a better
+    /// format, or the same rank and newer. Two writes of one key are ordered by their S3
+    /// sequencer only; different keys by event time (then sequencer).
+    pub fn outranks(&self, other: &Order) -> bool {
+        if self.rank != other.rank {
+            return self.rank > other.rank;
+        }
+        if self.report_key == other.report_key {
+            if let (Some(a), Some(b)) = (&self.sequencer, &other.sequencer) {
+                return a > b;
+            }
+        }
+        self.order_key > other.order_key
+    }
+}
+
+impl Pointer {
+    pub fn order(&self) -> Order {
+        Order {
+            rank: self.rank,
+            report_key: self.report_key.clone(),
+            order_key: self.order_key.clone(),
+            sequencer: self.sequencer.clone(),
+        }
+    }
+
+    pub fn outranks(&self, current: &Pointer) -> bool {
+        self.order().outranks(&current.order())
+    }
+}
+
+/// A version noted before its totals were written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionMark {
+    pub version: String,
+    pub written_epoch: i64,
+    pub order: Order,
 }
 
 /// The outcome of trying to make a delivery the live one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flip {
-    /// Now live; `previous` was live before (its totals are to be removed).
-    Flipped { previous: Option<Pointer> },
-    /// A delivery that outranks this one is live.
-    Stale { current: Pointer },
-    /// This very delivery is already live.
-    Duplicate,
+    /// Now live, with the items written beside it.
+    Flipped,
+    /// The pointer changed since it was read: read it again and decide again.
+    Conflict,
 }
 
 /// One ingest of one object.
@@ -63,6 +113,10 @@ pub struct IngestRecord {
     pub duration_ms: u64,
     pub totals_written: u64,
     pub alerts_sent: u64,
+}
+
+fn version_sk(payer: &str, version: &str) -> String {
+    format!("V#{}#{version}", part(payer))
 }
 
 fn period_pk(period: Period) -> String {
@@ -138,11 +192,18 @@ impl ReportsStore {
         }
     }
 
-    /// Makes `next` the live delivery of its period if it outranks the current one.
-    pub async fn flip(&self, next: &Pointer) -> Result<Flip, StoreError> {
+    /// Makes `next` the live delivery of its period, in one transaction with `beside` (items
+    /// of other tables, e.g. the alerts it owes), on condition that the pointer is still
+    /// `current` (as read before deciding). Either all of it is written or none.
+    pub async fn flip(
+        &self,
+        next: &Pointer,
+        current: Option<&Pointer>,
+        beside: Vec<(String, Item)>,
+    ) -> Result<Flip, StoreError> {
         let mut item: Item = HashMap::from([
             ("pk".into(), s(period_pk(next.period))),
-            ("sk".into(), s(format!("S#{}", next.payer))),
+            ("sk".into(), s(format!("S#{}", part(&next.payer)))),
             ("payer".into(), s(&next.payer)),
             ("period".into(), s(next.period.to_string())),
             ("version".into(), s(&next.version)),
@@ -154,57 +215,131 @@ impl ReportsStore {
             ("stored_at".into(), s(&next.stored_at)),
             ("rows_summed".into(), n_int(next.rows_summed)),
         ]);
-        if let Some(v) = &next.as_of {
-            item.insert("as_of".into(), s(v));
+        for (name, value) in [
+            ("as_of", &next.as_of),
+            ("delivery_id", &next.delivery_id),
+            ("sequencer", &next.sequencer),
+        ] {
+            if let Some(v) = value {
+                item.insert(name.into(), s(v));
+            }
         }
-        if let Some(v) = &next.delivery_id {
-            item.insert("delivery_id".into(), s(v));
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        put = match current {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(c) => put
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", s(&c.version)),
+        };
+        let malformed = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Malformed {
+            table: self.table.clone(),
+            message: e.to_string(),
+        };
+        let mut actions = vec![TransactWriteItem::builder()
+            .put(put.build().map_err(malformed)?)
+            .build()];
+        for (table, item) in beside {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .build()
+                .map_err(malformed)?;
+            actions.push(TransactWriteItem::builder().put(put).build());
         }
         let result = self
             .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(
-                "attribute_not_exists(pk) OR #rank < :rank OR (#rank = :rank AND order_key < :ok)",
-            )
-            .expression_attribute_names("#rank", "rank")
-            .expression_attribute_values(":rank", n_int(next.rank))
-            .expression_attribute_values(":ok", s(&next.order_key))
-            .return_values(ReturnValue::AllOld)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .transact_write_items()
+            .set_transact_items(Some(actions))
             .send()
             .await;
         match result {
-            Ok(out) => Ok(Flip::Flipped {
-                previous: match out.attributes() {
-                    Some(old) if !old.is_empty() => Some(self.parse_pointer(old)?),
-                    _ => None,
-                },
-            }),
+            Ok(_) => Ok(Flip::Flipped),
             Err(e) => {
-                let Some(service) = e.as_service_error() else {
-                    return Err(StoreError::dynamo("PutItem", &self.table, e));
-                };
-                if !service.is_conditional_check_failed_exception() {
-                    return Err(StoreError::dynamo("PutItem", &self.table, e));
-                }
-                let current = match self.pointer(next.period, &next.payer).await? {
-                    Some(p) => p,
-                    None => {
-                        return Err(StoreError::Malformed {
-                            table: self.table.clone(),
-                            message: "pointer condition failed but no pointer exists".into(),
-                        })
-                    }
-                };
-                if current.order_key == next.order_key && current.report_key == next.report_key {
-                    Ok(Flip::Duplicate)
+                let conflict = e.as_service_error().is_some_and(|s| match s {
+                    TransactWriteItemsError::TransactionCanceledException(c) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                    _ => false,
+                });
+                if conflict {
+                    Ok(Flip::Conflict)
                 } else {
-                    Ok(Flip::Stale { current })
+                    Err(StoreError::dynamo("TransactWriteItems", &self.table, e))
                 }
             }
         }
+    }
+
+    /// Notes that `version` of (payer, period) is being written, before its first item: so a
+    /// version whose delivery died before going live can be found and removed later.
+    pub async fn mark_version(
+        &self,
+        next: &Pointer,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(period_pk(next.period)))
+            .item("sk", s(version_sk(&next.payer, &next.version)))
+            .item("payer", s(&next.payer))
+            .item("version", s(&next.version))
+            .item("written_epoch", n_int(now.timestamp()))
+            .item("rank", n_int(next.rank))
+            .item("report_key", s(&next.report_key))
+            .item("order_key", s(&next.order_key));
+        if let Some(seq) = &next.sequencer {
+            request = request.item("sequencer", s(seq));
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
+        Ok(())
+    }
+
+    /// The versions of (payer, period) noted as written: `(version, written epoch seconds)`.
+    pub async fn versions(
+        &self,
+        period: Period,
+        payer: &str,
+    ) -> Result<Vec<VersionMark>, StoreError> {
+        Ok(self
+            .query_prefix(period, &format!("V#{}#", part(payer)))
+            .await?
+            .iter()
+            .filter_map(|i| {
+                Some(VersionMark {
+                    version: get_s(i, "version")?,
+                    written_epoch: get_u64(i, "written_epoch")? as i64,
+                    order: Order {
+                        rank: get_u64(i, "rank").and_then(|r| u8::try_from(r).ok())?,
+                        report_key: get_s(i, "report_key")?,
+                        order_key: get_s(i, "order_key")?,
+                        sequencer: get_s(i, "sequencer"),
+                    },
+                })
+            })
+            .collect())
+    }
+
+    pub async fn forget_version(
+        &self,
+        period: Period,
+        payer: &str,
+        version: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(period_pk(period)))
+            .key("sk", s(version_sk(payer, version)))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("DeleteItem", &self.table, e))?;
+        Ok(())
     }
 
     pub async fn pointer(
@@ -217,7 +352,7 @@ impl ReportsStore {
             .get_item()
             .table_name(&self.table)
             .key("pk", s(period_pk(period)))
-            .key("sk", s(format!("S#{payer}")))
+            .key("sk", s(format!("S#{}", part(payer))))
             .consistent_read(true)
             .send()
             .await
@@ -371,6 +506,7 @@ impl ReportsStore {
             delivery_id: get_s(i, "delivery_id"),
             stored_at: need("stored_at")?,
             rows_summed: get_u64(i, "rows_summed").unwrap_or_default(),
+            sequencer: get_s(i, "sequencer"),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The totals table: one item per (payer, period, version, account, service, currency).
 
-use super::attr::{get_n, get_s, n, s, Item};
+use super::attr::{get_n, get_s, n, part, s, Item};
 use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
@@ -34,7 +34,7 @@ pub struct StoredTotal {
 }
 
 pub fn partition(payer: &str, period: Period, version: &str) -> String {
-    format!("T#{payer}#{period}#{version}")
+    format!("T#{}#{period}#{version}", part(payer))
 }
 
 #[derive(Clone)]
@@ -76,15 +76,24 @@ impl TotalsStore {
                     ("pk".into(), s(&pk)),
                     (
                         "sk".into(),
-                        s(format!("{}#{}#{}", t.account_id, t.service, t.currency)),
+                        s(format!(
+                            "{}#{}#{}",
+                            part(&t.account_id),
+                            part(&t.service),
+                            part(&t.currency)
+                        )),
                     ),
                     (
                         "gsi1pk".into(),
-                        s(format!("{}#{}", t.account_id, t.service)),
+                        s(format!("{}#{}", part(&t.account_id), part(&t.service))),
                     ),
                     (
                         "gsi1sk".into(),
-                        s(format!("{period}#{payer}#{version}#{}", t.currency)),
+                        s(format!(
+                            "{period}#{}#{version}#{}",
+                            part(payer),
+                            part(&t.currency)
+                        )),
                     ),
                     ("payer".into(), s(payer)),
                     ("period".into(), s(period.to_string())),
@@ -202,7 +211,7 @@ impl TotalsStore {
         request = match account {
             Some(a) => request
                 .key_condition_expression("pk = :pk AND begins_with(sk, :a)")
-                .expression_attribute_values(":a", s(format!("{a}#"))),
+                .expression_attribute_values(":a", s(format!("{}#", part(a)))),
             None => request.key_condition_expression("pk = :pk"),
         };
         let mut out = Vec::new();
@@ -226,7 +235,10 @@ impl TotalsStore {
                 .table_name(&self.table)
                 .index_name(BY_ACCOUNT_SERVICE)
                 .key_condition_expression("gsi1pk = :k")
-                .expression_attribute_values(":k", s(format!("{account}#{service}"))),
+                .expression_attribute_values(
+                    ":k",
+                    s(format!("{}#{}", part(account), part(service))),
+                ),
             &self.table,
         )
         .await?;

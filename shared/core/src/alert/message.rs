@@ -47,10 +47,16 @@ impl Message {
     /// The `Message` for `MessageStructure=json`: text for e-mail and the default, the JSON
     /// payload for machine subscribers.
     pub fn sns_json(&self) -> String {
-        let payload = self.payload.to_string();
+        sns_json(&self.text, &self.payload.to_string())
+    }
+}
+
+/// The SNS `Message` for `MessageStructure=json` from an e-mail text and a JSON payload.
+pub fn sns_json(text: &str, payload: &str) -> String {
+    {
         json!({
-            "default": self.text,
-            "email": self.text,
+            "default": text,
+            "email": text,
             "email-json": payload,
             "sqs": payload,
             "lambda": payload,

@@ -57,6 +57,13 @@ pub struct Alert {
     pub message: Message,
 }
 
+impl Alert {
+    /// The severity as subscribers see it (the `severity` message attribute).
+    pub fn message_severity(&self) -> String {
+        self.severity.name().to_string()
+    }
+}
+
 /// One stored total of the delivery a new one replaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {

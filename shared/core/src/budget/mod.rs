@@ -1,0 +1,110 @@
+//! Budgets and their threshold crossings, pure (see docs/budgets.md).
+//!
+//! A [`Budget`] watches the spend of one [`Scope`] in one currency against a monthly amount.
+//! Each [`Threshold`] is a [`Level`] (a percentage of the amount, or an absolute amount) on a
+//! [`Basis`] (the actual month-to-date spend, or the forecast month-end spend). [`evaluate`]
+//! turns a budget and the spend of one billing period into the [`Crossing`]s it has reached;
+//! claims downstream make each crossing alert once.
+//!
+//! The parts: [`Scope`] in `scope`, [`Threshold`] and its [`Level`] and [`Basis`] in
+//! `threshold`, [`Budget::validate`] in `validate`, [`spent`], [`evaluate`] and [`Crossing`]
+//! in `evaluate`; everything is re-exported here.
+
+mod evaluate;
+mod scope;
+#[cfg(test)]
+mod test_support;
+mod threshold;
+mod validate;
+
+pub use evaluate::{evaluate, spent, Crossing, MAX_ESCALATIONS};
+pub use scope::Scope;
+pub use threshold::{Basis, Level, Threshold};
+
+use crate::report::Total;
+use rust_decimal::Decimal;
+use std::fmt;
+
+/// A monthly budget: an amount in one currency over one scope, alerting at its thresholds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    /// `[A-Za-z0-9._-]{1,100}`, unique.
+    pub name: String,
+    pub scope: Scope,
+    /// Monthly, > 0.
+    pub amount: Decimal,
+    /// ISO 4217, 3 upper-case letters.
+    pub currency: String,
+    /// Non-empty.
+    pub thresholds: Vec<Threshold>,
+    /// A percentage: past 100 % of the amount (actual spend), alert again at 100 + k × step.
+    pub escalation_step: Option<Decimal>,
+    /// The SNS topic for this budget's alerts; None: the stack's topic.
+    pub topic_arn: Option<String>,
+}
+
+/// One thing wrong with a budget: the field (as named in the TOML file) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub reason: String,
+}
+
+impl Problem {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl Budget {
+    /// Whether a report total counts toward this budget: in its currency and its scope.
+    pub fn covers(&self, total: &Total) -> bool {
+        self.covers_line(&total.account_id, &total.service, &total.currency)
+    }
+
+    /// [`Budget::covers`] for any (account, service, currency) line, e.g. a stored total.
+    pub fn covers_line(&self, account: &str, service: &str, currency: &str) -> bool {
+        currency == self.currency && self.scope.covers(account, service)
+    }
+
+    /// The thresholds in a stable order (basis, kind, level), for display and comparison.
+    pub fn sorted_thresholds(&self) -> Vec<Threshold> {
+        let mut t = self.thresholds.clone();
+        t.sort_by_key(Threshold::sort_key);
+        t
+    }
+
+    /// The thresholds for people: `50%, 1000 USD, 80% forecast`.
+    pub fn thresholds_text(&self) -> String {
+        self.sorted_thresholds()
+            .iter()
+            .map(|t| t.describe(&self.currency))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{abs, budget, pct};
+    use super::*;
+
+    #[test]
+    fn thresholds_read_well() {
+        let b = budget(
+            Scope::All,
+            "1000",
+            &[pct("80").on(Basis::Forecast), abs("1000.50"), pct("50.0")],
+        );
+        assert_eq!(b.thresholds_text(), "50%, 1000.5 USD, 80% forecast");
+    }
+}
