@@ -1,10 +1,13 @@
-//! `billwatch summarize [--json] [--bucket-dir DIR] INPUT`
+//! `billwatch summarize [--json] [--bucket-dir DIR] [--period YYYY-MM] INPUT`
 
 use crate::error::CliError;
 use crate::table;
 use billwatch_aws::s3_source::S3Source;
+use billwatch_core::period::Period;
 use billwatch_core::report::source::parse_s3_uri;
-use billwatch_core::report::{summarize, summarize_path, Limits, ReportError, ReportSummary};
+use billwatch_core::report::{
+    summarize_path_periods, summarize_periods, ErrorKind, Limits, ReportError, ReportSummary,
+};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -27,6 +30,9 @@ pub struct Args {
     /// Cap on the bytes of one CSV record.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_record_bytes)]
     max_record_bytes: u64,
+    /// Only this billing period (YYYY-MM) of a report that spans several (a FOCUS dataset).
+    #[arg(long, value_name = "YYYY-MM")]
+    period: Option<Period>,
     /// A local path, or s3://bucket/key.
     input: String,
 }
@@ -47,14 +53,67 @@ pub fn run(args: Args) -> Result<String, CliError> {
     let limits = args.limits();
     let result = match parse_s3_uri(&args.input) {
         Some((bucket, key)) => from_s3(&args.input, bucket, key, &limits),
-        None => summarize_path(Path::new(&args.input), args.bucket_dir.as_deref(), &limits),
+        None => summarize_path_periods(Path::new(&args.input), args.bucket_dir.as_deref(), &limits),
     };
-    let summary = result.map_err(|e| CliError::input(e.to_string()))?;
-    Ok(if args.json {
-        serde_json::to_string(&summary).expect("a summary always serialises") + "\n"
+    let mut summaries = result
+        .and_then(|all| select(&args.input, all, args.period))
+        .map_err(|e| CliError::input(e.to_string()))?;
+    Ok(if summaries.len() == 1 {
+        let summary = summaries.remove(0);
+        if args.json {
+            serde_json::to_string(&summary).expect("a summary always serialises") + "\n"
+        } else {
+            table::render(&summary)
+        }
+    } else if args.json {
+        // Several periods: one object holding one summary per period.
+        serde_json::json!({
+            "source": summaries[0].source,
+            "format": summaries[0].format,
+            "periods": summaries,
+        })
+        .to_string()
+            + "\n"
     } else {
-        table::render(&summary)
+        summaries
+            .iter()
+            .map(table::render)
+            .collect::<Vec<_>>()
+            .join("\n")
     })
+}
+
+/// The summaries to print: all of them, or the one of `--period`.
+fn select(
+    input: &str,
+    all: Vec<ReportSummary>,
+    period: Option<Period>,
+) -> Result<Vec<ReportSummary>, ReportError> {
+    let Some(period) = period else {
+        return Ok(all);
+    };
+    let held: Vec<String> = all
+        .iter()
+        .filter_map(|s| s.billing_period.map(|p| p.to_string()))
+        .collect();
+    let one: Vec<_> = all
+        .into_iter()
+        .filter(|s| s.billing_period == Some(period))
+        .collect();
+    if one.is_empty() {
+        return Err(ReportError::new(
+            input,
+            ErrorKind::Invalid(format!(
+                "billing period {period} is not in the report (it holds {})",
+                if held.is_empty() {
+                    "no period".to_string()
+                } else {
+                    held.join(", ")
+                }
+            )),
+        ));
+    }
+    Ok(one)
 }
 
 fn from_s3(
@@ -62,7 +121,7 @@ fn from_s3(
     bucket: &str,
     key: &str,
     limits: &Limits,
-) -> Result<ReportSummary, ReportError> {
+) -> Result<Vec<ReportSummary>, ReportError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -81,7 +140,7 @@ fn from_s3(
                 billwatch_core::report::ErrorKind::Open(e.to_string()),
             )
         })?;
-        summarize(opened, &input, &key, &source, &limits)
+        summarize_periods(opened, &input, &key, &source, &limits)
     });
     runtime
         .block_on(task)

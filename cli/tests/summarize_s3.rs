@@ -117,16 +117,19 @@ async fn a_data_exports_manifest_pulls_its_parts_from_s3() {
         data_bucket = bucket.to_string();
         put(&s3, bucket, key, &root.join(key)).await;
     }
-    let manifest_bucket = unique("billwatch-s3-manifests");
-    put(
-        &s3,
-        &manifest_bucket,
-        manifest_key,
-        &root.join(manifest_key),
-    )
-    .await;
+    // A manifest whose data files live in another bucket is refused: only IAM would stop
+    // the function from reading them in AWS, and the role grants the billing bucket only.
+    let other_bucket = unique("billwatch-s3-manifests");
+    put(&s3, &other_bucket, manifest_key, &root.join(manifest_key)).await;
+    let uri = format!("s3://{other_bucket}/{manifest_key}");
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || summarize(&uri))
+        .await
+        .unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("bucket"), "{stderr}");
 
-    let uri = format!("s3://{manifest_bucket}/{manifest_key}");
+    put(&s3, &data_bucket, manifest_key, &root.join(manifest_key)).await;
+    let uri = format!("s3://{data_bucket}/{manifest_key}");
     let (code, from_s3, stderr) = tokio::task::spawn_blocking(move || summarize(&uri))
         .await
         .unwrap();

@@ -61,6 +61,12 @@ impl S3Source {
 }
 
 impl ObjectSource for S3Source {
+    /// The bucket the report came from: a manifest's data files must live there too (the
+    /// function's role can read only the billing bucket).
+    fn home_bucket(&self) -> Option<&str> {
+        Some(&self.bucket)
+    }
+
     fn open_key(&self, key: &str) -> io::Result<Opened> {
         self.open(&self.bucket, key)
     }

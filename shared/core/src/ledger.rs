@@ -6,6 +6,7 @@
 //! Formats with dated usage rows (CUR, FOCUS) also keep, per key, the usage-side amounts per day
 //! of the billing month ([`Days`]), allocated once per key on its first dated row.
 
+use crate::money::{add_exact, add_into, Overflow};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -57,20 +58,28 @@ pub struct Amounts {
 }
 
 impl Amounts {
-    pub fn add(&mut self, part: Part, amount: Decimal) {
-        self.cost += amount;
-        self.parts[part.index()] += amount;
+    /// Adds exactly, to the cost and to the part; on [`Overflow`] nothing changes.
+    #[inline]
+    pub fn add(&mut self, part: Part, amount: Decimal) -> Result<(), Overflow> {
+        let cost = add_exact(self.cost, amount).ok_or(Overflow)?;
+        let slot = &mut self.parts[part.index()];
+        *slot = add_exact(*slot, amount).ok_or(Overflow)?;
+        self.cost = cost;
+        Ok(())
     }
 
     pub fn part(&self, part: Part) -> Decimal {
         self.parts[part.index()]
     }
 
-    pub fn merge(&mut self, other: &Amounts) {
-        self.cost += other.cost;
+    /// Adds another key's amounts exactly; on [`Overflow`] `self` may be partly merged (the
+    /// caller abandons the sum).
+    pub fn merge(&mut self, other: &Amounts) -> Result<(), Overflow> {
+        add_into(&mut self.cost, other.cost)?;
         for (mine, theirs) in self.parts.iter_mut().zip(other.parts.iter()) {
-            *mine += *theirs;
+            add_into(mine, *theirs)?;
         }
+        Ok(())
     }
 }
 
@@ -92,9 +101,9 @@ impl Interner {
         id
     }
 
-    /// The value as text; invalid UTF-8 is replaced, never an error.
+    /// The value as text, losslessly: see [`key_text`].
     pub fn text(&self, id: u32) -> String {
-        String::from_utf8_lossy(&self.values[id as usize]).into_owned()
+        key_text(&self.values[id as usize])
     }
 
     pub fn len(&self) -> usize {
@@ -104,6 +113,43 @@ impl Interner {
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
+}
+
+/// Key bytes as text, without merging distinct values: valid UTF-8 without a backslash is kept
+/// as it is (every real account id, service code and currency); otherwise each backslash is
+/// doubled and each byte that is not part of valid UTF-8 is written `\xNN`. Two different byte
+/// strings never give the same text.
+pub fn key_text(raw: &[u8]) -> String {
+    match std::str::from_utf8(raw) {
+        Ok(text) if !text.contains('\\') => text.to_string(),
+        _ => {
+            let mut out = String::with_capacity(key_text_len(raw));
+            for chunk in raw.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    if c == '\\' {
+                        out.push_str("\\\\");
+                    } else {
+                        out.push(c);
+                    }
+                }
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            out
+        }
+    }
+}
+
+/// The length in bytes of [`key_text`]`(raw)`, without building it.
+pub fn key_text_len(raw: &[u8]) -> usize {
+    raw.utf8_chunks()
+        .map(|chunk| {
+            chunk.valid().len()
+                + chunk.valid().bytes().filter(|&b| b == b'\\').count()
+                + 4 * chunk.invalid().len()
+        })
+        .sum()
 }
 
 /// Key of one total: interned account, service and currency.
@@ -162,14 +208,17 @@ impl Ledger {
         part: Part,
         amount: Decimal,
         day: Day,
-    ) {
+    ) -> Result<(), Overflow> {
         let day = if day < 32 { day } else { 0 };
-        self.dated |= day != 0;
         let entry = self.entry_of(account, service, currency);
-        entry.amounts.add(part, amount);
-        entry
+        let days = entry
             .days
-            .get_or_insert_with(|| Box::new([Decimal::ZERO; 32]))[day] += amount;
+            .get_or_insert_with(|| Box::new([Decimal::ZERO; 32]));
+        let on_day = add_exact(days[day], amount).ok_or(Overflow)?;
+        entry.amounts.add(part, amount)?;
+        days[day] = on_day;
+        self.dated |= day != 0;
+        Ok(())
     }
 
     /// Whether any row was booked on a day of the month: the report has daily usage.
@@ -223,22 +272,28 @@ impl Ledger {
     }
 
     /// Σ cost per (account text, currency text).
-    pub fn per_account(&self) -> HashMap<(String, String), Decimal> {
+    pub fn per_account(&self) -> Result<HashMap<(String, String), Decimal>, Overflow> {
         let mut out: HashMap<(String, String), Decimal> = HashMap::new();
         for (&(a, _, c), amounts) in self.iter() {
-            *out.entry((self.accounts.text(a), self.currencies.text(c)))
-                .or_default() += amounts.cost;
+            add_into(
+                out.entry((self.accounts.text(a), self.currencies.text(c)))
+                    .or_default(),
+                amounts.cost,
+            )?;
         }
-        out
+        Ok(out)
     }
 
     /// Σ cost per currency text.
-    pub fn per_currency(&self) -> HashMap<String, Decimal> {
+    pub fn per_currency(&self) -> Result<HashMap<String, Decimal>, Overflow> {
         let mut out: HashMap<String, Decimal> = HashMap::new();
         for (&(_, _, c), amounts) in self.iter() {
-            *out.entry(self.currencies.text(c)).or_default() += amounts.cost;
+            add_into(
+                out.entry(self.currencies.text(c)).or_default(),
+                amounts.cost,
+            )?;
         }
-        out
+        Ok(out)
     }
 }
 
@@ -255,17 +310,21 @@ mod tests {
     fn totals_are_kept_per_account_service_and_currency() {
         let mut l = Ledger::default();
         l.entry(b"111", b"AmazonEC2", b"USD")
-            .add(Part::Charges, d("1.10"));
+            .add(Part::Charges, d("1.10"))
+            .unwrap();
         l.entry(b"111", b"AmazonEC2", b"USD")
-            .add(Part::Credits, d("-0.10"));
+            .add(Part::Credits, d("-0.10"))
+            .unwrap();
         l.entry(b"111", b"AmazonEC2", b"EUR")
-            .add(Part::Charges, d("2"));
+            .add(Part::Charges, d("2"))
+            .unwrap();
         l.entry(b"222", b"AmazonEC2", b"USD")
-            .add(Part::Tax, d("0.5"));
-        let per_currency = l.per_currency();
+            .add(Part::Tax, d("0.5"))
+            .unwrap();
+        let per_currency = l.per_currency().unwrap();
         assert_eq!(per_currency["USD"], d("1.5"));
         assert_eq!(per_currency["EUR"], d("2"));
-        let per_account = l.per_account();
+        let per_account = l.per_account().unwrap();
         assert_eq!(per_account[&("111".into(), "USD".into())], d("1.00"));
         let ec2 = l.entry(b"111", b"AmazonEC2", b"USD");
         assert_eq!(ec2.cost, d("1.00"));
@@ -275,12 +334,18 @@ mod tests {
     #[test]
     fn usage_is_kept_per_day_beside_the_total() {
         let mut l = Ledger::default();
-        l.entry(b"1", b"AmazonS3", b"USD").add(Part::Tax, d("9"));
+        l.entry(b"1", b"AmazonS3", b"USD")
+            .add(Part::Tax, d("9"))
+            .unwrap();
         assert!(!l.has_days());
-        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("1.5"), 3);
-        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Discounts, d("-0.5"), 3);
-        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("2"), 0);
-        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("7"), 99);
+        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("1.5"), 3)
+            .unwrap();
+        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Discounts, d("-0.5"), 3)
+            .unwrap();
+        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("2"), 0)
+            .unwrap();
+        l.add_on_day(b"1", b"AmazonEC2", b"USD", Part::Charges, d("7"), 99)
+            .unwrap();
         assert!(l.has_days());
         let ec2 = (
             l.accounts.id(b"1"),
@@ -294,7 +359,20 @@ mod tests {
         assert_eq!(l.entry(b"1", b"AmazonEC2", b"USD").cost, d("10.0"));
         let s3 = (ec2.0, l.services.id(b"AmazonS3"), ec2.2);
         assert!(l.days(&s3).is_none());
-        assert_eq!(l.per_currency()["USD"], d("19.0"));
+        assert_eq!(l.per_currency().unwrap()["USD"], d("19.0"));
+    }
+
+    #[test]
+    fn key_text_is_lossless() {
+        assert_eq!(key_text(b"AmazonEC2"), "AmazonEC2");
+        assert_eq!(key_text("Zürich".as_bytes()), "Zürich");
+        assert_eq!(key_text(b"Amazon\xff"), "Amazon\\xff");
+        assert_eq!(key_text(b"Amazon\xfe"), "Amazon\\xfe");
+        assert_eq!(key_text(b"Amazon\\xff"), "Amazon\\\\xff");
+        assert_eq!(key_text(b"a\xc3"), "a\\xc3");
+        for raw in [&b"Amazon\xff"[..], b"a\\b", b"\xc3\xa9\xff", b"plain"] {
+            assert_eq!(key_text_len(raw), key_text(raw).len());
+        }
     }
 
     #[test]

@@ -3,47 +3,128 @@
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
+/// The most significant digits a [`Decimal`] holds (its 96-bit mantissa holds every 28-digit
+/// number and some of 29).
+const MAX_DIGITS: usize = 29;
+/// The largest scale a [`Decimal`] can carry.
+const MAX_SCALE: u32 = 28;
+
 /// Parses an amount such as `148.770000`, `-2.61370000000`, `1.0E+7` or `4E-8` exactly.
-/// Surrounding ASCII spaces are ignored. Returns `None` for anything else (empty included).
+/// Surrounding ASCII spaces are ignored. Returns `None` for anything else (empty included):
+/// one optional sign, digits with at most one `.`, then optionally `e`/`E`, one optional sign
+/// and at most 10 digits. Work is linear in the length: an exponent the decimal type cannot
+/// honour exactly (`0E+2147483647`, `1E+29`, `1E-40`) is refused at once, never looped over.
 pub fn parse_amount(raw: &[u8]) -> Option<Decimal> {
-    let text = std::str::from_utf8(raw.trim_ascii()).ok()?;
-    if text.is_empty() {
+    let text = raw.trim_ascii();
+    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(at) => (&text[..at], Some(&text[at + 1..])),
+        None => (text, None),
+    };
+    let unsigned = mantissa
+        .strip_prefix(b"-")
+        .or_else(|| mantissa.strip_prefix(b"+"));
+    let digits = unsigned.unwrap_or(mantissa);
+    let mut dots = 0;
+    let mut count = 0;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => count += 1,
+            b'.' => dots += 1,
+            _ => return None,
+        }
+    }
+    if count == 0 || dots > 1 {
         return None;
     }
-    if text.bytes().any(|b| b == b'e' || b == b'E') {
-        return parse_scientific(text);
+    // ASCII digits, one dot and a sign: valid UTF-8.
+    let mantissa = std::str::from_utf8(mantissa).ok()?;
+    let mantissa = mantissa.strip_prefix('+').unwrap_or(mantissa);
+    let value = Decimal::from_str_exact(mantissa).ok()?;
+    match exponent {
+        None => Some(value),
+        Some(exponent) => scale_by(value, parse_exponent(exponent)?),
     }
-    let text = text.strip_prefix('+').unwrap_or(text);
-    if !text
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
-        return None;
-    }
-    Decimal::from_str_exact(text).ok()
 }
 
-fn parse_scientific(text: &str) -> Option<Decimal> {
-    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
-    let exponent: i32 = exponent
-        .strip_prefix('+')
-        .unwrap_or(exponent)
-        .parse()
-        .ok()?;
-    let mut value = Decimal::from_str_exact(mantissa.strip_prefix('+').unwrap_or(mantissa)).ok()?;
-    let ten = Decimal::TEN;
-    if exponent >= 0 {
-        for _ in 0..exponent {
-            value = value.checked_mul(ten)?;
-        }
-    } else {
-        let scale = value.scale().checked_add(exponent.unsigned_abs())?;
-        if scale > 28 {
-            return None;
-        }
-        value.set_scale(scale).ok()?;
+/// An exponent: one optional sign and 1 to 10 digits.
+fn parse_exponent(raw: &[u8]) -> Option<i64> {
+    let (negative, digits) = match raw.first() {
+        Some(b'-') => (true, &raw[1..]),
+        Some(b'+') => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    Some(value)
+    let n = digits
+        .iter()
+        .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    Some(if negative { -n } else { n })
+}
+
+/// `value × 10^exponent`, exactly, or `None` when the result does not fit a [`Decimal`]. The
+/// mantissa's scale is kept where it can be (`1.0E+7` is `10000000.0`, `5.10E-7` is
+/// `0.000000510`); trailing zeros are dropped only when that is the one exact way to fit.
+fn scale_by(value: Decimal, exponent: i64) -> Option<Decimal> {
+    // Anything beyond the digits a Decimal holds can never be exact: refuse before any work.
+    if exponent.unsigned_abs() > u64::from(MAX_SCALE) + MAX_DIGITS as u64 {
+        return None;
+    }
+    let shift = |v: Decimal| -> Option<Decimal> {
+        if exponent <= 0 {
+            let scale = i64::from(v.scale()) - exponent;
+            if scale > i64::from(MAX_SCALE) {
+                return None;
+            }
+            let mut out = v;
+            out.set_scale(scale as u32).ok()?;
+            return Some(out);
+        }
+        let mut out = v;
+        let mut power = exponent as u32;
+        while power > 0 {
+            let step = power.min(MAX_SCALE);
+            out = out.checked_mul(Decimal::from_i128_with_scale(10i128.pow(step), 0))?;
+            power -= step;
+        }
+        // A product past 96 bits is rounded by lowering its scale: not exact.
+        (out.scale() == v.scale()).then_some(out)
+    };
+    shift(value).or_else(|| shift(value.normalize()))
+}
+
+/// A sum of money that cannot be held exactly (see [`add_exact`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("sum exceeds the exact decimal range")]
+pub struct Overflow;
+
+/// Adds `amount` into `total` exactly, leaving `total` untouched on [`Overflow`].
+#[inline]
+pub fn add_into(total: &mut Decimal, amount: Decimal) -> Result<(), Overflow> {
+    *total = add_exact(*total, amount).ok_or(Overflow)?;
+    Ok(())
+}
+
+/// `a + b` exactly: `None` when the sum overflows the 96-bit mantissa or would have to be
+/// rounded to fit (more than 28 significant digits after the point, as `12345678901234567890 +
+/// 1e-27`). Every sum of money in the engine goes through here.
+#[inline]
+pub fn add_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let sum = a.checked_add(b)?;
+    let scale = sum.scale();
+    if scale >= a.scale().max(b.scale()) {
+        return Some(sum);
+    }
+    // rust_decimal lowers the scale of a sum that needs more than 96 bits at the larger scale
+    // (rounding it), and hands back the other operand as it is when one is zero. The sum is
+    // exact only when both operands are whole numbers at the scale it ended up with.
+    (a.round_dp(scale) == a && b.round_dp(scale) == b).then_some(sum)
+}
+
+/// `a − b` exactly, as [`add_exact`].
+#[inline]
+pub fn sub_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
+    add_exact(a, -b)
 }
 
 /// `-0` and `0` print the same.
@@ -105,6 +186,19 @@ mod tests {
             b"1e-40",
             b"\xff",
             b"NULL",
+            b"+-1",
+            b"-+1",
+            b"--1",
+            b"1e+-2",
+            b"1e--2",
+            b"1_000",
+            b"1e",
+            b"1e12345678901",
+            b"0E+2147483647",
+            b"1E+58",
+            b".",
+            b"-",
+            b"1 2",
         ] {
             assert_eq!(
                 parse_amount(junk),
@@ -113,6 +207,41 @@ mod tests {
                 String::from_utf8_lossy(junk)
             );
         }
+    }
+
+    #[test]
+    fn exponents_at_the_edge_of_the_range() {
+        assert_eq!(parse_amount(b"1.0E-28").unwrap(), d("1e-28"));
+        assert_eq!(
+            parse_amount(b"1E+28").unwrap(),
+            d("10000000000000000000000000000")
+        );
+        assert_eq!(parse_amount(b"0E+5").unwrap(), Decimal::ZERO);
+        assert_eq!(parse_amount(b"-12.5E+1").unwrap(), d("-125"));
+        assert_eq!(parse_amount(b"1.25E1").unwrap().to_string(), "12.50");
+        assert_eq!(parse_amount(b"1E-29"), None);
+        assert_eq!(parse_amount(b"1E+29"), None);
+        assert_eq!(parse_amount(b".5").unwrap(), d("0.5"));
+    }
+
+    #[test]
+    fn sums_are_exact_or_refused() {
+        assert_eq!(
+            add_exact(d("1.10"), d("2.005")).unwrap().to_string(),
+            "3.105"
+        );
+        assert_eq!(add_exact(Decimal::MAX, d("1")), None);
+        assert_eq!(add_exact(d("12345678901234567890"), d("1e-27")), None);
+        assert_eq!(add_exact(d("7e28"), d("7e28")), None);
+        assert_eq!(sub_exact(Decimal::MIN, d("1")), None);
+        assert_eq!(add_exact(d("-1.50"), d("1.5")).unwrap().to_string(), "0.00");
+        assert_eq!(add_exact(d("1.5"), d("-0.00")).unwrap(), d("1.5"));
+        assert_eq!(add_exact(d("0.000"), d("2")).unwrap(), d("2"));
+        // Exact, though the larger scale cannot be kept: 1.00 is 1.
+        assert_eq!(
+            add_exact(d("1.00"), d("79228162514264337593543950334")).unwrap(),
+            Decimal::MAX
+        );
     }
 
     #[test]

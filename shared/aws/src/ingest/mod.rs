@@ -91,7 +91,7 @@ pub struct RecordOutcome {
 }
 
 impl RecordOutcome {
-    fn new(key: &str, outcome: Outcome, reason: Option<String>) -> Self {
+    pub(crate) fn new(key: &str, outcome: Outcome, reason: Option<String>) -> Self {
         Self {
             key: key.to_string(),
             outcome,

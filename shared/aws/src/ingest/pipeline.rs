@@ -54,7 +54,7 @@ impl Ingest {
     pub async fn ingest_object(&self, object: &ReportObject) -> Result<RecordOutcome, IngestError> {
         let started = Instant::now();
         let now = self.clock.now();
-        let mut record = IngestRecord {
+        let record = IngestRecord {
             period: key_info(&object.key)
                 .period
                 .unwrap_or_else(|| Period::of(object.event_time)),
@@ -78,30 +78,36 @@ impl Ingest {
             totals_written: 0,
             alerts_sent: 0,
         };
-        let result = self.run(object, now, &mut record).await;
+        let result = self.run(object, now, &record).await;
         self.finish(object, record, started, now, result).await
     }
 
+    /// Everything for one object, one period after the other (a FOCUS dataset may span several;
+    /// each replaces only its own period). Returns each period's ingest record and outcome.
     async fn run(
         &self,
         object: &ReportObject,
         now: DateTime<Utc>,
-        record: &mut IngestRecord,
-    ) -> Result<Done, IngestError> {
+        received: &IngestRecord,
+    ) -> Result<Vec<(IngestRecord, Done)>, IngestError> {
         if let Some(done) = self.seen_before(object).await? {
-            return Ok(done);
+            return Ok(vec![(received.clone(), done)]);
         }
-        let summary = self.summarize(object).await?;
-        let period = summary.billing_period.ok_or_else(|| {
-            ReportError::new(
-                &object.key,
-                ErrorKind::Invalid("the report names no billing period".into()),
-            )
-        })?;
-        describe(record, &summary, period);
-        let done = self.deliver(object, &summary, period, now).await?;
+        let mut out = Vec::new();
+        for summary in self.summarize(object).await? {
+            let period = summary.billing_period.ok_or_else(|| {
+                ReportError::new(
+                    &object.key,
+                    ErrorKind::Invalid("the report names no billing period".into()),
+                )
+            })?;
+            let mut record = received.clone();
+            describe(&mut record, &summary, period);
+            let done = self.deliver(object, &summary, period, now).await?;
+            out.push((record, done));
+        }
         self.note_sequencer(object).await?;
-        Ok(done)
+        Ok(out)
     }
 
     /// Remembers this event's sequencer as the key's newest, last of all: a retry of an attempt
@@ -360,14 +366,28 @@ impl Ingest {
         mut record: IngestRecord,
         started: Instant,
         now: DateTime<Utc>,
-        result: Result<Done, IngestError>,
+        result: Result<Vec<(IngestRecord, Done)>, IngestError>,
     ) -> Result<RecordOutcome, IngestError> {
-        record.duration_ms = started.elapsed().as_millis() as u64;
-        let done = match result {
-            Ok(done) => done,
+        let elapsed = || started.elapsed().as_millis() as u64;
+        let periods = match result {
+            Ok(periods) => periods,
             Err(e) => {
-                record.outcome = Outcome::Failed;
+                record.duration_ms = elapsed();
                 record.error = Some(e.to_string());
+                let empty =
+                    matches!(&e, IngestError::Report(r) if matches!(r.kind, ErrorKind::Empty(_)));
+                if empty {
+                    // Nothing to store, nothing wrong enough to alert: the month stays as it was.
+                    record.outcome = Outcome::Skipped;
+                    self.note_sequencer(object).await?;
+                    self.reports.record(&record).await?;
+                    return Ok(RecordOutcome::new(
+                        &object.key,
+                        Outcome::Skipped,
+                        record.error,
+                    ));
+                }
+                record.outcome = Outcome::Failed;
                 if e.class() == ErrorClass::Permanent {
                     record.alerts_sent = self.report_failed(object, record.period, &e, now).await;
                     // Not worth a retry: a duplicate of this event is a no-op.
@@ -377,23 +397,27 @@ impl Ingest {
                 return Err(e);
             }
         };
-        record.outcome = done.outcome;
-        record.totals_written = done.totals_written;
-        record.alerts_sent = done.alerts_sent;
-        self.reports.record(&record).await?;
-        tracing::info!(key = %object.key, period = %record.period, payer = ?record.payer,
-            format = ?record.format.map(|f| f.name()), rows = record.rows_read,
-            outcome = %done.outcome, duration_ms = record.duration_ms, "report ingested");
-        Ok(RecordOutcome {
-            key: object.key.clone(),
-            outcome: done.outcome,
-            reason: done.reason,
-            format: record.format,
-            period: record.format.map(|_| record.period),
-            status: record.status,
-            totals_written: done.totals_written,
-            alerts_sent: done.alerts_sent,
-        })
+        let mut outcome = RecordOutcome::new(&object.key, Outcome::Stale, None);
+        for (mut record, done) in periods {
+            record.outcome = done.outcome;
+            record.totals_written = done.totals_written;
+            record.alerts_sent = done.alerts_sent;
+            record.duration_ms = elapsed();
+            self.reports.record(&record).await?;
+            tracing::info!(key = %object.key, period = %record.period, payer = ?record.payer,
+                format = ?record.format.map(|f| f.name()), rows = record.rows_read,
+                outcome = %done.outcome, duration_ms = record.duration_ms, "report ingested");
+            if outcome.period.is_none() || done.outcome == Outcome::Stored {
+                outcome.outcome = done.outcome;
+                outcome.reason = done.reason;
+            }
+            outcome.format = record.format;
+            outcome.status = record.status;
+            outcome.period = outcome.period.or(record.format.map(|_| record.period));
+            outcome.totals_written += done.totals_written;
+            outcome.alerts_sent += done.alerts_sent;
+        }
+        Ok(outcome)
     }
 }
 

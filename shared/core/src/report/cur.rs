@@ -6,9 +6,9 @@
 //! scale with usage) is also booked on the day of its usage start ([`day_of`]), so the daily
 //! series of a key adds up to its charges + discounts, day 0 included.
 
-use super::error::RowError;
+use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
-use super::tally::{day_of, same_code, status_of, Finished, Latest, Rows, Tally};
+use super::tally::{day_of, overflow, same_code, status_of, strict, Finished, Latest, Rows, Tally};
 use crate::ledger::Part;
 use csv::ByteRecord;
 
@@ -124,24 +124,40 @@ fn name_from_map(cell: &[u8]) -> Option<String> {
 }
 
 impl Rows for Cur {
-    fn bind(&mut self, h: &Header) -> Result<(), RowError> {
+    fn bind(&mut self, h: &Header) -> Result<Vec<Col>, RowError> {
         self.tally.tags.bind(h);
         let n = self.names;
-        self.cols = Some(Cols {
-            payer: h.optional(n.payer),
+        let cols = Cols {
+            payer: h.optional(n.payer)?,
             account: h.required(n.account)?,
-            item_type: h.optional(n.item_type),
+            item_type: h.optional(n.item_type)?,
             product_code: h.required(n.product_code)?,
             cost: h.required(n.cost)?,
             currency: h.required(n.currency)?,
-            invoice: h.optional(n.invoice),
-            period_start: h.optional(n.period_start),
-            usage_start: h.optional(n.usage_start),
-            usage_end: h.optional(n.usage_end),
-            product_name: h.optional(n.product_name),
-            product_map: n.product_map.and_then(|m| h.optional(m)),
-        });
-        Ok(())
+            invoice: h.optional(n.invoice)?,
+            period_start: h.optional(n.period_start)?,
+            usage_start: h.optional(n.usage_start)?,
+            usage_end: h.optional(n.usage_end)?,
+            product_name: h.optional(n.product_name)?,
+            product_map: match n.product_map {
+                Some(m) => h.optional(m)?,
+                None => None,
+            },
+        };
+        let keys = strict(&[
+            cols.payer,
+            Some(cols.account),
+            cols.item_type,
+            Some(cols.product_code),
+            Some(cols.cost),
+            Some(cols.currency),
+            cols.invoice,
+            cols.period_start,
+            cols.usage_start,
+            cols.usage_end,
+        ]);
+        self.cols = Some(cols);
+        Ok(keys)
     }
 
     fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
@@ -160,11 +176,18 @@ impl Rows for Cur {
                 let day = day_of(start.get(r), field(c.usage_end, r), t.period.year_month());
                 one_day = day != 0;
                 t.ledger
-                    .add_on_day(account, code, currency, part, cost, day);
+                    .add_on_day(account, code, currency, part, cost, day)
+                    .map_err(|_| RowError::overflow(c.cost.name))?;
             }
-            _ => t.ledger.entry(account, code, currency).add(part, cost),
+            _ => t
+                .ledger
+                .entry(account, code, currency)
+                .add(part, cost)
+                .map_err(|_| RowError::overflow(c.cost.name))?,
         }
-        t.tags.add(r, currency, cost);
+        t.tags
+            .add(r, currency, cost)
+            .map_err(|_| RowError::overflow(c.cost.name))?;
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
             let name = field(c.product_name, r);
@@ -191,10 +214,10 @@ impl Rows for Cur {
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Finished {
+    fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
         let t = self.tally;
-        Finished {
-            tags: t.tags.finish(),
+        Ok(vec![Finished {
+            tags: t.tags.finish().map_err(|_| overflow("a tag total"))?,
             ledger: t.ledger,
             parts: PARTS,
             service_code: same_code,
@@ -204,7 +227,7 @@ impl Rows for Cur {
             as_of: t.latest.get().or_else(|| self.latest_any.get()),
             rows_summed: t.rows_summed,
             checks: Vec::new(),
-        }
+        }])
     }
 }
 

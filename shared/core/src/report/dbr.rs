@@ -2,13 +2,15 @@
 //! rows are summed from `UnBlendedCost` (consolidated) or `Cost` (single account). DBRs carry
 //! no currency column: they are billed in USD.
 
-use super::error::RowError;
+use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::product_codes::code_for;
 use super::summary::Check;
-use super::tally::{status_of, Finished, Rows, Tally};
+use super::tally::{overflow, status_of, strict, Finished, Rows, Tally};
 use super::timestamp::Timestamp;
+use crate::ledger::key_text;
 use crate::ledger::Part;
+use crate::money::{add_exact, add_into};
 use csv::ByteRecord;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -49,23 +51,34 @@ impl Dbr {
 }
 
 impl Rows for Dbr {
-    fn bind(&mut self, h: &Header) -> Result<(), RowError> {
+    fn bind(&mut self, h: &Header) -> Result<Vec<Col>, RowError> {
         self.tally.tags.bind(h);
-        let cost = match h.first_of(&["UnBlendedCost", "Cost"]) {
+        let cost = match h.first_of(&["UnBlendedCost", "Cost"])? {
             Some(col) => col,
             None => h.required("UnBlendedCost")?,
         };
-        self.cols = Some(Cols {
-            invoice_id: h.optional("InvoiceID"),
+        let cols = Cols {
+            invoice_id: h.optional("InvoiceID")?,
             payer: h.required("PayerAccountId")?,
-            linked: h.optional("LinkedAccountId"),
+            linked: h.optional("LinkedAccountId")?,
             record_type: h.required("RecordType")?,
             product_name: h.required("ProductName")?,
-            usage_start: h.optional("UsageStartDate"),
-            usage_end: h.optional("UsageEndDate"),
+            usage_start: h.optional("UsageStartDate")?,
+            usage_end: h.optional("UsageEndDate")?,
             cost,
-        });
-        Ok(())
+        };
+        let keys = strict(&[
+            cols.invoice_id,
+            Some(cols.payer),
+            cols.linked,
+            Some(cols.record_type),
+            Some(cols.product_name),
+            cols.usage_start,
+            cols.usage_end,
+            Some(cols.cost),
+        ]);
+        self.cols = Some(cols);
+        Ok(keys)
     }
 
     fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
@@ -74,16 +87,22 @@ impl Rows for Dbr {
             b"LineItem" => Part::Charges,
             b"Discount" => Part::Discounts,
             b"AccountTotal" => {
-                let account = String::from_utf8_lossy(Self::account(c, r)).into_owned();
-                *self.account_totals.entry(account).or_default() += c.cost.amount(r)?;
+                let account = key_text(Self::account(c, r));
+                let amount = c.cost.amount(r)?;
+                add_into(self.account_totals.entry(account).or_default(), amount)
+                    .map_err(|_| RowError::overflow(c.cost.name))?;
                 return Ok(());
             }
             b"InvoiceTotal" => {
-                *self.invoice_total.get_or_insert(Decimal::ZERO) += c.cost.amount(r)?;
+                let amount = c.cost.amount(r)?;
+                add_into(self.invoice_total.get_or_insert(Decimal::ZERO), amount)
+                    .map_err(|_| RowError::overflow(c.cost.name))?;
                 return Ok(());
             }
             b"Rounding" => {
-                self.rounding += c.cost.amount_or_zero(r)?;
+                let amount = c.cost.amount_or_zero(r)?;
+                add_into(&mut self.rounding, amount)
+                    .map_err(|_| RowError::overflow(c.cost.name))?;
                 return Ok(());
             }
             _ => return Ok(()),
@@ -93,8 +112,11 @@ impl Rows for Dbr {
         let name = c.product_name.get(r);
         t.ledger
             .entry(Self::account(c, r), name, CURRENCY)
-            .add(part, cost);
-        t.tags.add(r, CURRENCY, cost);
+            .add(part, cost)
+            .map_err(|_| RowError::overflow(c.cost.name))?;
+        t.tags
+            .add(r, CURRENCY, cost)
+            .map_err(|_| RowError::overflow(c.cost.name))?;
         t.rows_summed += 1;
         t.see_payer(c.payer.get(r));
         if field(c.invoice_id, r).eq_ignore_ascii_case(b"Estimated") {
@@ -108,10 +130,14 @@ impl Rows for Dbr {
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Finished {
+    fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
         let me = *self;
         let mut checks = Vec::new();
-        let by_account = me.tally.ledger.per_account();
+        let by_account = me
+            .tally
+            .ledger
+            .per_account()
+            .map_err(|_| overflow("an account's total"))?;
         for (account, expected) in &me.account_totals {
             let actual = by_account
                 .get(&(account.clone(), "USD".to_string()))
@@ -124,18 +150,24 @@ impl Rows for Dbr {
             ));
         }
         if let Some(expected) = me.invoice_total {
-            let actual = me
+            let summed = me
                 .tally
                 .ledger
                 .per_currency()
+                .map_err(|_| overflow("the report's total"))?
                 .get("USD")
                 .copied()
-                .unwrap_or_default()
-                + me.rounding;
+                .unwrap_or_default();
+            let actual = add_exact(summed, me.rounding)
+                .ok_or_else(|| overflow("the report's total plus rounding"))?;
             checks.push(Check::new("invoice_total:USD".into(), expected, actual));
         }
-        Finished {
-            tags: me.tally.tags.finish(),
+        Ok(vec![Finished {
+            tags: me
+                .tally
+                .tags
+                .finish()
+                .map_err(|_| overflow("a tag total"))?,
             ledger: me.tally.ledger,
             parts: PARTS,
             service_code: code_for,
@@ -145,6 +177,6 @@ impl Rows for Dbr {
             as_of: me.tally.latest.get(),
             rows_summed: me.tally.rows_summed,
             checks,
-        }
+        }])
     }
 }

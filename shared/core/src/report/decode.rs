@@ -73,19 +73,91 @@ fn spool(mut raw: impl Read, name: &str, limits: &Limits) -> Result<std::fs::Fil
     Ok(file)
 }
 
-fn with_zip_entry<T>(
+/// The most entries any end-of-central-directory record near the end of the archive declares
+/// (the classic record's two counts, and the zip64 record's when a locator points to one), read
+/// from at most 64 KiB + 42 bytes at the end: so a huge count is refused before the central
+/// directory is parsed (the zip crate holds every entry of it in memory).
+fn declared_entries(file: &mut std::fs::File) -> io::Result<u64> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    const LOCATOR: &[u8] = b"PK\x06\x07";
+    const EOCD64: &[u8] = b"PK\x06\x06";
+    let u16_at = |b: &[u8], at: usize| u64::from(u16::from_le_bytes([b[at], b[at + 1]]));
+    let u64_at =
+        |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"));
+    let len = file.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 0xFFFF + 20) as usize;
+    file.seek(SeekFrom::Start(len - tail_len as u64))?;
+    let mut tail = vec![0; tail_len];
+    file.read_exact(&mut tail)?;
+    let mut most = 0;
+    for at in (0..tail_len.saturating_sub(21)).rev() {
+        if &tail[at..at + 4] != EOCD || at + 22 + u16_at(&tail, at + 20) as usize > tail_len {
+            continue;
+        }
+        most = most.max(u16_at(&tail, at + 8)).max(u16_at(&tail, at + 10));
+        if at >= 20 && &tail[at - 20..at - 16] == LOCATOR {
+            let record_at = u64_at(&tail, at - 12);
+            if record_at.checked_add(56).is_some_and(|end| end <= len) {
+                let mut record = [0u8; 56];
+                file.seek(SeekFrom::Start(record_at))?;
+                file.read_exact(&mut record)?;
+                if &record[..4] == EOCD64 {
+                    most = most.max(u64_at(&record, 24)).max(u64_at(&record, 32));
+                }
+            }
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(most)
+}
+
+/// The spooled archive, counting the bytes actually read from it: the compression ratio is
+/// taken from these, never from the sizes the archive declares.
+struct CountingFile {
     file: std::fs::File,
+    count: Rc<Cell<u64>>,
+}
+
+impl Read for CountingFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl Seek for CountingFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+fn with_zip_entry<T>(
+    mut file: std::fs::File,
     name: &str,
     limits: &Limits,
     f: impl FnOnce(&mut dyn Read) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
-    let mut archive = zip::ZipArchive::new(BufReader::new(file))
-        .map_err(|e| fail(name, ErrorKind::CorruptZip(e.to_string())))?;
-    if archive.len() > limits.max_zip_entries {
-        return Err(fail(
+    let too_many = || {
+        fail(
             name,
             ErrorKind::Limit(format!("more than {} zip entries", limits.max_zip_entries)),
-        ));
+        )
+    };
+    let declared =
+        declared_entries(&mut file).map_err(|e| fail(name, ErrorKind::Io(e.to_string())))?;
+    if declared > limits.max_zip_entries as u64 {
+        return Err(too_many());
+    }
+    let consumed = Rc::new(Cell::new(0));
+    let counting = CountingFile {
+        file,
+        count: consumed.clone(),
+    };
+    let mut archive = zip::ZipArchive::new(BufReader::new(counting))
+        .map_err(|e| fail(name, ErrorKind::CorruptZip(e.to_string())))?;
+    if archive.len() > limits.max_zip_entries {
+        return Err(too_many());
     }
     let mut files = Vec::new();
     for i in 0..archive.len() {
@@ -128,8 +200,10 @@ fn with_zip_entry<T>(
             )),
         ));
     }
-    let declared = Rc::new(Cell::new(entry.compressed_size()));
-    let inflated = Inflated::new(entry, declared, *limits, ErrorKind::CorruptZip);
+    // From here on the count is the entry's compressed stream as read (plus at most one buffer
+    // of read-ahead), whatever its header claims.
+    consumed.set(0);
+    let inflated = Inflated::new(entry, consumed, *limits, ErrorKind::CorruptZip);
     with_text(inflated, name, f)
 }
 

@@ -6,29 +6,31 @@ use super::dbr::Dbr;
 use super::decode::{read_small, with_decoded};
 use super::error::{ErrorKind, ReportError, StreamError};
 use super::focus::Focus;
-use super::format::{classify, key_info, Format, KeyInfo};
-use super::header::Header;
+use super::format::{classify, key_info, missing_column, Format, KeyInfo};
+use super::header::{Col, Header};
 use super::legacy::Legacy;
 use super::limits::{Limits, RecordGuard};
 use super::manifest::{self, PartRef};
 use super::source::{ObjectSource, Opened};
-use super::summary::{totals_of, ReportSummary, Status};
+use super::summary::{totals_of, ReportSummary};
 use super::tally::Rows;
 use super::timestamp::Timestamp;
+use crate::ledger::key_text_len;
 use csv::ByteRecord;
+use std::collections::HashSet;
 use std::io::Read;
 
 /// Free-text lines allowed before the header (the cost allocation report has one).
 const MAX_LEADING_LINES: usize = 5;
 const CSV_BUFFER: usize = 64 * 1024;
 
-fn rows_for(format: Format) -> Box<dyn Rows> {
+fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
     match format {
         Format::LegacyMonthly | Format::LegacyCostAllocation => Box::<Legacy>::default(),
         Format::Dbr | Format::DbrResourcesTags => Box::<Dbr>::default(),
         Format::Cur1 => Box::new(Cur::new(&CUR1)),
         Format::Cur2 => Box::new(Cur::new(&CUR2)),
-        Format::Focus => Box::<Focus>::default(),
+        Format::Focus => Box::new(Focus::new(multi_period)),
     }
 }
 
@@ -37,18 +39,66 @@ struct Pass<'a> {
     source_name: &'a str,
     key: KeyInfo,
     limits: Limits,
+    /// Whether a dataset may span billing periods (FOCUS only; see [`summarize_periods`]).
+    multi_period: bool,
     format: Option<Format>,
     rows: Option<Box<dyn Rows>>,
     rows_read: u64,
     objects_read: usize,
 }
 
+/// The line a quoted field opened on: the record's first line plus the line breaks in the
+/// fields before its last (an unterminated quote always swallows the rest into the last field).
+fn quote_line(record: &ByteRecord, line: u64) -> u64 {
+    let fields = record.len().saturating_sub(1);
+    let breaks: usize = record
+        .iter()
+        .take(fields)
+        .map(|f| f.iter().filter(|&&b| b == b'\n').count())
+        .sum();
+    line + breaks as u64
+}
+
+/// The per-row checks on the format's strict columns: the stored text fits `max_text` bytes, and
+/// (only for a record that spans lines) none holds a line break.
+#[inline]
+fn check_strict(
+    record: &ByteRecord,
+    strict: &[Col],
+    max_text: usize,
+    spans_lines: bool,
+) -> Result<(), (Col, ErrorKind)> {
+    for &col in strict {
+        let raw = record.get(col.idx).unwrap_or_default();
+        if raw.len().saturating_mul(4) > max_text && key_text_len(raw.trim_ascii()) > max_text {
+            return Err((col, ErrorKind::TextTooLong(max_text)));
+        }
+        if spans_lines && raw.iter().any(|&b| b == b'\n' || b == b'\r') {
+            return Err((col, ErrorKind::LineBreakInField));
+        }
+    }
+    Ok(())
+}
+
+/// A header's first names, for "not a recognised billing report": at most three, each cut to
+/// 40 characters. Only shown for the input the user named, never for a part a manifest lists.
+fn header_start(header: &Header) -> String {
+    header
+        .names()
+        .iter()
+        .take(3)
+        .map(|n| n.chars().take(40).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 impl<'a> Pass<'a> {
-    fn new(source_name: &'a str, key: KeyInfo, limits: &Limits) -> Self {
+    fn new(source_name: &'a str, key: KeyInfo, limits: &Limits, multi_period: bool) -> Self {
         Self {
             source_name,
             key,
             limits: *limits,
+            multi_period,
             format: None,
             rows: None,
             rows_read: 0,
@@ -69,10 +119,18 @@ impl<'a> Pass<'a> {
         }
     }
 
-    /// Streams one CSV object through the row logic.
-    fn read_csv(&mut self, input: &mut dyn Read, file: &str) -> Result<(), ReportError> {
-        let (guard, record_start) =
+    /// Streams one CSV object through the row logic. `is_part` marks an object a manifest
+    /// listed: its content is never echoed in an error.
+    fn read_csv(
+        &mut self,
+        input: &mut dyn Read,
+        file: &str,
+        is_part: bool,
+    ) -> Result<(), ReportError> {
+        let (guard, handles) =
             RecordGuard::new(input, self.limits.max_record_bytes, CSV_BUFFER as u64);
+        let record_start = handles.record_start;
+        let unterminated = handles.unterminated_quote;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -80,6 +138,10 @@ impl<'a> Pass<'a> {
             .from_reader(guard);
         let mut record = ByteRecord::new();
         let max_record = self.limits.max_record_bytes;
+        let max_text = self.limits.max_text_bytes;
+        let unterminated_at = |record: &ByteRecord, line: u64| {
+            ReportError::new(file, ErrorKind::UnterminatedQuote).at_line(quote_line(record, line))
+        };
         let mut leading = 0;
         let (header, header_line) = loop {
             let more = reader
@@ -99,6 +161,9 @@ impl<'a> Pass<'a> {
                     ErrorKind::NotAReport("no header row found".into()),
                 ));
             }
+            if unterminated.get() {
+                return Err(unterminated_at(&record, line));
+            }
             if record.len() >= 2 {
                 break (Header::from_record(&record), line);
             }
@@ -110,14 +175,21 @@ impl<'a> Pass<'a> {
                 ));
             }
         };
-        let format = classify(&header, self.key.format, leading > 0).ok_or_else(|| {
-            let shown: Vec<_> = header.names().iter().take(3).map(String::as_str).collect();
-            ReportError::new(
-                file,
-                ErrorKind::NotAReport(format!("header starts '{}'", shown.join(","))),
-            )
-            .at_line(header_line)
-        })?;
+        let format = match classify(&header, self.key.format, leading > 0) {
+            Some(format) => format,
+            None => {
+                let kind = match missing_column(&header) {
+                    Some(name) => ErrorKind::MissingColumn(name.to_string()),
+                    None if is_part => {
+                        ErrorKind::NotAReport("its header names no known format".into())
+                    }
+                    None => {
+                        ErrorKind::NotAReport(format!("header starts '{}'", header_start(&header)))
+                    }
+                };
+                return Err(ReportError::new(file, kind).at_line(header_line));
+            }
+        };
         match self.format {
             None => self.format = Some(format),
             Some(f) if f.family() == format.family() => {}
@@ -132,8 +204,11 @@ impl<'a> Pass<'a> {
                 ))
             }
         }
-        let rows = self.rows.get_or_insert_with(|| rows_for(format));
-        rows.bind(&header).map_err(|e| {
+        let multi_period = self.multi_period;
+        let rows = self
+            .rows
+            .get_or_insert_with(|| rows_for(format, multi_period));
+        let strict = rows.bind(&header).map_err(|e| {
             let mut err = ReportError::new(file, e.kind).at_line(header_line);
             err.column = e.column;
             err
@@ -153,6 +228,17 @@ impl<'a> Pass<'a> {
                 file,
                 line,
             )?;
+            if unterminated.get() {
+                return Err(unterminated_at(&record, line));
+            }
+            // A record that ends more than one line below its start has a line break inside a
+            // quoted field; the strict columns are checked for one only then.
+            let spans_lines = reader.position().line() > line + 1;
+            check_strict(&record, &strict, max_text, spans_lines).map_err(|(col, kind)| {
+                ReportError::new(file, kind)
+                    .at_line(line)
+                    .in_column(col.name)
+            })?;
             self.rows_read += 1;
             if let Err(e) = rows.row(&record) {
                 let mut err = ReportError::new(file, e.kind);
@@ -165,65 +251,85 @@ impl<'a> Pass<'a> {
         Ok(())
     }
 
-    fn finish(self, manifest: Option<&manifest::Manifest>) -> Result<ReportSummary, ReportError> {
+    /// One summary per billing period, sorted by period.
+    fn finish(
+        self,
+        manifest: Option<&manifest::Manifest>,
+    ) -> Result<Vec<ReportSummary>, ReportError> {
+        let fail = |kind| ReportError::new(self.source_name, kind);
         let format = match (self.format, manifest) {
             (Some(f), _) => f,
             (None, Some(m)) => classify(&m.columns, None, false).ok_or_else(|| {
-                ReportError::new(
-                    self.source_name,
-                    ErrorKind::InvalidManifest(
-                        "it lists no data files and its columns name no known format".into(),
-                    ),
-                )
-            })?,
-            (None, None) => {
-                return Err(ReportError::new(
-                    self.source_name,
-                    ErrorKind::NotAReport("no data".into()),
+                fail(ErrorKind::InvalidManifest(
+                    "it lists no data files and its columns name no known format".into(),
                 ))
-            }
+            })?,
+            (None, None) => return Err(fail(ErrorKind::NotAReport("no data".into()))),
         };
         let finished = match self.rows {
             Some(rows) => rows.finish(),
-            None => rows_for(format).finish(),
-        };
-        let period = finished
-            .period
-            .or_else(|| manifest.and_then(|m| m.period))
-            .or(self.key.period);
-        let as_of = match (&period, finished.as_of) {
-            (Some(p), Some(t)) => Some(t.min(Timestamp::start_of(p.next()))),
-            (_, t) => t,
-        };
-        let (totals, grand_totals) = totals_of(
-            &finished.ledger,
-            finished.parts,
-            finished.service_code,
-            period,
-        );
-        Ok(ReportSummary {
-            source: self.source_name.to_string(),
-            format,
-            payer_account_id: finished
-                .payer
-                .or_else(|| manifest.and_then(|m| m.payer.clone()))
-                .or_else(|| self.key.payer.clone()),
-            billing_period: period,
-            status: if finished.rows_summed == 0 && manifest.is_some() {
-                Status::Estimated
+            None => rows_for(format, self.multi_period).finish(),
+        }
+        .map_err(fail)?;
+        let summed: u64 = finished.iter().map(|f| f.rows_summed).sum();
+        if summed == 0 {
+            // Nothing to store: a summary of zeros stored over a month's estimate would erase it.
+            let detail = match (manifest, self.rows_read) {
+                (Some(m), 0) if m.parts.is_empty() => " (the manifest lists no data files)".into(),
+                (Some(_), 0) => " (every part of the manifest is empty)".into(),
+                (_, 0) => String::new(),
+                (_, n) => format!(" ({n} rows, none of them a line item)"),
+            };
+            return Err(fail(ErrorKind::Empty(detail)));
+        }
+        let several = finished.len() > 1;
+        let mut out = Vec::with_capacity(finished.len());
+        for finished in finished {
+            let period = if several {
+                finished.period
             } else {
-                finished.status
-            },
-            as_of: as_of.map(|t| t.to_string()),
-            rows_read: self.rows_read,
-            rows_summed: finished.rows_summed,
-            totals,
-            grand_totals,
-            checks: finished.checks,
-            tag_totals: finished.tags,
-            objects_read: self.objects_read,
-            delivery_id: manifest.and_then(|m| m.delivery_id.clone()),
-        })
+                finished
+                    .period
+                    .or_else(|| manifest.and_then(|m| m.period))
+                    .or(self.key.period)
+            };
+            let as_of = match (&period, finished.as_of) {
+                (Some(p), Some(t)) => Some(t.min(Timestamp::start_of(p.next()))),
+                (_, t) => t,
+            };
+            let (totals, grand_totals) = totals_of(
+                &finished.ledger,
+                finished.parts,
+                finished.service_code,
+                period,
+            )
+            .map_err(|_| fail(ErrorKind::Overflow("a grand total".into())))?;
+            out.push(ReportSummary {
+                source: self.source_name.to_string(),
+                format,
+                payer_account_id: finished
+                    .payer
+                    .or_else(|| manifest.and_then(|m| m.payer.clone()))
+                    .or_else(|| self.key.payer.clone()),
+                billing_period: period,
+                status: finished.status,
+                as_of: as_of.map(|t| t.to_string()),
+                // Every FOCUS row is summed: a period's rows are the rows it summed.
+                rows_read: if several {
+                    finished.rows_summed
+                } else {
+                    self.rows_read
+                },
+                rows_summed: finished.rows_summed,
+                totals,
+                grand_totals,
+                checks: finished.checks,
+                tag_totals: finished.tags,
+                objects_read: self.objects_read,
+                delivery_id: manifest.and_then(|m| m.delivery_id.clone()),
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -249,6 +355,9 @@ fn check_record_length(
 
 /// Summarizes one report object. `source_name` names it in errors and in the summary; `key` is
 /// its object key or path (its pattern helps detection); `parts` opens what a manifest lists.
+///
+/// A report covers one billing period: a FOCUS dataset spanning several is an error here, as a
+/// mixed period is in every other format (see [`summarize_periods`]).
 pub fn summarize(
     opened: Opened,
     source_name: &str,
@@ -256,15 +365,87 @@ pub fn summarize(
     parts: &dyn ObjectSource,
     limits: &Limits,
 ) -> Result<ReportSummary, ReportError> {
+    let mut all = run(opened, source_name, key, parts, limits, false)?;
+    debug_assert_eq!(all.len(), 1);
+    Ok(all.swap_remove(0))
+}
+
+/// Summarizes one report object into one summary per billing period, sorted by period. Only a
+/// FOCUS dataset may span periods (each is summed on its own); for every other format this is
+/// [`summarize`] in a one-element vector, and a mixed period is still an error.
+pub fn summarize_periods(
+    opened: Opened,
+    source_name: &str,
+    key: &str,
+    parts: &dyn ObjectSource,
+    limits: &Limits,
+) -> Result<Vec<ReportSummary>, ReportError> {
+    run(opened, source_name, key, parts, limits, true)
+}
+
+fn run(
+    opened: Opened,
+    source_name: &str,
+    key: &str,
+    parts: &dyn ObjectSource,
+    limits: &Limits,
+    multi_period: bool,
+) -> Result<Vec<ReportSummary>, ReportError> {
     let info = key_info(key);
     if info.manifest {
-        return summarize_manifest(opened, source_name, parts, limits);
+        return summarize_manifest(opened, source_name, parts, limits, multi_period);
     }
-    let mut pass = Pass::new(source_name, info, limits);
+    let mut pass = Pass::new(source_name, info, limits, multi_period);
     with_decoded(opened, source_name, limits, |r| {
-        pass.read_csv(r, source_name)
+        pass.read_csv(r, source_name, false)
     })?;
     pass.finish(None)
+}
+
+/// Refuses a manifest that lists too many parts, a part twice, or a part in another bucket,
+/// before anything is opened.
+fn check_parts(
+    manifest: &manifest::Manifest,
+    source_name: &str,
+    parts: &dyn ObjectSource,
+    limits: &Limits,
+) -> Result<(), ReportError> {
+    let fail = |kind| ReportError::new(source_name, kind);
+    if manifest.parts.len() > limits.max_manifest_parts {
+        return Err(fail(ErrorKind::Limit(format!(
+            "more than {} parts in a manifest",
+            limits.max_manifest_parts
+        ))));
+    }
+    let home = parts
+        .home_bucket()
+        .map(str::to_string)
+        .or_else(|| manifest.bucket.clone())
+        .or_else(|| {
+            manifest.parts.iter().find_map(|p| match p {
+                PartRef::Uri { bucket, .. } => Some(bucket.clone()),
+                PartRef::Key(_) => None,
+            })
+        });
+    let mut seen = HashSet::with_capacity(manifest.parts.len());
+    for part in &manifest.parts {
+        let bucket = match part {
+            PartRef::Uri { bucket, .. } => {
+                if let Some(home) = home.as_deref().filter(|h| *h != bucket) {
+                    return Err(fail(ErrorKind::InvalidManifest(format!(
+                        "data file '{}' is in bucket '{bucket}', not in the manifest's bucket '{home}'",
+                        part.display()
+                    ))));
+                }
+                bucket.as_str()
+            }
+            PartRef::Key(_) => home.as_deref().unwrap_or(""),
+        };
+        if !seen.insert((bucket.to_string(), part.normalized_key())) {
+            return Err(fail(ErrorKind::DuplicatePart(part.normalized_key())));
+        }
+    }
+    Ok(())
 }
 
 fn summarize_manifest(
@@ -272,10 +453,12 @@ fn summarize_manifest(
     source_name: &str,
     parts: &dyn ObjectSource,
     limits: &Limits,
-) -> Result<ReportSummary, ReportError> {
+    multi_period: bool,
+) -> Result<Vec<ReportSummary>, ReportError> {
     let bytes = read_small(opened, source_name, limits)?;
     let manifest = manifest::parse(&bytes).map_err(|kind| ReportError::new(source_name, kind))?;
-    let mut pass = Pass::new(source_name, KeyInfo::default(), limits);
+    check_parts(&manifest, source_name, parts, limits)?;
+    let mut pass = Pass::new(source_name, KeyInfo::default(), limits, multi_period);
     for part in &manifest.parts {
         let name = part.display();
         let opened = match part {
@@ -283,7 +466,7 @@ fn summarize_manifest(
             PartRef::Uri { bucket, key } => parts.open_uri(bucket, key),
         }
         .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
-        with_decoded(opened, &name, limits, |r| pass.read_csv(r, &name))?;
+        with_decoded(opened, &name, limits, |r| pass.read_csv(r, &name, true))?;
     }
     pass.finish(Some(&manifest))
 }

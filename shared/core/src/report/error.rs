@@ -9,8 +9,22 @@ pub enum ErrorKind {
     NotAReport(String),
     #[error("missing required column '{0}'")]
     MissingColumn(String),
+    #[error("column '{0}' appears more than once in the header")]
+    DuplicateColumn(String),
+    #[error("the report holds no line items{0}")]
+    Empty(String),
     #[error("invalid amount '{0}'")]
     InvalidAmount(String),
+    #[error("sum exceeds the exact decimal range ({0})")]
+    Overflow(String),
+    #[error("a quoted field opened on this line is never closed: it runs to the end of the input")]
+    UnterminatedQuote,
+    #[error(
+        "line break inside a quoted field of a column that never holds one (an unbalanced quote?)"
+    )]
+    LineBreakInField,
+    #[error("text longer than {0} bytes")]
+    TextTooLong(usize),
     #[error("truncated or corrupt gzip stream ({0})")]
     CorruptGzip(String),
     #[error("truncated or corrupt zip archive ({0})")]
@@ -26,6 +40,8 @@ pub enum ErrorKind {
     },
     #[error("invalid manifest: {0}")]
     InvalidManifest(String),
+    #[error("invalid manifest: part '{0}' is listed twice")]
+    DuplicatePart(String),
     #[error("cannot open: {0}")]
     Open(String),
     #[error("malformed CSV: {0}")]
@@ -67,16 +83,49 @@ impl ReportError {
 }
 
 impl fmt::Display for ReportError {
+    /// Every piece that can come from the input (the file name, the column, the reason's quoted
+    /// values) is escaped: no control character reaches a terminal or a log raw.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write!(f, "{}", Escaped(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ": line {line}")?;
         }
         if let Some(column) = &self.column {
-            write!(f, ": column '{column}'")?;
+            write!(f, ": column '{}'", Escaped(column))?;
         }
-        write!(f, ": {}", self.kind)
+        write!(f, ": {}", Escaped(&self.kind.to_string()))
     }
+}
+
+/// Text with its control characters (C0, DEL, C1) and the bidirectional overrides written as
+/// escapes: `\0`, `\t`, `\n`, `\r`, `\x1b`, `\u{202e}`. Everything else is shown as it is.
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for c in self.0.chars() {
+            match c {
+                '\0' => f.write_str("\\0")?,
+                '\t' => f.write_str("\\t")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                c if (c as u32) < 0x80 && c.is_control() => write!(f, "\\x{:02x}", c as u32)?,
+                c if c.is_control()
+                    || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+                {
+                    write!(f, "\\u{{{:x}}}", c as u32)?
+                }
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`Escaped`] as a `String`.
+pub fn escape_text(text: &str) -> String {
+    Escaped(text).to_string()
 }
 
 impl std::error::Error for ReportError {}
@@ -99,6 +148,11 @@ impl RowError {
 
     pub fn plain(kind: ErrorKind) -> Self {
         Self { column: None, kind }
+    }
+
+    /// A running total in `column` can no longer be held exactly.
+    pub fn overflow(column: &str) -> Self {
+        Self::in_column(column, ErrorKind::Overflow("adding this amount".into()))
     }
 }
 
@@ -137,6 +191,22 @@ mod tests {
         );
         let e = ReportError::new("r.csv", ErrorKind::MissingColumn("TotalCost".into()));
         assert_eq!(e.to_string(), "r.csv: missing required column 'TotalCost'");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_everywhere() {
+        let e = ReportError::new("a\u{0}b", ErrorKind::InvalidAmount("1\u{1b}[2J\n".into()))
+            .at_line(3)
+            .in_column("c\u{7f}\u{202e}");
+        assert_eq!(
+            e.to_string(),
+            "a\\0b: line 3: column 'c\\x7f\\u{202e}': invalid amount '1\\x1b[2J\\n'"
+        );
+        assert_eq!(
+            escape_text("Amazon Elastic Compute Cloud"),
+            "Amazon Elastic Compute Cloud"
+        );
+        assert_eq!(escape_text("Zürich\t"), "Zürich\\t");
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! Daily usage: every `charges` row (ChargeCategory Usage, or unknown) is also booked on the day
 //! of its `ChargePeriodStart` ([`day_of`]).
 
-use super::error::RowError;
+use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
-use super::tally::{day_of, same_code, status_of, Finished, Latest, Rows, Tally};
+use super::tally::{day_of, same_code, status_of, strict, Finished, Latest, Rows, Tally};
+use super::timestamp::Timestamp;
 use crate::ledger::Part;
+use crate::period::Period;
 use csv::ByteRecord;
 
 const PARTS: &[Part] = &[
@@ -32,12 +34,65 @@ struct Cols {
     invoice: Option<Col>,
 }
 
+/// The running state of one billing period.
 #[derive(Default)]
-pub struct Focus {
-    cols: Option<Cols>,
+struct PeriodState {
     tally: Tally,
     /// The latest end of any usage row, for reports without one-day rows.
     latest_any: Latest,
+}
+
+/// FOCUS rows. A FOCUS dataset may span billing periods: with `multi_period` each period gets
+/// its own totals (rows are attributed by `BillingPeriodStart`; a row without one goes with the
+/// period of the row before it, or with the first period named); without it a second period is
+/// an error, as for every other format.
+pub struct Focus {
+    multi_period: bool,
+    cols: Option<Cols>,
+    /// One state per period, in the order the periods first appear.
+    periods: Vec<PeriodState>,
+    current: usize,
+    /// The raw `BillingPeriodStart` of the current period's last row (compared as bytes).
+    current_raw: Vec<u8>,
+}
+
+impl Focus {
+    pub fn new(multi_period: bool) -> Self {
+        Self {
+            multi_period,
+            cols: None,
+            periods: vec![PeriodState::default()],
+            current: 0,
+            current_raw: Vec::new(),
+        }
+    }
+
+    /// The state a row belongs to. Allocation-free unless the row starts a new period.
+    fn select(&mut self, col: Col, r: &ByteRecord) -> Result<usize, RowError> {
+        let raw = col.get(r);
+        if !self.multi_period || !present(raw) || raw == self.current_raw.as_slice() {
+            return Ok(self.current);
+        }
+        let Some(found) = Timestamp::parse(raw).map(|t| t.period()) else {
+            // The tracker below names the invalid date.
+            return Ok(self.current);
+        };
+        let of = |s: &PeriodState| s.tally.period.period();
+        let idx = match self.periods.iter().position(|s| of(s) == Some(found)) {
+            Some(i) => i,
+            None => match self.periods.iter().position(|s| of(s).is_none()) {
+                Some(i) => i,
+                None => {
+                    self.periods.push(PeriodState::default());
+                    self.periods.len() - 1
+                }
+            },
+        };
+        self.current = idx;
+        self.current_raw.clear();
+        self.current_raw.extend_from_slice(raw);
+        Ok(idx)
+    }
 }
 
 fn part_of(category: &[u8]) -> (Part, bool) {
@@ -57,26 +112,47 @@ fn part_of(category: &[u8]) -> (Part, bool) {
 }
 
 impl Rows for Focus {
-    fn bind(&mut self, h: &Header) -> Result<(), RowError> {
-        self.cols = Some(Cols {
+    fn bind(&mut self, h: &Header) -> Result<Vec<Col>, RowError> {
+        let cols = Cols {
             cost: h.required("BilledCost")?,
             account: h.required("SubAccountId")?,
-            billing_account: h.optional("BillingAccountId"),
-            service_code: h.optional("x_ServiceCode"),
+            billing_account: h.optional("BillingAccountId")?,
+            service_code: h.optional("x_ServiceCode")?,
             service_name: h.required("ServiceName")?,
             currency: h.required("BillingCurrency")?,
-            category: h.optional("ChargeCategory"),
-            period_start: h.optional("BillingPeriodStart"),
-            charge_start: h.optional("ChargePeriodStart"),
-            charge_end: h.optional("ChargePeriodEnd"),
-            invoice: h.optional("InvoiceId"),
-        });
-        Ok(())
+            category: h.optional("ChargeCategory")?,
+            period_start: h.optional("BillingPeriodStart")?,
+            charge_start: h.optional("ChargePeriodStart")?,
+            charge_end: h.optional("ChargePeriodEnd")?,
+            invoice: h.optional("InvoiceId")?,
+        };
+        let keys = strict(&[
+            Some(cols.cost),
+            Some(cols.account),
+            cols.billing_account,
+            cols.service_code,
+            Some(cols.service_name),
+            Some(cols.currency),
+            cols.category,
+            cols.period_start,
+            cols.charge_start,
+            cols.charge_end,
+            cols.invoice,
+        ]);
+        self.cols = Some(cols);
+        Ok(keys)
     }
 
     fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
         let c = self.cols.as_ref().expect("bind runs before rows");
-        let t = &mut self.tally;
+        let period_start = c.period_start;
+        let idx = match period_start {
+            Some(col) => self.select(col, r)?,
+            None => self.current,
+        };
+        let c = self.cols.as_ref().expect("bind runs before rows");
+        let state = &mut self.periods[idx];
+        let t = &mut state.tally;
         let cost = c.cost.amount(r)?;
         let (part, usage) = part_of(field(c.category, r));
         let mut account = c.account.get(r);
@@ -88,7 +164,7 @@ impl Rows for Focus {
             code if present(code) => code,
             _ => name,
         };
-        if let Some(col) = c.period_start {
+        if let Some(col) = period_start {
             t.period.see(col, r)?;
         }
         let currency = c.currency.get(r);
@@ -98,9 +174,14 @@ impl Rows for Focus {
                 let day = day_of(start.get(r), field(c.charge_end, r), t.period.year_month());
                 one_day = day != 0;
                 t.ledger
-                    .add_on_day(account, code, currency, part, cost, day);
+                    .add_on_day(account, code, currency, part, cost, day)
+                    .map_err(|_| RowError::overflow(c.cost.name))?;
             }
-            _ => t.ledger.entry(account, code, currency).add(part, cost),
+            _ => t
+                .ledger
+                .entry(account, code, currency)
+                .add(part, cost)
+                .map_err(|_| RowError::overflow(c.cost.name))?,
         }
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
@@ -116,25 +197,37 @@ impl Rows for Focus {
             if one_day {
                 t.latest.see(field(c.charge_end, r));
             }
-            self.latest_any.see(field(c.charge_end, r));
+            state.latest_any.see(field(c.charge_end, r));
         }
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Finished {
-        let t = self.tally;
-        Finished {
-            tags: Vec::new(),
-            ledger: t.ledger,
-            parts: PARTS,
-            service_code: same_code,
-            payer: t.payer,
-            period: t.period.period(),
-            status: status_of(t.estimated),
-            as_of: t.latest.get().or_else(|| self.latest_any.get()),
-            rows_summed: t.rows_summed,
-            checks: Vec::new(),
-        }
+    fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
+        let mut out: Vec<(Option<Period>, Finished)> = self
+            .periods
+            .into_iter()
+            .map(|state| {
+                let t = state.tally;
+                let period = t.period.period();
+                (
+                    period,
+                    Finished {
+                        tags: Vec::new(),
+                        ledger: t.ledger,
+                        parts: PARTS,
+                        service_code: same_code,
+                        payer: t.payer,
+                        period,
+                        status: status_of(t.estimated),
+                        as_of: t.latest.get().or_else(|| state.latest_any.get()),
+                        rows_summed: t.rows_summed,
+                        checks: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        out.sort_by_key(|(p, _)| *p);
+        Ok(out.into_iter().map(|(_, f)| f).collect())
     }
 }
 

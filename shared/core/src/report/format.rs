@@ -194,6 +194,75 @@ pub fn classify(header: &Header, hint: Option<Format>, had_comment: bool) -> Opt
     None
 }
 
+/// When [`classify`] finds no format but the header is clearly one (several of its own column
+/// names), the column it lacks: so the error says "missing required column 'TotalCost'" rather
+/// than "not a recognised billing report".
+pub fn missing_column(header: &Header) -> Option<&'static str> {
+    let count = |names: &[&str]| names.iter().filter(|n| header.has(n)).count();
+    const CUR1: &[&str] = &[
+        "identity/LineItemId",
+        "bill/PayerAccountId",
+        "bill/BillingPeriodStartDate",
+        "lineItem/UsageAccountId",
+        "lineItem/LineItemType",
+        "lineItem/ProductCode",
+        "lineItem/CurrencyCode",
+    ];
+    const CUR2: &[&str] = &[
+        "identity_line_item_id",
+        "bill_payer_account_id",
+        "bill_billing_period_start_date",
+        "line_item_usage_account_id",
+        "line_item_line_item_type",
+        "line_item_product_code",
+        "line_item_currency_code",
+    ];
+    const FOCUS: &[&str] = &[
+        "BillingAccountId",
+        "SubAccountId",
+        "ServiceName",
+        "BillingCurrency",
+        "ChargeCategory",
+        "BillingPeriodStart",
+        "ChargePeriodStart",
+        "EffectiveCost",
+        "ListCost",
+    ];
+    const LEGACY: &[&str] = &[
+        "InvoiceID",
+        "PayerAccountId",
+        "LinkedAccountId",
+        "ProductCode",
+        "ProductName",
+        "UsageStartDate",
+        "TotalCost",
+        "UnBlendedCost",
+        "BlendedCost",
+    ];
+    if count(CUR1) >= 2 {
+        return Some("lineItem/UnblendedCost");
+    }
+    if count(CUR2) >= 2 {
+        return Some("line_item_unblended_cost");
+    }
+    if count(FOCUS) >= 3 {
+        return Some(if header.has("BilledCost") {
+            "SubAccountId"
+        } else {
+            "BilledCost"
+        });
+    }
+    if header.has("RecordType") {
+        // Monthly reports carry ProductCode and CurrencyCode; DBRs carry neither.
+        return Some(if header.has("ProductCode") || header.has("CurrencyCode") {
+            "TotalCost"
+        } else {
+            "UnBlendedCost"
+        });
+    }
+    (count(LEGACY) >= 3).then_some("RecordType")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +344,38 @@ mod tests {
             Some(Format::Dbr)
         );
         assert_eq!(classify(&h(&["date", "amount"]), None, false), None);
+    }
+
+    #[test]
+    fn clear_headers_name_the_column_they_lack() {
+        let h = |names: &[&str]| Header::from_names(names);
+        assert_eq!(
+            missing_column(&h(&["identity/LineItemId", "lineItem/UsageAccountId"])),
+            Some("lineItem/UnblendedCost")
+        );
+        assert_eq!(
+            missing_column(&h(&[
+                "line_item_usage_account_id",
+                "line_item_product_code"
+            ])),
+            Some("line_item_unblended_cost")
+        );
+        assert_eq!(
+            missing_column(&h(&["SubAccountId", "ServiceName", "BillingCurrency"])),
+            Some("BilledCost")
+        );
+        assert_eq!(
+            missing_column(&h(&["RecordType", "ProductCode", "CostBeforeTax"])),
+            Some("TotalCost")
+        );
+        assert_eq!(
+            missing_column(&h(&["RecordType", "ProductName", "Rate"])),
+            Some("UnBlendedCost")
+        );
+        assert_eq!(
+            missing_column(&h(&["InvoiceID", "PayerAccountId", "TotalCost"])),
+            Some("RecordType")
+        );
+        assert_eq!(missing_column(&h(&["date", "amount", "ServiceName"])), None);
     }
 }

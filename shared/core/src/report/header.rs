@@ -34,29 +34,61 @@ impl Header {
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.position(name).is_some()
+        self.names
+            .iter()
+            .any(|n| n == name || n.eq_ignore_ascii_case(name))
     }
 
     /// Exact match first; a case-insensitive match only when no exact one exists (tag columns
-    /// such as `user:Name` and `user:name` are distinct, so exact wins).
-    fn position(&self, name: &str) -> Option<usize> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .or_else(|| self.names.iter().position(|n| n.eq_ignore_ascii_case(name)))
+    /// such as `user:Name` and `user:name` are distinct, so exact wins). A name found twice
+    /// (exactly, or case-insensitively with no exact match) is ambiguous: an error naming it.
+    fn find(&self, name: &'static str) -> Result<Option<Col>, RowError> {
+        fn unique(
+            name: &str,
+            mut hits: impl Iterator<Item = usize>,
+        ) -> Result<Option<usize>, RowError> {
+            match (hits.next(), hits.next()) {
+                (None, _) => Ok(None),
+                (Some(idx), None) => Ok(Some(idx)),
+                (Some(_), Some(_)) => Err(RowError::in_column(
+                    name,
+                    ErrorKind::DuplicateColumn(name.to_string()),
+                )),
+            }
+        }
+        let positions = |exact: bool| {
+            self.names.iter().enumerate().filter_map(move |(i, n)| {
+                let hit = if exact {
+                    n == name
+                } else {
+                    n.eq_ignore_ascii_case(name)
+                };
+                hit.then_some(i)
+            })
+        };
+        let idx = match unique(name, positions(true))? {
+            Some(idx) => Some(idx),
+            None => unique(name, positions(false))?,
+        };
+        Ok(idx.map(|idx| Col { idx, name }))
     }
 
-    pub fn optional(&self, name: &'static str) -> Option<Col> {
-        self.position(name).map(|idx| Col { idx, name })
+    pub fn optional(&self, name: &'static str) -> Result<Option<Col>, RowError> {
+        self.find(name)
     }
 
     /// The first of `names` present.
-    pub fn first_of(&self, names: &[&'static str]) -> Option<Col> {
-        names.iter().find_map(|n| self.optional(n))
+    pub fn first_of(&self, names: &[&'static str]) -> Result<Option<Col>, RowError> {
+        for n in names {
+            if let Some(col) = self.find(n)? {
+                return Ok(Some(col));
+            }
+        }
+        Ok(None)
     }
 
     pub fn required(&self, name: &'static str) -> Result<Col, RowError> {
-        self.optional(name)
+        self.find(name)?
             .ok_or_else(|| RowError::plain(ErrorKind::MissingColumn(name.to_string())))
     }
 }
@@ -121,12 +153,25 @@ mod tests {
     fn columns_are_found_by_name_exact_before_case_insensitive() {
         let h = Header::from_names(&["a", " TotalCost ", "user:Name", "user:name", "COST"]);
         assert_eq!(h.required("TotalCost").unwrap().idx, 1);
-        assert_eq!(h.optional("user:name").unwrap().idx, 3);
-        assert_eq!(h.optional("user:Name").unwrap().idx, 2);
-        assert_eq!(h.optional("Cost").unwrap().idx, 4);
-        assert_eq!(h.first_of(&["UnBlendedCost", "Cost"]).unwrap().name, "Cost");
+        assert_eq!(h.optional("user:name").unwrap().unwrap().idx, 3);
+        assert_eq!(h.optional("user:Name").unwrap().unwrap().idx, 2);
+        assert_eq!(h.optional("Cost").unwrap().unwrap().idx, 4);
+        assert_eq!(
+            h.first_of(&["UnBlendedCost", "Cost"])
+                .unwrap()
+                .unwrap()
+                .name,
+            "Cost"
+        );
+        // Case-insensitively ambiguous without an exact match: an error naming the column.
+        let err = h.optional("USER:NAME").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::DuplicateColumn("USER:NAME".into()));
         let err = h.required("RecordType").unwrap_err();
         assert_eq!(err.kind, ErrorKind::MissingColumn("RecordType".into()));
+        let twice = Header::from_names(&["TotalCost", "a", "TotalCost"]);
+        let err = twice.required("TotalCost").unwrap_err();
+        assert_eq!(err.column.as_deref(), Some("TotalCost"));
+        assert_eq!(err.kind, ErrorKind::DuplicateColumn("TotalCost".into()));
     }
 
     #[test]

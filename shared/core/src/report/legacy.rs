@@ -2,12 +2,13 @@
 //! allocation report: `LinkedLineItem` rows are summed (or `PayerLineItem` when a standalone
 //! account's file has no linked rows); the total rows become reconciliation checks.
 
-use super::error::RowError;
+use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::summary::Check;
-use super::tally::{same_code, status_of, Finished, Rows, Tally};
+use super::tally::{overflow, same_code, status_of, strict, Finished, Rows, Tally};
 use super::timestamp::Timestamp;
-use crate::ledger::{Ledger, Part};
+use crate::ledger::{key_text, Ledger, Part};
+use crate::money::{add_exact, add_into, sub_exact};
 use csv::ByteRecord;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -59,10 +60,17 @@ impl Legacy {
             None => Decimal::ZERO,
         };
         let code = c.product_code.get(r);
+        let overflow = || RowError::overflow(c.total.name);
+        let charges = sub_exact(total, credits)
+            .and_then(|t| sub_exact(t, tax))
+            .ok_or_else(overflow)?;
+        // All three or none: a copy is updated and stored once every part fits.
         let entry = ledger.entry(account, code, c.currency.get(r));
-        entry.add(Part::Charges, total - credits - tax);
-        entry.add(Part::Credits, credits);
-        entry.add(Part::Tax, tax);
+        let mut next = *entry;
+        next.add(Part::Charges, charges).map_err(|_| overflow())?;
+        next.add(Part::Credits, credits).map_err(|_| overflow())?;
+        next.add(Part::Tax, tax).map_err(|_| overflow())?;
+        *entry = next;
         if let Some(name) = c.product_name {
             if ledger.needs_service_name(code) {
                 ledger.set_service_name(code, name.get(r));
@@ -80,28 +88,42 @@ fn disclaimer_time(text: &[u8]) -> Option<Timestamp> {
 }
 
 fn text(raw: &[u8]) -> String {
-    String::from_utf8_lossy(raw).into_owned()
+    key_text(raw)
 }
 
 impl Rows for Legacy {
-    fn bind(&mut self, h: &Header) -> Result<(), RowError> {
+    fn bind(&mut self, h: &Header) -> Result<Vec<Col>, RowError> {
         self.linked.tags.bind(h);
-        self.cols = Some(Cols {
-            invoice_id: h.optional("InvoiceID"),
+        let cols = Cols {
+            invoice_id: h.optional("InvoiceID")?,
             payer: h.required("PayerAccountId")?,
             linked: h.required("LinkedAccountId")?,
             record_type: h.required("RecordType")?,
-            record_id: h.first_of(&["RecordID", "RecordId"]),
+            record_id: h.first_of(&["RecordID", "RecordId"])?,
             product_code: h.required("ProductCode")?,
-            product_name: h.optional("ProductName"),
+            product_name: h.optional("ProductName")?,
             currency: h.required("CurrencyCode")?,
-            credits: h.optional("Credits"),
-            tax: h.optional("TaxAmount"),
+            credits: h.optional("Credits")?,
+            tax: h.optional("TaxAmount")?,
             total: h.required("TotalCost")?,
-            period_start: h.optional("BillingPeriodStartDate"),
-            description: h.optional("ItemDescription"),
-        });
-        Ok(())
+            period_start: h.optional("BillingPeriodStartDate")?,
+            description: h.optional("ItemDescription")?,
+        };
+        let keys = strict(&[
+            cols.invoice_id,
+            Some(cols.payer),
+            Some(cols.linked),
+            Some(cols.record_type),
+            cols.record_id,
+            Some(cols.product_code),
+            Some(cols.currency),
+            cols.credits,
+            cols.tax,
+            Some(cols.total),
+            cols.period_start,
+        ]);
+        self.cols = Some(cols);
+        Ok(keys)
     }
 
     fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
@@ -120,7 +142,10 @@ impl Rows for Legacy {
                 if record_type == b"LinkedLineItem" {
                     let total =
                         Self::add_line_item(&mut self.linked.ledger, c, c.linked.get(r), r)?;
-                    self.linked.tags.add(r, c.currency.get(r), total);
+                    self.linked
+                        .tags
+                        .add(r, c.currency.get(r), total)
+                        .map_err(|_| RowError::overflow(c.total.name))?;
                     self.linked.rows_summed += 1;
                 } else {
                     Self::add_line_item(&mut self.payer_ledger, c, payer, r)?;
@@ -134,18 +159,30 @@ impl Rows for Legacy {
                     account = text(id.strip_prefix(b"AccountTotal:").unwrap_or(id));
                 }
                 let currency = text(c.currency.get(r));
-                *self.account_totals.entry((account, currency)).or_default() +=
-                    c.total.amount(r)?;
+                let amount = c.total.amount(r)?;
+                add_into(
+                    self.account_totals.entry((account, currency)).or_default(),
+                    amount,
+                )
+                .map_err(|_| RowError::overflow(c.total.name))?;
             }
             b"InvoiceTotal" => {
-                *self
-                    .invoice_totals
-                    .entry(text(c.currency.get(r)))
-                    .or_default() += c.total.amount(r)?;
+                let amount = c.total.amount(r)?;
+                add_into(
+                    self.invoice_totals
+                        .entry(text(c.currency.get(r)))
+                        .or_default(),
+                    amount,
+                )
+                .map_err(|_| RowError::overflow(c.total.name))?;
             }
             b"CBRounding" => {
-                *self.rounding.entry(text(c.currency.get(r))).or_default() +=
-                    c.total.amount_or_zero(r)?;
+                let amount = c.total.amount_or_zero(r)?;
+                add_into(
+                    self.rounding.entry(text(c.currency.get(r))).or_default(),
+                    amount,
+                )
+                .map_err(|_| RowError::overflow(c.total.name))?;
             }
             b"EstimatedDisclaimer" => {
                 self.linked.estimated = true;
@@ -159,11 +196,15 @@ impl Rows for Legacy {
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Finished {
+    fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
         let me = *self;
         let linked_rows = me.linked.rows_summed;
         let mut checks = Vec::new();
-        let linked_by_account = me.linked.ledger.per_account();
+        let linked_by_account = me
+            .linked
+            .ledger
+            .per_account()
+            .map_err(|_| overflow("an account's total"))?;
         for ((account, currency), expected) in &me.account_totals {
             let actual = linked_by_account
                 .get(&(account.clone(), currency.clone()))
@@ -175,8 +216,15 @@ impl Rows for Legacy {
                 actual,
             ));
         }
-        let payer_by_currency = me.payer_ledger.per_currency();
-        let linked_by_currency = me.linked.ledger.per_currency();
+        let payer_by_currency = me
+            .payer_ledger
+            .per_currency()
+            .map_err(|_| overflow("the payer rows' total"))?;
+        let linked_by_currency = me
+            .linked
+            .ledger
+            .per_currency()
+            .map_err(|_| overflow("the linked rows' total"))?;
         for (currency, expected) in &me.invoice_totals {
             if me.payer_rows > 0 {
                 let actual = payer_by_currency.get(currency).copied().unwrap_or_default();
@@ -187,11 +235,14 @@ impl Rows for Legacy {
                 ));
             }
             if linked_rows > 0 {
-                let actual = linked_by_currency
-                    .get(currency)
-                    .copied()
-                    .unwrap_or_default()
-                    + me.rounding.get(currency).copied().unwrap_or_default();
+                let actual = add_exact(
+                    linked_by_currency
+                        .get(currency)
+                        .copied()
+                        .unwrap_or_default(),
+                    me.rounding.get(currency).copied().unwrap_or_default(),
+                )
+                .ok_or_else(|| overflow("the linked rows' total plus rounding"))?;
                 checks.push(Check::new(
                     format!("invoice_total_linked_plus_rounding:{currency}"),
                     *expected,
@@ -199,13 +250,17 @@ impl Rows for Legacy {
                 ));
             }
         }
-        let tags = me.linked.tags.finish();
+        let tags = me
+            .linked
+            .tags
+            .finish()
+            .map_err(|_| overflow("a tag total"))?;
         let (ledger, rows_summed) = if linked_rows == 0 && me.payer_rows > 0 {
             (me.payer_ledger, me.payer_rows)
         } else {
             (me.linked.ledger, linked_rows)
         };
-        Finished {
+        Ok(vec![Finished {
             tags,
             ledger,
             parts: PARTS,
@@ -220,7 +275,7 @@ impl Rows for Legacy {
             },
             rows_summed,
             checks,
-        }
+        }])
     }
 }
 

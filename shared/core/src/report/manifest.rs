@@ -24,11 +24,25 @@ impl PartRef {
             PartRef::Uri { bucket, key } => format!("s3://{bucket}/{key}"),
         }
     }
+
+    /// The key with empty and `.` segments dropped (`/a//./b` → `a/b`): two parts with the
+    /// same bucket and normalized key are the same object to every reader.
+    pub fn normalized_key(&self) -> String {
+        let key = match self {
+            PartRef::Key(key) | PartRef::Uri { key, .. } => key,
+        };
+        key.split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect::<Vec<_>>()
+            .join("/")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
     pub parts: Vec<PartRef>,
+    /// The `bucket` the manifest names (CUR 1.0), if any.
+    pub bucket: Option<String>,
     pub payer: Option<String>,
     pub period: Option<Period>,
     pub delivery_id: Option<String>,
@@ -115,6 +129,7 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ErrorKind> {
         .unwrap_or_default();
     Ok(Manifest {
         parts,
+        bucket: string_at(&v, &["bucket"]).map(str::to_string),
         payer: string_at(&v, &["account"]).map(str::to_string),
         period,
         delivery_id: string_at(&v, &["assemblyId"])
@@ -161,6 +176,14 @@ mod tests {
         );
         assert_eq!(m.period.map(|p| p.to_string()).as_deref(), Some("2026-11"));
         assert_eq!(m.delivery_id.as_deref(), Some("e1"));
+    }
+
+    #[test]
+    fn keys_normalize_for_duplicate_checks() {
+        let k = |s: &str| PartRef::Key(s.into()).normalized_key();
+        assert_eq!(k("/a//./b.csv"), "a/b.csv");
+        assert_eq!(k("a/b.csv"), "a/b.csv");
+        assert_ne!(k("a/b.csv"), k("a/c.csv"));
     }
 
     #[test]

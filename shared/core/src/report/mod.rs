@@ -19,7 +19,7 @@ pub mod tags;
 mod tally;
 pub mod timestamp;
 
-pub use engine::summarize;
+pub use engine::{summarize, summarize_periods};
 pub use error::{ErrorKind, ReportError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
@@ -40,4 +40,17 @@ pub fn summarize_path(
         .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
     let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
     summarize(Opened::File(file), &name, &name, &parts, limits)
+}
+
+/// [`summarize_path`], one summary per billing period (see [`summarize_periods`]).
+pub fn summarize_path_periods(
+    path: &Path,
+    bucket_dir: Option<&Path>,
+    limits: &Limits,
+) -> Result<Vec<ReportSummary>, ReportError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
+    let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
+    summarize_periods(Opened::File(file), &name, &name, &parts, limits)
 }

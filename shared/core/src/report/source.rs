@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// An opened object: a seekable local file, or a one-way stream (an S3 body).
 pub enum Opened {
@@ -16,6 +17,10 @@ pub trait ObjectSource {
     fn open_key(&self, key: &str) -> io::Result<Opened>;
     /// An object named by bucket and key (Data Exports `dataFiles` URIs).
     fn open_uri(&self, bucket: &str, key: &str) -> io::Result<Opened>;
+    /// The bucket the manifest itself was read from, when there is one (an S3 source answers
+    /// its bucket; a local folder answers `None`). Every `dataFiles` URI must name this bucket:
+    /// a manifest cannot send the reader to another bucket.
+    fn home_bucket(&self) -> Option<&str>;
 }
 
 /// Splits `s3://bucket/key` into its bucket and key.
@@ -25,49 +30,102 @@ pub fn parse_s3_uri(uri: &str) -> Option<(&str, &str)> {
     (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
 
+/// Why a key cannot name a file inside the bucket folder, if it cannot: an absolute key, an
+/// empty, `.` or `..` segment, a NUL or a backslash.
+pub fn unsafe_key(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        return Some("the key is empty");
+    }
+    if key.starts_with('/') {
+        return Some("the key is an absolute path");
+    }
+    if key.contains('\0') || key.contains('\\') {
+        return Some("the key holds a NUL or a backslash");
+    }
+    if key
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Some("the key has an empty, '.' or '..' segment");
+    }
+    None
+}
+
 /// A local directory standing in for the bucket root: `s3://b/k` and key `k` both map to `DIR/k`.
-/// Without an explicit root, the nearest ancestor of the manifest's folder that holds the key is
-/// used.
+/// Without an explicit root, the root is found once, from the first key opened: the nearest
+/// ancestor `A` of the manifest's folder such that `A/key` is a file and the key's first segment
+/// is the manifest's own first folder under `A` (a manifest and its parts share their report
+/// prefix: `cur/…/r-Manifest.json` and `cur/…/r-1.csv.gz`, `exports/x/metadata/…` and
+/// `exports/x/data/…`). Every key then resolves under that root, and a file that resolves
+/// outside it (through a symbolic link) is refused.
 pub struct LocalSource {
     root: Option<PathBuf>,
-    manifest_dir: PathBuf,
+    manifest_path: PathBuf,
+    found_root: OnceLock<PathBuf>,
 }
 
 impl LocalSource {
     pub fn new(root: Option<PathBuf>, manifest_path: &Path) -> Self {
-        let manifest_dir = manifest_path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        Self { root, manifest_dir }
+        Self {
+            root,
+            manifest_path: manifest_path.to_path_buf(),
+            found_root: OnceLock::new(),
+        }
+    }
+
+    fn refuse(kind: io::ErrorKind, why: &str) -> io::Error {
+        io::Error::new(kind, why.to_string())
+    }
+
+    /// The bucket root: the explicit one, the one found earlier, or the one `key` shows.
+    fn root_for(&self, key: &str) -> io::Result<PathBuf> {
+        if let Some(root) = &self.root {
+            return Ok(root.clone());
+        }
+        if let Some(root) = self.found_root.get() {
+            return Ok(root.clone());
+        }
+        let manifest = std::fs::canonicalize(&self.manifest_path)
+            .or_else(|_| std::path::absolute(&self.manifest_path))?;
+        let first = key.split('/').next().unwrap_or(key);
+        let mut dir = manifest.parent();
+        while let Some(candidate) = dir {
+            let shares_prefix = manifest
+                .strip_prefix(candidate)
+                .ok()
+                .and_then(|rel| rel.components().next())
+                .is_some_and(|c| c.as_os_str() == std::ffi::OsStr::new(first));
+            if shares_prefix && candidate.join(key).is_file() {
+                return Ok(self
+                    .found_root
+                    .get_or_init(|| candidate.to_path_buf())
+                    .clone());
+            }
+            dir = candidate.parent();
+        }
+        Err(Self::refuse(
+            io::ErrorKind::NotFound,
+            "not found under the manifest's report prefix (pass --bucket-dir)",
+        ))
     }
 
     fn resolve(&self, key: &str) -> io::Result<PathBuf> {
-        let key = key.trim_start_matches('/');
-        if key.split('/').any(|c| c == "..") {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{key}: key climbs out of the bucket"),
+        if let Some(why) = unsafe_key(key) {
+            return Err(Self::refuse(io::ErrorKind::InvalidInput, why));
+        }
+        let root = self.root_for(key)?;
+        let path = root.join(key);
+        // Symbolic links may not lead out of the bucket folder.
+        let real_root = std::fs::canonicalize(&root)?;
+        let real = std::fs::canonicalize(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        if !real.starts_with(&real_root) {
+            return Err(Self::refuse(
+                io::ErrorKind::PermissionDenied,
+                "the key resolves outside the bucket folder",
             ));
         }
-        if let Some(root) = &self.root {
-            return Ok(root.join(key));
-        }
-        let start = if self.manifest_dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            self.manifest_dir.as_path()
-        };
-        for dir in start.ancestors() {
-            let candidate = dir.join(key);
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-        Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "not found under the manifest's folder or any folder above it (pass --bucket-dir)",
-        ))
+        Ok(real)
     }
 }
 
@@ -82,6 +140,10 @@ impl ObjectSource for LocalSource {
     fn open_uri(&self, _bucket: &str, key: &str) -> io::Result<Opened> {
         self.open_key(key)
     }
+
+    fn home_bucket(&self) -> Option<&str> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -93,6 +155,20 @@ mod tests {
         assert_eq!(parse_s3_uri("s3://b/k/x.csv"), Some(("b", "k/x.csv")));
         assert_eq!(parse_s3_uri("s3://b/"), None);
         assert_eq!(parse_s3_uri("/tmp/x"), None);
+    }
+
+    #[test]
+    fn unsafe_keys_are_named() {
+        assert_eq!(unsafe_key("cur/r/1.csv"), None);
+        assert_eq!(
+            unsafe_key("exports/x/data/BILLING_PERIOD=2026-11/x-00001.csv.gz"),
+            None
+        );
+        for bad in [
+            "", "/a", "a//b", "a/./b", "a/../b", "..", "a/", "a\\b", "a\0b",
+        ] {
+            assert!(unsafe_key(bad).is_some(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -111,6 +187,8 @@ mod tests {
             .is_ok());
         assert!(src.open_key("cur/r/missing.csv.gz").is_err());
         assert!(src.open_key("../etc/passwd").is_err());
+        assert!(src.open_key("/etc/passwd").is_err());
+        assert!(src.open_key("cur//r").is_err());
         let explicit = LocalSource::new(Some(dir.path().to_path_buf()), Path::new("m.json"));
         assert!(explicit
             .open_key("cur/r/20261101-20261201/a1/r-1.csv.gz")

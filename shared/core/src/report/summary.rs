@@ -3,7 +3,7 @@
 
 use super::format::Format;
 use crate::ledger::{Amounts, Days, Ledger, Part};
-use crate::money::canonical;
+use crate::money::{add_into, canonical, sub_exact, Overflow};
 use crate::period::Period;
 use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, Serializer};
@@ -108,7 +108,8 @@ impl Check {
             name,
             expected: canonical(expected),
             actual: canonical(actual),
-            ok: (expected - actual).abs() <= Self::TOLERANCE,
+            // A difference too large to compute is certainly not within tolerance.
+            ok: sub_exact(expected, actual).is_some_and(|d| d.abs() <= Self::TOLERANCE),
         }
     }
 }
@@ -158,7 +159,7 @@ pub fn totals_of(
     parts: &[Part],
     service_code: fn(&str) -> String,
     period: Option<Period>,
-) -> (Vec<Total>, Vec<GrandTotal>) {
+) -> Result<(Vec<Total>, Vec<GrandTotal>), Overflow> {
     let month_days = period
         .filter(|_| ledger.has_days())
         .map(|p| p.days() as usize);
@@ -175,40 +176,36 @@ pub fn totals_of(
         let entry = merged
             .entry((ledger.accounts.text(a), service, ledger.currencies.text(c)))
             .or_insert_with(|| (Amounts::default(), name, None));
-        entry.0.merge(amounts);
+        entry.0.merge(amounts)?;
         if let (Some(_), Some(days)) = (month_days, ledger.days(key)) {
             let sum = entry.2.get_or_insert([Decimal::ZERO; 32]);
             for (mine, theirs) in sum.iter_mut().zip(days.iter()) {
-                *mine += *theirs;
+                add_into(mine, *theirs)?;
             }
         }
     }
     let mut grand: BTreeMap<String, Decimal> = BTreeMap::new();
-    let totals = merged
-        .into_iter()
-        .map(
-            |((account_id, service, currency), (amounts, service_name, days))| {
-                *grand.entry(currency.clone()).or_default() += amounts.cost;
-                Total {
-                    account_id,
-                    service,
-                    service_name,
-                    currency,
-                    cost: canonical(amounts.cost),
-                    breakdown: Breakdown(
-                        parts
-                            .iter()
-                            .map(|&p| (p, canonical(amounts.part(p))))
-                            .collect(),
-                    ),
-                    daily_usage: month_days.map(|n| {
-                        let days = days.unwrap_or([Decimal::ZERO; 32]);
-                        days[1..=n].iter().map(|&d| canonical(d)).collect()
-                    }),
-                }
-            },
-        )
-        .collect();
+    let mut totals = Vec::with_capacity(merged.len());
+    for ((account_id, service, currency), (amounts, service_name, days)) in merged {
+        add_into(grand.entry(currency.clone()).or_default(), amounts.cost)?;
+        totals.push(Total {
+            account_id,
+            service,
+            service_name,
+            currency,
+            cost: canonical(amounts.cost),
+            breakdown: Breakdown(
+                parts
+                    .iter()
+                    .map(|&p| (p, canonical(amounts.part(p))))
+                    .collect(),
+            ),
+            daily_usage: month_days.map(|n| {
+                let days = days.unwrap_or([Decimal::ZERO; 32]);
+                days[1..=n].iter().map(|&d| canonical(d)).collect()
+            }),
+        });
+    }
     let grand_totals = grand
         .into_iter()
         .map(|(currency, cost)| GrandTotal {
@@ -216,7 +213,7 @@ pub fn totals_of(
             cost: canonical(cost),
         })
         .collect();
-    (totals, grand_totals)
+    Ok((totals, grand_totals))
 }
 
 #[cfg(test)]
@@ -232,19 +229,24 @@ mod tests {
     fn totals_sort_merge_and_keep_currencies_apart() {
         let mut l = Ledger::default();
         l.entry(b"2", b"Amazon RDS Service", b"USD")
-            .add(Part::Charges, d("1.5"));
+            .add(Part::Charges, d("1.5"))
+            .unwrap();
         l.entry(b"2", b"Amazon Relational Database Service", b"USD")
-            .add(Part::Discounts, d("-0.5"));
+            .add(Part::Discounts, d("-0.5"))
+            .unwrap();
         l.entry(b"1", b"AmazonS3", b"EUR")
-            .add(Part::Charges, d("2"));
+            .add(Part::Charges, d("2"))
+            .unwrap();
         l.entry(b"1", b"AmazonS3", b"USD")
-            .add(Part::Charges, d("3"));
+            .add(Part::Charges, d("3"))
+            .unwrap();
         let (totals, grand) = totals_of(
             &l,
             &[Part::Charges, Part::Discounts],
             super::super::product_codes::code_for,
             Some("2026-11".parse().unwrap()),
-        );
+        )
+        .unwrap();
         assert!(totals.iter().all(|t| t.daily_usage.is_none()));
         let keys: Vec<_> = totals
             .iter()
@@ -291,7 +293,8 @@ mod tests {
             Part::Charges,
             d("1.5"),
             1,
-        );
+        )
+        .unwrap();
         l.add_on_day(
             b"2",
             b"Amazon RDS Service",
@@ -299,7 +302,8 @@ mod tests {
             Part::Charges,
             d("4"),
             0,
-        );
+        )
+        .unwrap();
         l.add_on_day(
             b"2",
             b"Amazon Relational Database Service",
@@ -307,7 +311,8 @@ mod tests {
             Part::Discounts,
             d("-0.5"),
             1,
-        );
+        )
+        .unwrap();
         l.add_on_day(
             b"2",
             b"Amazon Relational Database Service",
@@ -315,11 +320,14 @@ mod tests {
             Part::Charges,
             d("2"),
             28,
-        );
+        )
+        .unwrap();
         l.entry(b"2", b"AWSSupportBusiness", b"USD")
-            .add(Part::Fees, d("100"));
+            .add(Part::Fees, d("100"))
+            .unwrap();
         let code = |s: &str| super::super::product_codes::code_for(s);
-        let (totals, _) = totals_of(&l, &[Part::Charges], code, Some("2026-02".parse().unwrap()));
+        let (totals, _) =
+            totals_of(&l, &[Part::Charges], code, Some("2026-02".parse().unwrap())).unwrap();
         assert_eq!(totals[0].service, "AWSSupportBusiness");
         assert_eq!(totals[0].daily_usage, Some(vec![Decimal::ZERO; 28]));
         let rds = totals[1].daily_usage.as_ref().unwrap();
@@ -328,7 +336,7 @@ mod tests {
         assert_eq!(rds[27], d("2"));
         assert_eq!(rds.iter().sum::<Decimal>(), d("3.0"));
         assert_eq!(totals[1].cost, d("7.0"));
-        let (unknown, _) = totals_of(&l, &[Part::Charges], code, None);
+        let (unknown, _) = totals_of(&l, &[Part::Charges], code, None).unwrap();
         assert!(unknown.iter().all(|t| t.daily_usage.is_none()));
     }
 

@@ -6,7 +6,7 @@
 
 use super::header::{present, Header};
 use crate::ledger::Interner;
-use crate::money::canonical;
+use crate::money::{add_into, canonical, Overflow};
 use csv::ByteRecord;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -49,39 +49,49 @@ impl TagTally {
 
     /// Books a summed row's cost on each of its tag values.
     #[inline]
-    pub fn add(&mut self, record: &ByteRecord, currency: &[u8], cost: Decimal) {
+    pub fn add(
+        &mut self,
+        record: &ByteRecord,
+        currency: &[u8],
+        cost: Decimal,
+    ) -> Result<(), Overflow> {
         if self.columns.is_empty() {
-            return;
+            return Ok(());
         }
         let currency = self.currencies.id(currency.trim_ascii());
         for &(idx, key) in &self.columns {
             let value = record.get(idx).unwrap_or_default().trim_ascii();
             if present(value) {
                 let value = self.values.id(value);
-                *self.sums.entry((key, value, currency)).or_default() += cost;
+                add_into(self.sums.entry((key, value, currency)).or_default(), cost)?;
             }
         }
+        Ok(())
     }
 
     /// Sorted by key, value, currency.
-    pub fn finish(self) -> Vec<TagTotal> {
+    pub fn finish(self) -> Result<Vec<TagTotal>, Overflow> {
         let mut out: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
         for ((k, v, c), cost) in self.sums {
-            *out.entry((
-                self.keys.text(k),
-                self.values.text(v),
-                self.currencies.text(c),
-            ))
-            .or_default() += cost;
+            add_into(
+                out.entry((
+                    self.keys.text(k),
+                    self.values.text(v),
+                    self.currencies.text(c),
+                ))
+                .or_default(),
+                cost,
+            )?;
         }
-        out.into_iter()
+        Ok(out
+            .into_iter()
             .map(|((key, value, currency), cost)| TagTotal {
                 key,
                 value,
                 currency,
                 cost: canonical(cost),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -107,10 +117,13 @@ mod tests {
             &ByteRecord::from(vec!["1", "web", "data", "x"]),
             b"USD",
             d("1.5"),
-        );
-        t.add(&ByteRecord::from(vec!["1", "web", "", ""]), b"USD", d("2"));
-        t.add(&ByteRecord::from(vec!["1", "", "data"]), b"EUR", d("3"));
-        let got = t.finish();
+        )
+        .unwrap();
+        t.add(&ByteRecord::from(vec!["1", "web", "", ""]), b"USD", d("2"))
+            .unwrap();
+        t.add(&ByteRecord::from(vec!["1", "", "data"]), b"EUR", d("3"))
+            .unwrap();
+        let got = t.finish().unwrap();
         let flat: Vec<_> = got
             .iter()
             .map(|t| {
@@ -137,7 +150,8 @@ mod tests {
     fn no_tag_columns_costs_nothing() {
         let mut t = TagTally::default();
         t.bind(&Header::from_names(&["a", "b"]));
-        t.add(&ByteRecord::from(vec!["1", "2"]), b"USD", d("1"));
-        assert!(t.finish().is_empty());
+        t.add(&ByteRecord::from(vec!["1", "2"]), b"USD", d("1"))
+            .unwrap();
+        assert!(t.finish().unwrap().is_empty());
     }
 }

@@ -152,7 +152,7 @@ impl Tally {
     #[inline]
     pub fn see_payer(&mut self, raw: &[u8]) {
         if self.payer.is_none() && present(raw) {
-            self.payer = Some(String::from_utf8_lossy(raw).into_owned());
+            self.payer = Some(crate::ledger::key_text(raw));
         }
     }
 }
@@ -177,11 +177,24 @@ pub fn same_code(service: &str) -> String {
 }
 
 /// One format's row logic. `bind` runs for each header (each part of a manifest may order its
-/// columns differently); `row` for each data record.
+/// columns differently) and answers the columns whose cells are keys, amounts, ids or dates:
+/// short, single-line text the engine checks on every row (length, no line break). `row` runs
+/// for each data record; `finish` answers one [`Finished`] per billing period, sorted by period
+/// (only a multi-period FOCUS dataset has more than one).
 pub trait Rows {
-    fn bind(&mut self, header: &super::header::Header) -> Result<(), RowError>;
+    fn bind(&mut self, header: &super::header::Header) -> Result<Vec<Col>, RowError>;
     fn row(&mut self, record: &ByteRecord) -> Result<(), RowError>;
-    fn finish(self: Box<Self>) -> Finished;
+    fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind>;
+}
+
+/// The columns of `cols` that are bound.
+pub fn strict(cols: &[Option<Col>]) -> Vec<Col> {
+    cols.iter().flatten().copied().collect()
+}
+
+/// A total that overflowed while a format finished (a check, a tag total): the reason.
+pub fn overflow(what: &str) -> ErrorKind {
+    ErrorKind::Overflow(what.to_string())
 }
 
 /// The status from the estimated flag.
