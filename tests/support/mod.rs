@@ -114,6 +114,17 @@ impl Stack {
         let s3 = billwatch_aws::clients::s3(&sdk);
         let bucket = unique("billing");
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        // Versioned, as the template's billing bucket is: each event names the version it is for.
+        s3.put_bucket_versioning()
+            .bucket(&bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
         let sns = billwatch_aws::clients::sns(&sdk);
         let topic = sns
             .create_topic()
@@ -198,13 +209,17 @@ impl Stack {
             .send()
             .await
             .unwrap_or_else(|e| panic!("head {key}: {e:?}"));
-        s3_event(
+        let mut event = s3_event(
             &self.bucket,
             key,
             head.content_length().unwrap_or_default(),
             head.e_tag().unwrap_or_default().trim_matches('"'),
             sequencer,
-        )
+        );
+        if let Some(version) = head.version_id() {
+            event["Records"][0]["s3"]["object"]["versionId"] = json!(version);
+        }
+        event
     }
 
     /// Upload, then deliver its event with a new sequencer.

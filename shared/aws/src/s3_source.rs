@@ -25,13 +25,21 @@ impl S3Source {
         }
     }
 
-    /// Opens `bucket/key` as a stream, from async code; the error keeps its SDK class.
-    pub async fn open_object(&self, bucket: &str, key: &str) -> Result<Opened, CallError> {
+    /// Opens `bucket/key` as a stream, from async code: the version an event names when it
+    /// names one (a later write of the key must not answer for an earlier event). The error
+    /// keeps its SDK class.
+    pub async fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Opened, CallError> {
         let output = self
             .client
             .get_object()
             .bucket(bucket)
             .key(key)
+            .set_version_id(version_id.map(str::to_string))
             .send()
             .await
             .map_err(|e| CallError::of(&e))?;

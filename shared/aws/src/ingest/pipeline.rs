@@ -9,8 +9,9 @@ use crate::outcome::Outcome;
 use crate::store::{Flip, IngestRecord, Owed, Pointer, StoreError};
 use crate::timestamp;
 use billwatch_core::alert::plan::{plan_delivery, report_failed, Delivery, Line, Previous};
+use billwatch_core::alert::report_text;
 use billwatch_core::period::Period;
-use billwatch_core::report::{key_info, ErrorKind, ReportError, ReportSummary};
+use billwatch_core::report::{key_info, Check, ErrorKind, ReportError, ReportSummary};
 use chrono::{DateTime, Utc};
 use std::time::Instant;
 
@@ -460,19 +461,38 @@ fn describe(record: &mut IngestRecord, summary: &ReportSummary, period: Period) 
     record.delivery_id = summary.delivery_id.clone();
     record.rows_read = summary.rows_read;
     record.rows_summed = summary.rows_summed;
-    record.checks = summary
-        .checks
+    record.checks = checks_text(&summary.checks);
+}
+
+/// At most this many checks are kept in an ingest record (DynamoDB items are at most 400 KB).
+const MAX_RECORD_CHECKS: usize = 100;
+
+/// The checks as the ingest record keeps them: failed ones first, at most
+/// [`MAX_RECORD_CHECKS`], then one line counting all of them when some were left out.
+fn checks_text(checks: &[Check]) -> Vec<String> {
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    let mut ordered: Vec<&Check> = checks.iter().filter(|c| !c.ok).collect();
+    ordered.extend(checks.iter().filter(|c| c.ok));
+    let mut out: Vec<String> = ordered
         .iter()
+        .take(MAX_RECORD_CHECKS)
         .map(|c| {
             format!(
                 "{}: expected {} actual {} {}",
-                c.name,
+                report_text(&c.name),
                 c.expected,
                 c.actual,
                 if c.ok { "ok" } else { "FAILED" }
             )
         })
         .collect();
+    if checks.len() > MAX_RECORD_CHECKS {
+        out.push(format!(
+            "… {} checks in all, {failed} failed; the first {MAX_RECORD_CHECKS} are listed",
+            checks.len()
+        ));
+    }
+    out
 }
 
 /// The totals version of one object version: a ULID whose time is the event's and whose other

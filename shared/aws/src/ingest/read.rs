@@ -19,7 +19,7 @@ impl Ingest {
             tokio::runtime::Handle::current(),
         );
         let opened = source
-            .open_object(&object.bucket, &object.key)
+            .open_object(&object.bucket, &object.key, object.version_id.as_deref())
             .await
             .map_err(|error| IngestError::Fetch {
                 bucket: object.bucket.clone(),
