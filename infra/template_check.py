@@ -142,6 +142,24 @@ def check(template: dict[str, Any], listing: bool) -> list[str]:
             if listing:
                 print(f"skip {skip['id']:<12} {logical:<26} {' '.join(comment.split())}")
 
+    # -- zip spool fits the function's /tmp ----------------------------------------------------
+    for logical, r in resources.items():
+        if r.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = r.get("Properties") or {}
+        env = ((props.get("Environment") or {}).get("Variables")) or {}
+        if "BILLWATCH_BUCKET" not in env:
+            continue
+        tmp_mb = int(((props.get("EphemeralStorage") or {}).get("Size")) or 512)
+        spool = env.get("BILLWATCH_MAX_SPOOL_BYTES")
+        if spool is None:
+            problems.append(f"{logical}: BILLWATCH_MAX_SPOOL_BYTES is not set (the default is larger than /tmp)")
+        elif int(spool) > tmp_mb * 1024 * 1024 * 0.95:
+            problems.append(
+                f"{logical}: BILLWATCH_MAX_SPOOL_BYTES {spool} does not fit its {tmp_mb} MB of /tmp "
+                "(with 5 % headroom)"
+            )
+
     # -- S3 -> Lambda cycle -------------------------------------------------------------------
     for bucket, r in resources.items():
         if r.get("Type") != "AWS::S3::Bucket":
@@ -182,7 +200,7 @@ def main(argv: list[str]) -> int:
     if problems:
         print(f"{PROG}: {len(problems)} problem(s) in {args.template}", file=sys.stderr)
         return 1
-    print(f"{PROG}: OK: no '*' in IAM roles, every checkov skip has a reason, no S3->Lambda cycle")
+    print(f"{PROG}: OK: no '*' in IAM roles, every checkov skip has a reason, the zip spool fits /tmp, no S3->Lambda cycle")
     return 0
 
 

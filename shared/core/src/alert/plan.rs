@@ -5,8 +5,15 @@
 //! message. Nothing here does I/O.
 
 use super::message::{Message, Severity};
-use super::render::{self, BudgetAlert, HealthCheck, MonthClose, ReportFacts, ServiceLine};
-use super::sanitize::report_text;
+use super::render::{self, money, BudgetAlert, HealthCheck, MonthClose, ReportFacts, ServiceLine};
+use super::sanitize::{bounded, id_text, report_text};
+
+/// Claim keys are DynamoDB sort keys: at most 1,024 bytes, with room to spare.
+const MAX_CLAIM_KEY: usize = 900;
+/// Alert ids travel in message attributes and JSON.
+const MAX_ALERT_ID: usize = 512;
+/// New services alerted one by one per delivery; more are listed in one summary alert.
+const MAX_NEW_SERVICE_ALERTS: usize = 20;
 use crate::budget::{evaluate, spent, Basis, Budget, Scope};
 use crate::forecast::forecast;
 use crate::period::Period;
@@ -280,18 +287,29 @@ fn new_services(d: &Delivery<'_>) -> Vec<Alert> {
         .map(|t| (t.account.as_str(), t.service.as_str()))
         .collect();
     let mut seen = HashSet::new();
-    d.summary
+    let mut new: Vec<_> = d
+        .summary
         .totals
         .iter()
         .filter(|t| !known.contains(&(t.account_id.as_str(), t.service.as_str())))
         .filter(|t| seen.insert((t.account_id.as_str(), t.service.as_str())))
+        .collect();
+    // The costliest first: they are the ones alerted one by one.
+    new.sort_by(|a, b| {
+        b.cost
+            .cmp(&a.cost)
+            .then_with(|| (&a.account_id, &a.service).cmp(&(&b.account_id, &b.service)))
+    });
+    let rest = new.split_off(new.len().min(MAX_NEW_SERVICE_ALERTS));
+    let mut out: Vec<Alert> = new
+        .into_iter()
         .map(|t| {
             let text = format!(
                 "{} ({}) appears for the first time in account {} this period: {} {} so far.\n\nReport: {}\n",
                 report_text(&t.service),
                 report_text(&t.service_name),
                 report_text(&t.account_id),
-                t.cost.round_dp(2),
+                money(t.cost),
                 t.currency,
                 report_text(d.report_key)
             );
@@ -303,7 +321,38 @@ fn new_services(d: &Delivery<'_>) -> Vec<Alert> {
             let key = format!("health#new-service#{}#{}", t.account_id, t.service);
             health_alert(d.period, key, HealthCheck::NewService, &subject, &text, d.report_key)
         })
-        .collect()
+        .collect();
+    if !rest.is_empty() {
+        let mut text = format!(
+            "{} more services appear for the first time in an account this period:\n\n",
+            rest.len()
+        );
+        for t in rest.iter().take(50) {
+            let _ = writeln!(
+                text,
+                "  {} in account {}: {} {}",
+                report_text(&t.service),
+                report_text(&t.account_id),
+                money(t.cost),
+                t.currency
+            );
+        }
+        if rest.len() > 50 {
+            let _ = writeln!(text, "  … and {} more", rest.len() - 50);
+        }
+        let _ = write!(text, "\nReport: {}\n", report_text(d.report_key));
+        let subject = format!("{} more new services in {}", rest.len(), d.period);
+        let key = format!("health#new-services#{}#{}", d.report_key, d.object_version);
+        out.push(health_alert(
+            d.period,
+            key,
+            HealthCheck::NewService,
+            &subject,
+            &text,
+            d.report_key,
+        ));
+    }
+    out
 }
 
 /// A report that cannot be read: alerted once per object version.
@@ -342,7 +391,8 @@ pub fn health_alert(
     text: &str,
     report_key: &str,
 ) -> Alert {
-    let alert_id = format!("{period}:{key}");
+    let key = bounded(key, MAX_CLAIM_KEY);
+    let alert_id = id_text(&format!("{period}:{key}"), MAX_ALERT_ID);
     let details = serde_json::json!({ "report_key": report_text(report_key) });
     let message = render::health(&alert_id, check, subject, text, period, details);
     Alert {
@@ -642,6 +692,35 @@ mod tests {
             "{}",
             new.message.text
         );
+    }
+
+    // 500 new services in one delivery: the 20 costliest alert one by one, the other 480 in
+    // one summary; every message stays far below SNS's 256 KB and every key below 1,024 bytes.
+    #[test]
+    fn many_new_services_are_bounded() {
+        let previous = Previous {
+            status: Status::Estimated,
+            lines: vec![],
+        };
+        let long = "x".repeat(300);
+        let totals: Vec<Total> = (0..500)
+            .map(|i| total(&format!("{i:012}"), &format!("{long}{i}"), &format!("{i}")))
+            .collect();
+        let s = summary(Status::Estimated, None, totals);
+        let plan = plan_delivery(&delivery(&s, Some(&previous), &[]));
+        assert_eq!(plan.len(), 21);
+        assert!(
+            plan[0].message.text.contains("499.00"),
+            "{}",
+            plan[0].message.text
+        );
+        assert!(plan[20].message.subject.contains("480 more new services"));
+        for a in &plan {
+            // SNS takes 256 KB; half of it is the margin.
+            assert!(a.message.sns_json().len() < 128 * 1024);
+            assert!(a.key.len() <= 1024);
+            assert!(a.alert_id.len() <= 512 && a.alert_id.bytes().all(|b| b.is_ascii_graphic()));
+        }
     }
 
     #[test]

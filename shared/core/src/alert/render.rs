@@ -92,7 +92,7 @@ fn cents(v: Decimal) -> Decimal {
     r
 }
 
-fn money(v: Decimal) -> String {
+pub(crate) fn money(v: Decimal) -> String {
     cents(v).to_string()
 }
 

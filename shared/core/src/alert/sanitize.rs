@@ -30,19 +30,91 @@ pub fn sanitize_text(text: &str) -> String {
         .collect()
 }
 
-/// A value from a report, made safe to show: control characters removed, and a leading
-/// `=`, `+`, `-`, `@` (a spreadsheet formula when pasted or exported) defused with a `'`.
+/// Report text is shown at most this many characters long, so a message stays far below SNS's
+/// 256 KB whatever a report holds (a service code is at most 320 bytes, an S3 key 1,024).
+pub const MAX_REPORT_TEXT: usize = 400;
+
+/// A value from a report, made safe to show: control characters removed, at most
+/// [`MAX_REPORT_TEXT`] characters, and a leading `=`, `+`, `-`, `@` (a spreadsheet formula when
+/// pasted or exported) defused with a `'`.
 pub fn report_text(value: &str) -> String {
-    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+    let mut clean: String = value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_REPORT_TEXT)
+        .collect();
+    if value
+        .chars()
+        .filter(|c| !c.is_control())
+        .nth(MAX_REPORT_TEXT)
+        .is_some()
+    {
+        clean.push('…');
+    }
     match clean.chars().next() {
         Some('=' | '+' | '-' | '@') => format!("'{clean}"),
         _ => clean,
     }
 }
 
+/// Text for identifiers that travel as message attributes and JSON (`alert_id`): printable
+/// ASCII kept, every other byte written `%XX`, at most `max` bytes (a longer one keeps its
+/// start and ends in a hash of the whole, so two ids never merge).
+pub fn id_text(value: &str, max: usize) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_graphic() && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    bounded(out, max)
+}
+
+/// `text` if it is at most `max` bytes; else its first bytes and `~` and a 64-bit FNV-1a hash
+/// of the whole, `max` bytes in all: distinct texts stay distinct (DynamoDB keys are at most
+/// 1,024 bytes).
+pub fn bounded(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    let mut cut = max.saturating_sub(17);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}~{hash:016x}", &text[..cut])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_printable_bounded_and_distinct() {
+        assert_eq!(
+            id_text("2026-11:health#new-service#1#AmazonEC2", 512),
+            "2026-11:health#new-service#1#AmazonEC2"
+        );
+        assert_eq!(id_text("a b\n=c%", 512), "a%20b%0A=c%25");
+        let long_a = id_text(&format!("{}a", "x".repeat(2000)), 512);
+        let long_b = id_text(&format!("{}b", "x".repeat(2000)), 512);
+        assert_eq!(long_a.len(), 512);
+        assert_ne!(long_a, long_b);
+        assert_eq!(bounded("é".repeat(600), 100).len(), 100 - 1);
+    }
+
+    #[test]
+    fn report_text_is_bounded() {
+        let t = report_text(&"y".repeat(5000));
+        assert_eq!(t.chars().count(), MAX_REPORT_TEXT + 1);
+        assert!(t.ends_with('…'));
+    }
 
     #[test]
     fn subjects_fit_sns() {
