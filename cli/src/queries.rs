@@ -2,6 +2,7 @@
 //! Query only. Table names come from BILLWATCH_*_TABLE (defaults: a stack named `billwatch`).
 
 use crate::error::CliError;
+use crate::table::columns;
 use billwatch_aws::clients;
 use billwatch_aws::store::{
     live_totals, AlertsStore, ReportsStore, StoredTotal, TableNames, TotalsStore,
@@ -83,28 +84,27 @@ fn money(value: Decimal) -> String {
 }
 
 fn totals_table(totals: &[StoredTotal]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<12}  {:<12}  {:<30}  {:<8}  {:>16}  STATUS",
-        "PAYER", "ACCOUNT", "SERVICE", "CURRENCY", "COST"
+    let mut table = columns(
+        &["PAYER", "ACCOUNT", "SERVICE", "CURRENCY", "COST", "STATUS"],
+        &[4],
     );
-    let mut grand: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut grand: BTreeMap<&str, Option<Decimal>> = BTreeMap::new();
     for t in totals {
-        *grand.entry(&t.currency).or_default() += t.cost;
-        let _ = writeln!(
-            out,
-            "{:<12}  {:<12}  {:<30}  {:<8}  {:>16}  {}",
-            t.payer,
-            t.account,
-            t.service,
-            t.currency,
+        let sum = grand.entry(&t.currency).or_insert(Some(Decimal::ZERO));
+        *sum = sum.and_then(|v| v.checked_add(t.cost));
+        table.add_row(vec![
+            t.payer.clone(),
+            t.account.clone(),
+            t.service.clone(),
+            t.currency.clone(),
             money(t.cost),
-            t.status
-        );
+            t.status.clone(),
+        ]);
     }
+    let mut out = format!("{}\n", table.trim_fmt());
     for (currency, cost) in grand {
-        let _ = writeln!(out, "Total {currency}: {}", money(cost));
+        let cost = cost.map_or_else(|| "(beyond the decimal range)".into(), money);
+        let _ = writeln!(out, "Total {currency}: {cost}");
     }
     out
 }

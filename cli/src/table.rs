@@ -2,6 +2,8 @@
 //! totals per currency, then period, status and checks.
 
 use billwatch_core::report::ReportSummary;
+use comfy_table::{CellAlignment, Table};
+use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -32,53 +34,34 @@ pub fn render(s: &ReportSummary) -> String {
     );
     let _ = writeln!(out);
 
-    let w_service = s
-        .totals
-        .iter()
-        .map(|t| t.service.chars().count())
-        .chain([7])
-        .max()
-        .unwrap_or(7);
-    let w_cost = s
-        .totals
-        .iter()
-        .map(|t| t.cost.to_string().len())
-        .chain(s.grand_totals.iter().map(|g| g.cost.to_string().len()))
-        .chain([4])
-        .max()
-        .unwrap_or(4);
-    let _ = writeln!(
-        out,
-        "{:<12}  {:<w_service$}  {:<8}  {:>w_cost$}",
-        "ACCOUNT", "SERVICE", "CURRENCY", "COST"
-    );
-    let mut subtotal: BTreeMap<&str, rust_decimal::Decimal> = BTreeMap::new();
+    let mut table = columns(&["ACCOUNT", "SERVICE", "CURRENCY", "COST"], &[3]);
+    let mut subtotal: BTreeMap<&str, Option<Decimal>> = BTreeMap::new();
     let mut current: Option<&str> = None;
-    let flush = |out: &mut String, account: &str, sub: &BTreeMap<&str, rust_decimal::Decimal>| {
+    let flush = |table: &mut Table, account: &str, sub: &BTreeMap<&str, Option<Decimal>>| {
         for (currency, cost) in sub {
-            let _ = writeln!(
-                out,
-                "{:<12}  {:<w_service$}  {:<8}  {:>w_cost$}",
-                account, "(account total)", currency, cost
-            );
+            let cost = cost.map_or_else(|| "(beyond the decimal range)".into(), |c| c.to_string());
+            table.add_row(vec![account, "(account total)", currency, &cost]);
         }
     };
     for t in &s.totals {
         if current.is_some_and(|a| a != t.account_id) {
-            flush(&mut out, current.unwrap_or_default(), &subtotal);
+            flush(&mut table, current.unwrap_or_default(), &subtotal);
             subtotal.clear();
         }
         current = Some(&t.account_id);
-        *subtotal.entry(&t.currency).or_default() += t.cost;
-        let _ = writeln!(
-            out,
-            "{:<12}  {:<w_service$}  {:<8}  {:>w_cost$}",
-            t.account_id, t.service, t.currency, t.cost
-        );
+        let sub = subtotal.entry(&t.currency).or_insert(Some(Decimal::ZERO));
+        *sub = sub.and_then(|v| v.checked_add(t.cost));
+        table.add_row(vec![
+            t.account_id.clone(),
+            t.service.clone(),
+            t.currency.clone(),
+            t.cost.to_string(),
+        ]);
     }
     if let Some(account) = current {
-        flush(&mut out, account, &subtotal);
+        flush(&mut table, account, &subtotal);
     }
+    let _ = writeln!(out, "{}", table.trim_fmt());
     let _ = writeln!(out);
     for g in &s.grand_totals {
         let _ = writeln!(out, "Grand total {}: {}", g.currency, g.cost);
@@ -101,4 +84,21 @@ pub fn render(s: &ReportSummary) -> String {
         }
     }
     out
+}
+
+/// A plain table (no borders, two spaces between columns) with these headers; the columns at
+/// `right` are right-aligned (amounts).
+pub fn columns(headers: &[&str], right: &[usize]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+        .set_header(headers.to_vec());
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((0, 2));
+        if right.contains(&i) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
 }

@@ -6,7 +6,7 @@ use super::header::Header;
 use super::source::parse_s3_uri;
 use super::timestamp::Timestamp;
 use crate::period::Period;
-use serde_json::Value;
+use serde::Deserialize;
 
 /// One part a manifest lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,39 +50,55 @@ pub struct Manifest {
     pub columns: Header,
 }
 
-fn string_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter()
-        .try_fold(v, |v, k| v.get(*k))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+/// The fields billwatch reads from a CUR 1.0 or Data Exports manifest (every other field is
+/// ignored). serde does the type checking: a `reportKeys` that is not a list of strings, say,
+/// is an invalid manifest with serde's reason.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Raw {
+    report_keys: Option<Vec<String>>,
+    data_files: Option<Vec<String>>,
+    bucket: Option<String>,
+    account: Option<String>,
+    billing_period: Option<BillingPeriod>,
+    #[serde(rename = "billing_period")]
+    billing_period_snake: Option<String>,
+    assembly_id: Option<String>,
+    execution_id: Option<String>,
+    #[serde(default)]
+    columns: Vec<Column>,
+}
+
+/// `{"start": "20170801T000000.000Z", "end": …}` (CUR 1.0) or a bare `"2026-11"`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BillingPeriod {
+    Range { start: Option<String> },
+    Text(String),
+}
+
+#[derive(Deserialize)]
+struct Column {
+    name: Option<String>,
+    category: Option<String>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+fn period_of(text: &str) -> Option<Period> {
+    text.parse::<Period>()
+        .ok()
+        .or_else(|| Timestamp::parse(text.as_bytes()).map(|t| t.period()))
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Manifest, ErrorKind> {
-    let v: Value =
+    let raw: Raw =
         serde_json::from_slice(bytes).map_err(|e| ErrorKind::InvalidManifest(e.to_string()))?;
-    if !v.is_object() {
-        return Err(ErrorKind::InvalidManifest("not a JSON object".into()));
-    }
-    let list = |name: &str| -> Result<Option<Vec<String>>, ErrorKind> {
-        match v.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| {
-                    i.as_str().map(str::to_string).ok_or_else(|| {
-                        ErrorKind::InvalidManifest(format!("'{name}' holds a non-string entry"))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(_) => Err(ErrorKind::InvalidManifest(format!(
-                "'{name}' is not a list"
-            ))),
-        }
-    };
-    let parts = if let Some(keys) = list("reportKeys")? {
+    let parts = if let Some(keys) = raw.report_keys {
         keys.into_iter().map(PartRef::Key).collect()
-    } else if let Some(uris) = list("dataFiles")? {
+    } else if let Some(uris) = raw.data_files {
         uris.iter()
             .map(|u| match parse_s3_uri(u) {
                 Some((bucket, key)) => Ok(PartRef::Uri {
@@ -100,41 +116,29 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ErrorKind> {
             "it lists neither 'reportKeys' nor 'dataFiles'".into(),
         ));
     };
-    let period = [
-        &["billingPeriod", "start"][..],
-        &["billingPeriod"][..],
-        &["billing_period"][..],
-    ]
-    .iter()
-    .find_map(|p| string_at(&v, p))
-    .and_then(|s| {
-        s.parse::<Period>()
-            .ok()
-            .or_else(|| Timestamp::parse(s.as_bytes()).map(|t| t.period()))
-    });
-    let columns = v
-        .get("columns")
-        .and_then(Value::as_array)
-        .map(|cols| {
-            cols.iter()
-                .filter_map(|c| {
-                    let name = c.get("name")?.as_str()?;
-                    Some(match c.get("category").and_then(Value::as_str) {
-                        Some(cat) if !cat.is_empty() => format!("{cat}/{name}"),
-                        _ => name.to_string(),
-                    })
-                })
-                .collect::<Vec<_>>()
+    let period_text = match raw.billing_period {
+        Some(BillingPeriod::Range { start }) => non_empty(start),
+        Some(BillingPeriod::Text(text)) => non_empty(Some(text)),
+        None => None,
+    }
+    .or(non_empty(raw.billing_period_snake));
+    let columns: Vec<String> = raw
+        .columns
+        .into_iter()
+        .filter_map(|c| {
+            let name = c.name?;
+            Some(match non_empty(c.category) {
+                Some(cat) => format!("{cat}/{name}"),
+                None => name,
+            })
         })
-        .unwrap_or_default();
+        .collect();
     Ok(Manifest {
         parts,
-        bucket: string_at(&v, &["bucket"]).map(str::to_string),
-        payer: string_at(&v, &["account"]).map(str::to_string),
-        period,
-        delivery_id: string_at(&v, &["assemblyId"])
-            .or_else(|| string_at(&v, &["executionId"]))
-            .map(str::to_string),
+        bucket: non_empty(raw.bucket),
+        payer: non_empty(raw.account),
+        period: period_text.as_deref().and_then(period_of),
+        delivery_id: non_empty(raw.assembly_id).or(non_empty(raw.execution_id)),
         columns: Header::from_names(&columns),
     })
 }
