@@ -45,7 +45,6 @@ use crate::period::Period;
 use crate::report::{Status, Total};
 use chrono::NaiveDateTime;
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serialize;
 
 /// Decimal places a projection keeps at most.
 pub const PROJECTION_DP: u32 = 10;
@@ -55,8 +54,7 @@ pub const RUN_RATE_DAYS: u32 = 7;
 
 const DAY_SECONDS: i64 = 86_400;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     /// Nothing extrapolated: the report is final or has no time to extrapolate from.
     Final,
@@ -66,7 +64,7 @@ pub enum Method {
     ElapsedFraction { fraction: Decimal },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Forecast {
     /// Σ cost to date.
     pub actual: Decimal,

@@ -1,7 +1,6 @@
 //! Amounts: exact decimals parsed straight from report bytes. Never a float.
 
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 /// The most significant digits a [`Decimal`] holds (its 96-bit mantissa holds every 28-digit
 /// number and some of 29).
@@ -138,17 +137,12 @@ pub fn canonical(value: Decimal) -> Decimal {
     }
 }
 
-/// Parses a decimal written by us (a stored or configured amount).
-pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    Decimal::from_str(text.trim()).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
+        s.parse().unwrap()
     }
 
     #[test]

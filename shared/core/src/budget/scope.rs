@@ -1,11 +1,10 @@
 //! [`Scope`]: which spend a budget watches, and its text forms.
 
 use super::Problem;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Which spend a budget watches.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Every account of the payer.
     All,
