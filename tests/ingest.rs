@@ -465,7 +465,7 @@ async fn a_claim_left_by_a_crash_is_retried_by_a_later_delivery() {
     let period = "2026-11";
     let key = "team#actual#80";
     // A previous invocation claimed the alert and died before publishing.
-    let claim = billwatch_core::alert::plan::health_alert(
+    let claim = billwatch_core::alert::notices::health_alert(
         period_of(period),
         key.into(),
         billwatch_core::alert::HealthCheck::Checks,

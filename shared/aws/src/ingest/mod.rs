@@ -2,11 +2,15 @@
 //! its totals as a new version, make that version live if it is the newest delivery of its
 //! period, and send what the core's alert plan calls for, once each.
 //!
-//! `mod.rs` holds the function's state and the loop over records; [`pipeline`] the steps of one
-//! object; [`read`] the bridge from S3 to the (synchronous) report engine.
+//! `mod.rs` holds the function's state and the loop over records; `pipeline` one object from
+//! start to finish; `deliver` one period of it (version, flip with the owed alerts, outbox,
+//! sweep); `read` the bridge from S3 to the (synchronous) report engine; `record` what the
+//! ingest record keeps.
 
+mod deliver;
 mod pipeline;
 mod read;
+mod record;
 
 use crate::clients::Clients;
 use crate::clock::Clock;

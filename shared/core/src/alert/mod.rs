@@ -1,8 +1,9 @@
-//! Alerts: what a delivery calls for ([`plan`]), how each reads ([`render`]), what SNS is given
+//! Alerts: what a delivery calls for ([`plan`], with the health [`notices`]), how each reads ([`render`]), what SNS is given
 //! ([`message`]) and how report text is made safe to show ([`sanitize`]). All pure: the AWS
 //! crate claims and publishes what the plan returns.
 
 pub mod message;
+pub mod notices;
 pub mod plan;
 pub mod render;
 pub mod sanitize;

@@ -1,0 +1,228 @@
+//! The period's live pointer: which delivery's totals are live, how deliveries are ordered, and
+//! the conditional flip that makes one live.
+
+use super::{period_pk, ReportsStore};
+use crate::store::attr::{get_s, get_u64, n_int, part, s, Item};
+use crate::store::StoreError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use billwatch_core::period::Period;
+use billwatch_core::report::{Format, Status};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Which totals version is live for a (payer, period), and which delivery it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pointer {
+    pub payer: String,
+    pub period: Period,
+    pub version: String,
+    pub report_key: String,
+    pub order_key: String,
+    pub rank: u8,
+    pub format: Format,
+    pub status: Status,
+    pub as_of: Option<String>,
+    pub delivery_id: Option<String>,
+    pub stored_at: String,
+    pub rows_summed: u64,
+    /// The S3 sequencer of the object read (right-padded), which alone orders writes of one key.
+    pub sequencer: Option<String>,
+}
+
+/// Where a delivery stands among the deliveries of its period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Order {
+    pub rank: u8,
+    pub report_key: String,
+    pub order_key: String,
+    pub sequencer: Option<String>,
+}
+
+impl Order {
+    /// Whether this delivery should replace `other` as the period's live one: a better
+    /// format, or the same rank and newer. Two writes of one key are ordered by their S3
+    /// sequencer only; different keys by event time (then sequencer).
+    pub fn outranks(&self, other: &Order) -> bool {
+        if self.rank != other.rank {
+            return self.rank > other.rank;
+        }
+        if self.report_key == other.report_key {
+            if let (Some(a), Some(b)) = (&self.sequencer, &other.sequencer) {
+                return a > b;
+            }
+        }
+        self.order_key > other.order_key
+    }
+}
+
+impl Pointer {
+    pub fn order(&self) -> Order {
+        Order {
+            rank: self.rank,
+            report_key: self.report_key.clone(),
+            order_key: self.order_key.clone(),
+            sequencer: self.sequencer.clone(),
+        }
+    }
+
+    pub fn outranks(&self, current: &Pointer) -> bool {
+        self.order().outranks(&current.order())
+    }
+}
+
+/// The outcome of trying to make a delivery the live one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flip {
+    /// Now live, with the items written beside it.
+    Flipped,
+    /// The pointer changed since it was read: read it again and decide again.
+    Conflict,
+}
+
+impl ReportsStore {
+    /// Makes `next` the live delivery of its period, in one transaction with `beside` (items
+    /// of other tables, e.g. the alerts it owes), on condition that the pointer is still
+    /// `current` (as read before deciding). Either all of it is written or none.
+    pub async fn flip(
+        &self,
+        next: &Pointer,
+        current: Option<&Pointer>,
+        beside: Vec<(String, Item)>,
+    ) -> Result<Flip, StoreError> {
+        let mut item: Item = HashMap::from([
+            ("pk".into(), s(period_pk(next.period))),
+            ("sk".into(), s(format!("S#{}", part(&next.payer)))),
+            ("payer".into(), s(&next.payer)),
+            ("period".into(), s(next.period.to_string())),
+            ("version".into(), s(&next.version)),
+            ("report_key".into(), s(&next.report_key)),
+            ("order_key".into(), s(&next.order_key)),
+            ("rank".into(), n_int(next.rank)),
+            ("format".into(), s(next.format.name())),
+            ("status".into(), s(next.status.name())),
+            ("stored_at".into(), s(&next.stored_at)),
+            ("rows_summed".into(), n_int(next.rows_summed)),
+        ]);
+        for (name, value) in [
+            ("as_of", &next.as_of),
+            ("delivery_id", &next.delivery_id),
+            ("sequencer", &next.sequencer),
+        ] {
+            if let Some(v) = value {
+                item.insert(name.into(), s(v));
+            }
+        }
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        put = match current {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(c) => put
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", s(&c.version)),
+        };
+        let malformed = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Malformed {
+            table: self.table.clone(),
+            message: e.to_string(),
+        };
+        let mut actions = vec![TransactWriteItem::builder()
+            .put(put.build().map_err(malformed)?)
+            .build()];
+        for (table, item) in beside {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .build()
+                .map_err(malformed)?;
+            actions.push(TransactWriteItem::builder().put(put).build());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Flip::Flipped),
+            Err(e) => {
+                let conflict = e.as_service_error().is_some_and(|s| match s {
+                    TransactWriteItemsError::TransactionCanceledException(c) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                    _ => false,
+                });
+                if conflict {
+                    Ok(Flip::Conflict)
+                } else {
+                    Err(StoreError::dynamo("TransactWriteItems", &self.table, e))
+                }
+            }
+        }
+    }
+
+    pub async fn pointer(
+        &self,
+        period: Period,
+        payer: &str,
+    ) -> Result<Option<Pointer>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(period_pk(period)))
+            .key("sk", s(format!("S#{}", part(payer))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
+        out.item().map(|i| self.parse_pointer(i)).transpose()
+    }
+
+    /// Every payer's pointer for a period.
+    pub async fn pointers(&self, period: Period) -> Result<Vec<Pointer>, StoreError> {
+        self.query_prefix(period, "S#")
+            .await?
+            .iter()
+            .map(|i| self.parse_pointer(i))
+            .collect()
+    }
+
+    fn parse_pointer(&self, i: &Item) -> Result<Pointer, StoreError> {
+        let need = |name: &str| {
+            get_s(i, name).ok_or_else(|| StoreError::Malformed {
+                table: self.table.clone(),
+                message: format!("pointer without '{name}'"),
+            })
+        };
+        Ok(Pointer {
+            payer: need("payer")?,
+            period: need("period")?
+                .parse()
+                .map_err(
+                    |e: billwatch_core::period::PeriodError| StoreError::Malformed {
+                        table: self.table.clone(),
+                        message: e.to_string(),
+                    },
+                )?,
+            version: need("version")?,
+            report_key: need("report_key")?,
+            order_key: need("order_key")?,
+            rank: get_u64(i, "rank")
+                .and_then(|r| u8::try_from(r).ok())
+                .unwrap_or_default(),
+            format: Format::from_name(&need("format")?).ok_or_else(|| StoreError::Malformed {
+                table: self.table.clone(),
+                message: "pointer with an unknown format".into(),
+            })?,
+            status: Status::from_name(&need("status")?).ok_or_else(|| StoreError::Malformed {
+                table: self.table.clone(),
+                message: "pointer with an unknown status".into(),
+            })?,
+            as_of: get_s(i, "as_of"),
+            delivery_id: get_s(i, "delivery_id"),
+            stored_at: need("stored_at")?,
+            rows_summed: get_u64(i, "rows_summed").unwrap_or_default(),
+            sequencer: get_s(i, "sequencer"),
+        })
+    }
+}

@@ -1,0 +1,93 @@
+//! Versions noted before their totals are written, so that one whose attempt died can be found
+//! and removed.
+
+use super::pointer::{Order, Pointer};
+use super::{period_pk, ReportsStore};
+use crate::store::attr::{get_s, get_u64, n_int, part, s};
+use crate::store::StoreError;
+use billwatch_core::period::Period;
+
+/// A version noted before its totals were written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionMark {
+    pub version: String,
+    pub written_epoch: i64,
+    pub order: Order,
+}
+
+impl ReportsStore {
+    /// Notes that `version` of (payer, period) is being written, before its first item: so a
+    /// version whose delivery died before going live can be found and removed later.
+    pub async fn mark_version(
+        &self,
+        next: &Pointer,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(period_pk(next.period)))
+            .item("sk", s(version_sk(&next.payer, &next.version)))
+            .item("payer", s(&next.payer))
+            .item("version", s(&next.version))
+            .item("written_epoch", n_int(now.timestamp()))
+            .item("rank", n_int(next.rank))
+            .item("report_key", s(&next.report_key))
+            .item("order_key", s(&next.order_key));
+        if let Some(seq) = &next.sequencer {
+            request = request.item("sequencer", s(seq));
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
+        Ok(())
+    }
+
+    /// The versions of (payer, period) noted as written: `(version, written epoch seconds)`.
+    pub async fn versions(
+        &self,
+        period: Period,
+        payer: &str,
+    ) -> Result<Vec<VersionMark>, StoreError> {
+        Ok(self
+            .query_prefix(period, &format!("V#{}#", part(payer)))
+            .await?
+            .iter()
+            .filter_map(|i| {
+                Some(VersionMark {
+                    version: get_s(i, "version")?,
+                    written_epoch: get_u64(i, "written_epoch")? as i64,
+                    order: Order {
+                        rank: get_u64(i, "rank").and_then(|r| u8::try_from(r).ok())?,
+                        report_key: get_s(i, "report_key")?,
+                        order_key: get_s(i, "order_key")?,
+                        sequencer: get_s(i, "sequencer"),
+                    },
+                })
+            })
+            .collect())
+    }
+
+    pub async fn forget_version(
+        &self,
+        period: Period,
+        payer: &str,
+        version: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(period_pk(period)))
+            .key("sk", s(version_sk(payer, version)))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("DeleteItem", &self.table, e))?;
+        Ok(())
+    }
+}
+
+fn version_sk(payer: &str, version: &str) -> String {
+    format!("V#{}#{version}", part(payer))
+}
