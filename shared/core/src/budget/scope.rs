@@ -14,8 +14,9 @@ pub enum Scope {
     AccountService { account: String, service: String },
     /// One service (product code) across every account.
     Service(String),
-    /// A cost-allocation tag value. Report totals carry no tags yet, so a tag budget covers
-    /// nothing (its spend is always zero) until they do.
+    /// A cost-allocation tag value. Its spend is the report's tag totals (the `user:*` and
+    /// `resourceTags/user:*` columns, see `report::tags`), not the per-service totals, so it has
+    /// no forecast.
     Tag { key: String, value: String },
 }
 
