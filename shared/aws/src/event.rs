@@ -20,6 +20,14 @@ pub struct ReportObject {
 }
 
 impl ReportObject {
+    /// The object's version for once-per-version alerts: its sequencer, else its ETag.
+    pub fn version_tag(&self) -> String {
+        self.sequencer
+            .clone()
+            .or_else(|| self.etag.clone())
+            .unwrap_or_default()
+    }
+
     /// `<eventTime with millis>#<sequencer right-padded to 32>`: orders deliveries of one key by
     /// S3's sequencer and deliveries of different keys by time.
     pub fn order_key(&self) -> String {

@@ -2,7 +2,7 @@
 //! that makes it live together with the alerts it owes (the outbox), sending the outbox, and
 //! sweeping versions that can never be live again.
 
-use super::pipeline::{object_version, Done};
+use super::pipeline::Done;
 use super::{Ingest, IngestError};
 use crate::event::{padded_sequencer, ReportObject};
 use crate::notify::{send_once, Sent};
@@ -142,7 +142,7 @@ impl Ingest {
             let budgets = self.budgets.list().await?;
             let plan = plan_delivery(&Delivery {
                 report_key: &object.key,
-                object_version: &object_version(object),
+                object_version: &object.version_tag(),
                 summary,
                 period: next.period,
                 previous: previous.as_ref(),

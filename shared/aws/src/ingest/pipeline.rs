@@ -197,12 +197,3 @@ impl Ingest {
         Ok(outcome)
     }
 }
-
-/// The object's version for once-per-version alerts: its sequencer, else its ETag.
-pub(super) fn object_version(object: &ReportObject) -> String {
-    object
-        .sequencer
-        .clone()
-        .or_else(|| object.etag.clone())
-        .unwrap_or_default()
-}

@@ -24,7 +24,7 @@ impl Ingest {
             period,
             &object.bucket,
             &object.key,
-            &super::pipeline::object_version(object),
+            &object.version_tag(),
             &error.to_string(),
         );
         let topic = self.config.topic_arn.as_deref();

@@ -2,7 +2,8 @@
 //! services new to an account, a report that cannot be read. Each is keyed once per what it is
 //! about (object version, account and service), bounded in size, its text sanitised.
 
-use super::plan::{Alert, AlertKind, Delivery};
+use super::delivery::Delivery;
+use super::owed::{Alert, AlertKind};
 use super::render::{self, money, HealthCheck};
 use super::sanitize::{bounded, id_text, report_text};
 use crate::period::Period;

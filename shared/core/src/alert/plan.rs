@@ -4,94 +4,16 @@
 //! unique within its period (so it is sent once however often it is planned) and its rendered
 //! message. Nothing here does I/O.
 
-use super::message::{Message, Severity};
+pub use super::delivery::{Delivery, Line, Previous};
+use super::message::Severity;
 use super::notices::{failed_checks, new_services};
+pub use super::owed::{Alert, AlertKind};
 use super::render::{self, BudgetAlert, MonthClose, ReportFacts, ServiceLine};
-
 use crate::budget::{evaluate, spent, Basis, Budget, Scope};
 use crate::forecast::forecast;
-use crate::period::Period;
 use crate::report::{ReportSummary, Status};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-
-/// What kind of alert, for the record and the `kind` message attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertKind {
-    Budget,
-    Escalation,
-    MonthClose,
-    Health,
-}
-
-impl AlertKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::Budget => "budget",
-            AlertKind::Escalation => "escalation",
-            AlertKind::MonthClose => "month-close",
-            AlertKind::Health => "health",
-        }
-    }
-}
-
-/// One alert owed: who may claim it (`period` + `key`), what to record and what to publish.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Alert {
-    pub period: Period,
-    /// Unique within the period: `<budget>#<basis>#<percent>`, `<budget>#close#final`,
-    /// `health#…`.
-    pub key: String,
-    /// Stable across deliveries and retries, for downstream de-duplication.
-    pub alert_id: String,
-    pub kind: AlertKind,
-    pub budget: Option<String>,
-    /// The threshold's basis (budget and escalation alerts).
-    pub basis: Option<Basis>,
-    pub severity: Severity,
-    /// Why it was sent, in one line.
-    pub reason: String,
-    pub report_key: Option<String>,
-    /// The budget's own topic, when it has one (else the stack's topic).
-    pub topic: Option<String>,
-    pub message: Message,
-}
-
-impl Alert {
-    /// The severity as subscribers see it (the `severity` message attribute).
-    pub fn message_severity(&self) -> String {
-        self.severity.name().to_string()
-    }
-}
-
-/// One stored total of the delivery a new one replaces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub account: String,
-    pub service: String,
-    pub currency: String,
-    pub cost: Decimal,
-}
-
-/// The live delivery a new one replaced, as the alerts need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Previous {
-    pub status: Status,
-    pub lines: Vec<Line>,
-}
-
-/// Everything the decision needs about one stored delivery.
-#[derive(Debug, Clone, Copy)]
-pub struct Delivery<'a> {
-    pub report_key: &'a str,
-    /// The object's version for once-per-version alerts: its sequencer, else its ETag.
-    pub object_version: &'a str,
-    pub summary: &'a ReportSummary,
-    pub period: Period,
-    /// The delivery it replaced, if one was live.
-    pub previous: Option<&'a Previous>,
-    pub budgets: &'a [Budget],
-}
 
 /// Every alert a stored delivery calls for, in a stable order: budget thresholds (per budget,
 /// by basis then level), month-close summaries, failed checks, new services.
@@ -278,7 +200,7 @@ mod tests {
         Decimal::from_str(s).unwrap()
     }
 
-    fn nov() -> Period {
+    fn nov() -> crate::period::Period {
         "2026-11".parse().unwrap()
     }
 

@@ -1,0 +1,35 @@
+//! What the alert plan is given about one stored delivery and the one it replaced.
+
+use crate::budget::Budget;
+use crate::period::Period;
+use crate::report::{ReportSummary, Status};
+use rust_decimal::Decimal;
+
+/// One stored total of the delivery a new one replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub account: String,
+    pub service: String,
+    pub currency: String,
+    pub cost: Decimal,
+}
+
+/// The live delivery a new one replaced, as the alerts need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Previous {
+    pub status: Status,
+    pub lines: Vec<Line>,
+}
+
+/// Everything the decision needs about one stored delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub report_key: &'a str,
+    /// The object's version for once-per-version alerts: its sequencer, else its ETag.
+    pub object_version: &'a str,
+    pub summary: &'a ReportSummary,
+    pub period: Period,
+    /// The delivery it replaced, if one was live.
+    pub previous: Option<&'a Previous>,
+    pub budgets: &'a [Budget],
+}
