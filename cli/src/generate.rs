@@ -131,7 +131,7 @@ fn write_rows(out: &mut impl Write, args: &Args) -> std::io::Result<u64> {
         use std::fmt::Write as _;
         let _ = writeln!(
             line,
-            "li{r:016x},2026-11-{day:02}T{hour:02}:00:00Z/2026-11-{day:02}T{hour:02}:59:59Z,,\"Amazon Web Services, Inc.\",AWS,Anniversary,100000000000,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,{account},{kind},2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{day:02}T{hour:02}:59:59Z,{code},{usage},RunInstances,us-east-1a,1.0000000000,USD,0.0960000000,{cost},0.0960000000,{cost},\"{name} usage, synthetic\",,\"Amazon Web Services, Inc.\",{name},us-east-1,OnDemand,Hrs,team-{t}",
+            "li{r:016x},2026-11-{day:02}T{hour:02}:00:00Z/2026-11-{day:02}T{hour:02}:59:59Z,,\"Amazon Web Services, Inc.\",AWS,Anniversary,100000000000,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,{account},{kind},2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{day:02}T{hour:02}:59:59Z,{code},{usage},RunInstances,us-east-1a,1.0000000000,USD,0.0960000000,{cost},0.0960000000,{cost},\"{name} usage, synthetic\",,\"Amazon Web Services, Inc.\",{name},us-east-1,OnDemand,Hrs,team-{t}",
             t = r % 7
         );
         out.write_all(line.as_bytes())?;

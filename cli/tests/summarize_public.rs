@@ -13,7 +13,7 @@ fn cur_public_expected() -> Expected {
         payer: a,
         period: "2023-11",
         status: "estimated",
-        as_of: Some("2023-11-14T04:00:00Z"),
+        as_of: Some("2023-11-14T04:00:00.000Z"),
         rows_read: 1281,
         rows_summed: 1281,
         totals: vec![
@@ -166,7 +166,7 @@ fn public_dbr_rt_estimated_ragged_rows() {
         payer: "123456789012",
         period: "2015-03",
         status: "estimated",
-        as_of: Some("2015-03-01T20:00:00Z"),
+        as_of: Some("2015-03-01T20:00:00.000Z"),
         rows_read: 23,
         rows_summed: 23,
         totals: vec![
@@ -244,7 +244,7 @@ fn ice_expected() -> Expected {
         payer: "123456789012",
         period: "2017-08",
         status: "estimated",
-        as_of: Some("2017-08-14T03:00:00Z"),
+        as_of: Some("2017-08-14T03:00:00.000Z"),
         rows_read: 6,
         rows_summed: 6,
         totals: vec![

@@ -26,7 +26,7 @@ fn monthly_estimated_expected() -> Expected {
         payer: "123456789012",
         period: "2026-11",
         status: "estimated",
-        as_of: Some("2026-11-20T08:00:00Z"),
+        as_of: Some("2026-11-20T08:00:00.000Z"),
         rows_read: 24,
         rows_summed: 10,
         totals: vec![
@@ -182,7 +182,7 @@ fn monthly_single_account_with_credits_and_tax() {
         payer: a,
         period: "2026-10",
         status: "estimated",
-        as_of: Some("2026-10-28T23:00:00Z"),
+        as_of: Some("2026-10-28T23:00:00.000Z"),
         rows_read: 7,
         rows_summed: 4,
         totals: vec![
@@ -303,7 +303,7 @@ fn monthly_crlf_line_endings() {
         payer: a,
         period: "2026-09",
         status: "estimated",
-        as_of: Some("2026-09-15T06:14:25Z"),
+        as_of: Some("2026-09-15T06:14:25.000Z"),
         rows_read: 5,
         rows_summed: 2,
         totals: vec![
@@ -481,7 +481,7 @@ fn monthly_exponent_amounts_and_leading_zero_payer() {
         payer: a,
         period: "2026-11",
         status: "estimated",
-        as_of: Some("2026-11-24T20:00:00Z"),
+        as_of: Some("2026-11-24T20:00:00.000Z"),
         rows_read: 6,
         rows_summed: 3,
         totals: vec![
@@ -519,7 +519,7 @@ fn monthly_aispl_infix_in_inr() {
         payer: a,
         period: "2026-11",
         status: "estimated",
-        as_of: Some("2026-11-18T10:00:00Z"),
+        as_of: Some("2026-11-18T10:00:00.000Z"),
         rows_read: 5,
         rows_summed: 2,
         totals: vec![
@@ -556,7 +556,7 @@ fn cost_allocation_with_comment_line_tags_and_split_records() {
         payer: "123456789012",
         period: "2026-10",
         status: "estimated",
-        as_of: Some("2026-10-21T18:30:00Z"),
+        as_of: Some("2026-10-21T18:30:00.000Z"),
         rows_read: 13,
         rows_summed: 7,
         totals: vec![
@@ -683,7 +683,7 @@ fn dbr_without_resources_zipped_estimated() {
         payer: "123456789012",
         period: "2026-11",
         status: "estimated",
-        as_of: Some("2026-11-20T08:00:00Z"),
+        as_of: Some("2026-11-20T08:00:00.000Z"),
         rows_read: 12,
         rows_summed: 7,
         totals: vec![
@@ -768,7 +768,7 @@ fn dbr_with_discount_rows_final() {
         payer: "123456789012",
         period: "2026-10",
         status: "final",
-        as_of: Some("2026-10-01T02:00:00Z"),
+        as_of: Some("2026-10-01T02:00:00.000Z"),
         rows_read: 11,
         rows_summed: 6,
         totals: vec![
@@ -830,7 +830,7 @@ fn dbr_single_account_rate_cost_variant() {
         payer: a,
         period: "2026-10",
         status: "final",
-        as_of: Some("2026-10-31T23:00:00Z"),
+        as_of: Some("2026-10-31T23:00:00.000Z"),
         rows_read: 8,
         rows_summed: 5,
         totals: vec![
@@ -896,7 +896,7 @@ fn focus_1_0_all_quoted_with_null_cells() {
         payer: "123456789012",
         period: "2026-11",
         status: "estimated",
-        as_of: Some("2026-11-19T08:00:00Z"),
+        as_of: Some("2026-11-19T08:00:00.000Z"),
         rows_read: 8,
         rows_summed: 8,
         totals: vec![
@@ -946,7 +946,7 @@ fn focus_1_2_data_export_with_x_service_code_in_eur() {
         payer: "123456789012",
         period: "2026-10",
         status: "final",
-        as_of: Some("2026-11-01T00:00:00Z"),
+        as_of: Some("2026-11-01T00:00:00.000Z"),
         rows_read: 8,
         rows_summed: 8,
         totals: vec![
@@ -1010,7 +1010,7 @@ fn cur1_multipart_expected() -> Expected {
         payer: "123456789012",
         period: "2026-11",
         status: "estimated",
-        as_of: Some("2026-11-20T08:00:00Z"),
+        as_of: Some("2026-11-20T08:00:00.000Z"),
         rows_read: 15,
         rows_summed: 15,
         totals: vec![
@@ -1089,7 +1089,7 @@ fn cur1_zip_part_final() {
         payer: a,
         period: "2026-10",
         status: "final",
-        as_of: Some("2026-11-01T00:00:00Z"),
+        as_of: Some("2026-11-01T00:00:00.000Z"),
         rows_read: 7,
         rows_summed: 7,
         totals: vec![
@@ -1135,7 +1135,7 @@ fn cur2_expected() -> Expected {
         payer: "123456789012",
         period: "2026-11",
         status: "estimated",
-        as_of: Some("2026-11-18T03:00:00Z"),
+        as_of: Some("2026-11-18T03:00:00.000Z"),
         rows_read: 8,
         rows_summed: 8,
         totals: vec![

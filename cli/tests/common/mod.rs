@@ -433,7 +433,7 @@ pub fn dbr_rt_final_expected() -> Expected {
         payer: "123456789012",
         period: "2014-09",
         status: "final",
-        as_of: Some("2014-09-01T01:00:00Z"),
+        as_of: Some("2014-09-01T01:00:00.000Z"),
         rows_read: 8,
         rows_summed: 8,
         totals: vec![

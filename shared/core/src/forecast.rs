@@ -43,7 +43,6 @@
 use crate::ledger::Part;
 use crate::period::Period;
 use crate::report::{Status, Total};
-use chrono::NaiveDateTime;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// Decimal places a projection keeps at most.
@@ -104,7 +103,9 @@ fn once_of(t: &Total) -> Decimal {
 /// Seconds from the period start to `as_of`, and the seconds in the month.
 fn elapsed(period: Period, as_of: &str, month_days: u32) -> Option<(i64, i64)> {
     let start = period.start().naive_utc();
-    let at = NaiveDateTime::parse_from_str(as_of, "%Y-%m-%dT%H:%M:%SZ").ok()?;
+    let at = chrono::DateTime::parse_from_rfc3339(as_of)
+        .ok()?
+        .naive_utc();
     let month = i64::from(month_days) * DAY_SECONDS;
     Some(((at - start).num_seconds().min(month), month))
 }
@@ -241,7 +242,7 @@ mod tests {
     }
 
     /// The end of day 15 of November 2026.
-    const DAY_15_END: &str = "2026-11-16T00:00:00Z";
+    const DAY_15_END: &str = "2026-11-16T00:00:00.000Z";
 
     #[test]
     fn a_flat_month_runs_at_its_rate() {
@@ -258,7 +259,7 @@ mod tests {
         // 06:00 on day 16: a quarter of day 16 is booked; actual holds it.
         let mut s = flat("10", 15);
         s[15] = d("2.5");
-        let f = run(&[usage(s)], "2026-11-16T06:00:00Z");
+        let f = run(&[usage(s)], "2026-11-16T06:00:00.000Z");
         assert_eq!(f.actual, d("152.5"));
         assert_eq!(f.projected, d("300"));
         assert_eq!(f.method, Method::DailyRunRate { days: 7 });
@@ -268,7 +269,7 @@ mod tests {
     fn a_growing_month_uses_its_last_seven_days() {
         let amounts: Vec<String> = (1..=10).map(|n| n.to_string()).collect();
         let refs: Vec<&str> = amounts.iter().map(String::as_str).collect();
-        let f = run(&[usage(series(30, &refs))], "2026-11-11T00:00:00Z");
+        let f = run(&[usage(series(30, &refs))], "2026-11-11T00:00:00.000Z");
         // window days 4..=10: 49 / 7 = 7 a day, 20 days left
         assert_eq!(f.actual, d("55"));
         assert_eq!(f.projected, d("195"));
@@ -279,13 +280,13 @@ mod tests {
     fn a_spike_leaves_the_rate_once_seven_later_days_exist() {
         let mut s = flat("10", 10);
         s[2] = d("1000");
-        let late = run(&[usage(s.clone())], "2026-11-11T00:00:00Z");
+        let late = run(&[usage(s.clone())], "2026-11-11T00:00:00.000Z");
         assert_eq!(late.actual, d("1090"));
         assert_eq!(late.projected, d("1290"));
         // while the month is young the spike is in the window: 1040 / 5 a day for 25 days
         let mut young = s;
         young[5..].fill(Decimal::ZERO);
-        let early = run(&[usage(young)], "2026-11-06T00:00:00Z");
+        let early = run(&[usage(young)], "2026-11-06T00:00:00.000Z");
         assert_eq!(early.actual, d("1040"));
         assert_eq!(early.projected, d("6240"));
         assert_eq!(early.method, Method::DailyRunRate { days: 5 });
@@ -372,7 +373,7 @@ mod tests {
         assert_eq!(f.method, Method::ElapsedFraction { fraction: d("0.5") });
         // a third of the month: exact, the fraction's repeating digits never enter the product
         let third = total("AmazonEC2", &[(Part::Charges, "100")], None);
-        let f = run(&[third], "2026-11-11T00:00:00Z");
+        let f = run(&[third], "2026-11-11T00:00:00.000Z");
         assert_eq!(f.projected, d("300"));
         assert_eq!(
             f.method,
@@ -381,7 +382,7 @@ mod tests {
             }
         );
         // 08:00 on day 2 of a 30-day month: 32 h of 720 h
-        let f = run(&[legacy], "2026-11-02T08:00:00Z");
+        let f = run(&[legacy], "2026-11-02T08:00:00.000Z");
         assert_eq!(f.projected, d("3385"));
     }
 
@@ -392,7 +393,7 @@ mod tests {
         assert_eq!(f.projected, d("330"));
         assert!(matches!(f.method, Method::ElapsedFraction { .. }));
         // 12:00 on day 1: no complete day yet
-        let f = run(&[usage(series(30, &["5"]))], "2026-11-01T12:00:00Z");
+        let f = run(&[usage(series(30, &["5"]))], "2026-11-01T12:00:00.000Z");
         assert_eq!(f.projected, d("300"));
         assert!(matches!(f.method, Method::ElapsedFraction { .. }));
     }
@@ -404,7 +405,7 @@ mod tests {
         let f = forecast(
             &[&refs_total],
             pd("2026-12"),
-            Some("2026-12-04T00:00:00Z"),
+            Some("2026-12-04T00:00:00.000Z"),
             Status::Estimated,
         );
         assert_eq!(f.projected, d("10.3333333333"));
@@ -413,7 +414,7 @@ mod tests {
 
     #[test]
     fn a_complete_month_forecasts_its_actual() {
-        let f = run(&[usage(flat("10", 30))], "2026-12-01T00:00:00Z");
+        let f = run(&[usage(flat("10", 30))], "2026-12-01T00:00:00.000Z");
         assert_eq!(f.projected, d("300"));
         assert_eq!(f.method, Method::DailyRunRate { days: 7 });
     }
@@ -436,7 +437,11 @@ mod tests {
         assert_eq!(f.projected, d("150"));
         assert_eq!(f.method, Method::Final);
         // nor does an unreadable time or one at the very start of the month
-        for as_of in ["yesterday", "2026-11-01T00:00:00Z", "2026-10-20T00:00:00Z"] {
+        for as_of in [
+            "yesterday",
+            "2026-11-01T00:00:00.000Z",
+            "2026-10-20T00:00:00.000Z",
+        ] {
             let f = forecast(&refs, pd("2026-11"), Some(as_of), Status::Estimated);
             assert_eq!(
                 (f.projected, f.method),

@@ -51,25 +51,25 @@ product/ProductName";
 fn a_cur_report_books_usage_side_rows_on_their_day() {
     let rows = [
         // hourly usage on day 1, the last hour ending at the next midnight
-        "a,,111111111111,2026-11-01T00:00:00Z,222222222222,Usage,AmazonEC2,USD,1.5,2026-11-01T00:00:00Z,2026-11-01T01:00:00Z,Amazon Elastic Compute Cloud",
-        "b,,111111111111,2026-11-01T00:00:00Z,222222222222,Usage,AmazonEC2,USD,0.5,2026-11-01T23:00:00Z,2026-11-02T00:00:00Z,",
+        "a,,111111111111,2026-11-01T00:00:00.000Z,222222222222,Usage,AmazonEC2,USD,1.5,2026-11-01T00:00:00.000Z,2026-11-01T01:00:00.000Z,Amazon Elastic Compute Cloud",
+        "b,,111111111111,2026-11-01T00:00:00.000Z,222222222222,Usage,AmazonEC2,USD,0.5,2026-11-01T23:00:00.000Z,2026-11-02T00:00:00.000Z,",
         // Savings Plans: covered usage and its negation, both on day 2
-        "c,,111111111111,2026-11-01T00:00:00Z,222222222222,SavingsPlanCoveredUsage,AmazonEC2,USD,1,2026-11-02T05:00:00Z,2026-11-02T06:00:00Z,",
-        "d,,111111111111,2026-11-01T00:00:00Z,222222222222,SavingsPlanNegation,AmazonEC2,USD,-1,2026-11-02T05:00:00Z,2026-11-02T06:00:00Z,",
+        "c,,111111111111,2026-11-01T00:00:00.000Z,222222222222,SavingsPlanCoveredUsage,AmazonEC2,USD,1,2026-11-02T05:00:00.000Z,2026-11-02T06:00:00.000Z,",
+        "d,,111111111111,2026-11-01T00:00:00.000Z,222222222222,SavingsPlanNegation,AmazonEC2,USD,-1,2026-11-02T05:00:00.000Z,2026-11-02T06:00:00.000Z,",
         // a daily row and its discount on day 3
-        "e,,111111111111,2026-11-01T00:00:00Z,222222222222,DiscountedUsage,AmazonEC2,USD,4.25,2026-11-03T00:00:00Z,2026-11-04T00:00:00Z,",
-        "f,,111111111111,2026-11-01T00:00:00Z,222222222222,EdpDiscount,AmazonEC2,USD,-0.25,2026-11-03T00:00:00Z,2026-11-04T00:00:00Z,",
+        "e,,111111111111,2026-11-01T00:00:00.000Z,222222222222,DiscountedUsage,AmazonEC2,USD,4.25,2026-11-03T00:00:00.000Z,2026-11-04T00:00:00.000Z,",
+        "f,,111111111111,2026-11-01T00:00:00.000Z,222222222222,EdpDiscount,AmazonEC2,USD,-0.25,2026-11-03T00:00:00.000Z,2026-11-04T00:00:00.000Z,",
         // counted once: in the totals, never in the series
-        "g,,111111111111,2026-11-01T00:00:00Z,222222222222,RIFee,AmazonEC2,USD,720,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,",
-        "h,,111111111111,2026-11-01T00:00:00Z,222222222222,Tax,AmazonEC2,USD,5,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,",
-        "i,,111111111111,2026-11-01T00:00:00Z,222222222222,Credit,AmazonEC2,USD,-2,2026-11-05T00:00:00Z,2026-11-06T00:00:00Z,",
-        "j,,111111111111,2026-11-01T00:00:00Z,222222222222,Fee,AWSSupportBusiness,USD,100,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,AWS Support (Business)",
+        "g,,111111111111,2026-11-01T00:00:00.000Z,222222222222,RIFee,AmazonEC2,USD,720,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,",
+        "h,,111111111111,2026-11-01T00:00:00.000Z,222222222222,Tax,AmazonEC2,USD,5,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,",
+        "i,,111111111111,2026-11-01T00:00:00.000Z,222222222222,Credit,AmazonEC2,USD,-2,2026-11-05T00:00:00.000Z,2026-11-06T00:00:00.000Z,",
+        "j,,111111111111,2026-11-01T00:00:00.000Z,222222222222,Fee,AWSSupportBusiness,USD,100,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,AWS Support (Business)",
         // usage on no single day of the month: a month-long line, a row dated in October
-        "k,,111111111111,2026-11-01T00:00:00Z,222222222222,Usage,AmazonRoute53,USD,0.50,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,Amazon Route 53",
-        "l,,111111111111,2026-11-01T00:00:00Z,222222222222,Usage,AmazonS3,USD,0.1,2026-10-31T23:00:00Z,2026-11-01T00:00:00Z,Amazon Simple Storage Service",
+        "k,,111111111111,2026-11-01T00:00:00.000Z,222222222222,Usage,AmazonRoute53,USD,0.50,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,Amazon Route 53",
+        "l,,111111111111,2026-11-01T00:00:00.000Z,222222222222,Usage,AmazonS3,USD,0.1,2026-10-31T23:00:00.000Z,2026-11-01T00:00:00.000Z,Amazon Simple Storage Service",
         // the last day of the month, in another account
-        "m,,111111111111,2026-11-01T00:00:00Z,333333333333,Usage,AmazonS3,USD,0.2,2026-11-30T23:00:00Z,2026-12-01T00:00:00Z,",
-        "n,,111111111111,2026-11-01T00:00:00Z,222222222222,Usage,AmazonS3,USD,0.3,2026-11-30T10:00:00Z,2026-11-30T11:00:00Z,",
+        "m,,111111111111,2026-11-01T00:00:00.000Z,333333333333,Usage,AmazonS3,USD,0.2,2026-11-30T23:00:00.000Z,2026-12-01T00:00:00.000Z,",
+        "n,,111111111111,2026-11-01T00:00:00.000Z,222222222222,Usage,AmazonS3,USD,0.3,2026-11-30T10:00:00.000Z,2026-11-30T11:00:00.000Z,",
     ];
     let text = format!("{CUR1_HEADER}\n{}\n", rows.join("\n"));
     let s = run(&text, "report-00001.csv");
@@ -124,10 +124,10 @@ line_item_unblended_cost,line_item_usage_start_date,line_item_usage_end_date\n\
 
     let focus = "BilledCost,BillingAccountId,SubAccountId,x_ServiceCode,ServiceName,BillingCurrency,\
 ChargeCategory,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd\n\
-1.25,1,2,AmazonEC2,Amazon EC2,EUR,Usage,2026-12-01T00:00:00Z,2026-12-31T00:00:00Z,2027-01-01T00:00:00Z\n\
-3,1,2,AmazonEC2,Amazon EC2,EUR,usage,2026-12-01T00:00:00Z,2026-12-02T00:00:00Z,2026-12-03T00:00:00Z\n\
-7,1,2,AmazonEC2,Amazon EC2,EUR,Purchase,2026-12-01T00:00:00Z,2026-12-02T00:00:00Z,2026-12-03T00:00:00Z\n\
--1,1,2,AmazonEC2,Amazon EC2,EUR,Credit,2026-12-01T00:00:00Z,2026-12-02T00:00:00Z,2026-12-03T00:00:00Z\n";
+1.25,1,2,AmazonEC2,Amazon EC2,EUR,Usage,2026-12-01T00:00:00.000Z,2026-12-31T00:00:00.000Z,2027-01-01T00:00:00.000Z\n\
+3,1,2,AmazonEC2,Amazon EC2,EUR,usage,2026-12-01T00:00:00.000Z,2026-12-02T00:00:00.000Z,2026-12-03T00:00:00.000Z\n\
+7,1,2,AmazonEC2,Amazon EC2,EUR,Purchase,2026-12-01T00:00:00.000Z,2026-12-02T00:00:00.000Z,2026-12-03T00:00:00.000Z\n\
+-1,1,2,AmazonEC2,Amazon EC2,EUR,Credit,2026-12-01T00:00:00.000Z,2026-12-02T00:00:00.000Z,2026-12-03T00:00:00.000Z\n";
     let s = run(focus, "focus.csv");
     assert_eq!(s.totals[0].cost, d("10.25"));
     assert_eq!(
@@ -141,7 +141,7 @@ fn reports_without_daily_usage_leave_it_none() {
     // a monthly-granularity CUR: every usage row spans the month
     let monthly = format!(
         "{CUR1_HEADER}\n\
-a,,1,2026-11-01T00:00:00Z,2,Usage,AmazonEC2,USD,10,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,\n"
+a,,1,2026-11-01T00:00:00.000Z,2,Usage,AmazonEC2,USD,10,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,\n"
     );
     let s = run(&monthly, "report-00001.csv");
     assert_eq!(s.totals[0].daily_usage, None);
@@ -149,7 +149,7 @@ a,,1,2026-11-01T00:00:00Z,2,Usage,AmazonEC2,USD,10,2026-11-01T00:00:00Z,2026-12-
     // a CUR without a usage start column
     let undated = "lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,\
 lineItem/CurrencyCode,lineItem/UnblendedCost,bill/BillingPeriodStartDate\n\
-2,Usage,AmazonEC2,USD,10,2026-11-01T00:00:00Z\n";
+2,Usage,AmazonEC2,USD,10,2026-11-01T00:00:00.000Z\n";
     assert_eq!(run(undated, "r.csv").totals[0].daily_usage, None);
 
     // the legacy monthly report
@@ -176,14 +176,14 @@ fn a_summarized_cur_forecasts_from_its_daily_usage() {
                 (day, hour + 1)
             };
             text += &format!(
-                "x,,1,2026-11-01T00:00:00Z,2,Usage,AmazonEC2,USD,1.000,\
+                "x,,1,2026-11-01T00:00:00.000Z,2,Usage,AmazonEC2,USD,1.000,\
 2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{end_day:02}T{end_hour:02}:00:00Z,\n"
             );
         }
     }
-    text += "y,,1,2026-11-01T00:00:00Z,2,RIFee,AmazonEC2,USD,720,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,\n";
+    text += "y,,1,2026-11-01T00:00:00.000Z,2,RIFee,AmazonEC2,USD,720,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,\n";
     let s = run(&text, "report-00001.csv");
-    assert_eq!(s.as_of.as_deref(), Some("2026-11-11T06:00:00Z"));
+    assert_eq!(s.as_of.as_deref(), Some("2026-11-11T06:00:00.000Z"));
     assert_eq!(s.status, Status::Estimated);
     let refs: Vec<&Total> = s.totals.iter().collect();
     let f = forecast(
@@ -206,19 +206,19 @@ fn as_of_follows_daily_usage_not_month_long_lines() {
     // Hourly EC2 usage up to the 14th, 10:00, and a hosted zone billed for the whole month.
     let text = format!(
         "{AS_OF_HEADER}\
-         ,1,2026-11-01T00:00:00Z,1,Usage,2026-11-14T09:00:00Z,2026-11-14T10:00:00Z,AmazonEC2,USD,0.1\n\
-         ,1,2026-11-01T00:00:00Z,1,Usage,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,AmazonRoute53,USD,0.5\n\
-         ,1,2026-11-01T00:00:00Z,1,Usage,2026-11-13T09:00:00Z,2026-11-13T10:00:00Z,AmazonEC2,USD,0.1\n"
+         ,1,2026-11-01T00:00:00.000Z,1,Usage,2026-11-14T09:00:00.000Z,2026-11-14T10:00:00.000Z,AmazonEC2,USD,0.1\n\
+         ,1,2026-11-01T00:00:00.000Z,1,Usage,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,AmazonRoute53,USD,0.5\n\
+         ,1,2026-11-01T00:00:00.000Z,1,Usage,2026-11-13T09:00:00.000Z,2026-11-13T10:00:00.000Z,AmazonEC2,USD,0.1\n"
     );
     let s = run(&text, "cur.csv");
-    assert_eq!(s.as_of.as_deref(), Some("2026-11-14T10:00:00Z"));
+    assert_eq!(s.as_of.as_deref(), Some("2026-11-14T10:00:00.000Z"));
     // With only month-long usage lines, the month-long end is all there is.
     let monthly = format!(
         "{AS_OF_HEADER}\
-         ,1,2026-11-01T00:00:00Z,1,Usage,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,AmazonRoute53,USD,0.5\n"
+         ,1,2026-11-01T00:00:00.000Z,1,Usage,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,AmazonRoute53,USD,0.5\n"
     );
     assert_eq!(
         run(&monthly, "cur.csv").as_of.as_deref(),
-        Some("2026-12-01T00:00:00Z")
+        Some("2026-12-01T00:00:00.000Z")
     );
 }

@@ -11,7 +11,7 @@ use std::str::FromStr;
 const CUR1_HEADER: &str = "identity/LineItemId,bill/PayerAccountId,bill/BillingPeriodStartDate,bill/InvoiceId,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/ProductCode,lineItem/CurrencyCode,lineItem/UnblendedCost,lineItem/LineItemDescription";
 
 fn cur1_row(id: u32, code: &str, cost: &str, description: &str) -> String {
-    format!("{id},123456789012,2026-11-01T00:00:00Z,,111111111111,Usage,{code},USD,{cost},{description}")
+    format!("{id},123456789012,2026-11-01T00:00:00.000Z,,111111111111,Usage,{code},USD,{cost},{description}")
 }
 
 fn d(s: &str) -> Decimal {
@@ -114,7 +114,7 @@ fn a_line_break_inside_a_key_column_is_refused() {
     // A quoted account id that spans two lines: in a column that never holds one.
     let text = cur1(&[
         cur1_row(1, "AmazonEC2", "3.00", "ok"),
-        "2,123456789012,2026-11-01T00:00:00Z,,\"1111\n11111111\",Usage,AmazonS3,USD,7.00,ok"
+        "2,123456789012,2026-11-01T00:00:00.000Z,,\"1111\n11111111\",Usage,AmazonS3,USD,7.00,ok"
             .to_string(),
     ]);
     let err = run("r.csv", &text).unwrap_err();
@@ -495,7 +495,7 @@ fn invalid_utf8_service_codes_stay_distinct() {
         .enumerate()
     {
         text.extend_from_slice(
-            format!("{i},123456789012,2026-11-01T00:00:00Z,,111111111111,Usage,").as_bytes(),
+            format!("{i},123456789012,2026-11-01T00:00:00.000Z,,111111111111,Usage,").as_bytes(),
         );
         text.extend_from_slice(code);
         text.extend_from_slice(b",USD,1.00,x\n");

@@ -42,7 +42,7 @@ fn two_periods(dir: &Path) -> std::path::PathBuf {
             focus_row("2.25", "2026-11-01 00:00:00", "2026-11-02", "", "AmazonEC2"),
             focus_row(
                 "0.25",
-                "2026-10-01T00:00:00Z",
+                "2026-10-01T00:00:00.000Z",
                 "2026-10-31",
                 "INV1",
                 "AmazonS3",
@@ -76,7 +76,7 @@ fn a_focus_dataset_over_two_periods_gives_one_summary_per_period() {
     assert_eq!(total(oct, "AmazonS3"), d("0.25"));
     assert_eq!(oct.rows_read, 2);
     assert_eq!(oct.status.name(), "final");
-    assert_eq!(oct.as_of.as_deref(), Some("2026-10-31T01:00:00Z"));
+    assert_eq!(oct.as_of.as_deref(), Some("2026-10-31T01:00:00.000Z"));
     assert_eq!(nov.grand_total("USD"), Some(d("7.25")));
     assert_eq!(total(nov, "AmazonS3"), d("5.00"));
     assert_eq!((nov.rows_read, nov.rows_summed), (3, 3));
@@ -123,8 +123,8 @@ fn a_cur_report_over_two_periods_stays_an_error() {
         "cur.csv",
         &[
             "bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/ProductCode,lineItem/CurrencyCode,lineItem/UnblendedCost".into(),
-            "2026-10-01T00:00:00Z,111111111111,AmazonEC2,USD,1.00".into(),
-            "2026-11-01T00:00:00Z,111111111111,AmazonEC2,USD,2.00".into(),
+            "2026-10-01T00:00:00.000Z,111111111111,AmazonEC2,USD,1.00".into(),
+            "2026-11-01T00:00:00.000Z,111111111111,AmazonEC2,USD,2.00".into(),
         ],
     );
     let err = summarize_path_periods(&path, None, &Limits::default()).unwrap_err();

@@ -321,7 +321,7 @@ mod tests {
     fn a_forecast_crossing_is_a_warning_and_actual_below_does_not_cross() {
         let s = summary(
             Status::Estimated,
-            Some("2026-11-16T00:00:00Z"),
+            Some("2026-11-16T00:00:00.000Z"),
             vec![total("1", "AmazonEC2", "60")],
         );
         let b = [budget(
@@ -341,7 +341,7 @@ mod tests {
     // prints no "Month-end forecast: 0.00".
     #[test]
     fn tag_budgets_print_no_forecast() {
-        let mut s = summary(Status::Estimated, Some("2026-11-16T00:00:00Z"), vec![]);
+        let mut s = summary(Status::Estimated, Some("2026-11-16T00:00:00.000Z"), vec![]);
         s.tag_totals = vec![crate::report::tags::TagTotal {
             key: "user:team".into(),
             value: "a".into(),

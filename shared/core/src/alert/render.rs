@@ -424,7 +424,7 @@ mod tests {
                 format: Format::LegacyMonthly,
                 period: pd("2026-11"),
                 status: Status::Estimated,
-                as_of: Some("2026-11-20T08:00:00Z".into()),
+                as_of: Some("2026-11-20T08:00:00.000Z".into()),
             },
         }
     }
@@ -440,7 +440,7 @@ mod tests {
         assert!(m.text.contains("Month-end forecast: 1234.57 USD"));
         assert!(m.text.contains("AmazonEC2                          600.12 USD  (+12.50 since the previous delivery)"), "{}", m.text);
         assert!(m.text.contains("'=HYPERLINK"), "{}", m.text);
-        assert!(m.text.contains("data as of 2026-11-20T08:00:00Z"));
+        assert!(m.text.contains("data as of 2026-11-20T08:00:00.000Z"));
         assert_eq!(m.payload["severity"], "warning");
         assert_eq!(m.payload["top_services"][1]["service_name"], "evil");
         let attrs: std::collections::HashMap<_, _> = m.attributes.iter().cloned().collect();

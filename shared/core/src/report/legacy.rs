@@ -286,7 +286,7 @@ mod tests {
     #[test]
     fn disclaimer_time_is_read() {
         let t = disclaimer_time(b"This report reflects your estimated monthly bill for activity through approximately 2014/06/22 06:14:25");
-        assert_eq!(t.unwrap().to_string(), "2014-06-22T06:14:25Z");
+        assert_eq!(t.unwrap().to_string(), "2014-06-22T06:14:25.000Z");
         assert!(disclaimer_time(b"nothing here").is_none());
     }
 }

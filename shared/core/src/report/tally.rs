@@ -219,7 +219,7 @@ mod tests {
         let mut p = PeriodTracker::default();
         p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00.000Z"]))
             .unwrap();
-        p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00Z"]))
+        p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00.000Z"]))
             .unwrap();
         p.see(col, &ByteRecord::from(vec![""])).unwrap();
         assert_eq!(
@@ -227,7 +227,7 @@ mod tests {
             Some("2026-11")
         );
         let err = p
-            .see(col, &ByteRecord::from(vec!["2026-10-01T00:00:00Z"]))
+            .see(col, &ByteRecord::from(vec!["2026-10-01T00:00:00.000Z"]))
             .unwrap_err();
         assert_eq!(err.column.as_deref(), Some("bill/BillingPeriodStartDate"));
         assert!(err
@@ -241,8 +241,14 @@ mod tests {
     fn usage_rows_are_placed_on_one_day_of_the_month() {
         let nov = Some((2026, 11));
         let day = |start: &str, end: &str| day_of(start.as_bytes(), end.as_bytes(), nov);
-        assert_eq!(day("2026-11-05T13:00:00Z", "2026-11-05T14:00:00Z"), 5);
-        assert_eq!(day("2026-11-05T23:00:00Z", "2026-11-06T00:00:00Z"), 5);
+        assert_eq!(
+            day("2026-11-05T13:00:00.000Z", "2026-11-05T14:00:00.000Z"),
+            5
+        );
+        assert_eq!(
+            day("2026-11-05T23:00:00.000Z", "2026-11-06T00:00:00.000Z"),
+            5
+        );
         assert_eq!(
             day("2026-11-05T00:00:00.000Z", "2026-11-06T00:00:00.000Z"),
             5
@@ -252,14 +258,23 @@ mod tests {
         assert_eq!(day("2026/11/09 10:00:00", ""), 9);
         assert_eq!(day("2026-11-09", "NULL"), 9);
         // more than one day, another month, no date at all: day 0
-        assert_eq!(day("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"), 0);
-        assert_eq!(day("2026-11-05T00:00:00Z", "2026-11-06T01:00:00Z"), 0);
-        assert_eq!(day("2026-10-31T23:00:00Z", "2026-11-01T00:00:00Z"), 0);
-        assert_eq!(day("2026-11-31T00:00:00Z", ""), 0);
+        assert_eq!(
+            day("2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z"),
+            0
+        );
+        assert_eq!(
+            day("2026-11-05T00:00:00.000Z", "2026-11-06T01:00:00.000Z"),
+            0
+        );
+        assert_eq!(
+            day("2026-10-31T23:00:00.000Z", "2026-11-01T00:00:00.000Z"),
+            0
+        );
+        assert_eq!(day("2026-11-31T00:00:00.000Z", ""), 0);
         assert_eq!(day("", ""), 0);
         assert_eq!(day("soon", ""), 0);
         // without a billing period only the span is checked
-        assert_eq!(day_of(b"2026-10-31T23:00:00Z", b"", None), 31);
+        assert_eq!(day_of(b"2026-10-31T23:00:00.000Z", b"", None), 31);
     }
 
     #[test]
@@ -270,7 +285,7 @@ mod tests {
         };
         let mut p = PeriodTracker::default();
         assert_eq!(p.year_month(), None);
-        p.see(col, &ByteRecord::from(vec!["2026-02-01T00:00:00Z"]))
+        p.see(col, &ByteRecord::from(vec!["2026-02-01T00:00:00.000Z"]))
             .unwrap();
         assert_eq!(p.year_month(), Some((2026, 2)));
     }
@@ -287,6 +302,6 @@ mod tests {
         ] {
             l.see(t.as_bytes());
         }
-        assert_eq!(l.get().unwrap().to_string(), "2026-11-03T00:00:00Z");
+        assert_eq!(l.get().unwrap().to_string(), "2026-11-03T00:00:00.000Z");
     }
 }

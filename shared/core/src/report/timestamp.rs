@@ -86,11 +86,12 @@ impl Timestamp {
 }
 
 impl fmt::Display for Timestamp {
-    /// RFC 3339 in UTC, without fractions: `2026-11-20T08:00:00Z`.
+    /// RFC 3339 in UTC with milliseconds, the one timestamp format billwatch writes:
+    /// `2026-11-20T08:00:00.000Z`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
             self.year, self.month, self.day, self.hour, self.minute, self.second
         )
     }
@@ -106,13 +107,13 @@ mod tests {
 
     #[test]
     fn every_report_style_parses() {
-        assert_eq!(p("2014/05/01 00:00:00"), "2014-05-01T00:00:00Z");
-        assert_eq!(p("2014-09-01 01:00:00"), "2014-09-01T01:00:00Z");
-        assert_eq!(p("2023-11-01T00:00:00.000Z"), "2023-11-01T00:00:00Z");
-        assert_eq!(p("2020-04-11T16:00:00Z"), "2020-04-11T16:00:00Z");
-        assert_eq!(p("20170801T000000.000Z"), "2017-08-01T00:00:00Z");
-        assert_eq!(p("2024-09-18"), "2024-09-18T00:00:00Z");
-        assert_eq!(p("20261101"), "2026-11-01T00:00:00Z");
+        assert_eq!(p("2014/05/01 00:00:00"), "2014-05-01T00:00:00.000Z");
+        assert_eq!(p("2014-09-01 01:00:00"), "2014-09-01T01:00:00.000Z");
+        assert_eq!(p("2023-11-01T00:00:00.000Z"), "2023-11-01T00:00:00.000Z");
+        assert_eq!(p("2020-04-11T16:00:00.000Z"), "2020-04-11T16:00:00.000Z");
+        assert_eq!(p("20170801T000000.000Z"), "2017-08-01T00:00:00.000Z");
+        assert_eq!(p("2024-09-18"), "2024-09-18T00:00:00.000Z");
+        assert_eq!(p("20261101"), "2026-11-01T00:00:00.000Z");
     }
 
     #[test]
@@ -140,7 +141,7 @@ mod tests {
         );
         assert_eq!(
             Timestamp::start_of("2026-12".parse::<Period>().unwrap().next()).to_string(),
-            "2027-01-01T00:00:00Z"
+            "2027-01-01T00:00:00.000Z"
         );
         assert!(
             Timestamp::parse(b"2026-11-30 00:00:00") < Timestamp::parse(b"2026-12-01 00:00:00")
