@@ -111,7 +111,7 @@ async fn every_format_is_stored_exactly_as_summarized() {
         let result = stack.ingest.handle(&event).await.unwrap();
         assert_eq!(outcome(&result), "stored", "{key}: {result:?}");
         let expected = summarize_path(file, None, &Limits::default()).unwrap();
-        let period = expected.billing_period.clone().unwrap();
+        let period = expected.billing_period.unwrap();
         let payer = expected.payer_account_id.clone().unwrap();
         let stored: Vec<_> = live(&stack, &period.to_string())
             .await
