@@ -2,7 +2,10 @@
 //! ./scripts/test starts: tables cloned from the ones the stack script created from
 //! template.yaml (same keys, same indexes), a bucket, a topic and an SQS queue subscribed to it.
 
-use aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, Projection};
+pub mod faults;
+pub mod state;
+
+use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, GlobalSecondaryIndex, Projection};
 use aws_sdk_s3::primitives::ByteStream;
 use billwatch_aws::clock::{Clock, ManualOffset};
 use billwatch_aws::config::Config;
@@ -10,6 +13,7 @@ use billwatch_aws::ingest::Ingest;
 use billwatch_aws::store::TableNames;
 use billwatch_core::report::Limits;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,6 +52,10 @@ pub struct Stack {
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
+    /// The SDK configuration the stack's clients were built from (for fresh or faulty clients).
+    pub sdk: aws_config::SdkConfig,
+    pub sns: aws_sdk_sns::Client,
+    queue_arn: String,
     sequencer: AtomicU64,
 }
 
@@ -157,7 +165,7 @@ impl Stack {
         sns.subscribe()
             .topic_arn(&topic_arn)
             .protocol("sqs")
-            .endpoint(queue_arn)
+            .endpoint(&queue_arn)
             .send()
             .await
             .unwrap();
@@ -176,8 +184,75 @@ impl Stack {
             s3,
             sqs,
             queue_url,
+            sdk,
+            sns,
+            queue_arn,
             sequencer: AtomicU64::new(0x0055_AED6_DCD9_0281),
         }
+    }
+
+    /// Another Ingest over the same tables, topic and bucket, with the same (movable) clock, and
+    /// the given clients: a fresh process (Lambda's retry), or one whose calls are faulted.
+    pub fn ingest_with(&self, clients: billwatch_aws::clients::Clients) -> Ingest {
+        Ingest::new(
+            self.ingest.config.clone(),
+            clients,
+            Clock::offset(self.clock.clone()),
+        )
+    }
+
+    /// A fresh Ingest with clean clients (nothing shared with a killed process).
+    pub fn fresh_ingest(&self) -> Ingest {
+        self.ingest_with(billwatch_aws::clients::Clients::from_sdk(&self.sdk))
+    }
+
+    /// Another topic, subscribed to the same inbox queue (for budgets with their own topic).
+    pub async fn extra_topic(&self) -> String {
+        let topic = self
+            .sns
+            .create_topic()
+            .name(unique("alerts-extra"))
+            .send()
+            .await
+            .unwrap();
+        let arn = topic.topic_arn().unwrap().to_string();
+        self.sns
+            .subscribe()
+            .topic_arn(&arn)
+            .protocol("sqs")
+            .endpoint(&self.queue_arn)
+            .send()
+            .await
+            .unwrap();
+        arn
+    }
+
+    /// Every item of a table (a Scan: fine in a test, never in billwatch).
+    pub async fn scan(&self, table: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let dynamo = billwatch_aws::clients::dynamodb(&self.sdk);
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = dynamo
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("scan {table}: {e:?}"));
+            out.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return out,
+            }
+        }
+    }
+
+    /// The messages on the inbox now, without waiting (moto delivers SNS to SQS within the
+    /// Publish call).
+    pub async fn received_alerts_now(&self) -> Vec<Value> {
+        self.receive(0).await
     }
 
     pub async fn upload(&self, key: &str, file: &Path) {
@@ -230,6 +305,10 @@ impl Stack {
 
     /// Every SNS message waiting on the subscribed queue (the SNS envelope, parsed).
     pub async fn received_alerts(&self) -> Vec<Value> {
+        self.receive(1).await
+    }
+
+    async fn receive(&self, wait_seconds: i32) -> Vec<Value> {
         let mut out = Vec::new();
         loop {
             let page = self
@@ -237,7 +316,7 @@ impl Stack {
                 .receive_message()
                 .queue_url(&self.queue_url)
                 .max_number_of_messages(10)
-                .wait_time_seconds(1)
+                .wait_time_seconds(wait_seconds)
                 .send()
                 .await
                 .unwrap();
