@@ -211,7 +211,13 @@ async fn a_version_left_by_a_dead_attempt_is_removed_by_the_next_delivery() {
         .await
         .unwrap();
     assert_eq!(all_items(&stack).await, 1);
+    // While its attempt may still be running, a version that is not complete is left alone.
     stack.ingest.handle(&first).await.unwrap();
+    assert_eq!(all_items(&stack).await, live(&stack).await.len() + 1);
+    // Once it is older than any attempt can run, the next delivery removes it.
+    stack.clock.advance(chrono::Duration::minutes(21));
+    let later = stack.deliver(KEY, &file).await;
+    stack.ingest.handle(&later).await.unwrap();
     // Only the live version's items remain.
     assert_eq!(all_items(&stack).await, live(&stack).await.len());
     assert!(stack

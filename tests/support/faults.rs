@@ -191,6 +191,20 @@ pub enum KillPoint {
     AfterTransmit,
 }
 
+/// Whether a process that dies at `calls[index]` (at `point`) dies in the one window SNS
+/// standard topics leave open: after SNS accepted an alert's message and before its claim is
+/// marked published. That alert is then published again when the claim's lease runs out (same
+/// `alert_id`): at least once, never lost. See docs/reliability.md.
+pub fn in_publish_window(calls: &[Call], index: usize, point: KillPoint) -> bool {
+    let op = |i: usize| calls.get(i).map(|c| c.operation.as_str());
+    match point {
+        KillPoint::AfterTransmit => op(index) == Some("Publish"),
+        KillPoint::BeforeTransmit => {
+            index > 0 && op(index) == Some("UpdateItem") && op(index - 1) == Some("Publish")
+        }
+    }
+}
+
 /// Which call the process dies at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KillAt {

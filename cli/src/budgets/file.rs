@@ -219,7 +219,32 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
             return Err(f.problems);
         }
     };
-    let name = match raw.name {
+    let name = budget_name(&mut f, raw.name);
+    let amount = budget_amount(&mut f, raw.amount.as_ref());
+    let currency = budget_currency(&mut f, raw.currency);
+    let scope = budget_scope(&mut f, raw.scope, raw.account, raw.service, raw.tag);
+    let (thresholds, index) = budget_thresholds(&mut f, raw.thresholds);
+    let escalation_step = budget_escalation(&mut f, raw.escalation_step.as_ref());
+    let budget = Budget {
+        name,
+        scope,
+        amount,
+        currency,
+        thresholds,
+        escalation_step,
+        topic_arn: raw.topic_arn,
+    };
+    f.add_validation(&budget, &index);
+    if f.problems.is_empty() {
+        Ok(budget)
+    } else {
+        Err(f.problems)
+    }
+}
+
+/// `name`, or "" with a problem when it is missing.
+fn budget_name(f: &mut Found, name: Option<String>) -> String {
+    match name {
         Some(n) => n,
         None => {
             if !f.has("name") {
@@ -227,8 +252,12 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
             }
             String::new()
         }
-    };
-    let amount = match raw.amount.as_ref().map(Number::decimal) {
+    }
+}
+
+/// `amount`, or a stand-in of 1 with a problem when it is missing or not a decimal.
+fn budget_amount(f: &mut Found, amount: Option<&Number>) -> Decimal {
+    match amount.map(Number::decimal) {
         Some(Ok(a)) => a,
         Some(Err(e)) => {
             f.fail("amount", e);
@@ -240,8 +269,12 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
             }
             Decimal::ONE
         }
-    };
-    let currency = match raw.currency {
+    }
+}
+
+/// `currency`, or USD with a problem when it is missing.
+fn budget_currency(f: &mut Found, currency: Option<String>) -> String {
+    match currency {
         Some(c) => c,
         None => {
             if !f.has("currency") {
@@ -249,9 +282,20 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
             }
             "USD".into()
         }
-    };
-    let parts = raw.account.is_some() || raw.service.is_some() || raw.tag.is_some();
-    let scope = match raw.scope {
+    }
+}
+
+/// The scope from `scope` or from `account`/`service`/`tag` (never both), or all with a
+/// problem.
+fn budget_scope(
+    f: &mut Found,
+    scope: Option<String>,
+    account: Option<String>,
+    service: Option<String>,
+    tag: Option<String>,
+) -> Scope {
+    let parts = account.is_some() || service.is_some() || tag.is_some();
+    match scope {
         Some(_) if parts => {
             f.fail(
                 "scope",
@@ -263,14 +307,22 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
             f.fail("scope", e);
             Scope::All
         }),
-        None => Scope::from_parts(raw.account, raw.service, raw.tag).unwrap_or_else(|p| {
+        None => Scope::from_parts(account, service, tag).unwrap_or_else(|p| {
             f.fail(&p.field, p.reason);
             Scope::All
         }),
-    };
+    }
+}
+
+/// The thresholds that parse, each with its position in the file (1-based); a problem for
+/// each that does not, or for a missing list.
+fn budget_thresholds(
+    f: &mut Found,
+    list: Option<Vec<toml::Value>>,
+) -> (Vec<Threshold>, Vec<usize>) {
     let mut thresholds = Vec::new();
     let mut index = Vec::new();
-    match raw.thresholds {
+    match list {
         None => {
             if !f.has("thresholds") {
                 f.fail("thresholds", "missing (e.g. [{ percent = 80 }])");
@@ -288,28 +340,18 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
             }
         }
     }
-    let escalation_step = match raw.escalation_step.as_ref().map(Number::decimal) {
+    (thresholds, index)
+}
+
+/// `escalation_step`, if given and a decimal (a problem if not).
+fn budget_escalation(f: &mut Found, step: Option<&Number>) -> Option<Decimal> {
+    match step.map(Number::decimal) {
         Some(Ok(s)) => Some(s),
         Some(Err(e)) => {
             f.fail("escalation_step", e);
             None
         }
         None => None,
-    };
-    let budget = Budget {
-        name,
-        scope,
-        amount,
-        currency,
-        thresholds,
-        escalation_step,
-        topic_arn: raw.topic_arn,
-    };
-    f.add_validation(&budget, &index);
-    if f.problems.is_empty() {
-        Ok(budget)
-    } else {
-        Err(f.problems)
     }
 }
 

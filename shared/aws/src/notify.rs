@@ -66,9 +66,7 @@ pub async fn send_once(
     .await
     {
         Ok(message_id) => {
-            alerts
-                .mark_published(alert.period, &alert.key, &message_id, now)
-                .await?;
+            mark_published(alerts, alert, &message_id, now).await?;
             Ok(Sent::Now)
         }
         Err(e) if e.class() == ErrorClass::Permanent => {
@@ -84,6 +82,35 @@ pub async fn send_once(
         }
     }
 }
+
+/// Marks a published alert, trying harder than the SDK does: SNS has accepted the message, and
+/// an unmarked claim would be published again once its lease runs out. Only a process that dies
+/// between the publish and this write (or DynamoDB failing for seconds) leaves that window open.
+async fn mark_published(
+    alerts: &AlertsStore,
+    alert: &Owed,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut attempt = 0;
+    loop {
+        match alerts
+            .mark_published(alert.period, &alert.key, message_id, now)
+            .await
+        {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < MARK_ATTEMPTS && e.class() == ErrorClass::Transient => {
+                attempt += 1;
+                tracing::warn!(alert = %alert.alert_id, error = %e, attempt, "marking a published alert failed; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Extra attempts at marking a published alert (200 ms, 400 ms, 800 ms, 1.6 s apart).
+const MARK_ATTEMPTS: u32 = 4;
 
 /// Publishes with `MessageStructure=json` (text for e-mail, JSON for machines) and message
 /// attributes for filter policies. Returns the message id.

@@ -74,9 +74,14 @@ impl Ingest {
                 &next.stored_at,
             )
             .await? as u64;
+        self.reports
+            .version_complete(period, &payer, &version)
+            .await?;
         let live = self.make_live(object, summary, &next, now).await?;
+        // Swept before the outbox is drained: a pending alert (an error here) must not keep
+        // versions that can never be live.
+        self.sweep(period, &payer, &version, now).await?;
         let alerts_sent = self.drain(period, now).await?;
-        self.sweep(period, &payer, now).await?;
         Ok(match live {
             Live::Now => Done {
                 outcome: Outcome::Stored,
@@ -208,12 +213,15 @@ impl Ingest {
     }
 
     /// Removes the versions of (payer, period) that can never be live again: those the live
-    /// delivery outranks at once, any other after [`ABANDONED_SECONDS`] (its attempt died).
-    /// Each version's items go before its note, so a crash here is finished by the next sweep.
+    /// delivery outranks, at once when they are complete or this delivery's own (another
+    /// delivery's may still be writing), any other after [`ABANDONED_SECONDS`] (its attempt
+    /// died). Each version's items go before its note, so a crash here is finished by the next
+    /// sweep.
     async fn sweep(
         &self,
         period: Period,
         payer: &str,
+        own: &str,
         now: DateTime<Utc>,
     ) -> Result<(), IngestError> {
         let Some(live) = self.reports.pointer(period, payer).await? else {
@@ -223,9 +231,10 @@ impl Ingest {
             if mark.version == live.version {
                 continue;
             }
+            let settled = mark.complete || mark.version == own;
             let outranked = live.order().outranks(&mark.order);
             let abandoned = now.timestamp() - mark.written_epoch > ABANDONED_SECONDS;
-            if outranked || abandoned {
+            if (outranked && settled) || abandoned {
                 self.totals
                     .delete_version(payer, period, &mark.version)
                     .await?;

@@ -155,12 +155,17 @@ fn report_json(r: &ReportFacts) -> Value {
 
 pub fn budget_alert(a: &BudgetAlert) -> Message {
     let severity = Severity::of_budget(a.basis, a.actual, a.amount);
-    let what = if a.basis == Basis::Forecast {
-        "is forecast to reach"
-    } else {
-        "has reached"
-    };
-    let subject = sanitize_subject(&format!(
+    Message {
+        subject: budget_subject(a),
+        text: sanitize_text(&budget_text(a)),
+        payload: budget_payload(a, severity),
+        attributes: budget_attributes(a, severity),
+    }
+}
+
+/// `billwatch: team at 85% of 1000 USD (2026-11)`, with `, final` for a final bill.
+fn budget_subject(a: &BudgetAlert) -> String {
+    sanitize_subject(&format!(
         "billwatch: {} {} {}% of {} {} ({}{})",
         a.budget,
         if a.basis == Basis::Forecast {
@@ -177,7 +182,17 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
         } else {
             ""
         }
-    ));
+    ))
+}
+
+/// The e-mail body (not yet sanitised): the headline, the figures, the top services and where
+/// the alert came from.
+fn budget_text(a: &BudgetAlert) -> String {
+    let what = if a.basis == Basis::Forecast {
+        "is forecast to reach"
+    } else {
+        "has reached"
+    };
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -217,7 +232,11 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
     let _ = writeln!(text);
     let _ = writeln!(text, "Source: {}", report_text(&a.report.key));
     let _ = writeln!(text, "Alert id: {}", a.alert_id);
-    let payload = json!({
+    text
+}
+
+fn budget_payload(a: &BudgetAlert, severity: Severity) -> Value {
+    json!({
         "type": "budget", "alert_id": a.alert_id, "severity": severity.name(),
         "budget": a.budget, "scope": a.scope, "period": a.report.period, "basis": a.basis.as_str(),
         "threshold_percent": a.level_percent.normalize().to_string(), "escalation": a.escalation,
@@ -225,23 +244,22 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
         "actual": a.actual.to_string(), "forecast": a.forecast.map(|f| f.to_string()),
         "percent": a.percent.normalize().to_string(),
         "top_services": top_json(&a.top), "report": report_json(&a.report),
-    });
-    Message {
-        subject,
-        text: sanitize_text(&text),
-        payload,
-        attributes: vec![
-            ("kind", "budget".into()),
-            ("budget", a.budget.clone()),
-            ("account", a.account.clone()),
-            ("service", a.service.clone()),
-            ("period", a.report.period.to_string()),
-            ("basis", a.basis.as_str().into()),
-            ("severity", severity.name().into()),
-            ("threshold", a.level_percent.normalize().to_string()),
-            ("alert_id", a.alert_id.clone()),
-        ],
-    }
+    })
+}
+
+/// The SNS message attributes a filter policy can match.
+fn budget_attributes(a: &BudgetAlert, severity: Severity) -> Vec<(&'static str, String)> {
+    vec![
+        ("kind", "budget".into()),
+        ("budget", a.budget.clone()),
+        ("account", a.account.clone()),
+        ("service", a.service.clone()),
+        ("period", a.report.period.to_string()),
+        ("basis", a.basis.as_str().into()),
+        ("severity", severity.name().into()),
+        ("threshold", a.level_percent.normalize().to_string()),
+        ("alert_id", a.alert_id.clone()),
+    ]
 }
 
 /// The month-close summary of one budget, sent once when the period's report turns final.

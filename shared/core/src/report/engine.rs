@@ -4,25 +4,20 @@
 use super::cur::{Cur, CUR1, CUR2};
 use super::dbr::Dbr;
 use super::decode::{read_small, with_decoded};
-use super::error::{ErrorKind, ReportError, StreamError};
+use super::error::{ErrorKind, ReportError};
 use super::focus::Focus;
 use super::format::{classify, key_info, missing_column, Format, KeyInfo};
 use super::header::{Col, Header};
 use super::legacy::Legacy;
-use super::limits::{Limits, RecordGuard};
+use super::limits::Limits;
 use super::manifest::{self, PartRef};
+use super::read::{CsvStream, HeaderRow};
 use super::source::{ObjectSource, Opened};
 use super::summary::{totals_of, ReportSummary};
 use super::tally::Rows;
 use super::timestamp::Timestamp;
-use crate::ledger::key_text_len;
-use csv::ByteRecord;
 use std::collections::HashSet;
 use std::io::Read;
-
-/// Free-text lines allowed before the header (the cost allocation report has one).
-const MAX_LEADING_LINES: usize = 5;
-const CSV_BUFFER: usize = 64 * 1024;
 
 fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
     match format {
@@ -47,39 +42,6 @@ struct Pass<'a> {
     objects_read: usize,
 }
 
-/// The line a quoted field opened on: the record's first line plus the line breaks in the
-/// fields before its last (an unterminated quote always swallows the rest into the last field).
-fn quote_line(record: &ByteRecord, line: u64) -> u64 {
-    let fields = record.len().saturating_sub(1);
-    let breaks: usize = record
-        .iter()
-        .take(fields)
-        .map(|f| f.iter().filter(|&&b| b == b'\n').count())
-        .sum();
-    line + breaks as u64
-}
-
-/// The per-row checks on the format's strict columns: the stored text fits `max_text` bytes, and
-/// (only for a record that spans lines) none holds a line break.
-#[inline]
-fn check_strict(
-    record: &ByteRecord,
-    strict: &[Col],
-    max_text: usize,
-    spans_lines: bool,
-) -> Result<(), (Col, ErrorKind)> {
-    for &col in strict {
-        let raw = record.get(col.idx).unwrap_or_default();
-        if raw.len().saturating_mul(4) > max_text && key_text_len(raw.trim_ascii()) > max_text {
-            return Err((col, ErrorKind::TextTooLong(max_text)));
-        }
-        if spans_lines && raw.iter().any(|&b| b == b'\n' || b == b'\r') {
-            return Err((col, ErrorKind::LineBreakInField));
-        }
-    }
-    Ok(())
-}
-
 /// A header's first names, for "not a recognised billing report": at most three, each cut to
 /// 40 characters. Only shown for the input the user named, never for a part a manifest lists.
 fn header_start(header: &Header) -> String {
@@ -90,6 +52,16 @@ fn header_start(header: &Header) -> String {
         .map(|n| n.chars().take(40).collect::<String>())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Binds the row logic to the header's columns: the strict columns, or the error at the
+/// header's line.
+fn bind(rows: &mut dyn Rows, head: &HeaderRow, file: &str) -> Result<Vec<Col>, ReportError> {
+    rows.bind(&head.header).map_err(|e| {
+        let mut err = ReportError::new(file, e.kind).at_line(head.line);
+        err.column = e.column;
+        err
+    })
 }
 
 impl<'a> Pass<'a> {
@@ -106,19 +78,6 @@ impl<'a> Pass<'a> {
         }
     }
 
-    fn csv_error(file: &str, err: csv::Error) -> ReportError {
-        let line = err.position().map(|p| p.line());
-        let kind = match err.into_kind() {
-            csv::ErrorKind::Io(io) => StreamError::kind_of(&io),
-            other => ErrorKind::Csv(format!("{other:?}")),
-        };
-        let e = ReportError::new(file, kind);
-        match line {
-            Some(l) => e.at_line(l),
-            None => e,
-        }
-    }
-
     /// Streams one CSV object through the row logic. `is_part` marks an object a manifest
     /// listed: its content is never echoed in an error.
     fn read_csv(
@@ -127,67 +86,40 @@ impl<'a> Pass<'a> {
         file: &str,
         is_part: bool,
     ) -> Result<(), ReportError> {
-        let (guard, handles) =
-            RecordGuard::new(input, self.limits.max_record_bytes, CSV_BUFFER as u64);
-        let record_start = handles.record_start;
-        let unterminated = handles.unterminated_quote;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(CSV_BUFFER)
-            .from_reader(guard);
-        let mut record = ByteRecord::new();
-        let max_record = self.limits.max_record_bytes;
-        let max_text = self.limits.max_text_bytes;
-        let unterminated_at = |record: &ByteRecord, line: u64| {
-            ReportError::new(file, ErrorKind::UnterminatedQuote).at_line(quote_line(record, line))
-        };
-        let mut leading = 0;
-        let (header, header_line) = loop {
-            let more = reader
-                .read_byte_record(&mut record)
-                .map_err(|e| Self::csv_error(file, e))?;
-            let line = record.position().map_or(0, |p| p.line());
-            check_record_length(
-                &record_start,
-                reader.position().byte(),
-                max_record,
-                file,
-                line,
-            )?;
-            if !more {
-                return Err(ReportError::new(
-                    file,
-                    ErrorKind::NotAReport("no header row found".into()),
-                ));
-            }
-            if unterminated.get() {
-                return Err(unterminated_at(&record, line));
-            }
-            if record.len() >= 2 {
-                break (Header::from_record(&record), line);
-            }
-            leading += 1;
-            if leading > MAX_LEADING_LINES {
-                return Err(ReportError::new(
-                    file,
-                    ErrorKind::NotAReport("no header row in the first lines".into()),
-                ));
-            }
-        };
-        let format = match classify(&header, self.key.format, leading > 0) {
+        let mut stream = CsvStream::new(input, file, &self.limits);
+        let head = stream.read_header()?;
+        let format = self.format_of(&head, file, is_part)?;
+        let multi_period = self.multi_period;
+        let rows = self
+            .rows
+            .get_or_insert_with(|| rows_for(format, multi_period));
+        let strict = bind(rows.as_mut(), &head, file)?;
+        stream.read_rows(rows.as_mut(), &strict, &mut self.rows_read)?;
+        self.objects_read += 1;
+        Ok(())
+    }
+
+    /// The format `head` names, which must be of the same family as the earlier parts'.
+    fn format_of(
+        &mut self,
+        head: &HeaderRow,
+        file: &str,
+        is_part: bool,
+    ) -> Result<Format, ReportError> {
+        let header = &head.header;
+        let format = match classify(header, self.key.format, head.leading > 0) {
             Some(format) => format,
             None => {
-                let kind = match missing_column(&header) {
+                let kind = match missing_column(header) {
                     Some(name) => ErrorKind::MissingColumn(name.to_string()),
                     None if is_part => {
                         ErrorKind::NotAReport("its header names no known format".into())
                     }
                     None => {
-                        ErrorKind::NotAReport(format!("header starts '{}'", header_start(&header)))
+                        ErrorKind::NotAReport(format!("header starts '{}'", header_start(header)))
                     }
                 };
-                return Err(ReportError::new(file, kind).at_line(header_line));
+                return Err(ReportError::new(file, kind).at_line(head.line));
             }
         };
         match self.format {
@@ -204,51 +136,7 @@ impl<'a> Pass<'a> {
                 ))
             }
         }
-        let multi_period = self.multi_period;
-        let rows = self
-            .rows
-            .get_or_insert_with(|| rows_for(format, multi_period));
-        let strict = rows.bind(&header).map_err(|e| {
-            let mut err = ReportError::new(file, e.kind).at_line(header_line);
-            err.column = e.column;
-            err
-        })?;
-        loop {
-            let more = reader
-                .read_byte_record(&mut record)
-                .map_err(|e| Self::csv_error(file, e))?;
-            if !more {
-                break;
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            check_record_length(
-                &record_start,
-                reader.position().byte(),
-                max_record,
-                file,
-                line,
-            )?;
-            if unterminated.get() {
-                return Err(unterminated_at(&record, line));
-            }
-            // A record that ends more than one line below its start has a line break inside a
-            // quoted field; the strict columns are checked for one only then.
-            let spans_lines = reader.position().line() > line + 1;
-            check_strict(&record, &strict, max_text, spans_lines).map_err(|(col, kind)| {
-                ReportError::new(file, kind)
-                    .at_line(line)
-                    .in_column(col.name)
-            })?;
-            self.rows_read += 1;
-            if let Err(e) = rows.row(&record) {
-                let mut err = ReportError::new(file, e.kind);
-                err.line = record.position().map(|p| p.line());
-                err.column = e.column;
-                return Err(err);
-            }
-        }
-        self.objects_read += 1;
-        Ok(())
+        Ok(format)
     }
 
     /// One summary per billing period, sorted by period.
@@ -331,26 +219,6 @@ impl<'a> Pass<'a> {
         }
         Ok(out)
     }
-}
-
-/// A record that did end can be measured exactly; the [`RecordGuard`] below the parser
-/// stops one that never ends.
-fn check_record_length(
-    record_start: &std::cell::Cell<u64>,
-    record_end: u64,
-    max_record: u64,
-    file: &str,
-    line: u64,
-) -> Result<(), ReportError> {
-    let length = record_end.saturating_sub(record_start.replace(record_end));
-    if length > max_record {
-        return Err(ReportError::new(
-            file,
-            ErrorKind::Limit(format!("record longer than {} bytes", max_record)),
-        )
-        .at_line(line));
-    }
-    Ok(())
 }
 
 /// Summarizes one report object. `source_name` names it in errors and in the summary; `key` is

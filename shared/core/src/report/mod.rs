@@ -13,6 +13,7 @@ mod legacy;
 pub mod limits;
 mod manifest;
 pub mod product_codes;
+mod read;
 pub mod source;
 pub mod summary;
 pub mod tags;

@@ -13,6 +13,9 @@ pub struct VersionMark {
     pub version: String,
     pub written_epoch: i64,
     pub order: Order,
+    /// All its items are written (a version still being written is never swept by another
+    /// delivery: its writer sweeps it itself once it knows it is not live).
+    pub complete: bool,
 }
 
 impl ReportsStore {
@@ -59,6 +62,7 @@ impl ReportsStore {
                 Some(VersionMark {
                     version: get_s(i, "version")?,
                     written_epoch: get_u64(i, "written_epoch")? as i64,
+                    complete: i.contains_key("complete"),
                     order: Order {
                         rank: get_u64(i, "rank").and_then(|r| u8::try_from(r).ok())?,
                         report_key: get_s(i, "report_key")?,
@@ -68,6 +72,26 @@ impl ReportsStore {
                 })
             })
             .collect())
+    }
+
+    /// Notes that every item of `version` is written.
+    pub async fn version_complete(
+        &self,
+        period: Period,
+        payer: &str,
+        version: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(period_pk(period)))
+            .key("sk", s(version_sk(payer, version)))
+            .update_expression("SET complete = :t")
+            .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("UpdateItem", &self.table, e))?;
+        Ok(())
     }
 
     pub async fn forget_version(
