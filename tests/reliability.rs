@@ -359,3 +359,88 @@ async fn an_empty_report_over_an_estimate_changes_nothing() {
         .iter()
         .all(|m: &Value| m["MessageAttributes"]["kind"]["Value"] != "month-close"));
 }
+
+const FOCUS_HEADER: &str = "BilledCost,BillingAccountId,BillingCurrency,BillingPeriodStart,ChargeCategory,\
+ChargePeriodStart,ChargePeriodEnd,InvoiceId,ServiceName,SubAccountId,x_ServiceCode";
+
+/// A Data Exports (FOCUS) delivery in the stack's bucket: one data part with `rows` of
+/// (billing period start, day, cost), all AmazonEC2 in account 111111111111; returns the event.
+async fn focus_delivery(stack: &Stack, name: &str, rows: &[(&str, &str, &str)]) -> Value {
+    let mut text = format!("{FOCUS_HEADER}\n");
+    for (period, day, cost) in rows {
+        text += &format!(
+            "{cost},123456789012,USD,{period}T00:00:00.000Z,Usage,{day}T00:00:00.000Z,\
+             {day}T01:00:00.000Z,,Amazon Elastic Compute Cloud,111111111111,AmazonEC2\n"
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("billwatch-focus-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let part_key = format!("exports/focus/data/BILLING_PERIOD=2026-11/{name}-00001.csv");
+    let part = dir.join("part.csv");
+    std::fs::write(&part, text).unwrap();
+    stack.upload(&part_key, &part).await;
+    let manifest_key = "exports/focus/metadata/BILLING_PERIOD=2026-11/focus-Manifest.json";
+    let manifest = dir.join("manifest.json");
+    std::fs::write(
+        &manifest,
+        json!({
+            "executionId": name,
+            "billingPeriod": {"start": "2026-11-01T00:00:00.000Z", "end": "2026-12-01T00:00:00.000Z"},
+            "dataFiles": [format!("s3://{}/{part_key}", stack.bucket)],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    stack.upload(manifest_key, &manifest).await;
+    stack.event_for(manifest_key, &stack.next_sequencer()).await
+}
+
+async fn ec2_of(stack: &Stack, period: &str) -> Option<Decimal> {
+    live_totals(
+        &stack.ingest.reports,
+        &stack.ingest.totals,
+        period.parse().unwrap(),
+        None,
+    )
+    .await
+    .unwrap()
+    .iter()
+    .find(|t| t.service == "AmazonEC2")
+    .map(|t| t.cost)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_focus_dataset_over_two_months_stores_each_month_on_its_own() {
+    let stack = Stack::new().await;
+    let first = focus_delivery(
+        &stack,
+        "first",
+        &[
+            ("2026-10-01", "2026-10-30", "1.50"),
+            ("2026-11-01", "2026-11-02", "2.25"),
+            ("2026-11-01", "2026-11-03", "4.00"),
+        ],
+    )
+    .await;
+    let result = stack.ingest.handle(&first).await.unwrap();
+    assert_eq!(outcomes(&result), ["stored"]);
+    assert_eq!(ec2_of(&stack, "2026-10").await, Some(d("1.50")));
+    assert_eq!(ec2_of(&stack, "2026-11").await, Some(d("6.25")));
+    // Each month has its own ingest record.
+    assert_eq!(stack.ingest.reports.list(nov()).await.unwrap().len(), 1);
+    assert_eq!(
+        stack
+            .ingest
+            .reports
+            .list("2026-10".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A later delivery holding November only replaces November, and leaves October alone.
+    let second = focus_delivery(&stack, "second", &[("2026-11-01", "2026-11-04", "9.00")]).await;
+    stack.ingest.handle(&second).await.unwrap();
+    assert_eq!(ec2_of(&stack, "2026-11").await, Some(d("9.00")));
+    assert_eq!(ec2_of(&stack, "2026-10").await, Some(d("1.50")));
+}
