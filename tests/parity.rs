@@ -219,3 +219,36 @@ fn environment_that_differs_from_the_template_is_a_mismatch() {
         describe(&out)
     );
 }
+
+fn template_check(template: &std::path::Path) -> Output {
+    Command::new(python())
+        .arg(repo().join("infra/template_check.py"))
+        .arg("--template")
+        .arg(template)
+        .output()
+        .expect("python runs infra/template_check.py")
+}
+
+#[test]
+fn the_template_passes_its_own_rules() {
+    let out = template_check(&repo().join("template.yaml"));
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+#[test]
+fn a_zip_spool_larger_than_the_functions_tmp_breaks_the_template_rules() {
+    let scratch = Scratch::new("spool");
+    let path = edited_template(&scratch, "ReportIngestFunction", |block| {
+        block.replace(
+            "BILLWATCH_MAX_SPOOL_BYTES: \"1900000000\"",
+            "BILLWATCH_MAX_SPOOL_BYTES: \"3000000000\"",
+        )
+    });
+    let out = template_check(&path);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not fit its 2048 MB of /tmp"),
+        "{}",
+        describe(&out)
+    );
+}
