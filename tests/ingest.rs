@@ -120,7 +120,7 @@ async fn every_format_is_stored_exactly_as_summarized() {
             .filter(|t| t.payer == payer)
             .collect();
         assert_eq!(stored_map(&stored), summary_map(&expected), "{key}");
-        assert!(stored.iter().all(|t| t.status == expected.status.name()));
+        assert!(stored.iter().all(|t| t.status == expected.status));
         assert_eq!(result[0].totals_written as usize, expected.totals.len());
     }
     // The reports record of the cost allocation report carries its checks.
@@ -269,7 +269,7 @@ async fn a_newer_delivery_replaces_the_period_and_duplicates_and_stale_events_ch
     let stored = live(&stack, "2026-11").await;
     let expected = summarize_path(&final_, None, &Limits::default()).unwrap();
     assert_eq!(stored_map(&stored), summary_map(&expected));
-    assert!(stored.iter().all(|t| t.status == "final"));
+    assert!(stored.iter().all(|t| t.status.name() == "final"));
     assert_eq!(
         stored.iter().map(|t| t.cost).sum::<Decimal>(),
         d("114.804250")
@@ -921,7 +921,7 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
     assert_eq!(
         escalations
             .iter()
-            .filter(|a| a.kind == "escalation")
+            .filter(|a| a.kind.as_str() == "escalation")
             .count(),
         2
     );

@@ -360,7 +360,8 @@ async fn an_empty_report_over_an_estimate_changes_nothing() {
         .all(|m: &Value| m["MessageAttributes"]["kind"]["Value"] != "month-close"));
 }
 
-const FOCUS_HEADER: &str = "BilledCost,BillingAccountId,BillingCurrency,BillingPeriodStart,ChargeCategory,\
+const FOCUS_HEADER: &str =
+    "BilledCost,BillingAccountId,BillingCurrency,BillingPeriodStart,ChargeCategory,\
 ChargePeriodStart,ChargePeriodEnd,InvoiceId,ServiceName,SubAccountId,x_ServiceCode";
 
 /// A Data Exports (FOCUS) delivery in the stack's bucket: one data part with `rows` of

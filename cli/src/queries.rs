@@ -98,7 +98,7 @@ fn totals_table(totals: &[StoredTotal]) -> String {
             t.service.clone(),
             t.currency.clone(),
             money(t.cost),
-            t.status.clone(),
+            t.status.to_string(),
         ]);
     }
     let mut out = format!("{}\n", table.trim_fmt());
@@ -253,8 +253,8 @@ pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
                 out,
                 "{}  {:<11} {:<8}  {}\n    why: {}\n    sent: {}  id: {}",
                 a.claimed_at,
-                a.kind,
-                a.severity,
+                a.kind.as_str(),
+                a.severity.name(),
                 a.subject,
                 a.reason,
                 a.published_at

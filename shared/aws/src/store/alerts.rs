@@ -11,6 +11,7 @@ use crate::timestamp;
 use aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use aws_sdk_dynamodb::Client;
+use billwatch_core::alert::{AlertKind, Severity};
 use billwatch_core::period::Period;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -43,11 +44,10 @@ pub struct AlertRecord {
     /// `health#…`.
     pub key: String,
     pub alert_id: String,
-    /// `budget`, `escalation`, `month-close`, `health`.
-    pub kind: String,
+    pub kind: AlertKind,
     pub budget: Option<String>,
     pub basis: Option<String>,
-    pub severity: String,
+    pub severity: Severity,
     pub subject: String,
     /// Why it was sent, in one line.
     pub reason: String,
@@ -288,30 +288,38 @@ impl AlertsStore {
             &self.table,
         )
         .await?;
-        Ok(items
+        items
             .iter()
             .filter(|i| !get_s(i, "sk").is_some_and(|k| k.starts_with("O#")))
-            .map(|i| parse(i, period))
-            .collect())
+            .map(|i| self.parse(i, period))
+            .collect()
     }
-}
 
-fn parse(i: &Item, period: Period) -> AlertRecord {
-    AlertRecord {
-        period: get_period(i, "period").unwrap_or(period),
-        key: get_s(i, "sk").unwrap_or_default(),
-        alert_id: get_s(i, "alert_id").unwrap_or_default(),
-        kind: get_s(i, "kind").unwrap_or_default(),
-        budget: get_s(i, "budget"),
-        basis: get_s(i, "basis"),
-        severity: get_s(i, "severity").unwrap_or_default(),
-        subject: get_s(i, "subject").unwrap_or_default(),
-        reason: get_s(i, "reason").unwrap_or_default(),
-        report_key: get_s(i, "report_key"),
-        claimed_at: get_s(i, "claimed_at").unwrap_or_default(),
-        published_at: get_s(i, "published_at"),
-        failed_at: get_s(i, "failed_at"),
-        error: get_s(i, "error"),
-        message_id: get_s(i, "message_id"),
+    fn parse(&self, i: &Item, period: Period) -> Result<AlertRecord, StoreError> {
+        let malformed = |what: &str| StoreError::Malformed {
+            table: self.table.clone(),
+            message: format!("an alert with an unknown {what}"),
+        };
+        Ok(AlertRecord {
+            period: get_period(i, "period").unwrap_or(period),
+            key: get_s(i, "sk").unwrap_or_default(),
+            alert_id: get_s(i, "alert_id").unwrap_or_default(),
+            kind: get_s(i, "kind")
+                .and_then(|k| AlertKind::from_name(&k))
+                .ok_or_else(|| malformed("kind"))?,
+            budget: get_s(i, "budget"),
+            basis: get_s(i, "basis"),
+            severity: get_s(i, "severity")
+                .and_then(|k| Severity::from_name(&k))
+                .ok_or_else(|| malformed("severity"))?,
+            subject: get_s(i, "subject").unwrap_or_default(),
+            reason: get_s(i, "reason").unwrap_or_default(),
+            report_key: get_s(i, "report_key"),
+            claimed_at: get_s(i, "claimed_at").unwrap_or_default(),
+            published_at: get_s(i, "published_at"),
+            failed_at: get_s(i, "failed_at"),
+            error: get_s(i, "error"),
+            message_id: get_s(i, "message_id"),
+        })
     }
 }

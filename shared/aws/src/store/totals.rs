@@ -5,7 +5,7 @@ use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use billwatch_core::period::Period;
-use billwatch_core::report::ReportSummary;
+use billwatch_core::report::{ReportSummary, Status};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -27,7 +27,7 @@ pub struct StoredTotal {
     #[serde(with = "rust_decimal::serde::str")]
     pub cost: Decimal,
     pub breakdown: Vec<(String, String)>,
-    pub status: String,
+    pub status: Status,
     pub as_of: Option<String>,
     pub report_key: String,
     pub stored_at: String,
@@ -285,7 +285,10 @@ impl TotalsStore {
                 message: "missing or invalid 'cost'".into(),
             })?,
             breakdown,
-            status: need("status")?,
+            status: Status::from_name(&need("status")?).ok_or_else(|| StoreError::Malformed {
+                table: self.table.clone(),
+                message: "a total with an unknown status".into(),
+            })?,
             as_of: get_s(item, "as_of"),
             report_key: get_s(item, "report_key").unwrap_or_default(),
             stored_at: get_s(item, "stored_at").unwrap_or_default(),

@@ -3,7 +3,8 @@
 use serde_json::{json, Value};
 
 /// How urgent an alert is (a message attribute subscribers can filter on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,
@@ -11,6 +12,13 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The severity whose [`Severity::name`] is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Severity::Info, Severity::Warning, Severity::Critical]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
     /// The written rule for budget alerts: a forecast is a warning (it may not happen); actual
     /// spend below the budget's amount is a warning; actual spend at or over the amount is
     /// critical.

@@ -5,7 +5,8 @@ use crate::budget::Basis;
 use crate::period::Period;
 
 /// What kind of alert, for the record and the `kind` message attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum AlertKind {
     Budget,
     Escalation,
@@ -14,6 +15,18 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// The kind whose [`AlertKind::as_str`] is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            AlertKind::Budget,
+            AlertKind::Escalation,
+            AlertKind::MonthClose,
+            AlertKind::Health,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::Budget => "budget",
