@@ -41,6 +41,17 @@ pub fn get_period(item: &Item, name: &str) -> Option<Period> {
         .and_then(|t| t.parse().ok())
 }
 
+/// The period in `name`, or a malformed-item error naming the table.
+pub fn need_period(item: &Item, name: &str, table: &str) -> Result<Period, super::StoreError> {
+    let text = get_s(item, name).unwrap_or_default();
+    text.parse().map_err(
+        |e: billwatch_core::period::PeriodError| super::StoreError::Malformed {
+            table: table.to_string(),
+            message: format!("'{name}': {e}"),
+        },
+    )
+}
+
 pub fn get_n(item: &Item, name: &str) -> Option<Decimal> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|t| {
         Decimal::from_str(t)

@@ -1,6 +1,6 @@
 //! The totals table: one item per (payer, period, version, account, service, currency).
 
-use super::attr::{get_n, get_s, n, part, s, Item};
+use super::attr::{get_n, get_s, n, need_period, part, s, Item};
 use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
@@ -267,14 +267,7 @@ impl TotalsStore {
         breakdown.sort();
         Ok(StoredTotal {
             payer: need("payer")?,
-            period: need("period")?
-                .parse()
-                .map_err(
-                    |e: billwatch_core::period::PeriodError| StoreError::Malformed {
-                        table: self.table.clone(),
-                        message: e.to_string(),
-                    },
-                )?,
+            period: need_period(item, "period", &self.table)?,
             version: need("version")?,
             account: need("account")?,
             service: need("service")?,

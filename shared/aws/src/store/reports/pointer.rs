@@ -2,7 +2,7 @@
 //! the conditional flip that makes one live.
 
 use super::{period_pk, ReportsStore};
-use crate::store::attr::{get_s, get_u64, n_int, part, s, Item};
+use crate::store::attr::{get_s, get_u64, n_int, need_period, part, s, Item};
 use crate::store::StoreError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -196,14 +196,7 @@ impl ReportsStore {
         };
         Ok(Pointer {
             payer: need("payer")?,
-            period: need("period")?
-                .parse()
-                .map_err(
-                    |e: billwatch_core::period::PeriodError| StoreError::Malformed {
-                        table: self.table.clone(),
-                        message: e.to_string(),
-                    },
-                )?,
+            period: need_period(i, "period", &self.table)?,
             version: need("version")?,
             report_key: need("report_key")?,
             order_key: need("order_key")?,

@@ -48,7 +48,7 @@ impl ReportsStore {
         Ok(())
     }
 
-    /// The versions of (payer, period) noted as written: `(version, written epoch seconds)`.
+    /// The versions of (payer, period) noted as written, with when and where they rank.
     pub async fn versions(
         &self,
         period: Period,
