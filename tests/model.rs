@@ -24,7 +24,7 @@
 //! BILLWATCH_MODEL_SEQUENCES=2000 BILLWATCH_MODEL_SEED=7 ./scripts/test -p billwatch-tests --test model -- --nocapture
 //! ```
 //!
-//! `BILLWATCH_MODEL_SEQUENCES` (default 100) sequences of 3 to 6 steps; `BILLWATCH_MODEL_SEED`
+//! `BILLWATCH_MODEL_SEQUENCES` (default 200) sequences of 3 to 6 steps; `BILLWATCH_MODEL_SEED`
 //! (default 1) seeds everything (sequence i uses seed + i, printed with any failure, so a single
 //! sequence can be replayed with `BILLWATCH_MODEL_SEQUENCES=1 BILLWATCH_MODEL_SEED=<that>`).
 //! Printed at the end: sequences, steps, injected faults, recovered (faulted steps that
@@ -600,7 +600,7 @@ async fn random_deliveries_under_faults_match_the_model() {
             })
             .unwrap_or(default)
     };
-    let sequences = env("BILLWATCH_MODEL_SEQUENCES", 100);
+    let sequences = env("BILLWATCH_MODEL_SEQUENCES", 200);
     let seed = env("BILLWATCH_MODEL_SEED", 1);
     let keys = Arc::new(keys());
     let total = Arc::new(Mutex::new(Figures::default()));
