@@ -7,8 +7,13 @@
 //! of the billing month ([`Days`]), allocated once per key on its first dated row.
 
 use crate::money::{add_exact, add_into, Overflow};
+use crate::report::record::Pos;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+
+/// The hasher of the per-row maps: fast on short keys, seeded per process (so a crafted report
+/// cannot aim for collisions).
+type Fast = foldhash::fast::RandomState;
 
 /// The parts a total splits into, where a format distinguishes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -84,9 +89,9 @@ impl Amounts {
 }
 
 /// Bytes → small integer, allocating only for a value never seen before.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Interner {
-    ids: HashMap<Box<[u8]>, u32>,
+    ids: HashMap<Box<[u8]>, u32, Fast>,
     values: Vec<Box<[u8]>>,
 }
 
@@ -112,6 +117,11 @@ impl Interner {
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+
+    /// The ids `other`'s values have here (interning the new ones), indexed by `other`'s ids.
+    pub fn translate(&mut self, other: &Interner) -> Vec<u32> {
+        other.values.iter().map(|v| self.id(v)).collect()
     }
 }
 
@@ -176,9 +186,10 @@ pub struct Ledger {
     pub accounts: Interner,
     pub services: Interner,
     pub currencies: Interner,
-    /// Display name per service id, filled from the first row that has one.
-    service_names: Vec<String>,
-    totals: HashMap<Key, Entry>,
+    /// Display name per service id, filled from the first row that has one, and where that row
+    /// is (so that ledgers filled from different chunks agree on which row came first).
+    service_names: Vec<(Pos, String)>,
+    totals: HashMap<Key, Entry, Fast>,
     /// Whether any row was booked on a day of the month (index 1..=31 of [`Days`]).
     dated: bool,
 }
@@ -237,30 +248,72 @@ impl Ledger {
             Some(&id) => self
                 .service_names
                 .get(id as usize)
-                .is_none_or(|n| n.is_empty()),
+                .is_none_or(|(_, n)| n.is_empty()),
             None => true,
         }
     }
 
-    pub fn set_service_name(&mut self, service: &[u8], name: &[u8]) {
+    /// Sets the service's display name, unless a row before `pos` already gave one.
+    pub fn set_service_name(&mut self, service: &[u8], name: &[u8], pos: Pos) {
         let name = String::from_utf8_lossy(name.trim_ascii());
         if name.is_empty() || name.eq_ignore_ascii_case("NULL") {
             return;
         }
-        let id = self.services.id(service.trim_ascii()) as usize;
+        let id = self.services.id(service.trim_ascii());
+        self.name_service(id, pos, &name);
+    }
+
+    fn name_service(&mut self, id: u32, pos: Pos, name: &str) {
+        let id = id as usize;
         if self.service_names.len() <= id {
-            self.service_names.resize(id + 1, String::new());
+            self.service_names
+                .resize(id + 1, (Pos::default(), String::new()));
         }
-        if self.service_names[id].is_empty() {
-            self.service_names[id] = name.into_owned();
+        let slot = &mut self.service_names[id];
+        if slot.1.is_empty() || pos < slot.0 {
+            *slot = (pos, name.to_string());
         }
     }
 
     pub fn service_name(&self, service_id: u32) -> Option<&str> {
         self.service_names
             .get(service_id as usize)
-            .map(String::as_str)
+            .map(|(_, n)| n.as_str())
             .filter(|n| !n.is_empty())
+    }
+
+    /// Adds every total of `other` (filled from other rows of the same report) exactly; service
+    /// names keep the earliest row's. On [`Overflow`] `self` may be partly merged (the caller
+    /// abandons the sum).
+    pub fn absorb(&mut self, other: Ledger) -> Result<(), Overflow> {
+        let accounts = self.accounts.translate(&other.accounts);
+        let services = self.services.translate(&other.services);
+        let currencies = self.currencies.translate(&other.currencies);
+        for ((a, s, c), entry) in other.totals {
+            let key = (
+                accounts[a as usize],
+                services[s as usize],
+                currencies[c as usize],
+            );
+            let mine = self.totals.entry(key).or_default();
+            mine.amounts.merge(&entry.amounts)?;
+            match (&mut mine.days, entry.days) {
+                (Some(days), Some(theirs)) => {
+                    for (d, t) in days.iter_mut().zip(theirs.iter()) {
+                        add_into(d, *t)?;
+                    }
+                }
+                (slot @ None, theirs) => *slot = theirs,
+                (Some(_), None) => {}
+            }
+        }
+        for (id, (pos, name)) in other.service_names.iter().enumerate() {
+            if !name.is_empty() {
+                self.name_service(services[id], *pos, name);
+            }
+        }
+        self.dated |= other.dated;
+        Ok(())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Amounts)> {
@@ -380,9 +433,13 @@ mod tests {
         let mut l = Ledger::default();
         l.entry(b"1", b"AmazonS3", b"USD");
         assert!(l.needs_service_name(b"AmazonS3"));
-        l.set_service_name(b"AmazonS3", b"");
-        l.set_service_name(b"AmazonS3", b"Amazon Simple Storage Service");
-        l.set_service_name(b"AmazonS3", b"Other");
+        let at = |line| Pos {
+            line,
+            ..Pos::default()
+        };
+        l.set_service_name(b"AmazonS3", b"", at(1));
+        l.set_service_name(b"AmazonS3", b"Amazon Simple Storage Service", at(2));
+        l.set_service_name(b"AmazonS3", b"Other", at(3));
         assert!(!l.needs_service_name(b"AmazonS3"));
         let id = l.services.id(b"AmazonS3");
         assert_eq!(l.service_name(id), Some("Amazon Simple Storage Service"));

@@ -8,9 +8,9 @@
 
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
+use super::record::{Pos, Record};
 use super::tally::{day_of, overflow, same_code, status_of, strict, Finished, Latest, Rows, Tally};
 use crate::ledger::Part;
-use csv::ByteRecord;
 
 const PARTS: &[Part] = &[
     Part::Charges,
@@ -68,6 +68,7 @@ pub const CUR2: Names = Names {
     product_map: Some("product"),
 };
 
+#[derive(Clone, Copy)]
 struct Cols {
     payer: Option<Col>,
     account: Col,
@@ -160,20 +161,21 @@ impl Rows for Cur {
         Ok(keys)
     }
 
-    fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
+    fn row(&mut self, r: &Record<'_>) -> Result<(), RowError> {
         let c = self.cols.as_ref().expect("bind runs before rows");
         let t = &mut self.tally;
         let cost = c.cost.amount(r)?;
         let (part, usage) = part_of(field(c.item_type, r));
-        if let Some(col) = c.period_start {
-            t.period.see(col, r)?;
-        }
+        let year_month = match c.period_start {
+            Some(col) => t.period.see(col, r)?,
+            None => None,
+        };
         let code = c.product_code.get(r);
         let (account, currency) = (c.account.get(r), c.currency.get(r));
         let mut one_day = c.usage_start.is_none();
         match c.usage_start {
             Some(start) if matches!(part, Part::Charges | Part::Discounts) => {
-                let day = day_of(start.get(r), field(c.usage_end, r), t.period.year_month());
+                let day = day_of(start.get(r), field(c.usage_end, r), year_month);
                 one_day = day != 0;
                 t.ledger
                     .add_on_day(account, code, currency, part, cost, day)
@@ -192,13 +194,13 @@ impl Rows for Cur {
         if t.ledger.needs_service_name(code) {
             let name = field(c.product_name, r);
             if present(name) {
-                t.ledger.set_service_name(code, name);
+                t.ledger.set_service_name(code, name, r.pos());
             } else if let Some(n) = c.product_map.and_then(|m| name_from_map(m.get(r))) {
-                t.ledger.set_service_name(code, n.as_bytes());
+                t.ledger.set_service_name(code, n.as_bytes(), r.pos());
             }
         }
         if let Some(payer) = c.payer {
-            t.see_payer(payer.get(r));
+            t.see_payer(payer.get(r), r.pos());
         }
         if c.invoice.is_none_or(|col| !present(col.get(r))) {
             t.estimated = true;
@@ -214,6 +216,33 @@ impl Rows for Cur {
         Ok(())
     }
 
+    fn fork(&self) -> Option<Box<dyn Rows>> {
+        Some(Box::new(Cur {
+            names: self.names,
+            cols: self.cols,
+            tally: self.tally.fork(),
+            latest_any: Latest::default(),
+        }))
+    }
+
+    fn absorb(&mut self, other: Box<dyn Rows>) -> Result<(), ErrorKind> {
+        let other = other
+            .into_any()
+            .downcast::<Cur>()
+            .map_err(|_| ErrorKind::Invalid("parts of different formats".into()))?;
+        self.tally.absorb(other.tally, self.names.period_start)?;
+        self.latest_any.absorb(other.latest_any);
+        Ok(())
+    }
+
+    fn conflict(&self) -> Option<(Pos, RowError)> {
+        self.tally.period.conflict()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
         let t = self.tally;
         Ok(vec![Finished {
@@ -221,7 +250,7 @@ impl Rows for Cur {
             ledger: t.ledger,
             parts: PARTS,
             service_code: same_code,
-            payer: t.payer,
+            payer: t.payer.map(|(_, p)| p),
             period: t.period.period(),
             status: status_of(t.estimated),
             as_of: t.latest.get().or_else(|| self.latest_any.get()),

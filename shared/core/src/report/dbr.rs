@@ -5,13 +5,13 @@
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::product_codes::code_for;
+use super::record::Record;
 use super::summary::Check;
 use super::tally::{overflow, status_of, strict, Finished, Rows, Tally};
 use super::timestamp::Timestamp;
 use crate::ledger::key_text;
 use crate::ledger::Part;
 use crate::money::{add_exact, add_into};
-use csv::ByteRecord;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -40,7 +40,7 @@ pub struct Dbr {
 }
 
 impl Dbr {
-    fn account<'r>(c: &Cols, r: &'r ByteRecord) -> &'r [u8] {
+    fn account<'r>(c: &Cols, r: &Record<'r>) -> &'r [u8] {
         let linked = field(c.linked, r);
         if present(linked) {
             linked
@@ -81,7 +81,7 @@ impl Rows for Dbr {
         Ok(keys)
     }
 
-    fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
+    fn row(&mut self, r: &Record<'_>) -> Result<(), RowError> {
         let c = self.cols.as_ref().expect("bind runs before rows");
         let part = match c.record_type.get(r) {
             b"LineItem" => Part::Charges,
@@ -118,7 +118,7 @@ impl Rows for Dbr {
             .add(r, CURRENCY, cost)
             .map_err(|_| RowError::overflow(c.cost.name))?;
         t.rows_summed += 1;
-        t.see_payer(c.payer.get(r));
+        t.see_payer(c.payer.get(r), r.pos());
         if field(c.invoice_id, r).eq_ignore_ascii_case(b"Estimated") {
             t.estimated = true;
         }
@@ -128,6 +128,10 @@ impl Rows for Dbr {
                 Timestamp::parse(field(c.usage_start, r)).map(|ts| ts.period());
         }
         Ok(())
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
@@ -171,7 +175,7 @@ impl Rows for Dbr {
             ledger: me.tally.ledger,
             parts: PARTS,
             service_code: code_for,
-            payer: me.tally.payer,
+            payer: me.tally.payer.map(|(_, p)| p),
             period: me.first_usage_period,
             status: status_of(me.tally.estimated),
             as_of: me.tally.latest.get(),

@@ -4,14 +4,15 @@
 use super::cur::{Cur, CUR1, CUR2};
 use super::dbr::Dbr;
 use super::decode::{read_small, with_decoded};
-use super::error::{ErrorKind, ReportError};
+use super::error::{ErrorKind, ReportError, RowError};
 use super::focus::Focus;
 use super::format::{classify, key_info, missing_column, Format, KeyInfo};
 use super::header::{Col, Header};
 use super::legacy::Legacy;
 use super::limits::Limits;
 use super::manifest::{self, PartRef};
-use super::read::{CsvStream, HeaderRow};
+use super::parallel::rows_parallel;
+use super::read::{rows_inline, HeaderRow, Located, ObjectReader};
 use super::source::{ObjectSource, Opened};
 use super::summary::{totals_of, ReportSummary};
 use super::tally::Rows;
@@ -19,7 +20,7 @@ use super::timestamp::Timestamp;
 use std::collections::HashSet;
 use std::io::Read;
 
-fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
+pub(super) fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
     match format {
         Format::LegacyMonthly | Format::LegacyCostAllocation => Box::<Legacy>::default(),
         Format::Dbr | Format::DbrResourcesTags => Box::<Dbr>::default(),
@@ -30,16 +31,16 @@ fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
 }
 
 /// The state of one summary across the objects that make it up.
-struct Pass<'a> {
+pub(super) struct Pass<'a> {
     source_name: &'a str,
     key: KeyInfo,
-    limits: Limits,
+    pub limits: Limits,
     /// Whether a dataset may span billing periods (FOCUS only; see [`summarize_periods`]).
-    multi_period: bool,
+    pub multi_period: bool,
     format: Option<Format>,
-    rows: Option<Box<dyn Rows>>,
-    rows_read: u64,
-    objects_read: usize,
+    pub rows: Option<Box<dyn Rows>>,
+    pub rows_read: u64,
+    pub objects_read: usize,
 }
 
 /// A header's first names, for "not a recognised billing report": at most three, each cut to
@@ -57,11 +58,15 @@ fn header_start(header: &Header) -> String {
 /// Binds the row logic to the header's columns: the strict columns, or the error at the
 /// header's line.
 fn bind(rows: &mut dyn Rows, head: &HeaderRow, file: &str) -> Result<Vec<Col>, ReportError> {
-    rows.bind(&head.header).map_err(|e| {
-        let mut err = ReportError::new(file, e.kind).at_line(head.line);
-        err.column = e.column;
-        err
-    })
+    rows.bind(&head.header)
+        .map_err(|e| bind_error(e, head, file))
+}
+
+/// A header the row logic refuses, at the header's line.
+pub(super) fn bind_error(e: RowError, head: &HeaderRow, file: &str) -> ReportError {
+    let mut err = ReportError::new(file, e.kind).at_line(head.line);
+    err.column = e.column;
+    err
 }
 
 impl<'a> Pass<'a> {
@@ -78,29 +83,39 @@ impl<'a> Pass<'a> {
         }
     }
 
-    /// Streams one CSV object through the row logic. `is_part` marks an object a manifest
-    /// listed: its content is never echoed in an error.
+    /// Streams one CSV object through the row logic, on several threads when the format allows
+    /// it. `is_part` marks an object a manifest listed: its content is never echoed in an error.
     fn read_csv(
         &mut self,
         input: &mut dyn Read,
         file: &str,
         is_part: bool,
     ) -> Result<(), ReportError> {
-        let mut stream = CsvStream::new(input, file, &self.limits);
-        let head = stream.read_header()?;
+        let mut reader = ObjectReader::new(input, file, 0, &self.limits);
+        let head = reader.read_header()?;
         let format = self.format_of(&head, file, is_part)?;
         let multi_period = self.multi_period;
+        let threads = self.limits.threads;
         let rows = self
             .rows
             .get_or_insert_with(|| rows_for(format, multi_period));
         let strict = bind(rows.as_mut(), &head, file)?;
-        stream.read_rows(rows.as_mut(), &strict, &mut self.rows_read)?;
+        let (read, lines, error) = if threads > 1 && rows.fork().is_some() {
+            rows_parallel(&mut reader, rows, &strict, threads)
+        } else {
+            rows_inline(&mut reader, rows.as_mut(), &strict)
+        };
+        self.rows_read += read;
+        let error = Located::first(error, conflict(rows.as_ref()));
+        if let Some(e) = error {
+            return Err(lines.error(file, e));
+        }
         self.objects_read += 1;
         Ok(())
     }
 
     /// The format `head` names, which must be of the same family as the earlier parts'.
-    fn format_of(
+    pub(super) fn format_of(
         &mut self,
         head: &HeaderRow,
         file: &str,
@@ -316,6 +331,15 @@ fn check_parts(
     Ok(())
 }
 
+/// Rows of two billing periods read apart, found once their forks were absorbed.
+fn conflict(rows: &dyn Rows) -> Option<Located> {
+    rows.conflict().map(|(pos, e)| Located {
+        pos,
+        kind: e.kind,
+        column: e.column,
+    })
+}
+
 fn summarize_manifest(
     opened: Opened,
     source_name: &str,
@@ -327,6 +351,14 @@ fn summarize_manifest(
     let manifest = manifest::parse(&bytes).map_err(|kind| ReportError::new(source_name, kind))?;
     check_parts(&manifest, source_name, parts, limits)?;
     let mut pass = Pass::new(source_name, KeyInfo::default(), limits, multi_period);
+    let cur = matches!(
+        classify(&manifest.columns, None, false),
+        Some(Format::Cur1 | Format::Cur2)
+    );
+    if cur && limits.threads > 1 && manifest.parts.len() > 1 {
+        super::parts::read_parts(&mut pass, &manifest, parts)?;
+        return pass.finish(Some(&manifest));
+    }
     for part in &manifest.parts {
         let name = part.display();
         let opened = match part {

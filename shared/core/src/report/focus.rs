@@ -6,11 +6,11 @@
 
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
+use super::record::Record;
 use super::tally::{day_of, same_code, status_of, strict, Finished, Latest, Rows, Tally};
 use super::timestamp::Timestamp;
 use crate::ledger::Part;
 use crate::period::Period;
-use csv::ByteRecord;
 
 const PARTS: &[Part] = &[
     Part::Charges,
@@ -68,7 +68,7 @@ impl Focus {
     }
 
     /// The state a row belongs to. Allocation-free unless the row starts a new period.
-    fn select(&mut self, col: Col, r: &ByteRecord) -> Result<usize, RowError> {
+    fn select(&mut self, col: Col, r: &Record<'_>) -> Result<usize, RowError> {
         let raw = col.get(r);
         if !self.multi_period || !present(raw) || raw == self.current_raw.as_slice() {
             return Ok(self.current);
@@ -143,7 +143,7 @@ impl Rows for Focus {
         Ok(keys)
     }
 
-    fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
+    fn row(&mut self, r: &Record<'_>) -> Result<(), RowError> {
         let c = self.cols.as_ref().expect("bind runs before rows");
         let period_start = c.period_start;
         let idx = match period_start {
@@ -164,14 +164,15 @@ impl Rows for Focus {
             code if present(code) => code,
             _ => name,
         };
-        if let Some(col) = period_start {
-            t.period.see(col, r)?;
-        }
+        let year_month = match period_start {
+            Some(col) => t.period.see(col, r)?,
+            None => None,
+        };
         let currency = c.currency.get(r);
         let mut one_day = c.charge_start.is_none();
         match c.charge_start {
             Some(start) if part == Part::Charges => {
-                let day = day_of(start.get(r), field(c.charge_end, r), t.period.year_month());
+                let day = day_of(start.get(r), field(c.charge_end, r), year_month);
                 one_day = day != 0;
                 t.ledger
                     .add_on_day(account, code, currency, part, cost, day)
@@ -185,9 +186,9 @@ impl Rows for Focus {
         }
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
-            t.ledger.set_service_name(code, name);
+            t.ledger.set_service_name(code, name, r.pos());
         }
-        t.see_payer(field(c.billing_account, r));
+        t.see_payer(field(c.billing_account, r), r.pos());
         if c.invoice.is_none_or(|col| !present(col.get(r))) {
             t.estimated = true;
         }
@@ -200,6 +201,10 @@ impl Rows for Focus {
             state.latest_any.see(field(c.charge_end, r));
         }
         Ok(())
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
@@ -216,7 +221,7 @@ impl Rows for Focus {
                         ledger: t.ledger,
                         parts: PARTS,
                         service_code: same_code,
-                        payer: t.payer,
+                        payer: t.payer.map(|(_, p)| p),
                         period,
                         status: status_of(t.estimated),
                         as_of: t.latest.get().or_else(|| state.latest_any.get()),

@@ -1,8 +1,10 @@
 //! Columns found by header name, never by position, and the typed reads of a row's fields.
 
 use super::error::{ErrorKind, RowError};
+#[cfg(test)]
+use super::record::OwnedRecord;
+use super::record::Record;
 use crate::money::parse_amount;
-use csv::ByteRecord;
 use rust_decimal::Decimal;
 
 /// A report's header row, trimmed and with quotes already removed by the CSV parser.
@@ -12,7 +14,7 @@ pub struct Header {
 }
 
 impl Header {
-    pub fn from_record(record: &ByteRecord) -> Self {
+    pub fn from_record(record: &Record<'_>) -> Self {
         let names = record
             .iter()
             .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
@@ -103,20 +105,20 @@ pub struct Col {
 impl Col {
     /// The field's bytes, trimmed; a short (ragged) row yields an empty field.
     #[inline]
-    pub fn get<'r>(&self, record: &'r ByteRecord) -> &'r [u8] {
+    pub fn get<'r>(&self, record: &Record<'r>) -> &'r [u8] {
         record.get(self.idx).unwrap_or_default().trim_ascii()
     }
 
     /// A required amount: empty or unparsable is an error naming this column.
     #[inline]
-    pub fn amount(&self, record: &ByteRecord) -> Result<Decimal, RowError> {
+    pub fn amount(&self, record: &Record<'_>) -> Result<Decimal, RowError> {
         let raw = self.get(record);
         parse_amount(raw).ok_or_else(|| self.invalid(raw))
     }
 
     /// An amount where an empty cell means zero.
     #[inline]
-    pub fn amount_or_zero(&self, record: &ByteRecord) -> Result<Decimal, RowError> {
+    pub fn amount_or_zero(&self, record: &Record<'_>) -> Result<Decimal, RowError> {
         let raw = self.get(record);
         if raw.is_empty() {
             return Ok(Decimal::ZERO);
@@ -132,7 +134,7 @@ impl Col {
 
 /// An optional column's field, or empty.
 #[inline]
-pub fn field(col: Option<Col>, record: &ByteRecord) -> &[u8] {
+pub fn field<'r>(col: Option<Col>, record: &Record<'r>) -> &'r [u8] {
     match col {
         Some(c) => c.get(record),
         None => &[],
@@ -176,11 +178,12 @@ mod tests {
 
     #[test]
     fn ragged_rows_read_as_empty_and_amounts_name_their_column() {
-        let rec = ByteRecord::from(vec!["1.5", "x"]);
+        let rec = OwnedRecord::new(&["1.5", "x"]);
         let col = Col {
             idx: 5,
             name: "Far",
         };
+        let rec = rec.record();
         assert_eq!(col.get(&rec), b"");
         assert_eq!(col.amount_or_zero(&rec).unwrap(), Decimal::ZERO);
         let bad = Col {

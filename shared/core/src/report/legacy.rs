@@ -4,12 +4,12 @@
 
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
+use super::record::Record;
 use super::summary::Check;
 use super::tally::{overflow, same_code, status_of, strict, Finished, Rows, Tally};
 use super::timestamp::Timestamp;
 use crate::ledger::{key_text, Ledger, Part};
 use crate::money::{add_exact, add_into, sub_exact};
-use csv::ByteRecord;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -48,7 +48,7 @@ impl Legacy {
         ledger: &mut Ledger,
         c: &Cols,
         account: &[u8],
-        r: &ByteRecord,
+        r: &Record<'_>,
     ) -> Result<Decimal, RowError> {
         let total = c.total.amount(r)?;
         let credits = match c.credits {
@@ -73,7 +73,7 @@ impl Legacy {
         *entry = next;
         if let Some(name) = c.product_name {
             if ledger.needs_service_name(code) {
-                ledger.set_service_name(code, name.get(r));
+                ledger.set_service_name(code, name.get(r), r.pos());
             }
         }
         Ok(total)
@@ -126,7 +126,7 @@ impl Rows for Legacy {
         Ok(keys)
     }
 
-    fn row(&mut self, r: &ByteRecord) -> Result<(), RowError> {
+    fn row(&mut self, r: &Record<'_>) -> Result<(), RowError> {
         let c = self.cols.as_ref().expect("bind runs before rows");
         let record_type = c.record_type.get(r);
         match record_type {
@@ -138,7 +138,7 @@ impl Rows for Legacy {
                     self.linked.period.see(col, r)?;
                 }
                 let payer = c.payer.get(r);
-                self.linked.see_payer(payer);
+                self.linked.see_payer(payer, r.pos());
                 if record_type == b"LinkedLineItem" {
                     let total =
                         Self::add_line_item(&mut self.linked.ledger, c, c.linked.get(r), r)?;
@@ -194,6 +194,10 @@ impl Rows for Legacy {
             _ => {}
         }
         Ok(())
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
@@ -265,7 +269,7 @@ impl Rows for Legacy {
             ledger,
             parts: PARTS,
             service_code: same_code,
-            payer: me.linked.payer,
+            payer: me.linked.payer.map(|(_, p)| p),
             period: me.linked.period.period(),
             status: status_of(me.linked.estimated),
             as_of: if me.linked.estimated {

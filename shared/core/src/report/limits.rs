@@ -23,6 +23,9 @@ pub struct Limits {
     pub max_spool_bytes: u64,
     /// Parts one manifest may list (checked before any part is opened).
     pub max_manifest_parts: usize,
+    /// Threads that read one object's chunks, or a manifest's parts, at once (1: this thread
+    /// only). Memory grows with it: about two 1 MiB chunks per thread.
+    pub threads: usize,
     /// Bytes of one key cell (account, service code, currency, payer, record type, ids, dates,
     /// amounts), measured as the text it is stored as (invalid UTF-8 escaped). Three key texts
     /// and two separators must fit a DynamoDB sort key (1,024 bytes) with room to spare.
@@ -45,6 +48,7 @@ impl Default for Limits {
             max_spool_bytes: 16 << 30,
             max_manifest_parts: 10_000,
             max_text_bytes: 320,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -137,168 +141,6 @@ impl<R: Read> Read for Inflated<R> {
     }
 }
 
-/// Caps the bytes of one CSV record. The parser owns a read buffer of `slack` bytes, so the
-/// guard allows that much on top of the cap; the driver moves `record_start` after each record.
-///
-/// It also follows the quoting the way the CSV parser does (a `"` opens a quoted field only at
-/// the start of a field; inside one, `""` is a quote and `"` closes it), so that it can tell
-/// when the input ends inside a quoted field: the parser itself silently ends the field there,
-/// swallowing every row after the opening quote. Only the quote bytes are looked at.
-pub struct RecordGuard<R> {
-    inner: R,
-    delivered: u64,
-    record_start: Rc<Cell<u64>>,
-    max_record_bytes: u64,
-    slack: u64,
-    quote: QuoteTracker,
-    unterminated: Rc<Cell<bool>>,
-}
-
-/// What the driver reads back from a [`RecordGuard`].
-pub struct GuardHandles {
-    /// Byte offset where the current record starts (set by the driver).
-    pub record_start: Rc<Cell<u64>>,
-    /// Set once the input has ended inside a quoted field.
-    pub unterminated_quote: Rc<Cell<bool>>,
-}
-
-impl<R: Read> RecordGuard<R> {
-    pub fn new(inner: R, max_record_bytes: u64, slack: u64) -> (Self, GuardHandles) {
-        let record_start = Rc::new(Cell::new(0));
-        let unterminated = Rc::new(Cell::new(false));
-        (
-            Self {
-                inner,
-                delivered: 0,
-                record_start: record_start.clone(),
-                max_record_bytes,
-                slack,
-                quote: QuoteTracker::default(),
-                unterminated: unterminated.clone(),
-            },
-            GuardHandles {
-                record_start,
-                unterminated_quote: unterminated,
-            },
-        )
-    }
-}
-
-impl<R: Read> Read for RecordGuard<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let pending = self.delivered.saturating_sub(self.record_start.get());
-        if pending > self.max_record_bytes + self.slack {
-            return Err(StreamError::io(ErrorKind::Limit(format!(
-                "record longer than {} bytes",
-                self.max_record_bytes
-            ))));
-        }
-        let n = self.inner.read(buf)?;
-        if n == 0 && !buf.is_empty() {
-            self.unterminated.set(self.quote.inside());
-        }
-        self.quote.feed(&buf[..n]);
-        self.delivered += n as u64;
-        Ok(n)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Quoting {
-    /// Outside a quoted field.
-    Out,
-    /// Inside a quoted field.
-    In,
-    /// Inside, just after a `"`: the next byte tells an escaped quote from the closing one.
-    QuoteSeen,
-}
-
-/// Follows RFC 4180 quoting as `csv_core` does (quote `"`, doubled quotes, `,` and CR/LF).
-#[derive(Debug, Clone, Copy)]
-struct QuoteTracker {
-    state: Quoting,
-    /// The last byte seen while outside quotes (a field starts after `,`, CR, LF or the start).
-    prev: u8,
-}
-
-impl Default for QuoteTracker {
-    fn default() -> Self {
-        Self {
-            state: Quoting::Out,
-            prev: b'\n',
-        }
-    }
-}
-
-impl QuoteTracker {
-    fn inside(&self) -> bool {
-        self.state == Quoting::In
-    }
-
-    fn feed(&mut self, buf: &[u8]) {
-        let mut i = 0;
-        while i < buf.len() {
-            match self.state {
-                Quoting::QuoteSeen => {
-                    if buf[i] == b'"' {
-                        self.state = Quoting::In;
-                        i += 1;
-                    } else {
-                        // The field's closing quote: the byte is read again, outside.
-                        self.state = Quoting::Out;
-                        self.prev = b'"';
-                    }
-                }
-                Quoting::In => match find_quote(&buf[i..]) {
-                    Some(k) => {
-                        i += k + 1;
-                        self.state = Quoting::QuoteSeen;
-                    }
-                    None => i = buf.len(),
-                },
-                Quoting::Out => match find_quote(&buf[i..]) {
-                    Some(k) => {
-                        let at = i + k;
-                        let before = if at > i { buf[at - 1] } else { self.prev };
-                        if matches!(before, b',' | b'\n' | b'\r') {
-                            self.state = Quoting::In;
-                        }
-                        self.prev = b'"';
-                        i = at + 1;
-                    }
-                    None => {
-                        self.prev = buf[buf.len() - 1];
-                        i = buf.len();
-                    }
-                },
-            }
-        }
-    }
-}
-
-/// The index of the first `"`, eight bytes at a time.
-#[inline]
-fn find_quote(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    let mut chunks = s.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ QUOTES;
-        let zero = v.wrapping_sub(ONES) & !v & HIGH;
-        if zero != 0 {
-            return Some(base + (zero.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'"')
-        .map(|k| base + k)
-}
-
 /// Refuses to read past `max` bytes (used for manifests and spooled archives).
 pub fn read_capped(mut reader: impl Read, max: u64, what: &str) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -361,90 +203,6 @@ mod tests {
             StreamError::kind_of(&err),
             ErrorKind::Limit("compression ratio over 10:1".into())
         );
-    }
-
-    #[test]
-    fn record_guard_trips_when_a_record_never_ends() {
-        let data = vec![b'x'; 10_000];
-        let (mut g, start) = RecordGuard::new(&data[..], 100, 0);
-        let mut buf = [0u8; 64];
-        let mut total = 0;
-        let err = loop {
-            match g.read(&mut buf) {
-                Ok(0) => panic!("guard never tripped"),
-                Ok(n) => total += n,
-                Err(e) => break e,
-            }
-        };
-        assert!(total <= 164, "{total}");
-        assert!(StreamError::kind_of(&err)
-            .to_string()
-            .contains("record longer than 100"));
-        // Moving the record start lets reading continue.
-        start.record_start.set(total as u64);
-        assert!(g.read(&mut buf).is_ok());
-    }
-
-    fn ends_quoted(text: &[u8], split: usize) -> bool {
-        let mut q = QuoteTracker::default();
-        let split = split.min(text.len());
-        q.feed(&text[..split]);
-        q.feed(&text[split..]);
-        q.inside()
-    }
-
-    #[test]
-    fn the_quote_tracker_follows_csv_quoting() {
-        let closed: [&[u8]; 7] = [
-            b"a,b\n1,2\n",
-            b"\"a\",\"b\"\n\"1\",\"2\"",
-            b"\"x\"\"y\",\"\"\"\"\n",
-            b"ab\"c,5\" disk\n",
-            b"\"two\nlines\",x\r\n\"\"\n",
-            b"\"a\"b\"c,d\n",
-            b"x, \"y\n",
-        ];
-        let open: [&[u8]; 5] = [
-            b"a,\"b\n1,2\n",
-            b"\"a",
-            b"1,\"x\"\"\n2,3\n",
-            b"1,2\r\"x,y",
-            b"\"a\"\"\"\"",
-        ];
-        for text in closed {
-            for split in 0..=text.len() {
-                assert!(
-                    !ends_quoted(text, split),
-                    "{:?} / {split}",
-                    String::from_utf8_lossy(text)
-                );
-            }
-        }
-        for text in open {
-            for split in 0..=text.len() {
-                assert!(
-                    ends_quoted(text, split),
-                    "{:?} / {split}",
-                    String::from_utf8_lossy(text)
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn find_quote_finds_the_first() {
-        for n in 0..40 {
-            let mut v = vec![b'a'; 40];
-            if n < 40 {
-                v[n] = b'"';
-                if n + 3 < 40 {
-                    v[n + 3] = b'"';
-                }
-            }
-            assert_eq!(find_quote(&v), Some(n));
-        }
-        assert_eq!(find_quote(&[b'a'; 17]), None);
-        assert_eq!(find_quote(&[0xa2; 9]), None);
     }
 
     #[test]

@@ -1,20 +1,23 @@
-//! The CSV side of a pass: one object's records through the [`RecordGuard`], the header row
-//! found among its first lines, then every data record checked and handed to the row logic.
-//! The loop over the records allocates nothing: one [`ByteRecord`] is reused throughout.
+//! The CSV side of a pass over one object: chunks cut at record boundaries ([`Splitter`]), the
+//! header row found among the first lines, then every data record measured, checked and handed
+//! to the row logic, on this thread or on several ([`super::parallel`]). Errors carry a [`Pos`]
+//! until the lines of the chunks before them are known; [`Lines`] turns that into a file line.
 
 use super::error::{ErrorKind, ReportError, StreamError};
 use super::header::{Col, Header};
-use super::limits::{Limits, RecordGuard};
+use super::limits::Limits;
+use super::record::{Pos, Record};
+use super::scan::Scanner;
+use super::split::Splitter;
 use super::tally::Rows;
 use crate::ledger::key_text_len;
-use csv::ByteRecord;
-use std::cell::Cell;
-use std::io::Read;
-use std::rc::Rc;
+use std::io::{self, Read};
 
 /// Free-text lines allowed before the header (the cost allocation report has one).
 const MAX_LEADING_LINES: usize = 5;
-const CSV_BUFFER: usize = 64 * 1024;
+/// Bytes per chunk: big enough that handing a chunk to a thread costs nothing next to reading
+/// it, small enough that a few in flight per thread keep memory flat.
+pub(super) const CHUNK_BYTES: usize = 1 << 20;
 
 /// The header row of one object.
 pub(super) struct HeaderRow {
@@ -25,206 +28,279 @@ pub(super) struct HeaderRow {
     pub leading: usize,
 }
 
-/// One CSV object being read: the parser over the [`RecordGuard`], the record it reuses, and
-/// what the guard reports back.
-pub(super) struct CsvStream<'f, 'r> {
-    reader: csv::Reader<RecordGuard<&'r mut dyn Read>>,
-    record: ByteRecord,
-    record_start: Rc<Cell<u64>>,
-    unterminated: Rc<Cell<bool>>,
-    file: &'f str,
-    max_record: u64,
-    max_text: usize,
+/// An error at a position, before its line in the file is known.
+#[derive(Debug)]
+pub(super) struct Located {
+    pub pos: Pos,
+    pub kind: ErrorKind,
+    pub column: Option<String>,
 }
 
-impl<'f, 'r> CsvStream<'f, 'r> {
-    /// Starts reading `input`; `file` names it in errors.
-    pub(super) fn new(input: &'r mut dyn Read, file: &'f str, limits: &Limits) -> Self {
-        let (guard, handles) = RecordGuard::new(input, limits.max_record_bytes, CSV_BUFFER as u64);
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(CSV_BUFFER)
-            .from_reader(guard);
+impl Located {
+    pub fn at(pos: Pos, kind: ErrorKind) -> Self {
         Self {
-            reader,
-            record: ByteRecord::new(),
-            record_start: handles.record_start,
-            unterminated: handles.unterminated_quote,
-            file,
-            max_record: limits.max_record_bytes,
-            max_text: limits.max_text_bytes,
+            pos,
+            kind,
+            column: None,
         }
+    }
+
+    /// The earlier of two errors.
+    pub fn first(a: Option<Located>, b: Option<Located>) -> Option<Located> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.pos < a.pos { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// Line feeds per chunk of one object, to turn a [`Pos`] into a line of the file.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Lines(Vec<Option<u64>>);
+
+impl Lines {
+    pub fn set(&mut self, chunk: u32, line_feeds: u64) {
+        let i = chunk as usize;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        self.0[i] = Some(line_feeds);
+    }
+
+    /// The file line of `pos`; `None` for a position that is no line (line 0: an error of the
+    /// stream itself) or when a chunk before it was not read to the end.
+    pub fn line_of(&self, pos: Pos) -> Option<u64> {
+        if pos.line == 0 {
+            return None;
+        }
+        let mut before = 0;
+        for i in 0..pos.chunk as usize {
+            before += (*self.0.get(i)?)?;
+        }
+        Some(before + pos.line)
+    }
+
+    pub fn error(&self, file: &str, e: Located) -> ReportError {
+        let mut err = ReportError::new(file, e.kind);
+        err.line = self.line_of(e.pos);
+        err.column = e.column;
+        err
+    }
+}
+
+/// One object being read: its chunks, and the first chunk (which holds the header).
+pub(super) struct ObjectReader<'r> {
+    splitter: Splitter<'r>,
+    pub file: &'r str,
+    pub part: u32,
+    pub limits: Limits,
+    /// The first chunk, and where its data rows start (byte, line) once the header is read.
+    pub first: Vec<u8>,
+    pub data_at: (usize, u64),
+}
+
+fn stream_error(e: io::Error) -> ErrorKind {
+    StreamError::kind_of(&e)
+}
+
+impl<'r> ObjectReader<'r> {
+    pub fn new(input: &'r mut dyn Read, file: &'r str, part: u32, limits: &Limits) -> Self {
+        Self {
+            splitter: Splitter::new(input, CHUNK_BYTES, limits.max_record_bytes),
+            file,
+            part,
+            limits: *limits,
+            first: Vec::new(),
+            data_at: (0, 1),
+        }
+    }
+
+    /// The next chunk after the first, into `buf`; `Ok(false)` at the end.
+    pub fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Result<bool, ErrorKind> {
+        self.splitter.next_into(buf).map_err(stream_error)
+    }
+
+    fn fail(&self, kind: ErrorKind, line: u64) -> ReportError {
+        ReportError::new(self.file, kind).at_line(line)
     }
 
     /// Reads up to the header: the first record of two fields or more, after at most
     /// [`MAX_LEADING_LINES`] free-text lines.
-    pub(super) fn read_header(&mut self) -> Result<HeaderRow, ReportError> {
+    pub fn read_header(&mut self) -> Result<HeaderRow, ReportError> {
         let file = self.file;
+        let io = |k| ReportError::new(file, k);
+        let mut more = self
+            .splitter
+            .next_into(&mut self.first)
+            .map_err(|e| io(stream_error(e)))?;
+        let mut scanner = Scanner::default();
+        scanner.reset(0, 1);
         let mut leading = 0;
         loop {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .map_err(|e| csv_error(file, e))?;
-            let line = self.record.position().map_or(0, |p| p.line());
-            check_record_length(
-                &self.record_start,
-                self.reader.position().byte(),
-                self.max_record,
-                file,
-                line,
-            )?;
-            if !more {
-                return Err(ReportError::new(
-                    file,
-                    ErrorKind::NotAReport("no header row found".into()),
-                ));
+            let Some(found) = scanner.next(&self.first) else {
+                if !more {
+                    return Err(io(ErrorKind::NotAReport("no header row found".into())));
+                }
+                // The header lies past the first chunk: take the next one in too.
+                let mut next = Vec::new();
+                more = self
+                    .splitter
+                    .next_into(&mut next)
+                    .map_err(|e| io(stream_error(e)))?;
+                self.first.extend_from_slice(&next);
+                continue;
+            };
+            if found.length > self.limits.max_record_bytes {
+                return Err(self.fail(record_too_long(&self.limits), found.line));
             }
-            if self.unterminated.get() {
-                return Err(unterminated_at(file, &self.record, line));
+            if let Some(line) = found.unterminated {
+                return Err(self.fail(ErrorKind::UnterminatedQuote, line));
             }
-            if self.record.len() >= 2 {
-                let header = Header::from_record(&self.record);
+            let record = scanner.record(&self.first, Pos::default());
+            if record.len() >= 2 {
+                self.data_at = scanner.at();
                 return Ok(HeaderRow {
-                    header,
-                    line,
+                    header: Header::from_record(&record),
+                    line: found.line,
                     leading,
                 });
             }
             leading += 1;
             if leading > MAX_LEADING_LINES {
-                return Err(ReportError::new(
-                    file,
-                    ErrorKind::NotAReport("no header row in the first lines".into()),
-                ));
+                return Err(io(ErrorKind::NotAReport(
+                    "no header row in the first lines".into(),
+                )));
             }
         }
     }
+}
 
-    /// Reads every record after the header to the end: each is measured, checked on the
-    /// `strict` columns, counted in `rows_read`, and handed to `rows`.
-    pub(super) fn read_rows(
-        &mut self,
-        rows: &mut dyn Rows,
-        strict: &[Col],
-        rows_read: &mut u64,
-    ) -> Result<(), ReportError> {
-        let Self {
-            reader,
-            record,
-            record_start,
-            unterminated,
-            file,
-            max_record,
-            max_text,
-        } = self;
-        let (file, max_record, max_text) = (*file, *max_record, *max_text);
-        loop {
-            let more = reader
-                .read_byte_record(record)
-                .map_err(|e| csv_error(file, e))?;
-            if !more {
-                break;
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            check_record_length(
-                record_start,
-                reader.position().byte(),
-                max_record,
-                file,
-                line,
-            )?;
-            if unterminated.get() {
-                return Err(unterminated_at(file, record, line));
-            }
-            // A record that ends more than one line below its start has a line break inside a
-            // quoted field; the strict columns are checked for one only then.
-            let spans_lines = reader.position().line() > line + 1;
-            check_strict(record, strict, max_text, spans_lines).map_err(|(col, kind)| {
-                ReportError::new(file, kind)
-                    .at_line(line)
-                    .in_column(col.name)
-            })?;
-            *rows_read += 1;
-            if let Err(e) = rows.row(record) {
-                let mut err = ReportError::new(file, e.kind);
-                err.line = record.position().map(|p| p.line());
-                err.column = e.column;
-                return Err(err);
-            }
+fn record_too_long(limits: &Limits) -> ErrorKind {
+    ErrorKind::Limit(format!(
+        "record longer than {} bytes",
+        limits.max_record_bytes
+    ))
+}
+
+/// Reads every record of one chunk (from `at`, on line `line`) into `rows`: each is measured,
+/// checked on the `strict` columns and counted in `rows_read`. Returns the chunk's line feeds.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn chunk_rows(
+    scanner: &mut Scanner,
+    chunk: &[u8],
+    (at, line): (usize, u64),
+    pos: Pos,
+    rows: &mut dyn Rows,
+    strict: &[Col],
+    limits: &Limits,
+    rows_read: &mut u64,
+) -> Result<u64, Located> {
+    scanner.reset(at, line);
+    while let Some(found) = scanner.next(chunk) {
+        let pos = Pos {
+            line: found.line,
+            ..pos
+        };
+        if found.length > limits.max_record_bytes {
+            return Err(Located::at(pos, record_too_long(limits)));
         }
-        Ok(())
+        if let Some(line) = found.unterminated {
+            return Err(Located::at(
+                Pos { line, ..pos },
+                ErrorKind::UnterminatedQuote,
+            ));
+        }
+        let record = scanner.record(chunk, pos);
+        check_strict(&record, strict, limits.max_text_bytes, found.breaks).map_err(
+            |(col, kind)| Located {
+                pos,
+                kind,
+                column: Some(col.name.to_string()),
+            },
+        )?;
+        *rows_read += 1;
+        rows.row(&record).map_err(|e| Located {
+            pos,
+            kind: e.kind,
+            column: e.column,
+        })?;
     }
-}
-
-fn csv_error(file: &str, err: csv::Error) -> ReportError {
-    let line = err.position().map(|p| p.line());
-    let kind = match err.into_kind() {
-        csv::ErrorKind::Io(io) => StreamError::kind_of(&io),
-        other => ErrorKind::Csv(format!("{other:?}")),
-    };
-    let e = ReportError::new(file, kind);
-    match line {
-        Some(l) => e.at_line(l),
-        None => e,
-    }
-}
-
-/// An unterminated quote, at the line it opened on.
-fn unterminated_at(file: &str, record: &ByteRecord, line: u64) -> ReportError {
-    ReportError::new(file, ErrorKind::UnterminatedQuote).at_line(quote_line(record, line))
-}
-
-/// The line a quoted field opened on: the record's first line plus the line breaks in the
-/// fields before its last (an unterminated quote always swallows the rest into the last field).
-fn quote_line(record: &ByteRecord, line: u64) -> u64 {
-    let fields = record.len().saturating_sub(1);
-    let breaks: usize = record
-        .iter()
-        .take(fields)
-        .map(|f| f.iter().filter(|&&b| b == b'\n').count())
-        .sum();
-    line + breaks as u64
+    Ok(scanner.at().1 - 1)
 }
 
 /// The per-row checks on the format's strict columns: the stored text fits `max_text` bytes, and
-/// (only for a record that spans lines) none holds a line break.
+/// (only for a record with a line break inside quotes) none holds a line break.
 #[inline]
 fn check_strict(
-    record: &ByteRecord,
+    record: &Record<'_>,
     strict: &[Col],
     max_text: usize,
-    spans_lines: bool,
+    breaks: bool,
 ) -> Result<(), (Col, ErrorKind)> {
     for &col in strict {
         let raw = record.get(col.idx).unwrap_or_default();
         if raw.len().saturating_mul(4) > max_text && key_text_len(raw.trim_ascii()) > max_text {
             return Err((col, ErrorKind::TextTooLong(max_text)));
         }
-        if spans_lines && raw.iter().any(|&b| b == b'\n' || b == b'\r') {
+        if breaks && raw.iter().any(|&b| b == b'\n' || b == b'\r') {
             return Err((col, ErrorKind::LineBreakInField));
         }
     }
     Ok(())
 }
 
-/// A record that did end can be measured exactly; the [`RecordGuard`] below the parser
-/// stops one that never ends.
-fn check_record_length(
-    record_start: &Cell<u64>,
-    record_end: u64,
-    max_record: u64,
-    file: &str,
-    line: u64,
-) -> Result<(), ReportError> {
-    let length = record_end.saturating_sub(record_start.replace(record_end));
-    if length > max_record {
-        return Err(ReportError::new(
-            file,
-            ErrorKind::Limit(format!("record longer than {} bytes", max_record)),
-        )
-        .at_line(line));
+/// Reads every data record of `reader` into `rows` on this thread. Returns the rows read and the
+/// line feeds per chunk; an error is located.
+pub(super) fn rows_inline(
+    reader: &mut ObjectReader<'_>,
+    rows: &mut dyn Rows,
+    strict: &[Col],
+) -> (u64, Lines, Option<Located>) {
+    let mut scanner = Scanner::default();
+    let mut lines = Lines::default();
+    let mut rows_read = 0;
+    let base = Pos {
+        part: reader.part,
+        chunk: 0,
+        line: 0,
+    };
+    let first = std::mem::take(&mut reader.first);
+    let limits = reader.limits;
+    match chunk_rows(
+        &mut scanner,
+        &first,
+        reader.data_at,
+        base,
+        rows,
+        strict,
+        &limits,
+        &mut rows_read,
+    ) {
+        Ok(feeds) => lines.set(0, feeds),
+        Err(e) => return (rows_read, lines, Some(e)),
     }
-    Ok(())
+    let mut buf = first;
+    let mut chunk = 1;
+    loop {
+        let pos = Pos { chunk, ..base };
+        match reader.next_chunk(&mut buf) {
+            Ok(true) => {}
+            Ok(false) => return (rows_read, lines, None),
+            Err(kind) => return (rows_read, lines, Some(Located::at(pos, kind))),
+        }
+        match chunk_rows(
+            &mut scanner,
+            &buf,
+            (0, 1),
+            pos,
+            rows,
+            strict,
+            &limits,
+            &mut rows_read,
+        ) {
+            Ok(feeds) => lines.set(chunk, feeds),
+            Err(e) => return (rows_read, lines, Some(e)),
+        }
+        chunk += 1;
+    }
 }

@@ -12,7 +12,7 @@ pub enum Opened {
 }
 
 /// Opens the objects a manifest lists.
-pub trait ObjectSource {
+pub trait ObjectSource: Sync {
     /// A key in the bucket the manifest came from (CUR 1.0 `reportKeys`).
     fn open_key(&self, key: &str) -> io::Result<Opened>;
     /// An object named by bucket and key (Data Exports `dataFiles` URIs).

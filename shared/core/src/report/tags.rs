@@ -5,9 +5,11 @@
 //! column and an interned lookup, no allocation once a value has been seen.
 
 use super::header::{present, Header};
+#[cfg(test)]
+use super::record::OwnedRecord;
+use super::record::Record;
 use crate::ledger::Interner;
 use crate::money::{add_into, canonical, Overflow};
-use csv::ByteRecord;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
@@ -47,11 +49,32 @@ impl TagTally {
         }
     }
 
+    /// An empty tally bound to the same columns.
+    pub fn fork(&self) -> Self {
+        Self {
+            columns: self.columns.clone(),
+            keys: self.keys.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds the sums of another tally of the same report, exactly.
+    pub fn absorb(&mut self, other: TagTally) -> Result<(), Overflow> {
+        let keys = self.keys.translate(&other.keys);
+        let values = self.values.translate(&other.values);
+        let currencies = self.currencies.translate(&other.currencies);
+        for ((k, v, c), cost) in other.sums {
+            let key = (keys[k as usize], values[v as usize], currencies[c as usize]);
+            add_into(self.sums.entry(key).or_default(), cost)?;
+        }
+        Ok(())
+    }
+
     /// Books a summed row's cost on each of its tag values.
     #[inline]
     pub fn add(
         &mut self,
-        record: &ByteRecord,
+        record: &Record<'_>,
         currency: &[u8],
         cost: Decimal,
     ) -> Result<(), Overflow> {
@@ -114,15 +137,23 @@ mod tests {
             "user:name",
         ]));
         t.add(
-            &ByteRecord::from(vec!["1", "web", "data", "x"]),
+            &OwnedRecord::new(&["1", "web", "data", "x"]).record(),
             b"USD",
             d("1.5"),
         )
         .unwrap();
-        t.add(&ByteRecord::from(vec!["1", "web", "", ""]), b"USD", d("2"))
-            .unwrap();
-        t.add(&ByteRecord::from(vec!["1", "", "data"]), b"EUR", d("3"))
-            .unwrap();
+        t.add(
+            &OwnedRecord::new(&["1", "web", "", ""]).record(),
+            b"USD",
+            d("2"),
+        )
+        .unwrap();
+        t.add(
+            &OwnedRecord::new(&["1", "", "data"]).record(),
+            b"EUR",
+            d("3"),
+        )
+        .unwrap();
         let got = t.finish().unwrap();
         let flat: Vec<_> = got
             .iter()
@@ -150,7 +181,7 @@ mod tests {
     fn no_tag_columns_costs_nothing() {
         let mut t = TagTally::default();
         t.bind(&Header::from_names(&["a", "b"]));
-        t.add(&ByteRecord::from(vec!["1", "2"]), b"USD", d("1"))
+        t.add(&OwnedRecord::new(&["1", "2"]).record(), b"USD", d("1"))
             .unwrap();
         assert!(t.finish().unwrap().is_empty());
     }

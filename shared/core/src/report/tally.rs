@@ -3,66 +3,109 @@
 
 use super::error::{ErrorKind, RowError};
 use super::header::{present, Col};
+#[cfg(test)]
+use super::record::OwnedRecord;
+use super::record::{Pos, Record};
 use super::summary::{Check, Status};
 use super::timestamp::Timestamp;
 use crate::ledger::{Day, Ledger, Part};
 use crate::period::Period;
 use chrono::NaiveDate;
-use csv::ByteRecord;
 
 /// The one billing period a report may cover. Rows compare raw bytes; a date is parsed only
-/// when its text changes.
-#[derive(Debug, Default)]
+/// when its text changes. The first period is kept with the row it came from, so that trackers
+/// filled from different chunks of one report agree on which period came first (see
+/// [`PeriodTracker::absorb`]).
+#[derive(Debug, Default, Clone)]
 pub struct PeriodTracker {
     raw: Vec<u8>,
-    period: Option<Period>,
-    year_month: Option<(i32, u32)>,
+    /// The period and (year, month) of `raw`.
+    parsed: Option<(Period, (i32, u32))>,
+    first: Option<(Period, Pos)>,
+    /// A row of another period than the first, found while absorbing: where, and the column.
+    conflict: Option<(Pos, Period, Period, &'static str)>,
 }
 
 impl PeriodTracker {
-    pub fn see(&mut self, col: Col, record: &ByteRecord) -> Result<(), RowError> {
+    /// Reads the row's period: its (year, month), or `None` when the cell is empty. A period other
+    /// than the first this tracker saw is an error.
+    pub fn see(&mut self, col: Col, record: &Record<'_>) -> Result<Option<(i32, u32)>, RowError> {
         let raw = col.get(record);
-        if !present(raw) || raw == self.raw.as_slice() {
-            return Ok(());
+        if !present(raw) {
+            return Ok(None);
         }
-        let ts = Timestamp::parse(raw).ok_or_else(|| {
-            RowError::in_column(
-                col.name,
-                ErrorKind::Invalid(format!(
-                    "invalid date '{}'",
-                    String::from_utf8_lossy(raw)
-                        .chars()
-                        .take(40)
-                        .collect::<String>()
-                )),
-            )
-        })?;
-        let found = ts.period();
-        match &self.period {
-            Some(expected) if *expected != found => Err(RowError::in_column(
-                col.name,
-                ErrorKind::MixedPeriods {
-                    expected: *expected,
-                    found,
-                },
-            )),
-            _ => {
-                self.period = Some(found);
-                self.year_month = Some((i32::from(ts.year), u32::from(ts.month)));
-                self.raw.clear();
-                self.raw.extend_from_slice(raw);
-                Ok(())
+        if raw != self.raw.as_slice() || self.parsed.is_none() {
+            let ts = Timestamp::parse(raw).ok_or_else(|| {
+                RowError::in_column(
+                    col.name,
+                    ErrorKind::Invalid(format!(
+                        "invalid date '{}'",
+                        String::from_utf8_lossy(raw)
+                            .chars()
+                            .take(40)
+                            .collect::<String>()
+                    )),
+                )
+            })?;
+            self.parsed = Some((ts.period(), (i32::from(ts.year), u32::from(ts.month))));
+            self.raw.clear();
+            self.raw.extend_from_slice(raw);
+        }
+        let (found, year_month) = self.parsed.expect("parsed above");
+        match self.first {
+            None => self.first = Some((found, record.pos())),
+            Some((expected, _)) if expected != found => {
+                return Err(RowError::in_column(
+                    col.name,
+                    ErrorKind::MixedPeriods { expected, found },
+                ))
             }
+            Some(_) => {}
         }
+        Ok(Some(year_month))
     }
 
     pub fn period(&self) -> Option<Period> {
-        self.period
+        self.first.map(|(p, _)| p)
     }
 
-    /// The period as (year, month), for the per-row day checks.
-    pub fn year_month(&self) -> Option<(i32, u32)> {
-        self.year_month
+    /// Takes in a tracker of other rows of the same report: the earlier first period wins, and a
+    /// different one is a conflict at the later first row (reported by [`Self::conflict`]).
+    pub fn absorb(&mut self, other: PeriodTracker, column: &'static str) {
+        if let Some(theirs) = other.conflict {
+            self.note_conflict(theirs);
+        }
+        match (self.first, other.first) {
+            (None, theirs) => self.first = theirs,
+            (Some(mine), Some(theirs)) => {
+                let (early, late) = if mine.1 <= theirs.1 {
+                    (mine, theirs)
+                } else {
+                    (theirs, mine)
+                };
+                if early.0 != late.0 {
+                    self.note_conflict((late.1, early.0, late.0, column));
+                }
+                self.first = Some(early);
+            }
+            (Some(_), None) => {}
+        }
+    }
+
+    fn note_conflict(&mut self, c: (Pos, Period, Period, &'static str)) {
+        if self.conflict.is_none_or(|mine| c.0 < mine.0) {
+            self.conflict = Some(c);
+        }
+    }
+
+    /// The earliest row whose period differs from the report's first, found while absorbing.
+    pub fn conflict(&self) -> Option<(Pos, RowError)> {
+        self.conflict.map(|(pos, expected, found, column)| {
+            (
+                pos,
+                RowError::in_column(column, ErrorKind::MixedPeriods { expected, found }),
+            )
+        })
     }
 }
 
@@ -117,7 +160,7 @@ pub fn day_of(start: &[u8], end: &[u8], period: Option<(i32, u32)>) -> Day {
 }
 
 /// The latest timestamp seen in a column (compared as text: one report writes one style).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Latest {
     raw: Vec<u8>,
 }
@@ -134,6 +177,12 @@ impl Latest {
     pub fn get(&self) -> Option<Timestamp> {
         Timestamp::parse(&self.raw)
     }
+
+    pub fn absorb(&mut self, other: Latest) {
+        if other.raw > self.raw {
+            self.raw = other.raw;
+        }
+    }
 }
 
 /// Running state shared by the formats.
@@ -143,17 +192,47 @@ pub struct Tally {
     pub tags: super::tags::TagTally,
     pub rows_summed: u64,
     pub period: PeriodTracker,
-    pub payer: Option<String>,
+    /// The payer of the first row that names one, and where that row is.
+    pub payer: Option<(Pos, String)>,
     pub estimated: bool,
     pub latest: Latest,
 }
 
 impl Tally {
     #[inline]
-    pub fn see_payer(&mut self, raw: &[u8]) {
+    pub fn see_payer(&mut self, raw: &[u8], pos: Pos) {
         if self.payer.is_none() && present(raw) {
-            self.payer = Some(crate::ledger::key_text(raw));
+            self.payer = Some((pos, crate::ledger::key_text(raw)));
         }
+    }
+
+    /// An empty tally bound like this one (its tag columns).
+    pub fn fork(&self) -> Self {
+        Self {
+            tags: self.tags.fork(),
+            ..Self::default()
+        }
+    }
+
+    /// Takes in the tally of other rows of the same report: sums add exactly, "first" values
+    /// keep the earliest row's, the period conflict (if any) is kept for [`PeriodTracker::conflict`].
+    pub fn absorb(&mut self, other: Tally, period_column: &'static str) -> Result<(), ErrorKind> {
+        self.ledger
+            .absorb(other.ledger)
+            .map_err(|_| overflow("a total, adding up the chunks"))?;
+        self.tags
+            .absorb(other.tags)
+            .map_err(|_| overflow("a tag total, adding up the chunks"))?;
+        self.rows_summed += other.rows_summed;
+        self.period.absorb(other.period, period_column);
+        if let Some(theirs) = other.payer {
+            if self.payer.as_ref().is_none_or(|mine| theirs.0 < mine.0) {
+                self.payer = Some(theirs);
+            }
+        }
+        self.estimated |= other.estimated;
+        self.latest.absorb(other.latest);
+        Ok(())
     }
 }
 
@@ -181,10 +260,33 @@ pub fn same_code(service: &str) -> String {
 /// short, single-line text the engine checks on every row (length, no line break). `row` runs
 /// for each data record; `finish` answers one [`Finished`] per billing period, sorted by period
 /// (only a multi-period FOCUS dataset has more than one).
-pub trait Rows {
+///
+/// A format whose state can be split ([`Rows::fork`]) has its rows read on several threads: each
+/// thread fills its own fork, in any order of chunks, and the forks are then absorbed into one.
+/// Such a format keeps every "first" with its [`Pos`] so that the result is the one a single pass
+/// in file order gives.
+pub trait Rows: Send {
     fn bind(&mut self, header: &super::header::Header) -> Result<Vec<Col>, RowError>;
-    fn row(&mut self, record: &ByteRecord) -> Result<(), RowError>;
+    fn row(&mut self, record: &Record<'_>) -> Result<(), RowError>;
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind>;
+
+    /// An empty state bound to the same columns, if rows may be read apart and absorbed.
+    fn fork(&self) -> Option<Box<dyn Rows>> {
+        None
+    }
+
+    /// Takes in a fork filled from other rows of the report.
+    fn absorb(&mut self, _other: Box<dyn Rows>) -> Result<(), ErrorKind> {
+        Err(ErrorKind::Invalid("this format is read in one pass".into()))
+    }
+
+    /// An error that only shows once forks are absorbed (rows of two billing periods read
+    /// apart), with the row it belongs to.
+    fn conflict(&self) -> Option<(Pos, RowError)> {
+        None
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
 }
 
 /// The columns of `cols` that are bound.
@@ -217,24 +319,33 @@ mod tests {
             name: "bill/BillingPeriodStartDate",
         };
         let mut p = PeriodTracker::default();
-        p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00.000Z"]))
-            .unwrap();
-        p.see(col, &ByteRecord::from(vec!["2026-11-01T00:00:00.000Z"]))
-            .unwrap();
-        p.see(col, &ByteRecord::from(vec![""])).unwrap();
+        p.see(
+            col,
+            &OwnedRecord::new(&["2026-11-01T00:00:00.000Z"]).record(),
+        )
+        .unwrap();
+        p.see(
+            col,
+            &OwnedRecord::new(&["2026-11-01T00:00:00.000Z"]).record(),
+        )
+        .unwrap();
+        p.see(col, &OwnedRecord::new(&[""]).record()).unwrap();
         assert_eq!(
             p.period().map(|p| p.to_string()).as_deref(),
             Some("2026-11")
         );
         let err = p
-            .see(col, &ByteRecord::from(vec!["2026-10-01T00:00:00.000Z"]))
+            .see(
+                col,
+                &OwnedRecord::new(&["2026-10-01T00:00:00.000Z"]).record(),
+            )
             .unwrap_err();
         assert_eq!(err.column.as_deref(), Some("bill/BillingPeriodStartDate"));
         assert!(err
             .kind
             .to_string()
             .contains("billing period 2026-10 differs"));
-        assert!(p.see(col, &ByteRecord::from(vec!["soon"])).is_err());
+        assert!(p.see(col, &OwnedRecord::new(&["soon"]).record()).is_err());
     }
 
     #[test]
@@ -278,16 +389,58 @@ mod tests {
     }
 
     #[test]
-    fn the_tracker_keeps_the_period_as_numbers() {
+    fn the_tracker_gives_each_row_its_period_as_numbers() {
         let col = Col {
             idx: 0,
             name: "BillingPeriodStart",
         };
         let mut p = PeriodTracker::default();
-        assert_eq!(p.year_month(), None);
-        p.see(col, &ByteRecord::from(vec!["2026-02-01T00:00:00.000Z"]))
-            .unwrap();
-        assert_eq!(p.year_month(), Some((2026, 2)));
+        let row = |v: &str| OwnedRecord::new(&[v]);
+        assert_eq!(p.see(col, &row("").record()).unwrap(), None);
+        assert_eq!(
+            p.see(col, &row("2026-02-01T00:00:00.000Z").record())
+                .unwrap(),
+            Some((2026, 2))
+        );
+    }
+
+    #[test]
+    fn trackers_of_chunks_agree_on_the_first_period_and_the_conflict() {
+        let col = Col {
+            idx: 0,
+            name: "bill/BillingPeriodStartDate",
+        };
+        let at = |chunk, line, v: &str| {
+            OwnedRecord::new(&[v]).at(Pos {
+                part: 0,
+                chunk,
+                line,
+            })
+        };
+        let (nov, oct) = ("2026-11-01T00:00:00.000Z", "2026-10-01T00:00:00.000Z");
+        // Chunk 1 (read first) holds October; chunk 0 November: November came first in the file.
+        let mut late = PeriodTracker::default();
+        late.see(col, &at(1, 1, oct).record()).unwrap();
+        let mut early = PeriodTracker::default();
+        early.see(col, &at(0, 5, nov).record()).unwrap();
+        late.absorb(early, col.name);
+        assert_eq!(late.period().unwrap().to_string(), "2026-11");
+        let (pos, err) = late.conflict().unwrap();
+        assert_eq!((pos.chunk, pos.line), (1, 1));
+        assert!(
+            err.kind
+                .to_string()
+                .contains("billing period 2026-10 differs"),
+            "{}",
+            err.kind
+        );
+        // The same period everywhere: no conflict.
+        let mut a = PeriodTracker::default();
+        a.see(col, &at(2, 1, nov).record()).unwrap();
+        let mut b = PeriodTracker::default();
+        b.see(col, &at(0, 2, nov).record()).unwrap();
+        a.absorb(b, col.name);
+        assert!(a.conflict().is_none());
     }
 
     #[test]

@@ -1,0 +1,230 @@
+//! Cuts a text stream into chunks that end on record boundaries, so that chunks can be parsed on
+//! any thread. It follows the quoting exactly as the CSV parser does (a `"` opens a quoted field
+//! only at the start of a field; inside one, `""` is a quote and `"` closes it), looking only at
+//! quote bytes, and cuts after the last line feed outside quotes. A record that never ends is
+//! stopped at the record limit; a chunk that holds no boundary grows until it does.
+
+use super::error::{ErrorKind, StreamError};
+use std::io::{self, Read};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// Outside a quoted field; `prev` is the byte before the next one (a field starts after
+    /// `,`, CR, LF or at the start).
+    Out {
+        prev: u8,
+    },
+    In,
+    /// Inside, just after a `"`: the next byte tells an escaped quote from the closing one.
+    QuoteSeen,
+}
+
+pub(super) struct Splitter<'r> {
+    input: &'r mut dyn Read,
+    /// Bytes after the last cut, already followed by `state`.
+    carry: Vec<u8>,
+    state: Quoting,
+    eof: bool,
+    chunk_bytes: usize,
+    max_record: u64,
+    /// Out-of-quotes stretches of the buffer being cut, as (start, end).
+    outside: Vec<(usize, usize)>,
+}
+
+impl<'r> Splitter<'r> {
+    pub fn new(input: &'r mut dyn Read, chunk_bytes: usize, max_record: u64) -> Self {
+        Self {
+            input,
+            carry: Vec::new(),
+            state: Quoting::Out { prev: b'\n' },
+            eof: false,
+            chunk_bytes: chunk_bytes.max(1),
+            max_record,
+            outside: Vec::new(),
+        }
+    }
+
+    /// Fills `buf` (cleared first; its capacity is reused) with the next chunk: whole records, or
+    /// the rest of the input at its end. `Ok(false)` once the input is exhausted.
+    pub fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
+        buf.clear();
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
+        let mut scanned = buf.len();
+        loop {
+            if self.eof {
+                return Ok(!buf.is_empty());
+            }
+            let want = buf.len() + self.chunk_bytes;
+            fill(self.input, buf, want, &mut self.eof)?;
+            self.outside.clear();
+            self.follow(&buf[scanned..], scanned);
+            let cut = self.last_cut(buf);
+            scanned = buf.len();
+            match cut {
+                Some(cut) => {
+                    self.carry.extend_from_slice(&buf[cut..]);
+                    buf.truncate(cut);
+                    return Ok(true);
+                }
+                None if self.eof => return Ok(!buf.is_empty()),
+                None if buf.len() as u64
+                    > self.max_record.saturating_add(self.chunk_bytes as u64) =>
+                {
+                    return Err(StreamError::io(ErrorKind::Limit(format!(
+                        "record longer than {} bytes",
+                        self.max_record
+                    ))));
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Follows the quoting over `bytes` (which start at `offset` in the buffer), noting every
+    /// stretch outside quotes.
+    fn follow(&mut self, bytes: &[u8], offset: usize) {
+        let mut i = 0;
+        while i < bytes.len() {
+            match self.state {
+                Quoting::QuoteSeen => {
+                    if bytes[i] == b'"' {
+                        self.state = Quoting::In;
+                        i += 1;
+                    } else {
+                        // The closing quote: this byte is read again, outside.
+                        self.state = Quoting::Out { prev: b'"' };
+                    }
+                }
+                Quoting::In => match memchr::memchr(b'"', &bytes[i..]) {
+                    Some(k) => {
+                        i += k + 1;
+                        self.state = Quoting::QuoteSeen;
+                    }
+                    None => i = bytes.len(),
+                },
+                Quoting::Out { prev } => match memchr::memchr(b'"', &bytes[i..]) {
+                    Some(k) => {
+                        let at = i + k;
+                        self.outside.push((offset + i, offset + at));
+                        let before = if at > i { bytes[at - 1] } else { prev };
+                        self.state = if matches!(before, b',' | b'\n' | b'\r') {
+                            Quoting::In
+                        } else {
+                            Quoting::Out { prev: b'"' }
+                        };
+                        i = at + 1;
+                    }
+                    None => {
+                        self.outside.push((offset + i, offset + bytes.len()));
+                        self.state = Quoting::Out {
+                            prev: bytes[bytes.len() - 1],
+                        };
+                        i = bytes.len();
+                    }
+                },
+            }
+        }
+    }
+
+    /// The offset just after the last line feed outside quotes in the stretches just followed.
+    fn last_cut(&self, buf: &[u8]) -> Option<usize> {
+        self.outside.iter().rev().find_map(|&(start, end)| {
+            memchr::memrchr(b'\n', &buf[start..end]).map(|k| start + k + 1)
+        })
+    }
+}
+
+/// Reads until `buf` holds `want` bytes or the input ends.
+fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize, eof: &mut bool) -> io::Result<()> {
+    if buf.capacity() < want {
+        buf.reserve(want - buf.len());
+    }
+    while buf.len() < want {
+        let len = buf.len();
+        buf.resize(want, 0);
+        match input.read(&mut buf[len..]) {
+            Ok(0) => {
+                buf.truncate(len);
+                *eof = true;
+                return Ok(());
+            }
+            Ok(n) => buf.truncate(len + n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn chunks(input: &[u8], size: usize) -> Vec<Vec<u8>> {
+        let mut r = input;
+        let mut s = Splitter::new(&mut r, size, 1 << 20);
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while s.next_into(&mut buf).unwrap() {
+            out.push(buf.clone());
+        }
+        out
+    }
+
+    fn records(input: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        reader
+            .byte_records()
+            .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    #[test]
+    fn cuts_after_line_feeds_outside_quotes() {
+        let input = b"a,\"x\ny\"\nb,c\n\"q\"\"\n\",d\ne";
+        let got = chunks(input, 3);
+        assert_eq!(got.concat(), input.to_vec());
+        for c in &got[..got.len() - 1] {
+            assert_eq!(c.last(), Some(&b'\n'));
+        }
+        assert!(got.iter().all(|c| c != b"a,\"x\n"));
+    }
+
+    #[test]
+    fn a_record_that_never_ends_is_stopped() {
+        let input = vec![b'x'; 10_000];
+        let mut r = &input[..];
+        let mut s = Splitter::new(&mut r, 100, 1_000);
+        let mut buf = Vec::new();
+        let err = s.next_into(&mut buf).unwrap_err();
+        assert!(
+            err.to_string().contains("record longer than 1000 bytes"),
+            "{err}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// Every chunk parses on its own into exactly the records the whole input holds.
+        #[test]
+        fn chunks_hold_whole_records(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r')],
+                0..80),
+            size in 1usize..12,
+        ) {
+            let got = chunks(&bytes, size);
+            prop_assert_eq!(got.concat(), bytes.clone());
+            let pieces: Vec<_> = got.iter().flat_map(|c| records(c)).collect();
+            prop_assert_eq!(pieces, records(&bytes));
+        }
+    }
+}
