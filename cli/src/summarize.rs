@@ -30,6 +30,9 @@ pub struct Args {
     /// Cap on the bytes of one CSV record.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_record_bytes)]
     max_record_bytes: u64,
+    /// Threads that read the report (its chunks, or a manifest's parts); default: every core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
     /// Only this billing period (YYYY-MM) of a report that spans several (a FOCUS dataset).
     #[arg(long, value_name = "YYYY-MM")]
     period: Option<Period>,
@@ -44,6 +47,7 @@ impl Args {
             max_ratio: self.max_ratio,
             max_zip_entries: self.max_zip_entries,
             max_record_bytes: self.max_record_bytes,
+            threads: self.threads.map_or(Limits::default().threads, usize::from),
             ..Limits::default()
         }
     }

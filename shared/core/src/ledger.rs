@@ -93,11 +93,22 @@ impl Amounts {
 pub struct Interner {
     ids: HashMap<Box<[u8]>, u32, Fast>,
     values: Vec<Box<[u8]>>,
+    /// The id last answered: rows repeat their neighbours' keys (one currency, runs of one
+    /// account), and a comparison is cheaper than a hash.
+    last: u32,
 }
 
 impl Interner {
     pub fn id(&mut self, value: &[u8]) -> u32 {
+        if self
+            .values
+            .get(self.last as usize)
+            .is_some_and(|v| **v == *value)
+        {
+            return self.last;
+        }
         if let Some(&id) = self.ids.get(value) {
+            self.last = id;
             return id;
         }
         let id = self.values.len() as u32;

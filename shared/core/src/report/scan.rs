@@ -34,6 +34,36 @@ fn count_lf(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
+/// The first `,`, LF or CR: eight bytes at a time (fields are short, so this beats a vectorised
+/// search that must be set up for each of them).
+#[inline]
+fn find_delimiter(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline(always)]
+    fn zero_bytes(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v & HIGH
+    }
+    let mut chunks = s.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let hits = zero_bytes(v ^ (ONES * u64::from(b',')))
+            | zero_bytes(v ^ (ONES * u64::from(b'\n')))
+            | zero_bytes(v ^ (ONES * u64::from(b'\r')));
+        if hits != 0 {
+            // The lowest flagged byte is always a true match (borrows only run upward).
+            return Some(base + (hits.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| matches!(b, b',' | b'\n' | b'\r'))
+        .map(|k| base + k)
+}
+
 impl Scanner {
     /// Starts at byte `at` of the next chunk, which is on line `line`.
     pub fn reset(&mut self, at: usize, line: u64) {
@@ -89,12 +119,12 @@ impl Scanner {
                     }
                 }
             } else {
-                let (end, next) = match memchr::memchr3(b',', b'\n', b'\r', &chunk[at..]) {
-                    Some(k) => (at + k, at + k),
-                    None => (len, len),
+                let end = match find_delimiter(&chunk[at..]) {
+                    Some(k) => at + k,
+                    None => len,
                 };
                 self.bounds.push((at as u32, end as u32));
-                at = next;
+                at = end;
             }
             // `at` is on the byte after the field: a delimiter, a terminator or the end.
             if at < len && chunk[at] == b',' {
@@ -139,12 +169,14 @@ impl Scanner {
             }
         };
         let content = &chunk[start..close];
-        let lf = count_lf(content);
-        let cr = memchr::memchr(b'\r', content).is_some();
+        let (lf, cr) = match memchr::memchr2(b'\n', b'\r', content) {
+            None => (0, false),
+            Some(_) => (count_lf(content), memchr::memchr(b'\r', content).is_some()),
+        };
         let mut after = close + 1;
         let mut tail_end = after;
         if after < len && !matches!(chunk[after], b',' | b'\n' | b'\r') {
-            tail_end = match memchr::memchr3(b',', b'\n', b'\r', &chunk[after..]) {
+            tail_end = match find_delimiter(&chunk[after..]) {
                 Some(k) => after + k,
                 None => len,
             };
@@ -290,8 +322,28 @@ mod tests {
         assert_eq!(one.length + two.length, input.len() as u64);
     }
 
+    #[test]
+    fn the_delimiter_search_finds_the_first() {
+        for (hay, want) in [
+            (&b"abcdefgh,"[..], Some(8)),
+            (b"abc,def\n", Some(3)),
+            (b"abcdefghijklmnop\r", Some(16)),
+            (b"\x81\x82,,", Some(2)),
+            (b"\xac\xac\xac\xac\xac\xac\xac\xac\n", Some(8)),
+            (b"plain", None),
+            (b"", None),
+        ] {
+            assert_eq!(find_delimiter(hay), want, "{hay:?}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_delimiter_search_agrees_with_a_plain_one(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            prop_assert_eq!(find_delimiter(&bytes), bytes.iter().position(|&b| matches!(b, b',' | b'\n' | b'\r')));
+        }
+
         #[test]
         fn reads_what_the_csv_crate_reads(
             bytes in proptest::collection::vec(

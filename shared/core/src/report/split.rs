@@ -135,26 +135,19 @@ impl<'r> Splitter<'r> {
     }
 }
 
-/// Reads until `buf` holds `want` bytes or the input ends.
+/// Reads until `buf` holds `want` bytes or the input ends (without zeroing the buffer first:
+/// `read_to_end` reads into its spare capacity).
 fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize, eof: &mut bool) -> io::Result<()> {
-    if buf.capacity() < want {
-        buf.reserve(want - buf.len());
-    }
     while buf.len() < want {
-        let len = buf.len();
-        buf.resize(want, 0);
-        match input.read(&mut buf[len..]) {
+        let missing = (want - buf.len()) as u64;
+        match input.take(missing).read_to_end(buf) {
             Ok(0) => {
-                buf.truncate(len);
                 *eof = true;
                 return Ok(());
             }
-            Ok(n) => buf.truncate(len + n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
-            Err(e) => {
-                buf.truncate(len);
-                return Err(e);
-            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(())

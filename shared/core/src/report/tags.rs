@@ -32,7 +32,7 @@ pub struct TagTally {
     keys: Interner,
     values: Interner,
     currencies: Interner,
-    sums: HashMap<(u32, u32, u32), Decimal>,
+    sums: HashMap<(u32, u32, u32), Decimal, foldhash::fast::RandomState>,
 }
 
 impl TagTally {
