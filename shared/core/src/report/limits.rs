@@ -26,6 +26,8 @@ pub struct Limits {
     /// Threads that read one object's chunks, or a manifest's parts, at once (1: this thread
     /// only). Memory grows with it: about two 1 MiB chunks per thread.
     pub threads: usize,
+    /// Bytes of text per chunk handed to a thread (a chunk also ends on a record boundary).
+    pub chunk_bytes: usize,
     /// Bytes of one key cell (account, service code, currency, payer, record type, ids, dates,
     /// amounts), measured as the text it is stored as (invalid UTF-8 escaped). Three key texts
     /// and two separators must fit a DynamoDB sort key (1,024 bytes) with room to spare.
@@ -48,6 +50,7 @@ impl Default for Limits {
             max_spool_bytes: 16 << 30,
             max_manifest_parts: 10_000,
             max_text_bytes: 320,
+            chunk_bytes: 1 << 20,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }

@@ -15,9 +15,6 @@ use std::io::{self, Read};
 
 /// Free-text lines allowed before the header (the cost allocation report has one).
 const MAX_LEADING_LINES: usize = 5;
-/// Bytes per chunk: big enough that handing a chunk to a thread costs nothing next to reading
-/// it, small enough that a few in flight per thread keep memory flat.
-pub(super) const CHUNK_BYTES: usize = 1 << 20;
 
 /// The header row of one object.
 pub(super) struct HeaderRow {
@@ -106,7 +103,7 @@ fn stream_error(e: io::Error) -> ErrorKind {
 impl<'r> ObjectReader<'r> {
     pub fn new(input: &'r mut dyn Read, file: &'r str, part: u32, limits: &Limits) -> Self {
         Self {
-            splitter: Splitter::new(input, CHUNK_BYTES, limits.max_record_bytes),
+            splitter: Splitter::new(input, limits.chunk_bytes, limits.max_record_bytes),
             file,
             part,
             limits: *limits,
