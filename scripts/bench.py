@@ -1,27 +1,49 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark: billwatch summarize vs DuckDB on the same synthetic CUR files.
+"""Side-by-side benchmark of `billwatch summarize` against Polars, DuckDB and chDB, the scale
+envelope of a manifest read in parallel, and (when a command is given) time to alert.
 
-For each size it generates a CUR 1.0 CSV with `billwatch generate cur`, then runs each tool as
-a child process and reads that child's own peak RSS from wait4() (no extra tools needed). It
-checks that both tools agree on every total to the last digit, and prints one table.
+1. Peers. One synthetic CUR 1.0 CSV (`billwatch generate cur`) and its gzip -1. Every tool runs
+   the same exact group-by-sum (cost as a 38,10 decimal, by account, product and currency) on
+   every core, as a child process; peak RSS is that child's own (wait4). Tools run in turn, A B C
+   A B C ..., `--runs` times; the table shows medians, and each ratio is the median of the
+   per-round ratios (pairing keeps it honest when the machine's speed drifts). The gzip round
+   also times a bare single-stream inflate of the same file (the engine's own decoder) as the
+   floor. Every peer's totals must equal billwatch's to the last digit, or the run fails.
+2. Flat memory: billwatch's peak RSS on a 10 MB file and on the full file.
+3. Scale: a CUR manifest of N gzip parts of about `--part-mb` MB each, summarized with 1..T
+   threads: compressed and text throughput per core, and the largest monthly CUR (compressed)
+   that one Lambda reads in 12 minutes at 1 vCPU (1,769 MB) and 6 vCPU (10,240 MB), if a vCPU
+   there reads what a core reads here.
 
-    .venv/bin/python scripts/bench.py [--sizes-mb 10,1000] [--keep DIR]
+    .venv-bench/bin/python scripts/bench.py [--size-mb 426] [--runs 5] [--parts 4]
+        [--part-mb 1000] [--skip-peers] [--skip-scale] [--keep DIR]
 
-Run through ./scripts/bench, which builds the release binary and the venv first.
+Run through ./scripts/bench, which builds the release binaries and the venv first.
 """
 import argparse
+import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from decimal import Decimal
 
-DUCKDB_QUERY = """
-import duckdb, json, sys
+POLARS = """
+import json, sys, polars as pl
+df = (pl.scan_csv(sys.argv[1], infer_schema=False)
+      .group_by(["lineItem/UsageAccountId", "lineItem/ProductCode", "lineItem/CurrencyCode"])
+      .agg(pl.col("lineItem/UnblendedCost").cast(pl.Decimal(38, 10)).sum())
+      .collect())
+print(json.dumps([[a, b, c, str(d)] for a, b, c, d in df.iter_rows()]))
+"""
+
+DUCKDB = """
+import duckdb, json, os, sys
 con = duckdb.connect()
-con.execute("SET threads TO 2")
+con.execute(f"SET threads TO {os.cpu_count()}")
 con.execute("SET enable_progress_bar = false")
 rows = con.execute('''
   SELECT "lineItem/UsageAccountId", "lineItem/ProductCode", "lineItem/CurrencyCode",
@@ -31,57 +53,167 @@ rows = con.execute('''
 print(json.dumps([list(r) for r in rows]))
 """
 
+CHDB = """
+import chdb, json, os, sys
+q = f'''SELECT "lineItem/UsageAccountId", "lineItem/ProductCode", "lineItem/CurrencyCode",
+  toString(sum(toDecimal128("lineItem/UnblendedCost", 10)))
+  FROM file('{sys.argv[1]}', 'CSVWithNames') GROUP BY ALL
+  SETTINGS max_threads={os.cpu_count()}, input_format_csv_use_best_effort_in_schema_inference=0'''
+print(json.dumps(json.loads(chdb.query(q, 'JSONCompact').bytes())["data"]))
+"""
+
+LAMBDA_SECONDS = 12 * 60
+LAMBDAS = [("1,769 MB (1 vCPU)", 1), ("10,240 MB (6 vCPU, arm64)", 6)]
+
 
 def run_measured(cmd):
-    """Runs cmd; returns (stdout, seconds, peak RSS in MiB) of that child alone."""
+    """Runs cmd; returns (stdout, wall s, cpu s, peak RSS MiB) of that child alone."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit(f"{cmd[0]} failed with exit code {proc.returncode}")
-    return out, seconds, usage.ru_maxrss / 1024
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"{' '.join(cmd)} failed with exit code {code}")
+    return out, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def totals_of(tool, out):
+    """Totals per (account, service, currency) from a tool's output."""
+    if tool == "billwatch":
+        return {(t["account_id"], t["service"], t["currency"]): Decimal(t["cost"]) for t in json.loads(out)["totals"]}
+    return {(a, s, c): Decimal(v) for a, s, c, v in json.loads(out)}
+
+
+def available(module, python):
+    return subprocess.run([python, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def peers_round(path, tools, runs):
+    """Runs every tool `runs` times in turn; checks totals; returns per-tool lists of figures."""
+    figures = {name: [] for name, _ in tools}
+    expected = None
+    for r in range(runs):
+        for name, cmd in tools:
+            out, wall, cpu, rss = run_measured(cmd + [path])
+            figures[name].append((wall, cpu, rss))
+            if r == 0 and name != "inflate":
+                got = totals_of(name, out)
+                if expected is None:
+                    expected = got
+                elif got != expected:
+                    diff = [k for k in set(got) | set(expected) if got.get(k) != expected.get(k)]
+                    sys.exit(f"{name} disagrees with billwatch on {len(diff)} totals of {path}, e.g. {diff[:3]}")
+    print(f"{os.path.basename(path)}: every tool agrees on all {len(expected)} totals", file=sys.stderr)
+    return figures
+
+
+def print_peers(label, mb, figures):
+    ours = figures["billwatch"]
+    print(f"\n{label} ({mb:.0f} MB), medians of {len(ours)} rounds")
+    print(f"{'tool':<10} {'wall s':>7} {'cpu s':>7} {'MB/s':>7} {'peak MiB':>9} {'billwatch / tool (wall)':>24}")
+    for name, rows in figures.items():
+        wall = statistics.median(r[0] for r in rows)
+        cpu = statistics.median(r[1] for r in rows)
+        rss = statistics.median(r[2] for r in rows)
+        ratio = statistics.median(a[0] / b[0] for a, b in zip(ours, rows))
+        shown = "" if name == "billwatch" else f"{ratio:.2f}x"
+        print(f"{name:<10} {wall:>7.3f} {cpu:>7.3f} {mb / wall:>7.0f} {rss:>9.1f} {shown:>24}")
+
+
+def generate(billwatch, path, size_mb, seed=1, gzip=False):
+    if not os.path.exists(path):
+        cmd = [billwatch, "generate", "cur", "--size-mb", str(size_mb), "--seed", str(seed), "--out", path]
+        subprocess.run(cmd + (["--gzip"] if gzip else []), check=True, stderr=subprocess.DEVNULL)
+
+
+def peers(args, workdir, python, billwatch, inflate):
+    plain = os.path.join(workdir, f"cur-{args.size_mb}mb.csv")
+    generate(billwatch, plain, args.size_mb)
+    gz = plain + ".gz"
+    if not os.path.exists(gz):
+        subprocess.run(["gzip", "-1", "-k", "-f", plain], check=True)
+    tools = [("billwatch", [billwatch, "summarize", "--json"])]
+    for name, module, script in [("polars", "polars", POLARS), ("duckdb", "duckdb", DUCKDB), ("chdb", "chdb", CHDB)]:
+        if available(module, python):
+            tools.append((name, [python, "-c", script]))
+        else:
+            print(f"{name} is not installed in {python}: left out", file=sys.stderr)
+    mb = os.path.getsize(plain) / 1e6
+    print_peers("plain CSV", mb, peers_round(plain, tools, args.runs))
+    print_peers(f"gzip -1 ({os.path.getsize(gz) / 1e6:.0f} MB compressed)", mb,
+                peers_round(gz, tools + [("inflate", [inflate])], args.runs))
+    small = os.path.join(workdir, "cur-10mb.csv")
+    generate(billwatch, small, 10)
+    rss_small = run_measured([billwatch, "summarize", "--json", small])[3]
+    rss_big = run_measured([billwatch, "summarize", "--json", plain])[3]
+    print(f"\nbillwatch peak RSS: {rss_small:.1f} MiB on 10 MB, {rss_big:.1f} MiB on {mb:.0f} MB "
+          f"({rss_big / rss_small:.2f}x for {mb / 10:.0f}x the input)")
+
+
+def scale(args, workdir, billwatch):
+    folder = os.path.join(workdir, "bucket", "cur", "big", "20261101-20261201")
+    os.makedirs(folder, exist_ok=True)
+    keys = []
+    for n in range(args.parts):
+        key = f"cur/big/20261101-20261201/big-{n + 1}.csv.gz"
+        generate(billwatch, os.path.join(workdir, "bucket", key), args.part_mb, seed=n + 1, gzip=True)
+        keys.append(key)
+    manifest = os.path.join(folder, "big-Manifest.json")
+    with open(manifest, "w") as f:
+        json.dump({"reportKeys": keys, "billingPeriod": {"start": "20261101T000000.000Z"},
+                   "columns": [{"category": "lineItem", "name": n} for n in
+                               ("UsageAccountId", "ProductCode", "UnblendedCost", "CurrencyCode")]}, f)
+    compressed = sum(os.path.getsize(os.path.join(workdir, "bucket", k)) for k in keys) / 1e9
+    text = args.parts * args.part_mb / 1e3
+    print(f"\nscale: a manifest of {args.parts} gzip parts, {compressed:.2f} GB compressed, ~{text:.1f} GB of text")
+    print(f"{'threads':>7} {'wall s':>7} {'cpu s':>7} {'peak MiB':>9} {'GB/s gz':>8} {'GB/s gz per core':>17} {'GB/s text per core':>19}")
+    per_core = []
+    cores = os.cpu_count() or 1
+    for threads in range(1, cores + 1):
+        rounds = [run_measured([billwatch, "summarize", "--json", "--threads", str(threads),
+                                "--bucket-dir", os.path.join(workdir, "bucket"), manifest])
+                  for _ in range(args.scale_runs)]
+        wall = statistics.median(r[1] for r in rounds)
+        cpu = statistics.median(r[2] for r in rounds)
+        rss = statistics.median(r[3] for r in rounds)
+        per_core.append(compressed / wall / threads)
+        print(f"{threads:>7} {wall:>7.2f} {cpu:>7.2f} {rss:>9.1f} {compressed / wall:>8.3f} "
+              f"{compressed / wall / threads:>17.3f} {text / wall / threads:>19.3f}")
+    rate = min(per_core)
+    print(f"\nlargest monthly CUR one Lambda reads in 12 minutes, at {rate * 1000:.0f} MB/s of gzip per vCPU "
+          f"(the lowest per-core rate above):")
+    for name, vcpus in LAMBDAS:
+        print(f"  {name:<28} {rate * vcpus * LAMBDA_SECONDS:>7.0f} GB compressed")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes-mb", default="10,1000")
+    ap.add_argument("--size-mb", type=int, default=426)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--parts", type=int, default=4)
+    ap.add_argument("--part-mb", type=int, default=1000)
+    ap.add_argument("--scale-runs", type=int, default=3)
     ap.add_argument("--billwatch", default="target/release/billwatch")
-    ap.add_argument("--keep", help="keep generated files in this folder")
+    ap.add_argument("--inflate", default="target/release/examples/inflate")
+    ap.add_argument("--skip-peers", action="store_true")
+    ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--keep", help="keep generated files in this folder (and reuse them)")
     args = ap.parse_args()
-    import json
-
     workdir = args.keep or tempfile.mkdtemp(prefix="billwatch-bench.")
     os.makedirs(workdir, exist_ok=True)
-    results = []
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+                         capture_output=True, text=True).stdout.strip()
+    print(f"machine: {os.cpu_count()} cores ({cpu or 'unknown CPU'}), {time.strftime('%Y-%m-%d')}")
     try:
-        for size in [int(s) for s in args.sizes_mb.split(",")]:
-            path = os.path.join(workdir, f"cur-{size}mb.csv")
-            if not os.path.exists(path):
-                subprocess.run([args.billwatch, "generate", "cur", "--size-mb", str(size), "--out", path], check=True)
-            mb = os.path.getsize(path) / 1e6
-            out, secs, rss = run_measured([args.billwatch, "summarize", "--json", path])
-            ours = {(t["account_id"], t["service"], t["currency"]): Decimal(t["cost"]) for t in json.loads(out)["totals"]}
-            results.append(("billwatch", mb, secs, rss))
-            out, secs, rss = run_measured([sys.executable, "-c", DUCKDB_QUERY, path])
-            theirs = {(a, s, c): Decimal(v) for a, s, c, v in json.loads(out)}
-            results.append(("duckdb", mb, secs, rss))
-            if ours != theirs:
-                diff = {k: (ours.get(k), theirs.get(k)) for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k)}
-                sys.exit(f"totals differ on {path}: {list(diff.items())[:5]}")
-            print(f"{size} MB: billwatch and duckdb agree on all {len(ours)} totals", file=sys.stderr)
+        if not args.skip_peers:
+            peers(args, workdir, sys.executable, args.billwatch, args.inflate)
+        if not args.skip_scale:
+            scale(args, workdir, args.billwatch)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-
-    print(f"{'tool':<10} {'size MB':>9} {'seconds':>8} {'MB/s':>8} {'peak RSS MiB':>13}")
-    for tool, mb, secs, rss in results:
-        print(f"{tool:<10} {mb:>9.1f} {secs:>8.2f} {mb / secs:>8.1f} {rss:>13.1f}")
-    ours = [r for r in results if r[0] == "billwatch"]
-    if len(ours) >= 2:
-        print(f"billwatch peak RSS, largest / smallest file: {ours[-1][3] / ours[0][3]:.2f}x")
 
 
 if __name__ == "__main__":

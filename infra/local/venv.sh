@@ -4,6 +4,7 @@
 #   infra/local/venv.sh        -> <repo>/.venv       from infra/requirements.txt
 #   infra/local/venv.sh lint   -> <repo>/.venv-lint  from infra/requirements-lint.txt
 #   infra/local/venv.sh sam    -> <repo>/.venv-sam   from infra/requirements-sam.txt
+#   infra/local/venv.sh bench  -> <repo>/.venv-bench from infra/requirements-bench.txt
 #
 # Re-installs only when the requirements file, the venv's location or the base
 # Python changed (stamp file inside the venv); a changed venv is rebuilt from
@@ -20,7 +21,8 @@ case "${1:-stack}" in
   stack) venv="$root/.venv";      req="$root/infra/requirements.txt" ;;
   lint)  venv="$root/.venv-lint"; req="$root/infra/requirements-lint.txt" ;;
   sam)   venv="$root/.venv-sam";  req="$root/infra/requirements-sam.txt" ;;
-  *) die "unknown environment '$1' (expected: stack, lint or sam)" ;;
+  bench) venv="$root/.venv-bench"; req="$root/infra/requirements-bench.txt" ;;
+  *) die "unknown environment '$1' (expected: stack, lint, sam or bench)" ;;
 esac
 python="${BILLWATCH_BASE_PYTHON:-python3}"
 stamp="$venv/.billwatch-stamp"
