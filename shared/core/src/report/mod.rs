@@ -4,6 +4,7 @@
 mod cur;
 mod dbr;
 mod decode;
+mod delimiters;
 mod engine;
 pub mod error;
 mod focus;

@@ -44,33 +44,43 @@ impl<'r> Splitter<'r> {
         }
     }
 
-    /// Fills `buf` (cleared first; its capacity is reused) with the next chunk: whole records, or
-    /// the rest of the input at its end. `Ok(false)` once the input is exhausted.
+    /// Fills `buf` with the next chunk: whole records, or the rest of the input at its end.
+    /// `Ok(false)` once the input is exhausted. A reused `buf` is overwritten in place, so its
+    /// bytes are not zeroed again.
     pub fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
-        buf.clear();
-        buf.extend_from_slice(&self.carry);
+        let carry = self.carry.len();
+        if buf.len() < carry {
+            buf.resize(carry, 0);
+        }
+        buf[..carry].copy_from_slice(&self.carry);
         self.carry.clear();
-        let mut scanned = buf.len();
+        let mut filled = carry;
+        let mut scanned = carry;
         loop {
             if self.eof {
-                return Ok(!buf.is_empty());
+                buf.truncate(filled);
+                return Ok(filled > 0);
             }
-            let want = buf.len() + self.chunk_bytes;
-            fill(self.input, buf, want, &mut self.eof)?;
+            let want = filled + self.chunk_bytes;
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
+            filled += read_full(self.input, &mut buf[filled..want], &mut self.eof)?;
             self.outside.clear();
-            self.follow(&buf[scanned..], scanned);
+            self.follow(&buf[scanned..filled], scanned);
             let cut = self.last_cut(buf);
-            scanned = buf.len();
+            scanned = filled;
             match cut {
                 Some(cut) => {
-                    self.carry.extend_from_slice(&buf[cut..]);
+                    self.carry.extend_from_slice(&buf[cut..filled]);
                     buf.truncate(cut);
                     return Ok(true);
                 }
-                None if self.eof => return Ok(!buf.is_empty()),
-                None if buf.len() as u64
-                    > self.max_record.saturating_add(self.chunk_bytes as u64) =>
-                {
+                None if self.eof => {
+                    buf.truncate(filled);
+                    return Ok(filled > 0);
+                }
+                None if filled as u64 > self.max_record.saturating_add(self.chunk_bytes as u64) => {
                     return Err(StreamError::io(ErrorKind::Limit(format!(
                         "record longer than {} bytes",
                         self.max_record
@@ -135,22 +145,21 @@ impl<'r> Splitter<'r> {
     }
 }
 
-/// Reads until `buf` holds `want` bytes or the input ends (without zeroing the buffer first:
-/// `read_to_end` reads into its spare capacity).
-fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize, eof: &mut bool) -> io::Result<()> {
-    while buf.len() < want {
-        let missing = (want - buf.len()) as u64;
-        match input.take(missing).read_to_end(buf) {
+/// Reads until `buf` is full or the input ends; the bytes read.
+fn read_full(input: &mut dyn Read, buf: &mut [u8], eof: &mut bool) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
             Ok(0) => {
                 *eof = true;
-                return Ok(());
+                break;
             }
-            Ok(_) => {}
+            Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(filled)
 }
 
 #[cfg(test)]
