@@ -174,6 +174,9 @@ impl Stack {
             topic_arn: Some(topic_arn),
             bucket: Some(bucket.clone()),
             limits: Limits::default(),
+            s3_reads: Default::default(),
+            memory_mb: None,
+            read_rate: Default::default(),
         };
         let clients = billwatch_aws::clients::Clients::from_sdk(&sdk);
         let clock = ManualOffset::default();
