@@ -275,42 +275,38 @@ async fn a_read_of_a_named_version_ignores_a_later_overwrite() {
     assert!(read == old, "the named version is read whole");
 }
 
-/// Measures one stream against ranged reads of one large object on the local emulator and
-/// prints MB/s (a measurement, not a test: it asserts only that the bytes arrive).
-/// `BILLWATCH_BENCH_S3_MIB` sets the object's size (default 256).
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "a measurement: run with --release -- --ignored --nocapture"]
-async fn measure_s3_read_throughput() {
-    let stack = Stack::new().await;
-    let mib: u64 = std::env::var("BILLWATCH_BENCH_S3_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    let len = mib << 20;
-    let key = "bench/object.bin";
-    put(&stack, key, bytes(len, 5)).await;
-    let single = RangedReads::new(u64::MAX, 8 << 20, 1);
-    let configs = [
-        ("one GET (single stream)", single),
+/// The read plans measured: one GET, and ranged reads of several shapes.
+fn plans() -> Vec<(&'static str, RangedReads)> {
+    vec![
+        (
+            "one GET (single stream)",
+            RangedReads::new(u64::MAX, 8 << 20, 1),
+        ),
         ("8 MiB x 1", RangedReads::new(0, 8 << 20, 1)),
         ("8 MiB x 2", RangedReads::new(0, 8 << 20, 2)),
         ("4 MiB x 4 (default)", RangedReads::new(0, 4 << 20, 4)),
         ("8 MiB x 4", RangedReads::new(0, 8 << 20, 4)),
         ("8 MiB x 8", RangedReads::new(0, 8 << 20, 8)),
-    ];
-    println!("object: {mib} MiB; best of 3 runs each");
-    for (name, reads) in configs {
+    ]
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Reads `bucket/key` (`len` bytes) with each plan, best of `runs`, and prints MB/s.
+async fn measure(client: &aws_sdk_s3::Client, bucket: &str, key: &str, len: u64, runs: usize) {
+    for (name, reads) in plans() {
         let mut best = f64::MAX;
-        for _ in 0..3 {
+        for _ in 0..runs {
             let source = Arc::new(
-                S3Source::new(
-                    stack.s3.clone(),
-                    &stack.bucket,
-                    tokio::runtime::Handle::current(),
-                )
-                .with_ranged_reads(reads),
+                S3Source::new(client.clone(), bucket, tokio::runtime::Handle::current())
+                    .with_ranged_reads(reads),
             );
-            let (bucket, k) = (stack.bucket.clone(), key.to_string());
+            let (bucket, k) = (bucket.to_string(), key.to_string());
             let started = Instant::now();
             let n = tokio::task::spawn_blocking(move || {
                 let mut r = stream(source.open(&bucket, &k).unwrap());
@@ -321,14 +317,57 @@ async fn measure_s3_read_throughput() {
             assert_eq!(n, len);
             best = best.min(started.elapsed().as_secs_f64());
         }
+        let buffers = if reads.is_ranged(len) {
+            reads.max_buffered() >> 20
+        } else {
+            0
+        };
         println!(
-            "{name:<26} {:>7.1} MB/s  ({best:.2} s, buffers <= {} MiB)",
-            len as f64 / best / 1e6,
-            if reads.is_ranged(len) {
-                reads.max_buffered() >> 20
-            } else {
-                0
-            }
+            "  {name:<26} {:>7.1} MB/s  ({best:.2} s, buffers <= {buffers} MiB)",
+            len as f64 / best / 1e6
         );
     }
+}
+
+/// Measures one stream against ranged reads of one large object on the local emulator and
+/// prints MB/s (a measurement, not a test: it asserts only that the bytes arrive).
+/// `BILLWATCH_BENCH_S3_MIB` sets the object's size (default 256).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement: run with --release -- --ignored --nocapture"]
+async fn measure_s3_read_throughput_on_the_emulator() {
+    let stack = Stack::new().await;
+    let mib = env_u64("BILLWATCH_BENCH_S3_MIB", 256);
+    let len = mib << 20;
+    let key = "bench/object.bin";
+    put(&stack, key, bytes(len, 5)).await;
+    println!("local emulator (moto), object of {mib} MiB, best of 3:");
+    measure(&stack.s3, &stack.bucket, key, len, 3).await;
+}
+
+/// The same plans against a local server paced as S3 documents a connection: a first-byte
+/// latency (`BILLWATCH_BENCH_S3_FIRST_BYTE_MS`, default 100: S3 quotes 100–200 ms) and
+/// 85 MB/s per connection (S3: "one concurrent request for each 85–90 MB/s").
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement: run with --release -- --ignored --nocapture"]
+async fn measure_s3_read_throughput_at_s3_pace() {
+    let mib = env_u64("BILLWATCH_BENCH_S3_MIB", 256);
+    let first_byte = env_u64("BILLWATCH_BENCH_S3_FIRST_BYTE_MS", 100);
+    let len = mib << 20;
+    let pace = billwatch_tests::paced_s3::Pace {
+        first_byte: std::time::Duration::from_millis(first_byte),
+        bytes_per_second: 85_000_000,
+    };
+    let addr = billwatch_tests::paced_s3::serve(bytes(len, 6), pace);
+    let sdk = billwatch_aws::clients::sdk_config().await;
+    let client = aws_sdk_s3::Client::from_conf(
+        billwatch_aws::clients::s3_config(&sdk)
+            .endpoint_url(format!("http://{addr}"))
+            .force_path_style(true)
+            .build(),
+    );
+    println!(
+        "paced local server: {first_byte} ms to first byte, 85 MB/s per connection, \
+         object of {mib} MiB, best of 2:"
+    );
+    measure(&client, "paced", "object.bin", len, 2).await;
 }

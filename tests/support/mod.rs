@@ -3,6 +3,7 @@
 //! template.yaml (same keys, same indexes), a bucket, a topic and an SQS queue subscribed to it.
 
 pub mod faults;
+pub mod paced_s3;
 pub mod state;
 
 use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, GlobalSecondaryIndex, Projection};

@@ -13,7 +13,8 @@ pub struct Config {
     /// The billing bucket; events from any other bucket are skipped.
     pub bucket: Option<String>,
     pub limits: Limits,
-    /// How large objects are read from S3 (ranges, how many at once).
+    /// How large objects are read from S3: objects over `BILLWATCH_S3_RANGED_OVER_BYTES` in
+    /// ranges of `BILLWATCH_S3_RANGE_BYTES`, `BILLWATCH_S3_RANGES_IN_FLIGHT` at once.
     pub s3_reads: RangedReads,
     /// The function's memory setting (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, MB): with the engine's
     /// rate, it says whether a report can be read in the time an invocation has left. Unknown
@@ -61,7 +62,14 @@ impl Config {
                 max_spool_bytes: number("BILLWATCH_MAX_SPOOL_BYTES", d.max_spool_bytes)?,
                 ..d
             },
-            s3_reads: RangedReads::default(),
+            s3_reads: {
+                let r = RangedReads::default();
+                RangedReads::new(
+                    number("BILLWATCH_S3_RANGED_OVER_BYTES", r.threshold)?,
+                    number("BILLWATCH_S3_RANGE_BYTES", r.range_size)?,
+                    number("BILLWATCH_S3_RANGES_IN_FLIGHT", r.in_flight)?,
+                )
+            },
             memory_mb: optional("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
                 .map(|_| number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0u32))
                 .transpose()?,

@@ -12,6 +12,8 @@ pub const ONE_VCPU_MB: u32 = 1_769;
 pub const MAX_MEMORY_MB: u32 = 10_240;
 pub const MIN_MEMORY_MB: u32 = 128;
 const MAX_MILLI_VCPU: u64 = 6_000;
+/// The longest a Lambda invocation may run.
+const MAX_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Reading may take this share of the time left; the rest stores the totals and sends the
 /// alerts (12 of Lambda's 15 minutes, the envelope docs/scale.md states).
@@ -164,15 +166,23 @@ impl fmt::Display for TooLarge {
                 f,
                 ". Set the function's memory (MemorySize) to at least {mb} MB and deliver the \
                  report again"
-            ),
+            )?,
             Needs::MoreThanOneFunction { max_bytes } => write!(
                 f,
                 ". Even at {MAX_MEMORY_MB} MB one function reads only {} in that time: a report \
                  this large does not fit in one function (see docs/scale.md for reading it \
                  across several)",
                 size(max_bytes)
-            ),
+            )?,
         }
+        if self.remaining < MAX_TIMEOUT {
+            write!(
+                f,
+                "; a longer timeout (Lambda allows {} s) also gives it more time",
+                MAX_TIMEOUT.as_secs()
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -306,6 +316,7 @@ mod tests {
         .unwrap_err();
         let text = err.to_string();
         for part in [
+            "a longer timeout (Lambda allows 900 s)",
             "12.34 GB of compressed data in 3 parts",
             "at 512 MB of memory (0.28 vCPU)",
             "240 s for reading",
