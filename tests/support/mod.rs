@@ -3,6 +3,7 @@
 //! template.yaml (same keys, same indexes), a bucket, a topic and an SQS queue subscribed to it.
 
 pub mod faults;
+pub mod paced_s3;
 pub mod state;
 
 use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, GlobalSecondaryIndex, Projection};
@@ -174,6 +175,9 @@ impl Stack {
             topic_arn: Some(topic_arn),
             bucket: Some(bucket.clone()),
             limits: Limits::default(),
+            s3_reads: Default::default(),
+            memory_mb: None,
+            read_rate: Default::default(),
         };
         let clients = billwatch_aws::clients::Clients::from_sdk(&sdk);
         let clock = ManualOffset::default();

@@ -26,7 +26,12 @@ async fn main() -> Result<(), Error> {
     );
     let ingest = &ingest;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let records = ingest.handle(&event.payload).await.map_err(diagnostic)?;
+        // A report this invocation cannot read before its deadline fails at once.
+        let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
+        let records = ingest
+            .handle_until(&event.payload, deadline)
+            .await
+            .map_err(diagnostic)?;
         Ok::<Value, Diagnostic>(json!({ "records": records }))
     }))
     .await

@@ -1,5 +1,7 @@
 //! The function's configuration: one typed struct read from the environment at start-up.
 
+use crate::read_budget::ReadRate;
+use crate::s3_read::RangedReads;
 use crate::store::TableNames;
 use billwatch_core::report::Limits;
 
@@ -11,6 +13,14 @@ pub struct Config {
     /// The billing bucket; events from any other bucket are skipped.
     pub bucket: Option<String>,
     pub limits: Limits,
+    /// How large objects are read from S3: objects over `BILLWATCH_S3_RANGED_OVER_BYTES` in
+    /// ranges of `BILLWATCH_S3_RANGE_BYTES`, `BILLWATCH_S3_RANGES_IN_FLIGHT` at once.
+    pub s3_reads: RangedReads,
+    /// The function's memory setting (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, MB): with the engine's
+    /// rate, it says whether a report can be read in the time an invocation has left. Unknown
+    /// outside Lambda; then 1 vCPU's worth is assumed.
+    pub memory_mb: Option<u32>,
+    pub read_rate: ReadRate,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -52,6 +62,18 @@ impl Config {
                 max_spool_bytes: number("BILLWATCH_MAX_SPOOL_BYTES", d.max_spool_bytes)?,
                 ..d
             },
+            s3_reads: {
+                let r = RangedReads::default();
+                RangedReads::new(
+                    number("BILLWATCH_S3_RANGED_OVER_BYTES", r.threshold)?,
+                    number("BILLWATCH_S3_RANGE_BYTES", r.range_size)?,
+                    number("BILLWATCH_S3_RANGES_IN_FLIGHT", r.in_flight)?,
+                )
+            },
+            memory_mb: optional("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+                .map(|_| number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0u32))
+                .transpose()?,
+            read_rate: ReadRate::default(),
         })
     }
 }

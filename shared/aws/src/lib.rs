@@ -12,6 +12,8 @@ pub mod ingest;
 pub mod logging;
 pub mod notify;
 pub mod outcome;
+pub mod read_budget;
+pub mod s3_read;
 pub mod s3_source;
 pub mod store;
 mod timestamp;

@@ -4,11 +4,12 @@
 //!
 //! `mod.rs` holds the function's state and the loop over records; `pipeline` one object from
 //! start to finish; `deliver` one period of it (version, flip with the owed alerts, outbox,
-//! sweep); `read` the bridge from S3 to the (synchronous) report engine; `record` what the
-//! ingest record keeps.
+//! sweep); `preflight` whether the report can be read in the time left; `read` the bridge from S3 to
+//! the (synchronous) report engine; `record` what the ingest record keeps.
 
 mod deliver;
 mod pipeline;
+mod preflight;
 mod read;
 mod record;
 
@@ -24,6 +25,7 @@ use billwatch_core::period::Period;
 use billwatch_core::report::{Format, ReportError, Status};
 use serde::Serialize;
 use serde_json::Value;
+use std::time::SystemTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -32,13 +34,17 @@ pub enum IngestError {
     /// The report cannot be read as it is: retrying the same object gives the same error.
     #[error("{0}")]
     Report(#[from] ReportError),
-    /// The object could not be fetched from S3.
-    #[error("S3 GetObject s3://{bucket}/{key}: {error}")]
+    /// The object (or a part of its manifest) could not be fetched or sized in S3.
+    #[error("S3 {operation} s3://{bucket}/{key}: {error}")]
     Fetch {
+        operation: &'static str,
         bucket: String,
         key: String,
         error: crate::error::CallError,
     },
+    /// The report is larger than this function can read in the time it has left.
+    #[error("{0}")]
+    TooLarge(#[from] crate::read_budget::TooLarge),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -61,7 +67,9 @@ impl IngestError {
     /// timeouts and 5xx are transient.
     pub fn class(&self) -> ErrorClass {
         match self {
-            IngestError::Event(_) | IngestError::Report(_) => ErrorClass::Permanent,
+            IngestError::Event(_) | IngestError::Report(_) | IngestError::TooLarge(_) => {
+                ErrorClass::Permanent
+            }
             IngestError::Fetch { error, .. } => error.class,
             IngestError::Store(e) => e.class(),
             IngestError::Notify(e) => e.class(),
@@ -143,6 +151,16 @@ impl Ingest {
     /// destination catches it when retries run out) while the work done for the others stays
     /// (their retries are duplicates, hence no-ops).
     pub async fn handle(&self, payload: &Value) -> Result<Vec<RecordOutcome>, IngestError> {
+        self.handle_until(payload, None).await
+    }
+
+    /// [`Ingest::handle`] in an invocation that ends at `deadline` (Lambda's): a report this
+    /// function cannot read before then fails at once (see [`crate::read_budget`]).
+    pub async fn handle_until(
+        &self,
+        payload: &Value,
+        deadline: Option<SystemTime>,
+    ) -> Result<Vec<RecordOutcome>, IngestError> {
         let incoming = parse_payload(payload)?;
         let total = incoming.len();
         let mut outcomes = Vec::new();
@@ -159,7 +177,7 @@ impl Ingest {
                 }
                 Incoming::Object(object) => match self.admit(&object) {
                     Err(reason) => RecordOutcome::new(&object.key, Outcome::Skipped, Some(reason)),
-                    Ok(()) => match self.ingest_object(&object).await {
+                    Ok(()) => match self.ingest_object_until(&object, deadline).await {
                         Ok(outcome) => outcome,
                         Err(e) => {
                             tracing::error!(key = %object.key, error = %e, class = e.class().as_str(), "report failed");

@@ -11,7 +11,7 @@ use crate::timestamp;
 use billwatch_core::period::Period;
 use billwatch_core::report::{key_info, ErrorKind, ReportError};
 use chrono::{DateTime, Utc};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// How one object ended, before it is recorded.
 pub(super) struct Done {
@@ -35,6 +35,15 @@ impl Done {
 impl Ingest {
     /// Reads, stores and alerts for one report object, and records what happened in one place.
     pub async fn ingest_object(&self, object: &ReportObject) -> Result<RecordOutcome, IngestError> {
+        self.ingest_object_until(object, None).await
+    }
+
+    /// [`Ingest::ingest_object`] in an invocation that ends at `deadline`.
+    pub async fn ingest_object_until(
+        &self,
+        object: &ReportObject,
+        deadline: Option<SystemTime>,
+    ) -> Result<RecordOutcome, IngestError> {
         let started = Instant::now();
         let now = self.clock.now();
         let record = IngestRecord {
@@ -61,7 +70,7 @@ impl Ingest {
             totals_written: 0,
             alerts_sent: 0,
         };
-        let result = self.run(object, now, &record).await;
+        let result = self.run(object, now, &record, deadline).await;
         self.finish(object, record, started, now, result).await
     }
 
@@ -72,12 +81,13 @@ impl Ingest {
         object: &ReportObject,
         now: DateTime<Utc>,
         received: &IngestRecord,
+        deadline: Option<SystemTime>,
     ) -> Result<Vec<(IngestRecord, Done)>, IngestError> {
         if let Some(done) = self.seen_before(object).await? {
             return Ok(vec![(received.clone(), done)]);
         }
         let mut out = Vec::new();
-        for summary in self.summarize(object).await? {
+        for summary in self.summarize(object, deadline).await? {
             let period = summary.billing_period.ok_or_else(|| {
                 ReportError::new(
                     &object.key,

@@ -30,6 +30,7 @@ pub use engine::{summarize, summarize_periods};
 pub use error::{ErrorKind, ReportError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
+pub use manifest::{parse as parse_manifest, Manifest, PartRef};
 pub use source::{LocalSource, ObjectSource, Opened};
 pub use summary::{Check, GrandTotal, ReportSummary, Status, Total};
 
