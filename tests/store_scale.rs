@@ -149,6 +149,11 @@ async fn largest_report_store_phases() {
         "v01KBENCH0000000000000000002",
     );
     let mut rows: Vec<(&str, f64, String)> = Vec::new();
+    // Each phase is printed as it ends too (the largest runs take minutes).
+    let mut done = |phase: &'static str, seconds: f64, what: String| {
+        eprintln!("store_scale: {phase}: {seconds:.1} s ({what})");
+        rows.push((phase, seconds, what));
+    };
 
     let t = Instant::now();
     let w1 = store
@@ -168,11 +173,11 @@ async fn largest_report_store_phases() {
             w.totals, w.items, w.calls
         )
     };
-    rows.push((
+    done(
         "first delivery: write its version",
         t.elapsed().as_secs_f64(),
         what(&w1),
-    ));
+    );
 
     let t = Instant::now();
     let w2 = store
@@ -186,28 +191,28 @@ async fn largest_report_store_phases() {
         )
         .await
         .unwrap();
-    rows.push((
+    done(
         "later delivery: write its version",
         t.elapsed().as_secs_f64(),
         what(&w2),
-    ));
+    );
 
     let t = Instant::now();
     let read = store.query(payer, period, v1, None).await.unwrap();
-    rows.push((
+    done(
         "later delivery: read the live one",
         t.elapsed().as_secs_f64(),
         format!("{} totals", read.len()),
-    ));
+    );
     assert_eq!(read.len(), accounts * services, "every total reads back");
 
     let t = Instant::now();
     let deleted = store.delete_version(payer, period, v1).await.unwrap();
-    rows.push((
+    done(
         "later delivery: delete the old one",
         t.elapsed().as_secs_f64(),
         format!("{deleted} items"),
-    ));
+    );
 
     println!(
         "\nstore_scale: {accounts} accounts x {services} services = {} totals per version, on the local emulator",

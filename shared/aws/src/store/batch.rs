@@ -231,7 +231,7 @@ mod tests {
                 let n = calls.fetch_add(1, Ordering::SeqCst);
                 assert!(chunk.len() <= CHUNK);
                 // Every third call leaves its last 10 items unprocessed.
-                let keep = if n % 3 == 0 && chunk.len() > 10 {
+                let keep = if n.is_multiple_of(3) && chunk.len() > 10 {
                     chunk.len() - 10
                 } else {
                     chunk.len()
