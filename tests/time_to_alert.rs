@@ -12,8 +12,9 @@
 //!   month at 3 deliveries a day.
 //!
 //! ```sh
-//! infra/local/with-stack.sh cargo test --release -p billwatch-tests --test time_to_alert -- --ignored --nocapture
+//! infra/local/with-stack.sh cargo test --release -p billwatch-tests --test time_to_alert -- --ignored --nocapture --test-threads 1
 //! ```
+//! (one thread: the two benchmarks must not share the machine while one is timed).
 //! `BILLWATCH_BENCH_DELIVERIES` (30), `BILLWATCH_BENCH_ACCOUNTS` (100) and
 //! `BILLWATCH_BENCH_SERVICES` (60) change the sizes.
 
