@@ -7,7 +7,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::str::FromStr;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -38,7 +37,7 @@ pub struct Snapshot {
     pub pointers: BTreeMap<(String, String), PointerView>,
     /// The live version per (period, payer).
     pub versions: BTreeMap<(String, String), String>,
-    /// Totals items not under a live version: `pk` → item count.
+    /// Totals items (sheets) not under a live version: `pk` → item count.
     pub orphans: BTreeMap<String, usize>,
 }
 
@@ -77,19 +76,23 @@ impl Snapshot {
                 *orphans.entry(pk).or_insert(0) += 1;
                 continue;
             }
-            live.insert(
-                (
-                    get(&item, "payer"),
-                    get(&item, "period"),
-                    get(&item, "account"),
-                    get(&item, "service"),
-                    get(&item, "currency"),
-                ),
-                (
-                    Decimal::from_str(&get(&item, "cost")).unwrap_or_default(),
-                    get(&item, "status"),
-                ),
-            );
+            let totals = stack
+                .ingest
+                .totals
+                .read_item(&item)
+                .unwrap_or_else(|e| panic!("a stored totals item does not read: {e}"));
+            for total in totals {
+                live.insert(
+                    (
+                        total.payer,
+                        total.period.to_string(),
+                        total.account,
+                        total.service,
+                        total.currency,
+                    ),
+                    (total.cost, total.status.name().to_string()),
+                );
+            }
         }
         Snapshot {
             live,

@@ -63,7 +63,8 @@ impl Ingest {
         };
         // Noted before the first item, so a version whose attempt dies is found and removed.
         self.reports.mark_version(&next, now).await?;
-        let written = self
+        let started = std::time::Instant::now();
+        let stored = self
             .totals
             .write_version(
                 summary,
@@ -73,7 +74,11 @@ impl Ingest {
                 &object.key,
                 &next.stored_at,
             )
-            .await? as u64;
+            .await?;
+        tracing::info!(key = %object.key, %period, totals = stored.totals, items = stored.items,
+            write_units = stored.write_units, calls = stored.calls,
+            ms = started.elapsed().as_millis() as u64, "version written");
+        let written = stored.totals as u64;
         self.reports
             .version_complete(period, &payer, &version)
             .await?;

@@ -3,7 +3,9 @@
 
 pub mod alerts;
 mod attr;
+pub mod batch;
 pub mod budgets;
+pub mod item_size;
 pub mod owed;
 pub mod reports;
 pub mod totals;
@@ -12,7 +14,7 @@ pub use alerts::{AlertsStore, Claim};
 pub use budgets::BudgetsStore;
 pub use owed::Owed;
 pub use reports::{Flip, IngestRecord, Pointer, ReportsStore};
-pub use totals::{StoredTotal, TotalsStore};
+pub use totals::{StoredTotal, TotalsStore, VersionWrite};
 
 use crate::error::{CallError, ErrorClass};
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -51,6 +53,17 @@ impl StoreError {
             table: table.to_string(),
             error: CallError::of(&err),
         }
+    }
+
+    /// DynamoDB asked to slow down (the request may succeed after a wait).
+    pub fn is_throttling(&self) -> bool {
+        const CODES: [&str; 3] = [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+            "RequestLimitExceeded",
+        ];
+        matches!(self, StoreError::Dynamo { error, .. }
+            if error.code.as_deref().is_some_and(|c| CODES.contains(&c)))
     }
 
     pub fn class(&self) -> ErrorClass {

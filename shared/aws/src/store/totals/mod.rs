@@ -1,0 +1,223 @@
+//! The totals table: per (payer, period, version), one item per account holding its totals
+//! (see [`sheet`] and docs/tables.md), written and deleted by many BatchWriteItem calls at once
+//! ([`super::batch`]).
+
+pub mod sheet;
+
+pub use sheet::partition;
+
+use super::attr::{part, s, Item};
+use super::batch;
+use super::item_size::{item_bytes, write_units};
+use super::StoreError;
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use billwatch_core::period::Period;
+use billwatch_core::report::{ReportSummary, Status};
+use rust_decimal::Decimal;
+
+/// The index of every account's sheets across periods (its name is kept from the per-total
+/// layout, when it was keyed by account and service, so that a deployed table upgrades in place).
+pub const BY_ACCOUNT_SERVICE: &str = "by-account-service";
+
+/// One stored total, as read back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredTotal {
+    pub payer: String,
+    pub period: Period,
+    pub version: String,
+    pub account: String,
+    pub service: String,
+    pub service_name: String,
+    pub currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub cost: Decimal,
+    pub breakdown: Vec<(String, String)>,
+    pub status: Status,
+    pub as_of: Option<String>,
+    pub report_key: String,
+    pub stored_at: String,
+}
+
+/// What writing one version took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VersionWrite {
+    /// Totals stored.
+    pub totals: usize,
+    /// Items written (sheets).
+    pub items: usize,
+    /// Their size as DynamoDB counts it, and the write units that costs in the table (the
+    /// index `by-account-service`, projecting every attribute, costs as much again).
+    pub bytes: usize,
+    pub write_units: u64,
+    /// BatchWriteItem calls, retries included.
+    pub calls: u64,
+}
+
+#[derive(Clone)]
+pub struct TotalsStore {
+    client: Client,
+    table: String,
+}
+
+impl TotalsStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Writes every total of `summary` under `version`: one sheet per account (see
+    /// [`sheet`]), many BatchWriteItem calls at once.
+    pub async fn write_version(
+        &self,
+        summary: &ReportSummary,
+        payer: &str,
+        period: Period,
+        version: &str,
+        report_key: &str,
+        stored_at: &str,
+    ) -> Result<VersionWrite, StoreError> {
+        let items = sheet::sheets(
+            &summary.totals,
+            &sheet::Version {
+                payer,
+                period,
+                version,
+                status: summary.status,
+                as_of: summary.as_of.as_deref(),
+                report_key,
+                stored_at,
+            },
+        )
+        .map_err(|message| StoreError::Malformed {
+            table: self.table.clone(),
+            message,
+        })?;
+        let mut written = VersionWrite {
+            totals: summary.totals.len(),
+            items: items.len(),
+            ..VersionWrite::default()
+        };
+        let requests: Vec<WriteRequest> = items
+            .into_iter()
+            .map(|item| {
+                let bytes = item_bytes(&item);
+                written.bytes += bytes;
+                written.write_units += write_units(bytes);
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .expect("item is set"),
+                    )
+                    .build()
+            })
+            .collect();
+        written.calls = batch::write_all(&self.client, &self.table, requests)
+            .await?
+            .calls;
+        Ok(written)
+    }
+
+    /// Deletes every item of one version (a superseded or a refused delivery). Returns the
+    /// number of items.
+    pub async fn delete_version(
+        &self,
+        payer: &str,
+        period: Period,
+        version: &str,
+    ) -> Result<usize, StoreError> {
+        let pk = partition(payer, period, version);
+        let keys = super::query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .projection_expression("pk, sk"),
+            &self.table,
+        )
+        .await?;
+        let requests: Vec<WriteRequest> = keys
+            .into_iter()
+            .map(|key| {
+                WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(key))
+                            .build()
+                            .expect("key is set"),
+                    )
+                    .build()
+            })
+            .collect();
+        let count = requests.len();
+        batch::write_all(&self.client, &self.table, requests).await?;
+        Ok(count)
+    }
+
+    /// The totals of one version, optionally of one account.
+    pub async fn query(
+        &self,
+        payer: &str,
+        period: Period,
+        version: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<StoredTotal>, StoreError> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", s(partition(payer, period, version)));
+        request = match account {
+            Some(a) => request
+                .key_condition_expression("pk = :pk AND begins_with(sk, :a)")
+                .expression_attribute_values(":a", s(format!("{}#", part(a)))),
+            None => request.key_condition_expression("pk = :pk"),
+        };
+        let mut out = Vec::new();
+        for item in &super::query_all(request, &self.table).await? {
+            out.extend(self.read_item(item)?);
+        }
+        Ok(out)
+    }
+
+    /// Every stored version of one account + service, oldest period first: one Query of the
+    /// account's sheets on the index, keeping the service's totals.
+    pub async fn history(
+        &self,
+        account: &str,
+        service: &str,
+    ) -> Result<Vec<StoredTotal>, StoreError> {
+        let mut out = Vec::new();
+        let items = super::query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_ACCOUNT_SERVICE)
+                .key_condition_expression("gsi1pk = :k")
+                .expression_attribute_values(":k", s(part(account))),
+            &self.table,
+        )
+        .await?;
+        for item in &items {
+            out.extend(
+                self.read_item(item)?
+                    .into_iter()
+                    .filter(|t| t.service == service),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The totals one stored item holds (a test may read scanned items with it).
+    pub fn read_item(&self, item: &Item) -> Result<Vec<StoredTotal>, StoreError> {
+        sheet::read(item).map_err(|message| StoreError::Malformed {
+            table: self.table.clone(),
+            message,
+        })
+    }
+}
