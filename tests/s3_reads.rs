@@ -166,7 +166,7 @@ async fn a_read_failing_for_good_keeps_its_class() {
     assert_eq!(failure.error.class, ErrorClass::Transient, "{err}");
     assert_eq!(failure.key, key);
     // The first range and at least one range tried 5 times.
-    assert!(get_calls(&plan) >= 1 + 5, "{:?}", plan.calls());
+    assert!(get_calls(&plan) > 5, "{:?}", plan.calls());
 
     // A missing object: NotFound for the engine, permanent for the pipeline.
     let clean = Arc::new(S3Source::new(
