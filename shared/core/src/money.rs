@@ -15,6 +15,14 @@ const MAX_SCALE: u32 = 28;
 /// honour exactly (`0E+2147483647`, `1E+29`, `1E-40`) is refused at once, never looped over.
 pub fn parse_amount(raw: &[u8]) -> Option<Decimal> {
     let text = raw.trim_ascii();
+    if let Some(value) = parse_plain(text) {
+        return Some(value);
+    }
+    parse_general(text)
+}
+
+/// [`parse_amount`] for what [`parse_plain`] leaves: exponents, long mantissas, odd spellings.
+fn parse_general(text: &[u8]) -> Option<Decimal> {
     let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
         Some(at) => (&text[..at], Some(&text[at + 1..])),
         None => (text, None),
@@ -43,6 +51,46 @@ pub fn parse_amount(raw: &[u8]) -> Option<Decimal> {
         None => Some(value),
         Some(exponent) => scale_by(value, parse_exponent(exponent)?),
     }
+}
+
+/// The common case, without building a string: an optional sign, at most 18 digits and at most
+/// one `.` (so the digits fit an `i64` and the scale is at most 18). `None` for anything else,
+/// which [`parse_amount`] then reads the general way.
+#[inline]
+fn parse_plain(text: &[u8]) -> Option<Decimal> {
+    let (negative, digits) = match text.first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut count = 0;
+    let mut dot = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                count += 1;
+            }
+            b'.' if dot.is_none() => dot = Some(i),
+            _ => return None,
+        }
+    }
+    // A dot at either end, and a negative zero, are left to the general reading.
+    if count == 0 || count > 18 || dot == Some(0) || dot == Some(digits.len() - 1) {
+        return None;
+    }
+    if negative && mantissa == 0 {
+        return None;
+    }
+    let scale = dot.map_or(0, |at| digits.len() - at - 1) as u32;
+    Some(Decimal::new(
+        if negative { -mantissa } else { mantissa },
+        scale,
+    ))
 }
 
 /// An exponent: one optional sign and 1 to 10 digits.
@@ -139,6 +187,36 @@ pub fn canonical(value: Decimal) -> Decimal {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_fast_reading_agrees_with_the_general_one() {
+        use proptest::prelude::*;
+        let mut runner =
+            proptest::test_runner::TestRunner::new(proptest::test_runner::Config::with_cases(4000));
+        let text = proptest::collection::vec(
+            prop_oneof![
+                Just(b'-'),
+                Just(b'+'),
+                Just(b'.'),
+                Just(b'0'),
+                Just(b'9'),
+                Just(b'5'),
+                Just(b'e')
+            ],
+            0..24,
+        );
+        runner
+            .run(&text, |t| {
+                if let Some(fast) = parse_plain(&t) {
+                    let general = parse_general(&t);
+                    prop_assert_eq!(Some(fast), general);
+                    prop_assert_eq!(fast.to_string(), general.unwrap().to_string());
+                    prop_assert_eq!(fast.scale(), general.unwrap().scale());
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
     use super::*;
 
     fn d(s: &str) -> Decimal {
