@@ -237,13 +237,14 @@ pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
     let period = args.period;
     runtime().block_on(async {
         let s = stores().await;
-        let alerts: Vec<_> = s
+        let mut alerts: Vec<_> = s
             .alerts
             .list(period)
             .await?
             .into_iter()
             .filter(|a| args.budget.is_none() || a.budget == args.budget)
             .collect();
+        crate::alert_order::sort(&mut alerts);
         if args.json {
             return Ok(json!({ "period": period, "alerts": alerts }).to_string() + "\n");
         }
