@@ -172,6 +172,7 @@ impl Stack {
         let config = Config {
             tables,
             topic_arn: Some(topic_arn),
+            chat_topic_arn: None,
             bucket: Some(bucket.clone()),
             limits: Limits::default(),
         };
