@@ -137,15 +137,25 @@ pub async fn publish_chat(
 ) -> Result<String, NotifyError> {
     let body =
         billwatch_core::alert::chat::notification(&alert.subject, &alert.text, &alert.attributes);
-    publish_with(
+    publish_plain(
         sns,
         topic,
         &alert.subject,
         &body.to_string(),
         &alert.attributes,
-        None,
     )
     .await
+}
+
+/// Publishes one message body to every protocol alike (no `MessageStructure`).
+pub async fn publish_plain(
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    subject: &str,
+    message: &str,
+    attributes: &[(String, String)],
+) -> Result<String, NotifyError> {
+    publish_with(sns, topic, subject, message, attributes, None).await
 }
 
 /// Publishes with `MessageStructure=json` (text for e-mail, JSON for machines) and message
