@@ -16,6 +16,7 @@ async fn silence_is_alerted_once_per_silence() {
     let config = HealthConfig {
         tables: stack.ingest.config.tables.clone(),
         topic_arn: stack.ingest.config.topic_arn.clone(),
+        chat_topic_arn: None,
         silence_hours: 36,
     };
     let sns = billwatch_aws::clients::sns(&billwatch_aws::clients::sdk_config().await);

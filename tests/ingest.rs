@@ -398,7 +398,14 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
             subject.len() < 100 && subject.chars().all(|c| !c.is_control()),
             "{subject}"
         );
-        assert_eq!(subject, "billwatch: team-dev at 76.7% of 150 USD (2026-11)");
+        // One message per threshold, each subject naming its own (issue 11).
+        assert_eq!(
+            subject,
+            format!(
+                "billwatch: team-dev: actual spend passed {}% of 150.00 USD - Nov 2026",
+                attr(m, "threshold")
+            )
+        );
         assert_eq!(attr(m, "budget"), "team-dev");
         assert_eq!(attr(m, "basis"), "actual");
         assert_eq!(attr(m, "period"), "2026-11");
@@ -429,7 +436,7 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
     assert_eq!(attr(&messages[0], "kind"), "month-close");
     assert_eq!(
         messages[0]["Subject"],
-        "billwatch: team-dev closed 2026-11 at 114.80 USD (76.5% of budget)"
+        "billwatch: team-dev: Nov 2026 closed at 114.80 USD (76.5% of 150.00 USD)"
     );
     let p = payload(&messages[0]);
     assert_eq!(p["last_estimate"], "114.990489");
@@ -842,7 +849,7 @@ async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
     assert!(messages[0]["Subject"]
         .as_str()
         .unwrap()
-        .starts_with("billwatch: team forecast "));
+        .starts_with("billwatch: team: month-end forecast passed 100% of "));
 
     // The actual spend crosses too: a new alert (other basis); the forecast one is not repeated.
     let second = stack.deliver(key, &full).await;

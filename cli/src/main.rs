@@ -1,5 +1,6 @@
 //! `billwatch`: summarize AWS billing reports, locally or from S3.
 
+mod alert_order;
 mod budgets;
 mod error;
 mod generate;

@@ -237,13 +237,14 @@ pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
     let period = args.period;
     runtime().block_on(async {
         let s = stores().await;
-        let alerts: Vec<_> = s
+        let mut alerts: Vec<_> = s
             .alerts
             .list(period)
             .await?
             .into_iter()
             .filter(|a| args.budget.is_none() || a.budget == args.budget)
             .collect();
+        crate::alert_order::sort(&mut alerts);
         if args.json {
             return Ok(json!({ "period": period, "alerts": alerts }).to_string() + "\n");
         }
@@ -276,21 +277,36 @@ fn alerts_test(topic_arn: Option<String>) -> Result<String, CliError> {
         .ok_or_else(|| {
             CliError::input("no topic: pass --topic-arn or set BILLWATCH_ALERT_TOPIC_ARN")
         })?;
-    let id = runtime()
-        .block_on(async {
-            let sns = clients::sns(&clients::sdk_config().await);
-            let now = billwatch_aws::timestamp(chrono::Utc::now());
-            let m = test_message(&now);
-            let attributes: Vec<(String, String)> = m
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect();
+    let chat = std::env::var("BILLWATCH_CHAT_TOPIC_ARN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    runtime().block_on(async {
+        let sns = clients::sns(&clients::sdk_config().await);
+        let now = billwatch_aws::timestamp(chrono::Utc::now());
+        let m = test_message(&now);
+        let attributes: Vec<(String, String)> = m
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let id =
             billwatch_aws::notify::publish(&sns, &topic, &m.subject, &m.sns_json(), &attributes)
                 .await
-        })
-        .map_err(CliError::failed)?;
-    Ok(format!(
-        "test message published to {topic} (message id {id})\n"
-    ))
+                .map_err(CliError::failed)?;
+        let mut out = format!("test message published to {topic} (message id {id})\n");
+        if let Some(chat) = chat {
+            let body = billwatch_core::alert::chat::notification(&m.subject, &m.text, &attributes);
+            let id = billwatch_aws::notify::publish_plain(
+                &sns,
+                &chat,
+                &m.subject,
+                &body.to_string(),
+                &attributes,
+            )
+            .await
+            .map_err(CliError::failed)?;
+            out += &format!("test message published to the chat topic {chat} (message id {id})\n");
+        }
+        Ok(out)
+    })
 }

@@ -82,7 +82,8 @@ async fn alerts_lists_what_was_sent_when_and_why() {
         ("team", "team#actual#80", true),
         ("ops", "ops#forecast#100", false),
     ] {
-        let subject = format!("billwatch: {budget} at 85% of 100 USD ({period})");
+        let subject =
+            format!("billwatch: {budget}: actual spend passed 80% of 100.00 USD - Jul 2031");
         let record = Alert {
             period: period.parse().unwrap(),
             key: key.into(),
@@ -121,7 +122,7 @@ async fn alerts_lists_what_was_sent_when_and_why() {
             .unwrap();
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("billwatch: team at 85% of 100 USD (2031-07)"),
+        stdout.contains("billwatch: team: actual spend passed 80% of 100.00 USD - Jul 2031"),
         "{stdout}"
     );
     assert!(
@@ -139,4 +140,56 @@ async fn alerts_lists_what_was_sent_when_and_why() {
     assert_eq!(json["alerts"].as_array().unwrap().len(), 1);
     assert_eq!(json["alerts"][0]["budget"], "ops");
     assert!(json["alerts"][0]["published_at"].is_null());
+}
+
+// One delivery's 100, 50 and 80 % alerts (claimed in the same instant) list as 50, 80, 100,
+// each with a millisecond timestamp like every other command prints.
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_list_in_time_then_threshold_order_with_one_timestamp_format() {
+    let table = env("BILLWATCH_ALERTS_TABLE");
+    let alerts = AlertsStore::new(
+        billwatch_aws::clients::dynamodb(&billwatch_aws::clients::sdk_config().await),
+        table,
+    );
+    let period = "2031-08";
+    let now = chrono::Utc::now();
+    for level in ["100", "50", "80"] {
+        let record = Alert {
+            period: period.parse().unwrap(),
+            key: format!("order#actual#{level}"),
+            alert_id: format!("order:{period}:actual:{level}"),
+            kind: AlertKind::Budget,
+            budget: Some("order".into()),
+            basis: Some(Basis::Actual),
+            severity: Severity::Warning,
+            reason: format!("actual spend passed {level}%"),
+            report_key: None,
+            topic: None,
+            message: Message {
+                subject: format!(
+                    "billwatch: order: actual spend passed {level}% of 10.00 USD - Aug 2031"
+                ),
+                text: String::new(),
+                payload: serde_json::Value::Null,
+                attributes: vec![],
+            },
+        };
+        alerts.claim(&Owed::from(&record), now).await.unwrap();
+    }
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || billwatch(&["alerts", "--period", period]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    let at = |needle: &str| {
+        stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {stdout}"))
+    };
+    assert!(
+        at("passed 50%") < at("passed 80%") && at("passed 80%") < at("passed 100%"),
+        "{stdout}"
+    );
+    let stamp = billwatch_aws::timestamp(now);
+    assert_eq!(stdout.matches(&stamp).count(), 3, "{stamp} in {stdout}");
 }

@@ -173,6 +173,7 @@ impl Stack {
         let config = Config {
             tables,
             topic_arn: Some(topic_arn),
+            chat_topic_arn: None,
             bucket: Some(bucket.clone()),
             limits: Limits::default(),
             s3_reads: Default::default(),

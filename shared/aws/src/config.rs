@@ -10,6 +10,8 @@ pub struct Config {
     pub tables: TableNames,
     /// Where alerts are published; without it budgets are evaluated but nothing is sent.
     pub topic_arn: Option<String>,
+    /// Where alerts also go in AWS Chatbot's custom-notification format (optional).
+    pub chat_topic_arn: Option<String>,
     /// The billing bucket; events from any other bucket are skipped.
     pub bucket: Option<String>,
     pub limits: Limits,
@@ -45,11 +47,20 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError
 }
 
 impl Config {
+    /// The topics alerts are sent to.
+    pub fn topics(&self) -> crate::notify::Topics<'_> {
+        crate::notify::Topics {
+            alerts: self.topic_arn.as_deref(),
+            chat: self.chat_topic_arn.as_deref(),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         let d = Limits::default();
         Ok(Self {
             tables: TableNames::from_env(),
             topic_arn: optional("BILLWATCH_ALERT_TOPIC_ARN"),
+            chat_topic_arn: optional("BILLWATCH_CHAT_TOPIC_ARN"),
             bucket: optional("BILLWATCH_BUCKET"),
             limits: Limits {
                 max_decompressed_bytes: number(

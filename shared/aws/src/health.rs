@@ -14,6 +14,8 @@ use serde::Serialize;
 pub struct HealthConfig {
     pub tables: TableNames,
     pub topic_arn: Option<String>,
+    /// Where alerts also go in AWS Chatbot's custom-notification format (optional).
+    pub chat_topic_arn: Option<String>,
     pub silence_hours: i64,
 }
 
@@ -35,6 +37,9 @@ impl HealthConfig {
         Ok(Self {
             tables: TableNames::from_env(),
             topic_arn: std::env::var("BILLWATCH_ALERT_TOPIC_ARN")
+                .ok()
+                .filter(|v| !v.is_empty()),
+            chat_topic_arn: std::env::var("BILLWATCH_CHAT_TOPIC_ARN")
                 .ok()
                 .filter(|v| !v.is_empty()),
             silence_hours,
@@ -91,7 +96,11 @@ pub async fn check(
     let mut sent = 0;
     if let Some(alert) = &decision.alert {
         let owed = Owed::from(alert);
-        if send_once(alerts, sns, config.topic_arn.as_deref(), &owed, now).await? == Sent::Now {
+        let topics = crate::notify::Topics {
+            alerts: config.topic_arn.as_deref(),
+            chat: config.chat_topic_arn.as_deref(),
+        };
+        if send_once(alerts, sns, topics, &owed, now).await? == Sent::Now {
             sent = 1;
         }
     }

@@ -38,16 +38,27 @@ pub enum Sent {
     NoTopic,
 }
 
-/// Claims `alert`, publishes it to its own topic or `default_topic`, marks it published. A
+/// Where alerts go: the stack's alert topic (budgets may name their own) and, optionally, the
+/// chat topic that gets each alert of the stack's topic again in AWS Chatbot's format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Topics<'a> {
+    pub alerts: Option<&'a str>,
+    pub chat: Option<&'a str>,
+}
+
+/// Claims `alert`, publishes it to its own topic or the stack's, marks it published. A
 /// transient publish failure gives the claim back and is returned (a retry sends it); a
-/// permanent one is kept on the claim and reported as [`Sent::Refused`].
+/// permanent one is kept on the claim and reported as [`Sent::Refused`]. An alert published to
+/// the stack's topic then goes to the chat topic too, once the claim is marked: at most once
+/// there (a chat failure is logged, never retried, so it can never repeat the alert itself).
 pub async fn send_once(
     alerts: &AlertsStore,
     sns: &aws_sdk_sns::Client,
-    default_topic: Option<&str>,
+    topics: Topics<'_>,
     alert: &Owed,
     now: DateTime<Utc>,
 ) -> Result<Sent, NotifyError> {
+    let default_topic = topics.alerts;
     let Some(topic) = alert.topic.as_deref().or(default_topic) else {
         return Ok(Sent::NoTopic);
     };
@@ -67,6 +78,11 @@ pub async fn send_once(
     {
         Ok(message_id) => {
             mark_published(alerts, alert, &message_id, now).await?;
+            if let (None, Some(chat)) = (&alert.topic, topics.chat) {
+                if let Err(e) = publish_chat(sns, chat, alert).await {
+                    tracing::warn!(alert = %alert.alert_id, error = %e, "chat copy of the alert not sent");
+                }
+            }
             Ok(Sent::Now)
         }
         Err(e) if e.class() == ErrorClass::Permanent => {
@@ -112,6 +128,36 @@ async fn mark_published(
 /// Extra attempts at marking a published alert (200 ms, 400 ms, 800 ms, 1.6 s apart).
 const MARK_ATTEMPTS: u32 = 4;
 
+/// Publishes the alert in AWS Chatbot's custom-notification format (a plain JSON message:
+/// Chatbot reads the message body), with the same attributes for filter policies.
+pub async fn publish_chat(
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    alert: &Owed,
+) -> Result<String, NotifyError> {
+    let body =
+        billwatch_core::alert::chat::notification(&alert.subject, &alert.text, &alert.attributes);
+    publish_plain(
+        sns,
+        topic,
+        &alert.subject,
+        &body.to_string(),
+        &alert.attributes,
+    )
+    .await
+}
+
+/// Publishes one message body to every protocol alike (no `MessageStructure`).
+pub async fn publish_plain(
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    subject: &str,
+    message: &str,
+    attributes: &[(String, String)],
+) -> Result<String, NotifyError> {
+    publish_with(sns, topic, subject, message, attributes, None).await
+}
+
 /// Publishes with `MessageStructure=json` (text for e-mail, JSON for machines) and message
 /// attributes for filter policies. Returns the message id.
 pub async fn publish(
@@ -121,6 +167,17 @@ pub async fn publish(
     message: &str,
     attributes: &[(String, String)],
 ) -> Result<String, NotifyError> {
+    publish_with(sns, topic, subject, message, attributes, Some("json")).await
+}
+
+async fn publish_with(
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    subject: &str,
+    message: &str,
+    attributes: &[(String, String)],
+    structure: Option<&str>,
+) -> Result<String, NotifyError> {
     let failed = |error: CallError| NotifyError::Publish {
         topic: topic.to_string(),
         error,
@@ -129,7 +186,7 @@ pub async fn publish(
         .publish()
         .topic_arn(topic)
         .subject(subject)
-        .message_structure("json")
+        .set_message_structure(structure.map(str::to_string))
         .message(message);
     for (name, value) in attributes {
         let attribute = MessageAttributeValue::builder()

@@ -11,5 +11,6 @@ pub mod forecast;
 pub mod health;
 pub mod ledger;
 pub mod money;
+pub mod money_text;
 pub mod period;
 pub mod report;

@@ -47,6 +47,11 @@ impl Period {
         self.first.month()
     }
 
+    /// For people: `Nov 2026` (message subjects and headlines; keys and JSON keep `2026-11`).
+    pub fn label(self) -> String {
+        self.first.format("%b %Y").to_string()
+    }
+
     /// The last day of the month.
     pub fn last_day(self) -> NaiveDate {
         self.next().first - chrono::Days::new(1)
@@ -147,6 +152,12 @@ mod tests {
 
     fn p(s: &str) -> Period {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_label_names_the_month_for_people() {
+        assert_eq!(p("2026-11").label(), "Nov 2026");
+        assert_eq!(p("2027-01").label(), "Jan 2027");
     }
 
     #[test]

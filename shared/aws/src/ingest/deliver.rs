@@ -190,8 +190,8 @@ impl Ingest {
         for (sk, owed) in self.alerts.outbox(period).await? {
             let mut pending = false;
             for alert in &owed {
-                let topic = self.config.topic_arn.as_deref();
-                match send_once(&self.alerts, &self.sns, topic, alert, now).await {
+                let topics = self.config.topics();
+                match send_once(&self.alerts, &self.sns, topics, alert, now).await {
                     Ok(Sent::Now) => sent += 1,
                     Ok(Sent::Before | Sent::NoTopic | Sent::Refused) => {}
                     Ok(Sent::Pending) => {

@@ -27,8 +27,8 @@ impl Ingest {
             &object.version_tag(),
             &error.to_string(),
         );
-        let topic = self.config.topic_arn.as_deref();
-        match send_once(&self.alerts, &self.sns, topic, &Owed::from(&alert), now).await {
+        let topics = self.config.topics();
+        match send_once(&self.alerts, &self.sns, topics, &Owed::from(&alert), now).await {
             Ok(Sent::Now) => 1,
             Ok(_) => 0,
             Err(e) => {

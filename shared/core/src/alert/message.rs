@@ -19,16 +19,18 @@ impl Severity {
             .find(|s| s.name() == name)
     }
 
-    /// The written rule for budget alerts: a forecast is a warning (it may not happen); actual
-    /// spend below the budget's amount is a warning; actual spend at or over the amount is
-    /// critical.
-    pub fn of_budget(
-        basis: crate::budget::Basis,
-        actual: rust_decimal::Decimal,
-        amount: rust_decimal::Decimal,
-    ) -> Self {
+    /// The written rule for budget alerts (README "Severity", docs/budgets.md), decided by the
+    /// threshold crossed, not by how far spend has run past it, so that the alerts of one
+    /// delivery differ where their thresholds differ:
+    ///
+    /// * a forecast threshold is a `warning`: a forecast may not happen;
+    /// * an actual-spend threshold below 100 % of the amount is a `warning`;
+    /// * an actual-spend threshold at or over 100 % (escalation steps included) is `critical`.
+    pub fn of_budget(basis: crate::budget::Basis, level_percent: rust_decimal::Decimal) -> Self {
         match basis {
-            crate::budget::Basis::Actual if actual >= amount => Severity::Critical,
+            crate::budget::Basis::Actual if level_percent >= rust_decimal::Decimal::ONE_HUNDRED => {
+                Severity::Critical
+            }
             _ => Severity::Warning,
         }
     }

@@ -2,6 +2,7 @@
 //! ([`message`]) and how report text is made safe to show ([`sanitize`]). All pure: the AWS
 //! crate claims and publishes what the plan returns.
 
+pub mod chat;
 pub mod delivery;
 pub mod message;
 pub mod notices;

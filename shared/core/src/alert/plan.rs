@@ -9,8 +9,9 @@ use super::message::Severity;
 use super::notices::{failed_checks, new_services};
 pub use super::owed::{Alert, AlertKind};
 use super::render::{self, BudgetAlert, MonthClose, ReportFacts, ServiceLine};
-use crate::budget::{evaluate, spent, Basis, Budget, Scope};
+use crate::budget::{evaluate, spent, Basis, Budget, Crossing, Level, Scope};
 use crate::forecast::forecast;
+use crate::money_text;
 use crate::report::{ReportSummary, Status};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -80,6 +81,8 @@ fn budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<
                 currency: budget.currency.clone(),
                 basis: c.basis,
                 level_percent: c.level_percent,
+                level_amount: c.level_amount,
+                threshold: threshold_text(budget, &c),
                 escalation: c.escalation,
                 actual: c.actual,
                 forecast: c.forecast,
@@ -102,14 +105,14 @@ fn budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<
                 },
                 budget: Some(budget.name.clone()),
                 basis: Some(c.basis),
-                severity: Severity::of_budget(c.basis, c.actual, budget.amount),
+                severity: Severity::of_budget(c.basis, c.level_percent),
                 reason: format!(
-                    "{} spend {} {} reached {}% of {} {}",
+                    "{} spend {} {} passed {} of {} {}",
                     c.basis,
-                    value.round_dp(2),
+                    money_text::cents(value),
                     budget.currency,
-                    c.level_percent.normalize(),
-                    budget.amount.normalize(),
+                    threshold_text(budget, &c),
+                    money_text::cents(budget.amount),
                     budget.currency
                 ),
                 report_key: Some(d.report_key.to_string()),
@@ -118,6 +121,22 @@ fn budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<
             }
         })
         .collect()
+}
+
+/// The crossed threshold as the budget spells it: `80%`, or `500.00 USD` when the budget set
+/// an absolute amount at that level and basis (escalation steps are percentages).
+fn threshold_text(budget: &Budget, c: &Crossing) -> String {
+    let absolute = !c.escalation
+        && budget.thresholds.iter().any(|t| {
+            t.basis == c.basis
+                && matches!(t.level, Level::Absolute(_))
+                && t.level_percent(budget.amount) == Some(c.level_percent)
+        });
+    if absolute {
+        format!("{} {}", money_text::cents(c.level_amount), budget.currency)
+    } else {
+        format!("{}%", c.level_percent.normalize())
+    }
 }
 
 fn month_close(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Alert {
@@ -279,9 +298,9 @@ mod tests {
             .1
     }
 
-    // 115 of a 100 USD budget with 50/80/100 % thresholds: three crossings, one claim key each,
-    // severity by the written rule (below 100 % of the amount is not what decides: actual
-    // spend ≥ amount is critical for every actual threshold).
+    // 115 of a 100 USD budget with 50/80/100 % thresholds: three crossings, one claim key, one
+    // message and one subject each; severity by the written rule (the threshold crossed
+    // decides: 50 and 80 % are warnings, 100 % is critical, however far spend has run).
     #[test]
     fn spend_of_115_on_100_crosses_50_80_and_100_once_each() {
         let s = summary(
@@ -304,15 +323,60 @@ mod tests {
                 "monthly#actual#100"
             ]
         );
-        for a in &plan {
+        let expected = [
+            (
+                Severity::Warning,
+                "billwatch: monthly: actual spend passed 50% of 100.00 USD - Nov 2026",
+            ),
+            (
+                Severity::Warning,
+                "billwatch: monthly: actual spend passed 80% of 100.00 USD - Nov 2026",
+            ),
+            (
+                Severity::Critical,
+                "billwatch: monthly: actual spend passed 100% of 100.00 USD - Nov 2026",
+            ),
+        ];
+        for (a, (severity, subject)) in plan.iter().zip(expected) {
             assert_eq!(a.kind, AlertKind::Budget);
-            assert_eq!(a.severity, Severity::Critical);
-            assert_eq!(attr(a, "severity"), "critical");
-            assert_eq!(a.message.payload["severity"], "critical");
+            assert_eq!(a.severity, severity);
+            assert_eq!(attr(a, "severity"), severity.name());
+            assert_eq!(a.message.payload["severity"], severity.name());
+            assert_eq!(a.message.subject, subject);
             assert!(a.alert_id.starts_with("monthly:2026-11:actual:"));
         }
+        assert_eq!(
+            plan[0].reason,
+            "actual spend 115.00 USD passed 50% of 100.00 USD"
+        );
         // Planning twice gives the same claims and ids: a retry cannot invent new alerts.
         assert_eq!(plan, plan_delivery(&delivery(&s, None, &b)));
+    }
+
+    // An absolute threshold is named as the amount the budget set, not as a percentage.
+    #[test]
+    fn an_absolute_threshold_is_named_as_its_amount() {
+        let s = summary(
+            Status::Estimated,
+            None,
+            vec![total("1", "AmazonEC2", "1600")],
+        );
+        let b = [budget(
+            "team",
+            Scope::All,
+            "1500",
+            vec![Threshold::absolute(d("500")), pct("100")],
+        )];
+        let plan = plan_delivery(&delivery(&s, None, &b));
+        let subjects: Vec<&str> = plan.iter().map(|a| a.message.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            [
+                "billwatch: team: actual spend passed 500.00 USD of 1,500.00 USD - Nov 2026",
+                "billwatch: team: actual spend passed 100% of 1,500.00 USD - Nov 2026",
+            ]
+        );
+        assert_eq!(plan[0].message.payload["threshold_percent"], "33.333333");
     }
 
     // 60 of 100 with as_of on day 15 of 30: forecast 120 crosses forecast#100 (a warning),

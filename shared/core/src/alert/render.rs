@@ -5,6 +5,7 @@
 use super::message::{Message, Severity};
 use super::sanitize::{report_text, sanitize_subject, sanitize_text};
 use crate::budget::Basis;
+use crate::money_text;
 use crate::period::Period;
 use crate::report::{Format, Status};
 use rust_decimal::Decimal;
@@ -43,7 +44,12 @@ pub struct BudgetAlert {
     pub amount: Decimal,
     pub currency: String,
     pub basis: Basis,
+    /// The threshold crossed, as a percentage of the amount (its identity in claims).
     pub level_percent: Decimal,
+    /// The threshold crossed, in the budget's currency.
+    pub level_amount: Decimal,
+    /// The threshold as the budget spells it: `80%`, or `500.00 USD` for an absolute one.
+    pub threshold: String,
     pub escalation: bool,
     pub actual: Decimal,
     pub forecast: Option<Decimal>,
@@ -85,24 +91,14 @@ impl HealthCheck {
     }
 }
 
-/// Rounded to the cent, always with two decimals.
-fn cents(v: Decimal) -> Decimal {
-    let mut r = v.round_dp(2);
-    r.rescale(2);
-    r
-}
-
+/// Rounded to the cent with thousands separators (`1,234.57`): what people read. Payloads
+/// keep the exact decimals.
 pub(crate) fn money(v: Decimal) -> String {
-    cents(v).to_string()
+    money_text::cents(v)
 }
 
 fn signed(v: Decimal) -> String {
-    let v = cents(v);
-    if v > Decimal::ZERO {
-        format!("+{v}")
-    } else {
-        v.to_string()
-    }
+    money_text::signed_cents(v)
 }
 
 fn top_services(out: &mut String, top: &[ServiceLine], currency: &str) {
@@ -110,16 +106,18 @@ fn top_services(out: &mut String, top: &[ServiceLine], currency: &str) {
     if top.is_empty() {
         let _ = writeln!(out, "  (none in scope)");
     }
-    for line in top {
+    let names: Vec<String> = top.iter().map(|l| report_text(&l.service)).collect();
+    let name_width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let costs: Vec<String> = top.iter().map(|l| money(l.cost)).collect();
+    let cost_width = costs.iter().map(String::len).max().unwrap_or(0);
+    for ((line, name), cost) in top.iter().zip(&names).zip(&costs) {
         let change = line
             .change
             .map(|c| format!("  ({} since the previous delivery)", signed(c)))
             .unwrap_or_else(|| "  (first delivery of the period)".into());
         let _ = writeln!(
             out,
-            "  {:<28} {:>12} {currency}{change}",
-            report_text(&line.service),
-            money(line.cost)
+            "  {name:<name_width$}  {cost:>cost_width$} {currency}{change}"
         );
     }
 }
@@ -154,81 +152,121 @@ fn report_json(r: &ReportFacts) -> Value {
 }
 
 pub fn budget_alert(a: &BudgetAlert) -> Message {
-    let severity = Severity::of_budget(a.basis, a.actual, a.amount);
+    let severity = Severity::of_budget(a.basis, a.level_percent);
     Message {
         subject: budget_subject(a),
-        text: sanitize_text(&budget_text(a)),
+        text: sanitize_text(&budget_text(a, severity)),
         payload: budget_payload(a, severity),
         attributes: budget_attributes(a, severity),
     }
 }
 
-/// `billwatch: team at 85% of 1000 USD (2026-11)`, with `, final` for a final bill.
+/// What crossed, in words: `actual spend` or `month-end forecast`.
+fn basis_words(basis: Basis) -> &'static str {
+    match basis {
+        Basis::Actual => "actual spend",
+        Basis::Forecast => "month-end forecast",
+    }
+}
+
+/// `billwatch: team-a: actual spend passed 80% of 1,000.00 USD - Nov 2026`: the budget, the
+/// basis and the threshold crossed, so that the alerts of one delivery never share a subject.
+/// A final bill adds `(final bill)`. SNS subjects are ASCII: a hyphen, not a dash.
 fn budget_subject(a: &BudgetAlert) -> String {
     sanitize_subject(&format!(
-        "billwatch: {} {} {}% of {} {} ({}{})",
+        "billwatch: {}: {} passed {} of {} {} - {}{}",
         a.budget,
-        if a.basis == Basis::Forecast {
-            "forecast"
-        } else {
-            "at"
-        },
-        a.percent.normalize(),
-        a.amount.normalize(),
+        basis_words(a.basis),
+        a.threshold,
+        money(a.amount),
         a.currency,
-        a.report.period,
+        a.report.period.label(),
         if a.report.status == Status::Final {
-            ", final"
+            " (final bill)"
         } else {
             ""
         }
     ))
 }
 
+/// Why an alert has its severity, in the words of the rule ([`Severity::of_budget`]).
+fn severity_reason(a: &BudgetAlert, severity: Severity) -> &'static str {
+    match (a.basis, severity) {
+        (Basis::Forecast, _) => "a forecast may not happen",
+        (_, Severity::Critical) => "actual spend passed a threshold at or over 100% of the budget",
+        _ => "actual spend passed a threshold below 100% of the budget",
+    }
+}
+
 /// The e-mail body (not yet sanitised): the headline, the figures, the top services and where
-/// the alert came from.
-fn budget_text(a: &BudgetAlert) -> String {
-    let what = if a.basis == Basis::Forecast {
-        "is forecast to reach"
-    } else {
-        "has reached"
-    };
+/// the alert came from. Amounts to the cent; the JSON payload has them exact.
+fn budget_text(a: &BudgetAlert, severity: Severity) -> String {
     let mut text = String::new();
+    let c = &a.currency;
     let _ = writeln!(
         text,
-        "Budget \"{}\" {what} {}% of its {} {} limit for {}.",
+        "Budget \"{}\": the {} passed {} ({} {c}) of the {} {c} budget for {}.",
         a.budget,
-        a.percent.normalize(),
-        a.amount.normalize(),
-        a.currency,
-        a.report.period
+        basis_words(a.basis),
+        if a.threshold.ends_with('%') {
+            format!("the {} threshold", a.threshold)
+        } else {
+            "its threshold".into()
+        },
+        money(a.level_amount),
+        money(a.amount),
+        a.report.period.label(),
     );
     let _ = writeln!(text);
-    let _ = writeln!(text, "  Spent so far:  {} {}", money(a.actual), a.currency);
+    let spent_percent = if a.basis == Basis::Actual {
+        format!(" ({}% of the budget)", money_text::percent(a.percent))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        text,
+        "  Spent so far:        {} {c}{spent_percent}",
+        money(a.actual)
+    );
     if let Some(f) = a.forecast {
-        let _ = writeln!(text, "  Month-end forecast: {} {}", money(f), a.currency);
+        let forecast_percent = if a.basis == Basis::Forecast {
+            format!(" ({}% of the budget)", money_text::percent(a.percent))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            text,
+            "  Month-end forecast:  {} {c}{forecast_percent}",
+            money(f)
+        );
     }
     let _ = writeln!(
         text,
-        "  Limit:         {} {}",
-        a.amount.normalize(),
-        a.currency
+        "  Budget:              {} {c} a month",
+        money(a.amount)
     );
     let _ = writeln!(
         text,
-        "  Threshold:     {}% ({} spend){}",
-        a.level_percent.normalize(),
-        a.basis,
+        "  Threshold:           {} = {} {c}, on {}{}",
+        a.threshold,
+        money(a.level_amount),
+        basis_words(a.basis),
         if a.escalation {
-            ", escalation step"
+            " (escalation step)"
         } else {
             ""
         }
     );
-    let _ = writeln!(text, "  Scope:         {}", a.scope);
-    let _ = writeln!(text, "  Report:        {}", report_line(&a.report));
+    let _ = writeln!(
+        text,
+        "  Severity:            {} ({})",
+        severity.name(),
+        severity_reason(a, severity)
+    );
+    let _ = writeln!(text, "  Scope:               {}", a.scope);
+    let _ = writeln!(text, "  Report:              {}", report_line(&a.report));
     let _ = writeln!(text);
-    top_services(&mut text, &a.top, &a.currency);
+    top_services(&mut text, &a.top, c);
     let _ = writeln!(text);
     let _ = writeln!(text, "Source: {}", report_text(&a.report.key));
     let _ = writeln!(text, "Alert id: {}", a.alert_id);
@@ -239,7 +277,9 @@ fn budget_payload(a: &BudgetAlert, severity: Severity) -> Value {
     json!({
         "type": "budget", "alert_id": a.alert_id, "severity": severity.name(),
         "budget": a.budget, "scope": a.scope, "period": a.report.period, "basis": a.basis.as_str(),
-        "threshold_percent": a.level_percent.normalize().to_string(), "escalation": a.escalation,
+        "threshold": a.threshold,
+        "threshold_percent": a.level_percent.normalize().to_string(),
+        "threshold_amount": a.level_amount.to_string(), "escalation": a.escalation,
         "amount": a.amount.to_string(), "currency": a.currency,
         "actual": a.actual.to_string(), "forecast": a.forecast.map(|f| f.to_string()),
         "percent": a.percent.normalize().to_string(),
@@ -247,7 +287,7 @@ fn budget_payload(a: &BudgetAlert, severity: Severity) -> Value {
     })
 }
 
-/// The SNS message attributes a filter policy can match.
+/// The SNS message attributes a filter policy can match; `severity` is the payload's.
 fn budget_attributes(a: &BudgetAlert, severity: Severity) -> Vec<(&'static str, String)> {
     vec![
         ("kind", "budget".into()),
@@ -284,18 +324,21 @@ pub fn month_close(m: &MonthClose) -> Message {
         (m.spent * Decimal::ONE_HUNDRED / m.amount).round_dp(1)
     };
     let subject = sanitize_subject(&format!(
-        "billwatch: {} closed {} at {} {} ({}% of budget)",
+        "billwatch: {}: {} closed at {} {} ({}% of {} {})",
         m.budget,
-        m.report.period,
+        m.report.period.label(),
         money(m.spent),
         m.currency,
-        percent.normalize()
+        percent.normalize(),
+        money(m.amount),
+        m.currency,
     ));
     let mut text = String::new();
     let _ = writeln!(
         text,
         "The {} bill is final. Budget \"{}\":",
-        m.report.period, m.budget
+        m.report.period.label(),
+        m.budget
     );
     let _ = writeln!(text);
     let _ = writeln!(
@@ -303,7 +346,7 @@ pub fn month_close(m: &MonthClose) -> Message {
         "  Spent:   {} {} of {} {} ({}%)",
         money(m.spent),
         m.currency,
-        m.amount.normalize(),
+        money(m.amount),
         m.currency,
         percent.normalize()
     );
@@ -396,9 +439,14 @@ pub fn test_message(now: &str) -> Message {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::str::FromStr;
+
+    /// The 80 % actual-spend alert of a 1,000 USD budget at 1,150 USD (the chat fixture).
+    pub(crate) fn sample_message() -> Message {
+        budget_alert(&sample("actual", "1150", "115"))
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
@@ -409,8 +457,12 @@ mod tests {
     }
 
     fn sample(basis: &str, actual: &str, percent: &str) -> BudgetAlert {
+        sample_at(basis, "80", actual, percent)
+    }
+
+    fn sample_at(basis: &str, level: &str, actual: &str, percent: &str) -> BudgetAlert {
         BudgetAlert {
-            alert_id: format!("team:2026-11:{basis}:80"),
+            alert_id: format!("team:2026-11:{basis}:{level}"),
             budget: "team".into(),
             scope: "all accounts".into(),
             account: "all".into(),
@@ -418,7 +470,9 @@ mod tests {
             amount: d("1000"),
             currency: "USD".into(),
             basis: basis.parse().unwrap(),
-            level_percent: d("80"),
+            level_percent: d(level),
+            level_amount: d(level) * d("10"),
+            threshold: format!("{level}%"),
             escalation: false,
             actual: d(actual),
             forecast: Some(d("1234.5678")),
@@ -427,7 +481,7 @@ mod tests {
                 ServiceLine {
                     service: "AmazonEC2".into(),
                     name: "Amazon Elastic Compute Cloud".into(),
-                    cost: d("600.123"),
+                    cost: d("1600.125"),
                     change: Some(d("12.5")),
                 },
                 ServiceLine {
@@ -447,23 +501,63 @@ mod tests {
         }
     }
 
+    fn attrs(m: &Message) -> std::collections::HashMap<&'static str, String> {
+        m.attributes.iter().cloned().collect()
+    }
+
     #[test]
     fn a_budget_alert_renders_for_people_and_machines() {
-        let m = budget_alert(&sample("actual", "850.25", "85"));
-        assert_eq!(m.subject, "billwatch: team at 85% of 1000 USD (2026-11)");
+        let m = budget_alert(&sample("actual", "1850.254", "185"));
+        assert_eq!(
+            m.subject,
+            "billwatch: team: actual spend passed 80% of 1,000.00 USD - Nov 2026"
+        );
+        assert!(
+            m.text.starts_with("Budget \"team\": the actual spend passed the 80% threshold (800.00 USD) of the 1,000.00 USD budget for Nov 2026.\n"),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text
+                .contains("Spent so far:        1,850.25 USD (185% of the budget)"),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text.contains("Month-end forecast:  1,234.57 USD\n"),
+            "{}",
+            m.text
+        );
         assert!(m
             .text
-            .contains("Budget \"team\" has reached 85% of its 1000 USD limit for 2026-11."));
-        assert!(m.text.contains("Spent so far:  850.25 USD"));
-        assert!(m.text.contains("Month-end forecast: 1234.57 USD"));
-        assert!(m.text.contains("AmazonEC2                          600.12 USD  (+12.50 since the previous delivery)"), "{}", m.text);
-        assert!(m.text.contains("'=HYPERLINK"), "{}", m.text);
+            .contains("Threshold:           80% = 800.00 USD, on actual spend\n"));
+        assert!(m.text.contains("Severity:            warning (actual spend passed a threshold below 100% of the budget)"));
+        // Service names and amounts line up whatever their length.
+        assert!(
+            m.text.contains(
+                "  AmazonEC2         1,600.13 USD  (+12.50 since the previous delivery)\n"
+            ),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text
+                .contains("  '=HYPERLINK(\"x\")      1.00 USD  (first delivery of the period)\n"),
+            "{}",
+            m.text
+        );
         assert!(m.text.contains("data as of 2026-11-20T08:00:00.000Z"));
+        // Exact values stay in the payload.
+        assert_eq!(m.payload["actual"], "1850.254");
+        assert_eq!(m.payload["top_services"][0]["cost"], "1600.125");
+        assert_eq!(m.payload["threshold"], "80%");
+        assert_eq!(m.payload["threshold_amount"], "800");
         assert_eq!(m.payload["severity"], "warning");
         assert_eq!(m.payload["top_services"][1]["service_name"], "evil");
-        let attrs: std::collections::HashMap<_, _> = m.attributes.iter().cloned().collect();
+        let attrs = attrs(&m);
         assert_eq!(attrs["basis"], "actual");
         assert_eq!(attrs["severity"], "warning");
+        assert_eq!(attrs["threshold"], "80");
         let sns: Value = serde_json::from_str(&m.sns_json()).unwrap();
         assert_eq!(sns["default"], m.text);
         assert_eq!(
@@ -472,19 +566,79 @@ mod tests {
         );
     }
 
+    // The written rule: forecast → warning; actual below 100 % → warning; actual at or over
+    // 100 % → critical. Payload and attribute always agree.
+    #[test]
+    fn severity_follows_the_threshold_crossed_and_payload_and_attribute_agree() {
+        for (basis, level, expected) in [
+            ("actual", "50", "warning"),
+            ("actual", "99.9", "warning"),
+            ("actual", "100", "critical"),
+            ("actual", "140", "critical"),
+            ("forecast", "80", "warning"),
+            ("forecast", "100", "warning"),
+            ("forecast", "150", "warning"),
+        ] {
+            // Spend far past every threshold: the level decides, not the spend.
+            let m = budget_alert(&sample_at(basis, level, "5000", "500"));
+            assert_eq!(m.payload["severity"], expected, "{basis} {level}");
+            assert_eq!(attrs(&m)["severity"], expected, "{basis} {level}");
+        }
+    }
+
+    // One delivery crossing 50, 80 and 100 % on actual spend and 100 % on the forecast: four
+    // messages, four different subjects.
+    #[test]
+    fn the_alerts_of_one_delivery_have_distinct_subjects() {
+        let subjects: std::collections::BTreeSet<String> = [
+            ("actual", "50"),
+            ("actual", "80"),
+            ("actual", "100"),
+            ("forecast", "100"),
+        ]
+        .into_iter()
+        .map(|(basis, level)| budget_alert(&sample_at(basis, level, "1150", "115")).subject)
+        .collect();
+        assert_eq!(subjects.len(), 4, "{subjects:?}");
+        assert!(subjects.contains(
+            "billwatch: team: month-end forecast passed 100% of 1,000.00 USD - Nov 2026"
+        ));
+    }
+
     #[test]
     fn over_budget_is_critical_and_forecasts_say_so() {
         assert_eq!(
-            budget_alert(&sample("actual", "1000", "100")).payload["severity"],
+            budget_alert(&sample_at("actual", "100", "1000", "100")).payload["severity"],
             "critical"
         );
-        let f = budget_alert(&sample("forecast", "500", "123.5"));
-        assert_eq!(
-            f.subject,
-            "billwatch: team forecast 123.5% of 1000 USD (2026-11)"
+        let f = budget_alert(&sample_at("forecast", "100", "500", "123.5"));
+        assert!(f
+            .text
+            .contains("the month-end forecast passed the 100% threshold"));
+        assert!(
+            f.text
+                .contains("Month-end forecast:  1,234.57 USD (123.5% of the budget)"),
+            "{}",
+            f.text
         );
-        assert!(f.text.contains("is forecast to reach 123.5%"));
         assert_eq!(f.payload["severity"], "warning");
+    }
+
+    #[test]
+    fn an_absolute_threshold_is_named_as_an_amount_and_a_final_bill_says_so() {
+        let mut a = sample_at("actual", "50", "600", "60");
+        a.threshold = "500.00 USD".into();
+        a.report.status = Status::Final;
+        let m = budget_alert(&a);
+        assert_eq!(
+            m.subject,
+            "billwatch: team: actual spend passed 500.00 USD of 1,000.00 USD - Nov 2026 (final bill)"
+        );
+        assert!(
+            m.text.contains("passed its threshold (500.00 USD)"),
+            "{}",
+            m.text
+        );
     }
 
     #[test]
@@ -508,7 +662,7 @@ mod tests {
         });
         assert_eq!(
             m.subject,
-            "billwatch: team closed 2026-10 at 114.80 USD (114.8% of budget)"
+            "billwatch: team: Oct 2026 closed at 114.80 USD (114.8% of 100.00 USD)"
         );
         assert!(
             m.text.contains("the final bill moved -0.19 USD"),
