@@ -70,8 +70,11 @@ impl Scratch {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
+        // Two tests may read the same clock tick: a counter keeps them apart.
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
-            "billwatch-parity-{tag}-{}-{nanos}",
+            "billwatch-parity-{tag}-{}-{nanos}-{n}",
             std::process::id()
         ));
         std::fs::create_dir_all(&dir).unwrap();

@@ -476,8 +476,13 @@ impl TempDir {
             .duration_since(UNIX_EPOCH)
             .expect("clock after 1970")
             .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("billwatch-{tag}-{}-{nanos}", std::process::id()));
+        // Two tests may read the same clock tick: a counter keeps them apart.
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "billwatch-{tag}-{}-{nanos}-{n}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)
     }
