@@ -40,7 +40,14 @@ impl CliError {
 
 impl From<billwatch_aws::store::StoreError> for CliError {
     fn from(e: billwatch_aws::store::StoreError) -> Self {
-        CliError::failed(e)
+        match &e {
+            billwatch_aws::store::StoreError::Dynamo {
+                operation,
+                table,
+                error,
+            } => crate::aws_error::explain(&format!("dynamodb:{operation}"), error, Some(table)),
+            _ => CliError::failed(e),
+        }
     }
 }
 

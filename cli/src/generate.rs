@@ -20,6 +20,7 @@ pub struct Args {
     /// Seed for the pseudo-random rows.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The file to write.
     #[arg(long)]
     out: PathBuf,
 }

@@ -1,9 +1,12 @@
 //! `billwatch`: summarize AWS billing reports, locally or from S3.
 
 mod alert_order;
+mod aws;
+mod aws_error;
 mod budgets;
 mod error;
 mod generate;
+mod output;
 mod queries;
 mod summarize;
 mod table;
@@ -21,6 +24,11 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    aws: aws::AwsArgs,
+    /// Output format of every command: table (for people) or json (one object).
+    #[arg(long, global = true, value_enum, default_value_t = output::Output::Table)]
+    output: output::Output,
 }
 
 #[derive(Subcommand)]
@@ -50,6 +58,8 @@ fn main() -> ExitCode {
 }
 
 fn try_main(cli: Cli) -> Result<(), CliError> {
+    aws::init(cli.aws);
+    output::init(cli.output);
     let text = match cli.command {
         Command::Summarize(args) => summarize::run(args)?,
         Command::Generate(args) => generate::run(args)?,

@@ -1,13 +1,13 @@
 //! `billwatch totals | history | reports | alerts`: read the tables the Lambda writes, with
-//! Query only. Table names come from BILLWATCH_*_TABLE (defaults: a stack named `billwatch`).
+//! Query only. Table names follow `--stack` (default `billwatch`); BILLWATCH_*_TABLE override.
 
 use crate::error::CliError;
+use crate::output;
 use crate::table::columns;
 use billwatch_aws::clients;
-use billwatch_aws::store::{
-    live_totals, AlertsStore, ReportsStore, StoredTotal, TableNames, TotalsStore,
-};
+use billwatch_aws::store::{live_totals, AlertsStore, ReportsStore, StoredTotal, TotalsStore};
 use billwatch_core::alert::render::test_message;
+use billwatch_core::money_text;
 use billwatch_core::period::Period;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -19,22 +19,31 @@ pub struct TotalsArgs {
     /// Billing period, YYYY-MM (default: this month).
     #[arg(long, default_value_t = this_month())]
     period: Period,
-    /// Only this account.
+    /// Only this account (12 digits).
     #[arg(long)]
     account: Option<String>,
+    /// Print JSON (same as --output json).
     #[arg(long)]
     json: bool,
+    /// Show every stored digit instead of rounding to the cent.
+    #[arg(long)]
+    exact: bool,
 }
 
 #[derive(clap::Args)]
 pub struct HistoryArgs {
+    /// Account id (12 digits).
     #[arg(long)]
     account: String,
     /// Product code, e.g. AmazonEC2.
     #[arg(long)]
     service: String,
+    /// Print JSON (same as --output json).
     #[arg(long)]
     json: bool,
+    /// Show every stored digit instead of rounding to the cent.
+    #[arg(long)]
+    exact: bool,
 }
 
 #[derive(clap::Args)]
@@ -42,7 +51,7 @@ pub struct PeriodArgs {
     /// Billing period, YYYY-MM (default: this month).
     #[arg(long, default_value_t = this_month())]
     period: Period,
-    /// Print JSON instead of a table.
+    /// Print JSON (same as --output json).
     #[arg(long)]
     json: bool,
 }
@@ -60,30 +69,30 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime starts")
 }
 
-async fn stores() -> Stores {
-    let names = TableNames::from_env();
-    let dynamo = clients::dynamodb(&clients::sdk_config().await);
-    Stores {
+async fn stores() -> Result<Stores, CliError> {
+    let names = crate::aws::tables();
+    let dynamo = clients::dynamodb(&crate::aws::sdk_config().await?);
+    Ok(Stores {
         totals: TotalsStore::new(dynamo.clone(), names.totals),
         reports: ReportsStore::new(dynamo.clone(), names.reports),
         alerts: AlertsStore::new(dynamo, names.alerts),
-    }
+    })
 }
 
 fn this_month() -> Period {
     Period::of(chrono::Utc::now())
 }
 
-/// At least cents, and every digit that was stored.
-fn money(value: Decimal) -> String {
-    let mut v = value;
-    if v.scale() < 2 {
-        v.rescale(2);
+/// Rounded to the cent with thousands separators, or every stored digit with `--exact`.
+fn money(value: Decimal, exact: bool) -> String {
+    if exact {
+        money_text::exact(value)
+    } else {
+        money_text::cents(value)
     }
-    v.to_string()
 }
 
-fn totals_table(totals: &[StoredTotal]) -> String {
+fn totals_table(totals: &[StoredTotal], exact: bool) -> String {
     let mut table = columns(
         &["PAYER", "ACCOUNT", "SERVICE", "CURRENCY", "COST", "STATUS"],
         &[4],
@@ -97,13 +106,13 @@ fn totals_table(totals: &[StoredTotal]) -> String {
             t.account.clone(),
             t.service.clone(),
             t.currency.clone(),
-            money(t.cost),
+            money(t.cost, exact),
             t.status.to_string(),
         ]);
     }
     let mut out = format!("{}\n", table.trim_fmt());
     for (currency, cost) in grand {
-        let cost = cost.map_or_else(|| "(beyond the decimal range)".into(), money);
+        let cost = cost.map_or_else(|| "(beyond the decimal range)".into(), |c| money(c, exact));
         let _ = writeln!(out, "Total {currency}: {cost}");
     }
     out
@@ -111,22 +120,25 @@ fn totals_table(totals: &[StoredTotal]) -> String {
 
 pub fn totals(args: TotalsArgs) -> Result<String, CliError> {
     runtime().block_on(async {
-        let s = stores().await;
+        let s = stores().await?;
         let totals =
             live_totals(&s.reports, &s.totals, args.period, args.account.as_deref()).await?;
-        if args.json {
-            return Ok(json!({ "period": args.period, "totals": totals }).to_string() + "\n");
+        if output::json(args.json) {
+            let totals: Vec<_> = totals.iter().map(output::total).collect();
+            return Ok(
+                json!({ "billing_period": args.period, "totals": totals }).to_string() + "\n",
+            );
         }
         if totals.is_empty() {
             return Ok(format!("no totals stored for {}\n", args.period));
         }
-        Ok(totals_table(&totals))
+        Ok(totals_table(&totals, args.exact))
     })
 }
 
 pub fn history(args: HistoryArgs) -> Result<String, CliError> {
     runtime().block_on(async {
-        let s = stores().await;
+        let s = stores().await?;
         let mut live = Vec::new();
         let mut pointers = BTreeMap::new();
         for t in s.totals.history(&args.account, &args.service).await? {
@@ -139,37 +151,47 @@ pub fn history(args: HistoryArgs) -> Result<String, CliError> {
                 live.push(t);
             }
         }
-        if args.json {
-            return Ok(
-                json!({ "account": args.account, "service": args.service, "history": live })
-                    .to_string()
-                    + "\n",
-            );
-        }
-        let mut out = format!("{} {}\n", args.account, args.service);
-        for t in &live {
-            let _ = writeln!(
-                out,
-                "{}  {:<8} {:>16}  {}",
-                t.period, t.currency, t.cost, t.status
-            );
+        if output::json(args.json) {
+            let history: Vec<_> = live.iter().map(output::total).collect();
+            return Ok(json!({ "account_id": args.account, "service": args.service,
+                              "history": history })
+            .to_string()
+                + "\n");
         }
         if live.is_empty() {
-            out.push_str("no totals stored\n");
+            return Ok(format!(
+                "no totals stored for account {} and service {}\n",
+                args.account, args.service
+            ));
         }
-        Ok(out)
+        let mut table = columns(&["PERIOD", "CURRENCY", "COST", "STATUS"], &[2]);
+        for t in &live {
+            table.add_row(vec![
+                t.period.to_string(),
+                t.currency.clone(),
+                money(t.cost, args.exact),
+                t.status.to_string(),
+            ]);
+        }
+        Ok(format!(
+            "{} {}\n{}\n",
+            args.account,
+            args.service,
+            table.trim_fmt()
+        ))
     })
 }
 
 pub fn reports(args: PeriodArgs) -> Result<String, CliError> {
     let period = args.period;
     runtime().block_on(async {
-        let s = stores().await;
+        let s = stores().await?;
         let records = s.reports.list(period).await?;
         let pointers = s.reports.pointers(period).await?;
-        if args.json {
+        if output::json(args.json) {
             return Ok(
-                json!({ "period": period, "live": pointers, "reports": records }).to_string()
+                json!({ "billing_period": period, "live": pointers, "reports": records })
+                    .to_string()
                     + "\n",
             );
         }
@@ -215,16 +237,18 @@ pub struct AlertsArgs {
     /// Only this budget's alerts.
     #[arg(long)]
     budget: Option<String>,
+    /// Print JSON (same as --output json).
     #[arg(long)]
     json: bool,
 }
 
 #[derive(clap::Subcommand)]
 enum AlertsCommand {
-    /// Publish a clearly marked test message to the alert topic (BILLWATCH_ALERT_TOPIC_ARN),
-    /// to check that subscriptions work.
+    /// Publish a clearly marked test message to the stack's alert topic (and its chat topic,
+    /// if it has one), to check that subscriptions work.
     Test {
-        /// Topic to publish to (default: BILLWATCH_ALERT_TOPIC_ARN).
+        /// Topic to publish to (default: BILLWATCH_ALERT_TOPIC_ARN, else the stack's
+        /// STACK-alerts topic).
         #[arg(long)]
         topic_arn: Option<String>,
     },
@@ -236,7 +260,7 @@ pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
     }
     let period = args.period;
     runtime().block_on(async {
-        let s = stores().await;
+        let s = stores().await?;
         let mut alerts: Vec<_> = s
             .alerts
             .list(period)
@@ -245,8 +269,8 @@ pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
             .filter(|a| args.budget.is_none() || a.budget == args.budget)
             .collect();
         crate::alert_order::sort(&mut alerts);
-        if args.json {
-            return Ok(json!({ "period": period, "alerts": alerts }).to_string() + "\n");
+        if output::json(args.json) {
+            return Ok(json!({ "billing_period": period, "alerts": alerts }).to_string() + "\n");
         }
         let mut out = String::new();
         for a in &alerts {
@@ -272,16 +296,26 @@ pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
 }
 
 fn alerts_test(topic_arn: Option<String>) -> Result<String, CliError> {
-    let topic = topic_arn
-        .or_else(|| std::env::var("BILLWATCH_ALERT_TOPIC_ARN").ok())
-        .ok_or_else(|| {
-            CliError::input("no topic: pass --topic-arn or set BILLWATCH_ALERT_TOPIC_ARN")
-        })?;
-    let chat = std::env::var("BILLWATCH_CHAT_TOPIC_ARN")
-        .ok()
-        .filter(|t| !t.is_empty());
     runtime().block_on(async {
-        let sns = clients::sns(&clients::sdk_config().await);
+        let sns = clients::sns(&crate::aws::sdk_config().await?);
+        let topic = match topic_arn {
+            Some(t) => t,
+            None => crate::aws::topic(&sns, "BILLWATCH_ALERT_TOPIC_ARN", "alerts")
+                .await?
+                .ok_or_else(|| {
+                    CliError::failed(format!(
+                        "no alert topic {}-alerts found{}: is billwatch deployed there? try --stack NAME or --region, or pass --topic-arn",
+                        crate::aws::stack(),
+                        crate::aws::region_note()
+                    ))
+                })?,
+        };
+        let chat = if std::env::var("BILLWATCH_ALERT_TOPIC_ARN").is_ok() {
+            // An explicit environment: the chat topic only if it names one too.
+            std::env::var("BILLWATCH_CHAT_TOPIC_ARN").ok().filter(|t| !t.is_empty())
+        } else {
+            crate::aws::topic(&sns, "BILLWATCH_CHAT_TOPIC_ARN", "chat").await?
+        };
         let now = billwatch_aws::timestamp(chrono::Utc::now());
         let m = test_message(&now);
         let attributes: Vec<(String, String)> = m

@@ -56,7 +56,15 @@ impl Args {
 pub fn run(args: Args) -> Result<String, CliError> {
     let limits = args.limits();
     let result = match parse_s3_uri(&args.input) {
-        Some((bucket, key)) => from_s3(&args.input, bucket, key, &limits),
+        Some((bucket, key)) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a tokio runtime starts");
+            let config = runtime.block_on(crate::aws::sdk_config())?;
+            from_s3(runtime, &config, &args.input, bucket, key, &limits)
+        }
         None => summarize_path_periods(Path::new(&args.input), args.bucket_dir.as_deref(), &limits),
     };
     let mut summaries = result
@@ -64,12 +72,12 @@ pub fn run(args: Args) -> Result<String, CliError> {
         .map_err(|e| CliError::input(e.to_string()))?;
     Ok(if summaries.len() == 1 {
         let summary = summaries.remove(0);
-        if args.json {
+        if crate::output::json(args.json) {
             serde_json::to_string(&summary).expect("a summary always serialises") + "\n"
         } else {
             table::render(&summary)
         }
-    } else if args.json {
+    } else if crate::output::json(args.json) {
         // Several periods: one object holding one summary per period.
         serde_json::json!({
             "source": summaries[0].source,
@@ -121,18 +129,14 @@ fn select(
 }
 
 fn from_s3(
+    runtime: tokio::runtime::Runtime,
+    config: &aws_config::SdkConfig,
     input: &str,
     bucket: &str,
     key: &str,
     limits: &Limits,
 ) -> Result<Vec<ReportSummary>, ReportError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts");
-    let client =
-        billwatch_aws::clients::s3(&runtime.block_on(billwatch_aws::clients::sdk_config()));
+    let client = billwatch_aws::clients::s3(config);
     let source = S3Source::new(client, bucket, runtime.handle().clone());
     let (input, key, limits) = (input.to_string(), key.to_string(), *limits);
     let bucket = bucket.to_string();

@@ -10,7 +10,7 @@
 use crate::error::CliError;
 use billwatch_aws::clients;
 use billwatch_aws::store::budgets::BudgetWrite;
-use billwatch_aws::store::{BudgetsStore, TableNames};
+use billwatch_aws::store::BudgetsStore;
 use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -29,11 +29,15 @@ pub enum Command {
     Put(Box<PutArgs>),
     /// List budgets with every setting.
     List {
+        /// Print JSON (same as --output json).
         #[arg(long)]
         json: bool,
     },
     /// Remove a budget.
-    Rm { name: String },
+    Rm {
+        /// The budget's name.
+        name: String,
+    },
     /// Make the budgets table equal to a TOML file: validate it, print the diff, apply it.
     Apply {
         /// The budgets file (see budgets.example.toml).
@@ -46,6 +50,7 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct PutArgs {
+    /// The budget's name (letters, digits, - and _).
     pub name: String,
     /// Monthly amount, e.g. 1000 or 1234.56.
     #[arg(long)]
@@ -85,7 +90,16 @@ enum Failure {
 
 impl From<billwatch_aws::store::StoreError> for Failure {
     fn from(e: billwatch_aws::store::StoreError) -> Self {
-        Failure::Store(e.to_string())
+        Failure::from(CliError::from(e))
+    }
+}
+
+impl From<CliError> for Failure {
+    fn from(e: CliError) -> Self {
+        match e {
+            CliError::Input(lines) => Failure::Invalid(lines),
+            CliError::Failed(message) => Failure::Store(message),
+        }
     }
 }
 
@@ -101,22 +115,23 @@ pub fn run(command: Command) -> Result<String, CliError> {
     }
 }
 
-async fn store() -> BudgetsStore {
-    BudgetsStore::new(
-        clients::dynamodb(&clients::sdk_config().await),
-        TableNames::from_env().budgets,
-    )
+async fn store() -> Result<BudgetsStore, Failure> {
+    Ok(BudgetsStore::new(
+        clients::dynamodb(&crate::aws::sdk_config().await?),
+        crate::aws::tables().budgets,
+    ))
 }
 
 async fn execute(command: Command) -> Result<(), Failure> {
     match command {
         Command::Put(args) => {
             let budget = budget_from_flags(*args).map_err(Failure::Invalid)?;
-            store().await.put(&budget).await?;
+            store().await?.put(&budget).await?;
             crate::outln!("budget '{}' saved: {}", budget.name, describe(&budget));
         }
         Command::List { json } => {
-            let mut budgets = store().await.list().await?;
+            let json = crate::output::json(json);
+            let mut budgets = store().await?.list().await?;
             budgets.sort_by(|a, b| a.name.cmp(&b.name));
             if json {
                 let list: Vec<Value> = budgets.iter().map(to_json).collect();
@@ -133,7 +148,7 @@ async fn execute(command: Command) -> Result<(), Failure> {
             }
         }
         Command::Rm { name } => {
-            if store().await.delete(&name).await? {
+            if store().await?.delete(&name).await? {
                 crate::outln!("budget '{name}' removed");
             } else {
                 return Err(Failure::Store(format!("no budget named '{name}'")));
@@ -151,7 +166,7 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 ));
                 Failure::Invalid(lines)
             })?;
-            let store = store().await;
+            let store = store().await?;
             let current = store.list().await?;
             let changes = diff(&current, &desired);
             if changes.is_empty() {

@@ -1,0 +1,113 @@
+//! Failed AWS calls in plain words: a missing table (with "deployed? try --stack"), access
+//! denied (naming the action), throttling, an unreachable endpoint. Anything else keeps the
+//! service's code and one-line message.
+
+use crate::error::CliError;
+use billwatch_aws::error::CallError;
+
+/// The IAM action AWS names in an access-denied message (`... not authorized to perform:
+/// dynamodb:Query on resource: ...`).
+fn denied_action(message: &str) -> Option<&str> {
+    let rest = message.split("perform: ").nth(1)?;
+    rest.split_whitespace().next()
+}
+
+const DENIED: [&str; 5] = [
+    "AccessDeniedException",
+    "AccessDenied",
+    "AuthorizationError",
+    "UnauthorizedOperation",
+    "AuthorizationErrorException",
+];
+const BAD_CREDENTIALS: [&str; 4] = [
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredTokenException",
+    "ExpiredToken",
+];
+const THROTTLED: [&str; 5] = [
+    "ThrottlingException",
+    "Throttling",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+];
+
+/// `action` is the IAM action the call needed (`dynamodb:Query`); `resource` the table or
+/// topic it was on.
+pub fn explain(action: &str, error: &CallError, resource: Option<&str>) -> CliError {
+    let on = resource.map(|r| format!(" on {r}")).unwrap_or_default();
+    let code = error.code.as_deref().unwrap_or_default();
+    let text = if code == "ResourceNotFoundException" || code == "NotFound" {
+        let what = resource.unwrap_or("the resource");
+        format!(
+            "{what} not found{}: is billwatch deployed there? try --stack NAME (now {}) or --region",
+            crate::aws::region_note(),
+            crate::aws::stack()
+        )
+    } else if DENIED.contains(&code) {
+        let action = denied_action(&error.message).unwrap_or(action);
+        format!("access denied: your credentials may not call {action}{on} (ask for that permission, or use another --profile)")
+    } else if BAD_CREDENTIALS.contains(&code) {
+        format!("AWS rejected the credentials ({code}): run `aws configure` or `aws sso login`, or pick another --profile")
+    } else if THROTTLED.contains(&code) {
+        format!("throttled by AWS ({code}) calling {action}{on}: wait a moment and run it again")
+    } else if error.code.is_none() && error.status.is_none() {
+        format!("could not reach AWS for {action}{on}: {} (check the network, --region and --endpoint-url)", error.message)
+    } else {
+        format!("{action}{on} failed: {error}")
+    };
+    CliError::failed(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use billwatch_aws::error::ErrorClass;
+
+    fn err(code: Option<&str>, message: &str) -> String {
+        let e = CallError {
+            code: code.map(str::to_string),
+            status: code.map(|_| 400),
+            message: message.into(),
+            class: ErrorClass::Permanent,
+        };
+        match explain("dynamodb:Query", &e, Some("billwatch-totals")) {
+            CliError::Failed(m) => m,
+            CliError::Input(_) => panic!("an AWS failure is not bad input"),
+        }
+    }
+
+    #[test]
+    fn each_common_failure_reads_plainly() {
+        let m = err(
+            Some("ResourceNotFoundException"),
+            "Requested resource not found",
+        );
+        assert!(m.starts_with("billwatch-totals not found"), "{m}");
+        assert!(m.contains("deployed there? try --stack NAME"), "{m}");
+        let m = err(
+            Some("AccessDeniedException"),
+            "User: arn:aws:iam::1:user/x is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:eu-west-1:1:table/billwatch-totals because no identity-based policy allows it",
+        );
+        assert!(
+            m.starts_with(
+                "access denied: your credentials may not call dynamodb:Query on billwatch-totals"
+            ),
+            "{m}"
+        );
+        let m = err(Some("AccessDeniedException"), "no detail");
+        assert!(m.contains("may not call dynamodb:Query"), "{m}");
+        let m = err(Some("ProvisionedThroughputExceededException"), "slow down");
+        assert!(m.starts_with("throttled by AWS"), "{m}");
+        let m = err(Some("UnrecognizedClientException"), "bad token");
+        assert!(m.contains("run `aws configure`"), "{m}");
+        let m = err(None, "the connection failed");
+        assert!(m.starts_with("could not reach AWS"), "{m}");
+        let m = err(Some("ValidationException"), "bad key");
+        assert_eq!(
+            m,
+            "dynamodb:Query on billwatch-totals failed: ValidationException: bad key"
+        );
+    }
+}
