@@ -71,3 +71,45 @@ fn try_main(cli: Cli) -> Result<(), CliError> {
     };
     error::print(&text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every subcommand, flag and argument of the whole tree, as `path: what`, that has no help.
+    fn missing_help(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            if arg
+                .get_help()
+                .is_none_or(|h| h.to_string().trim().is_empty())
+            {
+                missing.push(format!("{path}: {id}"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_name() != "help"
+                && sub
+                    .get_about()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+            {
+                missing.push(sub_path.clone());
+            }
+            missing_help(sub, &sub_path, missing);
+        }
+    }
+
+    #[test]
+    fn every_subcommand_flag_and_argument_has_help() {
+        let command = Cli::command();
+        command.clone().debug_assert();
+        let mut missing = Vec::new();
+        missing_help(&command, "billwatch", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
+}

@@ -3,11 +3,10 @@
 
 use crate::error::CliError;
 use crate::output;
-use crate::table::columns;
+use crate::table::{columns, money};
 use billwatch_aws::clients;
 use billwatch_aws::store::{live_totals, AlertsStore, ReportsStore, StoredTotal, TotalsStore};
 use billwatch_core::alert::render::test_message;
-use billwatch_core::money_text;
 use billwatch_core::period::Period;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -81,15 +80,6 @@ async fn stores() -> Result<Stores, CliError> {
 
 fn this_month() -> Period {
     Period::of(chrono::Utc::now())
-}
-
-/// Rounded to the cent with thousands separators, or every stored digit with `--exact`.
-fn money(value: Decimal, exact: bool) -> String {
-    if exact {
-        money_text::exact(value)
-    } else {
-        money_text::cents(value)
-    }
 }
 
 fn totals_table(totals: &[StoredTotal], exact: bool) -> String {
@@ -189,9 +179,10 @@ pub fn reports(args: PeriodArgs) -> Result<String, CliError> {
         let records = s.reports.list(period).await?;
         let pointers = s.reports.pointers(period).await?;
         if output::json(args.json) {
+            let live: Vec<_> = pointers.iter().map(output::record).collect();
+            let reports: Vec<_> = records.iter().map(output::record).collect();
             return Ok(
-                json!({ "billing_period": period, "live": pointers, "reports": records })
-                    .to_string()
+                json!({ "billing_period": period, "live": live, "reports": reports }).to_string()
                     + "\n",
             );
         }
@@ -200,14 +191,18 @@ pub fn reports(args: PeriodArgs) -> Result<String, CliError> {
             let _ = writeln!(
                 out,
                 "live for payer {}: {} ({}, {}, stored {})",
-                p.payer, p.report_key, p.format, p.status, p.stored_at
+                p.payer,
+                p.report_key,
+                p.format,
+                p.status,
+                output::timestamp(&p.stored_at)
             );
         }
         for r in &records {
             let _ = writeln!(
                 out,
                 "{}  {:<9} {:<22} {:<9} rows {:>8}  {} ms  {}{}",
-                r.received_at,
+                output::timestamp(&r.received_at),
                 r.outcome,
                 r.format.map_or("-", |f| f.name()),
                 r.status.map_or("-", |f| f.name()),
@@ -270,6 +265,7 @@ pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
             .collect();
         crate::alert_order::sort(&mut alerts);
         if output::json(args.json) {
+            let alerts: Vec<_> = alerts.iter().map(output::record).collect();
             return Ok(json!({ "billing_period": period, "alerts": alerts }).to_string() + "\n");
         }
         let mut out = String::new();
@@ -277,14 +273,12 @@ pub fn alerts(args: AlertsArgs) -> Result<String, CliError> {
             let _ = writeln!(
                 out,
                 "{}  {:<11} {:<8}  {}\n    why: {}\n    sent: {}  id: {}",
-                a.claimed_at,
+                output::timestamp(&a.claimed_at),
                 a.kind.as_str(),
                 a.severity.name(),
                 a.subject,
                 a.reason,
-                a.published_at
-                    .clone()
-                    .unwrap_or_else(|| "NOT published (claim pending)".into()),
+                output::timestamp_or(a.published_at.as_deref(), "NOT published (claim pending)"),
                 a.alert_id
             );
         }
@@ -343,4 +337,56 @@ fn alerts_test(topic_arn: Option<String>) -> Result<String, CliError> {
         }
         Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use billwatch_core::report::Status;
+
+    fn total(account: &str, service: &str, cost: &str, status: Status) -> StoredTotal {
+        StoredTotal {
+            payer: "111111111111".into(),
+            period: "2026-11".parse().unwrap(),
+            version: "v1".into(),
+            account: account.into(),
+            service: service.into(),
+            service_name: service.into(),
+            currency: "USD".into(),
+            cost: cost.parse().unwrap(),
+            breakdown: vec![],
+            status,
+            as_of: None,
+            report_key: "k".into(),
+            stored_at: "2026-11-20T09:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn the_totals_table_stays_aligned_with_long_names_and_rounds_to_the_cent() {
+        let long = "Amazon Elastic Container Service for Kubernetes – Extended Support";
+        let totals = [
+            total("222222222222", "S3", "0.0049", Status::Final),
+            total("222222222222", long, "1234567.891", Status::Estimated),
+            total("333333333333", "AWSDataTransfer", "12.5", Status::Final),
+        ];
+        let text = totals_table(&totals, false);
+        let lines: Vec<&str> = text.lines().take(4).collect();
+        // STATUS (the last column) starts in the same column on every line, so every column
+        // before it lines up too.
+        let status_at = |line: &str| {
+            let word = line.rsplit(' ').next().unwrap();
+            line.chars().count() - word.chars().count()
+        };
+        assert!(lines[0].ends_with("STATUS"), "{text}");
+        for line in &lines {
+            assert_eq!(status_at(line), status_at(lines[0]), "{text}");
+        }
+        assert!(lines[2].contains("1,234,567.89  estimated"), "{text}");
+        assert!(lines[1].contains("0.00  final"), "{text}");
+        assert!(text.ends_with("Total USD: 1,234,580.40\n"), "{text}");
+        let exact = totals_table(&totals, true);
+        assert!(exact.contains("1,234,567.891  estimated"), "{exact}");
+        assert!(exact.ends_with("Total USD: 1,234,580.3959\n"), "{exact}");
+    }
 }

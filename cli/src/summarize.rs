@@ -15,6 +15,10 @@ pub struct Args {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Show every digit of each amount in the table instead of rounding to the cent (JSON
+    /// always has every digit).
+    #[arg(long)]
+    exact: bool,
     /// Local folder standing in for the bucket root when INPUT is a manifest.
     #[arg(long, value_name = "DIR")]
     bucket_dir: Option<PathBuf>,
@@ -75,7 +79,7 @@ pub fn run(args: Args) -> Result<String, CliError> {
         if crate::output::json(args.json) {
             serde_json::to_string(&summary).expect("a summary always serialises") + "\n"
         } else {
-            table::render(&summary)
+            table::render(&summary, args.exact)
         }
     } else if crate::output::json(args.json) {
         // Several periods: one object holding one summary per period.
@@ -89,7 +93,7 @@ pub fn run(args: Args) -> Result<String, CliError> {
     } else {
         summaries
             .iter()
-            .map(table::render)
+            .map(|s| table::render(s, args.exact))
             .collect::<Vec<_>>()
             .join("\n")
     })

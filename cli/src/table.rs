@@ -1,13 +1,25 @@
 //! The human-readable summary: totals per account and service, subtotals per account, grand
-//! totals per currency, then period, status and checks.
+//! totals per currency, then period, status and checks. Money is rounded to the cent (with
+//! thousands separators) unless `--exact` asks for every digit; columns are as wide as their
+//! widest cell, so they stay aligned whatever the length of a name.
 
+use billwatch_core::money_text;
 use billwatch_core::report::ReportSummary;
 use comfy_table::{CellAlignment, Table};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-pub fn render(s: &ReportSummary) -> String {
+/// Rounded to the cent with thousands separators, or every stored digit with `exact`.
+pub fn money(value: Decimal, exact: bool) -> String {
+    if exact {
+        money_text::exact(value)
+    } else {
+        money_text::cents(value)
+    }
+}
+
+pub fn render(s: &ReportSummary, exact: bool) -> String {
     let mut out = String::new();
     let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
     let _ = writeln!(out, "Report:   {}", s.source);
@@ -39,7 +51,8 @@ pub fn render(s: &ReportSummary) -> String {
     let mut current: Option<&str> = None;
     let flush = |table: &mut Table, account: &str, sub: &BTreeMap<&str, Option<Decimal>>| {
         for (currency, cost) in sub {
-            let cost = cost.map_or_else(|| "(beyond the decimal range)".into(), |c| c.to_string());
+            let cost =
+                cost.map_or_else(|| "(beyond the decimal range)".into(), |c| money(c, exact));
             table.add_row(vec![account, "(account total)", currency, &cost]);
         }
     };
@@ -55,7 +68,7 @@ pub fn render(s: &ReportSummary) -> String {
             t.account_id.clone(),
             t.service.clone(),
             t.currency.clone(),
-            t.cost.to_string(),
+            money(t.cost, exact),
         ]);
     }
     if let Some(account) = current {
@@ -64,7 +77,7 @@ pub fn render(s: &ReportSummary) -> String {
     let _ = writeln!(out, "{}", table.trim_fmt());
     let _ = writeln!(out);
     for g in &s.grand_totals {
-        let _ = writeln!(out, "Grand total {}: {}", g.currency, g.cost);
+        let _ = writeln!(out, "Grand total {}: {}", g.currency, money(g.cost, exact));
     }
     if s.grand_totals.is_empty() {
         let _ = writeln!(out, "Grand total: nothing billed");

@@ -655,6 +655,11 @@ fn human_readable_output_lists_services_grand_totals_period_and_status() {
     );
 
     let out = summarize_text(&fixture(MONTHLY_ESTIMATED), &[]);
+    assert!(
+        out.contains("114.99\n") && !out.contains("114.990489"),
+        "{out}"
+    );
+    let out = summarize_text(&fixture(MONTHLY_ESTIMATED), &["--exact"]);
     for needle in [
         "AmazonRDS",
         "AmazonCloudWatch",

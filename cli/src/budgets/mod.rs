@@ -55,6 +55,7 @@ pub struct PutArgs {
     /// Monthly amount, e.g. 1000 or 1234.56.
     #[arg(long)]
     pub amount: String,
+    /// Currency of the amount (ISO 4217); only spend billed in it counts.
     #[arg(long, default_value = "USD")]
     pub currency: String,
     /// One account id (12 digits); with --service, that service in that account.
@@ -67,8 +68,9 @@ pub struct PutArgs {
     /// columns; keys are case-sensitive).
     #[arg(long, value_name = "KEY=VALUE")]
     pub tag: Option<String>,
-    /// Levels on the actual spend, comma-separated: percentages of the amount (80 or 80%)
-    /// or amounts in the budget's currency (1000USD). "" for none.
+    /// Levels on the actual spend, comma-separated, spelt as in the budgets file: "80%" (of
+    /// the amount; a bare 80 means 80% too) or "1000 USD" (in the budget's currency). "" for
+    /// none.
     #[arg(long, default_value = "50,80,100")]
     pub thresholds: String,
     /// Levels on the forecast month-end spend, in the same form as --thresholds.
