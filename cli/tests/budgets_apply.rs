@@ -1,6 +1,8 @@
 //! `billwatch budgets apply | put | list | rm` against the local DynamoDB emulator (started by
 //! ./scripts/test, which sets AWS_ENDPOINT_URL and BILLWATCH_BUDGETS_TABLE). Each test runs the
-//! binary against its own budgets table, cloned from the stack's.
+//! binary against its own budgets table, cloned from the stack's. Its stdin is not a terminal,
+//! so `apply` asks no question: it needs `--yes` to remove or change budgets. `budgets check`
+//! runs with no AWS settings at all.
 
 use aws_sdk_dynamodb::types::{AttributeValue, BillingMode};
 use billwatch_aws::store::BudgetsStore;
@@ -97,11 +99,11 @@ impl Env {
         }
     }
 
+    /// `apply FILE --dry-run`, or `apply FILE --yes` (stdin is not a terminal here, so apply
+    /// would refuse to remove or change budgets without it).
     fn apply(&self, file: &Path, dry_run: bool) -> Run {
         let mut args = vec!["apply", file.to_str().unwrap()];
-        if dry_run {
-            args.push("--dry-run");
-        }
+        args.push(if dry_run { "--dry-run" } else { "--yes" });
         self.billwatch(&args)
     }
 
@@ -423,7 +425,7 @@ async fn put_list_and_rm_handle_every_field() {
         "--service",
         "AmazonEC2",
         "--thresholds",
-        "50,400USD",
+        "50,400 USD",
         "--forecast-thresholds",
         "100%",
         "--escalation-step",
@@ -451,11 +453,7 @@ async fn put_list_and_rm_handle_every_field() {
             "scope": "account-service:123456789012:AmazonEC2",
             "amount": "500",
             "currency": "USD",
-            "thresholds": [
-                {"percent": "50", "basis": "actual"},
-                {"amount": "400", "basis": "actual"},
-                {"percent": "100", "basis": "forecast"},
-            ],
+            "thresholds": ["50%", "400 USD", "100% forecast"],
             "escalation_step": "25",
             "topic_arn": "arn:aws:sns:us-east-1:123456789012:t",
         })
@@ -580,4 +578,141 @@ async fn writes_conditional_on_the_diff_fail_whole_when_the_table_moved() {
         .await
         .unwrap();
     assert_eq!(env.stored().await[1], changed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_without_yes_adds_but_refuses_to_remove_or_change_without_a_terminal() {
+    let env = Env::new().await;
+    let file = env.file("two.toml", TWO);
+    // Only additions: nothing to confirm.
+    let run = env.billwatch(&["apply", file.to_str().unwrap()]).ok();
+    assert_eq!(
+        run.lines().last(),
+        Some(&"applied: 2 added, 0 changed, 0 removed")
+    );
+    let before = env.stored().await;
+    let edit = TWO.replace("amount = 250", "amount = 300");
+    let only_all = &edit[..edit.find("[[budget]]\nname = \"ec2\"").unwrap()];
+    for text in [only_all.to_string(), edit.clone()] {
+        let file = env.file("edit.toml", &text);
+        let run = env.billwatch(&["apply", file.to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(
+            run.stdout.starts_with("- ec2\n")
+                || run.stdout.starts_with("~ ec2: amount 250 → 300\n"),
+            "the diff is shown first: {run:#?}"
+        );
+        let stderr: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(stderr.len(), 1, "{run:#?}");
+        assert!(
+            stderr[0].starts_with("error: 0 to add, ")
+                && stderr[0].ends_with(
+                    ": apply asks before removing or changing budgets, and stdin is not a \
+                     terminal to ask on; nothing was written (pass --yes to apply without asking)"
+                ),
+            "{run:#?}"
+        );
+        assert_eq!(env.stored().await, before, "nothing written");
+    }
+    let run = env
+        .billwatch(&[
+            "apply",
+            "-y",
+            env.file("edit.toml", &edit).to_str().unwrap(),
+        ])
+        .ok();
+    assert_eq!(
+        run.lines(),
+        [
+            "~ ec2: amount 250 → 300",
+            "applied: 0 added, 1 changed, 0 removed"
+        ]
+    );
+    assert_eq!(env.stored().await[1].amount, d("300"));
+}
+
+/// `billwatch budgets check FILE` with no AWS settings at all (no region, no credentials, no
+/// endpoint, no table).
+fn check(file: &Path) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
+        .args(["budgets", "check"])
+        .arg(file)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent-billwatch-home")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn check_validates_offline_exit_0_when_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("budgets.toml");
+    std::fs::write(&file, TWO).unwrap();
+    let run = check(&file).ok();
+    assert_eq!(
+        run.lines(),
+        [
+            format!("{}: valid, 2 budgets", file.display()).as_str(),
+            "  all  1000 USD  scope all  thresholds 50%, 1000 USD, 80% forecast  escalation every 20%  topic default",
+            "  ec2  250 USD  scope account-service:123456789012:AmazonEC2  thresholds 100%  escalation none  topic arn:aws:sns:us-east-1:123456789012:ec2-owners",
+        ]
+    );
+    assert_eq!(run.stderr, "");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../budgets.example.toml");
+    let run = check(&example).ok();
+    assert!(run.stdout.contains(": valid, 6 budgets\n"), "{run:#?}");
+}
+
+#[test]
+fn check_lists_every_problem_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[budget]]
+name = "team"
+amount = "100"
+currency = "USD"
+thresholds = ["80", "50%"]
+
+[[budget]]
+name = "team"
+amount = "0"
+currency = "USD"
+acount = "123456789012"
+thresholds = ["90 % forecast", "100 EUR"]
+"#,
+    )
+    .unwrap();
+    let run = check(&file);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert_eq!(run.stdout, "");
+    let f = file.display();
+    let forms = "write \"80%\" (a percentage of the amount) or \"500 USD\" (an amount in the \
+                 budget's currency), with \" forecast\" after it for the forecast month-end \
+                 spend, e.g. \"90% forecast\"";
+    assert_eq!(
+        run.stderr.lines().collect::<Vec<_>>(),
+        [
+            format!("error: {f}: budget 'team' (#1): thresholds #1: '80' is not a threshold: {forms}"),
+            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`"),
+            format!("error: {f}: budget 'team' (#2): thresholds #2: '100 EUR' is in EUR, but the budget is in USD"),
+            format!("error: {f}: budget 'team' (#2): amount: must be greater than zero, got 0"),
+            format!("error: {f}: budget 'team' (#2): name: 'team' is also the name of budget #1"),
+            format!("error: {f}: 5 problems; not valid"),
+        ]
+    );
+    let missing = check(&dir.path().join("nope.toml"));
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("nope.toml: cannot read"),
+        "{missing:#?}"
+    );
 }

@@ -1,4 +1,5 @@
-//! `billwatch budgets apply FILE`: the TOML file, read strictly, with every problem named.
+//! The budgets file (`billwatch budgets check | apply FILE`), read strictly, with every problem
+//! named.
 
 use super::*;
 use billwatch_core::budget::Problem;
@@ -223,7 +224,7 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
     let amount = budget_amount(&mut f, raw.amount.as_ref());
     let currency = budget_currency(&mut f, raw.currency);
     let scope = budget_scope(&mut f, raw.scope, raw.account, raw.service, raw.tag);
-    let (thresholds, index) = budget_thresholds(&mut f, raw.thresholds);
+    let (thresholds, index) = budget_thresholds(&mut f, raw.thresholds, &currency);
     let escalation_step = budget_escalation(&mut f, raw.escalation_step.as_ref());
     let budget = Budget {
         name,
@@ -319,18 +320,22 @@ fn budget_scope(
 fn budget_thresholds(
     f: &mut Found,
     list: Option<Vec<toml::Value>>,
+    currency: &str,
 ) -> (Vec<Threshold>, Vec<usize>) {
     let mut thresholds = Vec::new();
     let mut index = Vec::new();
     match list {
         None => {
             if !f.has("thresholds") {
-                f.fail("thresholds", "missing (e.g. [{ percent = 80 }])");
+                f.fail(
+                    "thresholds",
+                    "missing (e.g. [\"80%\", \"100%\", \"1000 USD forecast\"])",
+                );
             }
         }
         Some(list) => {
             for (i, value) in list.into_iter().enumerate() {
-                match parse_threshold(value) {
+                match parse_threshold(value, currency) {
                     Ok(t) => {
                         thresholds.push(t);
                         index.push(i + 1);
@@ -371,8 +376,21 @@ pub(super) fn renumber(reason: &str, index: &[usize]) -> String {
     }
 }
 
-pub(super) fn parse_threshold(value: toml::Value) -> Result<Threshold, String> {
-    let raw: FileThreshold = typed(value)?;
+/// One entry of `thresholds`: the spelling of [`threshold_text`] (`"80%"`, `"500 USD"`,
+/// `"90% forecast"`), or the table form (`{ percent = 80 }`, `{ amount = "500", basis =
+/// "forecast" }`).
+pub(super) fn parse_threshold(value: toml::Value, currency: &str) -> Result<Threshold, String> {
+    let table = match value {
+        toml::Value::String(text) => return threshold_text::parse(&text, currency, false),
+        toml::Value::Table(table) => table,
+        other => {
+            return Err(format!(
+                "{other} is not a threshold: {}",
+                threshold_text::ACCEPTED
+            ))
+        }
+    };
+    let raw: FileThreshold = typed(toml::Value::Table(table))?;
     let basis = match raw.basis.as_deref() {
         None => Basis::Actual,
         Some(b) => Basis::from_str(b).map_err(|e| format!("basis: {e}"))?,

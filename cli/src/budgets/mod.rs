@@ -12,13 +12,17 @@ use billwatch_aws::clients;
 use billwatch_aws::store::budgets::BudgetWrite;
 use billwatch_aws::store::BudgetsStore;
 use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
+use confirm::Answer;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+mod confirm;
 mod diff;
 mod file;
+mod threshold_text;
 
 use diff::{diff, Change};
 use file::{parse_file, Found};
@@ -38,13 +42,24 @@ pub enum Command {
         /// The budget's name.
         name: String,
     },
-    /// Make the budgets table equal to a TOML file: validate it, print the diff, apply it.
+    /// Validate a budgets file offline (no AWS call, no credentials): list every problem;
+    /// exit 0 when it is valid, 2 when it is not (for CI on pull requests).
+    Check {
+        /// The budgets file (see budgets.example.toml).
+        file: PathBuf,
+    },
+    /// Make the budgets table equal to a TOML file: validate it, print the diff, ask before
+    /// removing or changing budgets (unless --yes), apply it in one transaction.
     Apply {
         /// The budgets file (see budgets.example.toml).
         file: PathBuf,
         /// Print the diff only; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Remove and change budgets without asking (needed when stdin is not a terminal,
+        /// e.g. in CI).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
 }
 
@@ -106,6 +121,9 @@ impl From<CliError> for Failure {
 }
 
 pub fn run(command: Command) -> Result<String, CliError> {
+    if let Command::Check { file } = &command {
+        return check(file);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -156,18 +174,9 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 return Err(Failure::Store(format!("no budget named '{name}'")));
             }
         }
-        Command::Apply { file, dry_run } => {
-            let label = file.display().to_string();
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Failure::Invalid(vec![format!("{label}: cannot read: {e}")]))?;
-            let desired = parse_file(&label, &text).map_err(|mut lines| {
-                let n = lines.len();
-                lines.push(format!(
-                    "{label}: {n} problem{}; nothing was written",
-                    if n == 1 { "" } else { "s" }
-                ));
-                Failure::Invalid(lines)
-            })?;
+        Command::Check { file } => crate::error::print(&check(&file)?)?,
+        Command::Apply { file, dry_run, yes } => {
+            let desired = read_file(&file, "nothing was written").map_err(Failure::Invalid)?;
             let store = store().await?;
             let current = store.list().await?;
             let changes = diff(&current, &desired);
@@ -189,12 +198,80 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 crate::outln!("dry run: {tally}; nothing was written");
                 return Ok(());
             }
+            if changed + removed > 0 && !yes {
+                let question = format!(
+                    "{} in table {}?",
+                    risky_text(removed, changed),
+                    crate::aws::tables().budgets
+                );
+                let stdin = std::io::stdin();
+                match confirm::ask(
+                    &question,
+                    stdin.is_terminal(),
+                    &mut stdin.lock(),
+                    &mut std::io::stderr(),
+                ) {
+                    Answer::Yes => {}
+                    Answer::No => {
+                        return Err(Failure::Store("not confirmed; nothing was written".into()))
+                    }
+                    Answer::NoTerminal => {
+                        return Err(Failure::Invalid(vec![format!(
+                            "{tally}: apply asks before removing or changing budgets, and \
+                             stdin is not a terminal to ask on; nothing was written (pass \
+                             --yes to apply without asking)"
+                        )]))
+                    }
+                }
+            }
             let writes: Vec<BudgetWrite> = changes.iter().map(Change::write).collect();
             store.apply(&writes).await?;
             crate::outln!("applied: {added} added, {changed} changed, {removed} removed");
         }
     }
     Ok(())
+}
+
+/// `Remove 1 budget and change 2 budgets`, leaving out a zero.
+fn risky_text(removed: usize, changed: usize) -> String {
+    let n = |count: usize, verb: &str| {
+        format!("{verb} {count} budget{}", if count == 1 { "" } else { "s" })
+    };
+    match (removed, changed) {
+        (0, c) => n(c, "Change"),
+        (r, 0) => n(r, "Remove"),
+        (r, c) => format!("{} and {}", n(r, "Remove"), n(c, "change")),
+    }
+}
+
+/// The budgets of a file, or every problem in it followed by a tally ending in `outcome`.
+fn read_file(file: &Path, outcome: &str) -> Result<Vec<Budget>, Vec<String>> {
+    let label = file.display().to_string();
+    let text =
+        std::fs::read_to_string(file).map_err(|e| vec![format!("{label}: cannot read: {e}")])?;
+    parse_file(&label, &text).map_err(|mut lines| {
+        let n = lines.len();
+        lines.push(format!(
+            "{label}: {n} problem{}; {outcome}",
+            if n == 1 { "" } else { "s" }
+        ));
+        lines
+    })
+}
+
+/// `budgets check FILE`: the file alone, no AWS.
+fn check(file: &Path) -> Result<String, CliError> {
+    let budgets = read_file(file, "not valid").map_err(CliError::Input)?;
+    let mut out = format!(
+        "{}: valid, {} budget{}\n",
+        file.display(),
+        budgets.len(),
+        if budgets.len() == 1 { "" } else { "s" }
+    );
+    for b in &budgets {
+        out += &format!("  {}  {}\n", b.name, describe(b));
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,17 +302,11 @@ fn describe(b: &Budget) -> String {
 }
 
 fn to_json(b: &Budget) -> Value {
+    // Spelt as in the budgets file, so a listed budget can be pasted into one.
     let thresholds: Vec<Value> = b
         .sorted_thresholds()
         .iter()
-        .map(|t| match t.level {
-            Level::Percent(p) => {
-                json!({"percent": p.normalize().to_string(), "basis": t.basis.as_str()})
-            }
-            Level::Absolute(a) => {
-                json!({"amount": a.normalize().to_string(), "basis": t.basis.as_str()})
-            }
-        })
+        .map(|t| Value::String(t.describe(&b.currency)))
         .collect();
     json!({
         "name": b.name,
@@ -258,27 +329,18 @@ fn decimal(text: &str) -> Result<Decimal, String> {
         .map_err(|_| format!("'{text}' is not a decimal number"))
 }
 
-/// `50,80%,1000USD` → percent and absolute levels on `basis`; an amount's currency must be
-/// the budget's.
+/// `50,80%,1000 USD` → thresholds on `basis` (one spelled `… forecast` is on the forecast
+/// whatever the flag); a bare number is a percentage.
 fn parse_levels(text: &str, basis: Basis, currency: &str) -> Result<Vec<Threshold>, String> {
     text.split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(|t| {
-            let level = if let Some(p) = t.strip_suffix('%') {
-                Level::Percent(decimal(p)?)
-            } else if t.len() > 3 && t[t.len() - 3..].chars().all(|c| c.is_ascii_alphabetic()) {
-                let (value, unit) = t.split_at(t.len() - 3);
-                if unit != currency {
-                    return Err(format!(
-                        "'{t}' is in {unit}, but the budget is in {currency}"
-                    ));
-                }
-                Level::Absolute(decimal(value)?)
-            } else {
-                Level::Percent(decimal(t)?)
-            };
-            Ok(Threshold { level, basis })
+            let threshold = threshold_text::parse(t, currency, true)?;
+            Ok(match basis {
+                Basis::Forecast => threshold.on(Basis::Forecast),
+                Basis::Actual => threshold,
+            })
         })
         .collect()
 }
@@ -402,7 +464,9 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "budget 'team': thresholds: 'x' is not a decimal number",
+                "budget 'team': thresholds: 'x' is not a threshold: write \"80%\" (a percentage \
+                 of the amount) or \"500 USD\" (an amount in the budget's currency), with \" \
+                 forecast\" after it for the forecast month-end spend, e.g. \"90% forecast\"",
                 "budget 'team': amount: must be greater than zero, got -3",
                 "budget 'team': currency: 'usd' is not a 3-letter ISO 4217 code like USD",
                 "budget 'team': account: '42' is not a 12-digit account id",
@@ -501,6 +565,48 @@ mod tests {
     }
 
     #[test]
+    fn thresholds_are_spelt_as_everywhere_else_and_the_table_form_still_reads() {
+        let text = r#"
+            [[budget]]
+            name = "team"
+            amount = "1000"
+            currency = "USD"
+            thresholds = ["50%", "800 USD", "90% forecast", { percent = 100 }, { amount = "1000", basis = "forecast" }]
+        "#;
+        let b = &parse_file("f.toml", text).unwrap()[0];
+        assert_eq!(
+            b.thresholds_text(),
+            "50%, 100%, 800 USD, 90% forecast, 1000 USD forecast"
+        );
+        let bad = r#"
+            [[budget]]
+            name = "team"
+            amount = "1000"
+            currency = "USD"
+            thresholds = [80, "80 percent", "5 EUR", "80%", true, [1], { percent = "x" }]
+        "#;
+        let lines = parse_file("f.toml", bad).unwrap_err();
+        let forms = "write \"80%\" (a percentage of the amount) or \"500 USD\" (an amount in \
+                     the budget's currency), with \" forecast\" after it for the forecast \
+                     month-end spend, e.g. \"90% forecast\"";
+        assert_eq!(
+            lines,
+            [
+                format!("f.toml: budget 'team' (#1): thresholds #1: 80 is not a threshold: {forms}"),
+                format!("f.toml: budget 'team' (#1): thresholds #2: '80 percent' is not a threshold: {forms}"),
+                "f.toml: budget 'team' (#1): thresholds #3: '5 EUR' is in EUR, but the budget is in USD".into(),
+                format!("f.toml: budget 'team' (#1): thresholds #5: true is not a threshold: {forms}"),
+                format!("f.toml: budget 'team' (#1): thresholds #6: [1] is not a threshold: {forms}"),
+                "f.toml: budget 'team' (#1): thresholds #7: percent: 'x' is not a decimal number".into(),
+            ]
+        );
+        // Never an internal type name.
+        assert!(lines
+            .iter()
+            .all(|l| !l.contains("FileThreshold") && !l.contains("struct")));
+    }
+
+    #[test]
     fn file_level_problems() {
         let syntax = parse_file("f.toml", "[[budget]\n").unwrap_err();
         assert!(
@@ -591,11 +697,7 @@ mod tests {
                 "scope": "all",
                 "amount": "1000",
                 "currency": "USD",
-                "thresholds": [
-                    {"percent": "50", "basis": "actual"},
-                    {"amount": "1000", "basis": "actual"},
-                    {"percent": "80", "basis": "forecast"},
-                ],
+                "thresholds": ["50%", "1000 USD", "80% forecast"],
                 "escalation_step": "20",
                 "topic_arn": null,
             })
