@@ -79,9 +79,9 @@ pub async fn sdk_config() -> Result<SdkConfig, CliError> {
 fn no_credentials(a: &AwsArgs) -> CliError {
     CliError::failed(match &a.profile {
         Some(p) => format!(
-            "no AWS credentials for profile {p}: run `aws configure --profile {p}` (or `aws sso login --profile {p}`)"
+            "no credentials for profile {p}: run `aws configure --profile {p}` (or `aws sso login --profile {p}`)"
         ),
-        None => "no AWS credentials: run `aws configure`, or set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)".into(),
+        None => "no credentials: run `aws configure` or set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)".into(),
     })
 }
 

@@ -67,7 +67,7 @@ fn no_credentials_is_one_plain_sentence_and_exit_1() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         stderr,
-        "error: no AWS credentials: run `aws configure`, or set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)\n"
+        "error: no credentials: run `aws configure` or set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)\n"
     );
     let (code, _, stderr) = run(
         &["alerts", "--profile", "dev"],
@@ -76,7 +76,7 @@ fn no_credentials_is_one_plain_sentence_and_exit_1() {
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.starts_with(
-            "error: no AWS credentials for profile dev: run `aws configure --profile dev`"
+            "error: no credentials for profile dev: run `aws configure --profile dev`"
         ),
         "{stderr}"
     );
@@ -210,4 +210,382 @@ fn region_and_endpoint_flags_stand_in_for_the_environment() {
     let (code, stdout, stderr) = run(&["reports", "--period", "2031-01"], &env);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "no reports ingested for 2031-01\n");
+}
+
+/// A stand-in for DynamoDB on 127.0.0.1 that answers every request with HTTP 400 and this
+/// error (the service's JSON error shape); its URL.
+fn failing_dynamodb(error_type: &'static str, message: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let payload = serde_json::json!({
+                "__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"),
+                "message": message,
+            })
+            .to_string();
+            let response = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                 x-amzn-requestid: TESTREQUEST\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{payload}",
+                payload.len()
+            );
+            let _ = reader.get_mut().write_all(response.as_bytes());
+        }
+    });
+    url
+}
+
+fn against(url: &str, args: &[&str]) -> (i32, String, String) {
+    run(
+        args,
+        &[
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", url),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    )
+}
+
+#[test]
+fn access_denied_names_the_missing_action_and_exits_1() {
+    let url = failing_dynamodb(
+        "AccessDeniedException",
+        "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: dynamodb:Query \
+         on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/billwatch-reports because \
+         no identity-based policy allows the dynamodb:Query action",
+    );
+    let (code, stdout, stderr) = against(&url, &["reports", "--period", "2026-11"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(
+        stderr,
+        "error: access denied: your credentials may not call dynamodb:Query on \
+         billwatch-reports (ask for that permission, or use another --profile)\n"
+    );
+    // The budgets commands read the same way.
+    let (code, _, stderr) = against(&url, &["budgets", "list"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: access denied: your credentials may not call dynamodb:Query on billwatch-budgets"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn throttling_says_wait_and_retry_and_exits_1() {
+    let url = failing_dynamodb(
+        "ThrottlingException",
+        "Rate of requests exceeds the allowed throughput.",
+    );
+    let (code, stdout, stderr) =
+        against(&url, &["alerts", "--period", "2026-11", "--stack", "team"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(
+        stderr,
+        "error: throttled by AWS (ThrottlingException) calling dynamodb:Query on team-alerts: \
+         wait a moment and run it again\n"
+    );
+    let url = failing_dynamodb("ProvisionedThroughputExceededException", "slow down");
+    let (code, _, stderr) = against(&url, &["totals", "--period", "2026-11"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: throttled by AWS (ProvisionedThroughputExceededException)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_table_on_aws_reads_the_same_as_on_the_emulator() {
+    let url = failing_dynamodb(
+        "ResourceNotFoundException",
+        "Requested resource not found: Table: prod-bw-reports not found",
+    );
+    let (code, _, stderr) = against(&url, &["reports", "--stack", "prod-bw"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: prod-bw-reports not found in eu-west-1: is billwatch deployed there? try --stack \
+         NAME (now prod-bw) or --region\n"
+    );
+}
+
+#[test]
+fn profiles_and_their_region_come_from_the_config_files() {
+    let endpoint = stack_env("AWS_ENDPOINT_URL");
+    let reports = stack_env("BILLWATCH_REPORTS_TABLE");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&config, "[profile dev]\nregion = us-east-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        format!(
+            "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            stack_env("AWS_ACCESS_KEY_ID"),
+            stack_env("AWS_SECRET_ACCESS_KEY")
+        ),
+    )
+    .unwrap();
+    let files = [
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("BILLWATCH_REPORTS_TABLE", reports.as_str()),
+    ];
+    let with_profile = |more: &[(&str, &str)], args: &[&str]| {
+        let mut env = files.to_vec();
+        env.extend_from_slice(more);
+        run(args, &env)
+    };
+    let (code, stdout, stderr) =
+        with_profile(&[], &["reports", "--period", "2031-02", "--profile", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "no reports ingested for 2031-02\n");
+    let (code, _, stderr) = with_profile(
+        &[("AWS_PROFILE", "dev")],
+        &["reports", "--period", "2031-02"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // Without the profile there are no credentials (and no region).
+    let (code, _, stderr) = with_profile(&[("AWS_REGION", "us-east-1")], &["reports"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("error: no credentials: run `aws configure` or set AWS_PROFILE"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn alerts_test_finds_the_stacks_topic_by_name() {
+    let endpoint = stack_env("AWS_ENDPOINT_URL");
+    let base = emulator();
+    let env = with(
+        &base,
+        &[("AWS_REGION", "us-east-1"), ("AWS_ENDPOINT_URL", &endpoint)],
+    );
+    let stack = format!("clitopic{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let arn = runtime.block_on(async {
+        let sdk = billwatch_aws::clients::sdk_config().await;
+        billwatch_aws::clients::sns(&sdk)
+            .create_topic()
+            .name(format!("{stack}-alerts"))
+            .send()
+            .await
+            .unwrap()
+            .topic_arn()
+            .unwrap()
+            .to_string()
+    });
+    let (code, stdout, stderr) = run(&["alerts", "test", "--stack", &stack], &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with(&format!("test message published to {arn} (message id ")),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&["alerts", "test", "--stack", "nosuchstack"], &env);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert_eq!(
+        stderr,
+        "error: no alert topic nosuchstack-alerts found in us-east-1: is billwatch deployed there? \
+         try --stack NAME or --region, or pass --topic-arn\n"
+    );
+}
+
+/// `2026-11-20T08:00:00.123Z`: RFC 3339, UTC, milliseconds.
+fn is_millis_utc(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 24
+        && text.ends_with('Z')
+        && b[19] == b'.'
+        && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+}
+
+/// A legacy monthly report of this month for a payer no other test uses, ingested through the
+/// Lambda's pipeline into the local stack; then totals (without --period), history and reports
+/// read it back in the summarize contract's words and one timestamp format.
+#[tokio::test(flavor = "multi_thread")]
+async fn totals_history_and_reports_speak_one_vocabulary_and_totals_default_to_this_month() {
+    use billwatch_aws::clients::{sdk_config, Clients};
+    stack_env("AWS_ENDPOINT_URL");
+    let bucket = stack_env("BILLWATCH_BUCKET");
+    let payer = format!(
+        "{:012}",
+        (u64::from(std::process::id()) * 1_000_003
+            + std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos() as u64)
+            % 1_000_000_000_000
+    );
+    let now = chrono::Utc::now();
+    let period = now.format("%Y-%m").to_string();
+    let start = now.format("%Y/%m/01 00:00:00").to_string();
+    let header = "InvoiceID,PayerAccountId,LinkedAccountId,RecordType,RecordID,BillingPeriodStartDate,\
+                  BillingPeriodEndDate,InvoiceDate,PayerAccountName,LinkedAccountName,TaxationAddress,\
+                  PayerPONumber,ProductCode,ProductName,SellerOfRecord,UsageType,Operation,RateId,\
+                  ItemDescription,UsageStartDate,UsageEndDate,UsageQuantity,BlendedRate,CurrencyCode,\
+                  CostBeforeTax,Credits,TaxAmount,TaxType,TotalCost";
+    let mut csv = format!("{header}\n");
+    for (i, (code, name, cost)) in [
+        ("AmazonEC2", "Amazon Elastic Compute Cloud", "1234.5678"),
+        ("AmazonS3", "Amazon Simple Storage Service", "0.004"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        csv += &format!(
+            "\"1\",\"{payer}\",\"\",\"PayerLineItem\",\"{i}\",\"{start}\",\"{start}\",\"{start}\",\
+             \"Acme\",,,,\"{code}\",\"{name}\",\"AWS\",\"u\",\"o\",\"1\",\"d\",\"{start}\",\
+             \"{start}\",\"1\",,\"USD\",\"{cost}\",\"0\",\"0\",\"None\",\"{cost}\"\n"
+        );
+    }
+    let key = format!("{payer}-aws-billing-csv-{period}.csv");
+    let sdk = sdk_config().await;
+    let put = billwatch_aws::clients::s3(&sdk)
+        .put_object()
+        .bucket(&bucket)
+        .key(&key)
+        .body(csv.clone().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let event = serde_json::json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "billwatch-reports",
+               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A"}, "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": key, "size": csv.len(), "eTag": put.e_tag().unwrap_or("e").trim_matches('"'),
+                          "sequencer": "0055AED6DCD90281E5"}}
+    }]});
+    let ingest = billwatch_aws::ingest::Ingest::new(
+        billwatch_aws::config::Config::from_env().unwrap(),
+        Clients::from_sdk(&sdk),
+        billwatch_aws::clock::Clock::system(),
+    );
+    ingest.handle(&event).await.unwrap();
+
+    let cli = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
+                .args(&args)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        })
+    };
+    let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // totals: this month without --period.
+    let v = json(
+        cli(args(&["totals", "--account", &payer, "--output", "json"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(v["billing_period"], period.as_str());
+    let totals = v["totals"].as_array().unwrap();
+    assert_eq!(totals.len(), 2, "{v}");
+    let ec2 = &totals[0];
+    assert_eq!(ec2["account_id"], payer.as_str());
+    assert_eq!(ec2["payer_account_id"], payer.as_str());
+    assert_eq!(ec2["billing_period"], period.as_str());
+    assert_eq!(ec2["service"], "AmazonEC2");
+    assert_eq!(ec2["cost"], "1234.5678");
+    assert!(ec2["breakdown"].is_object(), "{v}");
+    assert!(
+        ec2.get("account").is_none() && ec2.get("payer").is_none(),
+        "{v}"
+    );
+    assert!(is_millis_utc(ec2["stored_at"].as_str().unwrap()), "{v}");
+    // The table rounds to the cent.
+    let table = cli(args(&["totals", "--account", &payer])).await.unwrap();
+    assert!(
+        table.contains("1,234.57") && table.contains("Total USD: 1,234.57"),
+        "{table}"
+    );
+    assert!(!table.contains("1234.5678"), "{table}");
+    let exact = cli(args(&["totals", "--account", &payer, "--exact"]))
+        .await
+        .unwrap();
+    assert!(exact.contains("1,234.5678"), "{exact}");
+
+    // history: the same words.
+    let v = json(
+        cli(args(&[
+            "history",
+            "--account",
+            &payer,
+            "--service",
+            "AmazonEC2",
+            "--json",
+        ]))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(v["account_id"], payer.as_str());
+    assert_eq!(v["history"][0]["billing_period"], period.as_str());
+    assert_eq!(v["history"][0]["cost"], "1234.5678");
+
+    // reports: billing_period and payer_account_id, millisecond timestamps, in JSON and text.
+    let v = json(cli(args(&["reports", "--output", "json"])).await.unwrap());
+    assert_eq!(v["billing_period"], period.as_str());
+    let ours = v["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key.as_str())
+        .unwrap_or_else(|| panic!("{key} in {v}"));
+    assert_eq!(ours["payer_account_id"], payer.as_str());
+    assert_eq!(ours["billing_period"], period.as_str());
+    assert!(
+        is_millis_utc(ours["received_at"].as_str().unwrap()),
+        "{ours}"
+    );
+    let live = v["live"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["payer_account_id"] == payer.as_str())
+        .unwrap();
+    assert!(is_millis_utc(live["stored_at"].as_str().unwrap()), "{live}");
+    let text = cli(args(&["reports"])).await.unwrap();
+    let line = text.lines().find(|l| l.ends_with(&key)).unwrap();
+    assert!(
+        is_millis_utc(line.split_whitespace().next().unwrap()),
+        "{line}"
+    );
 }
