@@ -31,6 +31,14 @@ command -v "$python" >/dev/null 2>&1 \
   || die "'$python' not found on PATH: install Python 3 (CI uses 3.11) with pip and venv"
 [[ -f $req ]] || die "requirements file missing: $req"
 
+# Inside a venv (a shell or test under with-stack.sh has .venv/bin first on PATH), python3 is
+# that venv's own: use the interpreter it was made from (the python3 of a plain shell), or the
+# venv would look changed and be rebuilt by an interpreter the rebuild deletes.
+base="$("$python" -c 'import os, sys
+base = os.path.join(sys.base_prefix, "bin", "python3")
+print(base if sys.prefix != sys.base_prefix and os.access(base, os.X_OK) else "")' 2>/dev/null)" || base=""
+if [[ -n $base ]]; then python="$base"; fi
+
 # What the stamp must say: requirements hash, venv location, base interpreter.
 # Second line: a lock-file name unique to this venv.
 info="$("$python" - "$req" "$venv" <<'PY'
