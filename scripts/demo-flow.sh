@@ -79,7 +79,7 @@ PY
 key="billing/123456789012-aws-billing-csv-2026-11.csv"
 step "A budget: 100 USD a month for all accounts, alerting at 50%, 80% and 100%"
 "$bw" budgets apply budgets.example.toml --dry-run
-"$bw" budgets put monthly-total --amount 100 --currency USD --thresholds 50,80,100
+"$bw" budgets put monthly-total --amount 100 --currency USD --thresholds 50%,80%,100%
 "$bw" budgets list
 
 step "AWS writes an estimated November bill into the bucket: s3://$BILLWATCH_BUCKET/$key"
