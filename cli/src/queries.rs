@@ -321,6 +321,7 @@ fn alerts_test(topic_arn: Option<String>) -> Result<String, CliError> {
             billwatch_aws::notify::publish(&sns, &topic, &m.subject, &m.sns_json(), &attributes)
                 .await
                 .map_err(CliError::failed)?;
+        let mut published = vec![json!({ "topic_arn": topic, "message_id": id })];
         let mut out = format!("test message published to {topic} (message id {id})\n");
         if let Some(chat) = chat {
             let body = billwatch_core::alert::chat::notification(&m.subject, &m.text, &attributes);
@@ -334,6 +335,10 @@ fn alerts_test(topic_arn: Option<String>) -> Result<String, CliError> {
             .await
             .map_err(CliError::failed)?;
             out += &format!("test message published to the chat topic {chat} (message id {id})\n");
+            published.push(json!({ "topic_arn": chat, "message_id": id, "chat": true }));
+        }
+        if output::json(false) {
+            return Ok(json!({ "published": published }).to_string() + "\n");
         }
         Ok(out)
     })

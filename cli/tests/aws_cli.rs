@@ -405,6 +405,14 @@ fn alerts_test_finds_the_stacks_topic_by_name() {
         stdout.starts_with(&format!("test message published to {arn} (message id ")),
         "{stdout}"
     );
+    let (code, stdout, stderr) = run(
+        &["alerts", "test", "--stack", &stack, "--output", "json"],
+        &env,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["published"][0]["topic_arn"], arn.as_str());
+    assert!(v["published"][0]["message_id"].is_string(), "{v}");
     let (code, stdout, stderr) = run(&["alerts", "test", "--stack", "nosuchstack"], &env);
     assert_eq!(code, 1);
     assert!(stdout.is_empty());

@@ -667,6 +667,59 @@ fn check_validates_offline_exit_0_when_valid() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../budgets.example.toml");
     let run = check(&example).ok();
     assert!(run.stdout.contains(": valid, 6 budgets\n"), "{run:#?}");
+    let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
+        .args(["budgets", "check", "--output", "json"])
+        .arg(&file)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["budgets"][0]["name"], "all");
+    assert_eq!(
+        v["budgets"][0]["thresholds"],
+        serde_json::json!(["50%", "1000 USD", "80% forecast"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_with_output_json_prints_one_object_of_changes() {
+    let env = Env::new().await;
+    let file = env.file("two.toml", TWO);
+    let path = file.to_str().unwrap();
+    let run = env
+        .billwatch(&["apply", path, "--dry-run", "--output", "json"])
+        .ok();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["written"], false);
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["changes"][0]["change"], "add");
+    assert_eq!(v["changes"][0]["budget"]["thresholds"][1], "1000 USD");
+    let run = env.billwatch(&["apply", path, "--output", "json"]).ok();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["written"], true);
+    assert_eq!(v["changes"].as_array().unwrap().len(), 2);
+    let edit = env.file("edit.toml", &TWO.replace("amount = 250", "amount = 300"));
+    let run = env
+        .billwatch(&["apply", edit.to_str().unwrap(), "--yes", "--output", "json"])
+        .ok();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["changes"],
+        serde_json::json!([{
+            "change": "update", "name": "ec2",
+            "fields": [{"field": "amount", "old": "250", "new": "300"}],
+            "budget": {
+                "name": "ec2", "scope": "account-service:123456789012:AmazonEC2",
+                "amount": "300", "currency": "USD", "thresholds": ["100%"],
+                "escalation_step": null,
+                "topic_arn": "arn:aws:sns:us-east-1:123456789012:ec2-owners",
+            },
+        }])
+    );
+    let run = env.billwatch(&["rm", "ec2", "--output", "json"]).ok();
+    assert_eq!(run.stdout, "{\"removed\":\"ec2\"}\n");
 }
 
 #[test]

@@ -26,6 +26,23 @@ impl Change {
         }
     }
 
+    /// The change in the JSON of `apply --output json`: `change` add / remove / update, the
+    /// budget's name, the fields that differ (update) and the budget as it will be.
+    pub(super) fn to_json(&self) -> Value {
+        match self {
+            Change::Add(b) => json!({"change": "add", "name": b.name, "budget": to_json(b)}),
+            Change::Remove(name) => json!({"change": "remove", "name": name}),
+            Change::Update { budget, fields } => {
+                let fields: Vec<Value> = fields
+                    .iter()
+                    .map(|(field, old, new)| json!({"field": field, "old": old, "new": new}))
+                    .collect();
+                json!({"change": "update", "name": budget.name, "fields": fields,
+                       "budget": to_json(budget)})
+            }
+        }
+    }
+
     pub(super) fn write(&self) -> BudgetWrite {
         match self {
             Change::Add(b) => BudgetWrite::Create(b.clone()),

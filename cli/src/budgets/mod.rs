@@ -147,7 +147,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
         Command::Put(args) => {
             let budget = budget_from_flags(*args).map_err(Failure::Invalid)?;
             store().await?.put(&budget).await?;
-            crate::outln!("budget '{}' saved: {}", budget.name, describe(&budget));
+            if crate::output::json(false) {
+                crate::outln!("{}", json!({ "saved": to_json(&budget) }));
+            } else {
+                crate::outln!("budget '{}' saved: {}", budget.name, describe(&budget));
+            }
         }
         Command::List { json } => {
             let json = crate::output::json(json);
@@ -169,7 +173,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
         }
         Command::Rm { name } => {
             if store().await?.delete(&name).await? {
-                crate::outln!("budget '{name}' removed");
+                if crate::output::json(false) {
+                    crate::outln!("{}", json!({ "removed": name }));
+                } else {
+                    crate::outln!("budget '{name}' removed");
+                }
             } else {
                 return Err(Failure::Store(format!("no budget named '{name}'")));
             }
@@ -180,12 +188,28 @@ async fn execute(command: Command) -> Result<(), Failure> {
             let store = store().await?;
             let current = store.list().await?;
             let changes = diff(&current, &desired);
+            let json = crate::output::json(false);
+            // The JSON of `apply --output json`, printed once the outcome is known.
+            let report = |written: bool| {
+                let list: Vec<Value> = changes.iter().map(Change::to_json).collect();
+                crate::outln!(
+                    "{}",
+                    json!({ "file": file.display().to_string(), "changes": list,
+                            "dry_run": dry_run, "written": written })
+                );
+            };
             if changes.is_empty() {
-                crate::outln!("no changes");
+                if json {
+                    report(false);
+                } else {
+                    crate::outln!("no changes");
+                }
                 return Ok(());
             }
-            for c in &changes {
-                print!("{}", c.render());
+            if !json {
+                for c in &changes {
+                    print!("{}", c.render());
+                }
             }
             let count = |f: fn(&Change) -> bool| changes.iter().filter(|c| f(c)).count();
             let (added, changed, removed) = (
@@ -195,7 +219,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
             );
             let tally = format!("{added} to add, {changed} to change, {removed} to remove");
             if dry_run {
-                crate::outln!("dry run: {tally}; nothing was written");
+                if json {
+                    report(false);
+                } else {
+                    crate::outln!("dry run: {tally}; nothing was written");
+                }
                 return Ok(());
             }
             if changed + removed > 0 && !yes {
@@ -226,7 +254,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
             }
             let writes: Vec<BudgetWrite> = changes.iter().map(Change::write).collect();
             store.apply(&writes).await?;
-            crate::outln!("applied: {added} added, {changed} changed, {removed} removed");
+            if json {
+                report(true);
+            } else {
+                crate::outln!("applied: {added} added, {changed} changed, {removed} removed");
+            }
         }
     }
     Ok(())
@@ -262,6 +294,13 @@ fn read_file(file: &Path, outcome: &str) -> Result<Vec<Budget>, Vec<String>> {
 /// `budgets check FILE`: the file alone, no AWS.
 fn check(file: &Path) -> Result<String, CliError> {
     let budgets = read_file(file, "not valid").map_err(CliError::Input)?;
+    if crate::output::json(false) {
+        let list: Vec<Value> = budgets.iter().map(to_json).collect();
+        return Ok(json!({ "file": file.display().to_string(), "valid": true,
+                          "budgets": list })
+        .to_string()
+            + "\n");
+    }
     let mut out = format!(
         "{}: valid, {} budget{}\n",
         file.display(),
