@@ -60,7 +60,9 @@ fn text(out: &Output) -> String {
 
 /// A stack with one output, created in the emulator's us-east-1; its name.
 fn stack_with_output(value: &str) -> String {
-    let name = format!("bw-outputs-{}", std::process::id());
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("bw-outputs-{}-{n}", std::process::id());
     let script = r#"
 import json, sys
 import boto3
@@ -138,4 +140,33 @@ fn stack_output_works_with_aws_region_alone() {
         "{}",
         text(&out)
     );
+}
+
+/// `scripts/sam` (the SAM CLI, on boto3) with AWS_REGION alone. Needs the SAM CLI's own venv,
+/// which CI builds before the tests (`infra/local/venv.sh sam`, a large install); without it
+/// the test says so and checks nothing.
+#[test]
+fn sam_works_with_aws_region_alone() {
+    if !repo().join(".venv-sam/bin/sam").exists() {
+        eprintln!("not run: .venv-sam is not built (infra/local/venv.sh sam; CI builds it)");
+        return;
+    }
+    let value = "export BILLWATCH_ALERTS_TABLE=a";
+    let stack = stack_with_output(value);
+    let out = aws_command(&repo().join("scripts/sam"), &[("AWS_REGION", "us-east-1")])
+        .env("SAM_CLI_TELEMETRY", "0")
+        .args([
+            "list",
+            "stack-outputs",
+            "--stack-name",
+            &stack,
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outputs[0]["OutputKey"], "CliEnvironment", "{outputs}");
+    assert_eq!(outputs[0]["OutputValue"], value, "{outputs}");
 }
