@@ -25,12 +25,14 @@ const BAD_CREDENTIALS: [&str; 4] = [
     "ExpiredTokenException",
     "ExpiredToken",
 ];
-const THROTTLED: [&str; 5] = [
+const THROTTLED: [&str; 7] = [
     "ThrottlingException",
     "Throttling",
+    "ThrottledException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
     "TooManyRequestsException",
+    "SlowDown",
 ];
 
 /// `action` is the IAM action the call needed (`dynamodb:Query`); `resource` the table or

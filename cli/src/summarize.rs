@@ -67,7 +67,7 @@ pub fn run(args: Args) -> Result<String, CliError> {
                 .build()
                 .expect("a tokio runtime starts");
             let config = runtime.block_on(crate::aws::sdk_config())?;
-            from_s3(runtime, &config, &args.input, bucket, key, &limits)
+            from_s3(runtime, &config, &args.input, bucket, key, &limits)?
         }
         None => summarize_path_periods(Path::new(&args.input), args.bucket_dir.as_deref(), &limits),
     };
@@ -132,6 +132,10 @@ fn select(
     Ok(one)
 }
 
+/// The summaries of an S3 object. A read that failed on AWS's side (access denied, throttled,
+/// no such bucket, unreachable) is an AWS failure in plain words (exit 1); a missing object,
+/// like a missing local file, and anything wrong with the report itself are the report's
+/// errors (exit 2).
 fn from_s3(
     runtime: tokio::runtime::Runtime,
     config: &aws_config::SdkConfig,
@@ -139,22 +143,38 @@ fn from_s3(
     bucket: &str,
     key: &str,
     limits: &Limits,
-) -> Result<Vec<ReportSummary>, ReportError> {
+) -> Result<Result<Vec<ReportSummary>, ReportError>, CliError> {
     let client = billwatch_aws::clients::s3(config);
     let source = S3Source::new(client, bucket, runtime.handle().clone());
     let (input, key, limits) = (input.to_string(), key.to_string(), *limits);
     let bucket = bucket.to_string();
     // The engine is synchronous; S3 bodies are bridged into it on a blocking thread.
     let task = runtime.spawn_blocking(move || {
-        let opened = source.open(&bucket, &key).map_err(|e| {
-            ReportError::new(
-                &input,
-                billwatch_core::report::ErrorKind::Open(e.to_string()),
-            )
-        })?;
-        summarize_periods(opened, &input, &key, &source, &limits)
+        source
+            .open(&bucket, &key)
+            .map_err(|e| {
+                ReportError::new(
+                    &input,
+                    billwatch_core::report::ErrorKind::Open(e.to_string()),
+                )
+            })
+            .and_then(|opened| summarize_periods(opened, &input, &key, &source, &limits))
+            .map_err(|e| Box::new((e, source.failure())))
     });
-    runtime
+    match runtime
         .block_on(task)
         .expect("the summarize task does not panic")
+    {
+        Ok(summaries) => Ok(Ok(summaries)),
+        Err(failed) => match *failed {
+            (_, Some(f)) if f.error.code.as_deref() != Some("NoSuchKey") => {
+                Err(crate::aws_error::explain(
+                    "s3:GetObject",
+                    &f.error,
+                    Some(&format!("s3://{}/{}", f.bucket, f.key)),
+                ))
+            }
+            (e, _) => Ok(Err(e)),
+        },
+    }
 }

@@ -215,6 +215,30 @@ fn region_and_endpoint_flags_stand_in_for_the_environment() {
 /// A stand-in for DynamoDB on 127.0.0.1 that answers every request with HTTP 400 and this
 /// error (the service's JSON error shape); its URL.
 fn failing_dynamodb(error_type: &'static str, message: &'static str) -> String {
+    let payload = serde_json::json!({
+        "__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"),
+        "message": message,
+    })
+    .to_string();
+    stand_in(
+        "400 Bad Request",
+        "application/x-amz-json-1.0",
+        Box::leak(payload.into_boxed_str()),
+    )
+}
+
+/// A stand-in for S3 on 127.0.0.1 that answers every request with this status and error code
+/// (S3's XML error shape); its URL.
+fn failing_s3(status: &'static str, code: &str, message: &str) -> String {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+         <Message>{message}</Message><RequestId>TESTREQUEST</RequestId></Error>"
+    );
+    stand_in(status, "application/xml", Box::leak(body.into_boxed_str()))
+}
+
+/// A server on 127.0.0.1 that answers every request with this status and body; its URL.
+fn stand_in(status: &'static str, content_type: &'static str, payload: &'static str) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -238,13 +262,8 @@ fn failing_dynamodb(error_type: &'static str, message: &'static str) -> String {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            let payload = serde_json::json!({
-                "__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"),
-                "message": message,
-            })
-            .to_string();
             let response = format!(
-                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\n\
                  x-amzn-requestid: TESTREQUEST\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{payload}",
                 payload.len()
             );
@@ -595,5 +614,36 @@ async fn totals_history_and_reports_speak_one_vocabulary_and_totals_default_to_t
     assert!(
         is_millis_utc(line.split_whitespace().next().unwrap()),
         "{line}"
+    );
+}
+
+#[test]
+fn summarize_from_s3_reads_aws_failures_plainly() {
+    let url = failing_s3("403 Forbidden", "AccessDenied", "Access Denied");
+    let (code, stdout, stderr) = against(
+        &url,
+        &[
+            "summarize",
+            "s3://billing/cur/123456789012-aws-billing-csv-2026-11.csv",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(
+        stderr,
+        "error: access denied: your credentials may not call s3:GetObject on \
+         s3://billing/cur/123456789012-aws-billing-csv-2026-11.csv (ask for that permission, or \
+         use another --profile)\n"
+    );
+    let url = failing_s3(
+        "503 Slow Down",
+        "SlowDown",
+        "Please reduce your request rate.",
+    );
+    let (code, _, stderr) = against(&url, &["summarize", "s3://billing/a-Manifest.json"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: throttled by AWS (SlowDown) calling s3:GetObject"),
+        "{stderr}"
     );
 }
