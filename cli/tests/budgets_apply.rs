@@ -769,3 +769,63 @@ thresholds = ["90 % forecast", "100 EUR"]
         "{missing:#?}"
     );
 }
+
+/// On a terminal (a pseudo-terminal from util-linux `script`), apply asks, and only a yes
+/// writes. Where `script` is missing (not Linux) the test says so and checks nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_apply_asks_and_only_yes_writes() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("not run: no /usr/bin/script to give billwatch a terminal");
+        return;
+    }
+    let env = Env::new().await;
+    env.apply(&env.file("two.toml", TWO), false).ok();
+    let before = env.stored().await;
+    let only_all = &TWO[..TWO.find("[[budget]]\nname = \"ec2\"").unwrap()];
+    let file = env.file("one.toml", only_all);
+    let on_a_terminal = |answer: &str| {
+        use std::io::Write;
+        let command = format!(
+            "{} budgets apply {}",
+            env!("CARGO_BIN_EXE_billwatch"),
+            file.display()
+        );
+        let mut child = Command::new("/usr/bin/script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("BILLWATCH_BUDGETS_TABLE", &env.table)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let question = format!("Remove 1 budget in table {}? [y/N] ", env.table);
+    let (code, screen) = on_a_terminal("n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("- ec2"), "{screen}");
+    assert!(screen.contains(&question), "{screen}");
+    assert!(
+        screen.contains("not confirmed; nothing was written"),
+        "{screen}"
+    );
+    assert_eq!(env.stored().await, before);
+    let (code, screen) = on_a_terminal("y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains(&question), "{screen}");
+    assert!(
+        screen.contains("applied: 0 added, 0 changed, 1 removed"),
+        "{screen}"
+    );
+    assert_eq!(env.names().await, ["all"]);
+}
