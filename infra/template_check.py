@@ -10,6 +10,9 @@
   * no S3 -> Lambda cycle: nothing a bucket's notification depends on (the function, its role,
     the invoke permission) refers to that bucket with Ref / GetAtt / ${Bucket} - the cycle that
     CloudFormation rejects at change-set time and cfn-lint 1.58 no longer reports.
+  * the names the CLI derives from `--stack NAME` (cli/src/aws.rs): every table and topic a
+    function's BILLWATCH_* variable names is called "${AWS::StackName}-<suffix>" (totals,
+    reports, budgets, alerts; topics alerts and chat).
 
 --list prints every IAM role statement (role, Sid, actions, resources) and every checkov skip.
 Exit status: 0 clean, 1 with one "template_check.py: ..." line per problem, 2 unreadable template.
@@ -30,6 +33,15 @@ import stack_template as st  # noqa: E402
 
 PROG = "template_check.py"
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+# The names `billwatch --stack NAME` uses when the variable is not set: NAME-<suffix>.
+CLI_NAMES = {
+    "BILLWATCH_TOTALS_TABLE": "totals",
+    "BILLWATCH_REPORTS_TABLE": "reports",
+    "BILLWATCH_BUDGETS_TABLE": "budgets",
+    "BILLWATCH_ALERTS_TABLE": "alerts",
+    "BILLWATCH_ALERT_TOPIC_ARN": "alerts",
+    "BILLWATCH_CHAT_TOPIC_ARN": "chat",
+}
 
 
 def statements(policy_doc: Any) -> Iterator[dict[str, Any]]:
@@ -160,6 +172,30 @@ def check(template: dict[str, Any], listing: bool) -> list[str]:
                 "(with 5 % headroom)"
             )
 
+    # -- names the CLI derives from --stack -----------------------------------------------------
+    found: set[str] = set()
+    for logical, r in resources.items():
+        if r.get("Type") not in FUNCTION_TYPES:
+            continue
+        env = ((((r.get("Properties") or {}).get("Environment")) or {}).get("Variables")) or {}
+        for var, suffix in CLI_NAMES.items():
+            value = env.get(var)
+            if value is None:
+                continue
+            branches = value["Fn::If"][1:] if isinstance(value, dict) and "Fn::If" in value else [value]
+            for target in filter(None, (logical_of(b) for b in branches)):
+                props = (resources.get(target) or {}).get("Properties") or {}
+                name = props.get("TableName", props.get("TopicName"))
+                want = {"Fn::Sub": f"${{AWS::StackName}}-{suffix}"}
+                if name != want:
+                    problems.append(
+                        f"{target} ({var} of {logical}) is named {show(name) if name else 'by CloudFormation'}, "
+                        f'not !Sub "${{AWS::StackName}}-{suffix}": billwatch --stack would not find it'
+                    )
+                found.add(var)
+    for var in sorted(set(CLI_NAMES) - {"BILLWATCH_CHAT_TOPIC_ARN"} - found):
+        problems.append(f"no function has {var}: the CLI's names cannot be checked")
+
     # -- S3 -> Lambda cycle -------------------------------------------------------------------
     for bucket, r in resources.items():
         if r.get("Type") != "AWS::S3::Bucket":
@@ -200,7 +236,10 @@ def main(argv: list[str]) -> int:
     if problems:
         print(f"{PROG}: {len(problems)} problem(s) in {args.template}", file=sys.stderr)
         return 1
-    print(f"{PROG}: OK: no '*' in IAM roles, every checkov skip has a reason, the zip spool fits /tmp, no S3->Lambda cycle")
+    print(
+        f"{PROG}: OK: no '*' in IAM roles, every checkov skip has a reason, the zip spool fits /tmp, "
+        "no S3->Lambda cycle, tables and topics named after the stack"
+    )
     return 0
 
 
