@@ -34,6 +34,8 @@ pub struct AwsArgs {
 }
 
 static ARGS: OnceLock<AwsArgs> = OnceLock::new();
+/// The region the SDK configuration resolved (flag, environment or profile), for messages.
+static REGION: OnceLock<String> = OnceLock::new();
 
 /// Keeps the global flags for every command of this process (called once, by `main`).
 pub fn init(args: AwsArgs) {
@@ -62,11 +64,12 @@ pub async fn sdk_config() -> Result<SdkConfig, CliError> {
         loader = loader.endpoint_url(url);
     }
     let config = loader.load().await;
-    if config.region().is_none() {
+    let Some(region) = config.region() else {
         return Err(CliError::failed(
             "no AWS region: pass --region, set AWS_REGION, or run `aws configure` to give your profile one",
         ));
-    }
+    };
+    let _ = REGION.set(region.to_string());
     let Some(provider) = config.credentials_provider() else {
         return Err(no_credentials(&a));
     };
@@ -101,10 +104,12 @@ pub fn tables() -> TableNames {
     }
 }
 
-/// ` in REGION` when a region was given or found in the environment (for messages).
+/// ` in REGION` when a region was resolved, given or found in the environment (for messages).
 pub fn region_note() -> String {
-    args()
-        .region
+    REGION
+        .get()
+        .cloned()
+        .or_else(|| args().region)
         .or_else(|| var("AWS_REGION"))
         .or_else(|| var("AWS_DEFAULT_REGION"))
         .map(|r| format!(" in {r}"))

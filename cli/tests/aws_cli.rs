@@ -387,6 +387,16 @@ fn profiles_and_their_region_come_from_the_config_files() {
         &["reports", "--period", "2031-02"],
     );
     assert_eq!(code, 0, "{stderr}");
+    // A missing table names the profile's region.
+    let (code, _, stderr) = with_profile(
+        &[("AWS_PROFILE", "dev")],
+        &["alerts", "--stack", "nosuchstack", "--period", "2031-02"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("error: nosuchstack-alerts not found in us-east-1: "),
+        "{stderr}"
+    );
     // Without the profile there are no credentials (and no region).
     let (code, _, stderr) = with_profile(&[("AWS_REGION", "us-east-1")], &["reports"]);
     assert_eq!(code, 1);
