@@ -1,11 +1,14 @@
-//! `billwatch budgets put | list | rm | apply` (the model: docs/budgets.md).
+//! `billwatch budgets put | list | rm | check | apply` (the model: docs/budgets.md).
 //!
-//! `apply FILE` makes the budgets table equal to a TOML file (see budgets.example.toml): it
-//! validates the whole file first (every problem listed, nothing written when there is one),
-//! prints the diff against the table, then writes it unless `--dry-run`.
+//! `check FILE` validates a TOML file (see budgets.example.toml) without any AWS call.
+//! `apply FILE` makes the budgets table equal to it: it validates the whole file first (every
+//! problem listed, nothing written when there is one), prints the diff against the table, asks
+//! before removing or changing budgets (unless `--yes`; without a terminal it refuses), then
+//! writes it unless `--dry-run`.
 //!
 //! Exit codes: 0 done, 1 the table could not be read or written (or `rm` found no such
-//! budget), 2 invalid input (flags or file).
+//! budget, or the question was answered no), 2 invalid input (flags or file, or removals and
+//! changes without `--yes` and without a terminal).
 
 use crate::error::CliError;
 use billwatch_aws::clients;
