@@ -6,7 +6,7 @@ use billwatch_aws::store::{live_totals, StoredTotal};
 use billwatch_aws::store::{Claim, Owed};
 use billwatch_core::budget::{Basis, Budget, Scope, Threshold};
 use billwatch_core::report::{summarize_path, Limits, ReportSummary};
-use billwatch_tests::{fixtures, Stack};
+use billwatch_tests::{as_eventbridge, fixtures, Stack};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -667,6 +667,110 @@ async fn keys_with_spaces_and_plus_signs_are_decoded_once() {
     let result = stack.ingest.handle(&event).await.unwrap();
     assert_eq!(outcome(&result), "stored");
     assert_eq!(result[0].key, key);
+}
+
+/// An existing bucket announces objects through EventBridge; a bucket the stack created, through
+/// S3 notifications. The same object announced both ways (a bucket switched from one mode to the
+/// other, or both configured at once) is stored once: the second is a duplicate, whichever
+/// comes first, because both carry the same sequencer.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_object_announced_by_s3_and_by_eventbridge_is_stored_once() {
+    let stack = Stack::new().await;
+    let file = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
+    let expected = summarize_path(&file, None, &Limits::default()).unwrap();
+
+    // S3 notification first, then EventBridge.
+    let key = "billing/Nov 2026+x (1)/123456789012-aws-billing-csv-2026-11.csv";
+    let notification = stack.deliver(key, &file).await;
+    let bridged = as_eventbridge(&notification);
+    assert_eq!(
+        bridged["detail"]["object"]["key"],
+        "billing/Nov+2026%2Bx+%281%29/123456789012-aws-billing-csv-2026-11.csv"
+    );
+    let first = stack.ingest.handle(&notification).await.unwrap();
+    assert_eq!(outcome(&first), "stored");
+    let second = stack.ingest.handle(&bridged).await.unwrap();
+    assert_eq!(outcome(&second), "duplicate", "{second:?}");
+    assert_eq!(second[0].key, key);
+    assert_eq!(second[0].totals_written, 0);
+    assert_eq!(
+        stored_map(&live(&stack, "2026-11").await),
+        summary_map(&expected)
+    );
+
+    // A later delivery of the key, EventBridge first, then its S3 notification.
+    let final_ = synthetic("monthly-final/123456789012-aws-billing-csv-2026-11.csv");
+    let notification = stack.deliver(key, &final_).await;
+    let bridged = as_eventbridge(&notification);
+    assert_eq!(
+        outcome(&stack.ingest.handle(&bridged).await.unwrap()),
+        "stored"
+    );
+    assert_eq!(
+        outcome(&stack.ingest.handle(&notification).await.unwrap()),
+        "duplicate"
+    );
+    // And the first delivery again, through EventBridge: older than what is live.
+    let stale = as_eventbridge(&stack.event_for(key, "000000000000000100").await);
+    assert_eq!(
+        outcome(&stack.ingest.handle(&stale).await.unwrap()),
+        "stale"
+    );
+    let expected = summarize_path(&final_, None, &Limits::default()).unwrap();
+    assert_eq!(
+        stored_map(&live(&stack, "2026-11").await),
+        summary_map(&expected)
+    );
+    let outcomes: Vec<_> = stack
+        .ingest
+        .reports
+        .list(period_of("2026-11"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.outcome.as_str())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["stored", "duplicate", "stored", "duplicate", "stale"]
+    );
+}
+
+/// ReportPrefix: a key outside it is skipped whichever way it is announced (the function's
+/// role may not read it).
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_outside_the_report_prefix_are_skipped() {
+    let stack = Stack::new().await;
+    let mut config = stack.ingest.config.clone();
+    config.report_prefix = Some("cur/".into());
+    let ingest = billwatch_aws::ingest::Ingest::new(
+        config,
+        billwatch_aws::clients::Clients::from_sdk(&stack.sdk),
+        billwatch_aws::clock::Clock::system(),
+    );
+    let file = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
+    let outside = stack
+        .deliver("other/123456789012-aws-billing-csv-2026-11.csv", &file)
+        .await;
+    for event in [outside.clone(), as_eventbridge(&outside)] {
+        let result = ingest.handle(&event).await.unwrap();
+        assert_eq!(outcome(&result), "skipped");
+        assert!(
+            result[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("outside the report prefix 'cur/'"),
+            "{result:?}"
+        );
+    }
+    let inside = stack
+        .deliver("cur/123456789012-aws-billing-csv-2026-11.csv", &file)
+        .await;
+    assert_eq!(
+        outcome(&ingest.handle(&as_eventbridge(&inside)).await.unwrap()),
+        "stored"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -216,6 +216,14 @@ impl Ingest {
                 ));
             }
         }
+        if let Some(prefix) = &self.config.report_prefix {
+            if !object.key.starts_with(prefix.as_str()) {
+                return Err(format!(
+                    "'{}' is outside the report prefix '{prefix}'",
+                    object.key
+                ));
+            }
+        }
         report_key(&object.key)
     }
 }

@@ -191,7 +191,7 @@ impl Ingest {
             record.alerts_sent = done.alerts_sent;
             record.duration_ms = elapsed();
             self.reports.record(&record).await?;
-            tracing::info!(key = %object.key, period = %record.period, payer = ?record.payer,
+            tracing::info!(key = %object.key, via = object.via.as_str(), period = %record.period, payer = ?record.payer,
                 format = ?record.format.map(|f| f.name()), rows = record.rows_read,
                 outcome = %done.outcome, duration_ms = record.duration_ms, "report ingested");
             if outcome.period.is_none() || done.outcome == Outcome::Stored {
