@@ -255,3 +255,108 @@ fn a_zip_spool_larger_than_the_functions_tmp_breaks_the_template_rules() {
         describe(&out)
     );
 }
+
+/// Next to an existing bucket (ExistingBucketName, ReportPrefix): the local stack made from the
+/// template with those parameters stands the bucket in for the existing one, and the parity
+/// check with the same parameters agrees, the function's BILLWATCH_BUCKET naming that bucket.
+#[test]
+fn the_existing_bucket_mode_has_a_matching_local_stack() {
+    require_stack();
+    let params = [
+        "--stack-name",
+        "billwatch-existing",
+        "--parameter",
+        "ExistingBucketName=billwatch-existing-reports",
+        "--parameter",
+        "ReportPrefix=cur/",
+    ];
+    let created = Command::new(python())
+        .arg(repo().join("infra/local/create_stack.py"))
+        .args(params)
+        .current_dir(repo())
+        .output()
+        .expect("python runs infra/local/create_stack.py");
+    assert!(created.status.success(), "{}", describe(&created));
+    let exports = String::from_utf8_lossy(&created.stdout);
+    assert!(
+        exports.contains("export BILLWATCH_BUCKET=billwatch-existing-reports\n"),
+        "{}",
+        describe(&created)
+    );
+    assert!(
+        exports.contains("export BILLWATCH_TOTALS_TABLE=billwatch-existing-totals\n"),
+        "{}",
+        describe(&created)
+    );
+    let out = parity_check(&params, &[]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("bucket(s) (billwatch-existing-reports)"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// The template rules resolve every deployment mode: the EventBridge rule deployed with the
+/// stack's own bucket is a second trigger for each object.
+#[test]
+fn an_eventbridge_rule_beside_the_buckets_notifications_breaks_the_template_rules() {
+    let scratch = Scratch::new("two-triggers");
+    let path = edited_template(&scratch, "ReportCreatedRule", |block| {
+        block.replace("    Condition: UseExistingBucket\n", "")
+    });
+    let out = template_check(&path);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for mode in ["new-bucket", "new-bucket-prefix"] {
+        assert!(
+            stderr.contains(&format!(
+                "mode {mode}: ReportCreatedRule is deployed as well"
+            )),
+            "{}",
+            describe(&out)
+        );
+    }
+    assert!(
+        !stderr.contains("mode existing-bucket"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// Least privilege in both modes: a role that reads the whole bucket when a ReportPrefix is
+/// given, or a rule that does not filter on the prefix, breaks the rules.
+#[test]
+fn reading_or_triggering_beyond_the_report_prefix_breaks_the_template_rules() {
+    let scratch = Scratch::new("prefix");
+    let role = edited_template(&scratch, "ReportIngestRole", |block| {
+        block.replace("s3:::${Bucket}/${ReportPrefix}*\"", "s3:::${Bucket}/*\"")
+    });
+    let out = template_check(&role);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (mode, bucket) in [
+        ("new-bucket-prefix", "billwatch-billing-123456789012"),
+        ("existing-bucket", "example-billing-reports"),
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "mode {mode}: ReportIngestRole ReadReports: S3 resource arn:aws:s3:::{bucket}/* is not arn:aws:s3:::{bucket}/cur/*"
+            )),
+            "{}",
+            describe(&out)
+        );
+    }
+    let scratch = Scratch::new("rule-prefix");
+    let rule = edited_template(&scratch, "ReportCreatedRule", |block| {
+        block.replace("!Sub \"${ReportPrefix}*.csv\"", "\"*.csv\"")
+    });
+    let out = template_check(&rule);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("mode existing-bucket: ReportCreatedRule's key filter"),
+        "{}",
+        describe(&out)
+    );
+}

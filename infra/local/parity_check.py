@@ -2,6 +2,7 @@
 """Check that the running emulator holds what template.yaml declares.
 
     infra/local/parity_check.py [--stack-name billwatch] [--template template.yaml] [--check-env]
+                                [--parameter NAME=VALUE ...]
 
 Compares, for the stack name given:
   * each AWS::DynamoDB::Table: it exists under its TableName; key schema (attribute and
@@ -10,7 +11,8 @@ Compares, for the stack name given:
   * the SNS topic BILLWATCH_ALERT_TOPIC_ARN points at: it exists under its TopicName, with the
     template's DisplayName / KmsMasterKeyId;
   * each AWS::S3::Bucket: it is in the bucket listing under its BucketName, with the
-    template's versioning status;
+    template's versioning status; with --parameter ExistingBucketName=NAME, that bucket (the
+    function's BILLWATCH_BUCKET) is in the listing;
   * with --check-env: the BILLWATCH_* variables of this process equal the names the template
     gives (what create_stack.py exports).
 
@@ -97,6 +99,8 @@ def check_buckets(s3, spec: st.StackSpec) -> list[str]:
         if b.name not in listed:
             out.append(f"{where}: missing from the emulator's bucket listing {sorted(listed)}")
             continue
+        if b.external:
+            continue  # an existing bucket: its settings are its owner's, not the template's
         got = s3.get_bucket_versioning(Bucket=b.name).get("Status")
         if (b.versioning or None) != (got or None):
             out.append(f"{where}: versioning: template {b.versioning or 'off'}, emulator {got or 'off'}")
@@ -120,7 +124,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION or us-east-1")
     p.add_argument("--account-id", help="${AWS::AccountId} (default: the emulator's, from STS)")
     p.add_argument("--check-env", action="store_true", help="also compare this process's BILLWATCH_* variables")
+    p.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameter override (repeatable), as given to create_stack.py",
+    )
     args = p.parse_args(argv)
+    try:
+        params = dict(kv.split("=", 1) for kv in args.parameter)
+    except ValueError:
+        fail("--parameter takes NAME=VALUE")
 
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -133,7 +148,7 @@ def main(argv: list[str]) -> int:
     region = args.region or st.region_from_env()
     try:
         c = clients(endpoint, region)
-        spec = st.stack_spec(template, stack, account_id(c["sts"], args.account_id), region)
+        spec = st.stack_spec(template, stack, account_id(c["sts"], args.account_id), region, params)
         problems = check_tables(c["dynamodb"], spec)
         problems += check_topics(c["sns"], spec)
         problems += check_buckets(c["s3"], spec)
