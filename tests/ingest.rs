@@ -1073,3 +1073,89 @@ async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
     assert_eq!(payload(&messages[0])["actual"], "33.333333");
     assert_eq!(payload(&messages[0])["scope"], "tag Name=web-01");
 }
+
+/// The function's CloudWatch metrics on a real ingest: every line it emits is a valid EMF
+/// document, the stored report's line carries its latency and rows, the budget's line its
+/// month-to-date spend against the amount; a duplicate adds a pipeline line only.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ingest_emits_emf_metric_lines_that_follow_the_specification() {
+    use billwatch_aws::metrics::{emf::check, Metrics};
+    let mut stack = Stack::new().await;
+    // The report is for November 2026: the clock reads 20 November 2026 (spend lines are for
+    // the current month only).
+    let target: chrono::DateTime<chrono::Utc> = "2026-11-20T08:00:00Z".parse().unwrap();
+    stack.clock.advance(target - chrono::Utc::now());
+    stack.ingest.metrics = Metrics::capture("billwatch/test");
+    budget(&stack, "all-accounts", "100", &["80"]).await;
+
+    let file = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
+    let expected = summarize_path(&file, None, &Limits::default()).unwrap();
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let mut event = stack.deliver(key, &file).await;
+    // Delivered 90 seconds before it is handled.
+    let sent = stack.ingest.clock.now() - chrono::Duration::seconds(90);
+    event["Records"][0]["eventTime"] =
+        json!(sent.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    assert_eq!(
+        outcome(&stack.ingest.handle(&event).await.unwrap()),
+        "stored"
+    );
+
+    let lines = stack.ingest.metrics.captured();
+    let docs: Vec<Value> = lines
+        .iter()
+        .map(|l| check(l).unwrap_or_else(|p| panic!("not EMF: {l}\n{p:#?}")))
+        .collect();
+    for doc in &docs {
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "billwatch/test");
+        let ts = doc["_aws"]["Timestamp"].as_i64().unwrap();
+        assert!(
+            (target.timestamp_millis()..target.timestamp_millis() + 600_000).contains(&ts),
+            "{doc}"
+        );
+    }
+    let stored: Vec<_> = docs.iter().filter(|d| d["Outcome"] == "stored").collect();
+    assert_eq!(stored.len(), 1, "{lines:#?}");
+    let latency = stored[0]["IngestLatency"].as_f64().unwrap();
+    assert!((90_000.0..150_000.0).contains(&latency), "{latency}");
+    assert_eq!(stored[0]["RowsRead"], expected.rows_read as f64);
+    assert_eq!(stored[0]["ReportKey"], key);
+    assert_eq!(stored[0]["Via"], "s3");
+
+    let spend: Decimal = expected.totals.iter().map(|t| t.cost).sum();
+    let money = |v: &Value| Decimal::from_str(&v.to_string()).unwrap();
+    let budget_line = docs
+        .iter()
+        .find(|d| d["Budget"] == "all-accounts")
+        .unwrap_or_else(|| panic!("no budget line: {lines:#?}"));
+    assert_eq!(money(&budget_line["SpendMonthToDate"]), spend.round_dp(2));
+    assert_eq!(money(&budget_line["BudgetAmount"]), d("100"));
+    assert_eq!(
+        money(&budget_line["BudgetUsedPercent"]),
+        spend.round_dp(1).normalize()
+    );
+    assert!(budget_line.get("ForecastMonthEnd").is_some());
+    let accounts: Vec<_> = docs.iter().filter(|d| d.get("Account").is_some()).collect();
+    let mut expected_accounts: Vec<_> = expected.totals.iter().map(|t| &t.account_id).collect();
+    expected_accounts.sort();
+    expected_accounts.dedup();
+    assert_eq!(
+        accounts.len(),
+        expected_accounts.len().min(20),
+        "{lines:#?}"
+    );
+    assert!(docs.iter().any(|d| d["Service"] == "AmazonEC2"));
+
+    // The same event again: one more pipeline line (a duplicate), no spend lines.
+    let before = lines.len();
+    assert_eq!(
+        outcome(&stack.ingest.handle(&event).await.unwrap()),
+        "duplicate"
+    );
+    let again = stack.ingest.metrics.captured();
+    assert_eq!(again.len(), before + 1, "{again:#?}");
+    let last = check(again.last().unwrap()).unwrap();
+    assert_eq!(last["Outcome"], "duplicate");
+    assert!(last.get("IngestLatency").is_none());
+}

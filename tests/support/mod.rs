@@ -180,6 +180,7 @@ impl Stack {
             s3_reads: Default::default(),
             memory_mb: None,
             read_rate: Default::default(),
+            metrics_namespace: None,
         };
         let clients = billwatch_aws::clients::Clients::from_sdk(&sdk);
         let clock = ManualOffset::default();

@@ -27,6 +27,9 @@ pub struct Config {
     /// outside Lambda; then 1 vCPU's worth is assumed.
     pub memory_mb: Option<u32>,
     pub read_rate: ReadRate,
+    /// The CloudWatch namespace of the function's EMF metrics (`BILLWATCH_METRICS_NAMESPACE`);
+    /// unset: no metric lines.
+    pub metrics_namespace: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -90,6 +93,7 @@ impl Config {
                 .map(|_| number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0u32))
                 .transpose()?,
             read_rate: ReadRate::default(),
+            metrics_namespace: optional("BILLWATCH_METRICS_NAMESPACE"),
         })
     }
 }
