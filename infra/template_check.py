@@ -19,6 +19,9 @@
 
     infra/template_check.py --write-mode MODE OUT   writes the template with MODE's parameters
     as defaults, for cfn-lint, checkov and sam validate (.ci/run lints every mode).
+  * every AWS::CloudWatch::Dashboard body is JSON (its ${...} filled in), its metric widgets
+    name a region, and its billwatch metrics use the namespace the function emits to
+    (BILLWATCH_METRICS_NAMESPACE).
 
 --list prints every IAM role statement (role, Sid, actions, resources) and every checkov skip.
 Exit status: 0 clean, 1 with one "template_check.py: ..." line per problem, 2 unreadable template.
@@ -319,6 +322,44 @@ def check_mode(template: dict[str, Any], mode: str, params: dict[str, str]) -> l
     return problems
 
 
+def check_dashboards(template: dict[str, Any]) -> list[str]:
+    """Each dashboard body is JSON once its ${...} are filled in, its metric widgets name a
+    region, and its billwatch metrics are in the namespace the function emits to."""
+    problems: list[str] = []
+    resources = template["Resources"]
+    env = ((resources.get(FUNCTION, {}).get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+    namespace = env.get("BILLWATCH_METRICS_NAMESPACE")
+    if isinstance(namespace, dict) and "Fn::If" in namespace:  # [condition, on, off]
+        namespace = namespace["Fn::If"][1]
+    namespace = namespace.get("Fn::Sub") if isinstance(namespace, dict) else namespace
+    for logical, r in resources.items():
+        if r.get("Type") != "AWS::CloudWatch::Dashboard":
+            continue
+        body = (r.get("Properties") or {}).get("DashboardBody")
+        text = body.get("Fn::Sub") if isinstance(body, dict) else body
+        if not isinstance(text, str):
+            problems.append(f"{logical}: DashboardBody is not a string or !Sub string")
+            continue
+        filled = re.sub(r"\$\{([^}]*)\}", lambda m: m.group(1).replace(":", "-").replace(".", "-"), text)
+        try:
+            doc = json.loads(filled)
+        except json.JSONDecodeError as e:
+            problems.append(f"{logical}: DashboardBody is not JSON: {e}")
+            continue
+        widgets = doc.get("widgets")
+        if not isinstance(widgets, list) or not widgets:
+            problems.append(f"{logical}: DashboardBody has no widgets")
+            continue
+        for i, w in enumerate(widgets):
+            if w.get("type") == "metric" and not (w.get("properties") or {}).get("region"):
+                problems.append(f"{logical}: widget {i} has no region")
+        if namespace and "billwatch/" in text:
+            for used in set(re.findall(r"billwatch/\$\{[^}]*\}", text)):
+                if used != namespace:
+                    problems.append(f"{logical}: namespace {used} is not the function's {namespace}")
+    return problems
+
+
 def with_defaults(text: str, params: dict[str, str]) -> str:
     """template.yaml's text with the Default of each parameter in `params` replaced."""
     for name, value in params.items():
@@ -355,6 +396,7 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     problems = check(template, args.list)
+    problems += check_dashboards(template)
     for mode, params in MODES.items():
         try:
             problems += check_mode(template, mode, params)
@@ -368,7 +410,7 @@ def main(argv: list[str]) -> int:
     print(
         f"{PROG}: OK: no '*' in IAM roles, every checkov skip has a reason, the zip spool fits /tmp, "
         f"no S3->Lambda cycle; modes {', '.join(MODES)}: one trigger each, filtered on bucket and "
-        "prefix, role reads only <bucket>/<prefix>*"
+        "prefix, role reads only <bucket>/<prefix>*; dashboard body is JSON"
     )
     return 0
 

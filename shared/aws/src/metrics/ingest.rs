@@ -33,6 +33,21 @@ pub const MAX_SERVICES_PER_DELIVERY: usize = 20;
 /// Account lines per invocation (a FOCUS dataset can store several months in one).
 pub const MAX_ACCOUNT_LINES_PER_INVOCATION: usize = 40;
 
+/// Every metric name the function emits (docs/metrics.md; the dashboard uses only these).
+pub const METRIC_NAMES: [&str; 9] = [
+    "Reports",
+    "RowsRead",
+    "IngestDuration",
+    "IngestLatency",
+    "SpendMonthToDate",
+    "BudgetAmount",
+    "BudgetUsedPercent",
+    "ForecastMonthEnd",
+    "ForecastUsedPercent",
+];
+/// Every dimension key the function emits.
+pub const DIMENSION_KEYS: [&str; 5] = ["Outcome", "Budget", "Currency", "Account", "Service"];
+
 /// The name of the line that sums the accounts or services left out.
 pub const OTHER: &str = "other";
 
@@ -284,9 +299,55 @@ mod tests {
             .iter()
             .map(|l| {
                 let text = l.render().unwrap();
-                check(&text).unwrap_or_else(|p| panic!("{text}: {p:?}"))
+                let doc = check(&text).unwrap_or_else(|p| panic!("{text}: {p:?}"));
+                let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+                for m in directive["Metrics"].as_array().unwrap() {
+                    assert!(METRIC_NAMES.contains(&m["Name"].as_str().unwrap()), "{m}");
+                }
+                for set in directive["Dimensions"].as_array().unwrap() {
+                    for key in set.as_array().unwrap() {
+                        assert!(DIMENSION_KEYS.contains(&key.as_str().unwrap()), "{key}");
+                    }
+                }
+                doc
             })
             .collect()
+    }
+
+    /// template.yaml's dashboard reads only metrics and dimensions the function emits.
+    #[test]
+    fn the_dashboard_reads_what_the_function_emits() {
+        let path = format!("{}/../../template.yaml", env!("CARGO_MANIFEST_DIR"));
+        let template = std::fs::read_to_string(&path).unwrap();
+        let start = template.find("  BillwatchDashboard:").expect("a dashboard");
+        let end = template[start..].find("\nOutputs:").unwrap() + start;
+        let body = &template[start..end];
+        let namespace = "billwatch/${AWS::StackName}";
+        let mut names = Vec::new();
+        for part in body.split("MetricName=\\\"").skip(1) {
+            names.push(part.split('\\').next().unwrap());
+        }
+        for part in body.split(&format!("\"{namespace}\", \"")).skip(1) {
+            names.push(part.split('"').next().unwrap());
+        }
+        assert!(names.len() >= 10, "{names:?}");
+        for name in &names {
+            assert!(
+                METRIC_NAMES.contains(name),
+                "the dashboard reads {name}, which is never emitted"
+            );
+        }
+        let mut schemas = 0;
+        for part in body.split(&format!("{{{namespace},")).skip(1) {
+            schemas += 1;
+            for key in part.split('}').next().unwrap().split(',') {
+                assert!(
+                    DIMENSION_KEYS.contains(&key),
+                    "the dashboard searches dimension {key}"
+                );
+            }
+        }
+        assert!(schemas >= 8, "{schemas}");
     }
 
     fn with<'a>(docs: &'a [Value], key: &str, value: &str) -> Vec<&'a Value> {
