@@ -256,42 +256,101 @@ fn a_zip_spool_larger_than_the_functions_tmp_breaks_the_template_rules() {
     );
 }
 
-/// Next to an existing bucket (ExistingBucketName, ReportPrefix): the local stack made from the
-/// template with those parameters stands the bucket in for the existing one, and the parity
-/// check with the same parameters agrees, the function's BILLWATCH_BUCKET naming that bucket.
-#[test]
-fn the_existing_bucket_mode_has_a_matching_local_stack() {
+/// `create_stack.py` for a stack next to an existing bucket (idempotent); returns its exports.
+fn create_existing_stack(stack: &str, bucket: &str, template: &Path) -> String {
     require_stack();
-    let params = [
-        "--stack-name",
-        "billwatch-existing",
-        "--parameter",
-        "ExistingBucketName=billwatch-existing-reports",
-        "--parameter",
-        "ReportPrefix=cur/",
-    ];
     let created = Command::new(python())
         .arg(repo().join("infra/local/create_stack.py"))
-        .args(params)
+        .args(["--stack-name", stack, "--template"])
+        .arg(template)
+        .arg("--parameter")
+        .arg(format!("ExistingBucketName={bucket}"))
+        .args(["--parameter", "ReportPrefix=cur/"])
         .current_dir(repo())
         .output()
         .expect("python runs infra/local/create_stack.py");
     assert!(created.status.success(), "{}", describe(&created));
-    let exports = String::from_utf8_lossy(&created.stdout);
+    String::from_utf8_lossy(&created.stdout).into_owned()
+}
+
+/// Next to an existing bucket (ExistingBucketName, ReportPrefix): the local stack made from the
+/// template with those parameters stands the bucket in for the existing one, and the parity
+/// check with the same parameters agrees, the function's BILLWATCH_BUCKET naming that bucket.
+/// It also runs the template's EventBridge rule in the emulator against sample events: report
+/// keys of the bucket under the prefix reach the target, nothing else does.
+#[test]
+fn the_existing_bucket_mode_has_a_matching_local_stack_and_rule() {
+    let exports = create_existing_stack(
+        "billwatch-existing",
+        "billwatch-existing-reports",
+        &repo().join("template.yaml"),
+    );
     assert!(
         exports.contains("export BILLWATCH_BUCKET=billwatch-existing-reports\n"),
-        "{}",
-        describe(&created)
+        "{exports}"
     );
     assert!(
         exports.contains("export BILLWATCH_TOTALS_TABLE=billwatch-existing-totals\n"),
-        "{}",
-        describe(&created)
+        "{exports}"
     );
-    let out = parity_check(&params, &[]);
+    let out = parity_check(
+        &[
+            "--stack-name",
+            "billwatch-existing",
+            "--parameter",
+            "ExistingBucketName=billwatch-existing-reports",
+            "--parameter",
+            "ReportPrefix=cur/",
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("bucket(s) (billwatch-existing-reports)"),
+        stdout.contains("bucket(s) (billwatch-existing-reports)"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        stdout.contains("rule ReportCreatedRule matches 8 sample events as it should"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// A rule that filters on the prefix alone lets every CUR data part invoke the function.
+#[test]
+fn a_rule_without_the_report_suffixes_is_a_mismatch() {
+    let scratch = Scratch::new("rule-suffixes");
+    let template = edited_template(&scratch, "ReportCreatedRule", |block| {
+        block.replace(
+            "              - wildcard: !Sub \"${ReportPrefix}*.csv\"\n",
+            "              - prefix: !Ref ReportPrefix\n",
+        )
+    });
+    create_existing_stack(
+        "billwatch-suffixes",
+        "billwatch-suffixes-reports",
+        &template,
+    );
+    let out = parity_check(
+        &[
+            "--stack-name",
+            "billwatch-suffixes",
+            "--template",
+            template.to_str().unwrap(),
+            "--parameter",
+            "ExistingBucketName=billwatch-suffixes-reports",
+            "--parameter",
+            "ReportPrefix=cur/",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("MISMATCH rule ReportCreatedRule: a CUR data part")
+            && stderr.contains("matches"),
         "{}",
         describe(&out)
     );
