@@ -1158,4 +1158,24 @@ async fn an_ingest_emits_emf_metric_lines_that_follow_the_specification() {
     let last = check(again.last().unwrap()).unwrap();
     assert_eq!(last["Outcome"], "duplicate");
     assert!(last.get("IngestLatency").is_none());
+
+    // A newer delivery announced through EventBridge (whole-second `time`) is measured the same.
+    let final_ = synthetic("monthly-final/123456789012-aws-billing-csv-2026-11.csv");
+    let mut bridged = as_eventbridge(&stack.deliver(key, &final_).await);
+    let sent = stack.ingest.clock.now() - chrono::Duration::seconds(30);
+    bridged["time"] = json!(sent.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    assert_eq!(
+        outcome(&stack.ingest.handle(&bridged).await.unwrap()),
+        "stored"
+    );
+    let lines = stack.ingest.metrics.captured();
+    let docs: Vec<Value> = lines[again.len()..]
+        .iter()
+        .map(|l| check(l).unwrap_or_else(|p| panic!("not EMF: {l}\n{p:#?}")))
+        .collect();
+    let stored = docs.iter().find(|d| d["Outcome"] == "stored").unwrap();
+    assert_eq!(stored["Via"], "eventbridge");
+    let latency = stored["IngestLatency"].as_f64().unwrap();
+    assert!((30_000.0..90_000.0).contains(&latency), "{latency}");
+    assert!(docs.iter().any(|d| d["Budget"] == "all-accounts"));
 }
