@@ -13,6 +13,18 @@
   * the names the CLI derives from `--stack NAME` (cli/src/aws.rs): every table and topic a
     function's BILLWATCH_* variable names is called "${AWS::StackName}-<suffix>" (totals,
     reports, budgets, alerts; topics alerts and chat).
+  * both deployment modes (MODES: a new bucket, with and without ReportPrefix; an existing
+    bucket with a prefix), each resolved with its parameters: exactly one trigger is deployed
+    (the bucket's notifications, or the EventBridge rule with its permission, dead-letter queue
+    and queue policy), it filters on the bucket and the prefix, the function's role reads only
+    <bucket>/<prefix>* (ListBucket limited to the prefix), and its environment names the same
+    bucket and prefix.
+
+    infra/template_check.py --write-mode MODE OUT   writes the template with MODE's parameters
+    as defaults, for cfn-lint, checkov and sam validate (.ci/run lints every mode).
+  * every AWS::CloudWatch::Dashboard body is JSON (its ${...} filled in), its metric widgets
+    name a region, and its billwatch metrics use the namespace the function emits to
+    (BILLWATCH_METRICS_NAMESPACE).
 
 --list prints every IAM role statement (role, Sid, actions, resources) and every checkov skip.
 Exit status: 0 clean, 1 with one "template_check.py: ..." line per problem, 2 unreadable template.
@@ -22,6 +34,8 @@ Needs PyYAML only (the project's .venv has it).
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -220,17 +234,210 @@ def check(template: dict[str, Any], listing: bool) -> list[str]:
     return problems
 
 
+# -- deployment modes -------------------------------------------------------------------------
+
+EXAMPLE_BUCKET = "example-billing-reports"
+MODES: dict[str, dict[str, str]] = {
+    "new-bucket": {"ExistingBucketName": "", "ReportPrefix": ""},
+    "new-bucket-prefix": {"ExistingBucketName": "", "ReportPrefix": "cur/"},
+    "existing-bucket": {"ExistingBucketName": EXAMPLE_BUCKET, "ReportPrefix": "cur/"},
+}
+FUNCTION = "ReportIngestFunction"
+ROLE = "ReportIngestRole"
+NEW_BUCKET_RESOURCES = ("BillingBucket", "BillingBucketPolicy", "ReportIngestInvokePermission")
+EXISTING_BUCKET_RESOURCES = ("ReportCreatedRule", "ReportCreatedInvokePermission", "IngestFailureQueuePolicy")
+SUFFIXES = (".csv", ".csv.zip", "-Manifest.json")
+
+
+def check_mode(template: dict[str, Any], mode: str, params: dict[str, str]) -> list[str]:
+    """The rules of one deployment mode, on the template resolved with its parameters."""
+    problems: list[str] = []
+    say = lambda msg: problems.append(f"mode {mode}: {msg}")  # noqa: E731
+    res = st.Resolver(template, parameters=params)
+    resources = res.resources
+    prefix = params["ReportPrefix"]
+    existing = params["ExistingBucketName"]
+    bucket = existing or res.resolve({"Fn::Sub": "${AWS::StackName}-billing-${AWS::AccountId}"})
+    for logical in NEW_BUCKET_RESOURCES + EXISTING_BUCKET_RESOURCES:
+        if logical not in resources:
+            say(f"{logical} is missing from the template")
+            return problems
+    wanted = EXISTING_BUCKET_RESOURCES if existing else NEW_BUCKET_RESOURCES
+    unwanted = NEW_BUCKET_RESOURCES if existing else EXISTING_BUCKET_RESOURCES
+    for logical in wanted:
+        if not res.resource_enabled(logical):
+            say(f"{logical} is not deployed")
+    for logical in unwanted:
+        if res.resource_enabled(logical):
+            say(f"{logical} is deployed as well: two triggers for one object")
+
+    # The trigger filters on the bucket and the prefix.
+    if existing:
+        rule = resources["ReportCreatedRule"].get("Properties") or {}
+        pattern = res.resolve(rule.get("EventPattern") or {})
+        if pattern.get("source") != ["aws.s3"] or pattern.get("detail-type") != ["Object Created"]:
+            say("ReportCreatedRule does not match S3 'Object Created' events only")
+        detail = pattern.get("detail") or {}
+        if (detail.get("bucket") or {}).get("name") != [existing]:
+            say(f"ReportCreatedRule does not filter on bucket {existing}: {detail.get('bucket')}")
+        keys = (detail.get("object") or {}).get("key") or []
+        wildcards = sorted(k.get("wildcard", "") for k in keys if isinstance(k, dict))
+        want = sorted(f"{prefix}*{suffix}" for suffix in SUFFIXES)
+        if wildcards != want or len(keys) != len(want):
+            say(f"ReportCreatedRule's key filter is {keys}, expected wildcards {want}")
+        targets = rule.get("Targets") or []
+        if [logical_of(t.get("Arn")) for t in targets] != [FUNCTION]:
+            say(f"ReportCreatedRule must target {FUNCTION} only")
+        for t in targets:
+            if logical_of((t.get("DeadLetterConfig") or {}).get("Arn")) != "IngestFailureQueue":
+                say("ReportCreatedRule's target has no dead-letter queue IngestFailureQueue")
+        perm = resources["ReportCreatedInvokePermission"].get("Properties") or {}
+        if perm.get("Principal") != "events.amazonaws.com" or logical_of(perm.get("SourceArn")) != "ReportCreatedRule":
+            say("ReportCreatedInvokePermission must admit events.amazonaws.com from ReportCreatedRule only")
+        policy = resources["IngestFailureQueuePolicy"].get("Properties") or {}
+        conditions = [s_.get("Condition") for s_ in statements(policy.get("PolicyDocument"))]
+        if not conditions or any(
+            logical_of(((c or {}).get("ArnEquals") or {}).get("aws:SourceArn")) != "ReportCreatedRule" for c in conditions
+        ):
+            say("IngestFailureQueuePolicy must admit the rule only (ArnEquals aws:SourceArn)")
+    else:
+        raw = (resources["BillingBucket"].get("Properties") or {}).get("NotificationConfiguration") or {}
+        configs = raw.get("LambdaConfigurations") or []
+        suffixes = []
+        for c in configs:
+            if logical_of(c.get("Function")) != FUNCTION:
+                say(f"a notification of BillingBucket invokes {c.get('Function')}, not {FUNCTION}")
+            rules = res.resolve(((c.get("Filter") or {}).get("S3Key") or {}).get("Rules") or [])
+            by_name = {r["Name"]: r["Value"] for r in rules}
+            suffixes.append(by_name.get("suffix"))
+            if by_name.get("prefix", "") != prefix:
+                say(f"notification for {by_name.get('suffix')} filters on prefix {by_name.get('prefix')!r}, not {prefix!r}")
+        if sorted(s_ or "" for s_ in suffixes) != sorted(SUFFIXES):
+            say(f"BillingBucket's notifications cover suffixes {suffixes}, expected {list(SUFFIXES)}")
+        perm = resources["ReportIngestInvokePermission"].get("Properties") or {}
+        if res.resolve(perm.get("SourceArn")) != f"arn:{res.partition}:s3:::{bucket}":
+            say("ReportIngestInvokePermission is not limited to the billing bucket")
+
+    # The role reads <bucket>/<prefix>* and nothing else of S3.
+    role = resources[ROLE].get("Properties") or {}
+    object_arn = f"arn:{res.partition}:s3:::{bucket}/{prefix}*"
+    bucket_arn = f"arn:{res.partition}:s3:::{bucket}"
+    for policy in role.get("Policies") or []:
+        for raw_statement in (policy.get("PolicyDocument") or {}).get("Statement") or []:
+            if '"s3:' not in json.dumps(raw_statement):
+                continue  # only S3 statements are resolved (others name unmodelled resources)
+            statement = res.resolve(raw_statement)
+            if statement is st.NO_VALUE or not isinstance(statement, dict):
+                continue
+            actions = as_list(statement.get("Action"))
+            if not any(str(a).startswith("s3:") for a in actions):
+                continue
+            sid = statement.get("Sid", "(no Sid)")
+            for resource in as_list(statement.get("Resource")):
+                if resource == object_arn:
+                    if set(actions) - {"s3:GetObject", "s3:GetObjectVersion"}:
+                        say(f"{ROLE} {sid}: {actions} on {resource} (read only)")
+                elif resource == bucket_arn:
+                    if actions != ["s3:ListBucket"]:
+                        say(f"{ROLE} {sid}: {actions} on the bucket (ListBucket only)")
+                    like = ((statement.get("Condition") or {}).get("StringLike") or {}).get("s3:prefix")
+                    if prefix and like != f"{prefix}*":
+                        say(f"{ROLE} {sid}: ListBucket is not limited to s3:prefix {prefix}*")
+                else:
+                    say(f"{ROLE} {sid}: S3 resource {resource} is not {object_arn}")
+
+    # The function is told the same bucket and prefix.
+    fn = resources[FUNCTION].get("Properties") or {}
+    env = (fn.get("Environment") or {}).get("Variables") or {}
+    got_bucket = res.resolve(env.get("BILLWATCH_BUCKET"))
+    got_prefix = res.resolve(env.get("BILLWATCH_REPORT_PREFIX", ""))
+    if got_bucket != bucket:
+        say(f"{FUNCTION}'s BILLWATCH_BUCKET is {got_bucket!r}, not {bucket!r}")
+    if got_prefix != prefix:
+        say(f"{FUNCTION}'s BILLWATCH_REPORT_PREFIX is {got_prefix!r}, not {prefix!r}")
+    return problems
+
+
+def check_dashboards(template: dict[str, Any]) -> list[str]:
+    """Each dashboard body is JSON once its ${...} are filled in, its metric widgets name a
+    region, and its billwatch metrics are in the namespace the function emits to."""
+    problems: list[str] = []
+    resources = template["Resources"]
+    env = ((resources.get(FUNCTION, {}).get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+    namespace = env.get("BILLWATCH_METRICS_NAMESPACE")
+    if isinstance(namespace, dict) and "Fn::If" in namespace:  # [condition, on, off]
+        namespace = namespace["Fn::If"][1]
+    namespace = namespace.get("Fn::Sub") if isinstance(namespace, dict) else namespace
+    for logical, r in resources.items():
+        if r.get("Type") != "AWS::CloudWatch::Dashboard":
+            continue
+        body = (r.get("Properties") or {}).get("DashboardBody")
+        text = body.get("Fn::Sub") if isinstance(body, dict) else body
+        if not isinstance(text, str):
+            problems.append(f"{logical}: DashboardBody is not a string or !Sub string")
+            continue
+        filled = re.sub(r"\$\{([^}]*)\}", lambda m: m.group(1).replace(":", "-").replace(".", "-"), text)
+        try:
+            doc = json.loads(filled)
+        except json.JSONDecodeError as e:
+            problems.append(f"{logical}: DashboardBody is not JSON: {e}")
+            continue
+        widgets = doc.get("widgets")
+        if not isinstance(widgets, list) or not widgets:
+            problems.append(f"{logical}: DashboardBody has no widgets")
+            continue
+        for i, w in enumerate(widgets):
+            if w.get("type") == "metric" and not (w.get("properties") or {}).get("region"):
+                problems.append(f"{logical}: widget {i} has no region")
+        if namespace and "billwatch/" in text:
+            for used in set(re.findall(r"billwatch/\$\{[^}]*\}", text)):
+                if used != namespace:
+                    problems.append(f"{logical}: namespace {used} is not the function's {namespace}")
+    return problems
+
+
+def with_defaults(text: str, params: dict[str, str]) -> str:
+    """template.yaml's text with the Default of each parameter in `params` replaced."""
+    for name, value in params.items():
+        pattern = re.compile(rf"(\n  {re.escape(name)}:\n(?:    .*\n)*?    Default: ).*\n")
+        text, n = pattern.subn(lambda m: m.group(1) + json.dumps(value) + "\n", text, count=1)
+        if n != 1:
+            raise st.TemplateError(f"parameter {name} has no Default line to replace")
+    return text
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("--template", default=str(st.DEFAULT_TEMPLATE))
     p.add_argument("--list", action="store_true", help="print every IAM statement and checkov skip")
+    p.add_argument("--write-mode", nargs=2, metavar=("MODE", "OUT"),
+                   help=f"write the template with MODE's parameters as defaults to OUT ({', '.join(MODES)})")
     args = p.parse_args(argv)
+    if args.write_mode:
+        mode, out = args.write_mode
+        if mode not in MODES:
+            print(f"{PROG}: error: unknown mode {mode!r} (one of {', '.join(MODES)})", file=sys.stderr)
+            return 2
+        try:
+            text = with_defaults(Path(args.template).read_text(encoding="utf-8"), MODES[mode])
+        except (OSError, st.TemplateError) as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            return 2
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"{PROG}: wrote {out} ({mode}: {MODES[mode]})")
+        return 0
     try:
         template = st.load_template(args.template)
     except st.TemplateError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     problems = check(template, args.list)
+    problems += check_dashboards(template)
+    for mode, params in MODES.items():
+        try:
+            problems += check_mode(template, mode, params)
+        except (st.TemplateError, KeyError, TypeError, AttributeError) as e:
+            problems.append(f"mode {mode}: the template cannot be resolved: {e!r}")
     for line in problems:
         print(f"{PROG}: {line}", file=sys.stderr)
     if problems:
@@ -238,7 +445,9 @@ def main(argv: list[str]) -> int:
         return 1
     print(
         f"{PROG}: OK: no '*' in IAM roles, every checkov skip has a reason, the zip spool fits /tmp, "
-        "no S3->Lambda cycle, tables and topics named after the stack"
+        "no S3->Lambda cycle, tables and topics named after the stack; "
+        f"modes {', '.join(MODES)}: one trigger each, filtered on bucket and "
+        "prefix, role reads only <bucket>/<prefix>*; dashboard body is JSON"
     )
     return 0
 

@@ -6,7 +6,7 @@ use billwatch_aws::store::{live_totals, StoredTotal};
 use billwatch_aws::store::{Claim, Owed};
 use billwatch_core::budget::{Basis, Budget, Scope, Threshold};
 use billwatch_core::report::{summarize_path, Limits, ReportSummary};
-use billwatch_tests::{fixtures, Stack};
+use billwatch_tests::{as_eventbridge, fixtures, Stack};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -669,6 +669,110 @@ async fn keys_with_spaces_and_plus_signs_are_decoded_once() {
     assert_eq!(result[0].key, key);
 }
 
+/// An existing bucket announces objects through EventBridge; a bucket the stack created, through
+/// S3 notifications. The same object announced both ways (a bucket switched from one mode to the
+/// other, or both configured at once) is stored once: the second is a duplicate, whichever
+/// comes first, because both carry the same sequencer.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_object_announced_by_s3_and_by_eventbridge_is_stored_once() {
+    let stack = Stack::new().await;
+    let file = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
+    let expected = summarize_path(&file, None, &Limits::default()).unwrap();
+
+    // S3 notification first, then EventBridge.
+    let key = "billing/Nov 2026+x (1)/123456789012-aws-billing-csv-2026-11.csv";
+    let notification = stack.deliver(key, &file).await;
+    let bridged = as_eventbridge(&notification);
+    assert_eq!(
+        bridged["detail"]["object"]["key"],
+        "billing/Nov+2026%2Bx+%281%29/123456789012-aws-billing-csv-2026-11.csv"
+    );
+    let first = stack.ingest.handle(&notification).await.unwrap();
+    assert_eq!(outcome(&first), "stored");
+    let second = stack.ingest.handle(&bridged).await.unwrap();
+    assert_eq!(outcome(&second), "duplicate", "{second:?}");
+    assert_eq!(second[0].key, key);
+    assert_eq!(second[0].totals_written, 0);
+    assert_eq!(
+        stored_map(&live(&stack, "2026-11").await),
+        summary_map(&expected)
+    );
+
+    // A later delivery of the key, EventBridge first, then its S3 notification.
+    let final_ = synthetic("monthly-final/123456789012-aws-billing-csv-2026-11.csv");
+    let notification = stack.deliver(key, &final_).await;
+    let bridged = as_eventbridge(&notification);
+    assert_eq!(
+        outcome(&stack.ingest.handle(&bridged).await.unwrap()),
+        "stored"
+    );
+    assert_eq!(
+        outcome(&stack.ingest.handle(&notification).await.unwrap()),
+        "duplicate"
+    );
+    // And the first delivery again, through EventBridge: older than what is live.
+    let stale = as_eventbridge(&stack.event_for(key, "000000000000000100").await);
+    assert_eq!(
+        outcome(&stack.ingest.handle(&stale).await.unwrap()),
+        "stale"
+    );
+    let expected = summarize_path(&final_, None, &Limits::default()).unwrap();
+    assert_eq!(
+        stored_map(&live(&stack, "2026-11").await),
+        summary_map(&expected)
+    );
+    let outcomes: Vec<_> = stack
+        .ingest
+        .reports
+        .list(period_of("2026-11"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.outcome.as_str())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["stored", "duplicate", "stored", "duplicate", "stale"]
+    );
+}
+
+/// ReportPrefix: a key outside it is skipped whichever way it is announced (the function's
+/// role may not read it).
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_outside_the_report_prefix_are_skipped() {
+    let stack = Stack::new().await;
+    let mut config = stack.ingest.config.clone();
+    config.report_prefix = Some("cur/".into());
+    let ingest = billwatch_aws::ingest::Ingest::new(
+        config,
+        billwatch_aws::clients::Clients::from_sdk(&stack.sdk),
+        billwatch_aws::clock::Clock::system(),
+    );
+    let file = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
+    let outside = stack
+        .deliver("other/123456789012-aws-billing-csv-2026-11.csv", &file)
+        .await;
+    for event in [outside.clone(), as_eventbridge(&outside)] {
+        let result = ingest.handle(&event).await.unwrap();
+        assert_eq!(outcome(&result), "skipped");
+        assert!(
+            result[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("outside the report prefix 'cur/'"),
+            "{result:?}"
+        );
+    }
+    let inside = stack
+        .deliver("cur/123456789012-aws-billing-csv-2026-11.csv", &file)
+        .await;
+    assert_eq!(
+        outcome(&ingest.handle(&as_eventbridge(&inside)).await.unwrap()),
+        "stored"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn non_reports_and_test_events_are_skipped() {
     let stack = Stack::new().await;
@@ -968,4 +1072,110 @@ async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
     assert_eq!(attr(&messages[0], "threshold"), "80");
     assert_eq!(payload(&messages[0])["actual"], "33.333333");
     assert_eq!(payload(&messages[0])["scope"], "tag Name=web-01");
+}
+
+/// The function's CloudWatch metrics on a real ingest: every line it emits is a valid EMF
+/// document, the stored report's line carries its latency and rows, the budget's line its
+/// month-to-date spend against the amount; a duplicate adds a pipeline line only.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ingest_emits_emf_metric_lines_that_follow_the_specification() {
+    use billwatch_aws::metrics::{emf::check, Metrics};
+    let mut stack = Stack::new().await;
+    // The report is for November 2026: the clock reads 20 November 2026 (spend lines are for
+    // the current month only).
+    let target: chrono::DateTime<chrono::Utc> = "2026-11-20T08:00:00Z".parse().unwrap();
+    stack.clock.advance(target - chrono::Utc::now());
+    stack.ingest.metrics = Metrics::capture("billwatch/test");
+    budget(&stack, "all-accounts", "100", &["80"]).await;
+
+    let file = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
+    let expected = summarize_path(&file, None, &Limits::default()).unwrap();
+    let key = "billing/123456789012-aws-billing-csv-2026-11.csv";
+    let mut event = stack.deliver(key, &file).await;
+    // Delivered 90 seconds before it is handled.
+    let sent = stack.ingest.clock.now() - chrono::Duration::seconds(90);
+    event["Records"][0]["eventTime"] =
+        json!(sent.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    assert_eq!(
+        outcome(&stack.ingest.handle(&event).await.unwrap()),
+        "stored"
+    );
+
+    let lines = stack.ingest.metrics.captured();
+    let docs: Vec<Value> = lines
+        .iter()
+        .map(|l| check(l).unwrap_or_else(|p| panic!("not EMF: {l}\n{p:#?}")))
+        .collect();
+    for doc in &docs {
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "billwatch/test");
+        let ts = doc["_aws"]["Timestamp"].as_i64().unwrap();
+        assert!(
+            (target.timestamp_millis()..target.timestamp_millis() + 600_000).contains(&ts),
+            "{doc}"
+        );
+    }
+    let stored: Vec<_> = docs.iter().filter(|d| d["Outcome"] == "stored").collect();
+    assert_eq!(stored.len(), 1, "{lines:#?}");
+    let latency = stored[0]["IngestLatency"].as_f64().unwrap();
+    assert!((90_000.0..150_000.0).contains(&latency), "{latency}");
+    assert_eq!(stored[0]["RowsRead"], expected.rows_read as f64);
+    assert_eq!(stored[0]["ReportKey"], key);
+    assert_eq!(stored[0]["Via"], "s3");
+
+    let spend: Decimal = expected.totals.iter().map(|t| t.cost).sum();
+    let money = |v: &Value| Decimal::from_str(&v.to_string()).unwrap();
+    let budget_line = docs
+        .iter()
+        .find(|d| d["Budget"] == "all-accounts")
+        .unwrap_or_else(|| panic!("no budget line: {lines:#?}"));
+    assert_eq!(money(&budget_line["SpendMonthToDate"]), spend.round_dp(2));
+    assert_eq!(money(&budget_line["BudgetAmount"]), d("100"));
+    assert_eq!(
+        money(&budget_line["BudgetUsedPercent"]),
+        spend.round_dp(1).normalize()
+    );
+    assert!(budget_line.get("ForecastMonthEnd").is_some());
+    let accounts: Vec<_> = docs.iter().filter(|d| d.get("Account").is_some()).collect();
+    let mut expected_accounts: Vec<_> = expected.totals.iter().map(|t| &t.account_id).collect();
+    expected_accounts.sort();
+    expected_accounts.dedup();
+    assert_eq!(
+        accounts.len(),
+        expected_accounts.len().min(20),
+        "{lines:#?}"
+    );
+    assert!(docs.iter().any(|d| d["Service"] == "AmazonEC2"));
+
+    // The same event again: one more pipeline line (a duplicate), no spend lines.
+    let before = lines.len();
+    assert_eq!(
+        outcome(&stack.ingest.handle(&event).await.unwrap()),
+        "duplicate"
+    );
+    let again = stack.ingest.metrics.captured();
+    assert_eq!(again.len(), before + 1, "{again:#?}");
+    let last = check(again.last().unwrap()).unwrap();
+    assert_eq!(last["Outcome"], "duplicate");
+    assert!(last.get("IngestLatency").is_none());
+
+    // A newer delivery announced through EventBridge (whole-second `time`) is measured the same.
+    let final_ = synthetic("monthly-final/123456789012-aws-billing-csv-2026-11.csv");
+    let mut bridged = as_eventbridge(&stack.deliver(key, &final_).await);
+    let sent = stack.ingest.clock.now() - chrono::Duration::seconds(30);
+    bridged["time"] = json!(sent.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    assert_eq!(
+        outcome(&stack.ingest.handle(&bridged).await.unwrap()),
+        "stored"
+    );
+    let lines = stack.ingest.metrics.captured();
+    let docs: Vec<Value> = lines[again.len()..]
+        .iter()
+        .map(|l| check(l).unwrap_or_else(|p| panic!("not EMF: {l}\n{p:#?}")))
+        .collect();
+    let stored = docs.iter().find(|d| d["Outcome"] == "stored").unwrap();
+    assert_eq!(stored["Via"], "eventbridge");
+    let latency = stored["IngestLatency"].as_f64().unwrap();
+    assert!((30_000.0..90_000.0).contains(&latency), "{latency}");
+    assert!(docs.iter().any(|d| d["Budget"] == "all-accounts"));
 }

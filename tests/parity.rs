@@ -255,3 +255,167 @@ fn a_zip_spool_larger_than_the_functions_tmp_breaks_the_template_rules() {
         describe(&out)
     );
 }
+
+/// `create_stack.py` for a stack next to an existing bucket (idempotent); returns its exports.
+fn create_existing_stack(stack: &str, bucket: &str, template: &Path) -> String {
+    require_stack();
+    let created = Command::new(python())
+        .arg(repo().join("infra/local/create_stack.py"))
+        .args(["--stack-name", stack, "--template"])
+        .arg(template)
+        .arg("--parameter")
+        .arg(format!("ExistingBucketName={bucket}"))
+        .args(["--parameter", "ReportPrefix=cur/"])
+        .current_dir(repo())
+        .output()
+        .expect("python runs infra/local/create_stack.py");
+    assert!(created.status.success(), "{}", describe(&created));
+    String::from_utf8_lossy(&created.stdout).into_owned()
+}
+
+/// Next to an existing bucket (ExistingBucketName, ReportPrefix): the local stack made from the
+/// template with those parameters stands the bucket in for the existing one, and the parity
+/// check with the same parameters agrees, the function's BILLWATCH_BUCKET naming that bucket.
+/// It also runs the template's EventBridge rule in the emulator against sample events: report
+/// keys of the bucket under the prefix reach the target, nothing else does.
+#[test]
+fn the_existing_bucket_mode_has_a_matching_local_stack_and_rule() {
+    let exports = create_existing_stack(
+        "billwatch-existing",
+        "billwatch-existing-reports",
+        &repo().join("template.yaml"),
+    );
+    assert!(
+        exports.contains("export BILLWATCH_BUCKET=billwatch-existing-reports\n"),
+        "{exports}"
+    );
+    assert!(
+        exports.contains("export BILLWATCH_TOTALS_TABLE=billwatch-existing-totals\n"),
+        "{exports}"
+    );
+    let out = parity_check(
+        &[
+            "--stack-name",
+            "billwatch-existing",
+            "--parameter",
+            "ExistingBucketName=billwatch-existing-reports",
+            "--parameter",
+            "ReportPrefix=cur/",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("bucket(s) (billwatch-existing-reports)"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        stdout.contains("rule ReportCreatedRule matches 8 sample events as it should"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// A rule that filters on the prefix alone lets every CUR data part invoke the function.
+#[test]
+fn a_rule_without_the_report_suffixes_is_a_mismatch() {
+    let scratch = Scratch::new("rule-suffixes");
+    let template = edited_template(&scratch, "ReportCreatedRule", |block| {
+        block.replace(
+            "              - wildcard: !Sub \"${ReportPrefix}*.csv\"\n",
+            "              - prefix: !Ref ReportPrefix\n",
+        )
+    });
+    create_existing_stack(
+        "billwatch-suffixes",
+        "billwatch-suffixes-reports",
+        &template,
+    );
+    let out = parity_check(
+        &[
+            "--stack-name",
+            "billwatch-suffixes",
+            "--template",
+            template.to_str().unwrap(),
+            "--parameter",
+            "ExistingBucketName=billwatch-suffixes-reports",
+            "--parameter",
+            "ReportPrefix=cur/",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("MISMATCH rule ReportCreatedRule: a CUR data part")
+            && stderr.contains("matches"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// The template rules resolve every deployment mode: the EventBridge rule deployed with the
+/// stack's own bucket is a second trigger for each object.
+#[test]
+fn an_eventbridge_rule_beside_the_buckets_notifications_breaks_the_template_rules() {
+    let scratch = Scratch::new("two-triggers");
+    let path = edited_template(&scratch, "ReportCreatedRule", |block| {
+        block.replace("    Condition: UseExistingBucket\n", "")
+    });
+    let out = template_check(&path);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for mode in ["new-bucket", "new-bucket-prefix"] {
+        assert!(
+            stderr.contains(&format!(
+                "mode {mode}: ReportCreatedRule is deployed as well"
+            )),
+            "{}",
+            describe(&out)
+        );
+    }
+    assert!(
+        !stderr.contains("mode existing-bucket"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// Least privilege in both modes: a role that reads the whole bucket when a ReportPrefix is
+/// given, or a rule that does not filter on the prefix, breaks the rules.
+#[test]
+fn reading_or_triggering_beyond_the_report_prefix_breaks_the_template_rules() {
+    let scratch = Scratch::new("prefix");
+    let role = edited_template(&scratch, "ReportIngestRole", |block| {
+        block.replace("s3:::${Bucket}/${ReportPrefix}*\"", "s3:::${Bucket}/*\"")
+    });
+    let out = template_check(&role);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (mode, bucket) in [
+        ("new-bucket-prefix", "billwatch-billing-123456789012"),
+        ("existing-bucket", "example-billing-reports"),
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "mode {mode}: ReportIngestRole ReadReports: S3 resource arn:aws:s3:::{bucket}/* is not arn:aws:s3:::{bucket}/cur/*"
+            )),
+            "{}",
+            describe(&out)
+        );
+    }
+    let scratch = Scratch::new("rule-prefix");
+    let rule = edited_template(&scratch, "ReportCreatedRule", |block| {
+        block.replace("!Sub \"${ReportPrefix}*.csv\"", "\"*.csv\"")
+    });
+    let out = template_check(&rule);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("mode existing-bucket: ReportCreatedRule's key filter"),
+        "{}",
+        describe(&out)
+    );
+}

@@ -65,7 +65,7 @@ def emulator_endpoint(arg: str | None) -> str:
 
 
 def clients(endpoint: str, region: str):
-    """boto3 clients for S3 (path style), DynamoDB, SNS, SQS and STS at `endpoint`."""
+    """boto3 clients for S3 (path style), DynamoDB, SNS, SQS, STS and EventBridge at `endpoint`."""
     import boto3
     from botocore.config import Config
 
@@ -86,7 +86,7 @@ def clients(endpoint: str, region: str):
     def make(service: str):
         return session.client(service, endpoint_url=endpoint, config=config)
 
-    return {name: make(name) for name in ("s3", "dynamodb", "sns", "sqs", "sts")}
+    return {name: make(name) for name in ("s3", "dynamodb", "sns", "sqs", "sts", "events")}
 
 
 def account_id(sts, override: str | None) -> str:

@@ -2,6 +2,7 @@
 """Check that the running emulator holds what template.yaml declares.
 
     infra/local/parity_check.py [--stack-name billwatch] [--template template.yaml] [--check-env]
+                                [--parameter NAME=VALUE ...]
 
 Compares, for the stack name given:
   * each AWS::DynamoDB::Table: it exists under its TableName; key schema (attribute and
@@ -10,9 +11,13 @@ Compares, for the stack name given:
   * the SNS topic BILLWATCH_ALERT_TOPIC_ARN points at: it exists under its TopicName, with the
     template's DisplayName / KmsMasterKeyId;
   * each AWS::S3::Bucket: it is in the bucket listing under its BucketName, with the
-    template's versioning status;
+    template's versioning status; with --parameter ExistingBucketName=NAME, that bucket (the
+    function's BILLWATCH_BUCKET) is in the listing;
   * with --check-env: the BILLWATCH_* variables of this process equal the names the template
-    gives (what create_stack.py exports).
+    gives (what create_stack.py exports);
+  * with ExistingBucketName: the EventBridge rule's pattern, resolved, against sample events
+    (a rule created in the emulator with a queue as its target): report keys of the bucket under ReportPrefix match; CUR
+    data parts, other buckets, other prefixes and deletions do not.
 
 Exit status: 0 when everything agrees (a summary line on stdout); 1 with one line per
 mismatch on stderr ("parity_check.py: MISMATCH ..."); 2 when it cannot run (no endpoint,
@@ -97,10 +102,101 @@ def check_buckets(s3, spec: st.StackSpec) -> list[str]:
         if b.name not in listed:
             out.append(f"{where}: missing from the emulator's bucket listing {sorted(listed)}")
             continue
+        if b.external:
+            continue  # an existing bucket: its settings are its owner's, not the template's
         got = s3.get_bucket_versioning(Bucket=b.name).get("Status")
         if (b.versioning or None) != (got or None):
             out.append(f"{where}: versioning: template {b.versioning or 'off'}, emulator {got or 'off'}")
     return out
+
+
+EVENTS_DIR = Path(__file__).resolve().parent / "events"
+RULE = "ReportCreatedRule"
+
+
+def rule_cases(bucket: str, prefix: str) -> list[tuple[str, dict, bool]]:
+    """(what, event, should match) for the existing-bucket rule: EventBridge events in the shape
+    of events/eventbridge-put-encoded-key.json, keys URL-encoded as S3 sends them."""
+    import copy
+    import json
+    import urllib.parse
+
+    base = json.loads((EVENTS_DIR / "eventbridge-put-encoded-key.json").read_text(encoding="utf-8"))
+
+    def event(key: str, *, in_bucket: str = bucket, detail_type: str = "Object Created") -> dict:
+        e = copy.deepcopy(base)
+        e["detail-type"] = detail_type
+        e["resources"] = [f"arn:aws:s3:::{in_bucket}"]
+        e["detail"]["bucket"]["name"] = in_bucket
+        e["detail"]["object"]["key"] = urllib.parse.quote_plus(key, safe="/")
+        return e
+
+    cases = [
+        ("a legacy report under the prefix", event(f"{prefix}Nov 2026/123456789012-aws-billing-csv-2026-11.csv"), True),
+        ("a DBR zip under the prefix", event(f"{prefix}123456789012-aws-billing-detailed-line-items-2026-11.csv.zip"), True),
+        ("a CUR manifest under the prefix", event(f"{prefix}r/20261101-20261201/r-Manifest.json"), True),
+        ("a CUR data part", event(f"{prefix}r/20261101-20261201/abc/r-1.csv.gz"), False),
+        ("a Redshift manifest", event(f"{prefix}r/20261101-20261201/r-RedshiftManifest.json"), False),
+        ("a report in another bucket", event(f"{prefix}x.csv", in_bucket=f"{bucket}-other"), False),
+        ("a deleted report", event(f"{prefix}x.csv", detail_type="Object Deleted"), False),
+    ]
+    if prefix:
+        cases.append(("a report outside the prefix", event("elsewhere/x.csv"), False))
+    return cases
+
+
+def check_rules(c: dict, template: dict, spec: st.StackSpec, params: dict[str, str]) -> tuple[list[str], int]:
+    """The existing-bucket rule's pattern, resolved, against sample events: the rule is created
+    in the emulator with an SQS queue as its target, the events are put on the default bus, and
+    the queue must hold exactly the bucket's report keys under the prefix. Returns the problems
+    and the number of cases checked (0 when the rule is not deployed)."""
+    import json
+
+    res = st.Resolver(template, spec.stack_name, spec.account, spec.region, params)
+    if RULE not in res.resources or not res.resource_enabled(RULE):
+        return [], 0
+    props = res.resources[RULE].get("Properties") or {}
+    pattern = res.resolve(props.get("EventPattern"))
+    name = res.resolve(props.get("Name")) if "Name" in props else f"{spec.stack_name}-{RULE}"
+    bucket = str(res.params.get(st.EXISTING_BUCKET_PARAM) or "")
+    prefix = str(res.params.get("ReportPrefix") or "")
+    events, sqs = c["events"], c["sqs"]
+    queue_url = sqs.create_queue(QueueName=f"{name}-check")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.purge_queue(QueueUrl=queue_url)
+    events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule=name, Targets=[{"Id": "check", "Arn": queue_arn}])
+    cases = rule_cases(bucket, prefix)
+    for i, (_, event, _) in enumerate(cases):
+        detail = dict(event["detail"], **{"request-id": f"case-{i}"})
+        events.put_events(
+            Entries=[
+                {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Resources": event["resources"],
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
+    matched: set[int] = set()
+    while True:
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            break
+        for m in got:
+            request_id = json.loads(m["Body"]).get("detail", {}).get("request-id", "")
+            if request_id.startswith("case-"):
+                matched.add(int(request_id[5:]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    events.remove_targets(Rule=name, Ids=["check"])
+    events.delete_rule(Name=name)
+    out = []
+    for i, (what, event, want) in enumerate(cases):
+        if (i in matched) != want:
+            key = event["detail"]["object"]["key"]
+            out.append(f"rule {RULE}: {what} ({key}) {'does not match' if want else 'matches'}")
+    return out, len(cases)
 
 
 def check_env(spec: st.StackSpec) -> list[str]:
@@ -120,7 +216,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION or us-east-1")
     p.add_argument("--account-id", help="${AWS::AccountId} (default: the emulator's, from STS)")
     p.add_argument("--check-env", action="store_true", help="also compare this process's BILLWATCH_* variables")
+    p.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameter override (repeatable), as given to create_stack.py",
+    )
     args = p.parse_args(argv)
+    try:
+        params = dict(kv.split("=", 1) for kv in args.parameter)
+    except ValueError:
+        fail("--parameter takes NAME=VALUE")
 
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -133,10 +240,12 @@ def main(argv: list[str]) -> int:
     region = args.region or st.region_from_env()
     try:
         c = clients(endpoint, region)
-        spec = st.stack_spec(template, stack, account_id(c["sts"], args.account_id), region)
+        spec = st.stack_spec(template, stack, account_id(c["sts"], args.account_id), region, params)
         problems = check_tables(c["dynamodb"], spec)
         problems += check_topics(c["sns"], spec)
         problems += check_buckets(c["s3"], spec)
+        rule_problems, rule_cases_checked = check_rules(c, template, spec, params)
+        problems += rule_problems
         if args.check_env:
             problems += check_env(spec)
     except st.TemplateError as e:
@@ -158,6 +267,7 @@ def main(argv: list[str]) -> int:
         f"{len(spec.buckets)} bucket(s) ({', '.join(b.name for b in spec.buckets)}) match the template"
         + (f"; environment of {', '.join(sorted(spec.functions))} consistent" if spec.functions else "")
         + ("; BILLWATCH_* of this process match" if args.check_env else "")
+        + (f"; rule {RULE} matches {rule_cases_checked} sample events as it should" if rule_cases_checked else "")
     )
     return 0
 

@@ -5,6 +5,7 @@
     cargo lambda invoke report-ingest --data-file event.json
     infra/local/s3_event.py --from-file PATH BUCKET KEY         # no emulator: size/ETag of PATH
     infra/local/s3_event.py --test-event BUCKET                 # the s3:TestEvent message
+    infra/local/s3_event.py --eventbridge BUCKET KEY            # the EventBridge event instead
 
 The JSON has the exact shape of an S3 -> Lambda notification (event version 2.1), which moto's
 own notifications lack (no time zone on eventTime, no userIdentity, requestParameters or
@@ -121,6 +122,46 @@ def object_created_event(
     }
 
 
+def as_eventbridge(notification: dict[str, Any], account: str) -> dict[str, Any]:
+    """The Amazon EventBridge "Object Created" event S3 sends for the same object (shape of the
+    S3 User Guide's example, infra/local/events/README): the same URL-encoded key, size, ETag,
+    version id and sequencer; `time` in whole seconds."""
+    record = notification["Records"][0]
+    obj = record["s3"]["object"]
+    bucket = record["s3"]["bucket"]["name"]
+    detail_obj = {"key": obj["key"], "size": obj["size"], "etag": obj["eTag"]}
+    if "versionId" in obj:
+        detail_obj["version-id"] = obj["versionId"]
+    detail_obj["sequencer"] = obj["sequencer"]
+    reason = {
+        "ObjectCreated:Put": "PutObject",
+        "ObjectCreated:Post": "PostObject",
+        "ObjectCreated:Copy": "CopyObject",
+        "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+    }.get(record["eventName"], "PutObject")
+    request_id = record["responseElements"]["x-amz-request-id"]
+    digest = hashlib.sha256(f"eventbridge:{bucket}/{obj['key']}#{obj['sequencer']}".encode()).hexdigest()
+    return {
+        "version": "0",
+        "id": f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": account,
+        "time": record["eventTime"][:19] + "Z",
+        "region": record["awsRegion"],
+        "resources": [record["s3"]["bucket"]["arn"]],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": detail_obj,
+            "request-id": request_id,
+            "requester": account,
+            "source-ip-address": SOURCE_IP,
+            "reason": reason,
+        },
+    }
+
+
 def test_event(bucket: str, event_time: str) -> dict[str, Any]:
     request_id, id2 = request_ids(bucket, "", event_time)
     return {
@@ -142,12 +183,17 @@ def notification_suffixes() -> list[str]:
     except Exception:  # noqa: BLE001 - a warning helper only
         return []
     out = []
+    resolver = st.Resolver(template)
     for res in template["Resources"].values():
         if res.get("Type") != "AWS::S3::Bucket":
             continue
         config = (res.get("Properties") or {}).get("NotificationConfiguration") or {}
         for lc in config.get("LambdaConfigurations") or []:
-            for rule in ((lc.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []:
+            try:  # the rules may be an !If on ReportPrefix
+                rules = resolver.resolve(((lc.get("Filter") or {}).get("S3Key") or {}).get("Rules") or [])
+            except st.TemplateError:
+                continue
+            for rule in rules:
                 if str(rule.get("Name")).lower() == "suffix" and isinstance(rule.get("Value"), str):
                     out.append(rule["Value"])
     return out
@@ -189,6 +235,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--configuration-id", default="billwatch-report-ingest", help="default: %(default)s")
     p.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION or us-east-1")
     p.add_argument("--endpoint-url", help="emulator endpoint (default: $AWS_ENDPOINT_URL)")
+    p.add_argument(
+        "--eventbridge",
+        action="store_true",
+        help="print the Amazon EventBridge 'Object Created' event instead (an existing bucket)",
+    )
+    p.add_argument("--account-id", default="123456789012", help="EventBridge's account (default: %(default)s)")
     args = p.parse_args(argv)
 
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -245,6 +297,8 @@ def main(argv: list[str]) -> int:
             configuration_id=args.configuration_id,
             partition="aws-cn" if region.startswith("cn-") else "aws",
         )
+        if args.eventbridge:
+            event = as_eventbridge(event, args.account_id)
     json.dump(event, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

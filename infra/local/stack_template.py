@@ -39,6 +39,8 @@ ENV_TABLES = (
 ENV_TOPIC = "BILLWATCH_ALERT_TOPIC_ARN"
 ENV_BUCKET = "BILLWATCH_BUCKET"
 ENV_VARS = ENV_TABLES + (ENV_TOPIC, ENV_BUCKET)
+# The parameter that names a billing bucket the stack does not create.
+EXISTING_BUCKET_PARAM = "ExistingBucketName"
 
 
 class TemplateError(Exception):
@@ -327,6 +329,10 @@ class BucketSpec:
     name: str
     versioning: str | None  # "Enabled" / "Suspended" / None
     sse_algorithm: str | None
+    # Not the stack's own: the ExistingBucketName parameter names it (reports already land in
+    # it). The local stack creates it to stand for that bucket; its settings are not the
+    # template's to check.
+    external: bool = False
 
 
 @dataclass
@@ -456,6 +462,10 @@ def stack_spec(
                 sse_algorithm=sse,
             )
         )
+
+    existing = str(res.params.get(EXISTING_BUCKET_PARAM) or "")
+    if existing and env.get(ENV_BUCKET) == existing and existing not in {b.name for b in buckets}:
+        buckets.append(BucketSpec(EXISTING_BUCKET_PARAM, existing, None, None, external=True))
 
     spec = StackSpec(stack_name, account, res.region, tables, topics, buckets, env, functions)
     # Every function's environment must point at resources the local stack creates, and two

@@ -175,10 +175,12 @@ impl Stack {
             topic_arn: Some(topic_arn),
             chat_topic_arn: None,
             bucket: Some(bucket.clone()),
+            report_prefix: None,
             limits: Limits::default(),
             s3_reads: Default::default(),
             memory_mb: None,
             read_rate: Default::default(),
+            metrics_namespace: None,
         };
         let clients = billwatch_aws::clients::Clients::from_sdk(&sdk);
         let clock = ManualOffset::default();
@@ -374,4 +376,44 @@ pub fn s3_event(bucket: &str, key: &str, size: i64, etag: &str, sequencer: &str)
             "object": {"key": encode_key(key), "size": size, "eTag": etag, "sequencer": sequencer}
         }
     }]})
+}
+
+/// The Amazon EventBridge "Object Created" event S3 sends for the object of a one-record S3
+/// notification (shape of the AWS docs' example, infra/local/events/): the same bucket, the
+/// same URL-encoded key, size, ETag, version id and sequencer; `time` in whole seconds.
+pub fn as_eventbridge(notification: &Value) -> Value {
+    let record = &notification["Records"][0];
+    let bucket = record["s3"]["bucket"]["name"].as_str().unwrap();
+    let object = &record["s3"]["object"];
+    let time = chrono::DateTime::parse_from_rfc3339(record["eventTime"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut detail_object = json!({
+        "key": object["key"],
+        "size": object["size"],
+        "etag": object["eTag"],
+        "sequencer": object["sequencer"],
+    });
+    if let Some(version) = object.get("versionId") {
+        detail_object["version-id"] = version.clone();
+    }
+    json!({
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "region": record["awsRegion"],
+        "resources": [format!("arn:aws:s3:::{bucket}")],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": detail_object,
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "source-ip-address": "1.2.3.4",
+            "reason": "PutObject"
+        }
+    })
 }

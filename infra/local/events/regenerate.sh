@@ -29,5 +29,9 @@ put put-data-exports-manifest.json "$fx/bucket/cur2-2026-11/exports/billwatch-cu
   exports/billwatch-cur2/metadata/BILLING_PERIOD=2026-11/billwatch-cur2-Manifest.json 2026-11-27T12:41:09.980Z Lk9Jh8Gf7Ds6Aq5Wz4Xe3Rc2Tv1Yb0Nu
 put put-encoded-key.json "$fx/synthetic/monthly-final/123456789012-aws-billing-csv-2026-11.csv" \
   "billing/Nov 2026+extra (1)/café/123456789012-aws-billing-csv-2026-11.csv" 2026-11-27T13:00:00.001Z Zx8Cv7Bn6Mm5Ll4Kk3Jj2Hh1Gg0Ff9Dd
+"$py" infra/local/s3_event.py --region us-east-1 --eventbridge \
+  --from-file "$fx/synthetic/monthly-final/123456789012-aws-billing-csv-2026-11.csv" \
+  --event-time 2026-11-27T13:00:00.001Z --version-id Zx8Cv7Bn6Mm5Ll4Kk3Jj2Hh1Gg0Ff9Dd "$bucket" \
+  "billing/Nov 2026+extra (1)/café/123456789012-aws-billing-csv-2026-11.csv" >"$ev/eventbridge-put-encoded-key.json"
 "$py" infra/local/s3_event.py --test-event --event-time 2026-11-27T09:58:03.112Z "$bucket" >"$ev/s3-test-event.json"
 echo "regenerate.sh: wrote $(ls "$ev"/*.json | wc -l) fixtures in $ev" >&2

@@ -14,6 +14,10 @@ pub struct Config {
     pub chat_topic_arn: Option<String>,
     /// The billing bucket; events from any other bucket are skipped.
     pub bucket: Option<String>,
+    /// Where in the bucket the reports are (`BILLWATCH_REPORT_PREFIX`, the template's
+    /// ReportPrefix): keys outside it are skipped. The trigger filters on it already; this keeps
+    /// the function to what its role may read whichever way an event arrives.
+    pub report_prefix: Option<String>,
     pub limits: Limits,
     /// How large objects are read from S3: objects over `BILLWATCH_S3_RANGED_OVER_BYTES` in
     /// ranges of `BILLWATCH_S3_RANGE_BYTES`, `BILLWATCH_S3_RANGES_IN_FLIGHT` at once.
@@ -23,6 +27,9 @@ pub struct Config {
     /// outside Lambda; then 1 vCPU's worth is assumed.
     pub memory_mb: Option<u32>,
     pub read_rate: ReadRate,
+    /// The CloudWatch namespace of the function's EMF metrics (`BILLWATCH_METRICS_NAMESPACE`);
+    /// unset: no metric lines.
+    pub metrics_namespace: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -62,6 +69,7 @@ impl Config {
             topic_arn: optional("BILLWATCH_ALERT_TOPIC_ARN"),
             chat_topic_arn: optional("BILLWATCH_CHAT_TOPIC_ARN"),
             bucket: optional("BILLWATCH_BUCKET"),
+            report_prefix: optional("BILLWATCH_REPORT_PREFIX"),
             limits: Limits {
                 max_decompressed_bytes: number(
                     "BILLWATCH_MAX_DECOMPRESSED_BYTES",
@@ -85,6 +93,7 @@ impl Config {
                 .map(|_| number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0u32))
                 .transpose()?,
             read_rate: ReadRate::default(),
+            metrics_namespace: optional("BILLWATCH_METRICS_NAMESPACE"),
         })
     }
 }

@@ -1,9 +1,13 @@
-//! S3 notifications → the report objects to ingest. Keys arrive URL-encoded (`+` for a space,
-//! `%XX` for other bytes); `s3:TestEvent` and keys that are not reports are skipped, not failed.
+//! S3 notifications and Amazon EventBridge "Object Created" events → the report objects to
+//! ingest. Keys arrive URL-encoded in both shapes (`+` for a space, `%XX` for other bytes) and are
+//! decoded the same way; both carry the object's sequencer, version id and ETag, so ordering and
+//! dedupe are the same whichever way an object is announced. `s3:TestEvent`, other EventBridge
+//! events and keys that are not reports are skipped, not failed.
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use billwatch_core::report::key_info;
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// One object an event says was created.
@@ -17,6 +21,27 @@ pub struct ReportObject {
     pub sequencer: Option<String>,
     pub event_time: DateTime<Utc>,
     pub event_name: String,
+    /// How the object was announced.
+    pub via: Via,
+}
+
+/// The two ways S3 announces a created object to the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// An S3 event notification (`Records`), from a bucket the stack created.
+    S3Notification,
+    /// An Amazon EventBridge event (`detail-type: Object Created`), from an existing bucket
+    /// with EventBridge notifications turned on.
+    EventBridge,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::S3Notification => "s3",
+            Via::EventBridge => "eventbridge",
+        }
+    }
 }
 
 impl ReportObject {
@@ -77,10 +102,14 @@ pub fn decode_key(raw: &str) -> Result<String, EventError> {
         .map_err(|_| EventError::Key(raw.to_string()))
 }
 
-/// Reads a Lambda payload: an S3 event with `Records`, or S3's test event.
+/// Reads a Lambda payload: an S3 event with `Records`, S3's test event, or one EventBridge event
+/// (which carries one object).
 pub fn parse_payload(payload: &Value) -> Result<Vec<Incoming>, EventError> {
     if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Ok(vec![Incoming::TestEvent]);
+    }
+    if payload.get("detail-type").is_some() && payload.get("Records").is_none() {
+        return eventbridge(payload).map(|one| vec![one]);
     }
     let event: S3Event =
         serde_json::from_value(payload.clone()).map_err(|e| EventError::Shape(e.to_string()))?;
@@ -118,7 +147,99 @@ fn incoming(record: &S3EventRecord) -> Result<Incoming, EventError> {
         sequencer: record.s3.object.sequencer.clone(),
         event_time: record.event_time,
         event_name: name,
+        via: Via::S3Notification,
     }))
+}
+
+/// The envelope of an EventBridge event, with the fields billwatch reads.
+#[derive(Debug, Deserialize)]
+struct BridgeEvent {
+    source: String,
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    time: String,
+    #[serde(default)]
+    detail: Value,
+}
+
+/// `detail` of an S3 "Object Created" event.
+#[derive(Debug, Deserialize)]
+struct CreatedDetail {
+    bucket: BridgeBucket,
+    object: BridgeObject,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BridgeBucket {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct BridgeObject {
+    key: String,
+    #[serde(default)]
+    size: Option<i64>,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default, rename = "version-id")]
+    version_id: Option<String>,
+    #[serde(default)]
+    sequencer: Option<String>,
+}
+
+/// One EventBridge event. Only S3's "Object Created" is an object to ingest; any other event
+/// (another source, "Object Deleted", …) is ignored with its reason. Its `time` has whole
+/// seconds where a notification's `eventTime` has milliseconds: it orders deliveries of
+/// different keys only (one key's are ordered by the sequencer, as for notifications).
+fn eventbridge(payload: &Value) -> Result<Incoming, EventError> {
+    let event: BridgeEvent = serde_json::from_value(payload.clone())
+        .map_err(|e| EventError::Shape(format!("EventBridge event: {e}")))?;
+    if event.source != "aws.s3" || event.detail_type != "Object Created" {
+        return Ok(Incoming::Ignored(format!(
+            "EventBridge event '{}' from '{}' is not an S3 object creation",
+            event.detail_type, event.source
+        )));
+    }
+    let time = DateTime::parse_from_rfc3339(&event.time)
+        .map_err(|e| EventError::Shape(format!("EventBridge time '{}': {e}", event.time)))?
+        .with_timezone(&Utc);
+    let detail: CreatedDetail = serde_json::from_value(event.detail)
+        .map_err(|e| EventError::Shape(format!("EventBridge Object Created detail: {e}")))?;
+    let raw_key = detail.object.key;
+    let key = match decode_key(&raw_key) {
+        Ok(key) => key,
+        Err(e) => {
+            return Ok(Incoming::Unusable {
+                key: raw_key,
+                reason: e.to_string(),
+            })
+        }
+    };
+    Ok(Incoming::Object(ReportObject {
+        bucket: detail.bucket.name,
+        key,
+        size: detail.object.size,
+        etag: detail.object.etag,
+        version_id: detail.object.version_id,
+        sequencer: detail.object.sequencer,
+        event_time: time,
+        event_name: event_name(detail.reason.as_deref()),
+        via: Via::EventBridge,
+    }))
+}
+
+/// The notification's event name for an EventBridge `reason` (the API that created the object).
+fn event_name(reason: Option<&str>) -> String {
+    let kind = match reason {
+        Some("PutObject") => "Put",
+        Some("PostObject") => "Post",
+        Some("CopyObject") => "Copy",
+        Some("CompleteMultipartUpload") => "CompleteMultipartUpload",
+        _ => "*",
+    };
+    format!("ObjectCreated:{kind}")
 }
 
 /// Whether a key is a report to ingest; `Err` carries why it is skipped. Data parts of a CUR
@@ -216,6 +337,108 @@ mod tests {
             "2026-11-27T10:00:00.123Z#0055AED6DCD90281E500000000000000"
         );
         assert!(parse_payload(&serde_json::json!({"foo": 1})).is_err());
+    }
+
+    /// The EventBridge fixtures of infra/local/events (see its README for their sources).
+    fn fixture(name: &str) -> Value {
+        let path = format!(
+            "{}/../../infra/local/events/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn one_object(payload: &Value) -> ReportObject {
+        match parse_payload(payload).unwrap().as_slice() {
+            [Incoming::Object(o)] => o.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_aws_docs_eventbridge_object_created_example_is_an_object() {
+        let o = one_object(&fixture("eventbridge-object-created-aws-docs.json"));
+        assert_eq!(o.bucket, "amzn-s3-demo-bucket1");
+        assert_eq!(o.key, "example-key");
+        assert_eq!(o.size, Some(5));
+        assert_eq!(o.etag.as_deref(), Some("b1946ac92492d2347c6235b4d2611184"));
+        assert_eq!(
+            o.version_id.as_deref(),
+            Some("IYV3p45BT0ac8hjHg1houSdS1a.Mro8e")
+        );
+        assert_eq!(o.sequencer.as_deref(), Some("617f08299329d189"));
+        assert_eq!(o.event_name, "ObjectCreated:Put");
+        assert_eq!(o.via, Via::EventBridge);
+        // Whole seconds in EventBridge's `time`; the sequencer is compared upper-case and padded.
+        assert_eq!(
+            o.order_key(),
+            "2021-11-12T00:00:00.000Z#617F08299329D1890000000000000000"
+        );
+    }
+
+    #[test]
+    fn one_object_announced_both_ways_is_the_same_object() {
+        let notified = one_object(&fixture("put-encoded-key.json"));
+        let bridged = one_object(&fixture("eventbridge-put-encoded-key.json"));
+        assert_eq!(notified.via, Via::S3Notification);
+        assert_eq!(bridged.via, Via::EventBridge);
+        assert_eq!(
+            bridged.key,
+            "billing/Nov 2026+extra (1)/café/123456789012-aws-billing-csv-2026-11.csv"
+        );
+        // What ordering, dedupe and the read use is identical; only the time's precision and
+        // the way it came differ.
+        for (a, b) in [
+            (&notified.bucket, &bridged.bucket),
+            (&notified.key, &bridged.key),
+        ] {
+            assert_eq!(a, b);
+        }
+        assert_eq!(notified.size, bridged.size);
+        assert_eq!(notified.etag, bridged.etag);
+        assert_eq!(notified.version_id, bridged.version_id);
+        assert_eq!(notified.sequencer, bridged.sequencer);
+        assert_eq!(notified.version_tag(), bridged.version_tag());
+        assert_eq!(notified.event_name, bridged.event_name);
+        assert_eq!(report_key(&bridged.key), Ok(()));
+    }
+
+    #[test]
+    fn other_eventbridge_events_are_ignored_and_broken_ones_refused() {
+        let deleted = parse_payload(&fixture("eventbridge-object-deleted.json")).unwrap();
+        assert!(
+            matches!(deleted.as_slice(), [Incoming::Ignored(r)] if r.contains("Object Deleted")),
+            "{deleted:?}"
+        );
+        let scheduled = serde_json::json!({"version":"0","id":"x","detail-type":"Scheduled Event",
+            "source":"aws.events","account":"123456789012","time":"2026-11-27T10:00:00Z",
+            "region":"us-east-1","resources":[],"detail":{}});
+        assert!(matches!(
+            parse_payload(&scheduled).unwrap().as_slice(),
+            [Incoming::Ignored(_)]
+        ));
+        let mut no_object = fixture("eventbridge-object-created-aws-docs.json");
+        no_object["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("object");
+        assert!(matches!(
+            parse_payload(&no_object),
+            Err(EventError::Shape(m)) if m.contains("object")
+        ));
+        let mut bad_key = fixture("eventbridge-object-created-aws-docs.json");
+        bad_key["detail"]["object"]["key"] = "bad%FF.csv".into();
+        assert!(matches!(
+            parse_payload(&bad_key).unwrap().as_slice(),
+            [Incoming::Unusable { key, .. }] if key == "bad%FF.csv"
+        ));
+        let mut multipart = fixture("eventbridge-object-created-aws-docs.json");
+        multipart["detail"]["reason"] = "CompleteMultipartUpload".into();
+        assert_eq!(
+            one_object(&multipart).event_name,
+            "ObjectCreated:CompleteMultipartUpload"
+        );
     }
 
     #[test]

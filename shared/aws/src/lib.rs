@@ -10,6 +10,7 @@ pub mod event;
 pub mod health;
 pub mod ingest;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod outcome;
 pub mod read_budget;

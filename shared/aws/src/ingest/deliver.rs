@@ -10,14 +10,15 @@ use crate::outcome::Outcome;
 use crate::store::{Flip, Owed, Pointer, StoreError};
 use crate::timestamp;
 use billwatch_core::alert::plan::{plan_delivery, Delivery, Line, Previous};
+use billwatch_core::budget::Budget;
 use billwatch_core::period::Period;
 use billwatch_core::report::ReportSummary;
 use chrono::{DateTime, Utc};
 
 /// What making a version live did.
 enum Live {
-    /// It is the period's live delivery now.
-    Now,
+    /// It is the period's live delivery now (with the budgets its alerts were planned for).
+    Now(Vec<Budget>),
     /// It already was (an earlier attempt got this far).
     Already,
     /// A delivery that outranks it is live.
@@ -83,12 +84,15 @@ impl Ingest {
             .version_complete(period, &payer, &version)
             .await?;
         let live = self.make_live(object, summary, &next, now).await?;
+        if let Live::Now(budgets) = &live {
+            self.measure_spend(summary, period, budgets);
+        }
         // Swept before the outbox is drained: a pending alert (an error here) must not keep
         // versions that can never be live.
         self.sweep(period, &payer, &version, now).await?;
         let alerts_sent = self.drain(period, now).await?;
         Ok(match live {
-            Live::Now => Done {
+            Live::Now(_) => Done {
                 outcome: Outcome::Stored,
                 reason: None,
                 totals_written: written,
@@ -105,6 +109,24 @@ impl Ingest {
                 ..Done::without_work(Outcome::Stale, reason)
             },
         })
+    }
+
+    /// The spend metric lines of a delivery that just became live (when metrics are on).
+    fn measure_spend(&self, summary: &ReportSummary, period: Period, budgets: &[Budget]) {
+        let Some(namespace) = self.metrics.namespace() else {
+            return;
+        };
+        let accounts = self
+            .metrics
+            .take_account_lines(crate::metrics::ingest::MAX_ACCOUNTS_PER_DELIVERY);
+        self.metrics.emit(crate::metrics::ingest::spend(
+            namespace,
+            self.clock.now(),
+            period,
+            summary,
+            budgets,
+            accounts,
+        ));
     }
 
     /// Reads the live pointer, decides whether `next` replaces it, plans the alerts against the
@@ -166,7 +188,7 @@ impl Ingest {
                 .map(|item| (self.alerts.table().to_string(), item))
                 .collect();
             if self.reports.flip(next, current.as_ref(), beside).await? == Flip::Flipped {
-                return Ok(Live::Now);
+                return Ok(Live::Now(budgets));
             }
         }
         Err(StoreError::Incomplete {

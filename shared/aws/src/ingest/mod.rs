@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ErrorClass;
 use crate::event::{parse_payload, report_key, EventError, Incoming, ReportObject};
+use crate::metrics::Metrics;
 use crate::notify::NotifyError;
 use crate::outcome::Outcome;
 use crate::store::{AlertsStore, BudgetsStore, ReportsStore, StoreError, TotalsStore};
@@ -128,6 +129,8 @@ pub struct Ingest {
     pub budgets: BudgetsStore,
     pub alerts: AlertsStore,
     pub clock: Clock,
+    /// EMF metric lines (see [`crate::metrics`]); replace it to capture them in a test.
+    pub metrics: Metrics,
 }
 
 impl Ingest {
@@ -140,6 +143,7 @@ impl Ingest {
             reports: ReportsStore::new(dynamo.clone(), &config.tables.reports),
             budgets: BudgetsStore::new(dynamo.clone(), &config.tables.budgets),
             alerts: AlertsStore::new(dynamo, &config.tables.alerts),
+            metrics: Metrics::stdout(config.metrics_namespace.clone()),
             config,
             clock,
         }
@@ -161,6 +165,7 @@ impl Ingest {
         payload: &Value,
         deadline: Option<SystemTime>,
     ) -> Result<Vec<RecordOutcome>, IngestError> {
+        self.metrics.start_invocation();
         let incoming = parse_payload(payload)?;
         let total = incoming.len();
         let mut outcomes = Vec::new();
@@ -176,7 +181,10 @@ impl Ingest {
                     RecordOutcome::new(&key, Outcome::Failed, Some(reason))
                 }
                 Incoming::Object(object) => match self.admit(&object) {
-                    Err(reason) => RecordOutcome::new(&object.key, Outcome::Skipped, Some(reason)),
+                    Err(reason) => {
+                        self.measure_handled(&object, Outcome::Skipped, None, 0, 0);
+                        RecordOutcome::new(&object.key, Outcome::Skipped, Some(reason))
+                    }
                     Ok(()) => match self.ingest_object_until(&object, deadline).await {
                         Ok(outcome) => outcome,
                         Err(e) => {
@@ -207,12 +215,50 @@ impl Ingest {
         Ok(outcomes)
     }
 
+    /// The pipeline metric line of one object (when metrics are on).
+    pub(crate) fn measure_handled(
+        &self,
+        object: &ReportObject,
+        outcome: Outcome,
+        format: Option<Format>,
+        rows_read: u64,
+        duration_ms: u64,
+    ) {
+        let Some(namespace) = self.metrics.namespace() else {
+            return;
+        };
+        let now = self.clock.now();
+        let latency_ms =
+            (outcome == Outcome::Stored).then(|| (now - object.event_time).num_milliseconds());
+        self.metrics.emit([crate::metrics::ingest::handled(
+            namespace,
+            now,
+            &crate::metrics::ingest::Handled {
+                key: &object.key,
+                outcome: outcome.as_str(),
+                via: object.via.as_str(),
+                format: format.map(|f| f.name()),
+                rows_read,
+                duration_ms,
+                latency_ms,
+            },
+        )]);
+    }
+
     fn admit(&self, object: &ReportObject) -> Result<(), String> {
         if let Some(bucket) = &self.config.bucket {
             if *bucket != object.bucket {
                 return Err(format!(
                     "bucket '{}' is not the billing bucket '{bucket}'",
                     object.bucket
+                ));
+            }
+        }
+        if let Some(prefix) = &self.config.report_prefix {
+            if !object.key.starts_with(prefix.as_str()) {
+                return Err(format!(
+                    "'{}' is outside the report prefix '{prefix}'",
+                    object.key
                 ));
             }
         }

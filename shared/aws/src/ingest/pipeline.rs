@@ -166,6 +166,7 @@ impl Ingest {
                 if empty {
                     // Nothing to store, nothing wrong enough to alert: the month stays as it was.
                     record.outcome = Outcome::Skipped;
+                    self.measure_handled(object, Outcome::Skipped, None, 0, record.duration_ms);
                     self.note_sequencer(object).await?;
                     self.reports.record(&record).await?;
                     return Ok(RecordOutcome::new(
@@ -175,6 +176,7 @@ impl Ingest {
                     ));
                 }
                 record.outcome = Outcome::Failed;
+                self.measure_handled(object, Outcome::Failed, None, 0, record.duration_ms);
                 if e.class() == ErrorClass::Permanent {
                     record.alerts_sent = self.report_failed(object, record.period, &e, now).await;
                     // Not worth a retry: a duplicate of this event is a no-op.
@@ -185,13 +187,15 @@ impl Ingest {
             }
         };
         let mut outcome = RecordOutcome::new(&object.key, Outcome::Stale, None);
+        let mut rows_read = 0;
         for (mut record, done) in periods {
+            rows_read += record.rows_read;
             record.outcome = done.outcome;
             record.totals_written = done.totals_written;
             record.alerts_sent = done.alerts_sent;
             record.duration_ms = elapsed();
             self.reports.record(&record).await?;
-            tracing::info!(key = %object.key, period = %record.period, payer = ?record.payer,
+            tracing::info!(key = %object.key, via = object.via.as_str(), period = %record.period, payer = ?record.payer,
                 format = ?record.format.map(|f| f.name()), rows = record.rows_read,
                 outcome = %done.outcome, duration_ms = record.duration_ms, "report ingested");
             if outcome.period.is_none() || done.outcome == Outcome::Stored {
@@ -204,6 +208,13 @@ impl Ingest {
             outcome.totals_written += done.totals_written;
             outcome.alerts_sent += done.alerts_sent;
         }
+        self.measure_handled(
+            object,
+            outcome.outcome,
+            outcome.format,
+            rows_read,
+            elapsed(),
+        );
         Ok(outcome)
     }
 }
