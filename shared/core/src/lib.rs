@@ -6,6 +6,7 @@
 //! `billwatch-aws` crate carries its decisions out against S3, DynamoDB and SNS.
 
 pub mod alert;
+pub mod anomaly;
 pub mod budget;
 pub mod forecast;
 pub mod health;

@@ -12,6 +12,7 @@ pub enum AlertKind {
     Escalation,
     MonthClose,
     Health,
+    Anomaly,
 }
 
 impl AlertKind {
@@ -22,6 +23,7 @@ impl AlertKind {
             AlertKind::Escalation,
             AlertKind::MonthClose,
             AlertKind::Health,
+            AlertKind::Anomaly,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
@@ -33,6 +35,7 @@ impl AlertKind {
             AlertKind::Escalation => "escalation",
             AlertKind::MonthClose => "month-close",
             AlertKind::Health => "health",
+            AlertKind::Anomaly => "anomaly",
         }
     }
 }

@@ -5,6 +5,7 @@ mod cur;
 mod dbr;
 mod decode;
 mod delimiters;
+pub mod drivers;
 mod engine;
 pub mod error;
 mod focus;
@@ -26,7 +27,7 @@ pub mod tags;
 mod tally;
 pub mod timestamp;
 
-pub use engine::{summarize, summarize_periods};
+pub use engine::{drivers, summarize, summarize_periods};
 pub use error::{ErrorKind, ReportError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
