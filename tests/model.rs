@@ -208,6 +208,8 @@ impl Model {
             period,
             previous: previous.as_ref(),
             budgets,
+            // The model's formats (legacy CSV, DBR) carry no daily series: no anomalies.
+            anomalies: &[],
         });
         for alert in plan {
             self.owed

@@ -11,12 +11,16 @@ use super::attr::{get_n, get_s, n, s, Item};
 use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
+use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
 
 const PK: &str = "BUDGETS";
+/// The partition of settings that are not budgets.
+const SETTINGS_PK: &str = "SETTINGS";
+const ANOMALIES_SK: &str = "anomalies";
 
 /// TransactWriteItems takes at most this many actions.
 const MAX_TRANSACTION: usize = 100;
@@ -171,6 +175,47 @@ impl BudgetsStore {
             .await
             .map_err(|e| StoreError::dynamo("DeleteItem", &self.table, e))?;
         Ok(out.attributes().is_some_and(|a| !a.is_empty()))
+    }
+
+    /// The `[anomalies]` settings of the budgets file (defaults when none were applied). Kept
+    /// apart from the budgets (`pk = SETTINGS`, `sk = anomalies`, the settings as JSON in
+    /// `config`), so listing budgets never sees it.
+    pub async fn anomaly_config(&self) -> Result<AnomalyConfig, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(SETTINGS_PK))
+            .key("sk", s(ANOMALIES_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
+        match out.item().and_then(|i| get_s(i, "config")) {
+            None => Ok(AnomalyConfig::default()),
+            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Malformed {
+                table: self.table.clone(),
+                message: format!("the anomaly settings: {e}"),
+            }),
+        }
+    }
+
+    /// Replaces the anomaly settings.
+    pub async fn put_anomaly_config(&self, config: &AnomalyConfig) -> Result<(), StoreError> {
+        let text = serde_json::to_string(config).map_err(|e| StoreError::Malformed {
+            table: self.table.clone(),
+            message: e.to_string(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(SETTINGS_PK))
+            .item("sk", s(ANOMALIES_SK))
+            .item("config", s(text))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
+        Ok(())
     }
 
     /// Every budget, by name.

@@ -88,7 +88,7 @@ fn median(sorted: &[Decimal]) -> Decimal {
     if n % 2 == 1 {
         sorted[n / 2]
     } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / Decimal::TWO
+        ((sorted[n / 2 - 1] + sorted[n / 2]) / Decimal::TWO).normalize()
     }
 }
 

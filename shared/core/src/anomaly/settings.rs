@@ -12,7 +12,7 @@
 //!   large service clears the money floor without being news.
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The settings one series is judged with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,14 +75,20 @@ impl Overrides {
 }
 
 /// Settings for one account, one service, or one service in one account.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scoped {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_impact: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_increase_percent: Option<Decimal>,
 }
 
@@ -98,14 +104,18 @@ impl Scoped {
 }
 
 /// The whole `[anomalies]` table: global overrides and `[[anomalies.scope]]` entries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_impact: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_increase_percent: Option<Decimal>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scope: Vec<Scoped>,
 }
 

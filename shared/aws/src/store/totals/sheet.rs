@@ -142,7 +142,13 @@ pub fn daily_text(days: &[rust_decimal::Decimal]) -> Option<String> {
     Some(
         days[..=last]
             .iter()
-            .map(|d| if d.is_zero() { String::new() } else { d.normalize().to_string() })
+            .map(|d| {
+                if d.is_zero() {
+                    String::new()
+                } else {
+                    d.normalize().to_string()
+                }
+            })
             .collect::<Vec<_>>()
             .join(","),
     )
@@ -153,7 +159,9 @@ pub fn daily_of(text: &str, days: usize) -> Result<Vec<rust_decimal::Decimal>, S
     let mut out = Vec::with_capacity(days);
     for (i, cell) in text.split(',').enumerate() {
         if i >= days {
-            return Err(format!("a daily series longer than the month's {days} days"));
+            return Err(format!(
+                "a daily series longer than the month's {days} days"
+            ));
         }
         out.push(if cell.is_empty() {
             rust_decimal::Decimal::ZERO
@@ -350,7 +358,9 @@ mod tests {
         let mut t = total("111", "AmazonEC2", "USD", "11");
         t.daily_usage = Some(days.clone());
         let items = sheets(&[t, total("111", "AmazonS3", "USD", "1")], &version()).unwrap();
-        let text = items[0]["totals"].as_m().unwrap()["AmazonEC2#USD"].as_m().unwrap()["daily"]
+        let text = items[0]["totals"].as_m().unwrap()["AmazonEC2#USD"]
+            .as_m()
+            .unwrap()["daily"]
             .as_s()
             .unwrap()
             .clone();
