@@ -1,6 +1,7 @@
 //! `billwatch`: summarize AWS billing reports, locally or from S3.
 
 mod alert_order;
+mod anomalies;
 mod budgets;
 mod error;
 mod generate;
@@ -37,6 +38,9 @@ enum Command {
     Reports(queries::PeriodArgs),
     /// What was alerted for a billing period, when and why; `alerts test` checks subscriptions.
     Alerts(queries::AlertsArgs),
+    /// Cost anomalies: what was detected for a period, or (--report FILE) what a local
+    /// report would raise, with no AWS.
+    Anomalies(anomalies::Args),
     /// Manage budgets.
     #[command(subcommand)]
     Budgets(budgets::Command),
@@ -57,6 +61,7 @@ fn try_main(cli: Cli) -> Result<(), CliError> {
         Command::History(args) => queries::history(args)?,
         Command::Reports(args) => queries::reports(args)?,
         Command::Alerts(args) => queries::alerts(args)?,
+        Command::Anomalies(args) => anomalies::run(args)?,
         Command::Budgets(command) => budgets::run(command)?,
     };
     error::print(&text)

@@ -47,20 +47,20 @@ pub struct PeriodArgs {
     json: bool,
 }
 
-struct Stores {
-    totals: TotalsStore,
-    reports: ReportsStore,
-    alerts: AlertsStore,
+pub(crate) struct Stores {
+    pub(crate) totals: TotalsStore,
+    pub(crate) reports: ReportsStore,
+    pub(crate) alerts: AlertsStore,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts")
 }
 
-async fn stores() -> Stores {
+pub(crate) async fn stores() -> Stores {
     let names = TableNames::from_env();
     let dynamo = clients::dynamodb(&clients::sdk_config().await);
     Stores {
@@ -70,7 +70,7 @@ async fn stores() -> Stores {
     }
 }
 
-fn this_month() -> Period {
+pub(crate) fn this_month() -> Period {
     Period::of(chrono::Utc::now())
 }
 

@@ -89,6 +89,14 @@ impl From<billwatch_aws::store::StoreError> for Failure {
     }
 }
 
+/// The `[anomalies]` settings of a budgets file, read offline.
+pub fn anomaly_config(path: &std::path::Path) -> Result<billwatch_core::anomaly::Config, CliError> {
+    let label = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CliError::input(format!("{label}: {e}")))?;
+    file::parse_anomalies(&label, &text).map_err(CliError::Input)
+}
+
 pub fn run(command: Command) -> Result<String, CliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -6,20 +6,12 @@ use super::{Ingest, IngestError};
 use crate::event::ReportObject;
 use crate::s3_source::S3Source;
 use billwatch_core::alert::plan::Alert;
-use billwatch_core::anomaly::{self, anomaly_alert, claim_key, Finding, Prior};
+use billwatch_core::anomaly::{self, claim_key, Prior};
 use billwatch_core::period::Period;
 use billwatch_core::report::drivers::{DriverTable, Key};
 use billwatch_core::report::{drivers, ReportSummary};
 use chrono::Datelike;
 use std::sync::Arc;
-
-fn key_of(f: &Finding) -> Key {
-    Key {
-        account: f.account.clone(),
-        service: f.service.clone(),
-        currency: f.currency.clone(),
-    }
-}
 
 impl Ingest {
     /// The anomaly alerts `summary` (one period of `object`) calls for, each with its movers.
@@ -55,9 +47,7 @@ impl Ingest {
         if open.is_empty() {
             return Ok(Vec::new());
         }
-        let mut keys: Vec<Key> = open.iter().map(key_of).collect();
-        keys.sort();
-        keys.dedup();
+        let keys = anomaly::watch_keys(&open);
         let table = match self.drivers(object, period, keys).await {
             Ok(t) => t,
             Err(e) => {
@@ -66,13 +56,7 @@ impl Ingest {
                 DriverTable::default()
             }
         };
-        Ok(open
-            .iter()
-            .map(|f| {
-                let movers = anomaly::movers(&table, &key_of(f), f.day);
-                anomaly_alert(period, f, &movers, &object.key)
-            })
-            .collect())
+        Ok(anomaly::explained(period, &open, &table, &object.key))
     }
 
     /// Last month's live daily series of `payer`.

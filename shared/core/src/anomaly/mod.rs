@@ -11,10 +11,10 @@ mod explain;
 mod series;
 mod settings;
 
-pub use alert::{anomaly_alert, claim_key};
+pub use alert::{anomaly_alert, claim_key, explained, watch_keys};
 pub use detect::{
     detect, judge, median_mad, Finding, Series, BASELINE_DAYS, LOOKBACK_DAYS, MIN_HISTORY_DAYS,
 };
 pub use explain::{movers, Mover, TOP_MOVERS};
-pub use series::{find, last_complete_day, series_of, Prior};
+pub use series::{find, find_every_day, last_complete_day, series_of, Prior, MAX_FINDINGS};
 pub use settings::{Config, Overrides, Scoped, Settings};

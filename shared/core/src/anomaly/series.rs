@@ -1,7 +1,7 @@
 //! The series anomaly detection judges: this month's daily usage from the report, joined to
 //! last month's as stored, and which days are complete.
 
-use super::detect::{detect, Finding, Series};
+use super::detect::{detect, judge, Finding, Series};
 use super::settings::Config;
 use crate::period::Period;
 use crate::report::{ReportSummary, Status};
@@ -85,13 +85,43 @@ pub fn find(
         .iter()
         .flat_map(|s| detect(s, last, &config.settings_for(&s.account, &s.service)))
         .collect();
+    by_impact(&mut out);
+    out.truncate(MAX_FINDINGS);
+    out
+}
+
+/// Every complete day of the report judged, as the month's daily deliveries would have judged
+/// them one after another (for tuning offline): oldest first, unbounded.
+pub fn find_every_day(
+    summary: &ReportSummary,
+    period: Period,
+    prior: &[Prior],
+    config: &Config,
+) -> Vec<Finding> {
+    let Some(last) = last_complete_day(period, summary.as_of.as_deref(), summary.status) else {
+        return Vec::new();
+    };
+    let first = period.start().date_naive();
+    let mut out: Vec<Finding> = series_of(summary, period, prior)
+        .iter()
+        .flat_map(|s| {
+            let settings = config.settings_for(&s.account, &s.service);
+            first
+                .iter_days()
+                .take_while(move |d| *d <= last)
+                .filter_map(move |d| judge(s, d, &settings))
+        })
+        .collect();
+    out.sort_by(|a, b| (a.day, &a.account, &a.service).cmp(&(b.day, &b.account, &b.service)));
+    out
+}
+
+fn by_impact(out: &mut [Finding]) {
     out.sort_by(|a, b| {
         b.impact
             .cmp(&a.impact)
             .then_with(|| (&a.account, &a.service, a.day).cmp(&(&b.account, &b.service, b.day)))
     });
-    out.truncate(MAX_FINDINGS);
-    out
 }
 
 #[cfg(test)]
