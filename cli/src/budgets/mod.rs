@@ -159,15 +159,25 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 ));
                 Failure::Invalid(lines)
             })?;
+            let anomalies = file::parse_anomalies(&label, &text).map_err(Failure::Invalid)?;
             let store = store().await;
             let current = store.list().await?;
             let changes = diff(&current, &desired);
-            if changes.is_empty() {
+            let stored_anomalies = store.anomaly_config().await?;
+            let anomalies_change = stored_anomalies != anomalies;
+            if changes.is_empty() && !anomalies_change {
                 crate::outln!("no changes");
                 return Ok(());
             }
             for c in &changes {
                 print!("{}", c.render());
+            }
+            if anomalies_change {
+                crate::outln!(
+                    "~ [anomalies]\n    was: {}\n    now: {}",
+                    serde_json::to_string(&stored_anomalies).expect("JSON serializes"),
+                    serde_json::to_string(&anomalies).expect("JSON serializes")
+                );
             }
             let count = |f: fn(&Change) -> bool| changes.iter().filter(|c| f(c)).count();
             let (added, changed, removed) = (
@@ -175,14 +185,31 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 count(|c| matches!(c, Change::Update { .. })),
                 count(|c| matches!(c, Change::Remove(_))),
             );
-            let tally = format!("{added} to add, {changed} to change, {removed} to remove");
+            let tally = format!(
+                "{added} to add, {changed} to change, {removed} to remove{}",
+                if anomalies_change {
+                    ", anomaly settings to change"
+                } else {
+                    ""
+                }
+            );
             if dry_run {
                 crate::outln!("dry run: {tally}; nothing was written");
                 return Ok(());
             }
             let writes: Vec<BudgetWrite> = changes.iter().map(Change::write).collect();
             store.apply(&writes).await?;
-            crate::outln!("applied: {added} added, {changed} changed, {removed} removed");
+            if anomalies_change {
+                store.put_anomaly_config(&anomalies).await?;
+            }
+            crate::outln!(
+                "applied: {added} added, {changed} changed, {removed} removed{}",
+                if anomalies_change {
+                    ", anomaly settings changed"
+                } else {
+                    ""
+                }
+            );
         }
     }
     Ok(())
