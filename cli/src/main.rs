@@ -3,6 +3,7 @@
 mod alert_order;
 mod anomalies;
 mod budgets;
+mod daily;
 mod error;
 mod generate;
 mod queries;
@@ -41,6 +42,8 @@ enum Command {
     /// Cost anomalies: what was detected for a period, or (--report FILE) what a local
     /// report would raise, with no AWS.
     Anomalies(anomalies::Args),
+    /// Day-by-day spend of one account and service in a period, charted, anomalies marked.
+    Daily(daily::Args),
     /// Manage budgets.
     #[command(subcommand)]
     Budgets(budgets::Command),
@@ -62,6 +65,7 @@ fn try_main(cli: Cli) -> Result<(), CliError> {
         Command::Reports(args) => queries::reports(args)?,
         Command::Alerts(args) => queries::alerts(args)?,
         Command::Anomalies(args) => anomalies::run(args)?,
+        Command::Daily(args) => daily::run(args)?,
         Command::Budgets(command) => budgets::run(command)?,
     };
     error::print(&text)
