@@ -149,3 +149,73 @@ async fn a_spike_day_alerts_once_with_what_moved_and_a_repeat_delivery_stays_qui
     );
     assert!(anomaly_alerts(&stack).await.is_empty());
 }
+
+/// The daily digest on the local stack: a budget with `digest = true` gets one message for the
+/// day after the d16 delivery (month to date, yesterday, the EC2 mover, the anomaly); a second
+/// run on the same day sends nothing; a budget without the flag gets none.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
+    use billwatch_aws::digest::digest;
+    use billwatch_aws::health::HealthConfig;
+    use billwatch_core::budget::{Budget, Scope, Threshold};
+    let stack = Stack::new().await;
+    let event = deliver_tree(&stack, "d16").await;
+    assert_eq!(
+        outcome(&stack.ingest.handle(&event).await.unwrap()),
+        "stored"
+    );
+    assert_eq!(anomaly_alerts(&stack).await.len(), 1);
+    for (name, on) in [("team-a", true), ("quiet", false)] {
+        stack
+            .ingest
+            .budgets
+            .put(&Budget {
+                name: name.into(),
+                scope: Scope::Account("210987654321".into()),
+                amount: d("3000"),
+                currency: "USD".into(),
+                thresholds: vec![Threshold::percent(d("90"))],
+                escalation_step: None,
+                topic_arn: None,
+                digest: on,
+            })
+            .await
+            .unwrap();
+    }
+    let i = &stack.ingest;
+    let config = HealthConfig {
+        tables: i.config.tables.clone(),
+        topic_arn: i.config.topic_arn.clone(),
+        chat_topic_arn: None,
+        silence_hours: 36,
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-17T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let stores = (&i.budgets, &i.reports, &i.totals, &i.alerts);
+    let first = digest(&config, stores, &stack.sns, now).await.unwrap();
+    assert_eq!((first.budgets, first.sent), (1, 1));
+    let got: Vec<Value> = stack
+        .received_alerts_now()
+        .await
+        .into_iter()
+        .filter(|m| m["MessageAttributes"]["kind"]["Value"] == "digest")
+        .collect();
+    assert_eq!(got.len(), 1);
+    let subject = got[0]["Subject"].as_str().unwrap();
+    assert_eq!(
+        subject,
+        "billwatch: team-a daily digest 2026-11-17: 2,425.95 of 3,000.00 USD (80.9 %) month to date"
+    );
+    let p: Value = serde_json::from_str(got[0]["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (p["budget"].as_str(), p["yesterday"].as_str()),
+        (Some("team-a"), Some("888.55"))
+    );
+    assert_eq!(p["movers"][0]["service"], "AmazonEC2");
+    assert_eq!(p["anomalies"][0]["day"], "2026-11-16");
+    // The schedule may fire twice (EventBridge delivers at least once): still one digest.
+    let again = digest(&config, stores, &stack.sns, now).await.unwrap();
+    assert_eq!(again.sent, 0);
+    assert!(stack.received_alerts_now().await.is_empty());
+}

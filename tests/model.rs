@@ -134,6 +134,7 @@ fn budgets() -> Vec<Budget> {
         ],
         escalation_step: None,
         topic_arn: None,
+        digest: false,
     }]
 }
 

@@ -38,7 +38,7 @@ pub fn bar(value: Decimal, max: Decimal) -> String {
     let eighths = (value / max * Decimal::from(BAR * 8)).round();
     let eighths: usize = eighths.try_into().unwrap_or(0);
     let mut out = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         out.push([' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8]);
     }
     out

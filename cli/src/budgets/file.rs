@@ -48,6 +48,7 @@ pub(super) struct FileBudget {
     thresholds: Option<Vec<toml::Value>>,
     escalation_step: Option<Number>,
     topic_arn: Option<String>,
+    digest: Option<bool>,
 }
 
 /// One entry of `thresholds`.
@@ -258,6 +259,7 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         thresholds,
         escalation_step,
         topic_arn: raw.topic_arn,
+        digest: raw.digest.unwrap_or(false),
     };
     f.add_validation(&budget, &index);
     if f.problems.is_empty() {

@@ -75,6 +75,9 @@ pub struct PutArgs {
     /// The SNS topic for this budget's alerts (default: the stack's topic).
     #[arg(long)]
     pub topic_arn: Option<String>,
+    /// Send this budget a daily digest (month to date, forecast, yesterday, movers, anomalies).
+    #[arg(long)]
+    pub digest: bool,
 }
 
 /// How a command failed: invalid input (exit 2) or the table (exit 1).
@@ -230,7 +233,7 @@ fn topic(b: &Budget) -> String {
 /// Every setting but the name, on one line.
 fn describe(b: &Budget) -> String {
     format!(
-        "{} {}  scope {}  thresholds {}  escalation {}  topic {}",
+        "{} {}  scope {}  thresholds {}  escalation {}  topic {}{}",
         b.amount.normalize(),
         b.currency,
         b.scope,
@@ -238,7 +241,8 @@ fn describe(b: &Budget) -> String {
         b.escalation_step
             .map(|s| format!("every {}%", s.normalize()))
             .unwrap_or_else(|| "none".into()),
-        topic(b)
+        topic(b),
+        if b.digest { "  digest on" } else { "" }
     )
 }
 
@@ -263,6 +267,7 @@ fn to_json(b: &Budget) -> Value {
         "thresholds": thresholds,
         "escalation_step": b.escalation_step.map(|s| s.normalize().to_string()),
         "topic_arn": b.topic_arn,
+        "digest": b.digest,
     })
 }
 
@@ -341,6 +346,7 @@ fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         thresholds,
         escalation_step,
         topic_arn: flags.topic_arn,
+        digest: flags.digest,
     };
     let index: Vec<usize> = (1..=budget.thresholds.len()).collect();
     f.add_validation(&budget, &index);
@@ -375,6 +381,7 @@ mod tests {
             forecast_thresholds: "".into(),
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         }
     }
 
@@ -616,6 +623,7 @@ mod tests {
                 ],
                 "escalation_step": "20",
                 "topic_arn": null,
+                "digest": false,
             })
         );
     }

@@ -8,6 +8,7 @@
 pub mod alert;
 pub mod anomaly;
 pub mod budget;
+pub mod digest;
 pub mod forecast;
 pub mod health;
 pub mod ledger;

@@ -80,6 +80,9 @@ pub fn to_item(budget: &Budget) -> Item {
     if let Some(arn) = &budget.topic_arn {
         item.insert("topic_arn".into(), s(arn));
     }
+    if budget.digest {
+        item.insert("digest".into(), AttributeValue::Bool(true));
+    }
     item
 }
 
@@ -135,6 +138,7 @@ pub fn from_item(item: &Item) -> Result<Budget, String> {
         thresholds,
         escalation_step,
         topic_arn: get_s(item, "topic_arn"),
+        digest: matches!(item.get("digest"), Some(AttributeValue::Bool(true))),
     })
 }
 
@@ -328,6 +332,7 @@ mod tests {
                 ],
                 escalation_step: Some(d("12.5")),
                 topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:team".into()),
+                digest: false,
             },
             Budget {
                 name: "tag".into(),
@@ -340,6 +345,7 @@ mod tests {
                 thresholds: vec![Threshold::absolute(d("5")).on(Basis::Forecast)],
                 escalation_step: None,
                 topic_arn: None,
+                digest: false,
             },
         ];
         for b in budgets {
@@ -356,6 +362,7 @@ mod tests {
             thresholds: vec![Threshold::absolute(d("0.5")).on(Basis::Forecast)],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         });
         assert_eq!(item["scope"].as_s().unwrap(), "service:AmazonS3");
         let t = item["thresholds"].as_l().unwrap()[0].as_m().unwrap();
@@ -403,6 +410,7 @@ mod tests {
             thresholds: vec![Threshold::percent(d("1"))],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         });
         item.insert(
             "thresholds".into(),

@@ -13,6 +13,7 @@ pub enum AlertKind {
     MonthClose,
     Health,
     Anomaly,
+    Digest,
 }
 
 impl AlertKind {
@@ -24,6 +25,7 @@ impl AlertKind {
             AlertKind::MonthClose,
             AlertKind::Health,
             AlertKind::Anomaly,
+            AlertKind::Digest,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
@@ -36,6 +38,7 @@ impl AlertKind {
             AlertKind::MonthClose => "month-close",
             AlertKind::Health => "health",
             AlertKind::Anomaly => "anomaly",
+            AlertKind::Digest => "digest",
         }
     }
 }

@@ -264,6 +264,7 @@ mod tests {
             thresholds,
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         }
     }
 
