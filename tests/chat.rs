@@ -119,6 +119,7 @@ async fn alerts_reach_the_chat_topic_as_chatbot_custom_notifications() {
             thresholds: vec![Threshold::percent(d("50")), Threshold::percent(d("75"))],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         })
         .await
         .unwrap();

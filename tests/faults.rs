@@ -56,6 +56,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str], to
                 .collect(),
             escalation_step: None,
             topic_arn: topic.map(str::to_string),
+            digest: false,
         })
         .await
         .unwrap();

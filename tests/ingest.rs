@@ -93,6 +93,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str]) {
                 .collect(),
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         })
         .await
         .unwrap();
@@ -932,6 +933,7 @@ async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
             ],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         })
         .await
         .unwrap();
@@ -988,6 +990,7 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
             thresholds: vec![Threshold::percent(d("100"))],
             escalation_step: Some(d("20")),
             topic_arn: None,
+            digest: false,
         })
         .await
         .unwrap();
@@ -1056,6 +1059,7 @@ async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
             thresholds: vec![Threshold::percent(d("80")), Threshold::percent(d("90"))],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         })
         .await
         .unwrap();

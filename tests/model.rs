@@ -134,6 +134,7 @@ fn budgets() -> Vec<Budget> {
         ],
         escalation_step: None,
         topic_arn: None,
+        digest: false,
     }]
 }
 
@@ -208,6 +209,8 @@ impl Model {
             period,
             previous: previous.as_ref(),
             budgets,
+            // The model's formats (legacy CSV, DBR) carry no daily series: no anomalies.
+            anomalies: &[],
         });
         for alert in plan {
             self.owed

@@ -89,6 +89,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, topic: Option<String>) 
             thresholds: vec![Threshold::percent(d("50")).on(Basis::Actual)],
             escalation_step: None,
             topic_arn: topic,
+            digest: false,
         })
         .await
         .unwrap();

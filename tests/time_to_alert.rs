@@ -156,6 +156,7 @@ async fn budget(stack: &Stack) {
             thresholds: vec![Threshold::percent(Decimal::from(50)).on(Basis::Actual)],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         })
         .await
         .unwrap();

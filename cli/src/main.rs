@@ -1,9 +1,11 @@
 //! `billwatch`: summarize AWS billing reports, locally or from S3.
 
 mod alert_order;
+mod anomalies;
 mod aws;
 mod aws_error;
 mod budgets;
+mod daily;
 mod error;
 mod generate;
 mod output;
@@ -45,6 +47,11 @@ enum Command {
     Reports(queries::PeriodArgs),
     /// What was alerted for a billing period, when and why; `alerts test` checks subscriptions.
     Alerts(queries::AlertsArgs),
+    /// Cost anomalies: what was detected for a period, or (--report FILE) what a local
+    /// report would raise, with no AWS.
+    Anomalies(anomalies::Args),
+    /// Day-by-day spend of one account and service in a period, charted, anomalies marked.
+    Daily(daily::Args),
     /// Manage budgets.
     #[command(subcommand)]
     Budgets(budgets::Command),
@@ -67,6 +74,8 @@ fn try_main(cli: Cli) -> Result<(), CliError> {
         Command::History(args) => queries::history(args)?,
         Command::Reports(args) => queries::reports(args)?,
         Command::Alerts(args) => queries::alerts(args)?,
+        Command::Anomalies(args) => anomalies::run(args)?,
+        Command::Daily(args) => daily::run(args)?,
         Command::Budgets(command) => budgets::run(command)?,
     };
     error::print(&text)

@@ -104,6 +104,7 @@ mod tests {
                 ("charges".into(), "13.34".into()),
                 ("credits".into(), "-1".into()),
             ],
+            daily: None,
             status: Status::Estimated,
             as_of: Some("2026-11-20T08:00:00.000Z".into()),
             report_key: "k".into(),

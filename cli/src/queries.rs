@@ -55,20 +55,20 @@ pub struct PeriodArgs {
     json: bool,
 }
 
-struct Stores {
-    totals: TotalsStore,
-    reports: ReportsStore,
-    alerts: AlertsStore,
+pub(crate) struct Stores {
+    pub(crate) totals: TotalsStore,
+    pub(crate) reports: ReportsStore,
+    pub(crate) alerts: AlertsStore,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts")
 }
 
-async fn stores() -> Result<Stores, CliError> {
+pub(crate) async fn stores() -> Result<Stores, CliError> {
     let names = crate::aws::tables();
     let dynamo = clients::dynamodb(&crate::aws::sdk_config().await?);
     Ok(Stores {
@@ -78,7 +78,7 @@ async fn stores() -> Result<Stores, CliError> {
     })
 }
 
-fn this_month() -> Period {
+pub(crate) fn this_month() -> Period {
     Period::of(chrono::Utc::now())
 }
 
@@ -360,6 +360,7 @@ mod tests {
             currency: "USD".into(),
             cost: cost.parse().unwrap(),
             breakdown: vec![],
+            daily: None,
             status,
             as_of: None,
             report_key: "k".into(),

@@ -186,6 +186,7 @@ async fn apply_creates_every_field_and_reapplying_changes_nothing() {
             ],
             escalation_step: Some(d("20")),
             topic_arn: None,
+            digest: false,
         }
     );
     assert_eq!(
@@ -828,4 +829,36 @@ async fn on_a_terminal_apply_asks_and_only_yes_writes() {
         "{screen}"
     );
     assert_eq!(env.names().await, ["all"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anomaly_settings_apply_with_the_budgets_and_show_in_the_diff() {
+    let env = Env::new().await;
+    let store = BudgetsStore::new(env.dynamo.clone(), &env.table);
+    let with = format!(
+        "{TWO}\n[anomalies]\nmin_impact = \"50\"\n\n[[anomalies.scope]]\naccount = \"123456789012\"\nservice = \"AmazonEC2\"\nsensitivity = 6\n"
+    );
+    let file = env.file("anomalies.toml", &with);
+    let dry = env.apply(&file, true).ok();
+    assert!(dry.stdout.contains("~ [anomalies]"), "{dry:#?}");
+    assert!(
+        dry.stdout.contains("anomaly settings to change"),
+        "{dry:#?}"
+    );
+    assert_eq!(store.anomaly_config().await.unwrap(), Default::default());
+    let run = env.apply(&file, false).ok();
+    assert!(run.stdout.contains("anomaly settings changed"), "{run:#?}");
+    let stored = store.anomaly_config().await.unwrap();
+    assert_eq!(stored.min_impact, Some(d("50")));
+    assert_eq!(
+        stored.settings_for("123456789012", "AmazonEC2").sensitivity,
+        d("6")
+    );
+    // The settings item is not a budget.
+    assert_eq!(env.names().await, ["all", "ec2"]);
+    assert_eq!(env.apply(&file, false).ok().lines(), ["no changes"]);
+    // Without [anomalies] the defaults come back.
+    let run = env.apply(&env.file("plain.toml", TWO), false).ok();
+    assert!(run.stdout.contains("~ [anomalies]"), "{run:#?}");
+    assert_eq!(store.anomaly_config().await.unwrap(), Default::default());
 }

@@ -96,6 +96,8 @@ pub(super) fn changed_fields(old: &Budget, new: &Budget) -> Vec<(&'static str, S
         topic(old),
         topic(new),
     );
+    let on = |b: &Budget| if b.digest { "on" } else { "off" }.to_string();
+    field("digest", old.digest != new.digest, on(old), on(new));
     out
 }
 

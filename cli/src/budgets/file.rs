@@ -2,15 +2,37 @@
 //! named.
 
 use super::*;
+use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::Problem;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 
-/// The file: only `[[budget]]` tables.
+/// The file: `[[budget]]` tables and the `[anomalies]` settings.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileDoc {
     budget: Option<Vec<toml::Value>>,
+    anomalies: Option<AnomalyConfig>,
+}
+
+/// The `[anomalies]` settings of a budgets file (defaults when it has none), or every problem.
+pub(super) fn parse_anomalies(label: &str, text: &str) -> Result<AnomalyConfig, Vec<String>> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| vec![format!("{label}: {}", e.to_string().trim_end())])?;
+    let Some(value) = table.get("anomalies") else {
+        return Ok(AnomalyConfig::default());
+    };
+    let config: AnomalyConfig = value
+        .clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| vec![format!("{label}: anomalies: {}", e.message())])?;
+    let problems = config.problems();
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(problems.iter().map(|p| format!("{label}: {p}")).collect())
+    }
 }
 
 /// One `[[budget]]` as written.
@@ -27,6 +49,7 @@ pub(super) struct FileBudget {
     thresholds: Option<Vec<toml::Value>>,
     escalation_step: Option<Number>,
     topic_arn: Option<String>,
+    digest: Option<bool>,
 }
 
 /// One entry of `thresholds`.
@@ -112,6 +135,9 @@ pub(super) fn parse_file(label: &str, text: &str) -> Result<Vec<Budget>, Vec<Str
         .iter()
         .map(|p| format!("{label}: {p}"))
         .collect();
+    if let Some(config) = &doc.anomalies {
+        lines.extend(config.problems().iter().map(|p| format!("{label}: {p}")));
+    }
     let entries = doc.budget.unwrap_or_default();
     if entries.is_empty() && lines.is_empty() {
         lines.push(format!(
@@ -234,6 +260,7 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         thresholds,
         escalation_step,
         topic_arn: raw.topic_arn,
+        digest: raw.digest.unwrap_or(false),
     };
     f.add_validation(&budget, &index);
     if f.problems.is_empty() {

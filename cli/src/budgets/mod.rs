@@ -100,6 +100,9 @@ pub struct PutArgs {
     /// The SNS topic for this budget's alerts (default: the stack's topic).
     #[arg(long)]
     pub topic_arn: Option<String>,
+    /// Send this budget a daily digest (month to date, forecast, yesterday, movers, anomalies).
+    #[arg(long)]
+    pub digest: bool,
 }
 
 /// How a command failed: invalid input (exit 2) or the table (exit 1).
@@ -121,6 +124,14 @@ impl From<CliError> for Failure {
             CliError::Failed(message) => Failure::Store(message),
         }
     }
+}
+
+/// The `[anomalies]` settings of a budgets file, read offline.
+pub fn anomaly_config(path: &std::path::Path) -> Result<billwatch_core::anomaly::Config, CliError> {
+    let label = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CliError::input(format!("{label}: {e}")))?;
+    file::parse_anomalies(&label, &text).map_err(CliError::Input)
 }
 
 pub fn run(command: Command) -> Result<String, CliError> {
@@ -188,9 +199,12 @@ async fn execute(command: Command) -> Result<(), Failure> {
         Command::Check { file } => crate::error::print(&check(&file)?)?,
         Command::Apply { file, dry_run, yes } => {
             let desired = read_file(&file, "nothing was written").map_err(Failure::Invalid)?;
+            let anomalies = anomaly_config(&file)?;
             let store = store().await?;
             let current = store.list().await?;
             let changes = diff(&current, &desired);
+            let stored_anomalies = store.anomaly_config().await?;
+            let anomalies_change = stored_anomalies != anomalies;
             let json = crate::output::json(false);
             // The JSON of `apply --output json`, printed once the outcome is known.
             let report = |written: bool| {
@@ -198,10 +212,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 crate::outln!(
                     "{}",
                     json!({ "file": file.display().to_string(), "changes": list,
+                            "anomalies_changed": anomalies_change,
                             "dry_run": dry_run, "written": written })
                 );
             };
-            if changes.is_empty() {
+            if changes.is_empty() && !anomalies_change {
                 if json {
                     report(false);
                 } else {
@@ -214,13 +229,27 @@ async fn execute(command: Command) -> Result<(), Failure> {
                     print!("{}", c.render());
                 }
             }
+            if anomalies_change && !json {
+                crate::outln!(
+                    "~ [anomalies]\n    was: {}\n    now: {}",
+                    serde_json::to_string(&stored_anomalies).expect("JSON serializes"),
+                    serde_json::to_string(&anomalies).expect("JSON serializes")
+                );
+            }
             let count = |f: fn(&Change) -> bool| changes.iter().filter(|c| f(c)).count();
             let (added, changed, removed) = (
                 count(|c| matches!(c, Change::Add(_))),
                 count(|c| matches!(c, Change::Update { .. })),
                 count(|c| matches!(c, Change::Remove(_))),
             );
-            let tally = format!("{added} to add, {changed} to change, {removed} to remove");
+            let tally = format!(
+                "{added} to add, {changed} to change, {removed} to remove{}",
+                if anomalies_change {
+                    ", anomaly settings to change"
+                } else {
+                    ""
+                }
+            );
             if dry_run {
                 if json {
                     report(false);
@@ -229,12 +258,13 @@ async fn execute(command: Command) -> Result<(), Failure> {
                 }
                 return Ok(());
             }
-            if changed + removed > 0 && !yes {
-                let question = format!(
-                    "{} in table {}?",
-                    risky_text(removed, changed),
-                    crate::aws::tables().budgets
-                );
+            if (changed + removed > 0 || anomalies_change) && !yes {
+                let what = if changed + removed > 0 {
+                    risky_text(removed, changed)
+                } else {
+                    "Change the anomaly settings".into()
+                };
+                let question = format!("{what} in table {}?", crate::aws::tables().budgets);
                 let stdin = std::io::stdin();
                 match confirm::ask(
                     &question,
@@ -257,10 +287,20 @@ async fn execute(command: Command) -> Result<(), Failure> {
             }
             let writes: Vec<BudgetWrite> = changes.iter().map(Change::write).collect();
             store.apply(&writes).await?;
+            if anomalies_change {
+                store.put_anomaly_config(&anomalies).await?;
+            }
             if json {
                 report(true);
             } else {
-                crate::outln!("applied: {added} added, {changed} changed, {removed} removed");
+                crate::outln!(
+                    "applied: {added} added, {changed} changed, {removed} removed{}",
+                    if anomalies_change {
+                        ", anomaly settings changed"
+                    } else {
+                        ""
+                    }
+                );
             }
         }
     }
@@ -331,7 +371,7 @@ fn topic(b: &Budget) -> String {
 /// Every setting but the name, on one line.
 fn describe(b: &Budget) -> String {
     format!(
-        "{} {}  scope {}  thresholds {}  escalation {}  topic {}",
+        "{} {}  scope {}  thresholds {}  escalation {}  topic {}{}",
         b.amount.normalize(),
         b.currency,
         b.scope,
@@ -339,7 +379,8 @@ fn describe(b: &Budget) -> String {
         b.escalation_step
             .map(|s| format!("every {}%", s.normalize()))
             .unwrap_or_else(|| "none".into()),
-        topic(b)
+        topic(b),
+        if b.digest { "  digest on" } else { "" }
     )
 }
 
@@ -358,6 +399,7 @@ fn to_json(b: &Budget) -> Value {
         "thresholds": thresholds,
         "escalation_step": b.escalation_step.map(|s| s.normalize().to_string()),
         "topic_arn": b.topic_arn,
+        "digest": b.digest,
     })
 }
 
@@ -427,6 +469,7 @@ fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         thresholds,
         escalation_step,
         topic_arn: flags.topic_arn,
+        digest: flags.digest,
     };
     let index: Vec<usize> = (1..=budget.thresholds.len()).collect();
     f.add_validation(&budget, &index);
@@ -461,6 +504,7 @@ mod tests {
             forecast_thresholds: "".into(),
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         }
     }
 
@@ -742,6 +786,7 @@ mod tests {
                 "thresholds": ["50%", "1000 USD", "80% forecast"],
                 "escalation_step": "20",
                 "topic_arn": null,
+                "digest": false,
             })
         );
     }

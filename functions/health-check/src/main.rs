@@ -1,9 +1,11 @@
-//! The scheduled health check (EventBridge, hourly): thin by design.
+//! The scheduled function (EventBridge): the hourly health check, and the daily digest when
+//! the event is the digest schedule's (`{"billwatch": "digest"}`). Thin by design.
 
 use billwatch_aws::clients::Clients;
 use billwatch_aws::clock::Clock;
+use billwatch_aws::digest::digest;
 use billwatch_aws::health::{check, HealthConfig, HealthError};
-use billwatch_aws::store::{AlertsStore, ReportsStore};
+use billwatch_aws::store::{AlertsStore, BudgetsStore, ReportsStore, TotalsStore};
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -19,11 +21,27 @@ async fn main() -> Result<(), Error> {
     billwatch_aws::logging::init();
     let config = HealthConfig::from_env()?;
     let clients = Clients::from_env().await;
-    let reports = ReportsStore::new(clients.dynamodb.clone(), &config.tables.reports);
-    let alerts = AlertsStore::new(clients.dynamodb.clone(), &config.tables.alerts);
+    let db = &clients.dynamodb;
+    let reports = ReportsStore::new(db.clone(), &config.tables.reports);
+    let alerts = AlertsStore::new(db.clone(), &config.tables.alerts);
+    let budgets = BudgetsStore::new(db.clone(), &config.tables.budgets);
+    let totals = TotalsStore::new(db.clone(), &config.tables.totals);
     let clock = Clock::system();
-    let (config, reports, alerts, sns, clock) = (&config, &reports, &alerts, &clients.sns, &clock);
-    run(service_fn(move |_: LambdaEvent<Value>| async move {
+    let (config, sns, clock) = (&config, &clients.sns, &clock);
+    let (reports, alerts, budgets, totals) = (&reports, &alerts, &budgets, &totals);
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        if event.payload.get("billwatch").and_then(Value::as_str) == Some("digest") {
+            let stores = (budgets, reports, totals, alerts);
+            let outcome = digest(config, stores, sns, clock.now())
+                .await
+                .map_err(diagnostic)?;
+            tracing::info!(
+                budgets = outcome.budgets,
+                sent = outcome.sent,
+                "daily digest"
+            );
+            return Ok::<Value, Diagnostic>(json!(outcome));
+        }
         let outcome = check(config, reports, alerts, sns, clock.now())
             .await
             .map_err(diagnostic)?;

@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod clock;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod event;
 pub mod health;

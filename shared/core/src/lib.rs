@@ -6,7 +6,9 @@
 //! `billwatch-aws` crate carries its decisions out against S3, DynamoDB and SNS.
 
 pub mod alert;
+pub mod anomaly;
 pub mod budget;
+pub mod digest;
 pub mod forecast;
 pub mod health;
 pub mod ledger;

@@ -9,7 +9,7 @@ use crate::notify::{send_once, Sent};
 use crate::outcome::Outcome;
 use crate::store::{Flip, Owed, Pointer, StoreError};
 use crate::timestamp;
-use billwatch_core::alert::plan::{plan_delivery, Delivery, Line, Previous};
+use billwatch_core::alert::plan::{plan_delivery, Alert, Delivery, Line, Previous};
 use billwatch_core::budget::Budget;
 use billwatch_core::period::Period;
 use billwatch_core::report::ReportSummary;
@@ -83,7 +83,10 @@ impl Ingest {
         self.reports
             .version_complete(period, &payer, &version)
             .await?;
-        let live = self.make_live(object, summary, &next, now).await?;
+        let anomalies = self.anomalies(object, summary, period, &payer).await?;
+        let live = self
+            .make_live(object, summary, &next, &anomalies, now)
+            .await?;
         if let Live::Now(budgets) = &live {
             self.measure_spend(summary, period, budgets);
         }
@@ -137,6 +140,7 @@ impl Ingest {
         object: &ReportObject,
         summary: &ReportSummary,
         next: &Pointer,
+        anomalies: &[Alert],
         now: DateTime<Utc>,
     ) -> Result<Live, IngestError> {
         for _ in 0..MAX_FLIP_ATTEMPTS {
@@ -179,6 +183,7 @@ impl Ingest {
                 period: next.period,
                 previous: previous.as_ref(),
                 budgets: &budgets,
+                anomalies,
             });
             let owed: Vec<Owed> = plan.iter().map(Owed::from).collect();
             let beside = self

@@ -7,6 +7,7 @@
 //! sweep); `preflight` whether the report can be read in the time left; `read` the bridge from S3 to
 //! the (synchronous) report engine; `record` what the ingest record keeps.
 
+mod anomalies;
 mod deliver;
 mod pipeline;
 mod preflight;

@@ -291,6 +291,7 @@ mod tests {
             thresholds: vec![billwatch_core::budget::Threshold::percent(d("80"))],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         }
     }
 

@@ -130,6 +130,23 @@ impl AlertsStore {
         }
     }
 
+    /// Whether the alert `key` of `period` was already sent (or given up on for good).
+    pub async fn is_done(&self, period: Period, key: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(period)))
+            .key("sk", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
+        Ok(out
+            .item()
+            .is_some_and(|i| i.contains_key("published_at") || i.contains_key("failed_at")))
+    }
+
     /// Gives up on a claimed alert whose message SNS refuses for good (a topic that does not
     /// exist, a message it rejects): kept with the error, shown by `billwatch alerts`.
     pub async fn mark_failed(

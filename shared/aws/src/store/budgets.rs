@@ -11,12 +11,16 @@ use super::attr::{get_n, get_s, n, s, Item};
 use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
+use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
 
 const PK: &str = "BUDGETS";
+/// The partition of settings that are not budgets.
+const SETTINGS_PK: &str = "SETTINGS";
+const ANOMALIES_SK: &str = "anomalies";
 
 /// TransactWriteItems takes at most this many actions.
 const MAX_TRANSACTION: usize = 100;
@@ -76,6 +80,9 @@ pub fn to_item(budget: &Budget) -> Item {
     if let Some(arn) = &budget.topic_arn {
         item.insert("topic_arn".into(), s(arn));
     }
+    if budget.digest {
+        item.insert("digest".into(), AttributeValue::Bool(true));
+    }
     item
 }
 
@@ -131,6 +138,7 @@ pub fn from_item(item: &Item) -> Result<Budget, String> {
         thresholds,
         escalation_step,
         topic_arn: get_s(item, "topic_arn"),
+        digest: matches!(item.get("digest"), Some(AttributeValue::Bool(true))),
     })
 }
 
@@ -171,6 +179,47 @@ impl BudgetsStore {
             .await
             .map_err(|e| StoreError::dynamo("DeleteItem", &self.table, e))?;
         Ok(out.attributes().is_some_and(|a| !a.is_empty()))
+    }
+
+    /// The `[anomalies]` settings of the budgets file (defaults when none were applied). Kept
+    /// apart from the budgets (`pk = SETTINGS`, `sk = anomalies`, the settings as JSON in
+    /// `config`), so listing budgets never sees it.
+    pub async fn anomaly_config(&self) -> Result<AnomalyConfig, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(SETTINGS_PK))
+            .key("sk", s(ANOMALIES_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
+        match out.item().and_then(|i| get_s(i, "config")) {
+            None => Ok(AnomalyConfig::default()),
+            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Malformed {
+                table: self.table.clone(),
+                message: format!("the anomaly settings: {e}"),
+            }),
+        }
+    }
+
+    /// Replaces the anomaly settings.
+    pub async fn put_anomaly_config(&self, config: &AnomalyConfig) -> Result<(), StoreError> {
+        let text = serde_json::to_string(config).map_err(|e| StoreError::Malformed {
+            table: self.table.clone(),
+            message: e.to_string(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(SETTINGS_PK))
+            .item("sk", s(ANOMALIES_SK))
+            .item("config", s(text))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
+        Ok(())
     }
 
     /// Every budget, by name.
@@ -283,6 +332,7 @@ mod tests {
                 ],
                 escalation_step: Some(d("12.5")),
                 topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:team".into()),
+                digest: true,
             },
             Budget {
                 name: "tag".into(),
@@ -295,6 +345,7 @@ mod tests {
                 thresholds: vec![Threshold::absolute(d("5")).on(Basis::Forecast)],
                 escalation_step: None,
                 topic_arn: None,
+                digest: false,
             },
         ];
         for b in budgets {
@@ -311,6 +362,7 @@ mod tests {
             thresholds: vec![Threshold::absolute(d("0.5")).on(Basis::Forecast)],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         });
         assert_eq!(item["scope"].as_s().unwrap(), "service:AmazonS3");
         let t = item["thresholds"].as_l().unwrap()[0].as_m().unwrap();
@@ -358,6 +410,7 @@ mod tests {
             thresholds: vec![Threshold::percent(d("1"))],
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         });
         item.insert(
             "thresholds".into(),

@@ -32,4 +32,7 @@ pub struct Delivery<'a> {
     /// The delivery it replaced, if one was live.
     pub previous: Option<&'a Previous>,
     pub budgets: &'a [Budget],
+    /// The anomaly alerts the delivery calls for, found and explained beforehand (the
+    /// explanation needs a second read of the report; see `crate::anomaly`).
+    pub anomalies: &'a [super::owed::Alert],
 }

@@ -12,6 +12,8 @@ pub enum AlertKind {
     Escalation,
     MonthClose,
     Health,
+    Anomaly,
+    Digest,
 }
 
 impl AlertKind {
@@ -22,6 +24,8 @@ impl AlertKind {
             AlertKind::Escalation,
             AlertKind::MonthClose,
             AlertKind::Health,
+            AlertKind::Anomaly,
+            AlertKind::Digest,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
@@ -33,6 +37,8 @@ impl AlertKind {
             AlertKind::Escalation => "escalation",
             AlertKind::MonthClose => "month-close",
             AlertKind::Health => "health",
+            AlertKind::Anomaly => "anomaly",
+            AlertKind::Digest => "digest",
         }
     }
 }

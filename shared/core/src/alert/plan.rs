@@ -39,6 +39,7 @@ pub fn plan_delivery(d: &Delivery<'_>) -> Vec<Alert> {
     }
     out.extend(failed_checks(d));
     out.extend(new_services(d));
+    out.extend(d.anomalies.iter().cloned());
     out
 }
 
@@ -263,6 +264,7 @@ mod tests {
             thresholds,
             escalation_step: None,
             topic_arn: None,
+            digest: false,
         }
     }
 
@@ -282,6 +284,7 @@ mod tests {
             period: nov(),
             previous,
             budgets,
+            anomalies: &[],
         }
     }
 

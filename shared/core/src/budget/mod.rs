@@ -41,6 +41,8 @@ pub struct Budget {
     pub escalation_step: Option<Decimal>,
     /// The SNS topic for this budget's alerts; None: the stack's topic.
     pub topic_arn: Option<String>,
+    /// Whether the budget gets a daily digest (see `crate::digest`).
+    pub digest: bool,
 }
 
 /// One thing wrong with a budget: the field (as named in the TOML file) and why.

@@ -19,6 +19,7 @@ pub(super) fn budget(scope: Scope, amount: &str, thresholds: &[Threshold]) -> Bu
         thresholds: thresholds.to_vec(),
         escalation_step: None,
         topic_arn: None,
+        digest: false,
     }
 }
 

@@ -28,6 +28,12 @@ impl Budget {
         self.check_thresholds(&mut problems);
         self.check_escalation_step(&mut problems);
         self.check_topic_arn(&mut problems);
+        if self.digest && !crate::digest::supported(self) {
+            problems.push(Problem::new(
+                "digest",
+                "a tag budget has no daily series, so no digest: use an account or service scope",
+            ));
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -178,6 +184,7 @@ mod tests {
         let good = Budget {
             escalation_step: Some(d("20")),
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:alerts".into()),
+            digest: false,
             ..budget(Scope::Account(A.into()), "100", &[pct("80"), abs("90")])
         };
         assert_eq!(good.validate(), Ok(()));
@@ -192,6 +199,7 @@ mod tests {
             thresholds: vec![pct("0"), pct("80"), pct("80"), abs("-1")],
             escalation_step: Some(d("0")),
             topic_arn: Some("arn:aws:sqs:us-east-1:123456789012:q".into()),
+            digest: false,
         };
         let problems: Vec<String> = bad
             .validate()

@@ -274,15 +274,58 @@ fn run(
     limits: &Limits,
     multi_period: bool,
 ) -> Result<Vec<ReportSummary>, ReportError> {
+    let (pass, manifest) = read_all(opened, source_name, key, parts, limits, multi_period, None)?;
+    pass.finish(manifest.as_ref())
+}
+
+/// Reads every record of the object (and of a manifest's parts) into `preset`, or into the
+/// row logic of the format found; returns the pass and the manifest, if it was one.
+fn read_all<'a>(
+    opened: Opened,
+    source_name: &'a str,
+    key: &str,
+    parts: &dyn ObjectSource,
+    limits: &Limits,
+    multi_period: bool,
+    preset: Option<Box<dyn Rows>>,
+) -> Result<(Pass<'a>, Option<manifest::Manifest>), ReportError> {
     let info = key_info(key);
     if info.manifest {
-        return summarize_manifest(opened, source_name, parts, limits, multi_period);
+        return read_manifest(opened, source_name, parts, limits, multi_period, preset);
     }
     let mut pass = Pass::new(source_name, info, limits, multi_period);
+    pass.rows = preset;
     with_decoded(opened, source_name, limits, |r| {
         pass.read_csv(r, source_name, false)
     })?;
-    pass.finish(None)
+    Ok((pass, None))
+}
+
+/// What moved inside the watched (account, service, currency) keys of a CUR or FOCUS report
+/// (or manifest) of `period`: a second pass, read on one thread (see [`super::drivers`]).
+pub fn drivers(
+    opened: Opened,
+    source_name: &str,
+    key: &str,
+    parts: &dyn ObjectSource,
+    limits: &Limits,
+    period: crate::period::Period,
+    keys: &[super::drivers::Key],
+) -> Result<super::drivers::DriverTable, ReportError> {
+    let limits = Limits {
+        threads: 1,
+        ..*limits
+    };
+    let rows = Box::new(super::drivers::Drivers::new(period, keys));
+    let (pass, _) = read_all(opened, source_name, key, parts, &limits, true, Some(rows))?;
+    let rows = pass
+        .rows
+        .ok_or_else(|| ReportError::new(source_name, ErrorKind::NotAReport("no data".into())))?;
+    let drivers = rows
+        .into_any()
+        .downcast::<super::drivers::Drivers>()
+        .map_err(|_| ReportError::new(source_name, ErrorKind::Invalid("driver pass".into())))?;
+    Ok(drivers.table())
 }
 
 /// Refuses a manifest that lists too many parts, a part twice, or a part in another bucket,
@@ -340,13 +383,14 @@ fn conflict(rows: &dyn Rows) -> Option<Located> {
     })
 }
 
-fn summarize_manifest(
+fn read_manifest<'a>(
     opened: Opened,
-    source_name: &str,
+    source_name: &'a str,
     parts: &dyn ObjectSource,
     limits: &Limits,
     multi_period: bool,
-) -> Result<Vec<ReportSummary>, ReportError> {
+    preset: Option<Box<dyn Rows>>,
+) -> Result<(Pass<'a>, Option<manifest::Manifest>), ReportError> {
     let bytes = read_small(opened, source_name, limits)?;
     let manifest = manifest::parse(&bytes).map_err(|kind| ReportError::new(source_name, kind))?;
     check_parts(&manifest, source_name, parts, limits)?;
@@ -355,10 +399,11 @@ fn summarize_manifest(
         classify(&manifest.columns, None, false),
         Some(Format::Cur1 | Format::Cur2)
     );
-    if cur && limits.threads > 1 && manifest.parts.len() > 1 {
+    if preset.is_none() && cur && limits.threads > 1 && manifest.parts.len() > 1 {
         super::parts::read_parts(&mut pass, &manifest, parts)?;
-        return pass.finish(Some(&manifest));
+        return Ok((pass, Some(manifest)));
     }
+    pass.rows = preset;
     for part in &manifest.parts {
         let name = part.display();
         let opened = match part {
@@ -368,5 +413,5 @@ fn summarize_manifest(
         .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
         with_decoded(opened, &name, limits, |r| pass.read_csv(r, &name, true))?;
     }
-    pass.finish(Some(&manifest))
+    Ok((pass, Some(manifest)))
 }

@@ -95,7 +95,7 @@ impl Focus {
     }
 }
 
-fn part_of(category: &[u8]) -> (Part, bool) {
+pub(super) fn part_of(category: &[u8]) -> (Part, bool) {
     if category.eq_ignore_ascii_case(b"Usage") {
         (Part::Charges, true)
     } else if category.eq_ignore_ascii_case(b"Purchase") {

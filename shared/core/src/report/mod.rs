@@ -5,6 +5,7 @@ mod cur;
 mod dbr;
 mod decode;
 mod delimiters;
+pub mod drivers;
 mod engine;
 pub mod error;
 mod focus;
@@ -26,7 +27,7 @@ pub mod tags;
 mod tally;
 pub mod timestamp;
 
-pub use engine::{summarize, summarize_periods};
+pub use engine::{drivers, summarize, summarize_periods};
 pub use error::{ErrorKind, ReportError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
@@ -61,4 +62,27 @@ pub fn summarize_path_periods(
         .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
     let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
     summarize_periods(Opened::File(file), &name, &name, &parts, limits)
+}
+
+/// What moved inside the watched keys of a local report (see [`drivers`]).
+pub fn drivers_path(
+    path: &Path,
+    bucket_dir: Option<&Path>,
+    limits: &Limits,
+    period: crate::period::Period,
+    keys: &[drivers::Key],
+) -> Result<drivers::DriverTable, ReportError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
+    let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
+    drivers(
+        Opened::File(file),
+        &name,
+        &name,
+        &parts,
+        limits,
+        period,
+        keys,
+    )
 }

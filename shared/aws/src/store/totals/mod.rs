@@ -33,6 +33,10 @@ pub struct StoredTotal {
     #[serde(with = "rust_decimal::serde::str")]
     pub cost: Decimal,
     pub breakdown: Vec<(String, String)>,
+    /// Usage per day of the month (CUR, FOCUS), as the engine's `Total::daily_usage`; None
+    /// for reports without daily data (and totals stored before it was kept).
+    #[serde(skip)]
+    pub daily: Option<Vec<Decimal>>,
     pub status: Status,
     pub as_of: Option<String>,
     pub report_key: String,

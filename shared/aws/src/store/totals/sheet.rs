@@ -122,10 +122,56 @@ fn entry(t: &Total) -> (String, AttributeValue) {
     if !t.service_name.is_empty() {
         value.insert("name".into(), s(&t.service_name));
     }
+    if let Some(daily) = t.daily_usage.as_deref().and_then(daily_text) {
+        value.insert(DAILY.into(), s(daily));
+    }
     (
         format!("{}#{}", part(&t.service), part(&t.currency)),
         AttributeValue::M(value),
     )
+}
+
+/// The attribute of a total holding its daily usage series.
+const DAILY: &str = "daily";
+
+/// A daily series as text: one exact decimal per day, comma-separated, a day without usage
+/// empty and the empty days at the end left out (`12.5,,3`): about 6 bytes a day. `None` when
+/// no day has usage.
+pub fn daily_text(days: &[rust_decimal::Decimal]) -> Option<String> {
+    let last = days.iter().rposition(|d| !d.is_zero())?;
+    Some(
+        days[..=last]
+            .iter()
+            .map(|d| {
+                if d.is_zero() {
+                    String::new()
+                } else {
+                    d.normalize().to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// A stored daily series back, padded with zeros to the month's `days`.
+pub fn daily_of(text: &str, days: usize) -> Result<Vec<rust_decimal::Decimal>, String> {
+    let mut out = Vec::with_capacity(days);
+    for (i, cell) in text.split(',').enumerate() {
+        if i >= days {
+            return Err(format!(
+                "a daily series longer than the month's {days} days"
+            ));
+        }
+        out.push(if cell.is_empty() {
+            rust_decimal::Decimal::ZERO
+        } else {
+            cell.parse()
+                .map_err(|_| format!("a daily value that is not a number: '{cell}'"))?
+        });
+    }
+    out.resize(days, rust_decimal::Decimal::ZERO);
+    Ok(out)
 }
 
 /// The totals one item holds (a sheet's, or the one of a per-total item), ordered by service
@@ -147,6 +193,7 @@ pub fn read(item: &Item) -> Result<Vec<StoredTotal>, String> {
         currency: String::new(),
         cost: Default::default(),
         breakdown: Vec::new(),
+        daily: None,
         status,
         as_of: get_s(item, "as_of"),
         report_key: get_s(item, "report_key").unwrap_or_default(),
@@ -179,6 +226,10 @@ pub fn read(item: &Item) -> Result<Vec<StoredTotal>, String> {
             service_name: get_s(value, "name").unwrap_or_default(),
             cost: get_n(value, "cost").ok_or_else(|| format!("'{key}': no valid 'cost'"))?,
             breakdown: breakdown(value),
+            daily: match get_s(value, DAILY) {
+                Some(text) => Some(daily_of(&text, period.days() as usize)?),
+                None => None,
+            },
             ..blank.clone()
         });
     }
@@ -295,6 +346,31 @@ mod tests {
                 ("credits".to_string(), "0".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn daily_series_read_back_exactly_with_the_month_length() {
+        // November: 30 days; usage on days 1, 3 and 29, none on the 30th.
+        let mut days = vec![Decimal::ZERO; 30];
+        days[0] = d("12.50");
+        days[2] = d("0.0000001234");
+        days[28] = d("-1.5");
+        let mut t = total("111", "AmazonEC2", "USD", "11");
+        t.daily_usage = Some(days.clone());
+        let items = sheets(&[t, total("111", "AmazonS3", "USD", "1")], &version()).unwrap();
+        let text = items[0]["totals"].as_m().unwrap()["AmazonEC2#USD"]
+            .as_m()
+            .unwrap()["daily"]
+            .as_s()
+            .unwrap()
+            .clone();
+        assert_eq!(text, "12.5,,0.0000001234,,,,,,,,,,,,,,,,,,,,,,,,,,-1.5");
+        let back = read_all(&items);
+        assert_eq!(back[0].daily.as_deref(), Some(days.as_slice()));
+        assert_eq!(back[1].daily, None);
+        assert_eq!(daily_text(&[Decimal::ZERO; 3]), None);
+        assert!(daily_of("1,2,3", 2).is_err());
+        assert!(daily_of("1,x", 2).is_err());
     }
 
     #[test]

@@ -1,0 +1,273 @@
+//! `billwatch anomalies --report FILE`: the anomaly detection of the ingest function, run on a
+//! local report (or manifest) with no AWS at all, printing what would alert, so sensitivity and
+//! floors can be tuned on one's own CUR before deploying.
+
+use crate::error::CliError;
+use billwatch_core::anomaly::{self, Config, Prior};
+use billwatch_core::period::Period;
+use billwatch_core::report::{drivers_path, summarize_path_periods, Limits, ReportSummary};
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct OfflineArgs {
+    /// A local CUR 1.0, CUR 2.0 or FOCUS report, or a CUR manifest (its parts under
+    /// --bucket-dir). Every complete day is judged, as the month's deliveries would have.
+    #[arg(long, value_name = "FILE")]
+    pub report: PathBuf,
+    /// Last month's report of the same payer: baselines of the month's first two weeks reach
+    /// into it (without it those days are judged on this month's days only).
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
+    /// Local folder standing in for the bucket root when a report is a manifest.
+    #[arg(long, value_name = "DIR")]
+    pub bucket_dir: Option<PathBuf>,
+    /// Only this billing period (YYYY-MM) of a report that spans several.
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<Period>,
+    /// Robust standard deviations above the baseline median a day must be (default 4).
+    #[arg(long, value_name = "K")]
+    pub sensitivity: Option<Decimal>,
+    /// The least extra spend over the baseline median, in the report's currency (default 20).
+    #[arg(long, value_name = "AMOUNT")]
+    pub min_impact: Option<Decimal>,
+    /// The least increase over the baseline median, in percent (default 50).
+    #[arg(long, value_name = "PERCENT")]
+    pub min_increase_percent: Option<Decimal>,
+    /// Print one JSON object instead of the alert texts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn summaries(path: &Path, dir: Option<&Path>) -> Result<Vec<ReportSummary>, CliError> {
+    summarize_path_periods(path, dir, &Limits::default())
+        .map_err(|e| CliError::input(e.to_string()))
+}
+
+fn pick(
+    all: Vec<ReportSummary>,
+    period: Option<Period>,
+    what: &Path,
+) -> Result<ReportSummary, CliError> {
+    let mut dated: Vec<(Period, ReportSummary)> = all
+        .into_iter()
+        .filter_map(|s| Some((s.billing_period?, s)))
+        .collect();
+    let found = match period {
+        Some(p) => dated.into_iter().find(|(q, _)| *q == p),
+        None => dated.pop(),
+    };
+    found.map(|(_, s)| s).ok_or_else(|| {
+        CliError::input(format!(
+            "{}: no billing period{} with daily data in this report",
+            what.display(),
+            period.map(|p| format!(" {p}")).unwrap_or_default()
+        ))
+    })
+}
+
+/// Runs detection offline with `config` (the budgets file's `[anomalies]`, or defaults) under
+/// the flags.
+pub fn offline(args: OfflineArgs, config: Config) -> Result<String, CliError> {
+    let config = Config {
+        sensitivity: args.sensitivity.or(config.sensitivity),
+        min_impact: args.min_impact.or(config.min_impact),
+        min_increase_percent: args.min_increase_percent.or(config.min_increase_percent),
+        ..config
+    };
+    let problems = config.problems();
+    if !problems.is_empty() {
+        return Err(CliError::Input(problems));
+    }
+    let dir = args.bucket_dir.as_deref();
+    let summary = pick(summaries(&args.report, dir)?, args.period, &args.report)?;
+    let period = summary.billing_period.expect("picked by period");
+    if summary.totals.iter().all(|t| t.daily_usage.is_none()) {
+        return Err(CliError::input(format!(
+            "{}: a {} report has no daily series; anomalies are found in CUR and FOCUS reports",
+            args.report.display(),
+            summary.format.name()
+        )));
+    }
+    let prior: Vec<Prior> = match &args.previous {
+        None => Vec::new(),
+        Some(path) => {
+            let last = pick(summaries(path, dir)?, Some(period.prev()), path)?;
+            last.totals
+                .into_iter()
+                .filter_map(|t| {
+                    Some(Prior {
+                        days: t.daily_usage?,
+                        account: t.account_id,
+                        service: t.service,
+                        currency: t.currency,
+                        period: period.prev(),
+                    })
+                })
+                .collect()
+        }
+    };
+    let findings = anomaly::find_every_day(&summary, period, &prior, &config);
+    let table = if findings.is_empty() {
+        Default::default()
+    } else {
+        drivers_path(
+            &args.report,
+            dir,
+            &Limits::default(),
+            period,
+            &anomaly::watch_keys(&findings),
+        )
+        .map_err(|e| CliError::input(e.to_string()))?
+    };
+    let report_key = args.report.display().to_string();
+    let alerts = anomaly::explained(period, &findings, &table, &report_key);
+    let last = anomaly::last_complete_day(period, summary.as_of.as_deref(), summary.status);
+    if args.json {
+        let payloads: Vec<_> = alerts.iter().map(|a| a.message.payload.clone()).collect();
+        return Ok(serde_json::json!({
+            "source": report_key,
+            "billing_period": period,
+            "last_complete_day": last.map(|d| d.to_string()),
+            "series": anomaly::series_of(&summary, period, &prior).len(),
+            "anomalies": payloads,
+        })
+        .to_string()
+            + "\n");
+    }
+    let judged = match last {
+        Some(d) => format!("{} to {d}", period.start().date_naive()),
+        None => "no complete day yet".into(),
+    };
+    let mut out = format!(
+        "{} anomal{} in {period} ({} series, days judged: {judged})\n",
+        alerts.len(),
+        if alerts.len() == 1 { "y" } else { "ies" },
+        anomaly::series_of(&summary, period, &prior).len(),
+    );
+    for a in &alerts {
+        out += &format!(
+            "\n{}\n{}\n{}",
+            "-".repeat(72),
+            a.message.subject,
+            a.message.text
+        );
+    }
+    Ok(out)
+}
+
+/// `billwatch anomalies`: offline on a report, or what was detected for a period.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Billing period, YYYY-MM (default: this month; with --report, the report's latest).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<Period>,
+    /// Only this account (12 digits).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Run detection on a local report instead (no AWS).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// With --report: last month's report of the same payer, for early-month baselines.
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub previous: Option<PathBuf>,
+    /// With --report: local folder standing in for the bucket root of a manifest.
+    #[arg(long, value_name = "DIR", requires = "report")]
+    pub bucket_dir: Option<PathBuf>,
+    /// With --report: the budgets file whose [anomalies] settings to use.
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub budgets: Option<PathBuf>,
+    /// With --report: robust standard deviations above the baseline median (default 4).
+    #[arg(long, value_name = "K", requires = "report")]
+    pub sensitivity: Option<Decimal>,
+    /// With --report: least extra spend over the baseline median, in its currency (default 20).
+    #[arg(long, value_name = "AMOUNT", requires = "report")]
+    pub min_impact: Option<Decimal>,
+    /// With --report: least increase over the baseline median, in percent (default 50).
+    #[arg(long, value_name = "PERCENT", requires = "report")]
+    pub min_increase_percent: Option<Decimal>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> Result<String, CliError> {
+    let Some(report) = args.report else {
+        return detected(
+            args.period.unwrap_or_else(crate::queries::this_month),
+            args.account,
+            args.json,
+        );
+    };
+    let config = match &args.budgets {
+        Some(path) => crate::budgets::anomaly_config(path)?,
+        None => Config::default(),
+    };
+    let offline_args = OfflineArgs {
+        report,
+        previous: args.previous,
+        bucket_dir: args.bucket_dir,
+        period: args.period,
+        sensitivity: args.sensitivity,
+        min_impact: args.min_impact,
+        min_increase_percent: args.min_increase_percent,
+        json: crate::output::json(args.json),
+    };
+    let mut out = offline(offline_args, config)?;
+    if let Some(account) = &args.account {
+        out = format!(
+            "(--account {account} is for listing detected anomalies; ignored with --report)\n{out}"
+        );
+    }
+    Ok(out)
+}
+
+/// The anomaly alerts of `period` from the alerts table: what was detected and why.
+fn detected(period: Period, account: Option<String>, json: bool) -> Result<String, CliError> {
+    crate::queries::runtime().block_on(async {
+        let s = crate::queries::stores().await?;
+        let mut found: Vec<_> = s
+            .alerts
+            .list(period)
+            .await?
+            .into_iter()
+            .filter(|a| a.kind == billwatch_core::alert::plan::AlertKind::Anomaly)
+            .filter(|a| {
+                account
+                    .as_deref()
+                    .is_none_or(|acct| a.key.split('#').nth(1) == Some(acct))
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            a.key
+                .rsplit('#')
+                .next()
+                .cmp(&b.key.rsplit('#').next())
+                .then(a.key.cmp(&b.key))
+        });
+        if crate::output::json(json) {
+            let found: Vec<_> = found.iter().map(crate::output::record).collect();
+            return Ok(
+                serde_json::json!({ "billing_period": period, "anomalies": found }).to_string()
+                    + "\n",
+            );
+        }
+        if found.is_empty() {
+            return Ok(format!("no anomalies detected in {period}\n"));
+        }
+        let mut out = String::new();
+        for a in &found {
+            out += &format!(
+                "{}\n    why:  {}\n    sent: {}  id: {}\n",
+                a.subject.trim_start_matches("billwatch: "),
+                a.reason,
+                crate::output::timestamp_or(
+                    a.published_at.as_deref(),
+                    "NOT published (claim pending)"
+                ),
+                a.alert_id
+            );
+        }
+        Ok(out)
+    })
+}

@@ -1,0 +1,105 @@
+//! The daily digest's edge (on the health-check function's daily schedule): the budgets with
+//! `digest = true`, the live totals of the period holding yesterday, the anomalies alerted in
+//! it; the core composes each digest and it is sent once per budget and day.
+
+use crate::health::{HealthConfig, HealthError};
+use crate::notify::{send_once, Sent, Topics};
+use crate::store::{
+    live_totals, AlertsStore, BudgetsStore, Owed, ReportsStore, StoredTotal, TotalsStore,
+};
+use billwatch_core::alert::plan::AlertKind;
+use billwatch_core::digest::{compose, supported, DigestInput, OpenAnomaly};
+use billwatch_core::ledger::Part;
+use billwatch_core::period::Period;
+use billwatch_core::report::summary::Breakdown;
+use billwatch_core::report::{Status, Total};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// What one digest run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DigestOutcome {
+    pub budgets: usize,
+    pub sent: u64,
+}
+
+/// A stored total as the core's [`Total`] (its breakdown and daily series included).
+pub fn as_total(t: &StoredTotal) -> Total {
+    let parts = t
+        .breakdown
+        .iter()
+        .filter_map(|(name, v)| {
+            let part = Part::ALL.into_iter().find(|p| p.name() == name)?;
+            Some((part, Decimal::from_str(v).ok()?))
+        })
+        .collect();
+    Total {
+        account_id: t.account.clone(),
+        service: t.service.clone(),
+        service_name: t.service_name.clone(),
+        currency: t.currency.clone(),
+        cost: t.cost,
+        breakdown: Breakdown(parts),
+        daily_usage: t.daily.clone(),
+    }
+}
+
+/// Sends today's digest to every budget that asked for one (each once per day).
+pub async fn digest(
+    config: &HealthConfig,
+    stores: (&BudgetsStore, &ReportsStore, &TotalsStore, &AlertsStore),
+    sns: &aws_sdk_sns::Client,
+    now: DateTime<Utc>,
+) -> Result<DigestOutcome, HealthError> {
+    let (budgets, reports, totals, alerts) = stores;
+    let wanted: Vec<_> = budgets
+        .list()
+        .await?
+        .into_iter()
+        .filter(|b| b.digest && supported(b))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(DigestOutcome::default());
+    }
+    let today = now.date_naive();
+    let period = Period::of_date(today.pred_opt().unwrap_or(today));
+    let stored = live_totals(reports, totals, period, None).await?;
+    let lines: Vec<Total> = stored.iter().map(as_total).collect();
+    // One live delivery per payer: the latest "as of" and the least final status stand for all.
+    let as_of = stored.iter().filter_map(|t| t.as_of.clone()).max();
+    let status = if !stored.is_empty() && stored.iter().all(|t| t.status == Status::Final) {
+        Status::Final
+    } else {
+        Status::Estimated
+    };
+    let anomalies: Vec<OpenAnomaly> = alerts
+        .list(period)
+        .await?
+        .into_iter()
+        .filter(|a| a.kind == AlertKind::Anomaly)
+        .filter_map(|a| OpenAnomaly::from_key(&a.key, &a.reason))
+        .collect();
+    let topics = Topics {
+        alerts: config.topic_arn.as_deref(),
+        chat: config.chat_topic_arn.as_deref(),
+    };
+    let mut sent = 0;
+    for b in &wanted {
+        let alert = compose(&DigestInput {
+            budget: b,
+            today,
+            totals: &lines,
+            as_of: as_of.as_deref(),
+            status,
+            anomalies: &anomalies,
+        });
+        if send_once(alerts, sns, topics, &Owed::from(&alert), now).await? == Sent::Now {
+            sent += 1;
+        }
+    }
+    Ok(DigestOutcome {
+        budgets: wanted.len(),
+        sent,
+    })
+}

@@ -1,0 +1,120 @@
+//! The anomaly alerts of one delivery: the daily series of the report joined to last month's
+//! stored series, judged by the core, and explained by a second read of the report (only for
+//! anomalies not sent yet, so a flagged day re-read by later deliveries costs one GetItem).
+
+use super::{Ingest, IngestError};
+use crate::event::ReportObject;
+use crate::s3_source::S3Source;
+use billwatch_core::alert::plan::Alert;
+use billwatch_core::anomaly::{self, claim_key, Prior};
+use billwatch_core::period::Period;
+use billwatch_core::report::drivers::{DriverTable, Key};
+use billwatch_core::report::{drivers, ReportSummary};
+use chrono::Datelike;
+use std::sync::Arc;
+
+impl Ingest {
+    /// The anomaly alerts `summary` (one period of `object`) calls for, each with its movers.
+    pub(super) async fn anomalies(
+        &self,
+        object: &ReportObject,
+        summary: &ReportSummary,
+        period: Period,
+        payer: &str,
+    ) -> Result<Vec<Alert>, IngestError> {
+        let Some(last) =
+            anomaly::last_complete_day(period, summary.as_of.as_deref(), summary.status)
+        else {
+            return Ok(Vec::new());
+        };
+        if summary.totals.iter().all(|t| t.daily_usage.is_none()) {
+            return Ok(Vec::new());
+        }
+        let config = self.budgets.anomaly_config().await?;
+        // Baselines reach into last month while the judged days are in the first weeks.
+        let reach = (anomaly::BASELINE_DAYS + anomaly::LOOKBACK_DAYS) as u32;
+        let prior = if last.day() <= reach {
+            self.prior_daily(payer, period.prev()).await?
+        } else {
+            Vec::new()
+        };
+        let mut open = Vec::new();
+        for f in anomaly::find(summary, period, &prior, &config) {
+            if !self.alerts.is_done(period, &claim_key(&f)).await? {
+                open.push(f);
+            }
+        }
+        if open.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = anomaly::watch_keys(&open);
+        let table = match self.drivers(object, period, keys).await {
+            Ok(t) => t,
+            Err(e) => {
+                // The alert still goes, without the breakdown.
+                tracing::warn!(key = %object.key, error = %e, "could not read what moved");
+                DriverTable::default()
+            }
+        };
+        Ok(anomaly::explained(period, &open, &table, &object.key))
+    }
+
+    /// Last month's live daily series of `payer`.
+    async fn prior_daily(&self, payer: &str, period: Period) -> Result<Vec<Prior>, IngestError> {
+        let Some(live) = self.reports.pointer(period, payer).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .totals
+            .query(payer, period, &live.version, None)
+            .await?
+            .into_iter()
+            .filter_map(|t| {
+                Some(Prior {
+                    days: t.daily?,
+                    account: t.account,
+                    service: t.service,
+                    currency: t.currency,
+                    period,
+                })
+            })
+            .collect())
+    }
+
+    /// The second pass: the object read again at its version, on a blocking thread.
+    async fn drivers(
+        &self,
+        object: &ReportObject,
+        period: Period,
+        keys: Vec<Key>,
+    ) -> Result<DriverTable, IngestError> {
+        let source = S3Source::new(
+            self.s3.clone(),
+            &object.bucket,
+            tokio::runtime::Handle::current(),
+        )
+        .with_ranged_reads(self.config.s3_reads);
+        let opened = source
+            .open_object(&object.bucket, &object.key, object.version_id.as_deref())
+            .await
+            .map_err(|error| IngestError::Fetch {
+                operation: "GetObject",
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                error,
+            })?;
+        let source = Arc::new(source);
+        let (key, limits) = (object.key.clone(), self.config.limits);
+        let task = tokio::task::spawn_blocking(move || {
+            drivers(opened, &key, &key, &*source, &limits, period, &keys)
+        });
+        match task.await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(billwatch_core::report::ReportError::new(
+                &object.key,
+                billwatch_core::report::ErrorKind::Invalid(format!("driver task failed: {e}")),
+            )
+            .into()),
+        }
+    }
+}

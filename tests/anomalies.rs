@@ -1,0 +1,221 @@
+//! Cost anomalies end to end on the local stack: two deliveries of a CUR where the second adds a
+//! spike day raise exactly one anomaly alert, explained; a third identical delivery raises none.
+//! The fixtures (tests/fixtures/anomaly, from its generate.py): EC2 in account 210987654321
+//! costs 96.05–98.98 USD a day through Nov 15; on Nov 16 a p4d.24xlarge in us-west-2 adds
+//! 786.43 USD, so EC2 costs 883.55 USD that day against a baseline median of 97.595 USD.
+
+use billwatch_aws::store::live_totals;
+use billwatch_tests::{fixtures, Stack};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::str::FromStr;
+
+const MANIFEST: &str = "cur/daily/20261101-20261201/daily-Manifest.json";
+
+/// Uploads every file of a fixture tree (parts first, the manifest last) and returns the
+/// manifest's event.
+async fn deliver_tree(stack: &Stack, tree: &str) -> Value {
+    let root = fixtures().join("anomaly").join(tree);
+    let mut dirs = vec![root.clone()];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort_by_key(|p| p.to_string_lossy().ends_with("-Manifest.json"));
+    for path in files {
+        let key = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        stack.upload(&key, &path).await;
+    }
+    stack.event_for(MANIFEST, &stack.next_sequencer()).await
+}
+
+/// The anomaly alerts received since the last call: (subject, payload).
+async fn anomaly_alerts(stack: &Stack) -> Vec<(String, Value)> {
+    stack
+        .received_alerts_now()
+        .await
+        .into_iter()
+        .filter(|m| m["MessageAttributes"]["kind"]["Value"] == "anomaly")
+        .map(|m| {
+            let payload = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
+            (
+                m["Subject"].as_str().unwrap_or_default().to_string(),
+                payload,
+            )
+        })
+        .collect()
+}
+
+fn outcome(result: &[billwatch_aws::ingest::RecordOutcome]) -> String {
+    assert_eq!(result.len(), 1, "{result:?}");
+    result[0].outcome.as_str().to_string()
+}
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spike_day_alerts_once_with_what_moved_and_a_repeat_delivery_stays_quiet() {
+    let stack = Stack::new().await;
+
+    // Through Nov 15: steady, nothing to say.
+    let first = deliver_tree(&stack, "d15").await;
+    assert_eq!(
+        outcome(&stack.ingest.handle(&first).await.unwrap()),
+        "stored"
+    );
+    assert!(anomaly_alerts(&stack).await.is_empty());
+
+    // Nov 16 added, with the spike: exactly one anomaly alert.
+    let second = deliver_tree(&stack, "d16").await;
+    assert_eq!(
+        outcome(&stack.ingest.handle(&second).await.unwrap()),
+        "stored"
+    );
+    let alerts = anomaly_alerts(&stack).await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let (subject, p) = &alerts[0];
+    assert_eq!(p["account_id"], "210987654321");
+    assert_eq!(p["service"], "AmazonEC2");
+    assert_eq!(p["day"], "2026-11-16");
+    assert_eq!(p["spend"], "883.55");
+    assert_eq!(p["baseline"], "97.595");
+    assert_eq!(p["impact"], "785.955");
+    assert_eq!(p["factor"], "9.05");
+    assert_eq!(p["history_days"], 14);
+    assert!(
+        subject.contains("AmazonEC2") && subject.contains("210987654321"),
+        "{subject}"
+    );
+    assert!(
+        subject.contains("883.55 USD") && subject.contains("2026-11-16"),
+        "{subject}"
+    );
+    // What moved: the new instance type, its region, and the operation that carries it.
+    let movers = p["movers"].as_array().unwrap();
+    let top = |dim: &str| {
+        movers.iter().find(|m| m["dimension"] == dim).map(|m| {
+            (
+                m["value"].as_str().unwrap().to_string(),
+                d(m["change"].as_str().unwrap()),
+            )
+        })
+    };
+    assert_eq!(
+        top("usage_type"),
+        Some(("USW2-BoxUsage:p4d.24xlarge".into(), d("786.43")))
+    );
+    assert_eq!(top("region"), Some(("us-west-2".into(), d("786.43"))));
+    assert_eq!(
+        top("operation").map(|(v, _)| v),
+        Some("RunInstances".into())
+    );
+    // The steady m5.large did not move up: it is not listed.
+    assert!(movers.iter().all(|m| m["value"] != "BoxUsage:m5.large"));
+
+    // The daily series is stored with the totals.
+    let live = live_totals(
+        &stack.ingest.reports,
+        &stack.ingest.totals,
+        "2026-11".parse().unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let ec2 = live.iter().find(|t| t.service == "AmazonEC2").unwrap();
+    let daily = ec2.daily.as_ref().expect("a daily series");
+    assert_eq!(
+        (daily.len(), daily[15], daily[16]),
+        (30, d("883.55"), d("0"))
+    );
+
+    // The same report delivered again (a new version): nothing new to say.
+    let third = deliver_tree(&stack, "d16").await;
+    assert_eq!(
+        outcome(&stack.ingest.handle(&third).await.unwrap()),
+        "stored"
+    );
+    assert!(anomaly_alerts(&stack).await.is_empty());
+}
+
+/// The daily digest on the local stack: a budget with `digest = true` gets one message for the
+/// day after the d16 delivery (month to date, yesterday, the EC2 mover, the anomaly); a second
+/// run on the same day sends nothing; a budget without the flag gets none.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
+    use billwatch_aws::digest::digest;
+    use billwatch_aws::health::HealthConfig;
+    use billwatch_core::budget::{Budget, Scope, Threshold};
+    let stack = Stack::new().await;
+    let event = deliver_tree(&stack, "d16").await;
+    assert_eq!(
+        outcome(&stack.ingest.handle(&event).await.unwrap()),
+        "stored"
+    );
+    assert_eq!(anomaly_alerts(&stack).await.len(), 1);
+    for (name, on) in [("team-a", true), ("quiet", false)] {
+        stack
+            .ingest
+            .budgets
+            .put(&Budget {
+                name: name.into(),
+                scope: Scope::Account("210987654321".into()),
+                amount: d("3000"),
+                currency: "USD".into(),
+                thresholds: vec![Threshold::percent(d("90"))],
+                escalation_step: None,
+                topic_arn: None,
+                digest: on,
+            })
+            .await
+            .unwrap();
+    }
+    let i = &stack.ingest;
+    let config = HealthConfig {
+        tables: i.config.tables.clone(),
+        topic_arn: i.config.topic_arn.clone(),
+        chat_topic_arn: None,
+        silence_hours: 36,
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-17T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let stores = (&i.budgets, &i.reports, &i.totals, &i.alerts);
+    let first = digest(&config, stores, &stack.sns, now).await.unwrap();
+    assert_eq!((first.budgets, first.sent), (1, 1));
+    let got: Vec<Value> = stack
+        .received_alerts_now()
+        .await
+        .into_iter()
+        .filter(|m| m["MessageAttributes"]["kind"]["Value"] == "digest")
+        .collect();
+    assert_eq!(got.len(), 1);
+    let subject = got[0]["Subject"].as_str().unwrap();
+    assert_eq!(
+        subject,
+        "billwatch: team-a daily digest 2026-11-17: 2,425.95 of 3,000.00 USD (80.9 %) month to date"
+    );
+    let p: Value = serde_json::from_str(got[0]["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (p["budget"].as_str(), p["yesterday"].as_str()),
+        (Some("team-a"), Some("888.55"))
+    );
+    assert_eq!(p["movers"][0]["service"], "AmazonEC2");
+    assert_eq!(p["anomalies"][0]["day"], "2026-11-16");
+    // The schedule may fire twice (EventBridge delivers at least once): still one digest.
+    let again = digest(&config, stores, &stack.sns, now).await.unwrap();
+    assert_eq!(again.sent, 0);
+    assert!(stack.received_alerts_now().await.is_empty());
+}
