@@ -338,7 +338,7 @@ thresholds = [{ percent = 50 }]
             format!("error: {f}: budget 'dup' (#2): amount: must be greater than zero, got -100"),
             format!("error: {f}: budget 'dup' (#2): name: 'dup' is also the name of budget #1"),
             format!("error: {f}: budget 'empty' (#3): thresholds: needs at least one threshold"),
-            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`"),
+            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`"),
             format!("error: {f}: budget 'money' (#5): currency: 'dollars' is not a 3-letter ISO 4217 code like USD"),
             format!("error: {f}: 5 problems; nothing was written"),
         ];
@@ -410,6 +410,23 @@ async fn the_example_file_applies() {
         .map(|t| (t.basis, matches!(t.level, Level::Percent(_))))
         .collect();
     assert_eq!(kinds.len(), 4);
+    let with_digest: Vec<&str> = stored
+        .iter()
+        .filter(|b| b.digest)
+        .map(|b| b.name.as_str())
+        .collect();
+    assert_eq!(with_digest, ["prod-ec2"]);
+    let anomalies = BudgetsStore::new(env.dynamo.clone(), &env.table)
+        .anomaly_config()
+        .await
+        .unwrap();
+    assert_eq!(
+        anomalies
+            .settings_for("123456789012", "AmazonEC2")
+            .min_impact,
+        d("100")
+    );
+    assert!(!anomalies.settings_for("123456789012", "AWSLambda").enabled);
     assert_eq!(env.apply(&example, false).ok().lines(), ["no changes"]);
 }
 
@@ -457,6 +474,7 @@ async fn put_list_and_rm_handle_every_field() {
             "thresholds": ["50%", "400 USD", "100% forecast"],
             "escalation_step": "25",
             "topic_arn": "arn:aws:sns:us-east-1:123456789012:t",
+            "digest": false,
         })
     );
     let bad = env.billwatch(&[
@@ -716,6 +734,7 @@ async fn apply_with_output_json_prints_one_object_of_changes() {
                 "amount": "300", "currency": "USD", "thresholds": ["100%"],
                 "escalation_step": null,
                 "topic_arn": "arn:aws:sns:us-east-1:123456789012:ec2-owners",
+                "digest": false,
             },
         }])
     );
@@ -756,7 +775,7 @@ thresholds = ["90 % forecast", "100 EUR"]
         run.stderr.lines().collect::<Vec<_>>(),
         [
             format!("error: {f}: budget 'team' (#1): thresholds #1: '80' is not a threshold: {forms}"),
-            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`"),
+            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`"),
             format!("error: {f}: budget 'team' (#2): thresholds #2: '100 EUR' is in EUR, but the budget is in USD"),
             format!("error: {f}: budget 'team' (#2): amount: must be greater than zero, got 0"),
             format!("error: {f}: budget 'team' (#2): name: 'team' is also the name of budget #1"),
