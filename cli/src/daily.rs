@@ -7,7 +7,6 @@ use billwatch_aws::store::live_totals;
 use billwatch_core::alert::plan::AlertKind;
 use billwatch_core::money_text::cents;
 use billwatch_core::period::Period;
-use rust_decimal::Decimal;
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -25,23 +24,6 @@ pub struct Args {
     /// Print one JSON object instead of the chart.
     #[arg(long)]
     pub json: bool,
-}
-
-/// The widest bar, in characters.
-const BAR: usize = 40;
-
-/// A bar of `value` against `max` in eighths of a character.
-pub fn bar(value: Decimal, max: Decimal) -> String {
-    if max <= Decimal::ZERO || value <= Decimal::ZERO {
-        return String::new();
-    }
-    let eighths = (value / max * Decimal::from(BAR * 8)).round();
-    let eighths: usize = eighths.try_into().unwrap_or(0);
-    let mut out = "█".repeat(eighths / 8);
-    if !eighths.is_multiple_of(8) {
-        out.push([' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8]);
-    }
-    out
 }
 
 pub fn run(args: Args) -> Result<String, CliError> {
@@ -110,7 +92,7 @@ pub fn run(args: Args) -> Result<String, CliError> {
                     out,
                     "  {day}  {:>width$}  {}{}",
                     cents(*spend),
-                    bar(*spend, max),
+                    crate::chart::bar(*spend, max),
                     if anomaly { "  ◀ anomaly" } else { "" }
                 );
                 rows.push(serde_json::json!({
@@ -131,22 +113,4 @@ pub fn run(args: Args) -> Result<String, CliError> {
         }
         Ok(out)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bars_scale_to_the_largest_day_in_eighths() {
-        assert_eq!(
-            bar(Decimal::from(10), Decimal::from(10)).chars().count(),
-            BAR
-        );
-        assert_eq!(bar(Decimal::from(5), Decimal::from(10)), "█".repeat(20));
-        // 1/80 of the max is 4 eighths: half a character.
-        assert_eq!(bar(Decimal::from(1), Decimal::from(80)), "▌");
-        assert_eq!(bar(Decimal::ZERO, Decimal::from(10)), "");
-        assert_eq!(bar(Decimal::from(-3), Decimal::from(10)), "");
-    }
 }

@@ -5,11 +5,13 @@ mod anomalies;
 mod aws;
 mod aws_error;
 mod budgets;
+mod chart;
 mod daily;
 mod error;
 mod generate;
 mod output;
 mod queries;
+mod spend_chart;
 mod summarize;
 mod table;
 

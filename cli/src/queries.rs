@@ -27,6 +27,13 @@ pub struct TotalsArgs {
     /// Show every stored digit instead of rounding to the cent.
     #[arg(long)]
     exact: bool,
+    /// Draw the month to date day by day (cumulative) instead of the table, against a
+    /// straight budget line when --budget is given.
+    #[arg(long)]
+    chart: bool,
+    /// With --chart: chart this budget's scope and draw its amount pro rata as the line.
+    #[arg(long, value_name = "NAME", requires = "chart")]
+    budget: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -43,6 +50,12 @@ pub struct HistoryArgs {
     /// Show every stored digit instead of rounding to the cent.
     #[arg(long)]
     exact: bool,
+    /// Draw a bar per month instead of the table.
+    #[arg(long)]
+    chart: bool,
+    /// With --chart: mark this budget's monthly amount on every bar.
+    #[arg(long, value_name = "NAME", requires = "chart")]
+    budget: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -122,8 +135,37 @@ pub fn totals(args: TotalsArgs) -> Result<String, CliError> {
         if totals.is_empty() {
             return Ok(format!("no totals stored for {}\n", args.period));
         }
+        if args.chart {
+            let budget = match &args.budget {
+                Some(name) => Some(budget_named(name).await?),
+                None => None,
+            };
+            return Ok(crate::spend_chart::month_to_date(
+                &totals,
+                args.period,
+                budget.as_ref(),
+            ));
+        }
         Ok(totals_table(&totals, args.exact))
     })
+}
+
+/// The budget called `name`, from the budgets table.
+async fn budget_named(name: &str) -> Result<billwatch_core::budget::Budget, CliError> {
+    let store = billwatch_aws::store::BudgetsStore::new(
+        clients::dynamodb(&crate::aws::sdk_config().await?),
+        crate::aws::tables().budgets,
+    );
+    store
+        .list()
+        .await?
+        .into_iter()
+        .find(|b| b.name == name)
+        .ok_or_else(|| {
+            CliError::input(format!(
+                "no budget named '{name}' (see `billwatch budgets list`)"
+            ))
+        })
 }
 
 pub fn history(args: HistoryArgs) -> Result<String, CliError> {
@@ -152,6 +194,18 @@ pub fn history(args: HistoryArgs) -> Result<String, CliError> {
             return Ok(format!(
                 "no totals stored for account {} and service {}\n",
                 args.account, args.service
+            ));
+        }
+        if args.chart {
+            let budget = match &args.budget {
+                Some(name) => Some(budget_named(name).await?),
+                None => None,
+            };
+            return Ok(crate::spend_chart::months(
+                &args.account,
+                &args.service,
+                &live,
+                budget.as_ref(),
             ));
         }
         let mut table = columns(&["PERIOD", "CURRENCY", "COST", "STATUS"], &[2]);
