@@ -76,6 +76,39 @@ print(f"({n} alert message{'s' if n != 1 else ''} received)")
 PY
 }
 
+if [[ $# -gt 0 ]]; then
+  # ./scripts/demo FILE [BUCKET_DIR]: the same flow on one's own report.
+  file="$1"; bucket_dir="${2:-}"
+  step "Your report, summarized locally first (billwatch summarize)"
+  "$bw" summarize ${bucket_dir:+--bucket-dir "$bucket_dir"} "$file"
+  "$bw" summarize --json ${bucket_dir:+--bucket-dir "$bucket_dir"} "$file" > "$work/summary.json"
+  read -r period grand currency < <(python - "$work/summary.json" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+s = v["periods"][-1] if "periods" in v else v
+g = max(s["grand_totals"], key=lambda g: abs(float(g["cost"]))) if s["grand_totals"] else {"cost": "0", "currency": "USD"}
+print(s.get("billing_period") or "", g["cost"], g["currency"])
+PY
+)
+  step "A budget of about twice this month's spend so far, alerting at 25%, 50% and 100% forecast"
+  amount="$(python -c "import decimal,sys; print(max(decimal.Decimal(sys.argv[1])*2, 1).quantize(decimal.Decimal(1)))" "$grand")"
+  "$bw" budgets put my-report --amount "$amount" --currency "$currency" --thresholds 25%,50% \
+    --forecast-thresholds 100% --digest
+  step "Your report uploaded into the local bucket as AWS lays it out"
+  key="$(python infra/local/demo_upload.py "$BILLWATCH_BUCKET" "$file" "$bucket_dir" "$period")"
+  step "S3 notifies the function (cargo lambda invoke with the S3 event for $key)"
+  invoke "$key"
+  step "Totals stored in DynamoDB (billwatch totals --period $period)"
+  "$bw" totals --period "$period"
+  step "Alerts published to SNS, read back from its SQS subscription"
+  read_alerts
+  step "Spend anomalies of the month, judged offline (billwatch anomalies --report)"
+  "$bw" anomalies --report "$file" ${bucket_dir:+--bucket-dir "$bucket_dir"} --period "$period" || true
+  step "The month to date against the budget (billwatch totals --chart --budget my-report)"
+  "$bw" totals --period "$period" --chart --budget my-report
+  exit 0
+fi
+
 key="billing/123456789012-aws-billing-csv-2026-11.csv"
 step "A budget: 100 USD a month for all accounts, alerting at 50%, 80% and 100%"
 "$bw" budgets apply budgets.example.toml --dry-run

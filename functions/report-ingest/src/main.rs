@@ -6,6 +6,7 @@ use billwatch_aws::clients::Clients;
 use billwatch_aws::clock::Clock;
 use billwatch_aws::config::Config;
 use billwatch_aws::ingest::{Ingest, IngestError};
+use billwatch_aws::read_budget::usable_deadline;
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -27,7 +28,9 @@ async fn main() -> Result<(), Error> {
     let ingest = &ingest;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         // A report this invocation cannot read before its deadline fails at once.
-        let deadline = (event.context.deadline > 0).then(|| event.context.deadline());
+        let deadline = (event.context.deadline > 0)
+            .then(|| event.context.deadline())
+            .and_then(|d| usable_deadline(d, std::time::SystemTime::now()));
         let records = ingest
             .handle_until(&event.payload, deadline)
             .await

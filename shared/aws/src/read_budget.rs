@@ -335,3 +335,48 @@ mod tests {
         assert_eq!(size(u64::MAX), "18446744.07 TB");
     }
 }
+
+/// The invocation's deadline when it is one Lambda could have set: at least
+/// [`MIN_INVOCATION`] after the invocation started. Lambda's shortest timeout is 1 s and the
+/// handler starts as the invocation does, so a deadline already (nearly) past is a local
+/// emulator's placeholder (`cargo lambda watch` sends one), not a budget to read in: reading
+/// is then not limited, as in tests.
+pub fn usable_deadline(
+    deadline: std::time::SystemTime,
+    now: std::time::SystemTime,
+) -> Option<std::time::SystemTime> {
+    match deadline.duration_since(now) {
+        Ok(left) if left >= MIN_INVOCATION => Some(deadline),
+        _ => {
+            tracing::warn!(
+                "the invocation's deadline is already past when it starts: not Lambda's; \
+                 reading without a time budget"
+            );
+            None
+        }
+    }
+}
+
+/// Lambda's shortest function timeout.
+pub const MIN_INVOCATION: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn a_deadline_already_past_at_the_start_is_not_a_budget() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(
+            usable_deadline(now + Duration::from_secs(300), now),
+            Some(now + Duration::from_secs(300))
+        );
+        assert_eq!(
+            usable_deadline(now + Duration::from_secs(1), now),
+            Some(now + Duration::from_secs(1))
+        );
+        assert_eq!(usable_deadline(now + Duration::from_millis(200), now), None);
+        assert_eq!(usable_deadline(now - Duration::from_secs(5), now), None);
+    }
+}
