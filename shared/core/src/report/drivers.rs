@@ -278,3 +278,144 @@ impl Rows for Drivers {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{drivers_path, summarize_path, Limits};
+
+    fn key(account: &str, service: &str) -> Key {
+        Key {
+            account: account.into(),
+            service: service.into(),
+            currency: "USD".into(),
+        }
+    }
+
+    fn file(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    fn day(table: &DriverTable, k: &Key, dim: Dimension, value: &str, d: usize) -> Option<Decimal> {
+        table.series(k, dim)?.get(value).map(|s| s[d - 1])
+    }
+
+    #[test]
+    fn cur2_rows_are_broken_down_by_usage_type_operation_and_region_code() {
+        // Two days of EC2 in one account; a Tax row and another account are not counted.
+        let text = "\
+bill_payer_account_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_usage_end_date,line_item_product_code,line_item_usage_type,line_item_operation,product_region_code,line_item_currency_code,line_item_unblended_cost
+111111111111,2026-11-01T00:00:00Z,222222222222,Usage,2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,AmazonEC2,BoxUsage:m5.large,RunInstances,us-east-1,USD,10.5
+111111111111,2026-11-01T00:00:00Z,222222222222,Usage,2026-11-02T00:00:00Z,2026-11-02T01:00:00Z,AmazonEC2,USW2-BoxUsage:p4d.24xlarge,RunInstances:0002,us-west-2,USD,32.77
+111111111111,2026-11-01T00:00:00Z,222222222222,Usage,2026-11-02T01:00:00Z,2026-11-02T02:00:00Z,AmazonEC2,USW2-BoxUsage:p4d.24xlarge,RunInstances:0002,us-west-2,USD,32.77
+111111111111,2026-11-01T00:00:00Z,222222222222,Tax,2026-11-02T00:00:00Z,2026-11-03T00:00:00Z,AmazonEC2,,,,USD,9
+111111111111,2026-11-01T00:00:00Z,333333333333,Usage,2026-11-02T00:00:00Z,2026-11-03T00:00:00Z,AmazonEC2,BoxUsage:m5.large,RunInstances,us-east-1,USD,500
+";
+        let (_dir, path) = file("cur2.csv", text);
+        assert_eq!(
+            summarize_path(&path, None, &Limits::default())
+                .unwrap()
+                .format,
+            crate::report::Format::Cur2
+        );
+        let k = key("222222222222", "AmazonEC2");
+        let nov = "2026-11".parse().unwrap();
+        let t = drivers_path(
+            &path,
+            None,
+            &Limits::default(),
+            nov,
+            std::slice::from_ref(&k),
+        )
+        .unwrap();
+        let p4d = "USW2-BoxUsage:p4d.24xlarge";
+        assert_eq!(
+            day(&t, &k, Dimension::UsageType, p4d, 2),
+            Some(Decimal::new(6554, 2))
+        );
+        assert_eq!(
+            day(&t, &k, Dimension::UsageType, "BoxUsage:m5.large", 1),
+            Some(Decimal::new(105, 1))
+        );
+        assert_eq!(
+            day(&t, &k, Dimension::Operation, "RunInstances:0002", 2),
+            Some(Decimal::new(6554, 2))
+        );
+        assert_eq!(
+            day(&t, &k, Dimension::Region, "us-west-2", 2),
+            Some(Decimal::new(6554, 2))
+        );
+        // The tax row and the other account add nothing anywhere.
+        let total: Decimal = t
+            .series(&k, Dimension::Region)
+            .unwrap()
+            .values()
+            .flatten()
+            .sum();
+        assert_eq!(total, Decimal::new(7604, 2));
+        assert!(!t.by_key.contains_key(&key("333333333333", "AmazonEC2")));
+    }
+
+    #[test]
+    fn focus_rows_use_the_aws_columns_and_the_service_code() {
+        let text = "\
+BilledCost,BillingAccountId,BillingCurrency,BillingPeriodStart,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,RegionId,ServiceName,SubAccountId,x_ServiceCode,x_UsageType,x_Operation
+4.5,111111111111,USD,2026-11-01T00:00:00Z,Usage,2026-11-03T00:00:00Z,2026-11-04T00:00:00Z,eu-west-1,Amazon Simple Storage Service,222222222222,AmazonS3,EUW1-TimedStorage-ByteHrs,StandardStorage
+1.25,111111111111,USD,2026-11-01T00:00:00Z,Usage,2026-11-03T00:00:00Z,2026-11-04T00:00:00Z,eu-west-1,Amazon Simple Storage Service,222222222222,AmazonS3,EUW1-Requests-Tier1,PutObject
+7,111111111111,USD,2026-11-01T00:00:00Z,Purchase,2026-11-03T00:00:00Z,2026-11-04T00:00:00Z,eu-west-1,Amazon Simple Storage Service,222222222222,AmazonS3,Fee,Fee
+";
+        let (_dir, path) = file("focus.csv", text);
+        let k = key("222222222222", "AmazonS3");
+        let nov = "2026-11".parse().unwrap();
+        let t = drivers_path(
+            &path,
+            None,
+            &Limits::default(),
+            nov,
+            std::slice::from_ref(&k),
+        )
+        .unwrap();
+        assert_eq!(
+            day(&t, &k, Dimension::UsageType, "EUW1-Requests-Tier1", 3),
+            Some(Decimal::new(125, 2))
+        );
+        assert_eq!(
+            day(&t, &k, Dimension::Operation, "StandardStorage", 3),
+            Some(Decimal::new(45, 1))
+        );
+        // The Purchase (a fee) is not usage: the region holds the two usage rows only.
+        assert_eq!(
+            day(&t, &k, Dimension::Region, "eu-west-1", 3),
+            Some(Decimal::new(575, 2))
+        );
+    }
+
+    #[test]
+    fn values_past_the_cap_add_up_under_other() {
+        let mut text = String::from("lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UsageType,lineItem/CurrencyCode,lineItem/UnblendedCost\n");
+        for i in 0..MAX_VALUES + 5 {
+            text += &format!("222222222222,Usage,2026-11-05T00:00:00Z,2026-11-05T01:00:00Z,AWSLambda,type-{i:04},USD,1\n");
+        }
+        let (_dir, path) = file("cur1.csv", &text);
+        let k = key("222222222222", "AWSLambda");
+        let t = drivers_path(
+            &path,
+            None,
+            &Limits::default(),
+            "2026-11".parse().unwrap(),
+            std::slice::from_ref(&k),
+        )
+        .unwrap();
+        let usage = t.series(&k, Dimension::UsageType).unwrap();
+        assert_eq!(usage.len(), MAX_VALUES + 1);
+        assert_eq!(usage[OTHER][4], Decimal::from(5));
+        // Missing columns are "(none)", not an error.
+        assert_eq!(
+            t.series(&k, Dimension::Region).unwrap()["(none)"][4],
+            Decimal::from(MAX_VALUES as i64 + 5)
+        );
+    }
+}
