@@ -152,7 +152,8 @@ for attempt in 1 2 3; do
   port="$(free_port)" || die "could not get a free port from the OS"
   url="http://127.0.0.1:$port"
   moto_log="$workdir/moto_server-$port.log"
-  "$py" -c "$launcher" "$$" "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" </dev/null >"$moto_log" 2>&1 &
+  # moto_server with DynamoDB writes atomic with each other (see infra/local/moto_locked.py).
+  "$py" -c "$launcher" "$$" "$venv/bin/python" "$here/moto_locked.py" -H 127.0.0.1 -p "$port" </dev/null >"$moto_log" 2>&1 &
   moto_pid=$!
   deadline=$((SECONDS + timeout))
   while ((SECONDS < deadline)); do
