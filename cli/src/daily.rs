@@ -68,7 +68,7 @@ pub fn run(args: Args) -> Result<String, CliError> {
             };
             let max = days.iter().copied().max().unwrap_or_default();
             let key_of = |day: chrono::NaiveDate| {
-                format!("anomaly#{}#{}#{}#{day}", t.account, t.service, t.currency)
+                billwatch_core::anomaly::claim_key_of(&t.account, &t.service, &t.currency, day)
             };
             let _ = writeln!(
                 out,

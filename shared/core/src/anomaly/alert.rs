@@ -13,13 +13,17 @@ use std::fmt::Write;
 
 /// The claim key: once per (account, service, currency, day), whatever delivery flags it.
 pub fn claim_key(f: &Finding) -> String {
-    bounded(
-        format!(
-            "anomaly#{}#{}#{}#{}",
-            f.account, f.service, f.currency, f.day
-        ),
-        900,
-    )
+    claim_key_of(&f.account, &f.service, &f.currency, f.day)
+}
+
+/// [`claim_key`] from its parts (to look an alert up by the day it is about).
+pub fn claim_key_of(
+    account: &str,
+    service: &str,
+    currency: &str,
+    day: chrono::NaiveDate,
+) -> String {
+    bounded(format!("anomaly#{account}#{service}#{currency}#{day}"), 900)
 }
 
 fn factor_text(f: &Finding) -> String {

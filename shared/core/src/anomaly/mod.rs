@@ -11,7 +11,7 @@ mod explain;
 mod series;
 mod settings;
 
-pub use alert::{anomaly_alert, claim_key, explained, watch_keys};
+pub use alert::{anomaly_alert, claim_key, claim_key_of, explained, watch_keys};
 pub use detect::{
     detect, judge, median_mad, Finding, Series, BASELINE_DAYS, LOOKBACK_DAYS, MIN_HISTORY_DAYS,
 };
