@@ -40,6 +40,87 @@ pub(super) fn mask64(block: &[u8; 64]) -> u64 {
         .fold(0, |m, (i, _)| m | 1 << i)
 }
 
+/// Quotes, commas and record terminators (LF or CR) in 64 bytes, one bit per byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Masks {
+    pub quote: u64,
+    pub comma: u64,
+    pub term: u64,
+}
+
+/// The masks of `block`: SSE2 on x86-64, eight bytes at a time elsewhere.
+#[inline]
+pub(super) fn masks64(block: &[u8; 64]) -> Masks {
+    #[cfg(target_arch = "x86_64")]
+    {
+        masks64_sse2(block)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        masks64_swar(block)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn masks64_sse2(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let (mut quote, mut comma, mut term) = (0u64, 0u64, 0u64);
+    for (i, lane) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; the
+        // unaligned load reads exactly the 16 bytes of `lane`.
+        let (q, c, t) = unsafe {
+            let v = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+            let q = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let c = _mm_cmpeq_epi8(v, _mm_set1_epi8(b',' as i8));
+            let t = _mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\r' as i8)),
+            );
+            (
+                _mm_movemask_epi8(q) as u16,
+                _mm_movemask_epi8(c) as u16,
+                _mm_movemask_epi8(t) as u16,
+            )
+        };
+        quote |= u64::from(q) << (16 * i);
+        comma |= u64::from(c) << (16 * i);
+        term |= u64::from(t) << (16 * i);
+    }
+    Masks { quote, comma, term }
+}
+
+/// The portable masks: exact zero-byte tests on eight bytes at a time, gathered into bits.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
+pub(super) fn masks64_swar(block: &[u8; 64]) -> Masks {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    /// 0x80 in each byte of `v` that is zero, and only there.
+    #[inline(always)]
+    fn zero_bytes(v: u64) -> u64 {
+        !(((v & LOW7).wrapping_add(LOW7)) | v | LOW7)
+    }
+    /// One bit per byte from the high bits of `hi` (byte `i` to bit `i`).
+    #[inline(always)]
+    fn gather(hi: u64) -> u64 {
+        ((hi >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+    }
+    let (mut quote, mut comma, mut term) = (0u64, 0u64, 0u64);
+    for (i, word) in block.chunks_exact(8).enumerate() {
+        let v = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let q = zero_bytes(v ^ (ONES * u64::from(b'"')));
+        let c = zero_bytes(v ^ (ONES * u64::from(b',')));
+        let t = zero_bytes(v ^ (ONES * u64::from(b'\n'))) | zero_bytes(v ^ (ONES * u64::from(b'\r')));
+        quote |= gather(q) << (8 * i);
+        comma |= gather(c) << (8 * i);
+        term |= gather(t) << (8 * i);
+    }
+    Masks { quote, comma, term }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +134,32 @@ mod tests {
             block[32..].copy_from_slice(&more);
             let want = block.iter().enumerate().filter(|(_, b)| matches!(b, b',' | b'\n' | b'\r')).fold(0u64, |m, (i, _)| m | 1 << i);
             prop_assert_eq!(mask64(&block), want);
+        }
+    }
+
+    fn plain_masks(block: &[u8; 64]) -> Masks {
+        let bits = |f: &dyn Fn(u8) -> bool| {
+            block.iter().enumerate().filter(|(_, &b)| f(b)).fold(0u64, |m, (i, _)| m | 1 << i)
+        };
+        Masks {
+            quote: bits(&|b| b == b'"'),
+            comma: bits(&|b| b == b','),
+            term: bits(&|b| b == b'\n' || b == b'\r'),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn both_masks_mark_exactly_quotes_commas_and_terminators(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b','), Just(b'\n'), Just(b'\r'), Just(b'"'), any::<u8>()],
+                64,
+            )
+        ) {
+            let block: [u8; 64] = bytes.try_into().expect("64 bytes");
+            let want = plain_masks(&block);
+            prop_assert_eq!(masks64(&block), want);
+            prop_assert_eq!(masks64_swar(&block), want);
         }
     }
 }

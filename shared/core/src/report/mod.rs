@@ -11,6 +11,7 @@ pub mod error;
 mod focus;
 pub mod format;
 mod header;
+mod index;
 mod legacy;
 pub mod limits;
 mod manifest;

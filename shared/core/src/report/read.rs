@@ -131,7 +131,7 @@ impl<'r> ObjectReader<'r> {
             .next_into(&mut self.first)
             .map_err(|e| io(stream_error(e)))?;
         let mut scanner = Scanner::default();
-        scanner.reset(0, 1);
+        scanner.reset_exact(0, 1);
         let mut leading = 0;
         loop {
             let Some(found) = scanner.next(&self.first) else {

@@ -1,6 +1,8 @@
 //! One CSV record as the row logic sees it: field bounds over the chunk it was read from (no copy),
 //! and where it sits in the report.
 
+use super::index::Unescaped;
+
 /// Where a record sits in a report: the manifest part (0 for a single object), the chunk of that
 /// object, and the line within the chunk (1-based, counted from the chunk's first byte). Positions
 /// order the way the rows do in the file, so "the first row that…" is the smallest position, and
@@ -16,13 +18,25 @@ pub struct Pos {
 /// closing quote) rather than in the chunk: its start has this bit set.
 pub(super) const OWNED: u32 = 1 << 31;
 
-/// A record: borrowed field bounds, fields past the end read as empty.
+/// A record: borrowed field bounds, fields past the end read as empty. The exact scanner gives
+/// each field's bounds; the index gives where each field ends, and a field is cut (its quotes
+/// taken off) only when it is asked for.
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
     chunk: &'a [u8],
     owned: &'a [u8],
     bounds: &'a [(u32, u32)],
+    /// From the index: the record's first byte, each field's end, and the fields unescaped into
+    /// `owned`.
+    indexed: Option<Indexed<'a>>,
     pos: Pos,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Indexed<'a> {
+    pub start: u32,
+    pub ends: &'a [u32],
+    pub unescaped: &'a [Unescaped],
 }
 
 impl<'a> Record<'a> {
@@ -36,6 +50,17 @@ impl<'a> Record<'a> {
             chunk,
             owned,
             bounds,
+            indexed: None,
+            pos,
+        }
+    }
+
+    pub(super) fn indexed(chunk: &'a [u8], owned: &'a [u8], indexed: Indexed<'a>, pos: Pos) -> Self {
+        Self {
+            chunk,
+            owned,
+            bounds: &[],
+            indexed: Some(indexed),
             pos,
         }
     }
@@ -43,6 +68,9 @@ impl<'a> Record<'a> {
     /// The field's bytes as the CSV parser gives them (quotes removed, `""` unescaped).
     #[inline]
     pub fn get(&self, idx: usize) -> Option<&'a [u8]> {
+        if let Some(ix) = &self.indexed {
+            return Some(ix.get(self.chunk, self.owned, idx)?);
+        }
         let &(start, end) = self.bounds.get(idx)?;
         Some(if start & OWNED != 0 {
             &self.owned[(start & !OWNED) as usize..end as usize]
@@ -52,11 +80,14 @@ impl<'a> Record<'a> {
     }
 
     pub fn len(&self) -> usize {
-        self.bounds.len()
+        match &self.indexed {
+            Some(ix) => ix.ends.len(),
+            None => self.bounds.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.bounds.is_empty()
+        self.len() == 0
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
@@ -65,6 +96,26 @@ impl<'a> Record<'a> {
 
     pub fn pos(&self) -> Pos {
         self.pos
+    }
+}
+
+impl<'a> Indexed<'a> {
+    #[inline]
+    fn get(&self, chunk: &'a [u8], owned: &'a [u8], idx: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(idx)? as usize;
+        let start = match idx {
+            0 => self.start as usize,
+            _ => self.ends[idx - 1] as usize + 1,
+        };
+        let field = &chunk[start..end];
+        if field.first() != Some(&b'"') {
+            return Some(field);
+        }
+        // Quoted (the index only reads regular CSV, so the closing quote ends the field).
+        if let Some(&(_, from, to)) = self.unescaped.iter().find(|u| u.0 as usize == idx) {
+            return Some(&owned[from as usize..to as usize]);
+        }
+        Some(&field[1..field.len() - 1])
     }
 }
 

@@ -4,7 +4,8 @@
 //! bounds with vectorised searches and copies nothing but the rare field that needs unescaping.
 //! A differential test holds it to the `csv` crate on random input.
 
-use super::record::{Pos, Record, OWNED};
+use super::index::{Found, Index, Irregular, Unescaped};
+use super::record::{Indexed, Pos, Record, OWNED};
 
 /// One record found by [`Scanner::next`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,11 @@ pub(super) struct Scanner {
     block: usize,
     mask: u64,
     blocked: bool,
+    /// The fast path ([`super::index`]) is reading this chunk; `found` is its last record.
+    fast: bool,
+    index: Index,
+    found: Option<Found>,
+    unescaped: Vec<Unescaped>,
     /// Tests: use the portable search even where a vectorised one exists.
     #[cfg(test)]
     portable: bool,
@@ -72,11 +78,67 @@ fn find_delimiter(s: &[u8]) -> Option<usize> {
 }
 
 impl Scanner {
-    /// Starts at byte `at` of the next chunk, which is on line `line`.
+    /// Starts at byte `at` of the next chunk, which is on line `line`. The chunk must not change
+    /// until the next reset.
     pub fn reset(&mut self, at: usize, line: u64) {
+        self.reset_exact(at, line);
+        self.fast = true;
+        self.index.reset(at);
+    }
+
+    /// Starts at byte `at` of a chunk that may still grow at its end (the header's), with the
+    /// exact scanner only.
+    pub fn reset_exact(&mut self, at: usize, line: u64) {
         self.at = at;
         self.line = line;
         self.blocked = false;
+        self.fast = false;
+        self.found = None;
+    }
+
+    /// Whether the chunk is still read by the fast path (tests check that it is used).
+    #[cfg(test)]
+    pub fn is_fast(&self) -> bool {
+        self.fast
+    }
+
+    /// The next record from the index: skips blank lines, then takes the record up to the next
+    /// terminator. On [`Irregular`], `at` and `line` are at the start of the next record.
+    #[inline]
+    fn next_indexed(&mut self, chunk: &[u8]) -> Result<Option<Scanned>, Irregular> {
+        let len = chunk.len();
+        let begin = self.at;
+        loop {
+            let Some((e, end)) = self.index.next_end(chunk)? else {
+                return Ok(None);
+            };
+            if end == self.at {
+                if end >= len {
+                    return Ok(None);
+                }
+                self.line += u64::from(chunk[end] == b'\n');
+                self.at = end + 1;
+                self.index.pass(e);
+                continue;
+            }
+            let line = self.line;
+            let found = self
+                .index
+                .take(chunk, self.at, e, &mut self.owned, &mut self.unescaped);
+            self.at = if end < len {
+                self.line += u64::from(chunk[end] == b'\n');
+                end + 1
+            } else {
+                len
+            };
+            self.found = Some(found);
+            return Ok(Some(Scanned {
+                line,
+                length: (self.at - begin) as u64,
+                breaks: false,
+                unterminated: None,
+            }));
+        }
     }
 
     /// The first `,`, LF or CR at or after `at`: from a bit mask of 64 bytes at a time where the
@@ -114,12 +176,33 @@ impl Scanner {
 
     /// The record [`Self::next`] last found.
     pub fn record<'a>(&'a self, chunk: &'a [u8], pos: Pos) -> Record<'a> {
-        Record::new(chunk, &self.owned, &self.bounds, pos)
+        match &self.found {
+            Some(found) => Record::indexed(
+                chunk,
+                &self.owned,
+                Indexed {
+                    start: found.start as u32,
+                    ends: self.index.field_ends(found),
+                    unescaped: &self.unescaped,
+                },
+                pos,
+            ),
+            None => Record::new(chunk, &self.owned, &self.bounds, pos),
+        }
     }
 
     /// The next record of `chunk`, or `None` once only line breaks remain. The chunk must end at a
     /// record boundary or at the end of the input.
     pub fn next(&mut self, chunk: &[u8]) -> Option<Scanned> {
+        if self.fast {
+            match self.next_indexed(chunk) {
+                Ok(found) => return found,
+                Err(Irregular) => {
+                    self.fast = false;
+                    self.found = None;
+                }
+            }
+        }
         let len = chunk.len();
         let begin = self.at;
         let mut at = self.at;
@@ -374,8 +457,67 @@ mod tests {
         }
     }
 
+    /// Regular CSV (every quote opens or closes a field, no line break inside quotes): fields
+    /// plain or quoted, with commas and `""` inside, records ended by LF, CRLF or CR, blank lines.
+    fn regular_csv() -> impl Strategy<Value = Vec<u8>> {
+        let plain = proptest::collection::vec(prop_oneof![Just(b'a'), Just(b' '), Just(b'7')], 0..6);
+        let quoted = proptest::collection::vec(
+            prop_oneof![Just(&b"b"[..]), Just(&b","[..]), Just(&b"\"\""[..]), Just(&b" "[..])],
+            0..5,
+        )
+        .prop_map(|parts| [&b"\""[..], &parts.concat(), b"\""].concat());
+        let field = prop_oneof![3 => plain, 1 => quoted];
+        let record = proptest::collection::vec(field, 1..8).prop_map(|f| f.join(&b","[..]));
+        let end = prop_oneof![Just(&b"\n"[..]), Just(&b"\r\n"[..]), Just(&b"\r"[..]), Just(&b"\n\n"[..])];
+        (proptest::collection::vec((record, end), 0..40), any::<bool>()).prop_map(|(recs, last)| {
+            let mut out: Vec<u8> = recs.into_iter().flat_map(|(r, e)| [r, e.to_vec()].concat()).collect();
+            if last && out.ends_with(b"\n") {
+                out.pop();
+            }
+            out
+        })
+    }
+
+    #[test]
+    fn regular_text_stays_on_the_fast_path_and_irregular_text_leaves_it_where_it_starts() {
+        let mut s = Scanner::default();
+        let mut input = b"a,\"b,c\",\"d\"\"e\"\n".repeat(20);
+        s.reset(0, 1);
+        while s.next(&input).is_some() {}
+        assert!(s.is_fast());
+        input.extend_from_slice(b"x,y\"z\nlast,\"q\"\n");
+        let got = scan_all(&input);
+        assert_eq!(got.len(), 22);
+        assert_eq!(got[19].1, vec![b"a".to_vec(), b"b,c".to_vec(), b"d\"e".to_vec()]);
+        assert_eq!((got[20].0, &got[20].1), (21, &vec![b"x".to_vec(), b"y\"z".to_vec()]));
+        assert_eq!((got[21].0, &got[21].1), (22, &vec![b"last".to_vec(), b"q".to_vec()]));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn regular_text_reads_as_the_csv_crate_reads_it_on_the_fast_path(
+            bytes in regular_csv(),
+            times in prop_oneof![3 => Just(1usize), 1 => 2..40usize],
+        ) {
+            // Repeated (as whole records), the text spans several of the index's batches.
+            let mut bytes = bytes;
+            if times > 1 {
+                bytes.push(b'\n');
+            }
+            let bytes = bytes.repeat(times);
+            let want = csv_records(&bytes);
+            let mut s = Scanner::default();
+            s.reset(0, 1);
+            let mut ours = Vec::new();
+            while let Some(found) = s.next(&bytes) {
+                let r = s.record(&bytes, Pos::default());
+                ours.push((found.line, r.iter().map(<[u8]>::to_vec).collect::<Vec<_>>()));
+            }
+            prop_assert!(s.is_fast());
+            prop_assert_eq!(ours, want);
+        }
+
         #[test]
         fn the_delimiter_search_agrees_with_a_plain_one(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
             prop_assert_eq!(find_delimiter(&bytes), bytes.iter().position(|&b| matches!(b, b',' | b'\n' | b'\r')));
