@@ -11,6 +11,41 @@
 
 use super::delimiters::{masks64, Masks};
 
+/// How a block's masks are found: [`Baseline`] everywhere, [`Avx2`] where the CPU has it.
+trait Masker {
+    fn masks(block: &[u8; 64]) -> Masks;
+}
+
+struct Baseline;
+
+impl Masker for Baseline {
+    #[inline(always)]
+    fn masks(block: &[u8; 64]) -> Masks {
+        masks64(block)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Masker for Avx2 {
+    #[inline(always)]
+    fn masks(block: &[u8; 64]) -> Masks {
+        // SAFETY: only used by `Index::refill_avx2`, which runs once AVX2 was detected.
+        unsafe { super::delimiters::masks64_avx2(block) }
+    }
+}
+
+/// AVX2, POPCNT and BMI1 are there (checked once; the standard library caches it).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("popcnt")
+        && std::is_x86_feature_detected!("bmi1")
+}
+
 /// A field taken from the record's own buffer: (field index, start, end) in that buffer.
 pub(super) type Unescaped = (u32, u32, u32);
 
@@ -104,6 +139,8 @@ pub(super) struct Index {
     sep_at: usize,
     end_at: usize,
     escape_at: usize,
+    /// Tests: use the baseline masks even where AVX2 is there.
+    pub baseline: bool,
 }
 
 /// The chunk is not regular from some block on: the exact scanner must take over.
@@ -143,6 +180,26 @@ impl Index {
     /// Indexes the next batch of `chunk`. At the chunk's end a last separator at its length
     /// ends a record that has no terminator.
     fn refill(&mut self, chunk: &[u8]) -> Result<(), Irregular> {
+        #[cfg(target_arch = "x86_64")]
+        if !self.baseline && has_avx2() {
+            // SAFETY: the CPU has the features the function is compiled for.
+            return unsafe { self.refill_avx2(chunk) };
+        }
+        self.refill_with::<Baseline>(chunk)
+    }
+
+    /// [`Self::refill`] compiled for AVX2, POPCNT and BMI1.
+    ///
+    /// # Safety
+    /// The CPU must have them.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,popcnt,bmi1")]
+    unsafe fn refill_avx2(&mut self, chunk: &[u8]) -> Result<(), Irregular> {
+        self.refill_with::<Avx2>(chunk)
+    }
+
+    #[inline(always)]
+    fn refill_with<M: Masker>(&mut self, chunk: &[u8]) -> Result<(), Irregular> {
         // What was read is dropped; the record in progress keeps its separators.
         self.seps.drain(..self.sep_at);
         for e in &mut self.ends[self.end_at..] {
@@ -157,11 +214,11 @@ impl Index {
             let len = (chunk.len() - at).min(64);
             let last = at + len == chunk.len();
             let masks = match chunk.get(at..at + 64) {
-                Some(b) => masks64(b.try_into().expect("64 bytes")),
+                Some(b) => M::masks(b.try_into().expect("64 bytes")),
                 None => {
                     let mut padded = [b' '; 64];
                     padded[..len].copy_from_slice(&chunk[at..]);
-                    masks64(&padded)
+                    M::masks(&padded)
                 }
             };
             let b = block(masks, len as u32, last, &mut self.carry).ok_or(Irregular)?;
@@ -190,7 +247,7 @@ impl Index {
             term &= term - 1;
         }
         let mut sep = b.sep;
-        self.seps.reserve(sep.count_ones() as usize);
+        self.seps.reserve(64);
         while sep != 0 {
             self.seps.push(base + sep.trailing_zeros());
             sep &= sep - 1;

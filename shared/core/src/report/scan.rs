@@ -507,15 +507,18 @@ mod tests {
             }
             let bytes = bytes.repeat(times);
             let want = csv_records(&bytes);
-            let mut s = Scanner::default();
-            s.reset(0, 1);
-            let mut ours = Vec::new();
-            while let Some(found) = s.next(&bytes) {
-                let r = s.record(&bytes, Pos::default());
-                ours.push((found.line, r.iter().map(<[u8]>::to_vec).collect::<Vec<_>>()));
+            for baseline in [false, true] {
+                let mut s = Scanner::default();
+                s.index.baseline = baseline;
+                s.reset(0, 1);
+                let mut ours = Vec::new();
+                while let Some(found) = s.next(&bytes) {
+                    let r = s.record(&bytes, Pos::default());
+                    ours.push((found.line, r.iter().map(<[u8]>::to_vec).collect::<Vec<_>>()));
+                }
+                prop_assert!(s.is_fast());
+                prop_assert_eq!(&ours, &want);
             }
-            prop_assert!(s.is_fast());
-            prop_assert_eq!(ours, want);
         }
 
         #[test]
