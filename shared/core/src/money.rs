@@ -157,6 +157,19 @@ pub fn add_into(total: &mut Decimal, amount: Decimal) -> Result<(), Overflow> {
 /// 1e-27`). Every sum of money in the engine goes through here.
 #[inline]
 pub fn add_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
+    if a.scale() == b.scale() {
+        // The common case (a report writes one scale): the mantissas' sum, exact while it fits
+        // in 96 bits (two 96-bit mantissas cannot overflow an i128).
+        let sum = a.mantissa() + b.mantissa();
+        if sum.unsigned_abs() < 1 << 96 {
+            return Some(Decimal::from_i128_with_scale(sum, a.scale()));
+        }
+    }
+    add_exact_general(a, b)
+}
+
+/// [`add_exact`] for operands of different scales or a sum past 96 bits.
+fn add_exact_general(a: Decimal, b: Decimal) -> Option<Decimal> {
     let sum = a.checked_add(b)?;
     let scale = sum.scale();
     if scale >= a.scale().max(b.scale()) {
@@ -212,6 +225,32 @@ mod tests {
                     prop_assert_eq!(fast.to_string(), general.unwrap().to_string());
                     prop_assert_eq!(fast.scale(), general.unwrap().scale());
                 }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn the_same_scale_sum_agrees_with_the_general_one() {
+        use proptest::prelude::*;
+        let mut runner =
+            proptest::test_runner::TestRunner::new(proptest::test_runner::Config::with_cases(4000));
+        // Mantissas anywhere in 96 bits, or near its end (sums that overflow or just fit).
+        let mantissa = prop_oneof![
+            any::<i64>().prop_map(i128::from),
+            (-(1i128 << 96) + 1..1i128 << 96),
+            (0..1000i128).prop_map(|k| (1i128 << 96) - 1 - k),
+            (0..1000i128).prop_map(|k| -(1i128 << 96) + 1 + k),
+        ];
+        runner
+            .run(&(mantissa.clone(), mantissa, 0..=28u32), |(a, b, scale)| {
+                let (a, b) = (
+                    Decimal::from_i128_with_scale(a, scale),
+                    Decimal::from_i128_with_scale(b, scale),
+                );
+                let (fast, general) = (add_exact(a, b), add_exact_general(a, b));
+                prop_assert_eq!(fast, general);
+                prop_assert_eq!(fast.map(|v| v.scale()), general.map(|v| v.scale()));
                 Ok(())
             })
             .unwrap();

@@ -9,7 +9,7 @@
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::{Pos, Record};
-use super::tally::{day_of, overflow, same_code, status_of, strict, Finished, Latest, Rows, Tally};
+use super::tally::{overflow, same_code, status_of, strict, Finished, Latest, Rows, Tally};
 use crate::ledger::Part;
 
 const PARTS: &[Part] = &[
@@ -175,7 +175,7 @@ impl Rows for Cur {
         let mut one_day = c.usage_start.is_none();
         match c.usage_start {
             Some(start) if matches!(part, Part::Charges | Part::Discounts) => {
-                let day = day_of(start.get(r), field(c.usage_end, r), year_month);
+                let day = t.days.day_of(start.get(r), field(c.usage_end, r), year_month);
                 one_day = day != 0;
                 t.ledger
                     .add_on_day(account, code, currency, part, cost, day)

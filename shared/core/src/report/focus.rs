@@ -7,7 +7,7 @@
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::Record;
-use super::tally::{day_of, same_code, status_of, strict, Finished, Latest, Rows, Tally};
+use super::tally::{same_code, status_of, strict, Finished, Latest, Rows, Tally};
 use super::timestamp::Timestamp;
 use crate::ledger::Part;
 use crate::period::Period;
@@ -172,7 +172,7 @@ impl Rows for Focus {
         let mut one_day = c.charge_start.is_none();
         match c.charge_start {
             Some(start) if part == Part::Charges => {
-                let day = day_of(start.get(r), field(c.charge_end, r), year_month);
+                let day = t.days.day_of(start.get(r), field(c.charge_end, r), year_month);
                 one_day = day != 0;
                 t.ledger
                     .add_on_day(account, code, currency, part, cost, day)
