@@ -4,6 +4,7 @@
 //! quote bytes, and cuts after the last line feed outside quotes. A record that never ends is
 //! stopped at the record limit; a chunk that holds no boundary grows until it does.
 
+use super::delimiters::Quotes;
 use super::error::{ErrorKind, StreamError};
 use std::io::{self, Read};
 
@@ -92,48 +93,55 @@ impl<'r> Splitter<'r> {
     }
 
     /// Follows the quoting over `bytes` (which start at `offset` in the buffer), noting every
-    /// stretch outside quotes.
+    /// stretch outside quotes. Only quote bytes change the state, so it visits them alone, from
+    /// one vectorised search over the whole buffer.
     fn follow(&mut self, bytes: &[u8], offset: usize) {
-        let mut i = 0;
-        while i < bytes.len() {
+        let len = bytes.len();
+        if len == 0 {
+            return;
+        }
+        // Where the stretch outside quotes began (while outside), and the quote that put the
+        // state in `QuoteSeen` (-1: the last byte of the buffer before).
+        let mut out_from = 0;
+        let mut seen: isize = -1;
+        for q in Quotes::new(bytes) {
+            if self.state == Quoting::QuoteSeen {
+                if q as isize == seen + 1 {
+                    // `""` inside quotes: an escaped quote.
+                    self.state = Quoting::In;
+                    continue;
+                }
+                // That quote closed the field: outside from the byte after it.
+                self.state = Quoting::Out { prev: b'"' };
+                out_from = (seen + 1) as usize;
+            }
             match self.state {
-                Quoting::QuoteSeen => {
-                    if bytes[i] == b'"' {
+                Quoting::In => {
+                    self.state = Quoting::QuoteSeen;
+                    seen = q as isize;
+                }
+                Quoting::Out { prev } => {
+                    // Outside, a quote opens a field only at the start of one.
+                    let before = if q > out_from { bytes[q - 1] } else { prev };
+                    if matches!(before, b',' | b'\n' | b'\r') {
+                        self.outside.push((offset + out_from, offset + q));
                         self.state = Quoting::In;
-                        i += 1;
                     } else {
-                        // The closing quote: this byte is read again, outside.
                         self.state = Quoting::Out { prev: b'"' };
                     }
                 }
-                Quoting::In => match memchr::memchr(b'"', &bytes[i..]) {
-                    Some(k) => {
-                        i += k + 1;
-                        self.state = Quoting::QuoteSeen;
-                    }
-                    None => i = bytes.len(),
-                },
-                Quoting::Out { prev } => match memchr::memchr(b'"', &bytes[i..]) {
-                    Some(k) => {
-                        let at = i + k;
-                        self.outside.push((offset + i, offset + at));
-                        let before = if at > i { bytes[at - 1] } else { prev };
-                        self.state = if matches!(before, b',' | b'\n' | b'\r') {
-                            Quoting::In
-                        } else {
-                            Quoting::Out { prev: b'"' }
-                        };
-                        i = at + 1;
-                    }
-                    None => {
-                        self.outside.push((offset + i, offset + bytes.len()));
-                        self.state = Quoting::Out {
-                            prev: bytes[bytes.len() - 1],
-                        };
-                        i = bytes.len();
-                    }
-                },
+                Quoting::QuoteSeen => unreachable!("resolved above"),
             }
+        }
+        if self.state == Quoting::QuoteSeen && ((seen + 1) as usize) < len {
+            // A byte follows the last quote and is no quote: the field closed there.
+            self.state = Quoting::Out { prev: b'"' };
+            out_from = (seen + 1) as usize;
+        }
+        if let Quoting::Out { prev } = self.state {
+            self.outside.push((offset + out_from, offset + len));
+            let prev = if out_from < len { bytes[len - 1] } else { prev };
+            self.state = Quoting::Out { prev };
         }
     }
 
