@@ -14,6 +14,18 @@ use super::delimiters::{masks64, Masks};
 /// How a block's masks are found: [`Baseline`] everywhere, [`Avx2`] where the CPU has it.
 trait Masker {
     fn masks(block: &[u8; 64]) -> Masks;
+
+    /// Bit `i` is the XOR of bits `0..=i`.
+    #[inline(always)]
+    fn prefix_xor(mut x: u64) -> u64 {
+        x ^= x << 1;
+        x ^= x << 2;
+        x ^= x << 4;
+        x ^= x << 8;
+        x ^= x << 16;
+        x ^= x << 32;
+        x
+    }
 }
 
 struct Baseline;
@@ -35,13 +47,28 @@ impl Masker for Avx2 {
         // SAFETY: only used by `Index::refill_avx2`, which runs once AVX2 was detected.
         unsafe { super::delimiters::masks64_avx2(block) }
     }
+
+    /// One carry-less multiplication by all ones.
+    #[inline(always)]
+    fn prefix_xor(x: u64) -> u64 {
+        use std::arch::x86_64::{
+            _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set1_epi8, _mm_set_epi64x,
+        };
+        // SAFETY: only used by `Index::refill_avx2`, which runs once PCLMULQDQ was detected.
+        unsafe {
+            let product =
+                _mm_clmulepi64_si128::<0>(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1));
+            _mm_cvtsi128_si64(product) as u64
+        }
+    }
 }
 
-/// AVX2, POPCNT and BMI1 are there (checked once; the standard library caches it).
+/// AVX2, PCLMULQDQ, POPCNT and BMI1 are there (checked once; the standard library caches it).
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn has_avx2() -> bool {
     std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("pclmulqdq")
         && std::is_x86_feature_detected!("popcnt")
         && std::is_x86_feature_detected!("bmi1")
 }
@@ -71,25 +98,13 @@ struct Block {
     escape: u64,
 }
 
-/// Bit `i` is the XOR of bits `0..=i`.
-#[inline(always)]
-fn prefix_xor(mut x: u64) -> u64 {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    x
-}
-
 /// One block of `len` bytes (64 but at the end): its separators, or `None` when it is not
 /// regular. `last` says no block follows.
 #[inline(always)]
-fn block(m: Masks, len: u32, last: bool, carry: &mut Carry) -> Option<Block> {
+fn block<M: Masker>(m: Masks, len: u32, last: bool, carry: &mut Carry) -> Option<Block> {
     let valid = if len >= 64 { u64::MAX } else { (1u64 << len) - 1 };
     let (quote, term) = (m.quote & valid, m.term & valid);
-    let inside = prefix_xor(quote) ^ carry.inside;
+    let inside = M::prefix_xor(quote) ^ carry.inside;
     let opens = quote & inside;
     let closes = quote & !inside;
     let sep = ((m.comma & valid) | term) & !inside;
@@ -188,12 +203,12 @@ impl Index {
         self.refill_with::<Baseline>(chunk)
     }
 
-    /// [`Self::refill`] compiled for AVX2, POPCNT and BMI1.
+    /// [`Self::refill`] compiled for AVX2, PCLMULQDQ, POPCNT and BMI1.
     ///
     /// # Safety
     /// The CPU must have them.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,popcnt,bmi1")]
+    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
     unsafe fn refill_avx2(&mut self, chunk: &[u8]) -> Result<(), Irregular> {
         self.refill_with::<Avx2>(chunk)
     }
@@ -221,7 +236,7 @@ impl Index {
                     M::masks(&padded)
                 }
             };
-            let b = block(masks, len as u32, last, &mut self.carry).ok_or(Irregular)?;
+            let b = block::<M>(masks, len as u32, last, &mut self.carry).ok_or(Irregular)?;
             self.push(b, at as u32);
             self.next = at + len;
             if last {
@@ -246,12 +261,19 @@ impl Index {
             self.ends.push(before + (b.sep & below).count_ones());
             term &= term - 1;
         }
-        let mut sep = b.sep;
+        // Written into the spare capacity through a local count: pushing one by one stores
+        // the length back on every separator.
         self.seps.reserve(64);
+        let spare = &mut self.seps.spare_capacity_mut()[..64];
+        let mut sep = b.sep;
+        let mut n = 0;
         while sep != 0 {
-            self.seps.push(base + sep.trailing_zeros());
+            spare[n & 63].write(base + sep.trailing_zeros());
+            n += 1;
             sep &= sep - 1;
         }
+        // SAFETY: the `n` slots after the length were just written (n ≤ 64 bits of `sep`).
+        unsafe { self.seps.set_len(self.seps.len() + n) };
         let mut escape = b.escape;
         while escape != 0 {
             self.escapes.push(base + escape.trailing_zeros());
@@ -349,12 +371,26 @@ mod tests {
             let mut padded = [b' '; 64];
             padded[..len].copy_from_slice(&text[at..at + len]);
             let last = at + len == text.len();
-            out.push(block(masks64(&padded), len as u32, last, &mut carry)?);
+            out.push(block::<Baseline>(masks64(&padded), len as u32, last, &mut carry)?);
             at += len;
             if last {
                 return Some(out);
             }
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_carry_less_prefix_xor_is_the_shifted_one() {
+        if !has_avx2() {
+            return;
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            assert_eq!(Avx2::prefix_xor(x), Baseline::prefix_xor(x), "{x:#x}");
+            x = x.rotate_left(7).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ (x >> 3);
+        }
+        assert_eq!(Avx2::prefix_xor(u64::MAX), Baseline::prefix_xor(u64::MAX));
     }
 
     #[test]
