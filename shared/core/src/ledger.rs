@@ -255,7 +255,14 @@ impl Ledger {
 
     /// Whether the service still lacks a display name (cheap; call before extracting a name).
     pub fn needs_service_name(&self, service: &[u8]) -> bool {
-        match self.services.ids.get(service.trim_ascii()) {
+        let service = service.trim_ascii();
+        // Usually the service a row was just booked on: the interner's last answer.
+        let last = self.services.last;
+        let known = match self.services.values.get(last as usize) {
+            Some(v) if **v == *service => Some(&last),
+            _ => self.services.ids.get(service),
+        };
+        match known {
             Some(&id) => self
                 .service_names
                 .get(id as usize)

@@ -175,7 +175,9 @@ impl Rows for Cur {
         let mut one_day = c.usage_start.is_none();
         match c.usage_start {
             Some(start) if matches!(part, Part::Charges | Part::Discounts) => {
-                let day = t.days.day_of(start.get(r), field(c.usage_end, r), year_month);
+                let day = t
+                    .days
+                    .day_of(start.get(r), field(c.usage_end, r), year_month);
                 one_day = day != 0;
                 t.ledger
                     .add_on_day(account, code, currency, part, cost, day)

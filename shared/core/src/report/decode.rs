@@ -2,12 +2,11 @@
 //! the [`Limits`]. A UTF-8 byte-order mark at the start of the text is dropped.
 
 use super::error::{ErrorKind, ReportError, StreamError};
-use super::limits::{read_capped, Counting, Inflated, Limits};
+use super::limits::{read_capped, Count, Counting, Inflated, Limits};
+use super::read_ahead::with_read_ahead;
 use super::source::Opened;
 use flate2::read::MultiGzDecoder;
-use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
-use std::rc::Rc;
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
@@ -43,6 +42,11 @@ pub fn with_decoded<T>(
     if head.starts_with(GZIP_MAGIC) {
         let decoder = MultiGzDecoder::new(raw);
         let inflated = Inflated::new(decoder, count, *limits, ErrorKind::CorruptGzip);
+        if limits.threads > 1 {
+            // Inflating is one stream on one core: it gets a thread of its own, beside the
+            // one that cuts chunks and the workers.
+            return with_read_ahead(inflated, |text| with_text(text, name, f));
+        }
         return with_text(inflated, name, f);
     }
     if head.starts_with(ZIP_MAGIC) || head.starts_with(ZIP_EMPTY_MAGIC) {
@@ -115,13 +119,13 @@ fn declared_entries(file: &mut std::fs::File) -> io::Result<u64> {
 /// taken from these, never from the sizes the archive declares.
 struct CountingFile {
     file: std::fs::File,
-    count: Rc<Cell<u64>>,
+    count: Count,
 }
 
 impl Read for CountingFile {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
+        self.count.add(n as u64);
         Ok(n)
     }
 }
@@ -149,7 +153,7 @@ fn with_zip_entry<T>(
     if declared > limits.max_zip_entries as u64 {
         return Err(too_many());
     }
-    let consumed = Rc::new(Cell::new(0));
+    let consumed = Count::new(0);
     let counting = CountingFile {
         file,
         count: consumed.clone(),

@@ -228,7 +228,8 @@ pub(super) fn masks64_swar(block: &[u8; 64]) -> Masks {
         let v = u64::from_le_bytes(word.try_into().expect("eight bytes"));
         let q = zero_bytes(v ^ (ONES * u64::from(b'"')));
         let c = zero_bytes(v ^ (ONES * u64::from(b',')));
-        let t = zero_bytes(v ^ (ONES * u64::from(b'\n'))) | zero_bytes(v ^ (ONES * u64::from(b'\r')));
+        let t =
+            zero_bytes(v ^ (ONES * u64::from(b'\n'))) | zero_bytes(v ^ (ONES * u64::from(b'\r')));
         quote |= gather(q) << (8 * i);
         comma |= gather(c) << (8 * i);
         term |= gather(t) << (8 * i);
@@ -254,7 +255,11 @@ mod tests {
 
     fn plain_masks(block: &[u8; 64]) -> Masks {
         let bits = |f: &dyn Fn(u8) -> bool| {
-            block.iter().enumerate().filter(|(_, &b)| f(b)).fold(0u64, |m, (i, _)| m | 1 << i)
+            block
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| f(b))
+                .fold(0u64, |m, (i, _)| m | 1 << i)
         };
         Masks {
             quote: bits(&|b| b == b'"'),

@@ -172,7 +172,9 @@ impl Rows for Focus {
         let mut one_day = c.charge_start.is_none();
         match c.charge_start {
             Some(start) if part == Part::Charges => {
-                let day = t.days.day_of(start.get(r), field(c.charge_end, r), year_month);
+                let day = t
+                    .days
+                    .day_of(start.get(r), field(c.charge_end, r), year_month);
                 one_day = day != 0;
                 t.ledger
                     .add_on_day(account, code, currency, part, cost, day)

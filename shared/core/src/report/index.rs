@@ -56,8 +56,7 @@ impl Masker for Avx2 {
         };
         // SAFETY: only used by `Index::refill_avx2`, which runs once PCLMULQDQ was detected.
         unsafe {
-            let product =
-                _mm_clmulepi64_si128::<0>(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1));
+            let product = _mm_clmulepi64_si128::<0>(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1));
             _mm_cvtsi128_si64(product) as u64
         }
     }
@@ -102,7 +101,11 @@ struct Block {
 /// regular. `last` says no block follows.
 #[inline(always)]
 fn block<M: Masker>(m: Masks, len: u32, last: bool, carry: &mut Carry) -> Option<Block> {
-    let valid = if len >= 64 { u64::MAX } else { (1u64 << len) - 1 };
+    let valid = if len >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << len) - 1
+    };
     let (quote, term) = (m.quote & valid, m.term & valid);
     let inside = M::prefix_xor(quote) ^ carry.inside;
     let opens = quote & inside;
@@ -316,8 +319,7 @@ impl Index {
         owned.clear();
         unescaped.clear();
         let first = self.escape_at;
-        while self.escape_at < self.escapes.len() && (self.escapes[self.escape_at] as usize) < end
-        {
+        while self.escape_at < self.escapes.len() && (self.escapes[self.escape_at] as usize) < end {
             self.escape_at += 1;
         }
         if first < self.escape_at {
@@ -371,7 +373,12 @@ mod tests {
             let mut padded = [b' '; 64];
             padded[..len].copy_from_slice(&text[at..at + len]);
             let last = at + len == text.len();
-            out.push(block::<Baseline>(masks64(&padded), len as u32, last, &mut carry)?);
+            out.push(block::<Baseline>(
+                masks64(&padded),
+                len as u32,
+                last,
+                &mut carry,
+            )?);
             at += len;
             if last {
                 return Some(out);

@@ -2,9 +2,9 @@
 //! and the `Read` guards that enforce them while streaming.
 
 use super::error::{ErrorKind, StreamError};
-use std::cell::Cell;
 use std::io::{self, Read};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Caps applied to every object read. All are configurable (CLI flags, Lambda environment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,14 +57,37 @@ impl Default for Limits {
 }
 
 /// Counts the bytes read through it; the count is shared with whoever holds the handle.
+/// A byte count shared between the reader that counts and the one that checks the ratio (which
+/// may run on another thread: see [`super::read_ahead`]).
+#[derive(Debug, Clone, Default)]
+pub struct Count(Arc<AtomicU64>);
+
+impl Count {
+    pub fn new(start: u64) -> Self {
+        Self(Arc::new(AtomicU64::new(start)))
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn set(&self, n: u64) {
+        self.0.store(n, Ordering::Relaxed);
+    }
+}
+
 pub struct Counting<R> {
     inner: R,
-    count: Rc<Cell<u64>>,
+    count: Count,
 }
 
 impl<R: Read> Counting<R> {
-    pub fn new(inner: R) -> (Self, Rc<Cell<u64>>) {
-        let count = Rc::new(Cell::new(0));
+    pub fn new(inner: R) -> (Self, Count) {
+        let count = Count::new(0);
         (
             Self {
                 inner,
@@ -78,7 +101,7 @@ impl<R: Read> Counting<R> {
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
+        self.count.add(n as u64);
         Ok(n)
     }
 }
@@ -88,7 +111,7 @@ impl<R: Read> Read for Counting<R> {
 pub struct Inflated<R> {
     inner: R,
     produced: u64,
-    compressed: Rc<Cell<u64>>,
+    compressed: Count,
     limits: Limits,
     on_error: fn(String) -> ErrorKind,
 }
@@ -98,7 +121,7 @@ impl<R: Read> Inflated<R> {
     /// or a fixed declared size).
     pub fn new(
         inner: R,
-        compressed: Rc<Cell<u64>>,
+        compressed: Count,
         limits: Limits,
         on_error: fn(String) -> ErrorKind,
     ) -> Self {
@@ -175,12 +198,7 @@ mod tests {
             ..Limits::default()
         };
         let data = [b'a'; 100];
-        let mut r = Inflated::new(
-            &data[..],
-            Rc::new(Cell::new(100)),
-            limits,
-            ErrorKind::CorruptGzip,
-        );
+        let mut r = Inflated::new(&data[..], Count::new(100), limits, ErrorKind::CorruptGzip);
         let err = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
         assert_eq!(
             StreamError::kind_of(&err),
@@ -195,12 +213,7 @@ mod tests {
             ..Limits::default()
         };
         let data = vec![b'a'; 3 << 20];
-        let mut r = Inflated::new(
-            &data[..],
-            Rc::new(Cell::new(1000)),
-            limits,
-            ErrorKind::CorruptGzip,
-        );
+        let mut r = Inflated::new(&data[..], Count::new(1000), limits, ErrorKind::CorruptGzip);
         let err = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
         assert_eq!(
             StreamError::kind_of(&err),

@@ -19,6 +19,7 @@ mod parallel;
 mod parts;
 pub mod product_codes;
 mod read;
+mod read_ahead;
 pub mod record;
 mod scan;
 pub mod source;

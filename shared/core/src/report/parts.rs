@@ -93,7 +93,12 @@ pub(super) fn read_parts(
                 if i >= manifest.parts.len() || i > stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let outcome = read_part(i, &manifest.parts[i], source, limits, multi_period);
+                // Each part on one thread: the parts already fill the cores.
+                let one = Limits {
+                    threads: 1,
+                    ..limits
+                };
+                let outcome = read_part(i, &manifest.parts[i], source, one, multi_period);
                 let failed = match &outcome.read {
                     Err(_) => true,
                     Ok(p) => p.error.is_some() || p.rows.is_none(),

@@ -55,7 +55,12 @@ impl<'a> Record<'a> {
         }
     }
 
-    pub(super) fn indexed(chunk: &'a [u8], owned: &'a [u8], indexed: Indexed<'a>, pos: Pos) -> Self {
+    pub(super) fn indexed(
+        chunk: &'a [u8],
+        owned: &'a [u8],
+        indexed: Indexed<'a>,
+        pos: Pos,
+    ) -> Self {
         Self {
             chunk,
             owned,
@@ -69,7 +74,7 @@ impl<'a> Record<'a> {
     #[inline]
     pub fn get(&self, idx: usize) -> Option<&'a [u8]> {
         if let Some(ix) = &self.indexed {
-            return Some(ix.get(self.chunk, self.owned, idx)?);
+            return ix.get(self.chunk, self.owned, idx);
         }
         let &(start, end) = self.bounds.get(idx)?;
         Some(if start & OWNED != 0 {

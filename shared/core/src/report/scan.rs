@@ -460,22 +460,40 @@ mod tests {
     /// Regular CSV (every quote opens or closes a field, no line break inside quotes): fields
     /// plain or quoted, with commas and `""` inside, records ended by LF, CRLF or CR, blank lines.
     fn regular_csv() -> impl Strategy<Value = Vec<u8>> {
-        let plain = proptest::collection::vec(prop_oneof![Just(b'a'), Just(b' '), Just(b'7')], 0..6);
+        let plain =
+            proptest::collection::vec(prop_oneof![Just(b'a'), Just(b' '), Just(b'7')], 0..6);
         let quoted = proptest::collection::vec(
-            prop_oneof![Just(&b"b"[..]), Just(&b","[..]), Just(&b"\"\""[..]), Just(&b" "[..])],
+            prop_oneof![
+                Just(&b"b"[..]),
+                Just(&b","[..]),
+                Just(&b"\"\""[..]),
+                Just(&b" "[..])
+            ],
             0..5,
         )
         .prop_map(|parts| [&b"\""[..], &parts.concat(), b"\""].concat());
         let field = prop_oneof![3 => plain, 1 => quoted];
         let record = proptest::collection::vec(field, 1..8).prop_map(|f| f.join(&b","[..]));
-        let end = prop_oneof![Just(&b"\n"[..]), Just(&b"\r\n"[..]), Just(&b"\r"[..]), Just(&b"\n\n"[..])];
-        (proptest::collection::vec((record, end), 0..40), any::<bool>()).prop_map(|(recs, last)| {
-            let mut out: Vec<u8> = recs.into_iter().flat_map(|(r, e)| [r, e.to_vec()].concat()).collect();
-            if last && out.ends_with(b"\n") {
-                out.pop();
-            }
-            out
-        })
+        let end = prop_oneof![
+            Just(&b"\n"[..]),
+            Just(&b"\r\n"[..]),
+            Just(&b"\r"[..]),
+            Just(&b"\n\n"[..])
+        ];
+        (
+            proptest::collection::vec((record, end), 0..40),
+            any::<bool>(),
+        )
+            .prop_map(|(recs, last)| {
+                let mut out: Vec<u8> = recs
+                    .into_iter()
+                    .flat_map(|(r, e)| [r, e.to_vec()].concat())
+                    .collect();
+                if last && out.ends_with(b"\n") {
+                    out.pop();
+                }
+                out
+            })
     }
 
     #[test]
@@ -488,9 +506,18 @@ mod tests {
         input.extend_from_slice(b"x,y\"z\nlast,\"q\"\n");
         let got = scan_all(&input);
         assert_eq!(got.len(), 22);
-        assert_eq!(got[19].1, vec![b"a".to_vec(), b"b,c".to_vec(), b"d\"e".to_vec()]);
-        assert_eq!((got[20].0, &got[20].1), (21, &vec![b"x".to_vec(), b"y\"z".to_vec()]));
-        assert_eq!((got[21].0, &got[21].1), (22, &vec![b"last".to_vec(), b"q".to_vec()]));
+        assert_eq!(
+            got[19].1,
+            vec![b"a".to_vec(), b"b,c".to_vec(), b"d\"e".to_vec()]
+        );
+        assert_eq!(
+            (got[20].0, &got[20].1),
+            (21, &vec![b"x".to_vec(), b"y\"z".to_vec()])
+        );
+        assert_eq!(
+            (got[21].0, &got[21].1),
+            (22, &vec![b"last".to_vec(), b"q".to_vec()])
+        );
     }
 
     proptest! {

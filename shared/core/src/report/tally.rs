@@ -378,7 +378,11 @@ mod tests {
                 for e in ends {
                     for p in periods {
                         let want = day_of(s.as_bytes(), e.as_bytes(), p);
-                        assert_eq!(memo.day_of(s.as_bytes(), e.as_bytes(), p), want, "{round} {s} {e} {p:?}");
+                        assert_eq!(
+                            memo.day_of(s.as_bytes(), e.as_bytes(), p),
+                            want,
+                            "{round} {s} {e} {p:?}"
+                        );
                         assert_eq!(memo.day_of(s.as_bytes(), e.as_bytes(), p), want);
                     }
                 }
