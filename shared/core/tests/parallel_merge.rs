@@ -159,6 +159,13 @@ fn csv(rows: &[Row], first: usize) -> String {
     out
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
 fn limits(threads: usize, chunk_bytes: usize) -> Limits {
     Limits {
         threads,
@@ -240,7 +247,13 @@ proptest! {
         let bytes = csv(&rows, 0).into_bytes();
         let serial = run_bytes(&bytes, &limits(1, 1 << 20));
         prop_assert_eq!(run_bytes(&bytes, &limits(3, chunk)), serial.clone());
-        prop_assert_eq!(run_bytes(&bytes, &limits(1, chunk)), serial);
+        prop_assert_eq!(run_bytes(&bytes, &limits(1, chunk)), serial.clone());
+        // Gzip: inflated on a thread of its own when there are several.
+        let gz = gzip(&bytes);
+        prop_assert_eq!(run_bytes(&gz, &limits(3, chunk)), serial);
+        // Cut short: the same error, at the same line, on one thread or several.
+        let cut = &gz[..gz.len() * 2 / 3];
+        prop_assert_eq!(run_bytes(cut, &limits(3, chunk)), run_bytes(cut, &limits(1, chunk)));
     }
 
     /// A manifest's parts read at once, against the parts read in order and against one file.
