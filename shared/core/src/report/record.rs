@@ -71,7 +71,7 @@ impl<'a> Record<'a> {
     }
 
     /// The field's bytes as the CSV parser gives them (quotes removed, `""` unescaped).
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, idx: usize) -> Option<&'a [u8]> {
         if let Some(ix) = &self.indexed {
             return ix.get(self.chunk, self.owned, idx);
@@ -105,7 +105,7 @@ impl<'a> Record<'a> {
 }
 
 impl<'a> Indexed<'a> {
-    #[inline]
+    #[inline(always)]
     fn get(&self, chunk: &'a [u8], owned: &'a [u8], idx: usize) -> Option<&'a [u8]> {
         let end = *self.ends.get(idx)? as usize;
         let start = match idx {
