@@ -17,6 +17,8 @@ finish() {
 }
 trap finish EXIT
 
+# These packages with --locked: the features and profile `cargo test --workspace` gives them,
+# so ./scripts/test reuses this build (shared/workspace-hack/tests/one_build.rs reads this line).
 step "Building billwatch and the ingest function"
 cargo build --locked -p billwatch-cli -p report-ingest
 bw=target/debug/billwatch
