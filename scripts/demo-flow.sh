@@ -1,25 +1,53 @@
 #!/usr/bin/env bash
-# Runs inside infra/local/with-stack.sh (see scripts/demo): AWS_ENDPOINT_URL and BILLWATCH_*
-# point at the local stack, and the project's venv (moto, boto3, cargo-lambda) is on PATH.
+# Runs inside infra/local/with-stack.sh (see scripts/demo and scripts/shell): AWS_ENDPOINT_URL
+# and BILLWATCH_* point at the local stack, and the project's venv (moto, boto3, cargo-lambda)
+# is on PATH.
+#
+#   demo-flow.sh [FILE [BUCKET_DIR]]                          the demo (scripts/demo)
+#   demo-flow.sh --shell [-c COMMAND] [FILE [BUCKET_DIR]]     the demo, then a shell on the
+#                                                             stack and its data (scripts/shell)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+shell_mode=""
+shell_command=()
+if [[ ${1:-} == --shell ]]; then
+  shell_mode=1
+  shift
+  if [[ ${1:-} == -c ]]; then
+    [[ $# -ge 2 ]] || { echo "usage: scripts/shell [-c COMMAND] [FILE [BUCKET_DIR]]" >&2; exit 2; }
+    shell_command=(-c "$2")
+    shift 2
+  fi
+  # The shell gets this script's stdin (a terminal, or commands piped in): nothing before it
+  # may read from there.
+  exec 3<&0 </dev/null
+fi
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/billwatch-demo.XXXXXX")"
 watch_pid=""
-finish() {
+stop_function() {
   if [[ -n $watch_pid ]]; then
     kill -TERM -- "-$watch_pid" 2>/dev/null || kill -TERM "$watch_pid" 2>/dev/null || true
     wait "$watch_pid" 2>/dev/null || true
+    watch_pid=""
   fi
+}
+finish() {
+  stop_function
   rm -rf "$work"
 }
 trap finish EXIT
 
+# These packages with --locked: the features and profile `cargo test --workspace` gives them,
+# so ./scripts/test reuses this build (shared/workspace-hack/tests/one_build.rs reads this line).
 step "Building billwatch and the ingest function"
 cargo build --locked -p billwatch-cli -p report-ingest
-bw=target/debug/billwatch
+target_dir="$(cargo metadata --locked --offline --no-deps --format-version 1 \
+  | python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+bw="$target_dir/debug/billwatch"
 
 port="$(python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 env | grep -E '^(AWS_|BILLWATCH_|NO_PROXY=)' > "$work/function.env"
@@ -49,45 +77,75 @@ invoke() {  # $1 key: build the S3 event for the object and deliver it to the fu
   python -m json.tool "$work/result.json"
 }
 
-read_alerts() {
-  python - "$BILLWATCH_ALERTS_QUEUE_URL" <<'PY'
-import json, sys, boto3
+read_alerts() {  # the alerts the topic sent since the last call: SQS body, and e-mail text
+  python - "$BILLWATCH_ALERTS_QUEUE_URL" "$BILLWATCH_ALERT_TOPIC_ARN" <<'PY'
+import json, os, sys, urllib.request, boto3
+queue, topic = sys.argv[1:]
 sqs = boto3.client("sqs")
-n = 0
+got = []
 while True:
-    got = sqs.receive_message(QueueUrl=sys.argv[1], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-    if not got:
+    batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    if not batch:
         break
-    for m in got:
-        n += 1
-        env = json.loads(m["Body"])
-        attrs = {k: v["Value"] for k, v in env.get("MessageAttributes", {}).items()}
-        print(f"--- alert {n}: {env['Subject']}")
-        print(f"    attributes: kind={attrs.get('kind')} basis={attrs.get('basis')} severity={attrs.get('severity')} threshold={attrs.get('threshold')}")
-        # With MessageStructure=json, e-mail subscribers get text; queues get a JSON payload.
-        p = json.loads(env["Message"])
-        if p.get("type") == "budget":
-            top = ", ".join(f"{t['service']} {t['cost']}" for t in p["top_services"][:3])
-            print(f"    payload: actual {p['actual']} {p['currency']} of {p['amount']} ({p['percent']}%), forecast {p['forecast']}; top: {top}")
-        else:
-            print("    payload: " + json.dumps(p)[:300])
-        sqs.delete_message(QueueUrl=sys.argv[1], ReceiptHandle=m["ReceiptHandle"])
-print(f"({n} alert message{'s' if n != 1 else ''} received)")
+    for m in batch:
+        got.append(json.loads(m["Body"]))
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+# With MessageStructure=json each protocol gets its own body: this SQS subscription the JSON
+# payload, an e-mail subscription the text. The emulator keeps every message published to a
+# topic (its /moto-api/data.json): the e-mail text is read back from there, by message id.
+emails = {}
+try:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    data = json.load(opener.open(os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json", timeout=10))
+    for t in data.get("sns", {}).get("Topic", []):
+        if t.get("arn") == topic:
+            for message_id, message, *_ in t.get("sent_notifications", []):
+                emails[message_id] = json.loads(message).get("email")
+except Exception as e:  # the demo goes on without the e-mail text
+    print(f"(could not read the e-mail text back from the emulator: {e})")
+shown = set()
+for n, env in enumerate(got, 1):
+    attrs = {k: v["Value"] for k, v in env.get("MessageAttributes", {}).items()}
+    print(f"--- alert {n}: {env['Subject']}")
+    print(f"    attributes: kind={attrs.get('kind')} basis={attrs.get('basis')} severity={attrs.get('severity')} threshold={attrs.get('threshold')}")
+    p = json.loads(env["Message"])
+    if p.get("type") == "budget":
+        top = ", ".join(f"{t['service']} {t['cost']}" for t in p["top_services"][:3])
+        print(f"    payload (SQS): actual {p['actual']} {p['currency']} of {p['amount']} ({p['percent']}%), forecast {p['forecast']}; top: {top}")
+    else:
+        print("    payload (SQS): " + json.dumps(p)[:300])
+    text = emails.get(env.get("MessageId"))
+    if text is None:
+        continue
+    # The first e-mail of each kind in full; the others have its layout, with their own figures.
+    if attrs.get("kind") in shown:
+        print("    e-mail: laid out like the one above, with this alert's threshold and figures")
+        continue
+    shown.add(attrs.get("kind"))
+    print("    e-mail, as a subscriber reads it:")
+    print(f"    | Subject: {env['Subject']}")
+    print("    |")
+    for line in text.splitlines():
+        print(f"    | {line}".rstrip())
+print(f"({len(got)} alert message{'s' if len(got) != 1 else ''} received)")
 PY
 }
 
-if [[ $# -gt 0 ]]; then
-  # ./scripts/demo FILE [BUCKET_DIR]: the same flow on one's own report.
+# What the shell's banner suggests, set by the flow that ran.
+demo_period=""; demo_budget=""; demo_account=""; demo_service=""
+
+own_report_flow() {  # ./scripts/demo FILE [BUCKET_DIR]: the same flow on one's own report
   file="$1"; bucket_dir="${2:-}"
   step "Your report, summarized locally first (billwatch summarize)"
   "$bw" summarize ${bucket_dir:+--bucket-dir "$bucket_dir"} "$file"
   "$bw" summarize --json ${bucket_dir:+--bucket-dir "$bucket_dir"} "$file" > "$work/summary.json"
-  read -r period grand currency < <(python - "$work/summary.json" <<'PY'
+  read -r period grand currency demo_account demo_service < <(python - "$work/summary.json" <<'PY'
 import json, sys
 v = json.load(open(sys.argv[1]))
 s = v["periods"][-1] if "periods" in v else v
 g = max(s["grand_totals"], key=lambda g: abs(float(g["cost"]))) if s["grand_totals"] else {"cost": "0", "currency": "USD"}
-print(s.get("billing_period") or "", g["cost"], g["currency"])
+t = max(s.get("totals") or [{}], key=lambda t: abs(float(t.get("cost", 0))))
+print(s.get("billing_period") or "", g["cost"], g["currency"], t.get("account_id", "ACCOUNT"), t.get("service", "SERVICE"))
 PY
 )
   step "A budget of about twice this month's spend so far, alerting at 25%, 50% and 100% forecast"
@@ -100,36 +158,83 @@ PY
   invoke "$key"
   step "Totals stored in DynamoDB (billwatch totals --period $period)"
   "$bw" totals --period "$period"
-  step "Alerts published to SNS, read back from its SQS subscription"
+  step "Alerts published to SNS: what its SQS subscription got, and the e-mail text"
   read_alerts
   step "Spend anomalies of the month, judged offline (billwatch anomalies --report)"
   "$bw" anomalies --report "$file" ${bucket_dir:+--bucket-dir "$bucket_dir"} --period "$period" || true
   step "The month to date against the budget (billwatch totals --chart --budget my-report)"
   "$bw" totals --period "$period" --chart --budget my-report
-  exit 0
-fi
+  demo_period="$period"; demo_budget=my-report
+}
 
-key="billing/123456789012-aws-billing-csv-2026-11.csv"
-step "A budget: 100 USD a month for all accounts, alerting at 50%, 80% and 100%"
-"$bw" budgets apply budgets.example.toml --dry-run
-"$bw" budgets put monthly-total --amount 100 --currency USD --thresholds 50%,80%,100%
-"$bw" budgets list
+sample_flow() {  # ./scripts/demo: an estimated monthly bill, then the final one
+  key="billing/123456789012-aws-billing-csv-2026-11.csv"
+  step "A budget: 100 USD a month for all accounts, alerting at 50%, 80% and 100%"
+  "$bw" budgets apply budgets.example.toml --dry-run
+  "$bw" budgets put monthly-total --amount 100 --currency USD --thresholds 50%,80%,100%
+  "$bw" budgets list
 
-step "AWS writes an estimated November bill into the bucket: s3://$BILLWATCH_BUCKET/$key"
-upload tests/fixtures/synthetic/monthly-estimated/123456789012-aws-billing-csv-2026-11.csv "$key"
-step "S3 notifies the function (cargo lambda invoke with the S3 event)"
-invoke "$key"
-step "Totals stored in DynamoDB (billwatch totals --period 2026-11)"
-"$bw" totals --period 2026-11
-step "Alerts published to SNS, read back from its SQS subscription"
-read_alerts
+  step "AWS writes an estimated November bill into the bucket: s3://$BILLWATCH_BUCKET/$key"
+  upload tests/fixtures/synthetic/monthly-estimated/123456789012-aws-billing-csv-2026-11.csv "$key"
+  step "S3 notifies the function (cargo lambda invoke with the S3 event)"
+  invoke "$key"
+  step "Totals stored in DynamoDB (billwatch totals --period 2026-11)"
+  "$bw" totals --period 2026-11
+  step "Alerts published to SNS: what its SQS subscription got, and the e-mail text"
+  read_alerts
 
-step "A few hours later AWS overwrites the report with a newer figure (here: the final bill)"
-upload tests/fixtures/synthetic/monthly-final/123456789012-aws-billing-csv-2026-11.csv "$key"
-invoke "$key"
-step "Totals replaced, not added (billwatch totals --period 2026-11)"
-"$bw" totals --period 2026-11
-step "No threshold alerts twice; the final bill brings one month-close summary"
-read_alerts
-step "The reports table (billwatch reports --period 2026-11)"
-"$bw" reports --period 2026-11
+  step "A few hours later AWS overwrites the report with a newer figure (here: the final bill)"
+  upload tests/fixtures/synthetic/monthly-final/123456789012-aws-billing-csv-2026-11.csv "$key"
+  invoke "$key"
+  step "Totals replaced, not added (billwatch totals --period 2026-11)"
+  "$bw" totals --period 2026-11
+  step "No threshold alerts twice; the final bill brings one month-close summary"
+  read_alerts
+  step "The reports table (billwatch reports --period 2026-11)"
+  "$bw" reports --period 2026-11
+  demo_period=2026-11; demo_budget=monthly-total; demo_account=123456789012; demo_service=AmazonEC2
+}
+
+open_shell() {  # scripts/shell: this script's environment, billwatch on PATH, the saved stdin
+  stop_function   # queries need only the tables (and the watcher would rebuild on every edit)
+  mkdir -p "$work/bin"
+  ln -s "$bw" "$work/bin/billwatch"
+  export PATH="$work/bin:$PATH"
+  local p="--period $demo_period" b="--budget $demo_budget"
+  local a="--account $demo_account --service $demo_service"
+  step "A shell on the local stack, with the data above in it"
+  cat <<EOF
+AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL (moto), AWS_REGION=$AWS_REGION, dummy credentials.
+The stack is 'billwatch': BILLWATCH_* name its tables, topic and bucket (--stack billwatch
+finds the same). 'billwatch' is the build above. For example:
+
+  billwatch totals $p
+  billwatch totals $p --chart $b
+  billwatch reports $p
+  billwatch alerts $p
+  billwatch history $a --chart $b
+  billwatch daily $a $p  # CUR and FOCUS reports only
+  billwatch anomalies $p  # CUR and FOCUS reports only
+  billwatch budgets list
+  billwatch budgets apply budgets.example.toml --dry-run
+  aws dynamodb scan --table-name "\$BILLWATCH_BUDGETS_TABLE"  # the AWS CLI, if installed
+
+'exit' (or Ctrl-D) stops the stack; its data goes with it.
+EOF
+  local shell="${SHELL:-bash}" rc=0
+  if ((${#shell_command[@]})); then
+    bash "${shell_command[@]}" <&3 || rc=$?
+  elif [[ -t 3 && ${shell##*/} == bash ]]; then
+    # An interactive bash: the user's ~/.bashrc, then a prompt that says where it is.
+    printf '%s\n' '[[ -f ~/.bashrc ]] && . ~/.bashrc' 'PS1="(billwatch local) ${PS1:-\$ }"' >"$work/bashrc"
+    "$shell" --rcfile "$work/bashrc" -i <&3 || true
+  elif [[ -t 3 ]]; then
+    "$shell" <&3 || true   # interactive: the last command's status means nothing here
+  else
+    "$shell" <&3 || rc=$?  # commands from a pipe or file: their status, as with -c
+  fi
+  return "$rc"
+}
+
+if [[ $# -gt 0 ]]; then own_report_flow "$@"; else sample_flow; fi
+if [[ -n $shell_mode ]]; then open_shell; fi
