@@ -100,14 +100,7 @@ pub struct Interner {
 
 impl Interner {
     pub fn id(&mut self, value: &[u8]) -> u32 {
-        if self
-            .values
-            .get(self.last as usize)
-            .is_some_and(|v| **v == *value)
-        {
-            return self.last;
-        }
-        if let Some(&id) = self.ids.get(value) {
+        if let Some(id) = self.get(value) {
             self.last = id;
             return id;
         }
@@ -115,6 +108,15 @@ impl Interner {
         self.values.push(value.into());
         self.ids.insert(value.into(), id);
         id
+    }
+
+    /// The id of a value already seen, the last answer first.
+    #[inline]
+    pub fn get(&self, value: &[u8]) -> Option<u32> {
+        match self.values.get(self.last as usize) {
+            Some(v) if **v == *value => Some(self.last),
+            _ => self.ids.get(value).copied(),
+        }
     }
 
     /// The value as text, losslessly: see [`key_text`].
@@ -255,15 +257,9 @@ impl Ledger {
 
     /// Whether the service still lacks a display name (cheap; call before extracting a name).
     pub fn needs_service_name(&self, service: &[u8]) -> bool {
-        let service = service.trim_ascii();
         // Usually the service a row was just booked on: the interner's last answer.
-        let last = self.services.last;
-        let known = match self.services.values.get(last as usize) {
-            Some(v) if **v == *service => Some(&last),
-            _ => self.services.ids.get(service),
-        };
-        match known {
-            Some(&id) => self
+        match self.services.get(service.trim_ascii()) {
+            Some(id) => self
                 .service_names
                 .get(id as usize)
                 .is_none_or(|(_, n)| n.is_empty()),

@@ -1,13 +1,20 @@
-//! The positions of `,`, LF and CR in 64 bytes, as a bit mask (bit `i` for byte `i`), with the
-//! vector instructions every x86-64 machine has (SSE2); other machines use the portable search
-//! in [`super::scan`].
+//! Bit masks of 64 bytes (bit `i` for byte `i`): quotes, commas and record terminators, with the
+//! vector instructions every x86-64 machine has (SSE2), AVX2 where the CPU has it, and eight
+//! bytes at a time elsewhere.
 
-/// The delimiter mask of `block`.
-#[cfg(target_arch = "x86_64")]
+/// The delimiters (`,`, LF, CR) of `block`: what the exact scanner looks for.
 #[inline]
 pub(super) fn mask64(block: &[u8; 64]) -> u64 {
+    let m = masks64(block);
+    m.comma | m.term
+}
+
+/// The bytes of `block` equal to `byte`, with SSE2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn eq_sse2(block: &[u8; 64], byte: u8) -> u64 {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
     let mut mask = 0u64;
     for (i, lane) in block.chunks_exact(16).enumerate() {
@@ -15,29 +22,11 @@ pub(super) fn mask64(block: &[u8; 64]) -> u64 {
         // unaligned load reads exactly the 16 bytes of `lane`.
         let bits = unsafe {
             let v = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
-            let hit = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b',' as i8)),
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)),
-                ),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\r' as i8)),
-            );
-            _mm_movemask_epi8(hit) as u16
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))) as u16
         };
         mask |= u64::from(bits) << (16 * i);
     }
     mask
-}
-
-/// Never called: the scanner only asks for a mask on x86-64.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-pub(super) fn mask64(block: &[u8; 64]) -> u64 {
-    block
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| matches!(b, b',' | b'\n' | b'\r'))
-        .fold(0, |m, (i, _)| m | 1 << i)
 }
 
 /// Quotes, commas and record terminators (LF or CR) in 64 bytes, one bit per byte.
@@ -64,32 +53,11 @@ pub(super) fn masks64(block: &[u8; 64]) -> Masks {
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn masks64_sse2(block: &[u8; 64]) -> Masks {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    let (mut quote, mut comma, mut term) = (0u64, 0u64, 0u64);
-    for (i, lane) in block.chunks_exact(16).enumerate() {
-        // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; the
-        // unaligned load reads exactly the 16 bytes of `lane`.
-        let (q, c, t) = unsafe {
-            let v = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
-            let q = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let c = _mm_cmpeq_epi8(v, _mm_set1_epi8(b',' as i8));
-            let t = _mm_or_si128(
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\r' as i8)),
-            );
-            (
-                _mm_movemask_epi8(q) as u16,
-                _mm_movemask_epi8(c) as u16,
-                _mm_movemask_epi8(t) as u16,
-            )
-        };
-        quote |= u64::from(q) << (16 * i);
-        comma |= u64::from(c) << (16 * i);
-        term |= u64::from(t) << (16 * i);
+    Masks {
+        quote: eq_sse2(block, b'"'),
+        comma: eq_sse2(block, b','),
+        term: eq_sse2(block, b'\n') | eq_sse2(block, b'\r'),
     }
-    Masks { quote, comma, term }
 }
 
 /// The masks of `block` with AVX2: two 32-byte lanes.
@@ -134,19 +102,7 @@ pub(super) unsafe fn masks64_avx2(block: &[u8; 64]) -> Masks {
 fn quotes64(block: &[u8; 64]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-        };
-        let mut mask = 0u64;
-        for (i, lane) in block.chunks_exact(16).enumerate() {
-            // SAFETY: SSE2 is part of the x86-64 baseline; the load reads the 16 bytes of `lane`.
-            let bits = unsafe {
-                let v = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
-                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8))) as u16
-            };
-            mask |= u64::from(bits) << (16 * i);
-        }
-        mask
+        eq_sse2(block, b'"')
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
