@@ -248,12 +248,16 @@ proptest! {
         let serial = run_bytes(&bytes, &limits(1, 1 << 20));
         prop_assert_eq!(run_bytes(&bytes, &limits(3, chunk)), serial.clone());
         prop_assert_eq!(run_bytes(&bytes, &limits(1, chunk)), serial.clone());
-        // Gzip: inflated on a thread of its own when there are several.
+        // Gzip: on two threads inflated and cut on one, parsed on the other; on three and
+        // more inflated on a thread of its own.
         let gz = gzip(&bytes);
+        prop_assert_eq!(run_bytes(&gz, &limits(2, chunk)), serial.clone());
         prop_assert_eq!(run_bytes(&gz, &limits(3, chunk)), serial);
         // Cut short: the same error, at the same line, on one thread or several.
         let cut = &gz[..gz.len() * 2 / 3];
-        prop_assert_eq!(run_bytes(cut, &limits(3, chunk)), run_bytes(cut, &limits(1, chunk)));
+        let one = run_bytes(cut, &limits(1, chunk));
+        prop_assert_eq!(run_bytes(cut, &limits(2, chunk)), one.clone());
+        prop_assert_eq!(run_bytes(cut, &limits(3, chunk)), one);
     }
 
     /// A manifest's parts read at once, against the parts read in order and against one file.

@@ -13,6 +13,10 @@ const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const ZIP_EMPTY_MAGIC: &[u8] = b"PK\x05\x06";
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 const BUF: usize = 64 * 1024;
+/// From how many threads a gzip stream is inflated on a thread of its own ([`with_read_ahead`]).
+/// On two cores the copy it adds costs as much as it saves (measured: `docs/scale.md`); with a
+/// third core the copy and the cuts run beside both.
+const READ_AHEAD_FROM: usize = 3;
 
 fn is_archive(head: &[u8]) -> bool {
     head.starts_with(GZIP_MAGIC) || head.starts_with(ZIP_MAGIC) || head.starts_with(ZIP_EMPTY_MAGIC)
@@ -26,12 +30,26 @@ fn io_fail(name: &str, err: &io::Error) -> ReportError {
     fail(name, StreamError::kind_of(err))
 }
 
-/// Decodes `opened` and hands the text stream to `f`.
+/// How many threads should parse a text stream beside the one reading it, on `threads` threads
+/// in all (0: parse on the reading thread). A plain stream costs its reader little (a copy and
+/// the cuts), so every thread parses; an inflated one keeps its reader busy on a core of its
+/// own (one stream inflates on one core), so one thread fewer parses, lest the workers take
+/// turns with the inflating thread, which alone sets the pace.
+pub fn parse_workers(threads: usize, inflated: bool) -> usize {
+    match (threads, inflated) {
+        (0 | 1, _) => 0,
+        (t, false) => t,
+        (t, true) => t - 1,
+    }
+}
+
+/// Decodes `opened` and hands the text stream to `f`, with the number of threads that should
+/// parse it beside the reading one ([`parse_workers`]).
 pub fn with_decoded<T>(
     opened: Opened,
     name: &str,
     limits: &Limits,
-    f: impl FnOnce(&mut dyn Read) -> Result<T, ReportError>,
+    f: impl FnOnce(&mut dyn Read, usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let (compressed, count) = Counting::new(match opened {
         Opened::File(file) => Box::new(file) as Box<dyn Read + Send>,
@@ -42,19 +60,21 @@ pub fn with_decoded<T>(
     if head.starts_with(GZIP_MAGIC) {
         let decoder = MultiGzDecoder::new(raw);
         let inflated = Inflated::new(decoder, count, *limits, ErrorKind::CorruptGzip);
-        if limits.threads > 1 {
-            // Inflating is one stream on one core: it gets a thread of its own, beside the
-            // one that cuts chunks and the workers.
-            return with_read_ahead(inflated, |text| with_text(text, name, f));
+        let workers = parse_workers(limits.threads, true);
+        if limits.threads >= READ_AHEAD_FROM {
+            // Inflating gets a thread of its own, beside the one that cuts chunks and the
+            // workers: the cutting (a copy and a search for quotes) comes off the inflating
+            // core, which sets the pace.
+            return with_read_ahead(inflated, |text| with_text(text, name, workers, f));
         }
-        return with_text(inflated, name, f);
+        return with_text(inflated, name, workers, f);
     }
     if head.starts_with(ZIP_MAGIC) || head.starts_with(ZIP_EMPTY_MAGIC) {
         let spooled = spool(raw, name, limits)?;
         return with_zip_entry(spooled, name, limits, f);
     }
     let limited = Inflated::new(raw, count, *limits, ErrorKind::Io);
-    with_text(limited, name, f)
+    with_text(limited, name, parse_workers(limits.threads, false), f)
 }
 
 /// Copies a zip stream into an anonymous temporary file (zip needs its central directory at the
@@ -140,7 +160,7 @@ fn with_zip_entry<T>(
     mut file: std::fs::File,
     name: &str,
     limits: &Limits,
-    f: impl FnOnce(&mut dyn Read) -> Result<T, ReportError>,
+    f: impl FnOnce(&mut dyn Read, usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let too_many = || {
         fail(
@@ -208,14 +228,15 @@ fn with_zip_entry<T>(
     // of read-ahead), whatever its header claims.
     consumed.set(0);
     let inflated = Inflated::new(entry, consumed, *limits, ErrorKind::CorruptZip);
-    with_text(inflated, name, f)
+    with_text(inflated, name, parse_workers(limits.threads, true), f)
 }
 
 /// Rejects archives inside archives, drops a leading BOM (even a repeated one), runs `f`.
 fn with_text<T>(
     reader: impl Read,
     name: &str,
-    f: impl FnOnce(&mut dyn Read) -> Result<T, ReportError>,
+    workers: usize,
+    f: impl FnOnce(&mut dyn Read, usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let mut text = BufReader::with_capacity(BUF, reader);
     loop {
@@ -232,12 +253,12 @@ fn with_text<T>(
         }
         break;
     }
-    f(&mut text)
+    f(&mut text, workers)
 }
 
 /// Reads a whole small object (a manifest) under `max` bytes, decoding gzip if needed.
 pub fn read_small(opened: Opened, name: &str, limits: &Limits) -> Result<Vec<u8>, ReportError> {
-    with_decoded(opened, name, limits, |r| {
+    with_decoded(opened, name, limits, |r, _| {
         read_capped(r, limits.max_manifest_bytes, "manifest size").map_err(|e| io_fail(name, &e))
     })
 }
@@ -267,7 +288,7 @@ mod tests {
 
     fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, ReportError> {
         let opened = Opened::Stream(Box::new(io::Cursor::new(bytes)));
-        with_decoded(opened, "x", limits, |r| {
+        with_decoded(opened, "x", limits, |r, _| {
             let mut s = String::new();
             r.read_to_string(&mut s).map_err(|e| io_fail("x", &e))?;
             Ok(s)

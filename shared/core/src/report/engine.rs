@@ -83,11 +83,13 @@ impl<'a> Pass<'a> {
         }
     }
 
-    /// Streams one CSV object through the row logic, on several threads when the format allows
-    /// it. `is_part` marks an object a manifest listed: its content is never echoed in an error.
+    /// Streams one CSV object through the row logic, on `workers` threads beside the reading
+    /// one when the format allows it (0: on this thread). `is_part` marks an object a manifest
+    /// listed: its content is never echoed in an error.
     fn read_csv(
         &mut self,
         input: &mut dyn Read,
+        workers: usize,
         file: &str,
         is_part: bool,
     ) -> Result<(), ReportError> {
@@ -95,13 +97,12 @@ impl<'a> Pass<'a> {
         let head = reader.read_header()?;
         let format = self.format_of(&head, file, is_part)?;
         let multi_period = self.multi_period;
-        let threads = self.limits.threads;
         let rows = self
             .rows
             .get_or_insert_with(|| rows_for(format, multi_period));
         let strict = bind(rows.as_mut(), &head, file)?;
-        let (read, lines, error) = if threads > 1 && rows.fork().is_some() {
-            rows_parallel(&mut reader, rows, &strict, threads)
+        let (read, lines, error) = if workers > 0 && rows.fork().is_some() {
+            rows_parallel(&mut reader, rows, &strict, workers)
         } else {
             rows_inline(&mut reader, rows.as_mut(), &strict)
         };
@@ -295,8 +296,8 @@ fn read_all<'a>(
     }
     let mut pass = Pass::new(source_name, info, limits, multi_period);
     pass.rows = preset;
-    with_decoded(opened, source_name, limits, |r| {
-        pass.read_csv(r, source_name, false)
+    with_decoded(opened, source_name, limits, |r, workers| {
+        pass.read_csv(r, workers, source_name, false)
     })?;
     Ok((pass, None))
 }
@@ -411,7 +412,9 @@ fn read_manifest<'a>(
             PartRef::Uri { bucket, key } => parts.open_uri(bucket, key),
         }
         .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
-        with_decoded(opened, &name, limits, |r| pass.read_csv(r, &name, true))?;
+        with_decoded(opened, &name, limits, |r, workers| {
+            pass.read_csv(r, workers, &name, true)
+        })?;
     }
     Ok((pass, Some(manifest)))
 }

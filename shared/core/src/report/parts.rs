@@ -45,7 +45,7 @@ fn read_part(
     }
     .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))
     .and_then(|opened| {
-        with_decoded(opened, &name, &limits, |input| {
+        with_decoded(opened, &name, &limits, |input, _| {
             let mut reader = ObjectReader::new(input, &name, index as u32, &limits);
             let head = reader.read_header()?;
             let Some(format) = classify(&head.header, None, head.leading > 0) else {
