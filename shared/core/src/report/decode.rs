@@ -30,26 +30,25 @@ fn io_fail(name: &str, err: &io::Error) -> ReportError {
     fail(name, StreamError::kind_of(err))
 }
 
-/// How many threads should parse a text stream beside the one reading it, on `threads` threads
-/// in all (0: parse on the reading thread). A plain stream costs its reader little (a copy and
-/// the cuts), so every thread parses; an inflated one keeps its reader busy on a core of its
-/// own (one stream inflates on one core), so one thread fewer parses, lest the workers take
-/// turns with the inflating thread, which alone sets the pace.
-pub fn parse_workers(threads: usize, inflated: bool) -> usize {
-    match (threads, inflated) {
-        (0 | 1, _) => 0,
-        (t, false) => t,
-        (t, true) => t - 1,
+/// How many threads should read and parse a text stream, on `threads` threads in all (0: the
+/// reading thread alone, with no other). The workers take turns at the stream
+/// ([`super::parallel`]). A gzip stream read ahead on a thread of its own (from
+/// [`READ_AHEAD_FROM`] threads) leaves one thread fewer to them.
+fn parse_workers(threads: usize, read_ahead: bool) -> usize {
+    match threads {
+        0 | 1 => 0,
+        t if read_ahead => t - 1,
+        t => t,
     }
 }
 
-/// Decodes `opened` and hands the text stream to `f`, with the number of threads that should
-/// parse it beside the reading one ([`parse_workers`]).
+/// Decodes `opened` and hands the text stream to `f`, with the number of workers that should
+/// read and parse it ([`parse_workers`]).
 pub fn with_decoded<T>(
     opened: Opened,
     name: &str,
     limits: &Limits,
-    f: impl FnOnce(&mut dyn Read, usize) -> Result<T, ReportError>,
+    f: impl FnOnce(&mut (dyn Read + Send), usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let (compressed, count) = Counting::new(match opened {
         Opened::File(file) => Box::new(file) as Box<dyn Read + Send>,
@@ -60,8 +59,9 @@ pub fn with_decoded<T>(
     if head.starts_with(GZIP_MAGIC) {
         let decoder = MultiGzDecoder::new(raw);
         let inflated = Inflated::new(decoder, count, *limits, ErrorKind::CorruptGzip);
-        let workers = parse_workers(limits.threads, true);
-        if limits.threads >= READ_AHEAD_FROM {
+        let read_ahead = limits.threads >= READ_AHEAD_FROM;
+        let workers = parse_workers(limits.threads, read_ahead);
+        if read_ahead {
             // Inflating gets a thread of its own, beside the one that cuts chunks and the
             // workers: the cutting (a copy and a search for quotes) comes off the inflating
             // core, which sets the pace.
@@ -160,7 +160,7 @@ fn with_zip_entry<T>(
     mut file: std::fs::File,
     name: &str,
     limits: &Limits,
-    f: impl FnOnce(&mut dyn Read, usize) -> Result<T, ReportError>,
+    f: impl FnOnce(&mut (dyn Read + Send), usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let too_many = || {
         fail(
@@ -228,15 +228,15 @@ fn with_zip_entry<T>(
     // of read-ahead), whatever its header claims.
     consumed.set(0);
     let inflated = Inflated::new(entry, consumed, *limits, ErrorKind::CorruptZip);
-    with_text(inflated, name, parse_workers(limits.threads, true), f)
+    with_text(inflated, name, parse_workers(limits.threads, false), f)
 }
 
 /// Rejects archives inside archives, drops a leading BOM (even a repeated one), runs `f`.
 fn with_text<T>(
-    reader: impl Read,
+    reader: impl Read + Send,
     name: &str,
     workers: usize,
-    f: impl FnOnce(&mut dyn Read, usize) -> Result<T, ReportError>,
+    f: impl FnOnce(&mut (dyn Read + Send), usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let mut text = BufReader::with_capacity(BUF, reader);
     loop {

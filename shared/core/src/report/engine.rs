@@ -88,7 +88,7 @@ impl<'a> Pass<'a> {
     /// listed: its content is never echoed in an error.
     fn read_csv(
         &mut self,
-        input: &mut dyn Read,
+        input: &mut (dyn Read + Send),
         workers: usize,
         file: &str,
         is_part: bool,

@@ -1,10 +1,13 @@
-//! Reading one object's rows on several threads: this thread reads (and inflates) the stream and
-//! cuts it into chunks; each worker fills its own fork of the row logic from whichever chunks it
-//! takes; the forks are absorbed into one at the end. Every error is located by [`Pos`], so the
-//! one reported is the first in the file, as a single pass would report it.
+//! Reading one object's rows on several threads. There is no reading thread: every worker, in
+//! turn, takes the stream (under a lock), reads (and inflates) the next chunk into its own
+//! buffer and cuts it at a record boundary, lets go of the stream, and fills its own fork of the
+//! row logic from that chunk while another worker reads the next. The forks are absorbed into
+//! one at the end. Every error is located by [`Pos`], so the one reported is the first in the
+//! file, as a single pass would report it.
 //!
-//! Memory: at most two chunks per worker plus the one being cut are alive at once; buffers are
-//! handed back and reused.
+//! No thread waits on a queue: a worker waits only while another holds the stream, and the
+//! reading (a copy, or inflating, and the cuts) is spread over every core. Memory: one chunk per
+//! worker, its buffer reused.
 
 use super::header::Col;
 use super::read::{chunk_rows, Lines, Located, ObjectReader};
@@ -12,14 +15,19 @@ use super::record::Pos;
 use super::scan::Scanner;
 use super::tally::Rows;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Mutex;
 
-/// A chunk handed to a worker: its number, its bytes, and where its data rows start.
-struct Work {
-    chunk: u32,
-    bytes: Vec<u8>,
-    at: (usize, u64),
+/// The stream, shared by the workers: who holds it reads the next chunk.
+struct Feed<'a, 'r> {
+    reader: &'a mut ObjectReader<'r>,
+    /// The number of the next chunk.
+    next: u32,
+    /// The first chunk (read with the header) and where its data rows start, until taken.
+    first: Option<(Vec<u8>, (usize, u64))>,
+    /// Set once the stream has ended or failed.
+    ended: bool,
+    /// The stream's own error, located after the chunks before it.
+    error: Option<Located>,
 }
 
 /// What one worker hands back.
@@ -30,8 +38,9 @@ struct Done {
     error: Option<Located>,
 }
 
-/// Reads every data record of `reader` into `rows` on `workers` threads (`rows` must fork).
-/// Returns the rows read, the line feeds per chunk and the first error.
+/// Reads every data record of `reader` into `rows` on `workers` threads (`rows` must fork): this
+/// one and `workers - 1` more. Returns the rows read, the line feeds per chunk and the first
+/// error.
 pub(super) fn rows_parallel(
     reader: &mut ObjectReader<'_>,
     rows: &mut Box<dyn Rows>,
@@ -46,37 +55,40 @@ pub(super) fn rows_parallel(
     let limits = reader.limits;
     // The lowest chunk that failed: later chunks need not be read.
     let stop = AtomicU32::new(u32::MAX);
-    let (work_tx, work_rx) = mpsc::sync_channel::<Work>(workers);
-    let work_rx = Mutex::new(work_rx);
-    let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
-    let forks: Vec<Box<dyn Rows>> = (0..workers)
+    let mut forks: Vec<Box<dyn Rows>> = (0..workers.max(1))
         .map(|_| {
             rows.fork()
                 .expect("only a format that forks is read in parallel")
         })
         .collect();
-    let first = std::mem::take(&mut reader.first);
-    let first_at = reader.data_at;
-    let (done, stream_error) = std::thread::scope(|scope| {
+    let feed = Mutex::new(Feed {
+        first: Some((std::mem::take(&mut reader.first), reader.data_at)),
+        reader,
+        next: 0,
+        ended: false,
+        error: None,
+    });
+    let mine = forks.pop().expect("one worker at least");
+    let done = std::thread::scope(|scope| {
         let handles: Vec<_> = forks
             .into_iter()
             .map(|fork| {
-                let (work_rx, spare_tx, stop) = (&work_rx, spare_tx.clone(), &stop);
-                scope.spawn(move || worker(fork, work_rx, spare_tx, stop, base, strict, &limits))
+                let (feed, stop) = (&feed, &stop);
+                scope.spawn(move || worker(fork, feed, stop, base, strict, &limits))
             })
             .collect();
-        drop(spare_tx);
-        let stream_error = feed(reader, first, first_at, &work_tx, &spare_rx, &stop, base);
-        drop(work_tx);
-        let done: Vec<Done> = handles
-            .into_iter()
-            .map(|h| h.join().expect("a worker panicked"))
-            .collect();
-        (done, stream_error)
+        let mut done = vec![worker(mine, &feed, &stop, base, strict, &limits)];
+        done.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a worker panicked")),
+        );
+        done
     });
+    let feed = feed.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut lines = Lines::default();
     let mut rows_read = 0;
-    let mut error = stream_error;
+    let mut error = feed.error;
     for d in done {
         rows_read += d.rows_read;
         for (chunk, feeds) in d.lines {
@@ -90,88 +102,73 @@ pub(super) fn rows_parallel(
     (rows_read, lines, error)
 }
 
-/// Cuts the stream into chunks for the workers until it ends or a chunk fails. Returns the
-/// stream's own error, located after the chunks before it.
-fn feed(
-    reader: &mut ObjectReader<'_>,
-    first: Vec<u8>,
-    first_at: (usize, u64),
-    work: &SyncSender<Work>,
-    spare: &Receiver<Vec<u8>>,
+/// Takes the next chunk into `buf`: its number and where its data rows start, or `None` once
+/// the stream has ended or failed, or a chunk before it failed.
+fn next_chunk(
+    feed: &Mutex<Feed<'_, '_>>,
+    buf: &mut Vec<u8>,
     stop: &AtomicU32,
     base: Pos,
-) -> Option<Located> {
-    if work
-        .send(Work {
-            chunk: 0,
-            bytes: first,
-            at: first_at,
-        })
-        .is_err()
-    {
+) -> Option<(u32, (usize, u64))> {
+    let mut feed = feed.lock().unwrap_or_else(|e| e.into_inner());
+    let chunk = feed.next;
+    if feed.ended || stop.load(Ordering::Relaxed) < chunk {
         return None;
     }
-    let mut chunk = 1;
-    loop {
-        if stop.load(Ordering::Relaxed) < chunk {
-            return None;
+    let at = match feed.first.take() {
+        Some((first, at)) => {
+            *buf = first;
+            at
         }
-        let mut buf = spare.try_recv().unwrap_or_default();
-        match reader.next_chunk(&mut buf) {
-            Ok(true) => {}
-            Ok(false) => return None,
-            Err(kind) => return Some(Located::at(Pos { chunk, ..base }, kind)),
-        }
-        let item = Work {
-            chunk,
-            bytes: buf,
-            at: (0, 1),
-        };
-        if work.send(item).is_err() {
-            return None;
-        }
-        chunk += 1;
-    }
+        None => match feed.reader.next_chunk(buf) {
+            Ok(true) => (0, 1),
+            Ok(false) => {
+                feed.ended = true;
+                return None;
+            }
+            Err(kind) => {
+                feed.ended = true;
+                feed.error = Some(Located::at(Pos { chunk, ..base }, kind));
+                return None;
+            }
+        },
+    };
+    feed.next += 1;
+    Some((chunk, at))
 }
 
 fn worker(
     mut rows: Box<dyn Rows>,
-    work: &Mutex<Receiver<Work>>,
-    spare: mpsc::Sender<Vec<u8>>,
+    feed: &Mutex<Feed<'_, '_>>,
     stop: &AtomicU32,
     base: Pos,
     strict: &[Col],
     limits: &super::limits::Limits,
 ) -> Done {
     let mut scanner = Scanner::default();
+    let mut buf = Vec::new();
     let (mut rows_read, mut lines, mut error) = (0, Vec::new(), None);
-    loop {
-        let next = work.lock().map(|rx| rx.recv());
-        let Ok(Ok(item)) = next else { break };
-        if error.is_none() && item.chunk <= stop.load(Ordering::Relaxed) {
-            let pos = Pos {
-                chunk: item.chunk,
-                ..base
-            };
-            match chunk_rows(
-                &mut scanner,
-                &item.bytes,
-                item.at,
-                pos,
-                rows.as_mut(),
-                strict,
-                limits,
-                &mut rows_read,
-            ) {
-                Ok(feeds) => lines.push((item.chunk, feeds)),
-                Err(e) => {
-                    stop.fetch_min(item.chunk, Ordering::Relaxed);
-                    error = Some(e);
-                }
+    while error.is_none() {
+        let Some((chunk, at)) = next_chunk(feed, &mut buf, stop, base) else {
+            break;
+        };
+        let pos = Pos { chunk, ..base };
+        match chunk_rows(
+            &mut scanner,
+            &buf,
+            at,
+            pos,
+            rows.as_mut(),
+            strict,
+            limits,
+            &mut rows_read,
+        ) {
+            Ok(feeds) => lines.push((chunk, feeds)),
+            Err(e) => {
+                stop.fetch_min(chunk, Ordering::Relaxed);
+                error = Some(e);
             }
         }
-        // The reader may have stopped listening; the buffer is then simply dropped.
-        let _ = spare.send(item.bytes);
     }
     Done {
         rows,

@@ -101,7 +101,12 @@ fn stream_error(e: io::Error) -> ErrorKind {
 }
 
 impl<'r> ObjectReader<'r> {
-    pub fn new(input: &'r mut dyn Read, file: &'r str, part: u32, limits: &Limits) -> Self {
+    pub fn new(
+        input: &'r mut (dyn Read + Send),
+        file: &'r str,
+        part: u32,
+        limits: &Limits,
+    ) -> Self {
         Self {
             splitter: Splitter::new(input, limits.chunk_bytes, limits.max_record_bytes),
             file,

@@ -21,7 +21,7 @@ enum Quoting {
 }
 
 pub(super) struct Splitter<'r> {
-    input: &'r mut dyn Read,
+    input: &'r mut (dyn Read + Send),
     /// Bytes after the last cut, already followed by `state`.
     carry: Vec<u8>,
     state: Quoting,
@@ -33,7 +33,7 @@ pub(super) struct Splitter<'r> {
 }
 
 impl<'r> Splitter<'r> {
-    pub fn new(input: &'r mut dyn Read, chunk_bytes: usize, max_record: u64) -> Self {
+    pub fn new(input: &'r mut (dyn Read + Send), chunk_bytes: usize, max_record: u64) -> Self {
         Self {
             input,
             carry: Vec::new(),
