@@ -5,6 +5,8 @@ use super::error::{ErrorKind, ReportError, StreamError};
 use super::limits::{read_capped, Count, Counting, Inflated, Limits};
 use super::read_ahead::with_read_ahead;
 use super::source::Opened;
+use super::split::Text;
+use memmap2::Mmap;
 use flate2::read::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
@@ -48,8 +50,15 @@ pub fn with_decoded<T>(
     opened: Opened,
     name: &str,
     limits: &Limits,
-    f: impl FnOnce(&mut (dyn Read + Send), usize) -> Result<T, ReportError>,
+    f: impl FnOnce(Text<'_>, usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
+    let opened = match opened {
+        Opened::File(file) => match map_plain(&file, limits) {
+            Some(map) => return with_mapped(&map, name, limits, f),
+            None => Opened::File(file),
+        },
+        stream => stream,
+    };
     let (compressed, count) = Counting::new(match opened {
         Opened::File(file) => Box::new(file) as Box<dyn Read + Send>,
         Opened::Stream(stream) => stream,
@@ -75,6 +84,47 @@ pub fn with_decoded<T>(
     }
     let limited = Inflated::new(raw, count, *limits, ErrorKind::Io);
     with_text(limited, name, parse_workers(limits.threads, false), f)
+}
+
+/// A plain local file, mapped into memory: its chunks are then read in place, with no copy from
+/// the system's cache. `None` (read it as a stream) for anything else: not a regular file, empty,
+/// over the decompressed-size limit (the stream reports that), or an archive.
+fn map_plain(file: &std::fs::File, limits: &Limits) -> Option<Mmap> {
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() == 0 || meta.len() > limits.max_decompressed_bytes {
+        return None;
+    }
+    // SAFETY: the map is read-only and lives while the file is read. A file cut shorter by
+    // another process while it is read would end the process (SIGBUS) rather than give wrong
+    // bytes; reports are written once and then only read.
+    let map = unsafe { Mmap::map(file) }.ok()?;
+    (!is_archive(&map)).then_some(map)
+}
+
+/// Drops a leading BOM (even a repeated one) of a mapped text, rejects an archive inside it as
+/// [`with_text`] does, runs `f` on the text in place.
+fn with_mapped<T>(
+    map: &Mmap,
+    name: &str,
+    limits: &Limits,
+    f: impl FnOnce(Text<'_>, usize) -> Result<T, ReportError>,
+) -> Result<T, ReportError> {
+    let mut at = 0;
+    loop {
+        let head = &map[at..];
+        if is_archive(head) {
+            return Err(fail(
+                name,
+                ErrorKind::NestedArchive("the decompressed content is itself an archive".into()),
+            ));
+        }
+        if head.starts_with(BOM) {
+            at += BOM.len();
+            continue;
+        }
+        break;
+    }
+    f(Text::Mapped { map, at }, parse_workers(limits.threads, false))
 }
 
 /// Copies a zip stream into an anonymous temporary file (zip needs its central directory at the
@@ -160,7 +210,7 @@ fn with_zip_entry<T>(
     mut file: std::fs::File,
     name: &str,
     limits: &Limits,
-    f: impl FnOnce(&mut (dyn Read + Send), usize) -> Result<T, ReportError>,
+    f: impl FnOnce(Text<'_>, usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let too_many = || {
         fail(
@@ -236,7 +286,7 @@ fn with_text<T>(
     reader: impl Read + Send,
     name: &str,
     workers: usize,
-    f: impl FnOnce(&mut (dyn Read + Send), usize) -> Result<T, ReportError>,
+    f: impl FnOnce(Text<'_>, usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let mut text = BufReader::with_capacity(BUF, reader);
     loop {
@@ -253,13 +303,13 @@ fn with_text<T>(
         }
         break;
     }
-    f(&mut text, workers)
+    f(Text::Stream(&mut text), workers)
 }
 
 /// Reads a whole small object (a manifest) under `max` bytes, decoding gzip if needed.
 pub fn read_small(opened: Opened, name: &str, limits: &Limits) -> Result<Vec<u8>, ReportError> {
-    with_decoded(opened, name, limits, |r, _| {
-        read_capped(r, limits.max_manifest_bytes, "manifest size").map_err(|e| io_fail(name, &e))
+    with_decoded(opened, name, limits, |mut r, _| {
+        read_capped(&mut r, limits.max_manifest_bytes, "manifest size").map_err(|e| io_fail(name, &e))
     })
 }
 
@@ -288,7 +338,7 @@ mod tests {
 
     fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, ReportError> {
         let opened = Opened::Stream(Box::new(io::Cursor::new(bytes)));
-        with_decoded(opened, "x", limits, |r, _| {
+        with_decoded(opened, "x", limits, |mut r, _| {
             let mut s = String::new();
             r.read_to_string(&mut s).map_err(|e| io_fail("x", &e))?;
             Ok(s)

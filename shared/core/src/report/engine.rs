@@ -12,13 +12,13 @@ use super::legacy::Legacy;
 use super::limits::Limits;
 use super::manifest::{self, PartRef};
 use super::parallel::rows_parallel;
+use super::split::Text;
 use super::read::{rows_inline, HeaderRow, Located, ObjectReader};
 use super::source::{ObjectSource, Opened};
 use super::summary::{totals_of, ReportSummary};
 use super::tally::Rows;
 use super::timestamp::Timestamp;
 use std::collections::HashSet;
-use std::io::Read;
 
 pub(super) fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
     match format {
@@ -88,7 +88,7 @@ impl<'a> Pass<'a> {
     /// listed: its content is never echoed in an error.
     fn read_csv(
         &mut self,
-        input: &mut (dyn Read + Send),
+        input: Text<'_>,
         workers: usize,
         file: &str,
         is_part: bool,

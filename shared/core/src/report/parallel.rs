@@ -28,6 +28,8 @@ struct Feed<'a, 'r> {
     ended: bool,
     /// The stream's own error, located after the chunks before it.
     error: Option<Located>,
+    /// Of a mapped file: where each worker's chunk lies, while it reads it.
+    reading: Vec<Option<(usize, usize)>>,
 }
 
 /// What one worker hands back.
@@ -67,17 +69,20 @@ pub(super) fn rows_parallel(
         next: 0,
         ended: false,
         error: None,
+        reading: vec![None; workers.max(1)],
     });
     let mine = forks.pop().expect("one worker at least");
     let done = std::thread::scope(|scope| {
         let handles: Vec<_> = forks
             .into_iter()
-            .map(|fork| {
+            .enumerate()
+            .map(|(i, fork)| {
+                let id = i + 1;
                 let (feed, stop) = (&feed, &stop);
-                scope.spawn(move || worker(fork, feed, stop, base, strict, &limits))
+                scope.spawn(move || worker(id, fork, feed, stop, base, strict, &limits))
             })
             .collect();
-        let mut done = vec![worker(mine, &feed, &stop, base, strict, &limits)];
+        let mut done = vec![worker(0, mine, &feed, &stop, base, strict, &limits)];
         done.extend(
             handles
                 .into_iter()
@@ -102,42 +107,55 @@ pub(super) fn rows_parallel(
     (rows_read, lines, error)
 }
 
-/// Takes the next chunk into `buf`: its number and where its data rows start, or `None` once
-/// the stream has ended or failed, or a chunk before it failed.
-fn next_chunk(
-    feed: &Mutex<Feed<'_, '_>>,
-    buf: &mut Vec<u8>,
+/// Takes the next chunk for worker `id`: its number, its bytes (in place in a mapped file, or
+/// read into `buf`) and where its data rows start; `None` once the stream has ended or failed,
+/// or a chunk before it failed. The worker's previous chunk is read by then: in a mapped file,
+/// the pages before every chunk still being read go back.
+fn next_chunk<'b, 'r: 'b>(
+    id: usize,
+    feed: &Mutex<Feed<'_, 'r>>,
+    buf: &'b mut Vec<u8>,
     stop: &AtomicU32,
     base: Pos,
-) -> Option<(u32, (usize, u64))> {
+) -> Option<(u32, &'b [u8], (usize, u64))> {
     let mut feed = feed.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((from, to)) = feed.reading[id].take() {
+        feed.reader.release(from, to);
+    }
     let chunk = feed.next;
     if feed.ended || stop.load(Ordering::Relaxed) < chunk {
         return None;
     }
-    let at = match feed.first.take() {
-        Some((first, at)) => {
-            *buf = first;
-            at
+    if let Some((first, at)) = feed.first.take() {
+        *buf = first;
+        feed.next += 1;
+        return Some((chunk, &buf[..], at));
+    }
+    match feed.reader.next_chunk_in(buf) {
+        Ok(Some((bytes, offset))) => {
+            feed.next += 1;
+            if let Some(offset) = offset {
+                feed.reading[id] = Some((offset, offset + bytes.len()));
+                // What lies before every chunk still being read (the pages chunks share) goes.
+                let oldest = feed.reading.iter().flatten().map(|r| r.0).min();
+                feed.reader.release_before(oldest.unwrap_or(offset));
+            }
+            Some((chunk, bytes, (0, 1)))
         }
-        None => match feed.reader.next_chunk(buf) {
-            Ok(true) => (0, 1),
-            Ok(false) => {
-                feed.ended = true;
-                return None;
-            }
-            Err(kind) => {
-                feed.ended = true;
-                feed.error = Some(Located::at(Pos { chunk, ..base }, kind));
-                return None;
-            }
-        },
-    };
-    feed.next += 1;
-    Some((chunk, at))
+        Ok(None) => {
+            feed.ended = true;
+            None
+        }
+        Err(kind) => {
+            feed.ended = true;
+            feed.error = Some(Located::at(Pos { chunk, ..base }, kind));
+            None
+        }
+    }
 }
 
 fn worker(
+    id: usize,
     mut rows: Box<dyn Rows>,
     feed: &Mutex<Feed<'_, '_>>,
     stop: &AtomicU32,
@@ -149,13 +167,13 @@ fn worker(
     let mut buf = Vec::new();
     let (mut rows_read, mut lines, mut error) = (0, Vec::new(), None);
     while error.is_none() {
-        let Some((chunk, at)) = next_chunk(feed, &mut buf, stop, base) else {
+        let Some((chunk, bytes, at)) = next_chunk(id, feed, &mut buf, stop, base) else {
             break;
         };
         let pos = Pos { chunk, ..base };
         match chunk_rows(
             &mut scanner,
-            &buf,
+            bytes,
             at,
             pos,
             rows.as_mut(),

@@ -8,10 +8,10 @@ use super::header::{Col, Header};
 use super::limits::Limits;
 use super::record::{Pos, Record};
 use super::scan::Scanner;
-use super::split::Splitter;
+use super::split::{Splitter, Text};
 use super::tally::Rows;
 use crate::ledger::key_text_len;
-use std::io::{self, Read};
+use std::io;
 
 /// Free-text lines allowed before the header (the cost allocation report has one).
 const MAX_LEADING_LINES: usize = 5;
@@ -101,14 +101,14 @@ fn stream_error(e: io::Error) -> ErrorKind {
 }
 
 impl<'r> ObjectReader<'r> {
-    pub fn new(
-        input: &'r mut (dyn Read + Send),
+    pub fn new<'t: 'r>(
+        input: Text<'t>,
         file: &'r str,
         part: u32,
         limits: &Limits,
     ) -> Self {
         Self {
-            splitter: Splitter::new(input, limits.chunk_bytes, limits.max_record_bytes),
+            splitter: Splitter::new(input.shorten(), limits.chunk_bytes, limits.max_record_bytes),
             file,
             part,
             limits: *limits,
@@ -120,6 +120,34 @@ impl<'r> ObjectReader<'r> {
     /// The next chunk after the first, into `buf`; `Ok(false)` at the end.
     pub fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Result<bool, ErrorKind> {
         self.splitter.next_into(buf).map_err(stream_error)
+    }
+
+    /// The next chunk after the first: in place in a mapped file (with its offset there), or
+    /// read into `buf`; `None` at the end.
+    pub fn next_chunk_in<'b>(
+        &mut self,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<Option<(&'b [u8], Option<usize>)>, ErrorKind>
+    where
+        'r: 'b,
+    {
+        if let Some((bytes, offset)) = self.splitter.next_mapped().map_err(stream_error)? {
+            return Ok(Some((bytes, Some(offset))));
+        }
+        if self.splitter.is_mapped() {
+            return Ok(None);
+        }
+        Ok(self.next_chunk(buf)?.then_some((&buf[..], None)))
+    }
+
+    /// A mapped file's bytes before `offset` are read: their memory can go back.
+    pub fn release_before(&mut self, offset: usize) {
+        self.splitter.release_before(offset);
+    }
+
+    /// A mapped file's bytes `from..to` (a chunk) are read: their memory can go back.
+    pub fn release(&self, from: usize, to: usize) {
+        self.splitter.release(from, to);
     }
 
     fn fail(&self, kind: ErrorKind, line: u64) -> ReportError {
@@ -285,14 +313,20 @@ pub(super) fn rows_inline(
     let mut chunk = 1;
     loop {
         let pos = Pos { chunk, ..base };
-        match reader.next_chunk(&mut buf) {
-            Ok(true) => {}
-            Ok(false) => return (rows_read, lines, None),
+        let bytes = match reader.next_chunk_in(&mut buf) {
+            Ok(Some((bytes, offset))) => {
+                // The chunks before this one are read.
+                if let Some(offset) = offset {
+                    reader.release_before(offset);
+                }
+                bytes
+            }
+            Ok(None) => return (rows_read, lines, None),
             Err(kind) => return (rows_read, lines, Some(Located::at(pos, kind))),
-        }
+        };
         match chunk_rows(
             &mut scanner,
-            &buf,
+            bytes,
             (0, 1),
             pos,
             rows,

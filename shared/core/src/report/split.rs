@@ -6,7 +6,42 @@
 
 use super::delimiters::Quotes;
 use super::error::{ErrorKind, StreamError};
+use memmap2::{Mmap, UncheckedAdvice};
 use std::io::{self, Read};
+
+/// The text a splitter cuts: a stream, or a local file mapped into memory, whose chunks are
+/// handed out in place ([`Splitter::next_mapped`]) instead of copied. Either reads as a stream.
+pub enum Text<'r> {
+    Stream(&'r mut (dyn Read + Send)),
+    /// The whole file, and where the text not yet read starts.
+    Mapped { map: &'r Mmap, at: usize },
+}
+
+impl<'t> Text<'t> {
+    /// The same text, borrowed for less long (next to a file name that lives less long).
+    pub fn shorten<'r>(self) -> Text<'r>
+    where
+        't: 'r,
+    {
+        match self {
+            Text::Stream(input) => Text::Stream(input),
+            Text::Mapped { map, at } => Text::Mapped { map, at },
+        }
+    }
+}
+
+impl Read for Text<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Text::Stream(input) => input.read(out),
+            Text::Mapped { map, at } => {
+                let n = (&map[*at..]).read(out)?;
+                *at += n;
+                Ok(n)
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Quoting {
@@ -21,7 +56,7 @@ enum Quoting {
 }
 
 pub(super) struct Splitter<'r> {
-    input: &'r mut (dyn Read + Send),
+    input: Text<'r>,
     /// Bytes after the last cut, already followed by `state`.
     carry: Vec<u8>,
     state: Quoting,
@@ -30,12 +65,19 @@ pub(super) struct Splitter<'r> {
     max_record: u64,
     /// Out-of-quotes stretches of the buffer being cut, as (start, end).
     outside: Vec<(usize, usize)>,
+    /// Of a mapped text: the bytes before this offset are given back to the system.
+    released: usize,
 }
 
+/// Mapped bytes before every chunk still being read are given back in steps of this many
+/// (each chunk's own pages go back as soon as it is read).
+const RELEASE_STEP: usize = 1 << 20;
+
 impl<'r> Splitter<'r> {
-    pub fn new(input: &'r mut (dyn Read + Send), chunk_bytes: usize, max_record: u64) -> Self {
+    pub fn new(input: Text<'r>, chunk_bytes: usize, max_record: u64) -> Self {
         Self {
             input,
+            released: 0,
             carry: Vec::new(),
             state: Quoting::Out { prev: b'\n' },
             eof: false,
@@ -66,7 +108,7 @@ impl<'r> Splitter<'r> {
             if buf.len() < want {
                 buf.resize(want, 0);
             }
-            filled += read_full(self.input, &mut buf[filled..want], &mut self.eof)?;
+            filled += read_full(&mut self.input, &mut buf[filled..want], &mut self.eof)?;
             self.outside.clear();
             self.follow(&buf[scanned..filled], scanned);
             let cut = self.last_cut(buf);
@@ -90,6 +132,86 @@ impl<'r> Splitter<'r> {
                 None => {}
             }
         }
+    }
+
+    /// The next chunk of a mapped text, in place, and its offset in the file: the same chunk
+    /// [`Self::next_into`] would copy out (the same cuts and errors, step by step). `None` once
+    /// the text is exhausted, or when the text is a stream ([`Self::next_into`] reads that).
+    pub fn next_mapped(&mut self) -> io::Result<Option<(&'r [u8], usize)>> {
+        let Text::Mapped { map, at } = self.input else {
+            return Ok(None);
+        };
+        // The carry is the bytes just before `at`, already followed.
+        let start = at - self.carry.len();
+        self.carry.clear();
+        let mut filled = at;
+        let cut = loop {
+            if self.eof {
+                break None;
+            }
+            // As `read_full`: the end is marked once a read comes back empty.
+            let want = filled + self.chunk_bytes;
+            self.eof = want > map.len();
+            let scanned = filled;
+            filled = want.min(map.len());
+            self.outside.clear();
+            self.follow(&map[scanned..filled], scanned);
+            match self.last_cut(map) {
+                Some(cut) => break Some(cut),
+                None if self.eof => break None,
+                None if (filled - start) as u64
+                    > self.max_record.saturating_add(self.chunk_bytes as u64) =>
+                {
+                    return Err(StreamError::io(ErrorKind::Limit(format!(
+                        "record longer than {} bytes",
+                        self.max_record
+                    ))));
+                }
+                None => {}
+            }
+        };
+        self.input = Text::Mapped { map, at: filled };
+        let end = match cut {
+            // Bytes past the cut stay where they are: the next chunk starts there.
+            Some(cut) => {
+                self.carry.extend_from_slice(&map[cut..filled]);
+                cut
+            }
+            None => filled,
+        };
+        Ok((end > start).then(|| (&map[start..end], start)))
+    }
+
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.input, Text::Mapped { .. })
+    }
+
+    /// Gives the pages of a mapped text before `offset` back to the system, in steps of
+    /// [`RELEASE_STEP`], so that memory stays flat however large the file.
+    pub fn release_before(&mut self, offset: usize) {
+        if offset >= self.released + RELEASE_STEP && self.release(self.released, offset) {
+            self.released = offset & !(PAGE - 1);
+        }
+    }
+
+    /// Gives back the pages of a mapped text that lie wholly inside `from..to` (the bytes of a
+    /// chunk that has been read). They are the file's own, still cached: reading them again
+    /// would only map them again. Whether any went back.
+    pub fn release(&self, from: usize, to: usize) -> bool {
+        let Text::Mapped { map, .. } = &self.input else {
+            return false;
+        };
+        let (from, to) = (from.next_multiple_of(PAGE), to & !(PAGE - 1));
+        if to <= from {
+            return false;
+        }
+        // SAFETY: the map is a read-only shared mapping of a file; dropping its pages changes
+        // no byte anyone reads (a later read maps the file's page again). On a system with
+        // larger pages the range grows to whole pages, with the same effect.
+        let dropped =
+            unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from) };
+        // Failing to give memory back is no reason to stop reading.
+        dropped.is_ok()
     }
 
     /// Follows the quoting over `bytes` (which start at `offset` in the buffer), noting every
@@ -153,6 +275,10 @@ impl<'r> Splitter<'r> {
     }
 }
 
+/// The smallest page size: ranges given back are rounded inward to it (and outward, by the
+/// mapping, to a larger one).
+const PAGE: usize = 4 << 10;
+
 /// Reads until `buf` is full or the input ends; the bytes read.
 fn read_full(input: &mut dyn Read, buf: &mut [u8], eof: &mut bool) -> io::Result<usize> {
     let mut filled = 0;
@@ -177,7 +303,7 @@ mod tests {
 
     fn chunks(input: &[u8], size: usize) -> Vec<Vec<u8>> {
         let mut r = input;
-        let mut s = Splitter::new(&mut r, size, 1 << 20);
+        let mut s = Splitter::new(Text::Stream(&mut r), size, 1 << 20);
         let mut out = Vec::new();
         let mut buf = Vec::new();
         while s.next_into(&mut buf).unwrap() {
@@ -212,7 +338,7 @@ mod tests {
     fn a_record_that_never_ends_is_stopped() {
         let input = vec![b'x'; 10_000];
         let mut r = &input[..];
-        let mut s = Splitter::new(&mut r, 100, 1_000);
+        let mut s = Splitter::new(Text::Stream(&mut r), 100, 1_000);
         let mut buf = Vec::new();
         let err = s.next_into(&mut buf).unwrap_err();
         assert!(
@@ -221,8 +347,95 @@ mod tests {
         );
     }
 
+    /// Every chunk through `next_into` from a stream, then (or after `copied` chunks copied out
+    /// of the map, as the header is read) through `next_mapped` in place: each chunk, its offset
+    /// and the error, if any.
+    fn both_ways(
+        bytes: &[u8],
+        size: usize,
+        max_record: u64,
+        copied: usize,
+    ) -> (Vec<Result<Vec<u8>, String>>, Vec<Result<Vec<u8>, String>>) {
+        let mut r = bytes;
+        let mut s = Splitter::new(Text::Stream(&mut r), size, max_record);
+        let mut streamed = Vec::new();
+        let mut buf = Vec::new();
+        loop {
+            match s.next_into(&mut buf) {
+                Ok(true) => streamed.push(Ok(buf.clone())),
+                Ok(false) => break,
+                Err(e) => {
+                    streamed.push(Err(e.to_string()));
+                    break;
+                }
+            }
+        }
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        let map = unsafe { Mmap::map(&file) }.unwrap();
+        let mut s = Splitter::new(Text::Mapped { map: &map, at: 0 }, size, max_record);
+        let mut mapped = Vec::new();
+        let mut offset = 0;
+        for _ in 0..copied {
+            match s.next_into(&mut buf) {
+                Ok(true) => {
+                    offset += buf.len();
+                    mapped.push(Ok(buf.clone()));
+                }
+                Ok(false) => return (streamed, mapped),
+                Err(e) => {
+                    mapped.push(Err(e.to_string()));
+                    return (streamed, mapped);
+                }
+            }
+        }
+        loop {
+            match s.next_mapped() {
+                Ok(Some((chunk, at))) => {
+                    assert_eq!(at, offset, "the offset of a chunk in the map");
+                    offset += chunk.len();
+                    mapped.push(Ok(chunk.to_vec()));
+                    // Giving pages back changes nothing read after.
+                    s.release(at, at + chunk.len());
+                    s.release_before(at);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    mapped.push(Err(e.to_string()));
+                    break;
+                }
+            }
+        }
+        (streamed, mapped)
+    }
+
+    #[test]
+    fn a_mapped_file_is_cut_as_its_stream_is() {
+        let row = b"a,\"x\ny\",1.5\n";
+        let text: Vec<u8> = row.iter().copied().cycle().take(row.len() * 300_000).collect();
+        for copied in [0, 1, 3] {
+            let (streamed, mapped) = both_ways(&text, 1 << 16, 1 << 20, copied);
+            assert!(streamed.len() > 50);
+            assert_eq!(streamed, mapped);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// In place in a map or copied from a stream: the same chunks, the same error.
+        #[test]
+        fn mapped_chunks_equal_streamed_ones(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r')],
+                1..200),
+            size in 1usize..24,
+            max_record in 1u64..40,
+            copied in 0usize..3,
+        ) {
+            let (streamed, mapped) = both_ways(&bytes, size, max_record, copied);
+            prop_assert_eq!(streamed, mapped);
+        }
+
         /// Every chunk parses on its own into exactly the records the whole input holds.
         #[test]
         fn chunks_hold_whole_records(
