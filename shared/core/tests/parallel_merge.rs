@@ -200,6 +200,15 @@ fn run_bytes(bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, String>
     ))
 }
 
+/// The same bytes as a local file: a plain one is mapped and read in place.
+fn run_file(bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, String> {
+    let mut file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    let name = "cur.csv";
+    let parts = LocalSource::new(None, Path::new(name));
+    comparable(summarize(Opened::File(file), name, name, &parts, limits))
+}
+
 /// Writes `rows` as a CUR 1.0 manifest whose parts hold the given contiguous pieces.
 fn manifest(dir: &Path, rows: &[Row], cuts: &[usize]) -> std::path::PathBuf {
     let mut keys = Vec::new();
@@ -248,6 +257,9 @@ proptest! {
         let serial = run_bytes(&bytes, &limits(1, 1 << 20));
         prop_assert_eq!(run_bytes(&bytes, &limits(3, chunk)), serial.clone());
         prop_assert_eq!(run_bytes(&bytes, &limits(1, chunk)), serial.clone());
+        // A local file, mapped and read in place, on one thread and on three.
+        prop_assert_eq!(run_file(&bytes, &limits(1, chunk)), serial.clone());
+        prop_assert_eq!(run_file(&bytes, &limits(3, chunk)), serial.clone());
         // Gzip: on two threads inflated and cut on one, parsed on the other; on three and
         // more inflated on a thread of its own.
         let gz = gzip(&bytes);

@@ -6,8 +6,8 @@ use super::limits::{read_capped, Count, Counting, Inflated, Limits};
 use super::read_ahead::with_read_ahead;
 use super::source::Opened;
 use super::split::Text;
-use memmap2::Mmap;
 use flate2::read::MultiGzDecoder;
+use memmap2::Mmap;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -124,7 +124,10 @@ fn with_mapped<T>(
         }
         break;
     }
-    f(Text::Mapped { map, at }, parse_workers(limits.threads, false))
+    f(
+        Text::Mapped { map, at },
+        parse_workers(limits.threads, false),
+    )
 }
 
 /// Copies a zip stream into an anonymous temporary file (zip needs its central directory at the
@@ -309,7 +312,8 @@ fn with_text<T>(
 /// Reads a whole small object (a manifest) under `max` bytes, decoding gzip if needed.
 pub fn read_small(opened: Opened, name: &str, limits: &Limits) -> Result<Vec<u8>, ReportError> {
     with_decoded(opened, name, limits, |mut r, _| {
-        read_capped(&mut r, limits.max_manifest_bytes, "manifest size").map_err(|e| io_fail(name, &e))
+        read_capped(&mut r, limits.max_manifest_bytes, "manifest size")
+            .map_err(|e| io_fail(name, &e))
     })
 }
 

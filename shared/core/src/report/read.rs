@@ -85,6 +85,9 @@ impl Lines {
     }
 }
 
+/// A chunk's bytes, and their offset in the file when it is mapped.
+pub(super) type Chunk<'b> = (&'b [u8], Option<usize>);
+
 /// One object being read: its chunks, and the first chunk (which holds the header).
 pub(super) struct ObjectReader<'r> {
     splitter: Splitter<'r>,
@@ -101,12 +104,7 @@ fn stream_error(e: io::Error) -> ErrorKind {
 }
 
 impl<'r> ObjectReader<'r> {
-    pub fn new<'t: 'r>(
-        input: Text<'t>,
-        file: &'r str,
-        part: u32,
-        limits: &Limits,
-    ) -> Self {
+    pub fn new<'t: 'r>(input: Text<'t>, file: &'r str, part: u32, limits: &Limits) -> Self {
         Self {
             splitter: Splitter::new(input.shorten(), limits.chunk_bytes, limits.max_record_bytes),
             file,
@@ -127,7 +125,7 @@ impl<'r> ObjectReader<'r> {
     pub fn next_chunk_in<'b>(
         &mut self,
         buf: &'b mut Vec<u8>,
-    ) -> Result<Option<(&'b [u8], Option<usize>)>, ErrorKind>
+    ) -> Result<Option<Chunk<'b>>, ErrorKind>
     where
         'r: 'b,
     {

@@ -14,7 +14,10 @@ use std::io::{self, Read};
 pub enum Text<'r> {
     Stream(&'r mut (dyn Read + Send)),
     /// The whole file, and where the text not yet read starts.
-    Mapped { map: &'r Mmap, at: usize },
+    Mapped {
+        map: &'r Mmap,
+        at: usize,
+    },
 }
 
 impl<'t> Text<'t> {
@@ -347,6 +350,9 @@ mod tests {
         );
     }
 
+    /// A chunk, or the error that ended the cutting.
+    type Cut = Result<Vec<u8>, String>;
+
     /// Every chunk through `next_into` from a stream, then (or after `copied` chunks copied out
     /// of the map, as the header is read) through `next_mapped` in place: each chunk, its offset
     /// and the error, if any.
@@ -355,7 +361,7 @@ mod tests {
         size: usize,
         max_record: u64,
         copied: usize,
-    ) -> (Vec<Result<Vec<u8>, String>>, Vec<Result<Vec<u8>, String>>) {
+    ) -> (Vec<Cut>, Vec<Cut>) {
         let mut r = bytes;
         let mut s = Splitter::new(Text::Stream(&mut r), size, max_record);
         let mut streamed = Vec::new();
@@ -412,7 +418,12 @@ mod tests {
     #[test]
     fn a_mapped_file_is_cut_as_its_stream_is() {
         let row = b"a,\"x\ny\",1.5\n";
-        let text: Vec<u8> = row.iter().copied().cycle().take(row.len() * 300_000).collect();
+        let text: Vec<u8> = row
+            .iter()
+            .copied()
+            .cycle()
+            .take(row.len() * 300_000)
+            .collect();
         for copied in [0, 1, 3] {
             let (streamed, mapped) = both_ways(&text, 1 << 16, 1 << 20, copied);
             assert!(streamed.len() > 50);
