@@ -350,6 +350,14 @@ mod tests {
         );
     }
 
+    /// Bytes of what CSV is made of, in any order.
+    fn csv_bytes(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r')],
+            len,
+        )
+    }
+
     /// A chunk, or the error that ended the cutting.
     type Cut = Result<Vec<u8>, String>;
 
@@ -436,9 +444,7 @@ mod tests {
         /// In place in a map or copied from a stream: the same chunks, the same error.
         #[test]
         fn mapped_chunks_equal_streamed_ones(
-            bytes in proptest::collection::vec(
-                prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r')],
-                1..200),
+            bytes in csv_bytes(1..200),
             size in 1usize..24,
             max_record in 1u64..40,
             copied in 0usize..3,
@@ -450,9 +456,7 @@ mod tests {
         /// Every chunk parses on its own into exactly the records the whole input holds.
         #[test]
         fn chunks_hold_whole_records(
-            bytes in proptest::collection::vec(
-                prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r')],
-                0..80),
+            bytes in csv_bytes(0..80),
             size in 1usize..12,
         ) {
             let got = chunks(&bytes, size);
