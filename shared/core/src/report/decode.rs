@@ -110,19 +110,8 @@ fn with_mapped<T>(
     f: impl FnOnce(Text<'_>, usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let mut at = 0;
-    loop {
-        let head = &map[at..];
-        if is_archive(head) {
-            return Err(fail(
-                name,
-                ErrorKind::NestedArchive("the decompressed content is itself an archive".into()),
-            ));
-        }
-        if head.starts_with(BOM) {
-            at += BOM.len();
-            continue;
-        }
-        break;
+    while starts_with_bom(&map[at..], name)? {
+        at += BOM.len();
     }
     f(
         Text::Mapped { map, at },
@@ -284,6 +273,18 @@ fn with_zip_entry<T>(
     with_text(inflated, name, parse_workers(limits.threads, false), f)
 }
 
+/// Whether the text starting with `head` starts with a BOM (to drop); an archive there is an
+/// archive inside an archive, refused.
+fn starts_with_bom(head: &[u8], name: &str) -> Result<bool, ReportError> {
+    if is_archive(head) {
+        return Err(fail(
+            name,
+            ErrorKind::NestedArchive("the decompressed content is itself an archive".into()),
+        ));
+    }
+    Ok(head.starts_with(BOM))
+}
+
 /// Rejects archives inside archives, drops a leading BOM (even a repeated one), runs `f`.
 fn with_text<T>(
     reader: impl Read + Send,
@@ -292,19 +293,8 @@ fn with_text<T>(
     f: impl FnOnce(Text<'_>, usize) -> Result<T, ReportError>,
 ) -> Result<T, ReportError> {
     let mut text = BufReader::with_capacity(BUF, reader);
-    loop {
-        let head = text.fill_buf().map_err(|e| io_fail(name, &e))?;
-        if is_archive(head) {
-            return Err(fail(
-                name,
-                ErrorKind::NestedArchive("the decompressed content is itself an archive".into()),
-            ));
-        }
-        if head.starts_with(BOM) {
-            text.consume(BOM.len());
-            continue;
-        }
-        break;
+    while starts_with_bom(text.fill_buf().map_err(|e| io_fail(name, &e))?, name)? {
+        text.consume(BOM.len());
     }
     f(Text::Stream(&mut text), workers)
 }

@@ -83,9 +83,9 @@ impl<'a> Pass<'a> {
         }
     }
 
-    /// Streams one CSV object through the row logic, on `workers` threads beside the reading
-    /// one when the format allows it (0: on this thread). `is_part` marks an object a manifest
-    /// listed: its content is never echoed in an error.
+    /// Streams one CSV object through the row logic, on `workers` threads (this one among them)
+    /// when the format allows it, else on this thread alone (so too with 0). `is_part` marks an
+    /// object a manifest listed: its content is never echoed in an error.
     fn read_csv(
         &mut self,
         input: Text<'_>,

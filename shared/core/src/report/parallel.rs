@@ -57,7 +57,8 @@ pub(super) fn rows_parallel(
     let limits = reader.limits;
     // The lowest chunk that failed: later chunks need not be read.
     let stop = AtomicU32::new(u32::MAX);
-    let mut forks: Vec<Box<dyn Rows>> = (0..workers.max(1))
+    let workers = workers.max(1);
+    let mut forks: Vec<Box<dyn Rows>> = (0..workers)
         .map(|_| {
             rows.fork()
                 .expect("only a format that forks is read in parallel")
@@ -69,7 +70,7 @@ pub(super) fn rows_parallel(
         next: 0,
         ended: false,
         error: None,
-        reading: vec![None; workers.max(1)],
+        reading: vec![None; workers],
     });
     let mine = forks.pop().expect("one worker at least");
     let done = std::thread::scope(|scope| {

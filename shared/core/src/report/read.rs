@@ -115,11 +115,6 @@ impl<'r> ObjectReader<'r> {
         }
     }
 
-    /// The next chunk after the first, into `buf`; `Ok(false)` at the end.
-    pub fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Result<bool, ErrorKind> {
-        self.splitter.next_into(buf).map_err(stream_error)
-    }
-
     /// The next chunk after the first: in place in a mapped file (with its offset there), or
     /// read into `buf`; `None` at the end.
     pub fn next_chunk_in<'b>(
@@ -129,13 +124,12 @@ impl<'r> ObjectReader<'r> {
     where
         'r: 'b,
     {
-        if let Some((bytes, offset)) = self.splitter.next_mapped().map_err(stream_error)? {
-            return Ok(Some((bytes, Some(offset))));
-        }
         if self.splitter.is_mapped() {
-            return Ok(None);
+            let chunk = self.splitter.next_mapped().map_err(stream_error)?;
+            return Ok(chunk.map(|(bytes, offset)| (bytes, Some(offset))));
         }
-        Ok(self.next_chunk(buf)?.then_some((&buf[..], None)))
+        let more = self.splitter.next_into(buf).map_err(stream_error)?;
+        Ok(more.then_some((&buf[..], None)))
     }
 
     /// A mapped file's bytes before `offset` are read: their memory can go back.
