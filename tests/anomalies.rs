@@ -127,8 +127,8 @@ async fn a_spike_day_alerts_once_with_what_moved_and_a_repeat_delivery_stays_qui
 
     // The daily series is stored with the totals.
     let live = live_totals(
-        &stack.ingest.reports,
-        &stack.ingest.totals,
+        &stack.setup.reports,
+        &stack.setup.totals,
         "2026-11".parse().unwrap(),
         None,
     )
@@ -167,7 +167,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
     assert_eq!(anomaly_alerts(&stack).await.len(), 1);
     for (name, on) in [("team-a", true), ("quiet", false)] {
         stack
-            .ingest
+            .setup
             .budgets
             .put(&Budget {
                 name: name.into(),
@@ -192,8 +192,9 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-17T08:00:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
-    let stores = (&i.budgets, &i.reports, &i.totals, &i.alerts);
-    let first = digest(&config, stores, &stack.sns, now).await.unwrap();
+    let h = stack.health();
+    let stores = (&h.budgets, &h.reports, &h.totals, &h.alerts);
+    let first = digest(&config, stores, &h.sns, now).await.unwrap();
     assert_eq!((first.budgets, first.sent), (1, 1));
     let got: Vec<Value> = stack
         .received_alerts_now()
@@ -215,7 +216,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
     assert_eq!(p["movers"][0]["service"], "AmazonEC2");
     assert_eq!(p["anomalies"][0]["day"], "2026-11-16");
     // The schedule may fire twice (EventBridge delivers at least once): still one digest.
-    let again = digest(&config, stores, &stack.sns, now).await.unwrap();
+    let again = digest(&config, stores, &h.sns, now).await.unwrap();
     assert_eq!(again.sent, 0);
     assert!(stack.received_alerts_now().await.is_empty());
 }

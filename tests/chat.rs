@@ -106,7 +106,7 @@ async fn alerts_reach_the_chat_topic_as_chatbot_custom_notifications() {
     config.chat_topic_arn = Some(chat);
     let ingest = Ingest::new(
         config,
-        billwatch_aws::clients::Clients::from_sdk(&stack.sdk),
+        billwatch_aws::clients::Clients::from_sdk(&stack.ingest_sdk),
         Clock::offset(stack.clock.clone()),
     );
     ingest

@@ -43,7 +43,7 @@ fn final_bill() -> PathBuf {
 
 async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str], topic: Option<&str>) {
     stack
-        .ingest
+        .setup
         .budgets
         .put(&Budget {
             name: name.into(),
@@ -100,7 +100,7 @@ async fn clean_run(scenario: Scenario) -> Clean {
     let stack = Stack::new().await;
     let event = scenario.prepare(&stack).await;
     let plan = FaultPlan::new(0);
-    let ingest = stack.ingest_with(plan.clients(&stack.sdk));
+    let ingest = stack.ingest_with(plan.clients(&stack.ingest_sdk));
     let result = ingest.handle(&event).await;
     assert!(result.is_ok(), "clean run of {scenario:?}: {result:?}");
     let messages = stack.received_alerts_now().await;
@@ -225,7 +225,7 @@ async fn run_injection(
     let event = scenario.prepare(&stack).await;
     let plan = injection.plan(&clean.calls);
     let first = stack
-        .ingest_with(plan.clients(&stack.sdk))
+        .ingest_with(plan.clients(&stack.ingest_sdk))
         .handle(&event)
         .await;
     if plan.injected().total() == 0 {
@@ -366,7 +366,7 @@ async fn converges_without_retry(
     let stack = Stack::new().await;
     let event = scenario.prepare(&stack).await;
     let result = stack
-        .ingest_with(plan.clients(&stack.sdk))
+        .ingest_with(plan.clients(&stack.ingest_sdk))
         .handle(&event)
         .await;
     let mut problems = Vec::new();
@@ -468,7 +468,7 @@ async fn a_publish_failing_for_one_budgets_topic_does_not_block_the_others() {
         u32::MAX,
     );
     let result = stack
-        .ingest_with(plan.clients(&stack.sdk))
+        .ingest_with(plan.clients(&stack.ingest_sdk))
         .handle(&event)
         .await;
     assert!(

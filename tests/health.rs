@@ -19,15 +19,15 @@ async fn silence_is_alerted_once_per_silence() {
         chat_topic_arn: None,
         silence_hours: 36,
     };
-    let sns = billwatch_aws::clients::sns(&billwatch_aws::clients::sdk_config().await);
-    let (reports, alerts) = (&stack.ingest.reports, &stack.ingest.alerts);
+    let health = stack.health();
+    let (reports, alerts, sns) = (&health.reports, &health.alerts, &health.sns);
     let now = chrono::Utc::now();
 
     // Nothing ever delivered: one alert, then quiet.
-    let first = check(&config, reports, alerts, &sns, now).await.unwrap();
+    let first = check(&config, reports, alerts, sns, now).await.unwrap();
     assert_eq!((first.state.as_str(), first.alerts_sent), ("never", 1));
     assert_eq!(
-        check(&config, reports, alerts, &sns, now)
+        check(&config, reports, alerts, sns, now)
             .await
             .unwrap()
             .alerts_sent,
@@ -54,7 +54,7 @@ async fn silence_is_alerted_once_per_silence() {
         &config,
         reports,
         alerts,
-        &sns,
+        sns,
         now + chrono::Duration::hours(1),
     )
     .await
@@ -68,7 +68,7 @@ async fn silence_is_alerted_once_per_silence() {
             &config,
             reports,
             alerts,
-            &sns,
+            sns,
             now + chrono::Duration::hours(35)
         )
         .await
@@ -81,7 +81,7 @@ async fn silence_is_alerted_once_per_silence() {
         &config,
         reports,
         alerts,
-        &sns,
+        sns,
         now + chrono::Duration::hours(40),
     )
     .await
@@ -96,7 +96,7 @@ async fn silence_is_alerted_once_per_silence() {
             &config,
             reports,
             alerts,
-            &sns,
+            sns,
             now + chrono::Duration::hours(41)
         )
         .await

@@ -60,8 +60,8 @@ fn summary_map(s: &ReportSummary) -> BTreeMap<Key, Decimal> {
 
 async fn live(stack: &Stack, period: &str) -> Vec<StoredTotal> {
     live_totals(
-        &stack.ingest.reports,
-        &stack.ingest.totals,
+        &stack.setup.reports,
+        &stack.setup.totals,
         period_of(period),
         None,
     )
@@ -80,7 +80,7 @@ fn outcome(result: &[billwatch_aws::ingest::RecordOutcome]) -> &str {
 
 async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str]) {
     stack
-        .ingest
+        .setup
         .budgets
         .put(&Budget {
             name: name.into(),
@@ -126,7 +126,7 @@ async fn every_format_is_stored_exactly_as_summarized() {
     }
     // The reports record of the cost allocation report carries its checks.
     let records = stack
-        .ingest
+        .setup
         .reports
         .list(period_of("2026-10"))
         .await
@@ -288,14 +288,14 @@ async fn a_newer_delivery_replaces_the_period_and_duplicates_and_stale_events_ch
 
     // Only one version's items remain: the superseded one was removed.
     let pointer = stack
-        .ingest
+        .setup
         .reports
         .pointer(period_of("2026-11"), "123456789012")
         .await
         .unwrap()
         .unwrap();
     let ec2 = stack
-        .ingest
+        .setup
         .totals
         .history("123456789012", "AmazonEC2")
         .await
@@ -305,7 +305,7 @@ async fn a_newer_delivery_replaces_the_period_and_duplicates_and_stale_events_ch
     assert_eq!(ec2[0].cost, d("71.424000"));
 
     let outcomes: Vec<_> = stack
-        .ingest
+        .setup
         .reports
         .list(period_of("2026-11"))
         .await
@@ -355,7 +355,7 @@ async fn services_that_vanish_from_a_newer_delivery_are_removed() {
         "{stored:?}"
     );
     assert!(stack
-        .ingest
+        .setup
         .totals
         .history("013328811177", "AmazonCloudWatch")
         .await
@@ -455,7 +455,7 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
         0
     );
     let alerts = stack
-        .ingest
+        .setup
         .alerts
         .list(period_of("2026-11"))
         .await
@@ -483,7 +483,7 @@ async fn a_claim_left_by_a_crash_is_retried_by_a_later_delivery() {
     );
     assert_eq!(
         stack
-            .ingest
+            .setup
             .alerts
             .claim(&Owed::from(&claim), stack.ingest.clock.now())
             .await
@@ -551,7 +551,7 @@ async fn a_late_report_for_last_month_is_evaluated_against_last_month() {
     assert_eq!(attr(&messages[0], "period"), "2026-10");
     assert_eq!(
         stack
-            .ingest
+            .setup
             .alerts
             .list(period_of("2026-10"))
             .await
@@ -560,7 +560,7 @@ async fn a_late_report_for_last_month_is_evaluated_against_last_month() {
         1
     );
     assert!(stack
-        .ingest
+        .setup
         .alerts
         .list(period_of("2026-11"))
         .await
@@ -723,7 +723,7 @@ async fn one_object_announced_by_s3_and_by_eventbridge_is_stored_once() {
         summary_map(&expected)
     );
     let outcomes: Vec<_> = stack
-        .ingest
+        .setup
         .reports
         .list(period_of("2026-11"))
         .await
@@ -746,7 +746,7 @@ async fn keys_outside_the_report_prefix_are_skipped() {
     config.report_prefix = Some("cur/".into());
     let ingest = billwatch_aws::ingest::Ingest::new(
         config,
-        billwatch_aws::clients::Clients::from_sdk(&stack.sdk),
+        billwatch_aws::clients::Clients::from_sdk(&stack.ingest_sdk),
         billwatch_aws::clock::Clock::system(),
     );
     let file = synthetic("monthly-estimated/123456789012-aws-billing-csv-2026-11.csv");
@@ -788,7 +788,7 @@ async fn non_reports_and_test_events_are_skipped() {
     assert_eq!(outcome(&result), "skipped");
     assert_eq!(result[0].reason.as_deref(), Some("s3:TestEvent"));
     assert!(stack
-        .ingest
+        .setup
         .reports
         .pointers(period_of("2026-11"))
         .await
@@ -828,7 +828,7 @@ async fn a_bad_report_fails_loudly_and_leaves_earlier_totals_intact() {
     );
     assert_eq!(stored_map(&live(&stack, "2026-11").await), before);
     let failed = stack
-        .ingest
+        .setup
         .reports
         .list(period_of("2026-11"))
         .await
@@ -920,7 +920,7 @@ fn without_cloudwatch() -> PathBuf {
 async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
     let stack = Stack::new().await;
     stack
-        .ingest
+        .setup
         .budgets
         .put(&Budget {
             name: "team".into(),
@@ -980,7 +980,7 @@ async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
 async fn escalation_steps_past_100_percent_alert_once_each() {
     let stack = Stack::new().await;
     stack
-        .ingest
+        .setup
         .budgets
         .put(&Budget {
             name: "tight".into(),
@@ -1027,7 +1027,7 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
         .collect();
     assert_eq!(kinds, ["month-close"]);
     let escalations = stack
-        .ingest
+        .setup
         .alerts
         .list(period_of("2026-11"))
         .await
@@ -1046,7 +1046,7 @@ async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
     let stack = Stack::new().await;
     // `user:Name` and `user:name` are different keys: only `Name=web-01` counts here.
     stack
-        .ingest
+        .setup
         .budgets
         .put(&Budget {
             name: "web-01".into(),

@@ -294,7 +294,7 @@ async fn first_attempt(stack: &Stack, event: &Value, run: Run) -> (String, bool,
         Run::Throttled(seed) => FaultPlan::new(seed).throttle_fraction(0.3),
     };
     let first = stack
-        .ingest_with(plan.clients(&stack.sdk))
+        .ingest_with(plan.clients(&stack.ingest_sdk))
         .handle(event)
         .await;
     let trail = format!(
@@ -351,9 +351,9 @@ async fn sequence(seed: u64, keys: Arc<Vec<KeyDef>>) -> Figures {
     };
     let stack = Stack::new().await;
     for b in budgets() {
-        stack.ingest.budgets.put(&b).await.unwrap();
+        stack.setup.budgets.put(&b).await.unwrap();
     }
-    let budgets = stack.ingest.budgets.list().await.unwrap();
+    let budgets = stack.setup.budgets.list().await.unwrap();
     let mut model = Model::default();
     let mut events: Vec<Event> = Vec::new();
     let mut received: BTreeMap<String, usize> = BTreeMap::new();

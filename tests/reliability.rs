@@ -61,7 +61,7 @@ fn typed_bill(name: &str, rows: &[(&str, &str, &str, &str)]) -> PathBuf {
 }
 
 async fn live(stack: &Stack) -> Vec<StoredTotal> {
-    live_totals(&stack.ingest.reports, &stack.ingest.totals, nov(), None)
+    live_totals(&stack.setup.reports, &stack.setup.totals, nov(), None)
         .await
         .unwrap()
 }
@@ -79,7 +79,7 @@ fn outcomes(result: &[billwatch_aws::ingest::RecordOutcome]) -> Vec<&str> {
 
 async fn budget(stack: &Stack, name: &str, amount: &str, topic: Option<String>) {
     stack
-        .ingest
+        .setup
         .budgets
         .put(&Budget {
             name: name.into(),
@@ -101,7 +101,7 @@ async fn all_totals(stack: &Stack) -> usize {
         .scan(&stack.ingest.config.tables.totals)
         .await
         .iter()
-        .map(|item| stack.ingest.totals.read_item(item).unwrap().len())
+        .map(|item| stack.setup.totals.read_item(item).unwrap().len())
         .sum()
 }
 
@@ -120,8 +120,8 @@ async fn key_parts_with_the_separator_do_not_collide() {
     assert_eq!(stored[&("1".into(), "2#3".into())], d("2.00"));
     // One account's query does not pick up the other's.
     let one = live_totals(
-        &stack.ingest.reports,
-        &stack.ingest.totals,
+        &stack.setup.reports,
+        &stack.setup.totals,
         nov(),
         Some("1"),
     )
@@ -198,13 +198,13 @@ async fn a_version_left_by_a_dead_attempt_is_removed_by_the_next_delivery() {
     };
     let now = stack.ingest.clock.now();
     stack
-        .ingest
+        .setup
         .reports
         .mark_version(&orphan, now)
         .await
         .unwrap();
     stack
-        .ingest
+        .setup
         .totals
         .write_version(&summary, &orphan.payer, nov(), &orphan.version, KEY, "t")
         .await
@@ -220,7 +220,7 @@ async fn a_version_left_by_a_dead_attempt_is_removed_by_the_next_delivery() {
     // Only the live version's items remain.
     assert_eq!(all_totals(&stack).await, live(&stack).await.len());
     assert!(stack
-        .ingest
+        .setup
         .reports
         .versions(nov(), "123456789012")
         .await
@@ -246,7 +246,7 @@ async fn a_budget_whose_topic_is_gone_does_not_block_the_others() {
         .collect();
     assert_eq!(budgets, ["b-fine"]);
     // The refused one is kept with SNS's reason, and not retried.
-    let claims = stack.ingest.alerts.list(nov()).await.unwrap();
+    let claims = stack.setup.alerts.list(nov()).await.unwrap();
     let refused = claims
         .iter()
         .find(|a| a.budget.as_deref() == Some("a-gone"))
@@ -256,7 +256,7 @@ async fn a_budget_whose_topic_is_gone_does_not_block_the_others() {
         refused.error.as_deref().unwrap().contains("NotFound"),
         "{refused:?}"
     );
-    assert!(stack.ingest.alerts.outbox(nov()).await.unwrap().is_empty());
+    assert!(stack.setup.alerts.outbox(nov()).await.unwrap().is_empty());
     assert_eq!(
         outcomes(&stack.ingest.handle(&event).await.unwrap()),
         ["duplicate"]
@@ -305,7 +305,7 @@ async fn thousands_of_checks_fit_the_ingest_record() {
         outcomes(&stack.ingest.handle(&event).await.unwrap()),
         ["stored"]
     );
-    let records = stack.ingest.reports.list(nov()).await.unwrap();
+    let records = stack.setup.reports.list(nov()).await.unwrap();
     assert_eq!(records.len(), 1);
     let checks = &records[0].checks;
     assert!(checks.len() <= 101, "{}", checks.len());
@@ -345,7 +345,7 @@ async fn an_empty_report_over_an_estimate_changes_nothing() {
         .contains("no line items"));
     assert_eq!(costs(&live(&stack).await), before);
     let pointer = stack
-        .ingest
+        .setup
         .reports
         .pointer(nov(), "123456789012")
         .await
@@ -397,8 +397,8 @@ async fn focus_delivery(stack: &Stack, name: &str, rows: &[(&str, &str, &str)]) 
 
 async fn ec2_of(stack: &Stack, period: &str) -> Option<Decimal> {
     live_totals(
-        &stack.ingest.reports,
-        &stack.ingest.totals,
+        &stack.setup.reports,
+        &stack.setup.totals,
         period.parse().unwrap(),
         None,
     )
@@ -427,10 +427,10 @@ async fn a_focus_dataset_over_two_months_stores_each_month_on_its_own() {
     assert_eq!(ec2_of(&stack, "2026-10").await, Some(d("1.50")));
     assert_eq!(ec2_of(&stack, "2026-11").await, Some(d("6.25")));
     // Each month has its own ingest record.
-    assert_eq!(stack.ingest.reports.list(nov()).await.unwrap().len(), 1);
+    assert_eq!(stack.setup.reports.list(nov()).await.unwrap().len(), 1);
     assert_eq!(
         stack
-            .ingest
+            .setup
             .reports
             .list("2026-10".parse().unwrap())
             .await

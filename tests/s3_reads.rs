@@ -75,7 +75,7 @@ async fn ranged_reads_are_byte_identical_around_every_edge() {
             put(&stack, &key, body.clone()).await;
             let plan = FaultPlan::new(0);
             let source = S3Source::new(
-                plan.clients(&stack.sdk).s3,
+                plan.clients(&stack.ingest_sdk).s3,
                 &stack.bucket,
                 tokio::runtime::Handle::current(),
             )
@@ -113,7 +113,7 @@ async fn a_failed_range_is_retried() {
                 attempts,
             );
             let source = S3Source::new(
-                plan.clients(&stack.sdk).s3,
+                plan.clients(&stack.ingest_sdk).s3,
                 &stack.bucket,
                 tokio::runtime::Handle::current(),
             )
@@ -153,7 +153,7 @@ async fn a_read_failing_for_good_keeps_its_class() {
     });
     let source = Arc::new(
         S3Source::new(
-            plan.clients(&stack.sdk).s3,
+            plan.clients(&stack.ingest_sdk).s3,
             &stack.bucket,
             tokio::runtime::Handle::current(),
         )

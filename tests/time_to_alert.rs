@@ -146,7 +146,7 @@ fn ms(d: Duration) -> String {
 
 async fn budget(stack: &Stack) {
     stack
-        .ingest
+        .setup
         .budgets
         .put(&Budget {
             name: "bench".into(),
@@ -249,7 +249,7 @@ async fn dynamodb_cost_of_a_delivery() {
     let before = stack.scan(&stack.ingest.config.tables.totals).await;
 
     let meter = Meter::default();
-    let sdk = &stack.sdk;
+    let sdk = &stack.ingest_sdk;
     let clients = Clients {
         dynamodb: aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(sdk)

@@ -17,6 +17,7 @@ fn env(name: &str) -> String {
 fn billwatch(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
         .args(args)
+        .envs(billwatch_tests::Principal::for_cli(args).env())
         .output()
         .unwrap();
     (

@@ -524,15 +524,17 @@ async fn totals_history_and_reports_speak_one_vocabulary_and_totals_default_to_t
     }]});
     let ingest = billwatch_aws::ingest::Ingest::new(
         billwatch_aws::config::Config::from_env().unwrap(),
-        Clients::from_sdk(&sdk),
+        Clients::from_sdk(&billwatch_tests::Principal::Ingest.sdk(&sdk)),
         billwatch_aws::clock::Clock::system(),
     );
     ingest.handle(&event).await.unwrap();
 
     let cli = |args: Vec<String>| {
         tokio::task::spawn_blocking(move || {
+            let words: Vec<&str> = args.iter().map(String::as_str).collect();
             let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
                 .args(&args)
+                .envs(billwatch_tests::Principal::for_cli(&words).env())
                 .output()
                 .unwrap();
             assert_eq!(

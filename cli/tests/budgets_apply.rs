@@ -86,9 +86,11 @@ impl Env {
     }
 
     fn billwatch(&self, args: &[&str]) -> Run {
+        let words: Vec<&str> = ["budgets"].iter().chain(args).copied().collect();
         let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
             .arg("budgets")
             .args(args)
+            .envs(billwatch_tests::Principal::for_cli(&words).env())
             .env("BILLWATCH_BUDGETS_TABLE", &self.table)
             .output()
             .unwrap();
@@ -812,6 +814,7 @@ async fn on_a_terminal_apply_asks_and_only_yes_writes() {
         );
         let mut child = Command::new("/usr/bin/script")
             .args(["-qec", &command, "/dev/null"])
+            .envs(billwatch_tests::Principal::CliOperator.env())
             .env("BILLWATCH_BUDGETS_TABLE", &env.table)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

@@ -50,6 +50,7 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, file: &Path) {
 fn summarize(uri: &str) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
         .args(["summarize", "--json", uri])
+        .envs(billwatch_tests::Principal::CliReadOnly.env())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();

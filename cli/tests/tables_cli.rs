@@ -6,6 +6,7 @@ use std::process::Command;
 fn billwatch(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
         .args(args)
+        .envs(billwatch_tests::Principal::for_cli(args).env())
         .output()
         .expect("the billwatch binary runs");
     (

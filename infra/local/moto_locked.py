@@ -10,15 +10,24 @@ under concurrency found it once in several hundred sequences). One lock around e
 operation of the DynamoDB backend makes each transaction, put, update and delete atomic with
 respect to the others, as DynamoDB's are. Reads are not locked.
 
+With $BILLWATCH_CALL_LOG set, it also records the calls of billwatch's principals (call_log.py).
+
     python moto_locked.py [moto_server arguments]
 """
 
 import functools
+import os
 import sys
 import threading
+from pathlib import Path
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
+
+sys.dont_write_bytecode = True  # keep the work tree free of __pycache__
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import call_log  # noqa: E402
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 _lock = threading.RLock()
@@ -35,6 +44,11 @@ def _locked(method):
 
 for _name in _WRITES:
     setattr(DynamoDBBackend, _name, _locked(getattr(DynamoDBBackend, _name)))
+
+# $BILLWATCH_CALL_LOG: record the calls billwatch's own principals make (call_log.py), for the
+# permissions check (infra/iam/check_calls.py).
+if os.environ.get("BILLWATCH_CALL_LOG"):
+    call_log.install(DomainDispatcherApplication, os.environ["BILLWATCH_CALL_LOG"])
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -196,6 +196,20 @@ class Resolver:
             return f"arn:{p}:sqs:{r}:{a}:{self.physical_id(logical)}"
         if kind == "AWS::SQS::Queue" and attribute == "QueueName":
             return self.physical_id(logical)
+        # The rest serve the permissions check (infra/iam): ARNs as AWS would give them, with the
+        # physical name the template sets, or a stand-in where CloudFormation generates one.
+        props = self.resources[logical].get("Properties") or {}
+        if kind == "AWS::Logs::LogGroup" and attribute == "Arn":
+            return f"arn:{p}:logs:{r}:{a}:log-group:{self._name(logical, props, 'LogGroupName')}:*"
+        if kind == "AWS::Events::Rule" and attribute == "Arn":
+            return f"arn:{p}:events:{r}:{a}:rule/{self._name(logical, props, 'Name')}"
+        if kind == "AWS::KMS::Key" and attribute == "Arn":
+            return f"arn:{p}:kms:{r}:{a}:key/{self.stack_name}-{logical}"
+        if kind in FUNCTION_TYPES and attribute == "Arn":
+            name = self.resolve(props["FunctionName"]) if "FunctionName" in props else f"{self.stack_name}-{logical}"
+            return f"arn:{p}:lambda:{r}:{a}:function:{name}"
+        if kind == "AWS::IAM::Role" and attribute == "Arn":
+            return f"arn:{p}:iam::{a}:role/{self.stack_name}-{logical}"
         raise TemplateError(f"!GetAtt {logical}.{attribute}: not modelled for {kind} by the local stack")
 
     # -- conditions -----------------------------------------------------------------------

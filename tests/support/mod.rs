@@ -4,14 +4,17 @@
 
 pub mod faults;
 pub mod paced_s3;
+pub mod principals;
 pub mod state;
+
+pub use principals::Principal;
 
 use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, GlobalSecondaryIndex, Projection};
 use aws_sdk_s3::primitives::ByteStream;
 use billwatch_aws::clock::{Clock, ManualOffset};
 use billwatch_aws::config::Config;
 use billwatch_aws::ingest::Ingest;
-use billwatch_aws::store::TableNames;
+use billwatch_aws::store::{AlertsStore, BudgetsStore, ReportsStore, TableNames, TotalsStore};
 use billwatch_core::report::Limits;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -45,6 +48,28 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// The four stores over one set of tables, with the clients of one identity.
+pub struct Stores {
+    pub totals: TotalsStore,
+    pub reports: ReportsStore,
+    pub budgets: BudgetsStore,
+    pub alerts: AlertsStore,
+    pub sns: aws_sdk_sns::Client,
+}
+
+impl Stores {
+    pub fn new(sdk: &aws_config::SdkConfig, tables: &TableNames) -> Self {
+        let db = billwatch_aws::clients::dynamodb(sdk);
+        Stores {
+            totals: TotalsStore::new(db.clone(), &tables.totals),
+            reports: ReportsStore::new(db.clone(), &tables.reports),
+            budgets: BudgetsStore::new(db.clone(), &tables.budgets),
+            alerts: AlertsStore::new(db, &tables.alerts),
+            sns: billwatch_aws::clients::sns(sdk),
+        }
+    }
+}
+
 pub struct Stack {
     pub ingest: Ingest,
     /// The ingest's clock: advance it to let leases run out.
@@ -53,8 +78,13 @@ pub struct Stack {
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
-    /// The SDK configuration the stack's clients were built from (for fresh or faulty clients).
+    /// The tests' own SDK configuration (set-up and assertions; not recorded).
     pub sdk: aws_config::SdkConfig,
+    /// The ingest function's (Principal::Ingest): for fresh or faulty clients of an Ingest.
+    pub ingest_sdk: aws_config::SdkConfig,
+    /// The stack's stores as the tests see them: set-up and assertions that are not the code
+    /// under test (not recorded by the permissions check, unlike `ingest`'s own stores).
+    pub setup: Stores,
     pub sns: aws_sdk_sns::Client,
     queue_arn: String,
     sequencer: AtomicU64,
@@ -182,7 +212,9 @@ impl Stack {
             read_rate: Default::default(),
             metrics_namespace: None,
         };
-        let clients = billwatch_aws::clients::Clients::from_sdk(&sdk);
+        let ingest_sdk = Principal::Ingest.sdk(&sdk);
+        let clients = billwatch_aws::clients::Clients::from_sdk(&ingest_sdk);
+        let setup = Stores::new(&sdk, &config.tables);
         let clock = ManualOffset::default();
         Stack {
             ingest: Ingest::new(config, clients, Clock::offset(clock.clone())),
@@ -192,6 +224,8 @@ impl Stack {
             sqs,
             queue_url,
             sdk,
+            ingest_sdk,
+            setup,
             sns,
             queue_arn,
             sequencer: AtomicU64::new(0x0055_AED6_DCD9_0281),
@@ -210,7 +244,12 @@ impl Stack {
 
     /// A fresh Ingest with clean clients (nothing shared with a killed process).
     pub fn fresh_ingest(&self) -> Ingest {
-        self.ingest_with(billwatch_aws::clients::Clients::from_sdk(&self.sdk))
+        self.ingest_with(billwatch_aws::clients::Clients::from_sdk(&self.ingest_sdk))
+    }
+
+    /// The health-check function's stores and SNS client (Principal::Health).
+    pub fn health(&self) -> Stores {
+        Stores::new(&Principal::Health.sdk(&self.sdk), &self.ingest.config.tables)
     }
 
     /// Another topic, subscribed to the same inbox queue (for budgets with their own topic).

@@ -25,6 +25,7 @@ pub fn fixture(rel: &str) -> String {
 pub fn billwatch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_billwatch"))
         .args(args)
+        .envs(billwatch_tests::Principal::for_cli(args).env())
         .output()
         .expect("the billwatch binary runs")
 }
