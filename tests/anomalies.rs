@@ -165,6 +165,8 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
         "stored"
     );
     assert_eq!(anomaly_alerts(&stack).await.len(), 1);
+    // team-a names a topic of its own: its digest goes there (subscribed to the same inbox).
+    let own_topic = stack.extra_topic().await;
     for (name, on) in [("team-a", true), ("quiet", false)] {
         stack
             .setup
@@ -176,7 +178,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
                 currency: "USD".into(),
                 thresholds: vec![Threshold::percent(d("90"))],
                 escalation_step: None,
-                topic_arn: None,
+                topic_arn: on.then(|| own_topic.clone()),
                 digest: on,
             })
             .await
@@ -203,6 +205,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
         .filter(|m| m["MessageAttributes"]["kind"]["Value"] == "digest")
         .collect();
     assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["TopicArn"].as_str(), Some(own_topic.as_str()));
     let subject = got[0]["Subject"].as_str().unwrap();
     assert_eq!(
         subject,

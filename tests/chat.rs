@@ -109,7 +109,8 @@ async fn alerts_reach_the_chat_topic_as_chatbot_custom_notifications() {
         billwatch_aws::clients::Clients::from_sdk(&stack.ingest_sdk),
         Clock::offset(stack.clock.clone()),
     );
-    ingest
+    stack
+        .setup
         .budgets
         .put(&Budget {
             name: "team-dev".into(),

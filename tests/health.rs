@@ -2,7 +2,8 @@
 //! a bucket that never received a report alerts too.
 
 use billwatch_aws::health::{check, HealthConfig};
-use billwatch_tests::{fixtures, Stack};
+use billwatch_tests::faults::{Fault, FaultPlan, OpMatch, When};
+use billwatch_tests::{fixtures, Principal, Stack};
 
 fn attr<'a>(m: &'a serde_json::Value, name: &str) -> &'a str {
     m["MessageAttributes"][name]["Value"]
@@ -113,4 +114,45 @@ async fn silence_is_alerted_once_per_silence() {
     let payload: serde_json::Value =
         serde_json::from_str(messages[0]["Message"].as_str().unwrap()).unwrap();
     assert_eq!(payload["details"]["limit_hours"], 36);
+}
+
+/// A publish that fails for good (SNS 500 on every attempt) gives the claim back: the run fails
+/// (the schedule retries), and the next run sends the alert once, with its copy on the chat topic.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_publish_is_sent_by_the_next_run_with_its_chat_copy() {
+    let stack = Stack::new().await;
+    let chat = stack.chat_topic().await;
+    let config = HealthConfig {
+        tables: stack.ingest.config.tables.clone(),
+        topic_arn: stack.ingest.config.topic_arn.clone(),
+        chat_topic_arn: Some(chat.clone()),
+        silence_hours: 36,
+    };
+    let health = stack.health();
+    let now = chrono::Utc::now();
+    let plan = FaultPlan::new(0).rule(
+        OpMatch::op("SNS", "Publish"),
+        When::Always,
+        Fault::Http500,
+        10,
+    );
+    let failing = plan.clients(&Principal::Health.sdk(&stack.sdk)).sns;
+    let err = check(&config, &health.reports, &health.alerts, &failing, now)
+        .await
+        .unwrap_err();
+    assert_eq!(err.class().as_str(), "transient", "{err}");
+    assert!(stack.received_alerts_now().await.is_empty());
+
+    let sent = check(&config, &health.reports, &health.alerts, &health.sns, now)
+        .await
+        .unwrap();
+    assert_eq!((sent.state.as_str(), sent.alerts_sent), ("never", 1));
+    let messages = stack.received_alerts().await;
+    let topics: Vec<&str> = messages
+        .iter()
+        .filter_map(|m| m["TopicArn"].as_str())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(topics.contains(&chat.as_str()), "{topics:?}");
+    assert!(topics.contains(&config.topic_arn.as_deref().unwrap()));
 }

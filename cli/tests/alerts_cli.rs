@@ -194,3 +194,75 @@ async fn alerts_list_in_time_then_threshold_order_with_one_timestamp_format() {
     let stamp = billwatch_aws::timestamp(now);
     assert_eq!(stdout.matches(&stamp).count(), 3, "{stamp} in {stdout}");
 }
+
+/// With a chat topic, `alerts test` also sends the test message there, in AWS Chatbot's
+/// custom-notification format.
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_test_sends_a_chatbot_copy_to_the_chat_topic() {
+    env("BILLWATCH_ALERT_TOPIC_ARN");
+    let sdk = billwatch_aws::clients::sdk_config().await;
+    let (sns, sqs) = (
+        billwatch_aws::clients::sns(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
+    let name = format!("chat-cli-{}", std::process::id());
+    let topic = sns.create_topic().name(&name).send().await.unwrap();
+    let topic = topic.topic_arn().unwrap().to_string();
+    let queue = sqs.create_queue().queue_name(&name).send().await.unwrap();
+    let queue = queue.queue_url().unwrap().to_string();
+    let arn_attribute = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(arn_attribute.clone())
+        .send()
+        .await
+        .unwrap();
+    let queue_arn = attributes.attributes().unwrap()[&arn_attribute].clone();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .unwrap();
+    let chat = topic.clone();
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        let args = ["alerts", "test"];
+        let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
+            .args(args)
+            .env("BILLWATCH_CHAT_TOPIC_ARN", &chat)
+            .envs(billwatch_tests::Principal::for_cli(&args).env())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("test message published"), "{stdout}");
+    let mut payload = None;
+    for _ in 0..5 {
+        let page = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        if let Some(m) = page.messages().first() {
+            let envelope: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            payload = Some(
+                serde_json::from_str::<serde_json::Value>(envelope["Message"].as_str().unwrap())
+                    .unwrap(),
+            );
+            break;
+        }
+    }
+    let payload = payload.expect("the chat topic got the test message");
+    assert_eq!(payload["source"], "custom", "{payload}");
+}

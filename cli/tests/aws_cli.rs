@@ -13,8 +13,13 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         .env("HOME", "/nonexistent-billwatch-home")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .args(args);
+    let cli = billwatch_tests::Principal::CliReadOnly.access_key();
     for (k, v) in env {
         cmd.env(k, v);
+        // The emulator's keys (emulator()): the CLI identity the command needs.
+        if (*k, *v) == ("AWS_ACCESS_KEY_ID", cli) {
+            cmd.envs(billwatch_tests::Principal::for_cli(args).env());
+        }
     }
     let out = cmd.output().unwrap();
     (
@@ -30,12 +35,14 @@ fn stack_env(name: &str) -> String {
     })
 }
 
-/// The emulator's endpoint and credentials, without any table variable.
+/// The emulator's credentials (the CLI's read-only identity, whose calls the permissions check
+/// records), without any table variable.
 fn emulator() -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ACCESS_KEY_ID", stack_env("AWS_ACCESS_KEY_ID")),
-        ("AWS_SECRET_ACCESS_KEY", stack_env("AWS_SECRET_ACCESS_KEY")),
-    ]
+    billwatch_tests::Principal::CliReadOnly
+        .env()
+        .iter()
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect()
 }
 
 fn with<'a>(

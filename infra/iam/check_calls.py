@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -62,7 +63,7 @@ def table_names(template: dict[str, Any]) -> Names:
         for logical, res in template["Resources"].items()
         if res.get("Type") == "AWS::DynamoDB::Table"
     }
-    return Names(tables=tables)
+    return Names(tables=tables, stack=pol.STACK)
 
 
 def describe(entry: dict[str, Any]) -> str:
@@ -80,6 +81,11 @@ class Check:
         self.principals = {k: v for k, v in json.loads((HERE / "principals.json").read_text()).items() if not k.startswith("_")}
         self.lines: list[str] = []
 
+    @staticmethod
+    def documents(spec: dict[str, Any]) -> list[str]:
+        """The policy documents a principal has: its role, or the CLI policy files."""
+        return [spec["role"]] if "role" in spec else list(spec["policies"])
+
     def run(self) -> dict[str, int]:
         names = table_names(self.template)
         unmapped: list[str] = []
@@ -94,21 +100,31 @@ class Check:
             except (Unmapped, KeyError) as e:
                 unmapped.append(f"{self.principals[akid]['name']}: {describe(entry)}: {e}")
 
+        # Every policy document once per mode, named "<mode> / <role or file>".
         policies: dict[str, Any] = {}
         grants: dict[str, dict[str, pol.Grant]] = {}  # policy name -> grant id -> grant
+        justified: dict[str, dict[str, str]] = {}  # document -> Sid -> why it is never exercised
         modes = [pol.Mode(name, self.template) for name in pol.MODES]
+        documents = sorted({d for spec in self.principals.values() for d in self.documents(spec)})
         for mode in modes:
-            for akid, spec in self.principals.items():
-                doc = mode.role_policy(spec["role"]) if "role" in spec else mode.file_policy(spec["policy"])
-                name = f"{mode.name} / {spec['name']}"
-                policies[name], grants[name] = pol.split_statements(doc)
+            for i, document in enumerate(documents):
+                if document.endswith(".json"):
+                    doc = mode.file_policy(document)
+                    justified[document] = {}
+                else:
+                    doc = mode.role_policy(document)
+                    justified[document] = pol.role_justifications(self.template, document)
+                name = f"{mode.name} / {document}"
+                policies[name], grants[name] = pol.split_statements(doc, f"P{i}")
 
         requests: dict[tuple, dict[str, Any]] = {}
         per_call: list[list[tuple]] = []
         for akid, auths in calls:
             keys = []
+            spec = self.principals[akid]
             for mode in modes:
-                policy = f"{mode.name} / {self.principals[akid]['name']}"
+                policy = f"{mode.name} / {spec['name']}"
+                identity = [f"{mode.name} / {d}" for d in self.documents(spec)]
                 for auth in auths:
                     arn = mode.arn(auth.resource)
                     if arn is None:
@@ -123,7 +139,7 @@ class Check:
                             "resource": arn,
                             "account": pol.ACCOUNT,
                             "context": context,
-                            "identity": [policy],
+                            "identity": identity,
                             "operation": auth.operation,
                         }
                     keys.append(key)
@@ -133,41 +149,44 @@ class Check:
 
         denied_keys = {k for k, r in requests.items() if answers[r["id"]]["result"] != "Allowed"}
         allowed_calls = sum(1 for keys in per_call if not any(k in denied_keys for k in keys))
+        grouped: dict[tuple, list[str]] = defaultdict(list)
         for key in sorted(denied_keys):
             policy, action, arn, context = key
-            r = requests[key]
-            a = answers[r["id"]]
+            mode_name, principal_name = policy.split(" / ", 1)
+            a = answers[requests[key]["id"]]
+            why = f"{a['result']}" + (f": {a['error']}" if a.get("error") else "")
+            grouped[(principal_name, action, arn, context, requests[key]["operation"], why)].append(mode_name)
+        for (principal_name, action, arn, context, operation, why), mode_names in sorted(grouped.items()):
             needed = {"Effect": "Allow", "Action": action, "Resource": arn}
             ctx = f" with {context}" if context != "{}" else ""
-            why = f" ({a['error']})" if a.get("error") else ""
             self.lines.append(
-                f"DENIED  {policy}: {action} on {arn}{ctx} (from {r['operation']}): {a['result']}{why}; "
-                f"needs a statement like {json.dumps(needed)}"
+                f"DENIED  {principal_name}: {action} on {arn}{ctx} (from {operation}; {why}; modes: "
+                f"{' | '.join(mode_names)}); needs a statement like {json.dumps(needed)}"
             )
 
         unused = 0
         if not self.partial:
-            used: dict[str, set[str]] = defaultdict(set)
+            used: dict[str, set[str]] = defaultdict(set)  # mode name -> grant ids that allowed a call
             for key, r in requests.items():
-                used[key[0]].update(answers[r["id"]]["allow"])
-            reported: dict[tuple, list[str]] = defaultdict(list)
+                used[key[0].split(" / ", 1)[0]].update(answers[r["id"]]["allow"])
+            # A grant (document, Sid, action, resource as rendered) is unused when no call used it
+            # in any mode where it exists (a statement the same in two modes is proven by either).
+            seen: dict[tuple, list[str]] = defaultdict(list)
+            exercised: set[tuple] = set()
             for policy, gs in grants.items():
-                mode_name, principal_name = policy.split(" / ", 1)
-                spec = next(s for s in self.principals.values() if s["name"] == principal_name)
-                why = (
-                    pol.role_justifications(self.template, spec["role"])
-                    if "role" in spec
-                    else dict(spec.get("unexercised") or {})
-                )
+                mode_name, document = policy.split(" / ", 1)
                 for gid, grant in gs.items():
-                    if gid not in used[policy] and grant.sid not in why:
-                        reported[(principal_name, grant.sid, grant.action, grant.resource)].append(mode_name)
-            for (principal_name, sid, action, resource), mode_names in sorted(reported.items()):
+                    key = (document, grant.sid, grant.action, grant.resource)
+                    seen[key].append(mode_name)
+                    if gid in used[mode_name] or grant.sid in justified[document]:
+                        exercised.add(key)
+            reported = {k: v for k, v in seen.items() if k not in exercised}
+            for (document, sid, action, resource), mode_names in sorted(reported.items()):
                 unused += 1
+                where = "the role's Metadata billwatch-iam: unexercised" if not document.endswith(".json") else "docs/iam.md"
                 self.lines.append(
-                    f"UNUSED  {principal_name}: statement {sid} grants {action} on {resource}, which no call "
-                    f"used (modes: {', '.join(mode_names)}); remove it, or say why it is there "
-                    "(Metadata billwatch-iam: unexercised)"
+                    f"UNUSED  {document}: statement {sid} grants {action} on {resource}, which no call "
+                    f"used (modes: {' | '.join(mode_names)}); remove it, or say why it is there ({where})"
                 )
         for u in unmapped:
             self.lines.append(f"UNMAPPED {u}")
@@ -179,6 +198,37 @@ class Check:
             "unmapped": len(unmapped),
             "checks": len(requests),
         }
+
+
+DOC = pol.REPO / "docs" / "iam.md"
+
+
+def doc_copies(text: str) -> dict[str, str]:
+    """file name -> the JSON block that follows its marker comment in docs/iam.md."""
+    out = {}
+    for m in re.finditer(r"<!-- infra/iam/([\w.-]+\.json):[^>]*-->\s*```json\n(.*?)```", text, re.S):
+        out[m.group(1)] = m.group(2)
+    return out
+
+
+def docs_in_step(write: bool) -> list[str]:
+    """docs/iam.md carries each CLI policy file verbatim (--write-docs copies them in)."""
+    text = DOC.read_text(encoding="utf-8")
+    problems = []
+    files = sorted({f for s in json.loads((HERE / "principals.json").read_text()).values() if isinstance(s, dict) for f in s.get("policies", [])})
+    copies = doc_copies(text)
+    for name in files:
+        body = (HERE / name).read_text(encoding="utf-8")
+        if name not in copies:
+            problems.append(f"docs/iam.md has no copy of infra/iam/{name}")
+        elif json.loads(copies[name]) != json.loads(body):
+            if write:
+                text = text.replace(copies[name], body)
+            else:
+                problems.append(f"docs/iam.md's copy of infra/iam/{name} differs from the file (run with --write-docs)")
+    if write:
+        DOC.write_text(text, encoding="utf-8")
+    return problems
 
 
 def summary_line(n: dict[str, int]) -> str:
@@ -239,7 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--partial", action="store_true", help="part of the tests ran: check denials only")
     ap.add_argument("--mutations", action="store_true", help="also show that a removed or a needless grant is caught")
     ap.add_argument("--quiet", action="store_true", help="only the findings and the summary line")
+    ap.add_argument("--write-docs", action="store_true", help="copy the CLI policies into docs/iam.md")
     args = ap.parse_args(argv)
+    doc_problems = docs_in_step(args.write_docs)
+    for p in doc_problems:
+        print(f"DOCS    {p}")
     if not args.log.exists():
         print(f"check_calls.py: no call log at {args.log}: run the tests through ./scripts/test", file=sys.stderr)
         return 1
@@ -255,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             by[check.principals.get(e["akid"], {}).get("name", e["akid"])] += 1
         print("recorded: " + ", ".join(f"{k} {v}" for k, v in sorted(by.items())) + f"; {n['checks']} distinct authorizations in {len(pol.MODES)} deployment modes")
     print(summary_line(n))
-    status = 1 if failed(n) else 0
+    status = 1 if failed(n) or doc_problems else 0
     if args.mutations:
         status |= mutations(template, entries)
     return status

@@ -37,14 +37,14 @@ TEAM_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:team-data-alerts"
 # Every way the template can be deployed that changes a role: new bucket or an existing one
 # (with a report prefix), the chat topic on or off, budget topics of their own or none.
 MODES: dict[str, dict[str, str]] = {
-    "new bucket": {},
-    "new bucket, chat topic, budget topics": {"EnableChatTopic": "true", "ExtraAlertTopicArns": TEAM_TOPIC},
-    "existing bucket with prefix, chat topic": {
+    "new-bucket": {},
+    "new-bucket+chat+budget-topics": {"EnableChatTopic": "true", "ExtraAlertTopicArns": TEAM_TOPIC},
+    "existing-bucket+prefix+chat": {
         "ExistingBucketName": EXISTING_BUCKET,
         "ReportPrefix": "billing/exports/",
         "EnableChatTopic": "true",
     },
-    "existing bucket, budget topics": {"ExistingBucketName": EXISTING_BUCKET, "ExtraAlertTopicArns": TEAM_TOPIC},
+    "existing-bucket+budget-topics": {"ExistingBucketName": EXISTING_BUCKET, "ExtraAlertTopicArns": TEAM_TOPIC},
 }
 
 
@@ -138,9 +138,10 @@ class Grant:
     resource: str
 
 
-def split_statements(policy: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Grant]]:
+def split_statements(policy: dict[str, Any], tag: str) -> tuple[dict[str, Any], dict[str, Grant]]:
     """The same policy with every Allow statement cut into one action on one resource each
-    (equivalent for evaluation), numbered, so the evaluator's answer names the grant used."""
+    (equivalent for evaluation), numbered (`tag`G1, G2, ...), so the evaluator's answer names
+    the grant used."""
     out: list[dict[str, Any]] = []
     grants: dict[str, Grant] = {}
     for i, s in enumerate(policy["Statement"]):
@@ -152,7 +153,7 @@ def split_statements(policy: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
             continue
         for action in [actions] if isinstance(actions, str) else actions:
             for resource in [resources] if isinstance(resources, str) else resources:
-                n = f"G{len(grants) + 1}"
+                n = f"{tag}G{len(grants) + 1}"
                 grants[n] = Grant(sid, action, resource)
                 one = copy.deepcopy(s)
                 one["Sid"], one["Action"], one["Resource"] = n, action, resource

@@ -45,7 +45,9 @@ for await (const line of lines) {
         const a = one.analysis;
         for (const part of [a.identityAnalysis, a.resourceAnalysis]) {
           for (const s of (part && part.allowStatements) || []) {
-            if (s.statement && s.statement.Sid) allow.add(s.statement.Sid);
+            // The statement is the library's policy object; its JSON form carries the Sid.
+            const sid = s.explain?.identifier ?? JSON.parse(JSON.stringify(s.statement)).Sid;
+            if (sid) allow.add(sid);
           }
         }
       }

@@ -254,10 +254,19 @@ impl Stack {
 
     /// Another topic, subscribed to the same inbox queue (for budgets with their own topic).
     pub async fn extra_topic(&self) -> String {
+        self.inbox_topic("alerts-extra").await
+    }
+
+    /// A chat topic (AWS Chatbot's format), subscribed to the same inbox queue.
+    pub async fn chat_topic(&self) -> String {
+        self.inbox_topic("chat").await
+    }
+
+    async fn inbox_topic(&self, prefix: &str) -> String {
         let topic = self
             .sns
             .create_topic()
-            .name(unique("alerts-extra"))
+            .name(unique(prefix))
             .send()
             .await
             .unwrap();
