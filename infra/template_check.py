@@ -30,10 +30,12 @@
     multiples of 60, statistics, views), each metrics entry is Namespace, MetricName and
     dimension pairs or an expression, ids are unique, widgets fit the grid without overlapping;
     ten broken bodies are rejected (the check is not vacuous).
+  * the triggers' filters (infra/trigger_filters.py): ReportCreatedRule's pattern and the
+    bucket's notification filters against every report key layout, with and without a prefix.
 
 --list prints every IAM role statement (role, Sid, actions, resources) and every checkov skip.
 Exit status: 0 clean, 1 with one "template_check.py: ..." line per problem, 2 unreadable template.
-Needs PyYAML and jsonschema (the project's .venv has both).
+Needs PyYAML, jsonschema and moto (the project's .venv has them).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from typing import Any, Iterator
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent / "local"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import stack_template as st  # noqa: E402
 
@@ -545,6 +548,12 @@ def main(argv: list[str]) -> int:
     problems = check(template, args.list)
     problems += check_dashboards(template)
     problems += check_dashboard_schema(template)
+    # The triggers' filters against every report key layout (infra/trigger_filters.py; moto's
+    # EventBridge matcher, so the project's .venv).
+    import trigger_filters
+
+    trigger_problems, _ = trigger_filters.check(template)
+    problems += [f"trigger filters: {p}" for p in trigger_problems]
     for mode, params in MODES.items():
         try:
             problems += check_mode(template, mode, params)
@@ -560,7 +569,8 @@ def main(argv: list[str]) -> int:
         "no S3->Lambda cycle, tables and topics named after the stack; "
         f"modes {', '.join(MODES)}: one trigger each, filtered on bucket and "
         "prefix, role reads only <bucket>/<prefix>*; dashboard body is JSON and valid by the documented "
-        "structure (infra/schemas/)"
+        "structure (infra/schemas/); "
+        "trigger filters match every report key layout and nothing else"
     )
     return 0
 

@@ -148,9 +148,6 @@ class Matcher:
     def matches(self, pattern: dict[str, Any], event: dict[str, Any]) -> bool:
         return bool(self._load(json.dumps(pattern)).matches_event(json.loads(json.dumps(event))))
 
-    def close(self) -> None:
-        pass
-
 
 def pattern_problems(pattern: dict[str, Any]) -> list[str]:
     """What AWS refuses in a pattern that moto lets through: wildcard values with '**' (AWS:
@@ -322,6 +319,25 @@ def mutated(template: dict[str, Any], change: str) -> dict[str, Any]:
 MUTATIONS = ["rule: *Manifest.json", "rule: no prefix", "s3: suffix csv"]
 
 
+def check(template: dict[str, Any], verbose: bool = False) -> tuple[list[str], str]:
+    """Every check of this file on `template`: the problems, and a one-line summary."""
+    problems = self_test()
+    rule_problems, rule_n = check_rule(template, Matcher(), verbose)
+    s3_problems, s3_n = check_notifications(template, verbose)
+    problems += rule_problems + s3_problems
+    # Each known-wrong filter is caught (the check is not vacuous).
+    for change in MUTATIONS:
+        bad = mutated(template, change)
+        if not (check_rule(bad, Matcher(), False)[0] + check_notifications(bad, False)[0]):
+            problems.append(f"mutation {change!r} of the template went unnoticed")
+    summary = (
+        f"ReportCreatedRule ({rule_n} events, moto's EventBridge matcher) and BillingBucket's "
+        f"notifications ({s3_n} keys, no overlapping configurations), report prefixes {PREFIXES}; "
+        f"{len(MUTATIONS)} wrong filters caught"
+    )
+    return problems, summary
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("--template", default=str(st.DEFAULT_TEMPLATE))
@@ -332,31 +348,13 @@ def main(argv: list[str]) -> int:
     except st.TemplateError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
-    problems = self_test()
-    matcher = Matcher()
-    try:
-        rule_problems, rule_n = check_rule(template, matcher, args.verbose)
-    finally:
-        matcher.close()
-    s3_problems, s3_n = check_notifications(template, args.verbose)
-    problems += rule_problems + s3_problems
-    # Each known-wrong filter is caught (the check is not vacuous).
-    for change in MUTATIONS:
-        bad = mutated(template, change)
-        matcher = Matcher()
-        found = check_rule(bad, matcher, False)[0] + check_notifications(bad, False)[0]
-        if not found:
-            problems.append(f"mutation {change!r} of the template went unnoticed")
+    problems, summary = check(template, args.verbose)
     for line in problems:
         print(f"{PROG}: {line}", file=sys.stderr)
     if problems:
         print(f"{PROG}: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(
-        f"{PROG}: OK: ReportCreatedRule ({rule_n} events, moto's EventBridge matcher) and BillingBucket's "
-        f"notifications ({s3_n} keys, no overlapping configurations), report prefixes {PREFIXES}; "
-        f"{len(MUTATIONS)} wrong filters caught"
-    )
+    print(f"{PROG}: OK: {summary}")
     return 0
 
 
