@@ -454,12 +454,7 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
         stack.ingest.handle(&restated).await.unwrap()[0].alerts_sent,
         0
     );
-    let alerts = stack
-        .setup
-        .alerts
-        .list(period_of("2026-11"))
-        .await
-        .unwrap();
+    let alerts = stack.setup.alerts.list(period_of("2026-11")).await.unwrap();
     assert_eq!(alerts.len(), 3);
     assert!(alerts
         .iter()
@@ -1026,12 +1021,7 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
         .map(|m| attr(m, "kind").to_string())
         .collect();
     assert_eq!(kinds, ["month-close"]);
-    let escalations = stack
-        .setup
-        .alerts
-        .list(period_of("2026-11"))
-        .await
-        .unwrap();
+    let escalations = stack.setup.alerts.list(period_of("2026-11")).await.unwrap();
     assert_eq!(
         escalations
             .iter()

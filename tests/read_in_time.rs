@@ -76,7 +76,11 @@ async fn a_manifest_too_large_for_the_time_left_fails_at_once_with_an_alert() {
 
     // 48 s of reading at a rate that needs about a fifth of a vCPU: 128 MB is too little.
     let plan = FaultPlan::new(0);
-    let ingest = with_budget(stack.ingest_with(plan.clients(&stack.ingest_sdk)), 128, bytes / 10);
+    let ingest = with_budget(
+        stack.ingest_with(plan.clients(&stack.ingest_sdk)),
+        128,
+        bytes / 10,
+    );
     let event = stack.event_for(MANIFEST, &stack.next_sequencer()).await;
     let result = ingest.handle_until(&event, deadline()).await.unwrap();
     assert_eq!(result[0].outcome.as_str(), "failed", "{result:?}");

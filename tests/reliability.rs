@@ -119,14 +119,9 @@ async fn key_parts_with_the_separator_do_not_collide() {
     assert_eq!(stored[&("1#2".into(), "3".into())], d("1.00"));
     assert_eq!(stored[&("1".into(), "2#3".into())], d("2.00"));
     // One account's query does not pick up the other's.
-    let one = live_totals(
-        &stack.setup.reports,
-        &stack.setup.totals,
-        nov(),
-        Some("1"),
-    )
-    .await
-    .unwrap();
+    let one = live_totals(&stack.setup.reports, &stack.setup.totals, nov(), Some("1"))
+        .await
+        .unwrap();
     assert_eq!(one.len(), 1, "{one:?}");
     assert_eq!(one[0].service, "2#3");
 }

@@ -249,7 +249,10 @@ impl Stack {
 
     /// The health-check function's stores and SNS client (Principal::Health).
     pub fn health(&self) -> Stores {
-        Stores::new(&Principal::Health.sdk(&self.sdk), &self.ingest.config.tables)
+        Stores::new(
+            &Principal::Health.sdk(&self.sdk),
+            &self.ingest.config.tables,
+        )
     }
 
     /// Another topic, subscribed to the same inbox queue (for budgets with their own topic).
