@@ -21,8 +21,8 @@ requests each:
 Lambda permissions (AWS::Lambda::Permission) are turned into the function policy statement
 Lambda writes for them (Principal, Action, the function's ARN, AWS:SourceAccount StringEquals,
 AWS:SourceArn ArnLike), as GetPolicy shows it. The ops topic has no topic policy: SNS's default
-one admits the account's own principals and its CloudWatch alarms; check_topic_policies fails if a topic
-policy for it appears without a CloudWatch statement.
+one admits the account's own principals and its CloudWatch alarms; check_topic_policies fails
+if a topic policy for it appears without a CloudWatch statement.
 
 Each case is run in every mode where its resource exists; a mutation of each policy (a
 condition removed) must turn some denied case into an allowed one, so the cases are not
