@@ -24,11 +24,18 @@
     as defaults, for cfn-lint, checkov and sam validate (.ci/run lints every mode).
   * every AWS::CloudWatch::Dashboard body is JSON (its ${...} filled in), its metric widgets
     name a region, and its billwatch metrics use the namespace the function emits to
-    (BILLWATCH_METRICS_NAMESPACE).
+    (BILLWATCH_METRICS_NAMESPACE); it is valid by infra/schemas/cloudwatch-dashboard-body
+    .schema.json (written from AWS's "Dashboard Body Structure and Syntax": widget types,
+    x 0-23, width 1-24, height 1-1000, metric widget properties, periods of 1/5/10/30 s or
+    multiples of 60, statistics, views), each metrics entry is Namespace, MetricName and
+    dimension pairs or an expression, ids are unique, widgets fit the grid without overlapping;
+    ten broken bodies are rejected (the check is not vacuous).
+  * the triggers' filters (infra/trigger_filters.py): ReportCreatedRule's pattern and the
+    bucket's notification filters against every report key layout, with and without a prefix.
 
 --list prints every IAM role statement (role, Sid, actions, resources) and every checkov skip.
 Exit status: 0 clean, 1 with one "template_check.py: ..." line per problem, 2 unreadable template.
-Needs PyYAML only (the project's .venv has it).
+Needs PyYAML, jsonschema and moto (the project's .venv has them).
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from typing import Any, Iterator
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent / "local"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import stack_template as st  # noqa: E402
 
@@ -396,6 +404,112 @@ def check_dashboards(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+DASHBOARD_SCHEMA = Path(__file__).resolve().parent / "schemas" / "cloudwatch-dashboard-body.schema.json"
+PSEUDO = {"AWS::Region": "us-east-1", "AWS::StackName": "billwatch", "AWS::AccountId": "123456789012", "AWS::Partition": "aws"}
+
+
+def dashboard_bodies(template: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(logical id, parsed body) of each dashboard, its ${...} filled as a deployment would
+    (pseudo parameters by example values, other references by a name)."""
+    for logical, r in template["Resources"].items():
+        if r.get("Type") != "AWS::CloudWatch::Dashboard":
+            continue
+        body = (r.get("Properties") or {}).get("DashboardBody")
+        text = body.get("Fn::Sub") if isinstance(body, dict) else body
+        if not isinstance(text, str):
+            continue  # check_dashboards reports it
+        filled = re.sub(r"\$\{([^}]*)\}", lambda m: PSEUDO.get(m.group(1), "billwatch-" + m.group(1).replace(".", "-")), text)
+        try:
+            yield logical, json.loads(filled)
+        except json.JSONDecodeError:
+            continue  # check_dashboards reports it
+
+
+def dashboard_body_problems(body: Any) -> list[str]:
+    """`body` against the JSON Schema written from AWS's "Dashboard Body Structure and Syntax"
+    (infra/schemas/), then what a schema cannot say: each metrics entry is [Namespace,
+    MetricName, (DimensionName, DimensionValue)*, {rendering}?] or [{expression}], metric ids are
+    unique within a widget, widgets fit the 24-column grid and do not overlap."""
+    import jsonschema  # in .venv (moto depends on it)
+
+    schema = json.loads(DASHBOARD_SCHEMA.read_text(encoding="utf-8"))
+    out = [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}"
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(body)
+    ]
+    if out or not isinstance(body, dict):
+        return out
+    cells: dict[tuple[int, int], int] = {}
+    for i, w in enumerate(body.get("widgets") or []):
+        x, y, width, height = w.get("x"), w.get("y"), w.get("width", 6), w.get("height", 6)
+        if x is not None and y is not None:
+            if x + width > 24:
+                out.append(f"widgets/{i}: x {x} + width {width} runs past the 24-column grid")
+            for cx in range(x, min(x + width, 24)):
+                for cy in range(y, y + height):
+                    if (cx, cy) in cells:
+                        out.append(f"widgets/{i} overlaps widgets/{cells[(cx, cy)]} at x {cx}, y {cy}")
+                        break
+                    cells[(cx, cy)] = i
+                else:
+                    continue
+                break
+        if w.get("type") != "metric":
+            continue
+        ids: set[str] = set()
+        for j, m in enumerate(w["properties"]["metrics"]):
+            where = f"widgets/{i}/properties/metrics/{j}"
+            objects = [k for k, v in enumerate(m) if isinstance(v, dict)]
+            if objects and objects != [len(m) - 1]:
+                out.append(f"{where}: the rendering object must come last, once")
+            strings = [v for v in m if isinstance(v, str)]
+            last = m[-1] if objects else {}
+            if not strings:
+                if "expression" not in last:
+                    out.append(f"{where}: an entry without a namespace and metric name must be an expression")
+            elif "expression" in last:
+                out.append(f"{where}: an expression entry has no namespace or metric name")
+            elif "..." not in strings and (len(strings) < 2 or len(strings) % 2):
+                out.append(f"{where}: {strings} is not Namespace, MetricName and name/value pairs")
+            elif (len(strings) - 2) // 2 > 30:
+                out.append(f"{where}: more than 30 dimensions")
+            if "id" in last:
+                if last["id"] in ids:
+                    out.append(f"{where}: id {last['id']!r} is used twice in the widget")
+                ids.add(last["id"])
+    return out
+
+
+def check_dashboard_schema(template: dict[str, Any]) -> list[str]:
+    """Every dashboard body is valid by the documented structure, and the check itself rejects
+    bodies that break it (so a pass is not vacuous)."""
+    problems = []
+    for logical, body in dashboard_bodies(template):
+        problems += [f"{logical}: {p}" for p in dashboard_body_problems(body)]
+        broken = {
+            "width 25": lambda b: b["widgets"][0].update(width=25),
+            "x 24": lambda b: b["widgets"][0].update(x=24),
+            "height 0": lambda b: b["widgets"][0].update(height=0),
+            "period 90": lambda b: first_metric(b)["properties"].update(period=90),
+            "view line": lambda b: first_metric(b)["properties"].update(view="line"),
+            "no region": lambda b: first_metric(b)["properties"].pop("region"),
+            "type graph": lambda b: b["widgets"][0].update(type="graph"),
+            "upper-case metric id": lambda b: first_metric(b)["properties"]["metrics"].append([{"expression": "m1*2", "id": "Total"}]),
+            "odd dimension list": lambda b: first_metric(b)["properties"]["metrics"].append(["AWS/Lambda", "Errors", "FunctionName"]),
+            "overlapping widgets": lambda b: b["widgets"].append(dict(b["widgets"][0])),
+        }
+        for name, breakit in broken.items():
+            bad = json.loads(json.dumps(body))
+            breakit(bad)
+            if not dashboard_body_problems(bad):
+                problems.append(f"{logical}: a body with {name} passes the dashboard check: the check is too weak")
+    return problems
+
+
+def first_metric(body: dict[str, Any]) -> dict[str, Any]:
+    return next(w for w in body["widgets"] if w.get("type") == "metric")
+
+
 def with_defaults(text: str, params: dict[str, str]) -> str:
     """template.yaml's text with the Default of each parameter in `params` replaced."""
     for name, value in params.items():
@@ -433,6 +547,13 @@ def main(argv: list[str]) -> int:
         return 2
     problems = check(template, args.list)
     problems += check_dashboards(template)
+    problems += check_dashboard_schema(template)
+    # The triggers' filters against every report key layout (infra/trigger_filters.py; moto's
+    # EventBridge matcher, so the project's .venv).
+    import trigger_filters
+
+    trigger_problems, _ = trigger_filters.check(template)
+    problems += [f"trigger filters: {p}" for p in trigger_problems]
     for mode, params in MODES.items():
         try:
             problems += check_mode(template, mode, params)
@@ -447,7 +568,9 @@ def main(argv: list[str]) -> int:
         f"{PROG}: OK: no '*' in IAM roles, every checkov skip has a reason, the zip spool fits /tmp, "
         "no S3->Lambda cycle, tables and topics named after the stack; "
         f"modes {', '.join(MODES)}: one trigger each, filtered on bucket and "
-        "prefix, role reads only <bucket>/<prefix>*; dashboard body is JSON"
+        "prefix, role reads only <bucket>/<prefix>*; dashboard body is JSON and valid by the documented "
+        "structure (infra/schemas/); "
+        "trigger filters match every report key layout and nothing else"
     )
     return 0
 

@@ -7,8 +7,9 @@ use super::{Ingest, IngestError};
 use crate::event::{padded_sequencer, ReportObject};
 use crate::notify::{send_once, Sent};
 use crate::outcome::Outcome;
-use crate::store::{Flip, Owed, Pointer, StoreError};
+use crate::store::{Flip, Pointer, StoreError};
 use crate::timestamp;
+use billwatch_core::alert::notices;
 use billwatch_core::alert::plan::{plan_delivery, Alert, Delivery, Line, Previous};
 use billwatch_core::budget::Budget;
 use billwatch_core::period::Period;
@@ -185,10 +186,14 @@ impl Ingest {
                 budgets: &budgets,
                 anomalies,
             });
-            let owed: Vec<Owed> = plan.iter().map(Owed::from).collect();
-            let beside = self
-                .alerts
-                .outbox_items(&next.version, &owed, now)
+            let object_version = object.version_tag();
+            let (items, _summarised) = self.alerts.outbox_for_flip(
+                &next.version,
+                &plan,
+                |rest| notices::overflow(next.period, &object.key, &object_version, rest),
+                now,
+            );
+            let beside = items
                 .into_iter()
                 .map(|item| (self.alerts.table().to_string(), item))
                 .collect();

@@ -5,13 +5,15 @@
 //! expires after [`CLAIM_LEASE_SECONDS`] and can then be claimed again.
 
 use super::attr::{get_period, get_s, n_int, s, Item};
+use super::item_size::item_bytes;
 use super::owed::Owed;
+use super::reports::fits_beside_pointer;
 use super::StoreError;
 use crate::timestamp;
 use aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use aws_sdk_dynamodb::Client;
-use billwatch_core::alert::{AlertKind, Severity};
+use billwatch_core::alert::{Alert, AlertKind, Severity};
 use billwatch_core::period::Period;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -231,6 +233,50 @@ impl AlertsStore {
         }
         flush(&mut chunk, &mut items);
         items
+    }
+
+    /// The outbox items of a delivery's `alerts` for the transaction that makes it live
+    /// (`ReportsStore::flip`): every alert when they all fit beside the pointer (DynamoDB takes
+    /// 100 items and 4 MB in one transaction); else the longest run of the first ones that fits
+    /// together with `overflow(rest)`, one message naming the alerts left out. Returns the items
+    /// and how many alerts went into that one message (0 when all fit).
+    pub fn outbox_for_flip(
+        &self,
+        version: &str,
+        alerts: &[Alert],
+        overflow: impl Fn(&[Alert]) -> Alert,
+        now: DateTime<Utc>,
+    ) -> (Vec<Item>, usize) {
+        let items_for = |kept: usize| {
+            let mut owed: Vec<Owed> = alerts[..kept].iter().map(Owed::from).collect();
+            if kept < alerts.len() {
+                owed.push(Owed::from(&overflow(&alerts[kept..])));
+            }
+            self.outbox_items(version, &owed, now)
+        };
+        let fits =
+            |items: &[Item]| fits_beside_pointer(items.len(), items.iter().map(item_bytes).sum());
+        let all = items_for(alerts.len());
+        if fits(&all) {
+            return (all, 0);
+        }
+        // The most alerts kept that still fit with the overflow message (binary search: keeping
+        // fewer never makes the items bigger).
+        let (mut lo, mut hi) = (0, alerts.len() - 1);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if fits(&items_for(mid)) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        tracing::error!(
+            alerts = alerts.len(),
+            kept = lo,
+            "a delivery owes more alerts than one transaction carries; the rest go in one message"
+        );
+        (items_for(lo), alerts.len() - lo)
     }
 
     pub fn table(&self) -> &str {

@@ -6,6 +6,8 @@ mod attr;
 pub mod batch;
 pub mod budgets;
 pub mod item_size;
+#[cfg(test)]
+mod limits_tests;
 pub mod owed;
 pub mod reports;
 pub mod totals;

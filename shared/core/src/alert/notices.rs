@@ -132,6 +132,42 @@ pub(super) fn new_services(d: &Delivery<'_>) -> Vec<Alert> {
     out
 }
 
+/// Alerts listed one by one in an [`overflow`] message; the rest are counted.
+const MAX_OVERFLOW_LINES: usize = 50;
+
+/// One message for the alerts of a delivery that did not fit the transaction that makes the
+/// delivery live (DynamoDB's TransactWriteItems takes 4 MB): each one's subject (the first
+/// [`MAX_OVERFLOW_LINES`]) and how many there are, so nobody misses that they happened. The
+/// alerts themselves are not sent; their thresholds count as crossed from this delivery on.
+pub fn overflow(period: Period, report_key: &str, object_version: &str, rest: &[Alert]) -> Alert {
+    let mut text = format!(
+        "This billing report delivery owed {} more alerts than one DynamoDB transaction can carry \
+         with it. They are not sent one by one; here they are in one message:\n\n",
+        rest.len()
+    );
+    for a in rest.iter().take(MAX_OVERFLOW_LINES) {
+        let _ = writeln!(text, "  [{}] {}", a.severity.name(), a.message.subject);
+    }
+    if rest.len() > MAX_OVERFLOW_LINES {
+        let _ = writeln!(text, "  … and {} more", rest.len() - MAX_OVERFLOW_LINES);
+    }
+    let _ = write!(
+        text,
+        "\n`billwatch totals` shows the period's spend.\nReport: {}\n",
+        report_text(report_key)
+    );
+    let subject = format!("{} more alerts of one delivery in {period}", rest.len());
+    let key = format!("health#overflow#{report_key}#{object_version}");
+    health_alert(
+        period,
+        key,
+        HealthCheck::Overflow,
+        &subject,
+        &text,
+        report_key,
+    )
+}
+
 /// A report that cannot be read: alerted once per object version.
 pub fn report_failed(
     period: Period,
@@ -184,5 +220,59 @@ pub fn health_alert(
         report_key: Some(report_key.to_string()),
         topic: None,
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::Severity;
+
+    fn big(period: Period, i: usize) -> Alert {
+        let text = format!("alert {i}: {}", "x".repeat(20_000));
+        health_alert(
+            period,
+            format!("health#new-service#{i:012}#AmazonEC2"),
+            HealthCheck::NewService,
+            &format!("new service AmazonEC2 in account {i:012}"),
+            &text,
+            "cur/r/20261101-20261201/r-Manifest.json",
+        )
+    }
+
+    #[test]
+    fn an_overflow_message_lists_what_did_not_fit_within_sns_limits() {
+        let period = Period::new(2026, 11).unwrap();
+        let rest: Vec<Alert> = (0..2_000).map(|i| big(period, i)).collect();
+        let a = overflow(
+            period,
+            "cur/r/20261101-20261201/r-Manifest.json",
+            "v1",
+            &rest,
+        );
+        assert_eq!(a.kind, AlertKind::Health);
+        assert_eq!(a.severity, Severity::Critical);
+        assert_eq!(
+            a.message.subject,
+            "billwatch: 2000 more alerts of one delivery in 2026-11"
+        );
+        assert!(a
+            .message
+            .text
+            .contains("new service AmazonEC2 in account 000000000049"));
+        assert!(!a.message.text.contains("account 000000000050"));
+        assert!(a.message.text.contains("and 1950 more"));
+        assert_eq!(a.message.sns_problems(), Vec::<String>::new());
+        assert!(a.message.text.len() < 16 * 1024, "{}", a.message.text.len());
+        assert_eq!(
+            a.key,
+            overflow(
+                period,
+                "cur/r/20261101-20261201/r-Manifest.json",
+                "v1",
+                &rest[..3]
+            )
+            .key
+        );
     }
 }

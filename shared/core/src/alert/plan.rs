@@ -531,6 +531,7 @@ mod tests {
         for a in &plan {
             // SNS takes 256 KB; half of it is the margin.
             assert!(a.message.sns_json().len() < 128 * 1024);
+            assert_eq!(a.message.sns_problems(), Vec::<String>::new());
             assert!(a.key.len() <= 1024);
             assert!(a.alert_id.len() <= 512 && a.alert_id.bytes().all(|b| b.is_ascii_graphic()));
         }

@@ -70,6 +70,9 @@ pub enum HealthCheck {
     Checks,
     /// A service appeared in an account for the first time this period.
     NewService,
+    /// A delivery owed more alerts than the transaction that makes it live can carry: the
+    /// ones that did not fit are listed in one message (notices::overflow).
+    Overflow,
 }
 
 impl HealthCheck {
@@ -79,6 +82,7 @@ impl HealthCheck {
             HealthCheck::ReportFailed => "report-failed",
             HealthCheck::Checks => "checks",
             HealthCheck::NewService => "new-service",
+            HealthCheck::Overflow => "overflow",
         }
     }
 

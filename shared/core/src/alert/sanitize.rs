@@ -126,6 +126,43 @@ mod tests {
         assert!(sanitize_subject("café ☕ budget").is_ascii());
     }
 
+    /// SNS's subject rules at their edges: a 200-character name of non-ASCII letters, emoji,
+    /// line breaks and control characters still gives 1-99 printable ASCII characters that
+    /// start with a letter, digit or punctuation (what SNS Publish checks and the emulator does
+    /// not).
+    #[test]
+    fn subjects_stay_valid_for_sns_at_the_edges() {
+        let hostile = format!(
+            "{}\n\r\t\u{0}\u{7f}{}",
+            "\u{e9}\u{2615}\u{4e2d}".repeat(50),
+            "\u{1F4B8} budget \u{2014} \u{fffd}".repeat(10)
+        );
+        assert!(hostile.chars().count() >= 200);
+        for text in [
+            format!("billwatch: {hostile}: actual spend passed 80% of 1,000.00 USD - Nov 2026"),
+            format!("   \n\t{hostile}"),
+            hostile.clone(),
+            "x".repeat(MAX_SUBJECT),
+            "x".repeat(MAX_SUBJECT + 1),
+            format!("{} {}", "y".repeat(MAX_SUBJECT - 2), "z".repeat(5)),
+        ] {
+            let s = sanitize_subject(&text);
+            let m = super::super::Message {
+                subject: s.clone(),
+                text: String::new(),
+                payload: serde_json::Value::Null,
+                attributes: vec![],
+            };
+            assert_eq!(m.sns_problems(), Vec::<String>::new(), "{s:?}");
+            assert!(s.len() <= MAX_SUBJECT && s.chars().count() < 100, "{s:?}");
+            assert!(!s.contains("  "), "{s:?}");
+        }
+        assert_eq!(
+            sanitize_subject(&"x".repeat(MAX_SUBJECT)),
+            "x".repeat(MAX_SUBJECT)
+        );
+    }
+
     #[test]
     fn bodies_keep_line_breaks_only_and_formulas_are_defused() {
         assert_eq!(sanitize_text("a\u{1b}[31mb\nc\td"), "a[31mb\nc\td");

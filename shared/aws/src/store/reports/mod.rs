@@ -5,7 +5,9 @@
 mod pointer;
 mod versions;
 
-pub use pointer::{Flip, Order, Pointer};
+pub use pointer::{
+    fits_beside_pointer, Flip, Order, Pointer, TRANSACTION_MAX_BYTES, TRANSACTION_MAX_ITEMS,
+};
 pub use versions::VersionMark;
 
 use super::attr::{get_period, get_s, get_u64, n_int, s, Item};

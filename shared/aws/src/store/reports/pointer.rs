@@ -3,6 +3,7 @@
 
 use super::{period_pk, ReportsStore};
 use crate::store::attr::{get_s, get_u64, n_int, need_period, part, s, Item};
+use crate::store::item_size::item_bytes;
 use crate::store::StoreError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -10,6 +11,20 @@ use billwatch_core::period::Period;
 use billwatch_core::report::{Format, Status};
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// TransactWriteItems takes at most this many actions...
+pub const TRANSACTION_MAX_ITEMS: usize = 100;
+/// ...and at most 4 MB of items in all (counted as [`item_bytes`] counts them).
+pub const TRANSACTION_MAX_BYTES: usize = 4_000_000;
+/// Room kept for the pointer item when the outbox beside it is sized: its fields are a few
+/// short strings and the report key (at most 1,024 bytes).
+pub const POINTER_RESERVE_BYTES: usize = 16 * 1024;
+
+/// Whether outbox items of `bytes` in all, `count` of them, fit one flip transaction beside
+/// the pointer.
+pub fn fits_beside_pointer(count: usize, bytes: usize) -> bool {
+    count < TRANSACTION_MAX_ITEMS && bytes + POINTER_RESERVE_BYTES <= TRANSACTION_MAX_BYTES
+}
 
 /// Which totals version is live for a (payer, period), and which delivery it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -112,6 +127,22 @@ impl ReportsStore {
             if let Some(v) = value {
                 item.insert(name.into(), s(v));
             }
+        }
+        // DynamoDB refuses a transaction over its limits as a whole (the local emulator takes
+        // it): refuse it here, before sending, with what was too big. The ingest sizes the
+        // outbox to fit (AlertsStore::outbox_for_flip), so this only guards against a caller
+        // that did not.
+        let count = 1 + beside.len();
+        let bytes = item_bytes(&item) + beside.iter().map(|(_, i)| item_bytes(i)).sum::<usize>();
+        if count > TRANSACTION_MAX_ITEMS || bytes > TRANSACTION_MAX_BYTES {
+            return Err(StoreError::Malformed {
+                table: self.table.clone(),
+                message: format!(
+                    "the flip of {} would be a transaction of {count} items, {bytes} bytes: over \
+                     TransactWriteItems' {TRANSACTION_MAX_ITEMS} items or {TRANSACTION_MAX_BYTES} bytes",
+                    next.version
+                ),
+            });
         }
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         put = match current {
