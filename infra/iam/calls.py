@@ -207,6 +207,8 @@ def _arn(service: str, resource: str) -> Resource:
 
 def _lambda(entry: dict[str, Any]) -> list[Authorization]:
     parts = [urllib.parse.unquote(p) for p in entry["path"].strip("/").split("/")]
+    if parts[1:] == ["functions"] and entry["method"] == "GET":
+        return [Authorization("lambda:ListFunctions", Resource("any", "*"), (), "ListFunctions")]
     # /2015-03-31/functions/NAME[/configuration|/policy], /2019-09-25/functions/NAME/event-invoke-config
     if len(parts) >= 3 and parts[1] == "functions" and entry["method"] == "GET":
         name = parts[2].rsplit(":", 1)[-1] if parts[2].startswith("arn:") else parts[2]
@@ -246,6 +248,8 @@ def authorizations(entry: dict[str, Any], names: Names) -> list[Authorization]:
         return []  # no permission is needed to ask who one is
     if service == "events" and op in ("DescribeRule", "ListTargetsByRule"):
         return [Authorization(f"events:{op}", _arn("events", f"rule/{p.get('Name') or p.get('Rule')}"), (), op)]
+    if service == "events" and op == "ListRuleNamesByTarget":
+        return [Authorization(f"events:{op}", _arn("events", "rule/*"), (), op)]
     if service == "cloudformation" and op in ("DescribeStacks", "DescribeStackResources", "ListStackResources", "DescribeStackResource"):
         return [Authorization(f"cloudformation:{op}", _arn("cloudformation", f"stack/{p.get('StackName', '')}/*"), (), op)]
     raise Unmapped(f"{service} {op}")
