@@ -166,13 +166,13 @@ fn doctor_fails_clearly_without_the_subscription_or_a_table() {
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
         stdout.contains(&format!(
-            "FAIL  subscriptions of {stack}-alerts         none: nobody receives what is published there\n      fix: deploy with AlertEmails=you@example.com"
+            "FAIL  subscriptions of {stack}-alerts none: nobody receives what is published there\n      fix: deploy with AlertEmails=you@example.com"
         )),
         "{stdout}"
     );
     assert!(
         stdout.contains(&format!(
-            "FAIL  table {stack}-totals                not found\n      fix: run `sam build && sam deploy`"
+            "FAIL  table {stack}-totals          not found\n      fix: run `sam build && sam deploy`"
         )),
         "{stdout}"
     );
@@ -257,7 +257,7 @@ fn doctor_fails_clearly_without_the_notifications_or_the_functions_environment()
     }
     assert!(
         stdout.contains(&format!(
-            "FAIL  function report-ingest environment  BILLWATCH_ALERT_TOPIC_ARN is not set (the stack's: arn:aws:sns:us-east-1:123456789012:{stack}-alerts)"
+            "FAIL  function report-ingest environment BILLWATCH_ALERT_TOPIC_ARN is not set (the stack's: arn:aws:sns:us-east-1:123456789012:{stack}-alerts)"
         )),
         "{stdout}"
     );

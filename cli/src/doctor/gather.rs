@@ -378,7 +378,7 @@ pub async fn facts(c: &Clients) -> Facts {
         .and_then(account_of)
         .or_else(|| ingest.yes().and_then(|f| account_of(&f.arn)))
         .map(str::to_string);
-    let bucket = env_var("BILLWATCH_BUCKET")
+    let bucket_name = env_var("BILLWATCH_BUCKET")
         .or_else(|| ingest_env("BILLWATCH_BUCKET").filter(|b| !b.is_empty()))
         .unwrap_or_else(|| {
             format!("{stack}-billing-{}", account.as_deref().unwrap_or("ACCOUNT"))
@@ -393,7 +393,7 @@ pub async fn facts(c: &Clients) -> Facts {
         budgets_table: names.budgets,
         alerts_table: names.alerts,
         alert_topic: alert_topic.clone(),
-        bucket,
+        bucket: bucket_name,
         report_prefix,
     };
 
