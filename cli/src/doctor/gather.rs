@@ -94,6 +94,42 @@ fn found<T, E: ProvideErrorMetadata>(
     }
 }
 
+/// The body of an HTTP 200 answer the SDK could not read. moto names the root elements of
+/// GetBucketVersioning and of an empty GetBucketNotificationConfiguration after the operation
+/// (`GetBucketVersioningResponse`) where S3 says `VersioningConfiguration` and
+/// `NotificationConfiguration`; the SDK rejects those, so their content is read here.
+fn unread_xml<E>(e: &SdkError<E, HttpResponse>) -> Option<String> {
+    match e {
+        SdkError::ResponseError(r) if r.raw().status().as_u16() == 200 => r
+            .raw()
+            .body()
+            .bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        SdkError::ServiceError(s) if s.raw().status().as_u16() == 200 => s
+            .raw()
+            .body()
+            .bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        _ => None,
+    }
+}
+
+/// Whether an XML document is one empty root element (`<X xmlns="…"/>`).
+fn empty_element(xml: &str) -> bool {
+    let body = match xml.trim().strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, b)| b).trim(),
+        None => xml.trim(),
+    };
+    body.starts_with('<') && body.ends_with("/>") && body.matches('<').count() == 1
+}
+
+/// The text of the first `<name>…</name>` of an XML document.
+fn element_text(xml: &str, name: &str) -> Option<String> {
+    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = start + xml[start..].find(&format!("</{name}>"))?;
+    Some(xml[start..end].trim().to_string()).filter(|t| !t.is_empty())
+}
+
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -232,21 +268,28 @@ async fn table(dynamo: &aws_sdk_dynamodb::Client, role: TableRole, name: &str) -
 }
 
 async fn bucket(s3: &aws_sdk_s3::Client, name: &str) -> Found<BucketFacts> {
-    let r = s3.get_bucket_versioning().bucket(name).send().await;
-    let versioning = match found(r, "s3:GetBucketVersioning", name, &["NoSuchBucket"]) {
-        Found::Yes(v) => v.status().map(|s| s.as_str().to_string()),
-        Found::Missing => return Found::Missing,
-        Found::Error(e) => return Found::Error(e),
-    };
     let r = s3
         .get_bucket_notification_configuration()
         .bucket(name)
         .send()
         .await;
-    let n = match found(r, "s3:GetBucketNotification", name, &["NoSuchBucket"]) {
-        Found::Yes(n) => n,
-        Found::Missing => return Found::Missing,
-        Found::Error(e) => return Found::Error(e),
+    let n = match r {
+        // An empty configuration in an emulator's spelling: no notifications.
+        Err(e) if unread_xml(&e).is_some_and(|body| empty_element(&body)) => {
+            aws_sdk_s3::operation::get_bucket_notification_configuration::GetBucketNotificationConfigurationOutput::builder().build()
+        }
+        r => match found(r, "s3:GetBucketNotification", name, &["NoSuchBucket"]) {
+            Found::Yes(n) => n,
+            Found::Missing => return Found::Missing,
+            Found::Error(e) => return Found::Error(e),
+        },
+    };
+    let versioning = match s3.get_bucket_versioning().bucket(name).send().await {
+        Ok(v) => Ok(v.status().map(|s| s.as_str().to_string())),
+        Err(e) => match unread_xml(&e) {
+            Some(body) => Ok(element_text(&body, "Status")),
+            None => Err(explain("s3:GetBucketVersioning", name, &e)),
+        },
     };
     let lambda = n
         .lambda_function_configurations()
@@ -460,5 +503,17 @@ mod tests {
         assert_eq!(stack_topic(&arns, "billwatch", None, "chat"), None);
         assert_eq!(account_of("arn:aws:sns:us-east-1:123456789012:t"), Some("123456789012"));
         assert_eq!(account_of("nonsense"), None);
+    }
+
+    #[test]
+    fn an_emulators_spelling_of_versioning_and_of_no_notifications() {
+        let versioning = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<GetBucketVersioningResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></GetBucketVersioningResponse>";
+        assert_eq!(element_text(versioning, "Status").as_deref(), Some("Enabled"));
+        assert!(!empty_element(versioning));
+        let never = "<GetBucketVersioningResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>";
+        assert_eq!(element_text(never, "Status"), None);
+        let none = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<GetBucketNotificationResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>";
+        assert!(empty_element(none));
+        assert!(!empty_element("<A><B/></A>"));
     }
 }

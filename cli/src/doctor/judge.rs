@@ -270,13 +270,24 @@ pub fn table(role: TableRole, e: &Expected, found: &Found<TableFacts>) -> Check 
 // ---------------------------------------------------------------------------------------------
 
 /// What the bucket's versioning and notification configuration say.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BucketFacts {
-    /// `Enabled`, `Suspended`, or None (never turned on).
-    pub versioning: Option<String>,
+    /// `Enabled`, `Suspended`, or None (never turned on); Err when GetBucketVersioning's
+    /// answer could not be had or read (the bucket exists: its notifications were read).
+    pub versioning: Result<Option<String>, String>,
     pub lambda: Vec<LambdaNotification>,
     /// Whether the bucket sends its events to EventBridge.
     pub eventbridge: bool,
+}
+
+impl Default for BucketFacts {
+    fn default() -> Self {
+        BucketFacts {
+            versioning: Ok(None),
+            lambda: Vec::new(),
+            eventbridge: false,
+        }
+    }
 }
 
 /// One LambdaFunctionConfiguration of the bucket.
@@ -291,9 +302,17 @@ pub struct LambdaNotification {
 pub fn bucket(e: &Expected, found: &Found<BucketFacts>) -> Check {
     let check = format!("bucket {}", e.bucket);
     match found {
-        Found::Yes(b) => match b.versioning.as_deref() {
-            Some("Enabled") => Check::pass(check, "versioning on"),
-            other => Check::warn(
+        Found::Yes(b) => match b.versioning.as_ref().map(Option::as_deref) {
+            Ok(Some("Enabled")) => Check::pass(check, "versioning on"),
+            Err(err) => Check::warn(
+                check,
+                format!("found; its versioning could not be read: {err}"),
+                format!(
+                    "check it: aws s3api get-bucket-versioning --bucket {} (the template turns it on)",
+                    e.bucket
+                ),
+            ),
+            Ok(other) => Check::warn(
                 check,
                 format!("versioning {}", other.unwrap_or("off")),
                 format!(
@@ -332,7 +351,7 @@ pub fn notifications(e: &Expected, bucket: &Found<BucketFacts>, function_arn: Op
         _ => {
             return vec![Check::fail(
                 "notifications",
-                "cannot be read: the bucket was not found",
+                "cannot be read: see the bucket above",
                 "fix the bucket first",
             )]
         }
@@ -769,7 +788,7 @@ mod tests {
 
     fn good_bucket() -> BucketFacts {
         BucketFacts {
-            versioning: Some("Enabled".into()),
+            versioning: Ok(Some("Enabled".into())),
             lambda: SUFFIXES
                 .iter()
                 .map(|s| LambdaNotification {
@@ -888,10 +907,15 @@ mod tests {
     fn versioning_off_is_a_warning() {
         let e = expected();
         let mut b = good_bucket();
-        b.versioning = None;
+        b.versioning = Ok(None);
+        let c = bucket(&e, &Found::Yes(b.clone()));
+        assert_eq!(c.status, Status::Warn);
+        assert_eq!(c.detail, "versioning off");
+        assert!(c.fix.unwrap().contains("put-bucket-versioning"));
+        b.versioning = Err("HTTP 200: no message".into());
         let c = bucket(&e, &Found::Yes(b));
         assert_eq!(c.status, Status::Warn);
-        assert!(c.fix.unwrap().contains("put-bucket-versioning"));
+        assert!(c.fix.unwrap().starts_with("check it: aws s3api get-bucket-versioning"));
         assert_eq!(bucket(&e, &Found::Missing).status, Status::Fail);
     }
 

@@ -273,7 +273,7 @@ async fn steps(
                         "{} {} {} {}, live for {period}",
                         synthetic::PAYER,
                         synthetic::SERVICE,
-                        ours[0].cost,
+                        synthetic::cost(),
                         synthetic::CURRENCY
                     ),
                 )
