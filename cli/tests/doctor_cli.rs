@@ -120,7 +120,9 @@ fn doctor_passes_against_the_local_stack() {
     assert!(stdout.contains(" 0 failed\n"), "{stdout}");
 
     // The same as one JSON object.
-    let out = billwatch(&["doctor", "--output", "json"], &[]).output().unwrap();
+    let out = billwatch(&["doctor", "--output", "json"], &[])
+        .output()
+        .unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     let v = checks_of(&stdout);
@@ -131,7 +133,11 @@ fn doctor_passes_against_the_local_stack() {
     for c in checks {
         assert!(c["status"] == "pass" || c["status"] == "warn", "{c}");
         assert!(c["name"].is_string() && c["detail"].is_string(), "{c}");
-        assert_eq!(c["status"] == "pass", c.get("fix").is_none(), "a fix on every non-pass: {c}");
+        assert_eq!(
+            c["status"] == "pass",
+            c.get("fix").is_none(),
+            "a fix on every non-pass: {c}"
+        );
     }
 }
 
@@ -144,7 +150,12 @@ fn doctor_fails_clearly_without_the_subscription_or_a_table() {
         let sdk = sdk().await;
         let sns = aws_sdk_sns::Client::new(&sdk);
         let topic = format!("arn:aws:sns:us-east-1:123456789012:{stack}-alerts");
-        let subs = sns.list_subscriptions_by_topic().topic_arn(&topic).send().await.unwrap();
+        let subs = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(&topic)
+            .send()
+            .await
+            .unwrap();
         assert!(!subs.subscriptions().is_empty());
         for s in subs.subscriptions() {
             sns.unsubscribe()
@@ -161,7 +172,9 @@ fn doctor_fails_clearly_without_the_subscription_or_a_table() {
             .unwrap();
     });
 
-    let out = billwatch(&["doctor", "--stack", stack], &STACK_VARS).output().unwrap();
+    let out = billwatch(&["doctor", "--stack", stack], &STACK_VARS)
+        .output()
+        .unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
@@ -183,7 +196,9 @@ fn doctor_fails_clearly_without_the_subscription_or_a_table() {
         "error: doctor: 2 check(s) failed (see FAIL above, each with its fix)\n"
     );
 
-    let out = billwatch(&["doctor", "--stack", stack, "--json"], &STACK_VARS).output().unwrap();
+    let out = billwatch(&["doctor", "--stack", stack, "--json"], &STACK_VARS)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v = checks_of(&text(&out).0);
     let failed: Vec<&str> = v["checks"]
@@ -264,11 +279,15 @@ fn doctor_fails_clearly_without_the_notifications_or_the_functions_environment()
     assert!(stdout.contains("--merge-env"), "{stdout}");
     // --live does not upload anything onto a broken stack.
     assert!(
-        stdout.contains("FAIL  live: round trip                   not run: 4 check(s) above failed"),
+        stdout
+            .contains("FAIL  live: round trip                   not run: 4 check(s) above failed"),
         "{stdout}"
     );
     assert!(stdout.ends_with("5 failed\n"), "{stdout}");
-    assert!(stderr.starts_with("error: doctor: 5 check(s) failed"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: doctor: 5 check(s) failed"),
+        "{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +300,8 @@ fn s3_event(bucket: &str, key: &str, size: i64, etag: &str, version: Option<&str
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let mut object = json!({"key": key, "size": size, "eTag": etag, "sequencer": format!("{:018X}", nanos)});
+    let mut object =
+        json!({"key": key, "size": size, "eTag": etag, "sequencer": format!("{:018X}", nanos)});
     if let Some(v) = version {
         object["versionId"] = json!(v);
     }
@@ -347,9 +367,16 @@ async fn snapshot(sdk: &aws_config::SdkConfig) -> (Vec<Item>, Vec<String>) {
 
 /// The same items, in any order (maps compare whole, whatever their order).
 fn assert_same_items(before: &[Item], after: &[Item]) {
-    assert_eq!(before.len(), after.len(), "items before: {before:#?}\nafter: {after:#?}");
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "items before: {before:#?}\nafter: {after:#?}"
+    );
     for item in before {
-        assert!(after.contains(item), "{item:#?} is gone or changed; after: {after:#?}");
+        assert!(
+            after.contains(item),
+            "{item:#?} is gone or changed; after: {after:#?}"
+        );
     }
 }
 
@@ -374,11 +401,17 @@ async fn real_month(ingest: &Ingest, sdk: &aws_config::SdkConfig) {
     let bucket = require("BILLWATCH_BUCKET");
     let key = "123456789012-aws-billing-csv-2026-11.csv";
     let s3 = billwatch_aws::clients::s3(sdk);
-    let file = repo().join("tests/fixtures/synthetic/monthly-estimated").join(key);
+    let file = repo()
+        .join("tests/fixtures/synthetic/monthly-estimated")
+        .join(key);
     s3.put_object()
         .bucket(&bucket)
         .key(key)
-        .body(aws_sdk_s3::primitives::ByteStream::from_path(&file).await.unwrap())
+        .body(
+            aws_sdk_s3::primitives::ByteStream::from_path(&file)
+                .await
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -386,7 +419,13 @@ async fn real_month(ingest: &Ingest, sdk: &aws_config::SdkConfig) {
 }
 
 async fn ingest_object(ingest: &Ingest, s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
-    let head = s3.head_object().bucket(bucket).key(key).send().await.unwrap();
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
     let event = s3_event(
         bucket,
         key,
@@ -416,7 +455,10 @@ async fn act_as_the_function(ingest: &Ingest, sdk: &aws_config::SdkConfig) -> St
             ingest_object(ingest, &s3, &bucket, key).await;
             return key.to_string();
         }
-        assert!(Instant::now() < deadline, "the doctor uploaded nothing in 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "the doctor uploaded nothing in 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -495,7 +537,10 @@ fn doctor_live_sends_a_report_through_and_leaves_the_stack_as_it_was() {
         // SNS delivered the test alert, and only it.
         let subjects = delivered_subjects(&sdk).await;
         assert_eq!(subjects.len(), 1, "{subjects:?}");
-        assert!(subjects[0].starts_with("billwatch: billwatch-doctor: "), "{subjects:?}");
+        assert!(
+            subjects[0].starts_with("billwatch: billwatch-doctor: "),
+            "{subjects:?}"
+        );
         // Every table and the bucket are as they were: the real month untouched, nothing of
         // the test left.
         let after = snapshot(&sdk).await;

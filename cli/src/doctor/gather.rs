@@ -145,7 +145,12 @@ async fn topic_arns(sns: &aws_sdk_sns::Client) -> Result<Vec<String>, String> {
     let mut pages = sns.list_topics().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| explain("sns:ListTopics", "the account's topics", &e))?;
-        out.extend(page.topics().iter().filter_map(|t| t.topic_arn()).map(str::to_string));
+        out.extend(
+            page.topics()
+                .iter()
+                .filter_map(|t| t.topic_arn())
+                .map(str::to_string),
+        );
     }
     Ok(out)
 }
@@ -167,9 +172,12 @@ async fn function_names(
     let (mut ingest, mut health) = (None, None);
     let mut pages = lambda.list_functions().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| explain("lambda:ListFunctions", "the account's functions", &e))?;
+        let page =
+            page.map_err(|e| explain("lambda:ListFunctions", "the account's functions", &e))?;
         for f in page.functions() {
-            let Some(name) = f.function_name() else { continue };
+            let Some(name) = f.function_name() else {
+                continue;
+            };
             if FunctionRole::ReportIngest.matches(stack, name) {
                 ingest = Some(name.to_string());
             }
@@ -187,21 +195,25 @@ async fn function(lambda: &aws_sdk_lambda::Client, name: &str) -> Found<Function
         .function_name(name)
         .send()
         .await;
-    found(r, "lambda:GetFunctionConfiguration", name, &["ResourceNotFoundException"]).map(|c| {
-        FunctionFacts {
-            name: c.function_name().unwrap_or(name).to_string(),
-            arn: c.function_arn().unwrap_or_default().to_string(),
-            runtime: c.runtime().map(|r| r.as_str().to_string()),
-            memory_mb: c.memory_size(),
-            timeout_s: c.timeout(),
-            state: c.state().map(|s| s.as_str().to_string()),
-            last_update: c.last_update_status().map(|s| s.as_str().to_string()),
-            env: c
-                .environment()
-                .and_then(|e| e.variables())
-                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-        }
+    found(
+        r,
+        "lambda:GetFunctionConfiguration",
+        name,
+        &["ResourceNotFoundException"],
+    )
+    .map(|c| FunctionFacts {
+        name: c.function_name().unwrap_or(name).to_string(),
+        arn: c.function_arn().unwrap_or_default().to_string(),
+        runtime: c.runtime().map(|r| r.as_str().to_string()),
+        memory_mb: c.memory_size(),
+        timeout_s: c.timeout(),
+        state: c.state().map(|s| s.as_str().to_string()),
+        last_update: c.last_update_status().map(|s| s.as_str().to_string()),
+        env: c
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -224,24 +236,46 @@ impl<T> Found<T> {
 
 fn key_schema(keys: &[aws_sdk_dynamodb::types::KeySchemaElement]) -> Vec<(String, String)> {
     keys.iter()
-        .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
+        .map(|k| {
+            (
+                k.attribute_name().to_string(),
+                k.key_type().as_str().to_string(),
+            )
+        })
         .collect()
 }
 
-async fn table(dynamo: &aws_sdk_dynamodb::Client, role: TableRole, name: &str) -> Found<TableFacts> {
+async fn table(
+    dynamo: &aws_sdk_dynamodb::Client,
+    role: TableRole,
+    name: &str,
+) -> Found<TableFacts> {
     let r = dynamo.describe_table().table_name(name).send().await;
-    let mut facts = match found(r, "dynamodb:DescribeTable", name, &["ResourceNotFoundException"]) {
+    let mut facts = match found(
+        r,
+        "dynamodb:DescribeTable",
+        name,
+        &["ResourceNotFoundException"],
+    ) {
         Found::Yes(out) => {
             let Some(t) = out.table() else {
                 return Found::Missing;
             };
             TableFacts {
-                status: t.table_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                status: t
+                    .table_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
                 keys: key_schema(t.key_schema()),
                 indexes: t
                     .global_secondary_indexes()
                     .iter()
-                    .map(|g| (g.index_name().unwrap_or_default().to_string(), key_schema(g.key_schema())))
+                    .map(|g| {
+                        (
+                            g.index_name().unwrap_or_default().to_string(),
+                            key_schema(g.key_schema()),
+                        )
+                    })
                     .collect::<BTreeMap<_, _>>(),
                 ttl: None,
             }
@@ -251,12 +285,17 @@ async fn table(dynamo: &aws_sdk_dynamodb::Client, role: TableRole, name: &str) -
     };
     if role == TableRole::Alerts {
         let r = dynamo.describe_time_to_live().table_name(name).send().await;
-        match found(r, "dynamodb:DescribeTimeToLive", name, &["ResourceNotFoundException"]) {
+        match found(
+            r,
+            "dynamodb:DescribeTimeToLive",
+            name,
+            &["ResourceNotFoundException"],
+        ) {
             Found::Yes(out) => {
                 facts.ttl = out.time_to_live_description().and_then(|d| {
-                    let on = d.time_to_live_status().is_some_and(|s| {
-                        matches!(s.as_str(), "ENABLED" | "ENABLING")
-                    });
+                    let on = d
+                        .time_to_live_status()
+                        .is_some_and(|s| matches!(s.as_str(), "ENABLED" | "ENABLING"));
                     on.then(|| d.attribute_name().unwrap_or_default().to_string())
                 })
             }
@@ -301,7 +340,10 @@ async fn bucket(s3: &aws_sdk_s3::Client, name: &str) -> Found<BucketFacts> {
                     .map(|k| k.filter_rules())
                     .unwrap_or_default()
                     .iter()
-                    .find(|r| r.name().is_some_and(|n| n.as_str().eq_ignore_ascii_case(which)))
+                    .find(|r| {
+                        r.name()
+                            .is_some_and(|n| n.as_str().eq_ignore_ascii_case(which))
+                    })
                     .and_then(|r| r.value())
                     .map(str::to_string)
             };
@@ -322,25 +364,41 @@ async fn bucket(s3: &aws_sdk_s3::Client, name: &str) -> Found<BucketFacts> {
 
 async fn rule(events: &aws_sdk_eventbridge::Client, name: &str) -> Found<RuleFacts> {
     let r = events.describe_rule().name(name).send().await;
-    let described = match found(r, "events:DescribeRule", name, &["ResourceNotFoundException"]) {
+    let described = match found(
+        r,
+        "events:DescribeRule",
+        name,
+        &["ResourceNotFoundException"],
+    ) {
         Found::Yes(d) => d,
         Found::Missing => return Found::Missing,
         Found::Error(e) => return Found::Error(e),
     };
     let r = events.list_targets_by_rule().rule(name).send().await;
-    let targets = match found(r, "events:ListTargetsByRule", name, &["ResourceNotFoundException"]) {
+    let targets = match found(
+        r,
+        "events:ListTargetsByRule",
+        name,
+        &["ResourceNotFoundException"],
+    ) {
         Found::Yes(t) => t.targets().iter().map(|t| t.arn().to_string()).collect(),
         Found::Missing => return Found::Missing,
         Found::Error(e) => return Found::Error(e),
     };
     Found::Yes(RuleFacts {
-        state: described.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        state: described
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         pattern: described.event_pattern().map(str::to_string),
         targets,
     })
 }
 
-async fn schedules(events: &aws_sdk_eventbridge::Client, function_arn: &str) -> Found<Vec<Schedule>> {
+async fn schedules(
+    events: &aws_sdk_eventbridge::Client,
+    function_arn: &str,
+) -> Found<Vec<Schedule>> {
     let r = events
         .list_rule_names_by_target()
         .target_arn(function_arn)
@@ -353,11 +411,19 @@ async fn schedules(events: &aws_sdk_eventbridge::Client, function_arn: &str) -> 
     let mut out = Vec::new();
     for name in names {
         let r = events.describe_rule().name(&name).send().await;
-        match found(r, "events:DescribeRule", &name, &["ResourceNotFoundException"]) {
+        match found(
+            r,
+            "events:DescribeRule",
+            &name,
+            &["ResourceNotFoundException"],
+        ) {
             Found::Yes(d) => out.push(Schedule {
                 name: name.clone(),
                 expression: d.schedule_expression().map(str::to_string),
-                state: d.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                state: d
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
             }),
             Found::Missing => {}
             Found::Error(e) => return Found::Error(e),
@@ -424,7 +490,10 @@ pub async fn facts(c: &Clients) -> Facts {
     let bucket_name = env_var("BILLWATCH_BUCKET")
         .or_else(|| ingest_env("BILLWATCH_BUCKET").filter(|b| !b.is_empty()))
         .unwrap_or_else(|| {
-            format!("{stack}-billing-{}", account.as_deref().unwrap_or("ACCOUNT"))
+            format!(
+                "{stack}-billing-{}",
+                account.as_deref().unwrap_or("ACCOUNT")
+            )
         });
     let report_prefix = env_var("BILLWATCH_REPORT_PREFIX")
         .or_else(|| ingest_env("BILLWATCH_REPORT_PREFIX"))
@@ -501,16 +570,23 @@ mod tests {
             Some("arn:aws:sns:us-east-1:1:billwatch-alerts")
         );
         assert_eq!(stack_topic(&arns, "billwatch", None, "chat"), None);
-        assert_eq!(account_of("arn:aws:sns:us-east-1:123456789012:t"), Some("123456789012"));
+        assert_eq!(
+            account_of("arn:aws:sns:us-east-1:123456789012:t"),
+            Some("123456789012")
+        );
         assert_eq!(account_of("nonsense"), None);
     }
 
     #[test]
     fn an_emulators_spelling_of_versioning_and_of_no_notifications() {
         let versioning = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<GetBucketVersioningResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></GetBucketVersioningResponse>";
-        assert_eq!(element_text(versioning, "Status").as_deref(), Some("Enabled"));
+        assert_eq!(
+            element_text(versioning, "Status").as_deref(),
+            Some("Enabled")
+        );
         assert!(!empty_element(versioning));
-        let never = "<GetBucketVersioningResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>";
+        let never =
+            "<GetBucketVersioningResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>";
         assert_eq!(element_text(never, "Status"), None);
         let none = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<GetBucketNotificationResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>";
         assert!(empty_element(none));

@@ -48,7 +48,11 @@ impl Check {
         }
     }
 
-    pub fn warn(name: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn warn(
+        name: impl Into<String>,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Check {
             name: name.into(),
             status: Status::Warn,
@@ -57,7 +61,11 @@ impl Check {
         }
     }
 
-    pub fn fail(name: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn fail(
+        name: impl Into<String>,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Check {
             name: name.into(),
             status: Status::Fail,
@@ -90,9 +98,8 @@ impl Tally {
 
     /// `12 passed, 1 warning, 2 failed`.
     pub fn line(&self) -> String {
-        let plural = |n: usize, one: &str, many: &str| {
-            format!("{n} {}", if n == 1 { one } else { many })
-        };
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         format!(
             "{} passed, {}, {} failed",
             self.passed,
@@ -139,7 +146,9 @@ impl Expected {
     pub fn own_bucket(&self) -> bool {
         self.bucket
             .strip_prefix(&format!("{}-billing-", self.stack))
-            .is_some_and(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|account| {
+                account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+            })
     }
 
     /// The name of the EventBridge rule of an existing bucket.
@@ -216,24 +225,34 @@ fn keys_text(keys: &[(String, String)]) -> String {
 pub fn table(role: TableRole, e: &Expected, found: &Found<TableFacts>) -> Check {
     let name = role.name(e);
     let check = format!("table {name}");
-    let t = match found {
-        Found::Yes(t) => t,
-        Found::Missing => {
-            return Check::fail(
+    let t =
+        match found {
+            Found::Yes(t) => t,
+            Found::Missing => return Check::fail(
                 check,
                 "not found",
-                format!("{REDEPLOY}; or, if the stack has another name, pass --stack NAME (or set {})", role.env()),
-            )
-        }
-        Found::Error(e) => return Check::fail(check, e.clone(), "see the error; then run doctor again"),
-    };
+                format!(
+                    "{REDEPLOY}; or, if the stack has another name, pass --stack NAME (or set {})",
+                    role.env()
+                ),
+            ),
+            Found::Error(e) => {
+                return Check::fail(check, e.clone(), "see the error; then run doctor again")
+            }
+        };
     let mut problems = Vec::new();
     if t.keys != pk_sk() {
-        problems.push(format!("keys are [{}], the template's [pk HASH, sk RANGE]", keys_text(&t.keys)));
+        problems.push(format!(
+            "keys are [{}], the template's [pk HASH, sk RANGE]",
+            keys_text(&t.keys)
+        ));
     }
     let mut notes = vec!["keys pk/sk".to_string()];
     if role == TableRole::Totals {
-        let want = vec![("gsi1pk".into(), "HASH".into()), ("gsi1sk".into(), "RANGE".into())];
+        let want = vec![
+            ("gsi1pk".into(), "HASH".into()),
+            ("gsi1sk".into(), "RANGE".into()),
+        ];
         match t.indexes.get("by-account-service") {
             None => problems.push("index by-account-service is missing (billwatch history reads it)".into()),
             Some(k) if *k != want => problems.push(format!(
@@ -344,7 +363,11 @@ fn short_function(arn: &str) -> &str {
 
 /// The bucket's S3 notifications, one check per report suffix: each must send ObjectCreated
 /// events of keys under the prefix with that suffix to the ingest function.
-pub fn notifications(e: &Expected, bucket: &Found<BucketFacts>, function_arn: Option<&str>) -> Vec<Check> {
+pub fn notifications(
+    e: &Expected,
+    bucket: &Found<BucketFacts>,
+    function_arn: Option<&str>,
+) -> Vec<Check> {
     let b = match bucket {
         Found::Yes(b) => b,
         // The bucket check says why; one line is enough.
@@ -436,11 +459,19 @@ pub fn eventbridge(
     let r = match rule {
         Found::Yes(r) => r,
         Found::Missing => {
-            out.push(Check::fail(check, "not found: no report of the bucket reaches the function", REDEPLOY));
+            out.push(Check::fail(
+                check,
+                "not found: no report of the bucket reaches the function",
+                REDEPLOY,
+            ));
             return out;
         }
         Found::Error(err) => {
-            out.push(Check::fail(check, err.clone(), "see the error; then run doctor again"));
+            out.push(Check::fail(
+                check,
+                err.clone(),
+                "see the error; then run doctor again",
+            ));
             return out;
         }
     };
@@ -454,26 +485,39 @@ pub fn eventbridge(
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or_default();
     let names = &pattern["detail"]["bucket"]["name"];
-    if !names.as_array().is_some_and(|a| a.iter().any(|n| n == e.bucket.as_str())) {
+    if !names
+        .as_array()
+        .is_some_and(|a| a.iter().any(|n| n == e.bucket.as_str()))
+    {
         problems.push(format!("its pattern does not match bucket {}", e.bucket));
     }
     let keys = pattern["detail"]["object"]["key"].to_string();
     for suffix in SUFFIXES {
         if !keys.contains(&format!("\"{}*{suffix}\"", e.report_prefix)) {
-            problems.push(format!("its pattern misses keys {}*{suffix}", e.report_prefix));
+            problems.push(format!(
+                "its pattern misses keys {}*{suffix}",
+                e.report_prefix
+            ));
         }
     }
     match function_arn {
         Some(f) if !r.targets.iter().any(|t| t == f) => problems.push(format!(
             "its targets [{}] do not include the ingest function {}",
-            r.targets.iter().map(|t| short_function(t)).collect::<Vec<_>>().join(", "),
+            r.targets
+                .iter()
+                .map(|t| short_function(t))
+                .collect::<Vec<_>>()
+                .join(", "),
             short_function(f)
         )),
         None if r.targets.is_empty() => problems.push("it has no target".into()),
         _ => {}
     }
     out.push(if problems.is_empty() {
-        Check::pass(check, format!("enabled, {} → the ingest function", e.bucket))
+        Check::pass(
+            check,
+            format!("enabled, {} → the ingest function", e.bucket),
+        )
     } else {
         Check::fail(check, problems.join("; "), REDEPLOY)
     });
@@ -501,7 +545,11 @@ impl Subscription {
 
 /// A topic's subscriptions: none is a failure (nobody hears an alert), a pending one a warning
 /// with the address to confirm, the confirmed ones one passing line.
-pub fn subscriptions(label: &str, topic: Option<&str>, found: &Found<Vec<Subscription>>) -> Vec<Check> {
+pub fn subscriptions(
+    label: &str,
+    topic: Option<&str>,
+    found: &Found<Vec<Subscription>>,
+) -> Vec<Check> {
     let Some(topic) = topic else {
         return vec![Check::fail(
             format!("topic {label}"),
@@ -516,20 +564,33 @@ pub fn subscriptions(label: &str, topic: Option<&str>, found: &Found<Vec<Subscri
         Found::Missing => {
             return vec![Check::fail(format!("topic {name}"), "not found", REDEPLOY)];
         }
-        Found::Error(err) => return vec![Check::fail(check, err.clone(), "see the error; then run doctor again")],
+        Found::Error(err) => {
+            return vec![Check::fail(
+                check,
+                err.clone(),
+                "see the error; then run doctor again",
+            )]
+        }
     };
     let subscribe = format!(
         "deploy with AlertEmails=you@example.com (scripts/sam deploy --parameter-overrides AlertEmails=...), or: aws sns subscribe --topic-arn {topic} --protocol email --notification-endpoint you@example.com"
     );
     if subs.is_empty() {
-        return vec![Check::fail(check, "none: nobody receives what is published there", subscribe)];
+        return vec![Check::fail(
+            check,
+            "none: nobody receives what is published there",
+            subscribe,
+        )];
     }
     let mut out = Vec::new();
     let confirmed: Vec<_> = subs.iter().filter(|s| !s.pending()).collect();
     if confirmed.is_empty() {
         out.push(Check::fail(
             check.clone(),
-            format!("{} subscription(s), none confirmed: nobody receives alerts yet", subs.len()),
+            format!(
+                "{} subscription(s), none confirmed: nobody receives alerts yet",
+                subs.len()
+            ),
             "confirm the subscriptions below",
         ));
     } else {
@@ -537,7 +598,10 @@ pub fn subscriptions(label: &str, topic: Option<&str>, found: &Found<Vec<Subscri
             .iter()
             .map(|s| format!("{} {}", s.protocol, s.endpoint))
             .collect();
-        out.push(Check::pass(check.clone(), format!("confirmed: {}", list.join(", "))));
+        out.push(Check::pass(
+            check.clone(),
+            format!("confirmed: {}", list.join(", ")),
+        ));
     }
     for s in subs.iter().filter(|s| s.pending()) {
         let fix = if s.protocol == "email" || s.protocol == "email-json" {
@@ -644,7 +708,13 @@ pub fn function(role: FunctionRole, e: &Expected, found: &Found<FunctionFacts>) 
                 format!("{REDEPLOY}; check --stack and --region"),
             )]
         }
-        Found::Error(err) => return vec![Check::fail(check, err.clone(), "see the error; then run doctor again")],
+        Found::Error(err) => {
+            return vec![Check::fail(
+                check,
+                err.clone(),
+                "see the error; then run doctor again",
+            )]
+        }
     };
     let mut out = Vec::new();
     let state = f.state.as_deref().unwrap_or("Active");
@@ -664,7 +734,10 @@ pub fn function(role: FunctionRole, e: &Expected, found: &Found<FunctionFacts>) 
         Check::fail(
             check.clone(),
             format!("{}: state {state}, last update {update}", f.name),
-            format!("see: aws lambda get-function-configuration --function-name {}; then deploy again", f.name),
+            format!(
+                "see: aws lambda get-function-configuration --function-name {}; then deploy again",
+                f.name
+            ),
         )
     });
 
@@ -672,7 +745,9 @@ pub fn function(role: FunctionRole, e: &Expected, found: &Found<FunctionFacts>) 
     for (var, want) in role.env(e) {
         let got = f.env.get(var).filter(|v| !v.is_empty());
         match (want, got) {
-            (Some(w), Some(g)) if w != *g => wrong.push(format!("{var} is {g}, the stack's is {w}")),
+            (Some(w), Some(g)) if w != *g => {
+                wrong.push(format!("{var} is {g}, the stack's is {w}"))
+            }
             (Some(w), None) => wrong.push(format!("{var} is not set (the stack's: {w})")),
             (None, None) if var == "BILLWATCH_ALERT_TOPIC_ARN" => {
                 wrong.push(format!("{var} is not set: alerts are never sent"))
@@ -696,10 +771,16 @@ pub fn function(role: FunctionRole, e: &Expected, found: &Found<FunctionFacts>) 
     let (memory, timeout) = role.settings();
     let mut low = Vec::new();
     if f.memory_mb.is_some_and(|m| m < memory) {
-        low.push(format!("memory {} MB (template: {memory})", f.memory_mb.unwrap_or_default()));
+        low.push(format!(
+            "memory {} MB (template: {memory})",
+            f.memory_mb.unwrap_or_default()
+        ));
     }
     if f.timeout_s.is_some_and(|t| t < timeout) {
-        low.push(format!("timeout {} s (template: {timeout})", f.timeout_s.unwrap_or_default()));
+        low.push(format!(
+            "timeout {} s (template: {timeout})",
+            f.timeout_s.unwrap_or_default()
+        ));
     }
     if !low.is_empty() {
         out.push(Check::warn(
@@ -723,13 +804,19 @@ pub struct Schedule {
 pub fn health_schedule(function: &Found<FunctionFacts>, rules: &Found<Vec<Schedule>>) -> Check {
     let check = "schedule of health-check";
     if !matches!(function, Found::Yes(_)) {
-        return Check::fail(check, "no health-check function to schedule", "fix the function first");
+        return Check::fail(
+            check,
+            "no health-check function to schedule",
+            "fix the function first",
+        );
     }
     let none = Vec::new();
     let rules = match rules {
         Found::Yes(r) => r,
         Found::Missing => &none,
-        Found::Error(err) => return Check::fail(check, err.clone(), "see the error; then run doctor again"),
+        Found::Error(err) => {
+            return Check::fail(check, err.clone(), "see the error; then run doctor again")
+        }
     };
     match rules
         .iter()
@@ -738,7 +825,10 @@ pub fn health_schedule(function: &Found<FunctionFacts>, rules: &Found<Vec<Schedu
         Some(r) if r.state == "ENABLED" => Check::pass(check, format!("{}: rate(1 hour)", r.name)),
         Some(r) => Check::fail(
             check,
-            format!("{} is {}: a silence of billing reports goes unnoticed", r.name, r.state),
+            format!(
+                "{} is {}: a silence of billing reports goes unnoticed",
+                r.name, r.state
+            ),
             format!("aws events enable-rule --name {}", r.name),
         ),
         None => Check::fail(
@@ -766,7 +856,8 @@ mod tests {
         }
     }
 
-    const FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:billwatch-ReportIngestFunction-Ab12";
+    const FN: &str =
+        "arn:aws:lambda:us-east-1:123456789012:function:billwatch-ReportIngestFunction-Ab12";
 
     fn table_facts(role: TableRole) -> TableFacts {
         let mut t = TableFacts {
@@ -777,7 +868,10 @@ mod tests {
         if role == TableRole::Totals {
             t.indexes.insert(
                 "by-account-service".into(),
-                vec![("gsi1pk".into(), "HASH".into()), ("gsi1sk".into(), "RANGE".into())],
+                vec![
+                    ("gsi1pk".into(), "HASH".into()),
+                    ("gsi1sk".into(), "RANGE".into()),
+                ],
             );
         }
         if role == TableRole::Alerts {
@@ -838,13 +932,22 @@ mod tests {
         assert_eq!(c.name, "table billwatch-reports");
         assert_eq!(c.detail, "not found");
         assert!(c.fix.as_deref().unwrap().contains("sam deploy"), "{c:?}");
-        assert!(c.fix.as_deref().unwrap().contains("BILLWATCH_REPORTS_TABLE"), "{c:?}");
+        assert!(
+            c.fix
+                .as_deref()
+                .unwrap()
+                .contains("BILLWATCH_REPORTS_TABLE"),
+            "{c:?}"
+        );
 
         let mut t = table_facts(TableRole::Totals);
         t.indexes.clear();
         let c = table(TableRole::Totals, &e, &Found::Yes(t));
         assert_eq!(c.status, Status::Fail);
-        assert!(c.detail.contains("index by-account-service is missing"), "{c:?}");
+        assert!(
+            c.detail.contains("index by-account-service is missing"),
+            "{c:?}"
+        );
 
         let mut t = table_facts(TableRole::Alerts);
         t.ttl = None;
@@ -855,10 +958,20 @@ mod tests {
         let mut t = table_facts(TableRole::Budgets);
         t.keys = vec![("id".into(), "HASH".into())];
         let c = table(TableRole::Budgets, &e, &Found::Yes(t));
-        assert_eq!(c.detail, "keys are [id HASH], the template's [pk HASH, sk RANGE]");
+        assert_eq!(
+            c.detail,
+            "keys are [id HASH], the template's [pk HASH, sk RANGE]"
+        );
 
-        let c = table(TableRole::Budgets, &e, &Found::Error("access denied".into()));
-        assert_eq!((c.status, c.detail.as_str()), (Status::Fail, "access denied"));
+        let c = table(
+            TableRole::Budgets,
+            &e,
+            &Found::Error("access denied".into()),
+        );
+        assert_eq!(
+            (c.status, c.detail.as_str()),
+            (Status::Fail, "access denied")
+        );
     }
 
     #[test]
@@ -868,7 +981,10 @@ mod tests {
         assert_eq!(checks.len(), 3);
         for c in &checks {
             assert_eq!(c.status, Status::Pass, "{c:?}");
-            assert_eq!(c.detail, "ObjectCreated → billwatch-ReportIngestFunction-Ab12");
+            assert_eq!(
+                c.detail,
+                "ObjectCreated → billwatch-ReportIngestFunction-Ab12"
+            );
         }
         assert_eq!(checks[2].name, "notification *-Manifest.json");
     }
@@ -882,7 +998,11 @@ mod tests {
         let failed: Vec<_> = checks.iter().filter(|c| c.status == Status::Fail).collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].name, "notification *.csv.zip");
-        assert!(failed[0].detail.contains("never ingested"), "{:?}", failed[0]);
+        assert!(
+            failed[0].detail.contains("never ingested"),
+            "{:?}",
+            failed[0]
+        );
         assert!(failed[0].fix.as_deref().unwrap().contains("sam deploy"));
 
         // Another function, another prefix, only Put.
@@ -894,7 +1014,11 @@ mod tests {
         assert_eq!(c.status, Status::Fail);
         assert!(c.detail.contains("filters on prefix \"cur/\""), "{c:?}");
         assert!(c.detail.contains("sends s3:ObjectCreated:Put"), "{c:?}");
-        assert!(c.detail.contains("invokes other, not the stack's ingest function"), "{c:?}");
+        assert!(
+            c.detail
+                .contains("invokes other, not the stack's ingest function"),
+            "{c:?}"
+        );
 
         // With a ReportPrefix the notification must filter on it.
         let mut e = expected();
@@ -915,7 +1039,10 @@ mod tests {
         b.versioning = Err("HTTP 200: no message".into());
         let c = bucket(&e, &Found::Yes(b));
         assert_eq!(c.status, Status::Warn);
-        assert!(c.fix.unwrap().starts_with("check it: aws s3api get-bucket-versioning"));
+        assert!(c
+            .fix
+            .unwrap()
+            .starts_with("check it: aws s3api get-bucket-versioning"));
         assert_eq!(bucket(&e, &Found::Missing).status, Status::Fail);
     }
 
@@ -949,14 +1076,26 @@ mod tests {
             eventbridge: true,
             ..BucketFacts::default()
         };
-        let checks = eventbridge(&e, &Found::Yes(b.clone()), &Found::Yes(rule.clone()), Some(FN));
-        assert!(checks.iter().all(|c| c.status == Status::Pass), "{checks:?}");
+        let checks = eventbridge(
+            &e,
+            &Found::Yes(b.clone()),
+            &Found::Yes(rule.clone()),
+            Some(FN),
+        );
+        assert!(
+            checks.iter().all(|c| c.status == Status::Pass),
+            "{checks:?}"
+        );
         assert_eq!(checks[1].name, "rule billwatch-report-created");
 
         let off = BucketFacts::default();
         let checks = eventbridge(&e, &Found::Yes(off), &Found::Yes(rule.clone()), Some(FN));
         assert_eq!(checks[0].status, Status::Fail);
-        assert!(checks[0].fix.as_deref().unwrap().contains("Amazon EventBridge → On"));
+        assert!(checks[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("Amazon EventBridge → On"));
 
         let mut wrong = rule.clone();
         wrong.state = "DISABLED".into();
@@ -964,7 +1103,12 @@ mod tests {
         let checks = eventbridge(&e, &Found::Yes(b.clone()), &Found::Yes(wrong), Some(FN));
         assert_eq!(checks[1].status, Status::Fail);
         assert!(checks[1].detail.contains("state DISABLED"), "{checks:?}");
-        assert!(checks[1].detail.contains("do not include the ingest function"), "{checks:?}");
+        assert!(
+            checks[1]
+                .detail
+                .contains("do not include the ingest function"),
+            "{checks:?}"
+        );
 
         let checks = eventbridge(&e, &Found::Yes(b), &Found::Missing, Some(FN));
         assert_eq!(checks[1].status, Status::Fail);
@@ -982,7 +1126,11 @@ mod tests {
     #[test]
     fn subscriptions_confirmed_pending_and_none() {
         let topic = "arn:aws:sns:us-east-1:123456789012:billwatch-alerts";
-        let confirmed = sub("sqs", "arn:aws:sqs:us-east-1:1:q", "arn:aws:sns:us-east-1:1:billwatch-alerts:1");
+        let confirmed = sub(
+            "sqs",
+            "arn:aws:sqs:us-east-1:1:q",
+            "arn:aws:sns:us-east-1:1:billwatch-alerts:1",
+        );
         let pending = sub("email", "ops@example.com", "PendingConfirmation");
 
         let checks = subscriptions("alerts", Some(topic), &Found::Yes(vec![confirmed.clone()]));
@@ -990,16 +1138,28 @@ mod tests {
         assert_eq!(checks[0].status, Status::Pass);
         assert_eq!(checks[0].detail, "confirmed: sqs arn:aws:sqs:us-east-1:1:q");
 
-        let checks = subscriptions("alerts", Some(topic), &Found::Yes(vec![confirmed, pending.clone()]));
+        let checks = subscriptions(
+            "alerts",
+            Some(topic),
+            &Found::Yes(vec![confirmed, pending.clone()]),
+        );
         assert_eq!(checks[1].status, Status::Warn);
         assert_eq!(checks[1].name, "subscription email ops@example.com");
         assert!(
-            checks[1].fix.as_deref().unwrap().starts_with("confirm the e-mail AWS sent to ops@example.com"),
+            checks[1]
+                .fix
+                .as_deref()
+                .unwrap()
+                .starts_with("confirm the e-mail AWS sent to ops@example.com"),
             "{checks:?}"
         );
 
         let checks = subscriptions("alerts", Some(topic), &Found::Yes(vec![pending]));
-        assert_eq!(checks[0].status, Status::Fail, "only pending: nobody receives");
+        assert_eq!(
+            checks[0].status,
+            Status::Fail,
+            "only pending: nobody receives"
+        );
         assert_eq!(checks[1].status, Status::Warn);
 
         let checks = subscriptions("alerts", Some(topic), &Found::Yes(vec![]));
@@ -1017,7 +1177,10 @@ mod tests {
         let e = expected();
         let checks = function(FunctionRole::ReportIngest, &e, &Found::Yes(ingest_fn()));
         assert_eq!(checks.len(), 2, "{checks:?}");
-        assert!(checks.iter().all(|c| c.status == Status::Pass), "{checks:?}");
+        assert!(
+            checks.iter().all(|c| c.status == Status::Pass),
+            "{checks:?}"
+        );
         assert_eq!(
             checks[0].detail,
             "billwatch-ReportIngestFunction-Ab12 (provided.al2023, 512 MB, 300 s)"
@@ -1029,7 +1192,8 @@ mod tests {
         let e = expected();
         let mut f = ingest_fn();
         f.env.remove("BILLWATCH_ALERT_TOPIC_ARN");
-        f.env.insert("BILLWATCH_TOTALS_TABLE".into(), "old-totals".into());
+        f.env
+            .insert("BILLWATCH_TOTALS_TABLE".into(), "old-totals".into());
         let checks = function(FunctionRole::ReportIngest, &e, &Found::Yes(f));
         let env = &checks[1];
         assert_eq!(env.name, "function report-ingest environment");
@@ -1043,7 +1207,10 @@ mod tests {
 
         let checks = function(FunctionRole::ReportIngest, &e, &Found::Missing);
         assert_eq!(checks.len(), 1);
-        assert_eq!(checks[0].detail, "no function billwatch-ReportIngestFunction-* found");
+        assert_eq!(
+            checks[0].detail,
+            "no function billwatch-ReportIngestFunction-* found"
+        );
     }
 
     #[test]
@@ -1053,7 +1220,9 @@ mod tests {
         f.memory_mb = Some(128);
         let checks = function(FunctionRole::ReportIngest, &e, &Found::Yes(f.clone()));
         assert_eq!(checks[2].status, Status::Warn);
-        assert!(checks[2].detail.starts_with("memory 128 MB (template: 512)"));
+        assert!(checks[2]
+            .detail
+            .starts_with("memory 128 MB (template: 512)"));
         f.last_update = Some("Failed".into());
         let checks = function(FunctionRole::ReportIngest, &e, &Found::Yes(f));
         assert_eq!(checks[0].status, Status::Fail);
@@ -1089,7 +1258,10 @@ mod tests {
         let mut off = hourly;
         off.state = "DISABLED".into();
         let c = health_schedule(&f, &Found::Yes(vec![off]));
-        assert_eq!(c.fix.as_deref(), Some("aws events enable-rule --name billwatch-HealthCheckFunctionHourly-X"));
+        assert_eq!(
+            c.fix.as_deref(),
+            Some("aws events enable-rule --name billwatch-HealthCheckFunctionHourly-X")
+        );
     }
 
     #[test]

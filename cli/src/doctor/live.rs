@@ -170,15 +170,14 @@ async fn steps(
 
     let run = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string();
     let key = synthetic::key(&e.report_prefix, &run);
-    let put = c
-        .s3
-        .put_object()
-        .bucket(&e.bucket)
-        .key(&key)
-        .content_type("text/csv")
-        .body(ByteStream::from(synthetic::report().into_bytes()))
-        .send()
-        .await;
+    let put =
+        c.s3.put_object()
+            .bucket(&e.bucket)
+            .key(&key)
+            .content_type("text/csv")
+            .body(ByteStream::from(synthetic::report().into_bytes()))
+            .send()
+            .await;
     if let Err(err) = put {
         out.push(Check::fail(
             "live: upload",
@@ -367,7 +366,9 @@ fn s(v: impl Into<String>) -> AttributeValue {
 }
 
 fn get<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 async fn query(c: &Clients, table: &str, pk: &str) -> Result<Vec<Item>, String> {
@@ -401,26 +402,34 @@ async fn delete(c: &Clients, table: &str, item: &Item) -> Result<(), String> {
 }
 
 /// Every object version and delete marker under the doctor's folder: (key, version id).
-async fn object_versions(c: &Clients, e: &Expected) -> Result<Vec<(String, Option<String>)>, String> {
+async fn object_versions(
+    c: &Clients,
+    e: &Expected,
+) -> Result<Vec<(String, Option<String>)>, String> {
     let folder = synthetic::folder(&e.report_prefix);
     let mut out = Vec::new();
     let (mut key_marker, mut version_marker) = (None, None);
     loop {
-        let page = c
-            .s3
-            .list_object_versions()
-            .bucket(&e.bucket)
-            .prefix(&folder)
-            .set_key_marker(key_marker.clone())
-            .set_version_id_marker(version_marker.clone())
-            .send()
-            .await
-            .map_err(|err| sdk_error("s3:ListBucketVersions", &e.bucket, &err))?;
+        let page =
+            c.s3.list_object_versions()
+                .bucket(&e.bucket)
+                .prefix(&folder)
+                .set_key_marker(key_marker.clone())
+                .set_version_id_marker(version_marker.clone())
+                .send()
+                .await
+                .map_err(|err| sdk_error("s3:ListBucketVersions", &e.bucket, &err))?;
         for v in page.versions() {
-            out.push((v.key().unwrap_or_default().to_string(), v.version_id().map(str::to_string)));
+            out.push((
+                v.key().unwrap_or_default().to_string(),
+                v.version_id().map(str::to_string),
+            ));
         }
         for m in page.delete_markers() {
-            out.push((m.key().unwrap_or_default().to_string(), m.version_id().map(str::to_string)));
+            out.push((
+                m.key().unwrap_or_default().to_string(),
+                m.version_id().map(str::to_string),
+            ));
         }
         if page.is_truncated() != Some(true) {
             return Ok(out);
@@ -538,8 +547,7 @@ pub async fn cleanup(c: &Clients, e: &Expected) -> Result<Removed, String> {
     let versions = object_versions(c, e).await?;
     let keys: BTreeSet<String> = versions.iter().map(|(k, _)| k.clone()).collect();
     for (key, version) in &versions {
-        c.s3
-            .delete_object()
+        c.s3.delete_object()
             .bucket(&e.bucket)
             .key(key)
             .set_version_id(version.clone())

@@ -13,7 +13,7 @@ mod synthetic;
 
 use crate::error::CliError;
 use crate::output;
-use judge::{Check, FunctionRole, Status, Tally, TableRole};
+use judge::{Check, FunctionRole, Status, TableRole, Tally};
 use serde_json::json;
 use std::io::Write;
 use std::time::Duration;
@@ -49,7 +49,11 @@ fn static_checks(f: &gather::Facts) -> Vec<Check> {
         out.push(judge::table(*role, e, table));
     }
     if let Some(err) = &f.topics_error {
-        out.push(Check::fail("topics", err.clone(), "see the error; then run doctor again"));
+        out.push(Check::fail(
+            "topics",
+            err.clone(),
+            "see the error; then run doctor again",
+        ));
     } else {
         for (label, topic, subs) in &f.topics {
             let mut checks = judge::subscriptions(label, topic.as_deref(), subs);

@@ -90,20 +90,34 @@ mod tests {
     #[test]
     fn the_report_sums_to_one_total_that_crosses_the_budget_once() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(format!("{PAYER}-aws-billing-csv-2000-01.csv"));
+        let path = dir
+            .path()
+            .join(format!("{PAYER}-aws-billing-csv-2000-01.csv"));
         std::fs::write(&path, report()).unwrap();
         let s = summarize_path(&path, None, &Limits::default()).unwrap();
         assert_eq!(s.billing_period, Some(period()));
         assert_eq!(s.payer_account_id.as_deref(), Some(PAYER));
-        assert_eq!(s.status, Status::Estimated, "never final: no month-close summaries");
+        assert_eq!(
+            s.status,
+            Status::Estimated,
+            "never final: no month-close summaries"
+        );
         assert_eq!(s.totals.len(), 1);
         let t = &s.totals[0];
         assert_eq!(
-            (t.account_id.as_str(), t.service.as_str(), t.currency.as_str()),
+            (
+                t.account_id.as_str(),
+                t.service.as_str(),
+                t.currency.as_str()
+            ),
             (PAYER, SERVICE, CURRENCY)
         );
         assert_eq!(t.cost, cost());
-        assert!(!s.checks.is_empty() && s.checks.iter().all(|c| c.ok), "{:?}", s.checks);
+        assert!(
+            !s.checks.is_empty() && s.checks.iter().all(|c| c.ok),
+            "{:?}",
+            s.checks
+        );
 
         let b = budget();
         assert_eq!(b.validate(), Ok(()));
