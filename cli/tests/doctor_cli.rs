@@ -387,7 +387,7 @@ async fn real_month(ingest: &Ingest, sdk: &aws_config::SdkConfig) {
     ingest
         .budgets
         .put(&Budget {
-            name: "team".into(),
+            name: "doctor-test-team".into(),
             scope: Scope::All,
             amount: rust_decimal::Decimal::new(100, 0),
             currency: "USD".into(),
@@ -546,5 +546,7 @@ fn doctor_live_sends_a_report_through_and_leaves_the_stack_as_it_was() {
         let after = snapshot(&sdk).await;
         assert_same_items(&before.0, &after.0);
         assert_eq!(before.1, after.1);
+        // The stack is shared with later test binaries: no budget of this test stays behind.
+        ingest.budgets.delete("doctor-test-team").await.unwrap();
     });
 }
