@@ -54,10 +54,16 @@ pub struct Facts {
     pub ingest: Found<FunctionFacts>,
     pub health: Found<FunctionFacts>,
     pub health_rules: Found<Vec<Schedule>>,
-    /// (label, topic ARN if found, its subscriptions).
-    pub topics: Vec<(&'static str, Option<String>, Found<Vec<Subscription>>)>,
+    pub topics: Vec<Topic>,
     /// When the topics could not be listed at all.
     pub topics_error: Option<String>,
+}
+
+/// One of the stack's topics: `alerts`, `ops` or `chat`, its ARN if found, its subscriptions.
+pub struct Topic {
+    pub label: &'static str,
+    pub arn: Option<String>,
+    pub subscriptions: Found<Vec<Subscription>>,
 }
 
 /// A failed call in the CLI's plain words (access denied naming the action, throttling, …).
@@ -534,9 +540,17 @@ pub async fn facts(c: &Clients) -> Facts {
         match topic {
             Some(arn) => {
                 let subs = subscriptions(&c.sns, &arn).await;
-                topics.push((label, Some(arn), subs));
+                topics.push(Topic {
+                    label,
+                    arn: Some(arn),
+                    subscriptions: subs,
+                });
             }
-            None if required => topics.push((label, None, Found::Missing)),
+            None if required => topics.push(Topic {
+                label,
+                arn: None,
+                subscriptions: Found::Missing,
+            }),
             None => {}
         }
     }

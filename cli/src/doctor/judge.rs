@@ -225,21 +225,22 @@ fn keys_text(keys: &[(String, String)]) -> String {
 pub fn table(role: TableRole, e: &Expected, found: &Found<TableFacts>) -> Check {
     let name = role.name(e);
     let check = format!("table {name}");
-    let t =
-        match found {
-            Found::Yes(t) => t,
-            Found::Missing => return Check::fail(
+    let t = match found {
+        Found::Yes(t) => t,
+        Found::Missing => {
+            return Check::fail(
                 check,
                 "not found",
                 format!(
                     "{REDEPLOY}; or, if the stack has another name, pass --stack NAME (or set {})",
                     role.env()
                 ),
-            ),
-            Found::Error(e) => {
-                return Check::fail(check, e.clone(), "see the error; then run doctor again")
-            }
-        };
+            )
+        }
+        Found::Error(e) => {
+            return Check::fail(check, e.clone(), "see the error; then run doctor again")
+        }
+    };
     let mut problems = Vec::new();
     if t.keys != pk_sk() {
         problems.push(format!(

@@ -13,7 +13,7 @@ mod synthetic;
 
 use crate::error::CliError;
 use crate::output;
-use judge::{Check, FunctionRole, Status, TableRole, Tally};
+use judge::{Check, FunctionRole, Status, Tally};
 use serde_json::json;
 use std::io::Write;
 use std::time::Duration;
@@ -55,9 +55,9 @@ fn static_checks(f: &gather::Facts) -> Vec<Check> {
             "see the error; then run doctor again",
         ));
     } else {
-        for (label, topic, subs) in &f.topics {
-            let mut checks = judge::subscriptions(label, topic.as_deref(), subs);
-            if *label == "ops" {
+        for t in &f.topics {
+            let mut checks = judge::subscriptions(t.label, t.arn.as_deref(), &t.subscriptions);
+            if t.label == "ops" {
                 // The operations topic carries CloudWatch alarms about billwatch itself: without
                 // a subscriber they reach no one, but budget alerts still go out.
                 for c in &mut checks {
