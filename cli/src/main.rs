@@ -7,6 +7,7 @@ mod aws_error;
 mod budgets;
 mod chart;
 mod daily;
+mod doctor;
 mod error;
 mod generate;
 mod output;
@@ -57,6 +58,9 @@ enum Command {
     /// Manage budgets.
     #[command(subcommand)]
     Budgets(budgets::Command),
+    /// Check a deployed stack against the template (bucket, notifications or rule, tables,
+    /// topics, subscriptions, functions); --live also sends a test report through it.
+    Doctor(doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,7 @@ fn try_main(cli: Cli) -> Result<(), CliError> {
         Command::Anomalies(args) => anomalies::run(args)?,
         Command::Daily(args) => daily::run(args)?,
         Command::Budgets(command) => budgets::run(command)?,
+        Command::Doctor(args) => doctor::run(args)?,
     };
     error::print(&text)
 }

@@ -120,6 +120,7 @@ fn every_flag_has_help_text() {
         vec!["budgets", "list"],
         vec!["budgets", "rm"],
         vec!["budgets", "apply"],
+        vec!["doctor"],
     ] {
         let mut args = command.clone();
         args.push("--help");

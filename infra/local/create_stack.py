@@ -12,7 +12,15 @@ what the template declares and the function uses:
     LocalSecondaryIndexes, BillingMode, TimeToLiveSpecification),
   * the SNS topic that BILLWATCH_ALERT_TOPIC_ARN points at (TopicName, KmsMasterKeyId, ...),
   * an SQS queue <stack>-alerts-inbox subscribed to that topic with RawMessageDelivery off,
-    so tests read the SNS envelope (Subject, MessageAttributes) from it.
+    so tests read the SNS envelope (Subject, MessageAttributes) from it,
+  * the template's other SNS topics (the operations topic) by name, without their KMS key,
+  * what `billwatch doctor` checks besides: each function as a stub that is never run (named
+    as CloudFormation names it, <stack>-<LogicalId>-local, with the template's runtime, memory,
+    timeout and resolved environment, and a role <stack>-<LogicalId>Role-local), the stack's
+    own bucket's S3 notifications to the ingest stub (the template's events and filters), and
+    the health check's schedule rules (<stack>-<Function><Event>-local). Nothing invokes the
+    stubs with a report: the tests run the ingest themselves. With ExistingBucketName the
+    EventBridge rule is not created (parity_check.py creates and deletes it under that name).
 
 Idempotent: existing resources are reused, and an existing table that differs from the
 template is an error (reset the emulator: POST $AWS_ENDPOINT_URL/moto-api/reset).
@@ -65,7 +73,8 @@ def emulator_endpoint(arg: str | None) -> str:
 
 
 def clients(endpoint: str, region: str):
-    """boto3 clients for S3 (path style), DynamoDB, SNS, SQS, STS and EventBridge at `endpoint`."""
+    """boto3 clients for S3 (path style), DynamoDB, SNS, SQS, STS, EventBridge, IAM and Lambda at
+    `endpoint`."""
     import boto3
     from botocore.config import Config
 
@@ -86,7 +95,7 @@ def clients(endpoint: str, region: str):
     def make(service: str):
         return session.client(service, endpoint_url=endpoint, config=config)
 
-    return {name: make(name) for name in ("s3", "dynamodb", "sns", "sqs", "sts", "events")}
+    return {name: make(name) for name in ("s3", "dynamodb", "sns", "sqs", "sts", "events", "iam", "lambda")}
 
 
 def account_id(sts, override: str | None) -> str:
@@ -253,6 +262,135 @@ def ensure_inbox(sqs, sns, name: str, topic_arn: str) -> str:
     return url
 
 
+def ensure_other_topics(sns, template: dict, spec: st.StackSpec, params: dict[str, str]) -> None:
+    """Every other enabled AWS::SNS::Topic of the template (the operations topic), by its name
+    alone: its KMS key is not modelled locally."""
+    res = st.Resolver(template, spec.stack_name, spec.account, spec.region, params)
+    made = {t.logical for t in spec.topics}
+    for logical, r in res.resources.items():
+        if r.get("Type") != "AWS::SNS::Topic" or logical in made or not res.resource_enabled(logical):
+            continue
+        arn = sns.create_topic(Name=res.physical_id(logical).rsplit(":", 1)[1])["TopicArn"]
+        log(f"topic {arn}: ready (no KMS key locally)")
+
+
+# A zip with a `bootstrap` that is never run: the emulator invokes nothing with docker here.
+def _stub_zip() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\necho 'billwatch local stub: not run'\nexit 1\n")
+    return buf.getvalue()
+
+
+def ensure_functions(iam, lam, template: dict, spec: st.StackSpec, params: dict[str, str]) -> dict[str, str]:
+    """Each function of the template as a stub named <stack>-<LogicalId>-local, with the
+    template's runtime, memory, timeout, architectures and environment (resolved), and a role.
+    Returns logical id -> function ARN."""
+    from botocore.exceptions import ClientError
+
+    res = st.Resolver(template, spec.stack_name, spec.account, spec.region, params)
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    arns = {}
+    for logical, r in res.resources.items():
+        if r.get("Type") not in st.FUNCTION_TYPES or not res.resource_enabled(logical):
+            continue
+        props = r.get("Properties") or {}
+        role_name = f"{spec.stack_name}-{logical.removesuffix('Function')}Role-local"[:64]
+        try:
+            role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
+        except ClientError:
+            role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        name = f"{spec.stack_name}-{logical}-local"
+        variables = {k: str(res.resolve(v)) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
+        settings = {
+            "Runtime": str(res.resolve(props.get("Runtime", "provided.al2023"))),
+            "Role": role_arn,
+            "Handler": str(res.resolve(props.get("Handler", "bootstrap"))),
+            "MemorySize": int(res.resolve(props.get("MemorySize", 128))),
+            "Timeout": int(res.resolve(props.get("Timeout", 3))),
+            "Environment": {"Variables": variables},
+        }
+        try:
+            arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
+            lam.update_function_configuration(FunctionName=name, **settings)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            arn = lam.create_function(
+                FunctionName=name,
+                Code={"ZipFile": _stub_zip()},
+                Architectures=[str(a) for a in res.resolve(props.get("Architectures", ["x86_64"]))],
+                **settings,
+            )["FunctionArn"]
+        arns[logical] = arn
+        log(f"function {name}: stub ready")
+    return arns
+
+
+def ensure_notifications(s3, template: dict, spec: st.StackSpec, params: dict[str, str], functions: dict[str, str]) -> None:
+    """The S3 notifications of the stack's own bucket (not of an existing one), with the
+    template's events and filters, to the function stubs."""
+    res = st.Resolver(template, spec.stack_name, spec.account, spec.region, params)
+    for logical, r in res.resources.items():
+        if r.get("Type") != "AWS::S3::Bucket" or not res.resource_enabled(logical):
+            continue
+        configs = (((r.get("Properties") or {}).get("NotificationConfiguration")) or {}).get("LambdaConfigurations") or []
+        out = []
+        for c in configs:
+            function = c.get("Function")
+            target = function.get("Fn::GetAtt", [None])[0] if isinstance(function, dict) else None
+            if target not in functions:
+                raise st.TemplateError(f"{logical}: a notification's Function is not !GetAtt of a function of the template")
+            rules = res.resolve((c.get("Filter") or {}).get("S3Key", {}).get("Rules", []))
+            entry = {"LambdaFunctionArn": functions[target], "Events": [res.resolve(c["Event"])]}
+            if rules:
+                entry["Filter"] = {"Key": {"FilterRules": [{"Name": x["Name"], "Value": x["Value"]} for x in rules]}}
+            out.append(entry)
+        if out:
+            bucket = res.physical_id(logical)
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": out}
+            )
+            log(f"bucket {bucket}: {len(out)} notification(s) to the ingest stub")
+
+
+def ensure_schedules(events, template: dict, spec: st.StackSpec, params: dict[str, str], functions: dict[str, str]) -> None:
+    """The functions' SAM `Schedule` events as rules named <stack>-<Function><Event>-local."""
+    res = st.Resolver(template, spec.stack_name, spec.account, spec.region, params)
+    for logical, arn in functions.items():
+        for event, spec_ in (((res.resources[logical].get("Properties") or {}).get("Events")) or {}).items():
+            if spec_.get("Type") != "Schedule":
+                continue
+            props = spec_.get("Properties") or {}
+            name = f"{spec.stack_name}-{logical}{event}-local"[:64]
+            enabled = str(res.resolve(props.get("Enabled", True))).lower() == "true"
+            events.put_rule(
+                Name=name,
+                ScheduleExpression=str(res.resolve(props["Schedule"])),
+                # Emulator only: moto hands every PutEvents event to each rule without a pattern
+                # (enabled or not) and fails the whole call on a Lambda target, which would
+                # break every PutEvents on the default bus. A pattern that matches nothing
+                # keeps the schedule rule out of that; nothing here fires schedules anyway.
+                EventPattern=json.dumps({"source": ["billwatch.local.schedule-only"]}),
+                State="ENABLED" if enabled else "DISABLED",
+            )
+            target = {"Id": "function", "Arn": arn}
+            if "Input" in props:
+                target["Input"] = str(res.resolve(props["Input"]))
+            events.put_targets(Rule=name, Targets=[target])
+            log(f"rule {name}: schedule for the {logical} stub")
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -300,6 +438,10 @@ def main(argv: list[str]) -> int:
         for topic in spec.topics:
             ensure_topic(c["sns"], topic)
         queue_url = ensure_inbox(c["sqs"], c["sns"], f"{stack}-alerts-inbox", spec.env[st.ENV_TOPIC])
+        ensure_other_topics(c["sns"], template, spec, params)
+        functions = ensure_functions(c["iam"], c["lambda"], template, spec, params)
+        ensure_notifications(c["s3"], template, spec, params, functions)
+        ensure_schedules(c["events"], template, spec, params, functions)
     except st.TemplateError as e:
         fail(f"{args.template}: {e}")
     except ClientError as e:
