@@ -33,7 +33,8 @@ fn require(name: &str) -> String {
 /// `billwatch ARGS` with the test's environment (the local stack's), minus `unset`.
 fn billwatch(args: &[&str], unset: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_billwatch"));
-    cmd.args(args);
+    cmd.args(args)
+        .envs(billwatch_tests::Principal::for_cli(args).env());
     for name in unset {
         cmd.env_remove(name);
     }
@@ -380,12 +381,23 @@ fn assert_same_items(before: &[Item], after: &[Item]) {
     }
 }
 
+/// The budgets table as the test's set-up sees it (not the function's identity: the
+/// permissions check records the function's calls only).
+fn setup_budgets(
+    ingest: &Ingest,
+    sdk: &aws_config::SdkConfig,
+) -> billwatch_aws::store::BudgetsStore {
+    billwatch_aws::store::BudgetsStore::new(
+        billwatch_aws::clients::dynamodb(sdk),
+        &ingest.config.tables.budgets,
+    )
+}
+
 /// Uploads a real month's report (and a budget it crosses) and ingests it, as the deployed
 /// function would: the data the doctor's round trip must leave alone.
 async fn real_month(ingest: &Ingest, sdk: &aws_config::SdkConfig) {
     use billwatch_core::budget::{Budget, Scope, Threshold};
-    ingest
-        .budgets
+    setup_budgets(ingest, sdk)
         .put(&Budget {
             name: "doctor-test-team".into(),
             scope: Scope::All,
@@ -499,7 +511,7 @@ fn doctor_live_sends_a_report_through_and_leaves_the_stack_as_it_was() {
     let sdk = rt.block_on(sdk());
     let ingest = Ingest::new(
         Config::from_env().unwrap(),
-        billwatch_aws::clients::Clients::from_sdk(&sdk),
+        billwatch_aws::clients::Clients::from_sdk(&billwatch_tests::Principal::Ingest.sdk(&sdk)),
         Clock::system(),
     );
     let before = rt.block_on(async {
@@ -547,6 +559,9 @@ fn doctor_live_sends_a_report_through_and_leaves_the_stack_as_it_was() {
         assert_same_items(&before.0, &after.0);
         assert_eq!(before.1, after.1);
         // The stack is shared with later test binaries: no budget of this test stays behind.
-        ingest.budgets.delete("doctor-test-team").await.unwrap();
+        setup_budgets(&ingest, &sdk)
+            .delete("doctor-test-team")
+            .await
+            .unwrap();
     });
 }
