@@ -228,6 +228,8 @@ impl<'a> Pass<'a> {
                 totals,
                 grand_totals,
                 checks: finished.checks,
+                skipped: finished.skipped,
+                warnings: finished.warnings,
                 tag_totals: finished.tags,
                 objects_read: self.objects_read,
                 delivery_id: manifest.and_then(|m| m.delivery_id.clone()),

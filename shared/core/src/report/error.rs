@@ -15,8 +15,12 @@ pub enum ErrorKind {
     Empty(String),
     #[error("invalid amount '{0}'")]
     InvalidAmount(String),
+    #[error("invalid currency code '{0}' (expected three capital letters, like USD)")]
+    InvalidCurrency(String),
     #[error("sum exceeds the exact decimal range ({0})")]
     Overflow(String),
+    #[error("the row has {found} cells but the header has {expected} (an unquoted comma, a missing cell or a stray quote?)")]
+    FieldCount { expected: usize, found: usize },
     #[error("a quoted field opened on this line is never closed: it runs to the end of the input")]
     UnterminatedQuote,
     #[error(

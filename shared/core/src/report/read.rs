@@ -97,6 +97,8 @@ pub(super) struct ObjectReader<'r> {
     /// The first chunk, and where its data rows start (byte, line) once the header is read.
     pub first: Vec<u8>,
     pub data_at: (usize, u64),
+    /// The header's cells: every data record must have exactly as many.
+    pub width: usize,
 }
 
 fn stream_error(e: io::Error) -> ErrorKind {
@@ -112,6 +114,7 @@ impl<'r> ObjectReader<'r> {
             limits: *limits,
             first: Vec::new(),
             data_at: (0, 1),
+            width: 0,
         }
     }
 
@@ -181,6 +184,7 @@ impl<'r> ObjectReader<'r> {
             let record = scanner.record(&self.first, Pos::default());
             if record.len() >= 2 {
                 self.data_at = scanner.at();
+                self.width = record.len();
                 return Ok(HeaderRow {
                     header: Header::from_record(&record),
                     line: found.line,
@@ -205,7 +209,8 @@ fn record_too_long(limits: &Limits) -> ErrorKind {
 }
 
 /// Reads every record of one chunk (from `at`, on line `line`) into `rows`: each is measured,
-/// checked on the `strict` columns and counted in `rows_read`. Returns the chunk's line feeds.
+/// checked to have the header's `width` cells and on the `strict` columns, and counted in
+/// `rows_read`. Returns the chunk's line feeds.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn chunk_rows(
     scanner: &mut Scanner,
@@ -213,7 +218,7 @@ pub(super) fn chunk_rows(
     (at, line): (usize, u64),
     pos: Pos,
     rows: &mut dyn Rows,
-    strict: &[Col],
+    (strict, width): (&[Col], usize),
     limits: &Limits,
     rows_read: &mut u64,
 ) -> Result<u64, Located> {
@@ -233,6 +238,16 @@ pub(super) fn chunk_rows(
             ));
         }
         let record = scanner.record(chunk, pos);
+        // A cell more or fewer than the header shifts every column after it: never summed.
+        if record.len() != width {
+            return Err(Located::at(
+                pos,
+                ErrorKind::FieldCount {
+                    expected: width,
+                    found: record.len(),
+                },
+            ));
+        }
         check_strict(&record, strict, limits.max_text_bytes, found.breaks).map_err(
             |(col, kind)| Located {
                 pos,
@@ -288,13 +303,14 @@ pub(super) fn rows_inline(
     };
     let first = std::mem::take(&mut reader.first);
     let limits = reader.limits;
+    let shape = (strict, reader.width);
     match chunk_rows(
         &mut scanner,
         &first,
         reader.data_at,
         base,
         rows,
-        strict,
+        shape,
         &limits,
         &mut rows_read,
     ) {
@@ -322,7 +338,7 @@ pub(super) fn rows_inline(
             (0, 1),
             pos,
             rows,
-            strict,
+            shape,
             &limits,
             &mut rows_read,
         ) {
