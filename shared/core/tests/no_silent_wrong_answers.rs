@@ -160,3 +160,234 @@ fn the_parallel_reader_gives_the_serial_reader_first_ragged_row() {
     let err = run_both("r.csv", &cur1(&rows)).unwrap_err();
     assert_eq!(err.line, Some(122), "{err}");
 }
+
+// ------------------------------------------------------------ a quote opened mid-row
+
+#[test]
+fn a_quote_opened_mid_row_gets_the_quote_message() {
+    // The quote opened in TotalCost swallows the line break and the next row: read as one
+    // record, it has 19 cells. Before, the amount was read from the wrong cell.
+    let open = r#""1","123456789012","210987654321","LinkedLineItem","2","AmazonEC2","USD","0","0","1.00"#;
+    let err = run(LEGACY, &legacy(&[LINKED_OK, open, LINKED_OK, LINKED_OK])).unwrap_err();
+    assert_eq!(err.line, Some(3), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("a quoted field"), "{text}");
+    assert!(text.contains("runs over a line break"), "{text}");
+    assert!(text.contains("unbalanced quote"), "{text}");
+    // Opened in a text cell in the middle of a row, closed in the same cell of the next row:
+    // the cell count matches, but the next row's amount would vanish into the text.
+    let rows = [
+        cur1_row(1, "Usage", "USD", "1"),
+        format!(
+            "2,123456789012,2026-11-01T00:00:00.000Z,,111111111111,Usage,AmazonS3,USD,5,\"desc"
+        ),
+        "3,123456789012,2026-11-01T00:00:00.000Z,,111111111111,Usage,AmazonS3,USD,7,desc\""
+            .to_string(),
+        cur1_row(4, "Usage", "USD", "1"),
+    ];
+    let err = run_both("r.csv", &cur1(&rows)).unwrap_err();
+    assert_eq!(err.line, Some(3), "{err}");
+    assert!(err.to_string().contains("runs over a line break"), "{err}");
+    // A real multi-line description (an address) is still fine.
+    let rows = [
+        cur1_row(1, "Usage", "USD", "1"),
+        "2,123456789012,2026-11-01T00:00:00.000Z,,111111111111,Usage,AmazonS3,USD,5,\"Rua Gomes, 1507\n9 andar, Sao Paulo\""
+            .to_string(),
+    ];
+    let s = run_both("r.csv", &cur1(&rows)).unwrap();
+    assert_eq!(s.grand_total("USD"), Some(d("6")));
+}
+
+// ------------------------------------------------------------ currency codes
+
+#[test]
+fn an_empty_or_malformed_currency_is_refused_with_its_line() {
+    for bad in ["", "usd", "US", "USDX", "US$", "NULL", "U D"] {
+        let row = format!(
+            r#""1","123456789012","210987654321","LinkedLineItem","2","AmazonEC2","{bad}","0","0","1.00""#
+        );
+        let err = run(LEGACY, &legacy(&[LINKED_OK, &row])).unwrap_err();
+        assert_eq!(err.line, Some(3), "{bad:?}: {err}");
+        assert_eq!(err.column.as_deref(), Some("CurrencyCode"), "{bad:?}");
+        assert!(
+            err.to_string().contains("invalid currency code"),
+            "{bad:?}: {err}"
+        );
+    }
+    let mut rows: Vec<String> = (0..30).map(|i| cur1_row(i, "Usage", "USD", "1")).collect();
+    rows.push(cur1_row(30, "Usage", "", "1"));
+    let err = run_both("r.csv", &cur1(&rows)).unwrap_err();
+    assert_eq!(err.line, Some(32), "{err}");
+    assert_eq!(err.column.as_deref(), Some("lineItem/CurrencyCode"));
+    let focus = "BilledCost,BillingCurrency,BillingPeriodStart,SubAccountId,ServiceName\n\
+        1.5,usd,2026-11-01 00:00:00,111111111111,Amazon S3\n";
+    let err = run("focus.csv", focus.as_bytes()).unwrap_err();
+    assert_eq!(err.line, Some(2), "{err}");
+    assert!(err.to_string().contains("invalid currency code 'usd'"), "{err}");
+}
+
+#[test]
+fn rows_that_legitimately_have_no_currency_are_still_fine() {
+    // The estimated file's disclaimer row and the statement total carry no currency (real
+    // 2014 files: every field but RecordType and ItemDescription empty).
+    let disclaimer = r#",,,"EstimatedDisclaimer",,,,,,"#;
+    let statement = r#",,"123456789012","StatementTotal","StatementTotal",,,,,"1.00""#;
+    let s = run(LEGACY, &legacy(&[LINKED_OK, statement, disclaimer])).unwrap();
+    assert_eq!(s.grand_total("USD"), Some(d("1.00")));
+    assert_eq!(s.skipped.get("EstimatedDisclaimer"), Some(&1));
+    assert_eq!(s.skipped.get("StatementTotal"), Some(&1));
+}
+
+// ------------------------------------------------------------ skipped rows and unknown types
+
+#[test]
+fn rows_not_summed_are_counted_per_type_and_unknown_types_are_named() {
+    let payer = r#""1","123456789012","","PayerLineItem","3","AmazonEC2","USD","0","0","1.00""#;
+    let lower = r#""1","123456789012","210987654321","linkedlineitem","4","AmazonEC2","USD","0","0","9.00""#;
+    let novel = r#""1","123456789012","210987654321","FutureLineItem","5","AmazonEC2","USD","0","0","5.00""#;
+    let s = run(LEGACY, &legacy(&[LINKED_OK, payer, lower, novel, lower])).unwrap();
+    assert_eq!(s.grand_total("USD"), Some(d("1.00")));
+    assert_eq!(s.rows_summed, 1);
+    let skipped: Vec<(&str, u64)> = s.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        skipped,
+        vec![("FutureLineItem", 1), ("PayerLineItem", 1), ("linkedlineitem", 2)]
+    );
+    assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
+    assert!(s.warnings[0].contains("'FutureLineItem'") && s.warnings[0].contains("1 row"));
+    assert!(s.warnings[1].contains("'linkedlineitem'") && s.warnings[1].contains("2 rows"));
+    assert!(s.warnings.iter().all(|w| w.contains("RecordType")
+        && w.contains("not summed")));
+    // The JSON carries both.
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["skipped"]["PayerLineItem"], 1);
+    assert_eq!(json["warnings"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn an_unknown_cur_line_item_type_is_summed_and_named_on_every_path() {
+    let mut rows: Vec<String> = (0..60).map(|i| cur1_row(i, "Usage", "USD", "1")).collect();
+    rows[10] = cur1_row(10, "usage", "USD", "1");
+    rows[50] = cur1_row(50, "BrandNewFee", "USD", "2");
+    rows[55] = cur1_row(55, "BrandNewFee", "USD", "2");
+    rows[57] = cur1_row(57, "LoyaltyDiscount", "USD", "-1");
+    let s = run_both("r.csv", &cur1(&rows)).unwrap();
+    // Every CUR row is summed (the invoice is Σ UnblendedCost over all rows).
+    assert_eq!(s.grand_total("USD"), Some(d("60")));
+    assert!(s.skipped.is_empty(), "{:?}", s.skipped);
+    assert_eq!(s.warnings.len(), 3, "{:?}", s.warnings);
+    assert!(s.warnings[0].contains("'BrandNewFee' is not one billwatch knows (2 rows): summed as charges"), "{:?}", s.warnings);
+    assert!(s.warnings[1].contains("'LoyaltyDiscount'") && s.warnings[1].contains("summed as discounts"));
+    assert!(s.warnings[2].contains("'usage'") && s.warnings[2].contains("lineItem/LineItemType"));
+}
+
+#[test]
+fn dbr_total_rows_are_counted_and_an_unknown_record_type_is_named() {
+    let dbr = "InvoiceID,PayerAccountId,LinkedAccountId,RecordType,ProductName,UsageStartDate,UsageEndDate,UnBlendedCost\n\
+        Estimated,123456789012,210987654321,LineItem,Amazon Simple Storage Service,2026-11-01 00:00:00,2026-11-01 01:00:00,0.5\n\
+        Estimated,123456789012,210987654321,lineitem,Amazon Simple Storage Service,2026-11-01 00:00:00,2026-11-01 01:00:00,0.5\n\
+        Estimated,123456789012,210987654321,AccountTotal,,,,0.5\n\
+        Estimated,123456789012,,InvoiceTotal,,,,0.5\n\
+        Estimated,123456789012,,StatementTotal,,,,0.5\n";
+    let s = run(
+        "123456789012-aws-billing-detailed-line-items-2026-11.csv",
+        dbr.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(s.grand_total("USD"), Some(d("0.5")));
+    let skipped: Vec<(&str, u64)> = s.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        skipped,
+        vec![
+            ("AccountTotal", 1),
+            ("InvoiceTotal", 1),
+            ("StatementTotal", 1),
+            ("lineitem", 1)
+        ]
+    );
+    assert_eq!(s.warnings.len(), 1);
+    assert!(s.warnings[0].contains("'lineitem'"), "{:?}", s.warnings);
+}
+
+#[test]
+fn a_focus_charge_category_in_another_case_is_summed_and_named() {
+    let focus = "BilledCost,BillingCurrency,BillingPeriodStart,SubAccountId,ServiceName,ChargeCategory\n\
+        1.5,USD,2026-11-01 00:00:00,111111111111,Amazon S3,Usage\n\
+        2,USD,2026-11-01 00:00:00,111111111111,Amazon S3,tax\n";
+    let s = run("focus.csv", focus.as_bytes()).unwrap();
+    assert_eq!(s.grand_total("USD"), Some(d("3.5")));
+    assert_eq!(s.warnings.len(), 1);
+    assert!(s.warnings[0].contains("ChargeCategory") && s.warnings[0].contains("'tax'") && s.warnings[0].contains("summed as tax"), "{:?}", s.warnings);
+}
+
+#[test]
+fn a_type_name_with_control_characters_is_escaped_in_the_warning() {
+    let evil = "\"1\",\"123456789012\",\"210987654321\",\"Linked\u{202e}\u{1b}[2J\",\"5\",\"AmazonEC2\",\"USD\",\"0\",\"0\",\"5.00\"";
+    let s = run(LEGACY, &legacy(&[LINKED_OK, evil])).unwrap();
+    assert_eq!(s.warnings.len(), 1);
+    assert!(!s.warnings[0].contains('\u{202e}') && !s.warnings[0].contains('\u{1b}'));
+    assert!(s.warnings[0].contains("\\u{202e}\\x1b[2J"), "{:?}", s.warnings);
+}
+
+// ------------------------------------------------------------ the rounding line
+
+/// The shape of a real consolidated bill (the estimated June 2014 monthly report of a payer
+/// with three linked accounts, from a public repository): Σ LinkedLineItem 4,080.971880, a
+/// `CBRounding` row of 0.188120, InvoiceTotal 4,081.16. Rows and ids here are synthetic.
+#[test]
+fn a_consolidated_bill_totals_to_its_invoice_with_the_rounding_line_on_the_payer() {
+    let (payer, a, b) = ("676854543053", "306171939414", "105881016778");
+    let linked = |acct: &str, id: u32, code: &str, cost: &str| {
+        format!(r#""Estimated","{payer}","{acct}","LinkedLineItem","{id}","{code}","USD","0.0","0.000000","{cost}""#)
+    };
+    let payer_row = |id: u32, code: &str, cost: &str| {
+        format!(r#""Estimated","{payer}","","PayerLineItem","{id}","{code}","USD","0.0","0.000000","{cost}""#)
+    };
+    let rows = [
+        payer_row(1, "AmazonEC2", "3650.00"),
+        payer_row(2, "AmazonRDS", "431.16"),
+        linked(payer, 3, "AmazonEC2", "3598.398359"),
+        linked(a, 4, "AmazonRDS", "370.440607"),
+        linked(b, 5, "AmazonEC2", "52.000000"),
+        linked(b, 6, "AmazonRDS", "60.132914"),
+        format!(r#""Estimated","{payer}","","CBRounding","CBRounding:Estimated","","USD",,,"0.188120""#),
+        format!(r#""Estimated","{payer}","","InvoiceTotal","InvoiceTotal:Estimated","","USD","0.0","0.000000","4081.16""#),
+        format!(r#","{payer}","{payer}","AccountTotal","AccountTotal:{payer}","","USD","0.0","0.000000","3598.398359""#),
+        format!(r#","{payer}","{a}","AccountTotal","AccountTotal:{a}","","USD","0.0","0.000000","370.440607""#),
+        format!(r#","{payer}","{b}","AccountTotal","AccountTotal:{b}","","USD","0.0","0.000000","112.132914""#),
+        format!(r#","{payer}",,"StatementTotal","StatementTotal","","USD","0.0","0.000000","4081.16""#),
+        r#",,,"EstimatedDisclaimer",,,,,,"#.to_string(),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let s = run("676854543053-aws-billing-csv-2014-06.csv", &legacy(&rows)).unwrap();
+    // The invoice, to the cent: not 4,080.97.
+    assert_eq!(s.grand_total("USD"), Some(d("4081.160000")));
+    let rounding = s
+        .totals
+        .iter()
+        .find(|t| t.service == "CBRounding")
+        .expect("the rounding line is a total of its own");
+    assert_eq!(rounding.account_id, payer);
+    assert_eq!(rounding.cost, d("0.188120"));
+    assert_eq!(rounding.service_name, "Consolidated billing rounding");
+    assert_eq!(s.rows_summed, 5);
+    let check = |name: &str| {
+        s.checks
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no check {name}: {:?}", s.checks))
+    };
+    let invoice = check("invoice_total:USD");
+    assert_eq!((invoice.expected, invoice.actual), (d("4081.16"), d("4081.16")));
+    assert!(invoice.ok);
+    // The payer's own account total leaves the rounding line out, as AWS's does.
+    assert!(check(&format!("account_total:{payer}:USD")).ok);
+    assert!(check("invoice_total_payer_line_items:USD").ok);
+    // A rounding line that does not close the gap fails the invoice check.
+    let mut off: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+    off[6] = off[6].replace("0.188120", "0.088120");
+    let off: Vec<&str> = off.iter().map(String::as_str).collect();
+    let s = run("676854543053-aws-billing-csv-2014-06.csv", &legacy(&off)).unwrap();
+    let invoice = s.checks.iter().find(|c| c.name == "invoice_total:USD").unwrap();
+    assert!(!invoice.ok, "{invoice:?}");
+}

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     Overflow(String),
     #[error("the row has {found} cells but the header has {expected} (an unquoted comma, a missing cell or a stray quote?)")]
     FieldCount { expected: usize, found: usize },
+    #[error("a quoted field in the row starting on this line runs over a line break and takes in what follows: the row then has {found} cells where the header has {expected} (an unbalanced quote?)")]
+    QuoteSpansLines { expected: usize, found: usize },
     #[error("a quoted field opened on this line is never closed: it runs to the end of the input")]
     UnterminatedQuote,
     #[error(

@@ -238,13 +238,23 @@ pub(super) fn chunk_rows(
             ));
         }
         let record = scanner.record(chunk, pos);
-        // A cell more or fewer than the header shifts every column after it: never summed.
-        if record.len() != width {
+        // A cell more or fewer than the header shifts every column after it: never summed. A
+        // quote left open mid-row (the rare record with a line break inside quotes) is named as
+        // such: it swallowed the line break and what came after it.
+        if record.len() != width || (found.breaks && swallows_a_row(&record, width)) {
+            let (expected, found_cells) = (width, record.len());
             return Err(Located::at(
                 pos,
-                ErrorKind::FieldCount {
-                    expected: width,
-                    found: record.len(),
+                if found.breaks {
+                    ErrorKind::QuoteSpansLines {
+                        expected,
+                        found: found_cells,
+                    }
+                } else {
+                    ErrorKind::FieldCount {
+                        expected,
+                        found: found_cells,
+                    }
                 },
             ));
         }
@@ -263,6 +273,20 @@ pub(super) fn chunk_rows(
         })?;
     }
     Ok(scanner.at().1 - 1)
+}
+
+/// Whether a cell of a record with a quoted line break holds, after a line break, at least the
+/// separators of a whole row (`width - 1` commas): a quote opened mid-row that swallowed the next
+/// record and closed in the same cell of it, so that the cell count still matches. Real free
+/// text with a line break (an address, a description) holds no row's worth of commas after it.
+/// Only records with a quoted line break are looked at: none on the fast path.
+fn swallows_a_row(record: &Record<'_>, width: usize) -> bool {
+    let need = width.saturating_sub(1).max(1);
+    record.iter().any(|cell| {
+        memchr::memchr2(b'\n', b'\r', cell).is_some_and(|at| {
+            memchr::memchr_iter(b',', &cell[at..]).nth(need - 1).is_some()
+        })
+    })
 }
 
 /// The per-row checks on the format's strict columns: the stored text fits `max_text` bytes, and
