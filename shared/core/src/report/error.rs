@@ -103,8 +103,8 @@ impl fmt::Display for ReportError {
     }
 }
 
-/// Text with its control characters (C0, DEL, C1) and the bidirectional overrides written as
-/// escapes: `\0`, `\t`, `\n`, `\r`, `\x1b`, `\u{202e}`. Everything else is shown as it is.
+/// Text with its control characters (C0, DEL, C1) and format characters (Unicode category Cf:
+/// the bidirectional overrides and isolates, zero-width characters, the BOM…) written as escapes: `\0`, `\t`, `\n`, `\r`, `\x1b`, `\u{202e}`. Everything else is shown as it is.
 pub struct Escaped<'a>(pub &'a str);
 
 impl fmt::Display for Escaped<'_> {
@@ -117,9 +117,7 @@ impl fmt::Display for Escaped<'_> {
                 '\n' => f.write_str("\\n")?,
                 '\r' => f.write_str("\\r")?,
                 c if (c as u32) < 0x80 && c.is_control() => write!(f, "\\x{:02x}", c as u32)?,
-                c if c.is_control()
-                    || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
-                {
+                c if c.is_control() || crate::alert::sanitize::is_format_char(c) => {
                     write!(f, "\\u{{{:x}}}", c as u32)?
                 }
                 c => f.write_char(c)?,
