@@ -391,3 +391,86 @@ fn a_consolidated_bill_totals_to_its_invoice_with_the_rounding_line_on_the_payer
     let invoice = s.checks.iter().find(|c| c.name == "invoice_total:USD").unwrap();
     assert!(!invoice.ok, "{invoice:?}");
 }
+
+// ------------------------------------------------------------ zip: the central directory
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (n, data) in entries {
+        w.start_file(*n, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn last(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len())
+        .rposition(|w| w == needle)
+        .unwrap()
+}
+
+const DBR_ZIP: &str = "123456789012-aws-billing-detailed-line-items-2026-11.csv.zip";
+
+fn dbr_csv(cost: &str) -> Vec<u8> {
+    format!(
+        "InvoiceID,PayerAccountId,LinkedAccountId,RecordType,ProductName,UsageStartDate,UsageEndDate,UnBlendedCost\n\
+         Estimated,123456789012,210987654321,LineItem,Amazon Simple Storage Service,2026-11-01 00:00:00,2026-11-01 01:00:00,{cost}\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_zip_whose_end_record_undercounts_its_central_directory_is_refused() {
+    let (a, b, c) = (dbr_csv("1"), dbr_csv("2"), dbr_csv("4"));
+    let three = zip_of(&[("a.csv", &a), ("b.csv", &b), ("c.csv", &c)]);
+    // As written, three files: refused as not one report (the control).
+    let err = run(DBR_ZIP, &three).unwrap_err();
+    assert!(err.to_string().contains("holds 3 files"), "{err}");
+    // The end record claims one entry (on this disk and in all): read from it alone, the
+    // archive was one report of 1.00 USD.
+    let mut lying = three.clone();
+    let eocd = last(&lying, b"PK\x05\x06");
+    lying[eocd + 8..eocd + 10].copy_from_slice(&1u16.to_le_bytes());
+    lying[eocd + 10..eocd + 12].copy_from_slice(&1u16.to_le_bytes());
+    let err = run(DBR_ZIP, &lying).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(DBR_ZIP), "{text}");
+    assert!(text.contains("truncated or corrupt zip archive"), "{text}");
+    assert!(
+        text.contains("the end record declares 1 entries but the central directory holds 3"),
+        "{text}"
+    );
+    // It also claims a directory of one header: the other two sit between the directory and
+    // the end record.
+    let first_header = lying
+        .windows(4)
+        .position(|w| w == b"PK\x01\x02")
+        .unwrap();
+    let second_header = first_header
+        + 4
+        + lying[first_header + 4..]
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .unwrap();
+    let size = (second_header - first_header) as u32;
+    lying[eocd + 12..eocd + 16].copy_from_slice(&size.to_le_bytes());
+    let err = run(DBR_ZIP, &lying).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("bytes between the central directory and the end record"),
+        "{err}"
+    );
+    // Counts that disagree with each other.
+    let mut split = three;
+    split[eocd + 8..eocd + 10].copy_from_slice(&1u16.to_le_bytes());
+    let err = run(DBR_ZIP, &split).unwrap_err();
+    assert!(err.to_string().contains("on this disk"), "{err}");
+}
+
+#[test]
+fn an_honest_zip_still_reads() {
+    let s = run(DBR_ZIP, &zip_of(&[("r.csv", &dbr_csv("1.25"))])).unwrap();
+    assert_eq!(s.grand_total("USD"), Some(d("1.25")));
+}
