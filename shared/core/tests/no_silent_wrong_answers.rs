@@ -474,3 +474,95 @@ fn an_honest_zip_still_reads() {
     let s = run(DBR_ZIP, &zip_of(&[("r.csv", &dbr_csv("1.25"))])).unwrap();
     assert_eq!(s.grand_total("USD"), Some(d("1.25")));
 }
+
+// ------------------------------------------------------------ manifest parts: one file, two names
+
+fn cur_bucket_with_links(
+    link: impl Fn(&Path, &Path),
+) -> (tempfile::TempDir, PathBuf, Result<ReportSummary, ReportError>) {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "cur/r/20261101-20261201/a1";
+    write(
+        dir.path(),
+        &format!("{base}/r-1.csv"),
+        &cur1(&[cur1_row(1, "Usage", "USD", "10")]),
+    );
+    link(
+        &dir.path().join(format!("{base}/r-1.csv")),
+        &dir.path().join(format!("{base}/r-2.csv")),
+    );
+    let manifest = write(
+        dir.path(),
+        "cur/r/20261101-20261201/r-Manifest.json",
+        format!(
+            r#"{{"assemblyId":"a1","account":"123456789012",
+                "billingPeriod":{{"start":"20261101T000000.000Z","end":"20261201T000000.000Z"}},
+                "reportKeys":["{base}/r-1.csv","{base}/r-2.csv"]}}"#
+        )
+        .as_bytes(),
+    );
+    let serial = summarize_path(
+        &manifest,
+        None,
+        &Limits {
+            threads: 1,
+            ..Limits::default()
+        },
+    );
+    let parallel = summarize_path(&manifest, None, &Limits::default());
+    assert_eq!(serial, parallel);
+    (dir, manifest, serial)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_whose_parts_are_one_file_through_a_symlink_is_refused() {
+    let (_dir, manifest, got) =
+        cur_bucket_with_links(|from, to| std::os::unix::fs::symlink(from, to).unwrap());
+    let err = got.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&manifest.display().to_string()), "{text}");
+    assert!(text.contains("invalid manifest"), "{text}");
+    assert!(text.contains("r-1.csv' and '") && text.contains("r-2.csv' are the same file"), "{text}");
+}
+
+#[test]
+fn a_manifest_whose_parts_are_one_file_through_a_hard_link_is_refused() {
+    let (_dir, _manifest, got) =
+        cur_bucket_with_links(|from, to| std::fs::hard_link(from, to).unwrap());
+    let err = got.unwrap_err();
+    assert!(err.to_string().contains("are the same file"), "{err}");
+}
+
+#[test]
+fn two_distinct_files_with_the_same_bytes_are_two_parts() {
+    // A copy is another file: its rows are summed (the manifest says it is a part).
+    let (_dir, _manifest, got) = cur_bucket_with_links(|from, to| {
+        std::fs::copy(from, to).unwrap();
+    });
+    assert_eq!(got.unwrap().grand_total("USD"), Some(d("20")));
+}
+
+#[test]
+fn a_part_named_through_dot_dot_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "cur/r/20261101-20261201/a1";
+    write(
+        dir.path(),
+        &format!("{base}/r-1.csv"),
+        &cur1(&[cur1_row(1, "Usage", "USD", "10")]),
+    );
+    let manifest = write(
+        dir.path(),
+        "cur/r/20261101-20261201/r-Manifest.json",
+        format!(
+            r#"{{"assemblyId":"a1","account":"123456789012",
+                "reportKeys":["{base}/r-1.csv","{base}/../a1/r-1.csv"]}}"#
+        )
+        .as_bytes(),
+    );
+    let err = summarize_path(&manifest, None, &Limits::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("cannot open") || text.contains("same file"), "{text}");
+    assert!(text.contains("a1/../a1/r-1.csv"), "{text}");
+}
