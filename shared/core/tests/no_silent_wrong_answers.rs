@@ -566,3 +566,11 @@ fn a_part_named_through_dot_dot_is_refused() {
     assert!(text.contains("cannot open") || text.contains("same file"), "{text}");
     assert!(text.contains("a1/../a1/r-1.csv"), "{text}");
 }
+
+#[test]
+fn a_legacy_file_of_total_rows_and_a_rounding_line_alone_is_still_empty() {
+    let rounding = r#""1","123456789012","","CBRounding","CBRounding:1","","USD",,,"0.01""#;
+    let invoice = r#""1","123456789012","","InvoiceTotal","InvoiceTotal:1","","USD","0","0","0.01""#;
+    let err = run(LEGACY, &legacy(&[rounding, invoice])).unwrap_err();
+    assert!(err.to_string().contains("the report holds no line items"), "{err}");
+}

@@ -135,11 +135,14 @@ impl Col {
         if is_currency_code(raw) {
             return Ok(raw);
         }
+        Err(self.invalid_currency(raw))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn invalid_currency(&self, raw: &[u8]) -> RowError {
         let shown: String = String::from_utf8_lossy(raw).chars().take(40).collect();
-        Err(RowError::in_column(
-            self.name,
-            ErrorKind::InvalidCurrency(shown),
-        ))
+        RowError::in_column(self.name, ErrorKind::InvalidCurrency(shown))
     }
 
     fn invalid(&self, raw: &[u8]) -> RowError {

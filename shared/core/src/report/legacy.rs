@@ -264,7 +264,11 @@ impl Rows for Legacy {
             (me.linked.ledger, linked_rows)
         };
         // The rounding line: on the payer, as its own service, so that the grand total is the
-        // invoice's.
+        // invoice's. Only beside line items: a file of total rows alone is still empty.
+        if rows_summed == 0 {
+            me.rounding.clear();
+            me.rounding_rows = 0;
+        }
         for ((payer, currency), amount) in &me.rounding {
             ledger
                 .entry(payer, ROUNDING_CODE, currency)

@@ -242,21 +242,7 @@ pub(super) fn chunk_rows(
         // quote left open mid-row (the rare record with a line break inside quotes) is named as
         // such: it swallowed the line break and what came after it.
         if record.len() != width || (found.breaks && swallows_a_row(&record, width)) {
-            let (expected, found_cells) = (width, record.len());
-            return Err(Located::at(
-                pos,
-                if found.breaks {
-                    ErrorKind::QuoteSpansLines {
-                        expected,
-                        found: found_cells,
-                    }
-                } else {
-                    ErrorKind::FieldCount {
-                        expected,
-                        found: found_cells,
-                    }
-                },
-            ));
+            return Err(misshapen(pos, width, record.len(), found.breaks));
         }
         check_strict(&record, strict, limits.max_text_bytes, found.breaks).map_err(
             |(col, kind)| Located {
@@ -273,6 +259,21 @@ pub(super) fn chunk_rows(
         })?;
     }
     Ok(scanner.at().1 - 1)
+}
+
+/// A record whose cells do not line up with the header's: a quote over a line break when the
+/// record holds one, else a plain count.
+#[cold]
+#[inline(never)]
+fn misshapen(pos: Pos, expected: usize, found: usize, breaks: bool) -> Located {
+    Located::at(
+        pos,
+        if breaks {
+            ErrorKind::QuoteSpansLines { expected, found }
+        } else {
+            ErrorKind::FieldCount { expected, found }
+        },
+    )
 }
 
 /// Whether a cell of a record with a quoted line break holds, after a line break, at least the

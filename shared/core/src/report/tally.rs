@@ -46,7 +46,7 @@ impl Skipped {
     }
 
     /// A row of a type never seen (summed or not: the caller says which in the warning).
-    #[inline]
+    #[cold]
     pub fn unknown(&mut self, kind: &[u8]) {
         bump(&mut self.unknown, kind, 1);
     }
