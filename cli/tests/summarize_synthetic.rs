@@ -46,7 +46,14 @@ fn monthly_estimated_expected() -> Expected {
             total(b, "AmazonS3", s3, "USD", "3.461500", l("3.461500")),
             // The consolidated-billing rounding line, on the payer: the grand total is the
             // invoice's (114.99), not Σ linked line items (114.990489).
-            total(b, "CBRounding", ROUNDING, "USD", "-0.000489", l("-0.000489")),
+            total(
+                b,
+                "CBRounding",
+                ROUNDING,
+                "USD",
+                "-0.000489",
+                l("-0.000489"),
+            ),
             total(c, "AWSDataTransfer", dt, "USD", "0.288989", l("0.288989")),
             total(c, "AmazonEC2", ec2, "USD", "5.200000", l("5.200000")),
             total(
@@ -79,7 +86,12 @@ fn monthly_estimated_expected() -> Expected {
                 true,
             ),
             check("invoice_total:USD", "114.99", "114.990000", true),
-            check("invoice_total_payer_line_items:USD", "114.99", "114.99", true),
+            check(
+                "invoice_total_payer_line_items:USD",
+                "114.99",
+                "114.99",
+                true,
+            ),
         ],
     }
 }
@@ -121,7 +133,14 @@ fn monthly_consolidated_final_same_month() {
             total(b, "AWSDataTransfer", dt, "USD", "1.215000", l("1.215000")),
             total(b, "AmazonEC2", ec2, "USD", "71.424000", l("71.424000")),
             total(b, "AmazonS3", s3, "USD", "3.685750", l("3.685750")),
-            total(b, "CBRounding", ROUNDING, "USD", "-0.004250", l("-0.004250")),
+            total(
+                b,
+                "CBRounding",
+                ROUNDING,
+                "USD",
+                "-0.004250",
+                l("-0.004250"),
+            ),
             total(c, "AWSDataTransfer", dt, "USD", "0.360000", l("0.360000")),
             total(
                 c,
@@ -161,7 +180,12 @@ fn monthly_consolidated_final_same_month() {
                 true,
             ),
             check("invoice_total:USD", "114.80", "114.800000", true),
-            check("invoice_total_payer_line_items:USD", "114.80", "114.80", true),
+            check(
+                "invoice_total_payer_line_items:USD",
+                "114.80",
+                "114.80",
+                true,
+            ),
         ],
     };
     assert_summary(&v, &input, &e);
@@ -662,7 +686,10 @@ fn human_readable_output_lists_services_grand_totals_period_and_status() {
         "  AccountTotal: 3 rows",
         "  EstimatedDisclaimer: 1 row",
     ] {
-        assert!(out.contains(needle), "human-readable output lacks {needle:?}:\n{out}");
+        assert!(
+            out.contains(needle),
+            "human-readable output lacks {needle:?}:\n{out}"
+        );
     }
     let out = summarize_text(&fixture(MONTHLY_ESTIMATED), &["--exact"]);
     for needle in [

@@ -104,7 +104,8 @@ fn a_legacy_row_with_an_unquoted_comma_is_refused_not_summed_shifted() {
 
 #[test]
 fn a_row_with_a_cell_missing_is_refused() {
-    let short = r#""1","123456789012","210987654321","LinkedLineItem","2","AmazonEC2","USD","0","1.00""#;
+    let short =
+        r#""1","123456789012","210987654321","LinkedLineItem","2","AmazonEC2","USD","0","1.00""#;
     let err = run(LEGACY, &legacy(&[LINKED_OK, short])).unwrap_err();
     assert_eq!(err.line, Some(3), "{err}");
     assert!(
@@ -167,7 +168,8 @@ fn the_parallel_reader_gives_the_serial_reader_first_ragged_row() {
 fn a_quote_opened_mid_row_gets_the_quote_message() {
     // The quote opened in TotalCost swallows the line break and the next row: read as one
     // record, it has 19 cells. Before, the amount was read from the wrong cell.
-    let open = r#""1","123456789012","210987654321","LinkedLineItem","2","AmazonEC2","USD","0","0","1.00"#;
+    let open =
+        r#""1","123456789012","210987654321","LinkedLineItem","2","AmazonEC2","USD","0","0","1.00"#;
     let err = run(LEGACY, &legacy(&[LINKED_OK, open, LINKED_OK, LINKED_OK])).unwrap_err();
     assert_eq!(err.line, Some(3), "{err}");
     let text = err.to_string();
@@ -223,7 +225,10 @@ fn an_empty_or_malformed_currency_is_refused_with_its_line() {
         1.5,usd,2026-11-01 00:00:00,111111111111,Amazon S3\n";
     let err = run("focus.csv", focus.as_bytes()).unwrap_err();
     assert_eq!(err.line, Some(2), "{err}");
-    assert!(err.to_string().contains("invalid currency code 'usd'"), "{err}");
+    assert!(
+        err.to_string().contains("invalid currency code 'usd'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -251,13 +256,19 @@ fn rows_not_summed_are_counted_per_type_and_unknown_types_are_named() {
     let skipped: Vec<(&str, u64)> = s.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(
         skipped,
-        vec![("FutureLineItem", 1), ("PayerLineItem", 1), ("linkedlineitem", 2)]
+        vec![
+            ("FutureLineItem", 1),
+            ("PayerLineItem", 1),
+            ("linkedlineitem", 2)
+        ]
     );
     assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
     assert!(s.warnings[0].contains("'FutureLineItem'") && s.warnings[0].contains("1 row"));
     assert!(s.warnings[1].contains("'linkedlineitem'") && s.warnings[1].contains("2 rows"));
-    assert!(s.warnings.iter().all(|w| w.contains("RecordType")
-        && w.contains("not summed")));
+    assert!(s
+        .warnings
+        .iter()
+        .all(|w| w.contains("RecordType") && w.contains("not summed")));
     // The JSON carries both.
     let json = serde_json::to_value(&s).unwrap();
     assert_eq!(json["skipped"]["PayerLineItem"], 1);
@@ -276,8 +287,16 @@ fn an_unknown_cur_line_item_type_is_summed_and_named_on_every_path() {
     assert_eq!(s.grand_total("USD"), Some(d("60")));
     assert!(s.skipped.is_empty(), "{:?}", s.skipped);
     assert_eq!(s.warnings.len(), 3, "{:?}", s.warnings);
-    assert!(s.warnings[0].contains("'BrandNewFee' is not one billwatch knows (2 rows): summed as charges"), "{:?}", s.warnings);
-    assert!(s.warnings[1].contains("'LoyaltyDiscount'") && s.warnings[1].contains("summed as discounts"));
+    assert!(
+        s.warnings[0]
+            .contains("'BrandNewFee' is not one billwatch knows (2 rows): summed as charges"),
+        "{:?}",
+        s.warnings
+    );
+    assert!(
+        s.warnings[1].contains("'LoyaltyDiscount'")
+            && s.warnings[1].contains("summed as discounts")
+    );
     assert!(s.warnings[2].contains("'usage'") && s.warnings[2].contains("lineItem/LineItemType"));
 }
 
@@ -311,13 +330,20 @@ fn dbr_total_rows_are_counted_and_an_unknown_record_type_is_named() {
 
 #[test]
 fn a_focus_charge_category_in_another_case_is_summed_and_named() {
-    let focus = "BilledCost,BillingCurrency,BillingPeriodStart,SubAccountId,ServiceName,ChargeCategory\n\
+    let focus =
+        "BilledCost,BillingCurrency,BillingPeriodStart,SubAccountId,ServiceName,ChargeCategory\n\
         1.5,USD,2026-11-01 00:00:00,111111111111,Amazon S3,Usage\n\
         2,USD,2026-11-01 00:00:00,111111111111,Amazon S3,tax\n";
     let s = run("focus.csv", focus.as_bytes()).unwrap();
     assert_eq!(s.grand_total("USD"), Some(d("3.5")));
     assert_eq!(s.warnings.len(), 1);
-    assert!(s.warnings[0].contains("ChargeCategory") && s.warnings[0].contains("'tax'") && s.warnings[0].contains("summed as tax"), "{:?}", s.warnings);
+    assert!(
+        s.warnings[0].contains("ChargeCategory")
+            && s.warnings[0].contains("'tax'")
+            && s.warnings[0].contains("summed as tax"),
+        "{:?}",
+        s.warnings
+    );
 }
 
 #[test]
@@ -326,7 +352,11 @@ fn a_type_name_with_control_characters_is_escaped_in_the_warning() {
     let s = run(LEGACY, &legacy(&[LINKED_OK, evil])).unwrap();
     assert_eq!(s.warnings.len(), 1);
     assert!(!s.warnings[0].contains('\u{202e}') && !s.warnings[0].contains('\u{1b}'));
-    assert!(s.warnings[0].contains("\\u{202e}\\x1b[2J"), "{:?}", s.warnings);
+    assert!(
+        s.warnings[0].contains("\\u{202e}\\x1b[2J"),
+        "{:?}",
+        s.warnings
+    );
 }
 
 // ------------------------------------------------------------ the rounding line
@@ -338,10 +368,14 @@ fn a_type_name_with_control_characters_is_escaped_in_the_warning() {
 fn a_consolidated_bill_totals_to_its_invoice_with_the_rounding_line_on_the_payer() {
     let (payer, a, b) = ("676854543053", "306171939414", "105881016778");
     let linked = |acct: &str, id: u32, code: &str, cost: &str| {
-        format!(r#""Estimated","{payer}","{acct}","LinkedLineItem","{id}","{code}","USD","0.0","0.000000","{cost}""#)
+        format!(
+            r#""Estimated","{payer}","{acct}","LinkedLineItem","{id}","{code}","USD","0.0","0.000000","{cost}""#
+        )
     };
     let payer_row = |id: u32, code: &str, cost: &str| {
-        format!(r#""Estimated","{payer}","","PayerLineItem","{id}","{code}","USD","0.0","0.000000","{cost}""#)
+        format!(
+            r#""Estimated","{payer}","","PayerLineItem","{id}","{code}","USD","0.0","0.000000","{cost}""#
+        )
     };
     let rows = [
         payer_row(1, "AmazonEC2", "3650.00"),
@@ -350,12 +384,24 @@ fn a_consolidated_bill_totals_to_its_invoice_with_the_rounding_line_on_the_payer
         linked(a, 4, "AmazonRDS", "370.440607"),
         linked(b, 5, "AmazonEC2", "52.000000"),
         linked(b, 6, "AmazonRDS", "60.132914"),
-        format!(r#""Estimated","{payer}","","CBRounding","CBRounding:Estimated","","USD",,,"0.188120""#),
-        format!(r#""Estimated","{payer}","","InvoiceTotal","InvoiceTotal:Estimated","","USD","0.0","0.000000","4081.16""#),
-        format!(r#","{payer}","{payer}","AccountTotal","AccountTotal:{payer}","","USD","0.0","0.000000","3598.398359""#),
-        format!(r#","{payer}","{a}","AccountTotal","AccountTotal:{a}","","USD","0.0","0.000000","370.440607""#),
-        format!(r#","{payer}","{b}","AccountTotal","AccountTotal:{b}","","USD","0.0","0.000000","112.132914""#),
-        format!(r#","{payer}",,"StatementTotal","StatementTotal","","USD","0.0","0.000000","4081.16""#),
+        format!(
+            r#""Estimated","{payer}","","CBRounding","CBRounding:Estimated","","USD",,,"0.188120""#
+        ),
+        format!(
+            r#""Estimated","{payer}","","InvoiceTotal","InvoiceTotal:Estimated","","USD","0.0","0.000000","4081.16""#
+        ),
+        format!(
+            r#","{payer}","{payer}","AccountTotal","AccountTotal:{payer}","","USD","0.0","0.000000","3598.398359""#
+        ),
+        format!(
+            r#","{payer}","{a}","AccountTotal","AccountTotal:{a}","","USD","0.0","0.000000","370.440607""#
+        ),
+        format!(
+            r#","{payer}","{b}","AccountTotal","AccountTotal:{b}","","USD","0.0","0.000000","112.132914""#
+        ),
+        format!(
+            r#","{payer}",,"StatementTotal","StatementTotal","","USD","0.0","0.000000","4081.16""#
+        ),
         r#",,,"EstimatedDisclaimer",,,,,,"#.to_string(),
     ];
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
@@ -378,7 +424,10 @@ fn a_consolidated_bill_totals_to_its_invoice_with_the_rounding_line_on_the_payer
             .unwrap_or_else(|| panic!("no check {name}: {:?}", s.checks))
     };
     let invoice = check("invoice_total:USD");
-    assert_eq!((invoice.expected, invoice.actual), (d("4081.16"), d("4081.16")));
+    assert_eq!(
+        (invoice.expected, invoice.actual),
+        (d("4081.16"), d("4081.16"))
+    );
     assert!(invoice.ok);
     // The payer's own account total leaves the rounding line out, as AWS's does.
     assert!(check(&format!("account_total:{payer}:USD")).ok);
@@ -388,7 +437,11 @@ fn a_consolidated_bill_totals_to_its_invoice_with_the_rounding_line_on_the_payer
     off[6] = off[6].replace("0.188120", "0.088120");
     let off: Vec<&str> = off.iter().map(String::as_str).collect();
     let s = run("676854543053-aws-billing-csv-2014-06.csv", &legacy(&off)).unwrap();
-    let invoice = s.checks.iter().find(|c| c.name == "invoice_total:USD").unwrap();
+    let invoice = s
+        .checks
+        .iter()
+        .find(|c| c.name == "invoice_total:USD")
+        .unwrap();
     assert!(!invoice.ok, "{invoice:?}");
 }
 
@@ -444,10 +497,7 @@ fn a_zip_whose_end_record_undercounts_its_central_directory_is_refused() {
     );
     // It also claims a directory of one header: the other two sit between the directory and
     // the end record.
-    let first_header = lying
-        .windows(4)
-        .position(|w| w == b"PK\x01\x02")
-        .unwrap();
+    let first_header = lying.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
     let second_header = first_header
         + 4
         + lying[first_header + 4..]
@@ -479,7 +529,11 @@ fn an_honest_zip_still_reads() {
 
 fn cur_bucket_with_links(
     link: impl Fn(&Path, &Path),
-) -> (tempfile::TempDir, PathBuf, Result<ReportSummary, ReportError>) {
+) -> (
+    tempfile::TempDir,
+    PathBuf,
+    Result<ReportSummary, ReportError>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let base = "cur/r/20261101-20261201/a1";
     write(
@@ -523,7 +577,10 @@ fn a_manifest_whose_parts_are_one_file_through_a_symlink_is_refused() {
     let text = err.to_string();
     assert!(text.contains(&manifest.display().to_string()), "{text}");
     assert!(text.contains("invalid manifest"), "{text}");
-    assert!(text.contains("r-1.csv' and '") && text.contains("r-2.csv' are the same file"), "{text}");
+    assert!(
+        text.contains("r-1.csv' and '") && text.contains("r-2.csv' are the same file"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -563,14 +620,21 @@ fn a_part_named_through_dot_dot_is_refused() {
     );
     let err = summarize_path(&manifest, None, &Limits::default()).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("cannot open") || text.contains("same file"), "{text}");
+    assert!(
+        text.contains("cannot open") || text.contains("same file"),
+        "{text}"
+    );
     assert!(text.contains("a1/../a1/r-1.csv"), "{text}");
 }
 
 #[test]
 fn a_legacy_file_of_total_rows_and_a_rounding_line_alone_is_still_empty() {
     let rounding = r#""1","123456789012","","CBRounding","CBRounding:1","","USD",,,"0.01""#;
-    let invoice = r#""1","123456789012","","InvoiceTotal","InvoiceTotal:1","","USD","0","0","0.01""#;
+    let invoice =
+        r#""1","123456789012","","InvoiceTotal","InvoiceTotal:1","","USD","0","0","0.01""#;
     let err = run(LEGACY, &legacy(&[rounding, invoice])).unwrap_err();
-    assert!(err.to_string().contains("the report holds no line items"), "{err}");
+    assert!(
+        err.to_string().contains("the report holds no line items"),
+        "{err}"
+    );
 }

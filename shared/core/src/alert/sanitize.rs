@@ -192,7 +192,19 @@ mod tests {
         }
         assert_eq!(sanitize_subject(evil), "Amazon2CE xy");
         // Every character of category Cf in the ranges, and only those.
-        for c in ['\u{202A}', '\u{202B}', '\u{202D}', '\u{2067}', '\u{2068}', '\u{200E}', '\u{200F}', '\u{206F}', '\u{FFF9}', '\u{E007F}', '\u{1D173}'] {
+        for c in [
+            '\u{202A}',
+            '\u{202B}',
+            '\u{202D}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{206F}',
+            '\u{FFF9}',
+            '\u{E007F}',
+            '\u{1D173}',
+        ] {
             assert!(is_format_char(c), "{c:?}");
         }
         for c in ['a', 'é', '€', '\u{2010}', '\u{2065}', '\u{FEFE}', '☕'] {

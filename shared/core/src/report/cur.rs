@@ -116,8 +116,13 @@ pub fn part_of(item_type: &[u8]) -> (Part, bool, bool) {
         b"Credit" => (Part::Credits, false, true),
         b"Refund" => (Part::Refunds, false, true),
         b"Tax" => (Part::Tax, false, true),
-        b"EdpDiscount" | b"RiVolumeDiscount" | b"PrivateRateDiscount" | b"BundledDiscount"
-        | b"Discount" | b"SppDiscount" | b"DistributorDiscount" => (Part::Discounts, false, true),
+        b"EdpDiscount"
+        | b"RiVolumeDiscount"
+        | b"PrivateRateDiscount"
+        | b"BundledDiscount"
+        | b"Discount"
+        | b"SppDiscount"
+        | b"DistributorDiscount" => (Part::Discounts, false, true),
         t if t.ends_with(b"Discount") => (Part::Discounts, false, false),
         _ => (Part::Charges, false, false),
     }
@@ -281,7 +286,10 @@ mod tests {
     #[test]
     fn line_item_types_map_to_parts() {
         assert_eq!(part_of(b"Usage"), (Part::Charges, true, true));
-        assert_eq!(part_of(b"SavingsPlanNegation"), (Part::Charges, false, true));
+        assert_eq!(
+            part_of(b"SavingsPlanNegation"),
+            (Part::Charges, false, true)
+        );
         assert_eq!(part_of(b"RIFee"), (Part::Fees, false, true));
         assert_eq!(part_of(b"EdpDiscount"), (Part::Discounts, false, true));
         assert_eq!(part_of(b"Credit"), (Part::Credits, false, true));

@@ -234,7 +234,10 @@ fn central_directory_mismatch(
             "the end record declares {disk_entries} entries on this disk but {entries} in all"
         )));
     }
-    let Some(cd_end) = cd_offset.checked_add(cd_size).filter(|&e| e <= cd_end_must_be) else {
+    let Some(cd_end) = cd_offset
+        .checked_add(cd_size)
+        .filter(|&e| e <= cd_end_must_be)
+    else {
         return Ok(Some(
             "the central directory runs past the end record".into(),
         ));

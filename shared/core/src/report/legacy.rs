@@ -258,9 +258,7 @@ impl Rows for Legacy {
         let (mut ledger, mut rows_summed) = if use_payer {
             (me.payer_ledger, me.payer_rows)
         } else {
-            me.linked
-                .skipped
-                .skip_many(b"PayerLineItem", me.payer_rows);
+            me.linked.skipped.skip_many(b"PayerLineItem", me.payer_rows);
             (me.linked.ledger, linked_rows)
         };
         // The rounding line: on the payer, as its own service, so that the grand total is the

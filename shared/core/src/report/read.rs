@@ -285,7 +285,9 @@ fn swallows_a_row(record: &Record<'_>, width: usize) -> bool {
     let need = width.saturating_sub(1).max(1);
     record.iter().any(|cell| {
         memchr::memchr2(b'\n', b'\r', cell).is_some_and(|at| {
-            memchr::memchr_iter(b',', &cell[at..]).nth(need - 1).is_some()
+            memchr::memchr_iter(b',', &cell[at..])
+                .nth(need - 1)
+                .is_some()
         })
     })
 }
