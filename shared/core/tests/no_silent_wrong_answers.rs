@@ -180,9 +180,8 @@ fn a_quote_opened_mid_row_gets_the_quote_message() {
     // the cell count matches, but the next row's amount would vanish into the text.
     let rows = [
         cur1_row(1, "Usage", "USD", "1"),
-        format!(
-            "2,123456789012,2026-11-01T00:00:00.000Z,,111111111111,Usage,AmazonS3,USD,5,\"desc"
-        ),
+        "2,123456789012,2026-11-01T00:00:00.000Z,,111111111111,Usage,AmazonS3,USD,5,\"desc"
+            .to_string(),
         "3,123456789012,2026-11-01T00:00:00.000Z,,111111111111,Usage,AmazonS3,USD,7,desc\""
             .to_string(),
         cur1_row(4, "Usage", "USD", "1"),
