@@ -138,7 +138,8 @@ async fn every_format_is_stored_exactly_as_summarized() {
     assert_eq!(r.outcome.as_str(), "stored");
     assert_eq!(r.format.map(|f| f.name()), Some("legacy-cost-allocation"));
     assert_eq!(r.rows_read, 13);
-    assert_eq!(r.rows_summed, 7);
+    // 7 linked line items and the CBRounding line (booked on the payer).
+    assert_eq!(r.rows_summed, 8);
     assert!(
         r.checks
             .iter()
@@ -273,7 +274,8 @@ async fn a_newer_delivery_replaces_the_period_and_duplicates_and_stale_events_ch
     assert!(stored.iter().all(|t| t.status.name() == "final"));
     assert_eq!(
         stored.iter().map(|t| t.cost).sum::<Decimal>(),
-        d("114.804250")
+        // Σ linked line items + the CBRounding line = the invoice.
+        d("114.800000")
     );
 
     // The older event arriving late must not overwrite the newer totals.
@@ -386,7 +388,7 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
         )
         .await;
     let result = stack.ingest.handle(&event).await.unwrap();
-    // 114.990489 of 150 is 76.7 %: the 50 % and 75 % thresholds are crossed, 90 % is not.
+    // 114.99 of 150 is 76.7 %: the 50 % and 75 % thresholds are crossed, 90 % is not.
     assert_eq!(result[0].alerts_sent, 2);
     let messages = stack.received_alerts().await;
     assert_eq!(messages.len(), 2, "{messages:?}");
@@ -413,7 +415,7 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
         assert_eq!(attr(m, "severity"), "warning");
         let p = payload(m);
         assert_eq!(p["type"], "budget");
-        assert_eq!(p["actual"], "114.990489");
+        assert_eq!(p["actual"], "114.990000");
         assert_eq!(p["top_services"][0]["service"], "AmazonEC2");
         assert_eq!(p["top_services"][0]["cost"], "74.320000");
         assert_eq!(
@@ -440,8 +442,8 @@ async fn a_crossed_threshold_alerts_once_through_sns() {
         "billwatch: team-dev: Nov 2026 closed at 114.80 USD (76.5% of 150.00 USD)"
     );
     let p = payload(&messages[0]);
-    assert_eq!(p["last_estimate"], "114.990489");
-    assert_eq!(p["moved_since_estimate"], "-0.186239");
+    assert_eq!(p["last_estimate"], "114.990000");
+    assert_eq!(p["moved_since_estimate"], "-0.190000");
     assert_eq!(p["top_services"][0]["change"], "-2.896000");
     // The final bill delivered again (a restatement) closes nothing twice.
     let restated = stack
@@ -944,7 +946,7 @@ async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(attr(&messages[0], "basis"), "forecast");
     let p = payload(&messages[0]);
-    assert_eq!(p["actual"], "111.990489");
+    assert_eq!(p["actual"], "111.990000");
     let forecast = d(p["forecast"].as_str().unwrap());
     assert!(forecast > d("113"), "{forecast}");
     assert!(messages[0]["Subject"]

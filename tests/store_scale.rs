@@ -70,6 +70,8 @@ fn summary(accounts: usize, services: usize, seed: u64) -> ReportSummary {
             cost: grand,
         }],
         checks: Vec::new(),
+        skipped: Default::default(),
+        warnings: Vec::new(),
         tag_totals: Vec::new(),
         objects_read: 1,
         delivery_id: None,

@@ -4,6 +4,7 @@
 //! widest cell, so they stay aligned whatever the length of a name.
 
 use billwatch_core::money_text;
+use billwatch_core::report::error::escape_text;
 use billwatch_core::report::ReportSummary;
 use comfy_table::{CellAlignment, Table};
 use rust_decimal::Decimal;
@@ -94,6 +95,25 @@ pub fn render(s: &ReportSummary, exact: bool) -> String {
                 c.expected,
                 c.actual
             );
+        }
+    }
+    if !s.skipped.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Skipped (not summed):");
+        for (kind, rows) in &s.skipped {
+            let _ = writeln!(
+                out,
+                "  {}: {rows} {}",
+                escape_text(kind),
+                if *rows == 1 { "row" } else { "rows" }
+            );
+        }
+    }
+    if !s.warnings.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Warnings:");
+        for w in &s.warnings {
+            let _ = writeln!(out, "  warning: {}", escape_text(w));
         }
     }
     out

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 
 const Z: &str = "0";
+const ROUNDING: &str = "Consolidated billing rounding";
 
 fn l(charges: &'static str) -> Vec<(&'static str, &'static str)> {
     legacy_parts(charges, Z, Z)
@@ -28,7 +29,7 @@ fn monthly_estimated_expected() -> Expected {
         status: "estimated",
         as_of: Some("2026-11-20T08:00:00.000Z"),
         rows_read: 24,
-        rows_summed: 10,
+        rows_summed: 11,
         totals: vec![
             total(a, "AWSDataTransfer", dt, "USD", "0.058889", l("0.058889")),
             total(
@@ -43,6 +44,16 @@ fn monthly_estimated_expected() -> Expected {
             total(b, "AWSDataTransfer", dt, "USD", "1.111111", l("1.111111")),
             total(b, "AmazonEC2", ec2, "USD", "69.120000", l("69.120000")),
             total(b, "AmazonS3", s3, "USD", "3.461500", l("3.461500")),
+            // The consolidated-billing rounding line, on the payer: the grand total is the
+            // invoice's (114.99), not Σ linked line items (114.990489).
+            total(
+                b,
+                "CBRounding",
+                ROUNDING,
+                "USD",
+                "-0.000489",
+                l("-0.000489"),
+            ),
             total(c, "AWSDataTransfer", dt, "USD", "0.288989", l("0.288989")),
             total(c, "AmazonEC2", ec2, "USD", "5.200000", l("5.200000")),
             total(
@@ -54,7 +65,7 @@ fn monthly_estimated_expected() -> Expected {
                 l("8.500000"),
             ),
         ],
-        grand: vec![("USD", "114.990489")],
+        grand: vec![("USD", "114.990000")],
         checks: vec![
             check(
                 "account_total:013328811177:USD",
@@ -74,11 +85,11 @@ fn monthly_estimated_expected() -> Expected {
                 "13.988989",
                 true,
             ),
-            check("invoice_total:USD", "114.99", "114.99", true),
+            check("invoice_total:USD", "114.99", "114.990000", true),
             check(
-                "invoice_total_linked_plus_rounding:USD",
+                "invoice_total_payer_line_items:USD",
                 "114.99",
-                "114.990000",
+                "114.99",
                 true,
             ),
         ],
@@ -107,7 +118,7 @@ fn monthly_consolidated_final_same_month() {
         status: "final",
         as_of: None,
         rows_read: 23,
-        rows_summed: 10,
+        rows_summed: 11,
         totals: vec![
             total(a, "AWSDataTransfer", dt, "USD", "0.067500", l("0.067500")),
             total(
@@ -122,6 +133,14 @@ fn monthly_consolidated_final_same_month() {
             total(b, "AWSDataTransfer", dt, "USD", "1.215000", l("1.215000")),
             total(b, "AmazonEC2", ec2, "USD", "71.424000", l("71.424000")),
             total(b, "AmazonS3", s3, "USD", "3.685750", l("3.685750")),
+            total(
+                b,
+                "CBRounding",
+                ROUNDING,
+                "USD",
+                "-0.004250",
+                l("-0.004250"),
+            ),
             total(c, "AWSDataTransfer", dt, "USD", "0.360000", l("0.360000")),
             total(
                 c,
@@ -140,7 +159,7 @@ fn monthly_consolidated_final_same_month() {
                 legacy_parts("12.648000", "-2.648000", "0.000000"),
             ),
         ],
-        grand: vec![("USD", "114.804250")],
+        grand: vec![("USD", "114.800000")],
         checks: vec![
             check(
                 "account_total:013328811177:USD",
@@ -160,11 +179,11 @@ fn monthly_consolidated_final_same_month() {
                 "10.360000",
                 true,
             ),
-            check("invoice_total:USD", "114.80", "114.80", true),
+            check("invoice_total:USD", "114.80", "114.800000", true),
             check(
-                "invoice_total_linked_plus_rounding:USD",
+                "invoice_total_payer_line_items:USD",
                 "114.80",
-                "114.800000",
+                "114.80",
                 true,
             ),
         ],
@@ -342,7 +361,7 @@ fn monthly_fully_quoted_header_and_failed_check_does_not_fail() {
         status: "final",
         as_of: None,
         rows_read: 10,
-        rows_summed: 3,
+        rows_summed: 4,
         totals: vec![
             total(
                 "123456789012",
@@ -351,6 +370,14 @@ fn monthly_fully_quoted_header_and_failed_check_does_not_fail() {
                 "USD",
                 "12.000000",
                 l("12.000000"),
+            ),
+            total(
+                "123456789012",
+                "CBRounding",
+                ROUNDING,
+                "USD",
+                "0.000000",
+                l("0.000000"),
             ),
             total(
                 "210987654321",
@@ -385,13 +412,8 @@ fn monthly_fully_quoted_header_and_failed_check_does_not_fail() {
                 "13.000000",
                 false,
             ),
-            check("invoice_total:USD", "25.00", "25.00", true),
-            check(
-                "invoice_total_linked_plus_rounding:USD",
-                "25.00",
-                "25.000000",
-                true,
-            ),
+            check("invoice_total:USD", "25.00", "25.000000", true),
+            check("invoice_total_payer_line_items:USD", "25.00", "25.00", true),
         ],
     };
     assert_summary(&v, &input, &e);
@@ -558,7 +580,7 @@ fn cost_allocation_with_comment_line_tags_and_split_records() {
         status: "estimated",
         as_of: Some("2026-10-21T18:30:00.000Z"),
         rows_read: 13,
-        rows_summed: 7,
+        rows_summed: 8,
         totals: vec![
             total(
                 a,
@@ -592,8 +614,9 @@ fn cost_allocation_with_comment_line_tags_and_split_records() {
                 "2.500000",
                 l("2.500000"),
             ),
+            total(b, "CBRounding", ROUNDING, "USD", "0.003087", l("0.003087")),
         ],
-        grand: vec![("USD", "117.196913")],
+        grand: vec![("USD", "117.200000")],
         checks: vec![
             check(
                 "account_total:013328811177:USD",
@@ -607,12 +630,8 @@ fn cost_allocation_with_comment_line_tags_and_split_records() {
                 "102.499999",
                 true,
             ),
-            check(
-                "invoice_total_linked_plus_rounding:USD",
-                "117.20",
-                "117.200000",
-                true,
-            ),
+            // No PayerLineItem rows, but the grand total is still checked against the invoice.
+            check("invoice_total:USD", "117.20", "117.200000", true),
         ],
     };
     assert_summary(&v, &input, &e);
@@ -659,11 +678,25 @@ fn human_readable_output_lists_services_grand_totals_period_and_status() {
         out.contains("114.99\n") && !out.contains("114.990489"),
         "{out}"
     );
+    for needle in [
+        "CBRounding",
+        "[ok] invoice_total:USD: expected 114.99, actual 114.990000",
+        "Skipped (not summed):",
+        "  PayerLineItem: 7 rows",
+        "  AccountTotal: 3 rows",
+        "  EstimatedDisclaimer: 1 row",
+    ] {
+        assert!(
+            out.contains(needle),
+            "human-readable output lacks {needle:?}:\n{out}"
+        );
+    }
     let out = summarize_text(&fixture(MONTHLY_ESTIMATED), &["--exact"]);
     for needle in [
         "AmazonRDS",
         "AmazonCloudWatch",
-        "114.990489",
+        "114.990000",
+        "-0.000489",
         "2026-11",
         "estimated",
     ] {

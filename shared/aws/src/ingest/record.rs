@@ -50,6 +50,11 @@ pub(super) fn describe(record: &mut IngestRecord, summary: &ReportSummary, perio
     record.rows_read = summary.rows_read;
     record.rows_summed = summary.rows_summed;
     record.checks = checks_text(&summary.checks);
+    // A record or line item type never seen: the rows were not summed (legacy, DBR) or summed
+    // under a guessed part (CUR, FOCUS). Named in the log, never dropped without a word.
+    for warning in &summary.warnings {
+        tracing::warn!(payer = ?summary.payer_account_id, period = %period, warning = %warning, "report warning");
+    }
 }
 
 /// At most this many checks are kept in an ingest record (DynamoDB items are at most 400 KB).

@@ -276,6 +276,8 @@ mod tests {
             totals,
             grand_totals: Vec::new(),
             checks: Vec::new(),
+            skipped: Default::default(),
+            warnings: Vec::new(),
             tag_totals: Vec::new(),
             objects_read: 1,
             delivery_id: None,

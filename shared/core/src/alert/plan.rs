@@ -249,6 +249,8 @@ mod tests {
             totals,
             grand_totals: vec![],
             checks: vec![],
+            skipped: Default::default(),
+            warnings: vec![],
             tag_totals: vec![],
             objects_read: 1,
             delivery_id: None,

@@ -2,6 +2,46 @@
 //! SNS subjects (under 100 printable ASCII characters, one line), e-mail bodies (no control
 //! characters), spreadsheets (no leading formula character).
 
+/// Whether `c` is a Unicode format character (general category Cf, Unicode 15.1): invisible
+/// characters that change how the text around them is shown or read: the bidirectional
+/// embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069) that can make a service
+/// name or an amount read backwards, zero-width spaces and joiners (U+200B..U+200F), the soft
+/// hyphen (U+00AD), the byte order mark (U+FEFF), word joiners and invisible operators
+/// (U+2060..U+2064), the tag characters (U+E0001, U+E0020..U+E007F) and the rest of the category.
+/// None belongs in an alert: each is removed.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// A character no alert shows: a control character (other than the line breaks and tabs a body
+/// keeps, see the callers) or a format character ([`is_format_char`]).
+fn hidden(c: char) -> bool {
+    c.is_control() || is_format_char(c)
+}
+
 /// SNS subjects must be under 100 characters, printable ASCII and no line breaks.
 pub const MAX_SUBJECT: usize = 99;
 
@@ -9,6 +49,7 @@ pub const MAX_SUBJECT: usize = 99;
 pub fn sanitize_subject(text: &str) -> String {
     let cleaned: String = text
         .chars()
+        .filter(|&c| !is_format_char(c))
         .map(|c| match c {
             c if c.is_whitespace() => ' ',
             c if c.is_ascii_graphic() => c,
@@ -23,10 +64,16 @@ pub fn sanitize_subject(text: &str) -> String {
     cleaned
 }
 
-/// Strips control characters other than line breaks and tabs from text that goes into a body.
+/// Strips control characters other than line breaks and tabs, and format characters
+/// ([`is_format_char`]), from text that goes into a body. The Unicode line and paragraph
+/// separators (U+2028, U+2029) become line breaks.
 pub fn sanitize_text(text: &str) -> String {
     text.chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .map(|c| match c {
+            '\u{2028}' | '\u{2029}' => '\n',
+            c => c,
+        })
+        .filter(|&c| !hidden(c) || matches!(c, '\n' | '\t'))
         .collect()
 }
 
@@ -40,12 +87,12 @@ pub const MAX_REPORT_TEXT: usize = 400;
 pub fn report_text(value: &str) -> String {
     let mut clean: String = value
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !hidden(c) && !matches!(c, '\u{2028}' | '\u{2029}'))
         .take(MAX_REPORT_TEXT)
         .collect();
     if value
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !hidden(c) && !matches!(c, '\u{2028}' | '\u{2029}'))
         .nth(MAX_REPORT_TEXT)
         .is_some()
     {
@@ -170,5 +217,40 @@ mod tests {
         assert_eq!(report_text("@cmd"), "'@cmd");
         assert_eq!(report_text("AmazonEC2"), "AmazonEC2");
         assert_eq!(report_text("a\u{0}b"), "ab");
+    }
+
+    #[test]
+    fn format_characters_are_removed_everywhere() {
+        // A right-to-left override makes "AmazonEC2 1.00 USD" read as something else; zero-width
+        // characters make two names look alike; a BOM, a soft hyphen, tag characters hide.
+        let evil = "Amazon\u{202E}2CE\u{202C} \u{2066}x\u{2069}\u{200B}\u{200D}\u{FEFF}\u{00AD}\u{2060}\u{E0041}\u{061C}\u{180E}y";
+        for cleaned in [report_text(evil), sanitize_text(evil)] {
+            assert_eq!(cleaned, "Amazon2CE xy", "{cleaned:?}");
+        }
+        assert_eq!(sanitize_subject(evil), "Amazon2CE xy");
+        // Every character of category Cf in the ranges, and only those.
+        for c in [
+            '\u{202A}',
+            '\u{202B}',
+            '\u{202D}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{206F}',
+            '\u{FFF9}',
+            '\u{E007F}',
+            '\u{1D173}',
+        ] {
+            assert!(is_format_char(c), "{c:?}");
+        }
+        for c in ['a', 'é', '€', '\u{2010}', '\u{2065}', '\u{FEFE}', '☕'] {
+            assert!(!is_format_char(c), "{c:?}");
+        }
+        // A line separator is a line break in a body, nothing in a one-line value.
+        assert_eq!(sanitize_text("a\u{2028}b"), "a\nb");
+        assert_eq!(report_text("a\u{2029}b"), "ab");
+        // A leading formula character hidden behind a format character is still defused.
+        assert_eq!(report_text("\u{200B}=SUM(A1)"), "'=SUM(A1)");
     }
 }

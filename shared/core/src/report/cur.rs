@@ -103,18 +103,28 @@ impl Cur {
     }
 }
 
-/// The part a line item type belongs to; the flag says whether it is usage (for "as of").
-pub fn part_of(item_type: &[u8]) -> (Part, bool) {
+/// The part a line item type belongs to; the first flag says whether it is usage (for "as of"),
+/// the second whether the type is one AWS documents (an unknown type is still summed, as every
+/// row of a CUR is, and named in a warning).
+pub fn part_of(item_type: &[u8]) -> (Part, bool, bool) {
     match item_type {
-        b"Usage" | b"DiscountedUsage" | b"SavingsPlanCoveredUsage" => (Part::Charges, true),
+        b"Usage" | b"DiscountedUsage" | b"SavingsPlanCoveredUsage" => (Part::Charges, true, true),
+        b"SavingsPlanNegation" => (Part::Charges, false, true),
         b"Fee" | b"RIFee" | b"SavingsPlanRecurringFee" | b"SavingsPlanUpfrontFee" => {
-            (Part::Fees, false)
+            (Part::Fees, false, true)
         }
-        b"Credit" => (Part::Credits, false),
-        b"Refund" => (Part::Refunds, false),
-        b"Tax" => (Part::Tax, false),
-        t if t.ends_with(b"Discount") => (Part::Discounts, false),
-        _ => (Part::Charges, false),
+        b"Credit" => (Part::Credits, false, true),
+        b"Refund" => (Part::Refunds, false, true),
+        b"Tax" => (Part::Tax, false, true),
+        b"EdpDiscount"
+        | b"RiVolumeDiscount"
+        | b"PrivateRateDiscount"
+        | b"BundledDiscount"
+        | b"Discount"
+        | b"SppDiscount"
+        | b"DistributorDiscount" => (Part::Discounts, false, true),
+        t if t.ends_with(b"Discount") => (Part::Discounts, false, false),
+        _ => (Part::Charges, false, false),
     }
 }
 
@@ -165,13 +175,16 @@ impl Rows for Cur {
         let c = self.cols.as_ref().expect("bind runs before rows");
         let t = &mut self.tally;
         let cost = c.cost.amount(r)?;
-        let (part, usage) = part_of(field(c.item_type, r));
+        let (part, usage, known) = part_of(field(c.item_type, r));
+        if !known && c.item_type.is_some() {
+            t.skipped.unknown(field(c.item_type, r));
+        }
         let year_month = match c.period_start {
             Some(col) => t.period.see(col, r)?,
             None => None,
         };
         let code = c.product_code.get(r);
-        let (account, currency) = (c.account.get(r), c.currency.get(r));
+        let (account, currency) = (c.account.get(r), c.currency.currency(r)?);
         let mut one_day = c.usage_start.is_none();
         match c.usage_start {
             Some(start) if matches!(part, Part::Charges | Part::Discounts) => {
@@ -258,6 +271,10 @@ impl Rows for Cur {
             as_of: t.latest.get().or_else(|| self.latest_any.get()),
             rows_summed: t.rows_summed,
             checks: Vec::new(),
+            skipped: t.skipped.shown(),
+            warnings: t.skipped.warnings(self.names.item_type, &|kind| {
+                format!("summed as {}", part_of(kind).0.name())
+            }),
         }])
     }
 }
@@ -268,14 +285,20 @@ mod tests {
 
     #[test]
     fn line_item_types_map_to_parts() {
-        assert_eq!(part_of(b"Usage"), (Part::Charges, true));
-        assert_eq!(part_of(b"SavingsPlanNegation"), (Part::Charges, false));
-        assert_eq!(part_of(b"RIFee"), (Part::Fees, false));
-        assert_eq!(part_of(b"EdpDiscount"), (Part::Discounts, false));
-        assert_eq!(part_of(b"Credit"), (Part::Credits, false));
-        assert_eq!(part_of(b"Refund"), (Part::Refunds, false));
-        assert_eq!(part_of(b"Tax"), (Part::Tax, false));
-        assert_eq!(part_of(b"SomethingNew"), (Part::Charges, false));
+        assert_eq!(part_of(b"Usage"), (Part::Charges, true, true));
+        assert_eq!(
+            part_of(b"SavingsPlanNegation"),
+            (Part::Charges, false, true)
+        );
+        assert_eq!(part_of(b"RIFee"), (Part::Fees, false, true));
+        assert_eq!(part_of(b"EdpDiscount"), (Part::Discounts, false, true));
+        assert_eq!(part_of(b"Credit"), (Part::Credits, false, true));
+        assert_eq!(part_of(b"Refund"), (Part::Refunds, false, true));
+        assert_eq!(part_of(b"Tax"), (Part::Tax, false, true));
+        // Unknown, or known in another case: summed, and flagged for a warning.
+        assert_eq!(part_of(b"SomethingNew"), (Part::Charges, false, false));
+        assert_eq!(part_of(b"usage"), (Part::Charges, false, false));
+        assert_eq!(part_of(b"NewDiscount"), (Part::Discounts, false, false));
     }
 
     #[test]

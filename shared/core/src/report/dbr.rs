@@ -91,21 +91,33 @@ impl Rows for Dbr {
                 let amount = c.cost.amount(r)?;
                 add_into(self.account_totals.entry(account).or_default(), amount)
                     .map_err(|_| RowError::overflow(c.cost.name))?;
+                self.tally.skipped.skip(b"AccountTotal");
                 return Ok(());
             }
             b"InvoiceTotal" => {
                 let amount = c.cost.amount(r)?;
                 add_into(self.invoice_total.get_or_insert(Decimal::ZERO), amount)
                     .map_err(|_| RowError::overflow(c.cost.name))?;
+                self.tally.skipped.skip(b"InvoiceTotal");
                 return Ok(());
             }
             b"Rounding" => {
                 let amount = c.cost.amount_or_zero(r)?;
                 add_into(&mut self.rounding, amount)
                     .map_err(|_| RowError::overflow(c.cost.name))?;
+                self.tally.skipped.skip(b"Rounding");
                 return Ok(());
             }
-            _ => return Ok(()),
+            b"StatementTotal" => {
+                self.tally.skipped.skip(b"StatementTotal");
+                return Ok(());
+            }
+            other => {
+                // Never seen (or a known name in another case): not summed, and named.
+                self.tally.skipped.skip(other);
+                self.tally.skipped.unknown(other);
+                return Ok(());
+            }
         };
         let cost = c.cost.amount(r)?;
         let t = &mut self.tally;
@@ -181,6 +193,11 @@ impl Rows for Dbr {
             as_of: me.tally.latest.get(),
             rows_summed: me.tally.rows_summed,
             checks,
+            skipped: me.tally.skipped.shown(),
+            warnings: me
+                .tally
+                .skipped
+                .warnings("RecordType", &|_| "not summed".into()),
         }])
     }
 }

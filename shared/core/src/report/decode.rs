@@ -177,6 +177,115 @@ fn declared_entries(file: &mut std::fs::File) -> io::Result<u64> {
     Ok(most)
 }
 
+/// Checks the central directory against the end-of-central-directory record that points to it
+/// (the zip64 one when a locator points to one): the directory must end where that record
+/// starts, and walking its file headers (`PK\x01\x02`, each 46 bytes plus its name, extra
+/// field and comment) must end exactly at its end and count exactly the entries the record
+/// declares. An archive whose end record claims one entry while its directory lists three (or
+/// whose directory stops short of the end record, hiding entries after it) is refused: read
+/// from the record alone, it would be read as holding one. At most `max_entries + 1` headers are
+/// read. Answers the reason when they disagree.
+fn central_directory_mismatch(
+    file: &mut std::fs::File,
+    max_entries: usize,
+) -> io::Result<Option<String>> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    const LOCATOR: &[u8] = b"PK\x06\x07";
+    const EOCD64: &[u8] = b"PK\x06\x06";
+    const HEADER: &[u8] = b"PK\x01\x02";
+    let u16_at = |b: &[u8], at: usize| u64::from(u16::from_le_bytes([b[at], b[at + 1]]));
+    let u32_at =
+        |b: &[u8], at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4")));
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8"));
+    let len = file.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 0xFFFF + 20) as usize;
+    let tail_start = len - tail_len as u64;
+    file.seek(SeekFrom::Start(tail_start))?;
+    let mut tail = vec![0; tail_len];
+    file.read_exact(&mut tail)?;
+    // The record nearest the end whose comment fits: the one a reader takes.
+    let Some(at) = (0..tail_len.saturating_sub(21)).rev().find(|&at| {
+        &tail[at..at + 4] == EOCD && at + 22 + u16_at(&tail, at + 20) as usize <= tail_len
+    }) else {
+        // No end record at all: the zip reader says so.
+        return Ok(None);
+    };
+    let (mut entries, mut disk_entries) = (u16_at(&tail, at + 10), u16_at(&tail, at + 8));
+    let (mut cd_size, mut cd_offset) = (u32_at(&tail, at + 12), u32_at(&tail, at + 16));
+    let mut cd_end_must_be = tail_start + at as u64;
+    if at >= 20 && &tail[at - 20..at - 16] == LOCATOR {
+        let record_at = u64_at(&tail, at - 12);
+        if record_at.checked_add(56).is_some_and(|end| end <= len) {
+            let mut record = [0u8; 56];
+            file.seek(SeekFrom::Start(record_at))?;
+            file.read_exact(&mut record)?;
+            if &record[..4] == EOCD64 {
+                disk_entries = u64_at(&record, 24);
+                entries = u64_at(&record, 32);
+                cd_size = u64_at(&record, 40);
+                cd_offset = u64_at(&record, 48);
+                cd_end_must_be = record_at;
+            }
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    if disk_entries != entries {
+        return Ok(Some(format!(
+            "the end record declares {disk_entries} entries on this disk but {entries} in all"
+        )));
+    }
+    let Some(cd_end) = cd_offset
+        .checked_add(cd_size)
+        .filter(|&e| e <= cd_end_must_be)
+    else {
+        return Ok(Some(
+            "the central directory runs past the end record".into(),
+        ));
+    };
+    if cd_end != cd_end_must_be {
+        return Ok(Some(format!(
+            "{} bytes between the central directory and the end record",
+            cd_end_must_be - cd_end
+        )));
+    }
+    let mut reader = BufReader::new(&mut *file);
+    reader.seek(SeekFrom::Start(cd_offset))?;
+    let (mut at, mut found) = (cd_offset, 0u64);
+    let mut header = [0u8; 46];
+    while at < cd_end && found <= max_entries as u64 {
+        if cd_end - at < 46 {
+            break;
+        }
+        reader.read_exact(&mut header)?;
+        if &header[..4] != HEADER {
+            break;
+        }
+        let skip = u16_at(&header, 28) + u16_at(&header, 30) + u16_at(&header, 32);
+        reader.seek_relative(skip as i64)?;
+        at += 46 + skip;
+        found += 1;
+    }
+    drop(reader);
+    file.seek(SeekFrom::Start(0))?;
+    if found > max_entries as u64 {
+        // More headers than the limit allows: whatever the record says, too many.
+        return Ok(Some(format!(
+            "the central directory lists more than {max_entries} entries but the end record declares {entries}"
+        )));
+    }
+    if at != cd_end {
+        return Ok(Some(
+            "the central directory does not end where the end record says".into(),
+        ));
+    }
+    if found != entries {
+        return Ok(Some(format!(
+            "the end record declares {entries} entries but the central directory holds {found}"
+        )));
+    }
+    Ok(None)
+}
+
 /// The spooled archive, counting the bytes actually read from it: the compression ratio is
 /// taken from these, never from the sizes the archive declares.
 struct CountingFile {
@@ -214,6 +323,11 @@ fn with_zip_entry<T>(
         declared_entries(&mut file).map_err(|e| fail(name, ErrorKind::Io(e.to_string())))?;
     if declared > limits.max_zip_entries as u64 {
         return Err(too_many());
+    }
+    if let Some(why) = central_directory_mismatch(&mut file, limits.max_zip_entries)
+        .map_err(|e| fail(name, ErrorKind::Io(e.to_string())))?
+    {
+        return Err(fail(name, ErrorKind::CorruptZip(why)));
     }
     let consumed = Count::new(0);
     let counting = CountingFile {

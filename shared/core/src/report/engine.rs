@@ -18,7 +18,7 @@ use super::split::Text;
 use super::summary::{totals_of, ReportSummary};
 use super::tally::Rows;
 use super::timestamp::Timestamp;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub(super) fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
     match format {
@@ -228,6 +228,8 @@ impl<'a> Pass<'a> {
                 totals,
                 grand_totals,
                 checks: finished.checks,
+                skipped: finished.skipped,
+                warnings: finished.warnings,
                 tag_totals: finished.tags,
                 objects_read: self.objects_read,
                 delivery_id: manifest.and_then(|m| m.delivery_id.clone()),
@@ -370,6 +372,23 @@ fn check_parts(
         };
         if !seen.insert((bucket.to_string(), part.normalized_key())) {
             return Err(fail(ErrorKind::DuplicatePart(part.normalized_key())));
+        }
+    }
+    // Two names of one file (a symbolic or hard link in a local bucket folder): read twice,
+    // its rows would be summed twice.
+    let mut files: HashMap<String, String> = HashMap::with_capacity(manifest.parts.len());
+    for part in &manifest.parts {
+        let identity = match part {
+            PartRef::Key(key) => parts.identity(None, key),
+            PartRef::Uri { bucket, key } => parts.identity(Some(bucket), key),
+        };
+        if let Some(identity) = identity {
+            if let Some(first) = files.insert(identity, part.display()) {
+                return Err(fail(ErrorKind::InvalidManifest(format!(
+                    "parts '{first}' and '{}' are the same file",
+                    part.display()
+                ))));
+            }
         }
     }
     Ok(())

@@ -15,8 +15,14 @@ pub enum ErrorKind {
     Empty(String),
     #[error("invalid amount '{0}'")]
     InvalidAmount(String),
+    #[error("invalid currency code '{0}' (expected three capital letters, like USD)")]
+    InvalidCurrency(String),
     #[error("sum exceeds the exact decimal range ({0})")]
     Overflow(String),
+    #[error("the row has {found} cells but the header has {expected} (an unquoted comma, a missing cell or a stray quote?)")]
+    FieldCount { expected: usize, found: usize },
+    #[error("a quoted field in the row starting on this line runs over a line break and takes in what follows: the row then has {found} cells where the header has {expected} (an unbalanced quote?)")]
+    QuoteSpansLines { expected: usize, found: usize },
     #[error("a quoted field opened on this line is never closed: it runs to the end of the input")]
     UnterminatedQuote,
     #[error(
@@ -97,8 +103,8 @@ impl fmt::Display for ReportError {
     }
 }
 
-/// Text with its control characters (C0, DEL, C1) and the bidirectional overrides written as
-/// escapes: `\0`, `\t`, `\n`, `\r`, `\x1b`, `\u{202e}`. Everything else is shown as it is.
+/// Text with its control characters (C0, DEL, C1) and format characters (Unicode category Cf:
+/// the bidirectional overrides and isolates, zero-width characters, the BOM…) written as escapes: `\0`, `\t`, `\n`, `\r`, `\x1b`, `\u{202e}`. Everything else is shown as it is.
 pub struct Escaped<'a>(pub &'a str);
 
 impl fmt::Display for Escaped<'_> {
@@ -111,9 +117,7 @@ impl fmt::Display for Escaped<'_> {
                 '\n' => f.write_str("\\n")?,
                 '\r' => f.write_str("\\r")?,
                 c if (c as u32) < 0x80 && c.is_control() => write!(f, "\\x{:02x}", c as u32)?,
-                c if c.is_control()
-                    || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
-                {
+                c if c.is_control() || crate::alert::sanitize::is_format_char(c) => {
                     write!(f, "\\u{{{:x}}}", c as u32)?
                 }
                 c => f.write_char(c)?,

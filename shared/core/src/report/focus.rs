@@ -154,7 +154,16 @@ impl Rows for Focus {
         let state = &mut self.periods[idx];
         let t = &mut state.tally;
         let cost = c.cost.amount(r)?;
-        let (part, usage) = part_of(field(c.category, r));
+        let category = field(c.category, r);
+        let (part, usage) = part_of(category);
+        if c.category.is_some()
+            && !matches!(
+                category,
+                b"Usage" | b"Purchase" | b"Tax" | b"Credit" | b"Adjustment"
+            )
+        {
+            t.skipped.unknown(category);
+        }
         let mut account = c.account.get(r);
         if !present(account) {
             account = field(c.billing_account, r);
@@ -168,7 +177,7 @@ impl Rows for Focus {
             Some(col) => t.period.see(col, r)?,
             None => None,
         };
-        let currency = c.currency.get(r);
+        let currency = c.currency.currency(r)?;
         let mut one_day = c.charge_start.is_none();
         match c.charge_start {
             Some(start) if part == Part::Charges => {
@@ -229,6 +238,10 @@ impl Rows for Focus {
                         as_of: t.latest.get().or_else(|| state.latest_any.get()),
                         rows_summed: t.rows_summed,
                         checks: Vec::new(),
+                        skipped: t.skipped.shown(),
+                        warnings: t.skipped.warnings("ChargeCategory", &|kind| {
+                            format!("summed as {}", part_of(kind).0.name())
+                        }),
                     },
                 )
             })

@@ -126,6 +126,25 @@ impl Col {
         parse_amount(raw).ok_or_else(|| self.invalid(raw))
     }
 
+    /// A currency code: three capital ASCII letters, as ISO 4217 writes them (`USD`, `EUR`,
+    /// `INR`). Anything else (empty, `usd`, `US$`, `NULL`) is an error naming this column: a
+    /// total keyed by it could never be compared with a budget or another report.
+    #[inline]
+    pub fn currency<'r>(&self, record: &Record<'r>) -> Result<&'r [u8], RowError> {
+        let raw = self.get(record);
+        if is_currency_code(raw) {
+            return Ok(raw);
+        }
+        Err(self.invalid_currency(raw))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn invalid_currency(&self, raw: &[u8]) -> RowError {
+        let shown: String = String::from_utf8_lossy(raw).chars().take(40).collect();
+        RowError::in_column(self.name, ErrorKind::InvalidCurrency(shown))
+    }
+
     fn invalid(&self, raw: &[u8]) -> RowError {
         let shown: String = String::from_utf8_lossy(raw).chars().take(40).collect();
         RowError::in_column(self.name, ErrorKind::InvalidAmount(shown))
@@ -139,6 +158,12 @@ pub fn field<'r>(col: Option<Col>, record: &Record<'r>) -> &'r [u8] {
         Some(c) => c.get(record),
         None => &[],
     }
+}
+
+/// Three capital ASCII letters.
+#[inline]
+pub fn is_currency_code(raw: &[u8]) -> bool {
+    matches!(raw, [a, b, c] if a.is_ascii_uppercase() && b.is_ascii_uppercase() && c.is_ascii_uppercase())
 }
 
 /// A text field that carries a value: not empty and not the literal `NULL` some exports write.

@@ -9,11 +9,15 @@ use super::summary::Check;
 use super::tally::{overflow, same_code, status_of, strict, Finished, Rows, Tally};
 use super::timestamp::Timestamp;
 use crate::ledger::{key_text, Ledger, Part};
-use crate::money::{add_exact, add_into, sub_exact};
+use crate::money::{add_into, sub_exact};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 const PARTS: &[Part] = &[Part::Charges, Part::Credits, Part::Tax];
+
+/// The service the consolidated-billing rounding line is booked under, and its name.
+pub const ROUNDING_CODE: &[u8] = b"CBRounding";
+const ROUNDING_NAME: &[u8] = b"Consolidated billing rounding";
 
 struct Cols {
     invoice_id: Option<Col>,
@@ -39,7 +43,9 @@ pub struct Legacy {
     payer_rows: u64,
     account_totals: BTreeMap<(String, String), Decimal>,
     invoice_totals: BTreeMap<String, Decimal>,
-    rounding: BTreeMap<String, Decimal>,
+    /// `CBRounding` per (payer, currency), and its rows.
+    rounding: BTreeMap<(Vec<u8>, Vec<u8>), Decimal>,
+    rounding_rows: u64,
     disclaimer_as_of: Option<Timestamp>,
 }
 
@@ -131,6 +137,7 @@ impl Rows for Legacy {
         let record_type = c.record_type.get(r);
         match record_type {
             b"LinkedLineItem" | b"PayerLineItem" => {
+                let currency = c.currency.currency(r)?;
                 if field(c.invoice_id, r).eq_ignore_ascii_case(b"Estimated") {
                     self.linked.estimated = true;
                 }
@@ -144,7 +151,7 @@ impl Rows for Legacy {
                         Self::add_line_item(&mut self.linked.ledger, c, c.linked.get(r), r)?;
                     self.linked
                         .tags
-                        .add(r, c.currency.get(r), total)
+                        .add(r, currency, total)
                         .map_err(|_| RowError::overflow(c.total.name))?;
                     self.linked.rows_summed += 1;
                 } else {
@@ -153,45 +160,63 @@ impl Rows for Legacy {
                 }
             }
             b"AccountTotal" => {
+                let currency = text(c.currency.currency(r)?);
                 let mut account = text(c.linked.get(r));
                 if account.is_empty() {
                     let id = field(c.record_id, r);
                     account = text(id.strip_prefix(b"AccountTotal:").unwrap_or(id));
                 }
-                let currency = text(c.currency.get(r));
                 let amount = c.total.amount(r)?;
                 add_into(
                     self.account_totals.entry((account, currency)).or_default(),
                     amount,
                 )
                 .map_err(|_| RowError::overflow(c.total.name))?;
+                self.linked.skipped.skip(record_type);
             }
             b"InvoiceTotal" => {
+                let currency = text(c.currency.currency(r)?);
                 let amount = c.total.amount(r)?;
+                add_into(self.invoice_totals.entry(currency).or_default(), amount)
+                    .map_err(|_| RowError::overflow(c.total.name))?;
+                self.linked.skipped.skip(record_type);
+            }
+            b"CBRounding" => {
+                // The difference between the invoice and the sum of the linked accounts' totals:
+                // part of the bill, booked on the payer as a service line of its own.
+                let currency = c.currency.currency(r)?;
+                let amount = c.total.amount_or_zero(r)?;
+                let mut payer = c.payer.get(r);
+                if !present(payer) {
+                    payer = self
+                        .linked
+                        .payer
+                        .as_ref()
+                        .map_or(&[][..], |(_, p)| p.as_bytes());
+                }
                 add_into(
-                    self.invoice_totals
-                        .entry(text(c.currency.get(r)))
+                    self.rounding
+                        .entry((payer.to_vec(), currency.to_vec()))
                         .or_default(),
                     amount,
                 )
                 .map_err(|_| RowError::overflow(c.total.name))?;
+                self.rounding_rows += 1;
             }
-            b"CBRounding" => {
-                let amount = c.total.amount_or_zero(r)?;
-                add_into(
-                    self.rounding.entry(text(c.currency.get(r))).or_default(),
-                    amount,
-                )
-                .map_err(|_| RowError::overflow(c.total.name))?;
-            }
+            b"StatementTotal" => self.linked.skipped.skip(record_type),
             b"EstimatedDisclaimer" => {
                 self.linked.estimated = true;
                 let description = field(c.description, r);
                 if present(description) {
                     self.disclaimer_as_of = disclaimer_time(description);
                 }
+                self.linked.skipped.skip(record_type);
             }
-            _ => {}
+            other => {
+                // Never seen (or a known name in another case): not summed, and named.
+                self.linked.skipped.skip(other);
+                self.linked.skipped.unknown(other);
+            }
         }
         Ok(())
     }
@@ -201,7 +226,7 @@ impl Rows for Legacy {
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
-        let me = *self;
+        let mut me = *self;
         let linked_rows = me.linked.rows_summed;
         let mut checks = Vec::new();
         let linked_by_account = me
@@ -224,46 +249,53 @@ impl Rows for Legacy {
             .payer_ledger
             .per_currency()
             .map_err(|_| overflow("the payer rows' total"))?;
-        let linked_by_currency = me
-            .linked
-            .ledger
-            .per_currency()
-            .map_err(|_| overflow("the linked rows' total"))?;
-        for (currency, expected) in &me.invoice_totals {
-            if me.payer_rows > 0 {
-                let actual = payer_by_currency.get(currency).copied().unwrap_or_default();
-                checks.push(Check::new(
-                    format!("invoice_total:{currency}"),
-                    *expected,
-                    actual,
-                ));
-            }
-            if linked_rows > 0 {
-                let actual = add_exact(
-                    linked_by_currency
-                        .get(currency)
-                        .copied()
-                        .unwrap_or_default(),
-                    me.rounding.get(currency).copied().unwrap_or_default(),
-                )
-                .ok_or_else(|| overflow("the linked rows' total plus rounding"))?;
-                checks.push(Check::new(
-                    format!("invoice_total_linked_plus_rounding:{currency}"),
-                    *expected,
-                    actual,
-                ));
-            }
-        }
         let tags = me
             .linked
             .tags
             .finish()
             .map_err(|_| overflow("a tag total"))?;
-        let (ledger, rows_summed) = if linked_rows == 0 && me.payer_rows > 0 {
+        let use_payer = linked_rows == 0 && me.payer_rows > 0;
+        let (mut ledger, mut rows_summed) = if use_payer {
             (me.payer_ledger, me.payer_rows)
         } else {
+            me.linked.skipped.skip_many(b"PayerLineItem", me.payer_rows);
             (me.linked.ledger, linked_rows)
         };
+        // The rounding line: on the payer, as its own service, so that the grand total is the
+        // invoice's. Only beside line items: a file of total rows alone is still empty.
+        if rows_summed == 0 {
+            me.rounding.clear();
+            me.rounding_rows = 0;
+        }
+        for ((payer, currency), amount) in &me.rounding {
+            ledger
+                .entry(payer, ROUNDING_CODE, currency)
+                .add(Part::Charges, *amount)
+                .map_err(|_| overflow("the rounding line"))?;
+            if ledger.needs_service_name(ROUNDING_CODE) {
+                ledger.set_service_name(ROUNDING_CODE, ROUNDING_NAME, Default::default());
+            }
+        }
+        rows_summed += me.rounding_rows;
+        let grand = ledger
+            .per_currency()
+            .map_err(|_| overflow("a grand total"))?;
+        for (currency, expected) in &me.invoice_totals {
+            let actual = grand.get(currency).copied().unwrap_or_default();
+            checks.push(Check::new(
+                format!("invoice_total:{currency}"),
+                *expected,
+                actual,
+            ));
+            if !use_payer && me.payer_rows > 0 {
+                let actual = payer_by_currency.get(currency).copied().unwrap_or_default();
+                checks.push(Check::new(
+                    format!("invoice_total_payer_line_items:{currency}"),
+                    *expected,
+                    actual,
+                ));
+            }
+        }
         Ok(vec![Finished {
             tags,
             ledger,
@@ -279,6 +311,11 @@ impl Rows for Legacy {
             },
             rows_summed,
             checks,
+            skipped: me.linked.skipped.shown(),
+            warnings: me
+                .linked
+                .skipped
+                .warnings("RecordType", &|_| "not summed".into()),
         }])
     }
 }

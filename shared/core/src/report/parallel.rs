@@ -55,6 +55,7 @@ pub(super) fn rows_parallel(
         line: 0,
     };
     let limits = reader.limits;
+    let shape = (strict, reader.width);
     // The lowest chunk that failed: later chunks need not be read.
     let stop = AtomicU32::new(u32::MAX);
     let workers = workers.max(1);
@@ -80,10 +81,10 @@ pub(super) fn rows_parallel(
             .map(|(i, fork)| {
                 let id = i + 1;
                 let (feed, stop) = (&feed, &stop);
-                scope.spawn(move || worker(id, fork, feed, stop, base, strict, &limits))
+                scope.spawn(move || worker(id, fork, feed, stop, base, shape, &limits))
             })
             .collect();
-        let mut done = vec![worker(0, mine, &feed, &stop, base, strict, &limits)];
+        let mut done = vec![worker(0, mine, &feed, &stop, base, shape, &limits)];
         done.extend(
             handles
                 .into_iter()
@@ -161,7 +162,7 @@ fn worker(
     feed: &Mutex<Feed<'_, '_>>,
     stop: &AtomicU32,
     base: Pos,
-    strict: &[Col],
+    shape: (&[Col], usize),
     limits: &super::limits::Limits,
 ) -> Done {
     let mut scanner = Scanner::default();
@@ -178,7 +179,7 @@ fn worker(
             at,
             pos,
             rows.as_mut(),
-            strict,
+            shape,
             limits,
             &mut rows_read,
         ) {

@@ -97,6 +97,8 @@ pub(super) struct ObjectReader<'r> {
     /// The first chunk, and where its data rows start (byte, line) once the header is read.
     pub first: Vec<u8>,
     pub data_at: (usize, u64),
+    /// The header's cells: every data record must have exactly as many.
+    pub width: usize,
 }
 
 fn stream_error(e: io::Error) -> ErrorKind {
@@ -112,6 +114,7 @@ impl<'r> ObjectReader<'r> {
             limits: *limits,
             first: Vec::new(),
             data_at: (0, 1),
+            width: 0,
         }
     }
 
@@ -181,6 +184,7 @@ impl<'r> ObjectReader<'r> {
             let record = scanner.record(&self.first, Pos::default());
             if record.len() >= 2 {
                 self.data_at = scanner.at();
+                self.width = record.len();
                 return Ok(HeaderRow {
                     header: Header::from_record(&record),
                     line: found.line,
@@ -205,7 +209,8 @@ fn record_too_long(limits: &Limits) -> ErrorKind {
 }
 
 /// Reads every record of one chunk (from `at`, on line `line`) into `rows`: each is measured,
-/// checked on the `strict` columns and counted in `rows_read`. Returns the chunk's line feeds.
+/// checked to have the header's `width` cells and on the `strict` columns, and counted in
+/// `rows_read`. Returns the chunk's line feeds.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn chunk_rows(
     scanner: &mut Scanner,
@@ -213,7 +218,7 @@ pub(super) fn chunk_rows(
     (at, line): (usize, u64),
     pos: Pos,
     rows: &mut dyn Rows,
-    strict: &[Col],
+    (strict, width): (&[Col], usize),
     limits: &Limits,
     rows_read: &mut u64,
 ) -> Result<u64, Located> {
@@ -233,6 +238,12 @@ pub(super) fn chunk_rows(
             ));
         }
         let record = scanner.record(chunk, pos);
+        // A cell more or fewer than the header shifts every column after it: never summed. A
+        // quote left open mid-row (the rare record with a line break inside quotes) is named as
+        // such: it swallowed the line break and what came after it.
+        if record.len() != width || (found.breaks && swallows_a_row(&record, width)) {
+            return Err(misshapen(pos, width, record.len(), found.breaks));
+        }
         check_strict(&record, strict, limits.max_text_bytes, found.breaks).map_err(
             |(col, kind)| Located {
                 pos,
@@ -248,6 +259,37 @@ pub(super) fn chunk_rows(
         })?;
     }
     Ok(scanner.at().1 - 1)
+}
+
+/// A record whose cells do not line up with the header's: a quote over a line break when the
+/// record holds one, else a plain count.
+#[cold]
+#[inline(never)]
+fn misshapen(pos: Pos, expected: usize, found: usize, breaks: bool) -> Located {
+    Located::at(
+        pos,
+        if breaks {
+            ErrorKind::QuoteSpansLines { expected, found }
+        } else {
+            ErrorKind::FieldCount { expected, found }
+        },
+    )
+}
+
+/// Whether a cell of a record with a quoted line break holds, after a line break, at least the
+/// separators of a whole row (`width - 1` commas): a quote opened mid-row that swallowed the next
+/// record and closed in the same cell of it, so that the cell count still matches. Real free
+/// text with a line break (an address, a description) holds no row's worth of commas after it.
+/// Only records with a quoted line break are looked at: none on the fast path.
+fn swallows_a_row(record: &Record<'_>, width: usize) -> bool {
+    let need = width.saturating_sub(1).max(1);
+    record.iter().any(|cell| {
+        memchr::memchr2(b'\n', b'\r', cell).is_some_and(|at| {
+            memchr::memchr_iter(b',', &cell[at..])
+                .nth(need - 1)
+                .is_some()
+        })
+    })
 }
 
 /// The per-row checks on the format's strict columns: the stored text fits `max_text` bytes, and
@@ -288,13 +330,14 @@ pub(super) fn rows_inline(
     };
     let first = std::mem::take(&mut reader.first);
     let limits = reader.limits;
+    let shape = (strict, reader.width);
     match chunk_rows(
         &mut scanner,
         &first,
         reader.data_at,
         base,
         rows,
-        strict,
+        shape,
         &limits,
         &mut rows_read,
     ) {
@@ -322,7 +365,7 @@ pub(super) fn rows_inline(
             (0, 1),
             pos,
             rows,
-            strict,
+            shape,
             &limits,
             &mut rows_read,
         ) {

@@ -21,6 +21,15 @@ pub trait ObjectSource: Sync {
     /// its bucket; a local folder answers `None`). Every `dataFiles` URI must name this bucket:
     /// a manifest cannot send the reader to another bucket.
     fn home_bucket(&self) -> Option<&str>;
+
+    /// What the object a key (and, for a `dataFiles` URI, its bucket) resolves to, when the
+    /// source can tell: two parts that answer the same identity are one object read twice (a
+    /// local file reached through a symbolic or hard link). `None` when the source cannot tell
+    /// or the key does not resolve (opening it then says why); S3 keys are their own identity,
+    /// so an S3 source answers `None` and relies on the key comparison.
+    fn identity(&self, _bucket: Option<&str>, _key: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Splits `s3://bucket/key` into its bucket and key.
@@ -143,6 +152,22 @@ impl ObjectSource for LocalSource {
 
     fn home_bucket(&self) -> Option<&str> {
         None
+    }
+
+    /// The file's device and inode (Unix), else its canonical path: the same for every name of
+    /// one file, links and `..` included.
+    fn identity(&self, _bucket: Option<&str>, key: &str) -> Option<String> {
+        let path = self.resolve(key).ok()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(&path).ok()?;
+            Some(format!("{}:{}", meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            Some(path.display().to_string())
+        }
     }
 }
 

@@ -127,6 +127,12 @@ pub struct ReportSummary {
     pub totals: Vec<Total>,
     pub grand_totals: Vec<GrandTotal>,
     pub checks: Vec<Check>,
+    /// Rows not summed, per record / line item type (`PayerLineItem`, `AccountTotal`, an unknown
+    /// type…), sorted by type. Empty for a report whose every row is summed.
+    pub skipped: BTreeMap<String, u64>,
+    /// Things the user must know that do not stop the summary: a record or line item type
+    /// billwatch has never seen (named, with its rows and what was done with them).
+    pub warnings: Vec<String>,
     /// Spend per cost-allocation tag value, where the report has tag columns. Not part of the
     /// JSON contract.
     #[serde(skip)]

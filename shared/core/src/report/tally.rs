@@ -11,6 +11,78 @@ use super::timestamp::Timestamp;
 use crate::ledger::{Day, Ledger, Part};
 use crate::period::Period;
 use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+/// Rows of a record or line item type billwatch does not sum, counted per type, and the types it
+/// has never seen (unknown, or a known name in another case), counted too, to be named in a
+/// warning. A type is looked up by its bytes: no allocation for a type already counted.
+#[derive(Debug, Default, Clone)]
+pub struct Skipped {
+    pub counts: BTreeMap<Vec<u8>, u64>,
+    pub unknown: BTreeMap<Vec<u8>, u64>,
+}
+
+fn bump(map: &mut BTreeMap<Vec<u8>, u64>, key: &[u8], n: u64) {
+    match map.get_mut(key) {
+        Some(count) => *count += n,
+        None => {
+            map.insert(key.to_vec(), n);
+        }
+    }
+}
+
+impl Skipped {
+    /// A row of type `kind` that is not summed.
+    #[inline]
+    pub fn skip(&mut self, kind: &[u8]) {
+        bump(&mut self.counts, kind, 1);
+    }
+
+    /// `n` rows not summed, of a type known by name.
+    pub fn skip_many(&mut self, kind: &[u8], n: u64) {
+        if n > 0 {
+            bump(&mut self.counts, kind, n);
+        }
+    }
+
+    /// A row of a type never seen (summed or not: the caller says which in the warning).
+    #[cold]
+    pub fn unknown(&mut self, kind: &[u8]) {
+        bump(&mut self.unknown, kind, 1);
+    }
+
+    pub fn absorb(&mut self, other: Skipped) {
+        for (k, n) in other.counts {
+            bump(&mut self.counts, &k, n);
+        }
+        for (k, n) in other.unknown {
+            bump(&mut self.unknown, &k, n);
+        }
+    }
+
+    /// The counts as shown: type (escaped like every key) → rows.
+    pub fn shown(&self) -> BTreeMap<String, u64> {
+        self.counts
+            .iter()
+            .map(|(k, n)| (crate::ledger::key_text(k), *n))
+            .collect()
+    }
+
+    /// One warning per type never seen: `column 'C': type 'T' is not one billwatch knows
+    /// (N rows): <what was done with them>`. The type is escaped: no control character or
+    /// bidirectional override reaches a terminal raw.
+    pub fn warnings(&self, column: &str, done: &dyn Fn(&[u8]) -> String) -> Vec<String> {
+        self.unknown
+            .iter()
+            .map(|(k, n)| {
+                let done = done(k);
+                let kind = super::error::escape_text(&crate::ledger::key_text(k));
+                let rows = if *n == 1 { "row" } else { "rows" };
+                format!("column '{column}': type '{kind}' is not one billwatch knows ({n} {rows}): {done}")
+            })
+            .collect()
+    }
+}
 
 /// The one billing period a report may cover. Rows compare raw bytes; a date is parsed only
 /// when its text changes. The first period is kept with the row it came from, so that trackers
@@ -231,6 +303,7 @@ pub struct Tally {
     pub estimated: bool,
     pub latest: Latest,
     pub days: DayMemo,
+    pub skipped: Skipped,
 }
 
 impl Tally {
@@ -267,6 +340,7 @@ impl Tally {
         }
         self.estimated |= other.estimated;
         self.latest.absorb(other.latest);
+        self.skipped.absorb(other.skipped);
         Ok(())
     }
 }
@@ -283,6 +357,10 @@ pub struct Finished {
     pub as_of: Option<Timestamp>,
     pub rows_summed: u64,
     pub checks: Vec<Check>,
+    /// Rows not summed, per record / line item type (as shown).
+    pub skipped: BTreeMap<String, u64>,
+    /// Types never seen, named (see [`Skipped::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// The service field as it is.
