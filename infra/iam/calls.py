@@ -13,6 +13,7 @@ checked.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,8 +67,9 @@ class Names:
 
     @staticmethod
     def topic(arn: str) -> Resource:
-        """The stack's alert topic (alerts-…, …-alerts), its chat topic (chat-…, …-chat), or
-        else a topic a budget names (topic_arn), which the template calls ExtraAlertTopicArns."""
+        """The stack's alert topic (alerts-…, …-alerts), its chat topic (chat-…, …-chat), its
+        operations topic (…-ops), or else a topic a budget names (topic_arn), which the template
+        calls ExtraAlertTopicArns."""
         name = arn.rsplit(":", 1)[-1]
         if "extra" in name:
             return Resource("topic", "extra")
@@ -75,6 +77,8 @@ class Names:
             return Resource("topic", "chat")
         if name.startswith("alerts") or name.endswith("-alerts"):
             return Resource("topic", "alert")
+        if name.endswith("-ops"):
+            return Resource("topic", "ops")
         return Resource("topic", "extra")
 
 
@@ -149,7 +153,6 @@ _S3_BUCKET_GET = {
     "ownershipControls": "s3:GetBucketOwnershipControls",
     "tagging": "s3:GetBucketTagging",
     "acl": "s3:GetBucketAcl",
-    "versions": "s3:ListBucketVersions",
     "uploads": "s3:ListBucketMultipartUploads",
 }
 
@@ -166,6 +169,9 @@ def _s3(entry: dict[str, Any]) -> list[Authorization]:
         if method == "HEAD":
             return [Authorization("s3:ListBucket", Resource("bucket"), (), "HeadBucket")]
         if method == "GET":
+            if "versions" in query:
+                prefix = query.get("prefix", "")
+                return [Authorization("s3:ListBucketVersions", Resource("bucket"), (("s3:prefix", prefix),), "ListObjectVersions")]
             for sub, action in _S3_BUCKET_GET.items():
                 if sub in query:
                     return [Authorization(action, Resource("bucket"), (), f"GetBucket:{sub}")]
@@ -201,6 +207,18 @@ def _s3(entry: dict[str, Any]) -> list[Authorization]:
 # --------------------------------------------------------------------------------------------
 
 
+# A function or rule name CloudFormation derives from the stack's name: <stack>-<logical id>-<suffix>
+# for functions and their schedule rules, <stack>-report-created for the existing bucket's rule.
+_STACK_NAMED = re.compile(r"^.+?-((?:ReportIngestFunction|HealthCheckFunction)[A-Za-z]*-[^-]+|report-created)$")
+
+
+def _stack_named(name: str) -> str:
+    """A stack-derived name with the stack's name as a placeholder (another stack's doctor run
+    calls the same things as this one's)."""
+    m = _STACK_NAMED.match(name)
+    return "${StackName}-" + m.group(1) if m else name
+
+
 def _arn(service: str, resource: str) -> Resource:
     return Resource("arn", f"arn:aws:{service}:${{Region}}:${{Account}}:{resource}")
 
@@ -220,7 +238,7 @@ def _lambda(entry: dict[str, Any]) -> list[Authorization]:
             "event-invoke-config": "lambda:GetFunctionEventInvokeConfig",
         }.get(tail)
         if action:
-            return [Authorization(action, Resource("function", name), (), action.split(":")[1])]
+            return [Authorization(action, Resource("function", _stack_named(name)), (), action.split(":")[1])]
     raise Unmapped(f"Lambda {entry['method']} {entry['path']}")
 
 
@@ -247,9 +265,10 @@ def authorizations(entry: dict[str, Any], names: Names) -> list[Authorization]:
     if service == "sts" and op == "GetCallerIdentity":
         return []  # no permission is needed to ask who one is
     if service == "events" and op in ("DescribeRule", "ListTargetsByRule"):
-        return [Authorization(f"events:{op}", _arn("events", f"rule/{p.get('Name') or p.get('Rule')}"), (), op)]
+        rule = _stack_named(p.get("Name") or p.get("Rule") or "")
+        return [Authorization(f"events:{op}", _arn("events", f"rule/{rule}"), (), op)]
     if service == "events" and op == "ListRuleNamesByTarget":
-        return [Authorization(f"events:{op}", _arn("events", "rule/*"), (), op)]
+        return [Authorization(f"events:{op}", Resource("any", "*"), (), op)]  # no resource-level control
     if service == "cloudformation" and op in ("DescribeStacks", "DescribeStackResources", "ListStackResources", "DescribeStackResource"):
         return [Authorization(f"cloudformation:{op}", _arn("cloudformation", f"stack/{p.get('StackName', '')}/*"), (), op)]
     raise Unmapped(f"{service} {op}")

@@ -78,7 +78,9 @@ class Check:
         self.template = template
         self.entries = entries
         self.partial = partial
-        self.principals = {k: v for k, v in json.loads((HERE / "principals.json").read_text()).items() if not k.startswith("_")}
+        spec = json.loads((HERE / "principals.json").read_text())
+        self.principals = {k: v for k, v in spec.items() if not k.startswith("_")}
+        self.unexercised: dict[str, dict[str, str]] = spec.get("_unexercised", {})
         self.lines: list[str] = []
 
     @staticmethod
@@ -110,7 +112,7 @@ class Check:
             for i, document in enumerate(documents):
                 if document.endswith(".json"):
                     doc = mode.file_policy(document)
-                    justified[document] = {}
+                    justified[document] = dict(self.unexercised.get(document) or {})
                 else:
                     doc = mode.role_policy(document)
                     justified[document] = pol.role_justifications(self.template, document)
@@ -183,7 +185,7 @@ class Check:
             reported = {k: v for k, v in seen.items() if k not in exercised}
             for (document, sid, action, resource), mode_names in sorted(reported.items()):
                 unused += 1
-                where = "the role's Metadata billwatch-iam: unexercised" if not document.endswith(".json") else "docs/iam.md"
+                where = "the role's Metadata billwatch-iam: unexercised" if not document.endswith(".json") else "infra/iam/principals.json _unexercised"
                 self.lines.append(
                     f"UNUSED  {document}: statement {sid} grants {action} on {resource}, which no call "
                     f"used (modes: {' | '.join(mode_names)}); remove it, or say why it is there ({where})"

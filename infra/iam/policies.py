@@ -88,6 +88,8 @@ class Mode:
         if resource.kind == "topic":
             if resource.name == "alert":
                 return self.r.ref("AlertTopic")
+            if resource.name == "ops":
+                return self.r.ref("OpsTopic")
             if resource.name == "chat":
                 return self.r.ref("ChatTopic") if self.r.resource_enabled("ChatTopic") else None
             if resource.name == "extra":
@@ -95,7 +97,7 @@ class Mode:
         if resource.kind == "queue":
             return f"arn:{p}:sqs:{REGION}:{ACCOUNT}:{resource.name}"
         if resource.kind == "function":
-            return f"arn:{p}:lambda:{REGION}:{ACCOUNT}:function:{resource.name}"
+            return self.fill(f"arn:{p}:lambda:{REGION}:{ACCOUNT}:function:{resource.name}")
         if resource.kind == "arn":
             return self.fill(resource.name)
         if resource.kind == "any":
