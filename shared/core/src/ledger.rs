@@ -259,8 +259,24 @@ struct DayStore {
 
 impl DayStore {
     /// Adds `amount` on `day` of the days behind `handle` (allocating them when `NO_DAYS`); on
-    /// [`Overflow`] nothing changes.
+    /// [`Overflow`] the day's amount is unchanged.
     fn add(&mut self, handle: &mut u32, day: usize, amount: Decimal) -> Result<(), Overflow> {
+        let cell = self.cell(handle, day);
+        *cell = add_exact(*cell, amount).ok_or(Overflow)?;
+        Ok(())
+    }
+
+    /// The amount of `day` behind `handle`, made room for (at zero) when new: days are allocated
+    /// when `handle` is `NO_DAYS`, and a small block that is full moves to a full month.
+    #[inline]
+    fn cell(&mut self, handle: &mut u32, day: usize) -> &mut Decimal {
+        if *handle != NO_DAYS && *handle & FULL != 0 {
+            return &mut self.full[(*handle & !FULL) as usize][day];
+        }
+        self.cell_few(handle, day)
+    }
+
+    fn cell_few(&mut self, handle: &mut u32, day: usize) -> &mut Decimal {
         if *handle == NO_DAYS {
             *handle = match self.free.pop() {
                 Some(i) => i,
@@ -270,34 +286,28 @@ impl DayStore {
                 }
             };
         }
-        if *handle & FULL != 0 {
-            let slot = &mut self.full[(*handle & !FULL) as usize][day];
-            *slot = add_exact(*slot, amount).ok_or(Overflow)?;
-            return Ok(());
+        let h = *handle as usize;
+        let n = self.few[h].len as usize;
+        if let Some(i) = self.few[h].day[..n].iter().position(|&d| d as usize == day) {
+            return &mut self.few[h].amount[i];
         }
-        let few = &mut self.few[*handle as usize];
-        let n = few.len as usize;
-        if let Some(i) = few.day[..n].iter().position(|&d| d as usize == day) {
-            few.amount[i] = add_exact(few.amount[i], amount).ok_or(Overflow)?;
-            return Ok(());
-        }
+        let few = &mut self.few[h];
         if n < SMALL {
             few.day[n] = day as u8;
-            few.amount[n] = amount;
+            few.amount[n] = Decimal::ZERO;
             few.len += 1;
-            return Ok(());
+            return &mut few.amount[n];
         }
         // A fifth day: the key moves to a full month.
         let mut month = [Decimal::ZERO; 32];
         for (&d, &a) in few.day.iter().zip(few.amount.iter()) {
             month[d as usize] = a;
         }
-        month[day] = amount;
         *few = Few::default();
         self.free.push(*handle);
         self.full.push(month);
         *handle = FULL | (self.full.len() - 1) as u32;
-        Ok(())
+        &mut self.full[(*handle & !FULL) as usize][day]
     }
 
     /// The days behind `handle` as a month, if it has any.
@@ -418,11 +428,12 @@ impl Ledger {
         );
         let i = self.slot_of(key);
         let slot = self.slots.get_mut(i);
-        // The amounts first (a copy), the day next: on overflow nothing changes.
-        let mut amounts = slot.amounts;
-        amounts.add(part, amount)?;
-        self.days.add(&mut slot.days, day, amount)?;
-        slot.amounts = amounts;
+        // The day's sum first, then the amounts (which change only if every sum fits), then the
+        // day: on overflow nothing changes (but a new day's room, at zero).
+        let cell = self.days.cell(&mut slot.days, day);
+        let on_day = add_exact(*cell, amount).ok_or(Overflow)?;
+        slot.amounts.add(part, amount)?;
+        *cell = on_day;
         self.dated |= day != 0;
         Ok(())
     }
