@@ -196,12 +196,27 @@ def scale(args, workdir, billwatch):
 KEY_SHAPES = [(2000, 150, 2), (5000, 200, 2)]
 
 
+def run_to_file(cmd, out):
+    """run_measured, stdout to the file `out`: this process then holds no output. (A child's peak
+    RSS counts the parent's pages it was forked with, so a parent holding a large output makes
+    the next child look as large.)"""
+    start = time.perf_counter()
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(cmd, stdout=f)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed")
+    return None, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
 def keys(args, workdir, billwatch):
     """Peak RSS and bytes per key of summarizing reports with many distinct keys."""
     small = os.path.join(workdir, "cur-10mb.csv")
     if not os.path.exists(small):
         generate(billwatch, small, 10)
-    floor = statistics.median(run_measured([billwatch, "summarize", "--json", small])[3] for _ in range(3))
+    out = os.path.join(workdir, "keys-summary.json")
+    floor = statistics.median(run_to_file([billwatch, "summarize", "--json", small], out)[3] for _ in range(3))
     print(f"\nmany keys: summarize --json on every core (floor: {floor:.1f} MiB on a 10 MB file of 250 keys)")
     print(f"{'accounts x services x days':>27} {'keys':>9} {'MB':>6} {'wall s':>7} {'peak MiB':>9} {'bytes/key':>10}")
     for accounts, services, days in KEY_SHAPES:
@@ -210,8 +225,13 @@ def keys(args, workdir, billwatch):
             subprocess.run([billwatch, "generate", "cur", "--accounts", str(accounts), "--services",
                             str(services), "--days", str(days), "--out", path], check=True,
                            stderr=subprocess.DEVNULL)
-        rounds = [run_measured([billwatch, "summarize", "--json", path]) for _ in range(args.keys_runs)]
-        n = len(json.loads(rounds[0][0])["totals"])
+        out = os.path.join(workdir, "keys-summary.json")
+        rounds = [run_to_file([billwatch, "summarize", "--json", path], out) for _ in range(args.keys_runs)]
+        # Counted in a child: parsed here, the summary would swell this process, and with it the
+        # next child's peak RSS.
+        n = int(subprocess.run([sys.executable, "-c", "import json, sys; print(len(json.load(open(sys.argv[1]))['totals']))",
+                                out], capture_output=True, text=True, check=True).stdout)
+        os.remove(out)
         wall = statistics.median(r[1] for r in rounds)
         rss = statistics.median(r[3] for r in rounds)
         per_key = (rss - floor) * 1024 * 1024 / n

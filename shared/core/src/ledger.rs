@@ -207,7 +207,7 @@ struct Slots {
 
 impl Slots {
     fn push(&mut self, slot: Slot) -> u32 {
-        if self.len % PAGE == 0 {
+        if self.len.is_multiple_of(PAGE) {
             self.pages.push(Vec::with_capacity(PAGE));
         }
         self.pages.last_mut().expect("a page").push(slot);

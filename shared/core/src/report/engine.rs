@@ -299,7 +299,7 @@ impl Pending {
         let head = serde_json::to_string(&self.summary).map_err(PendingError::Json)?;
         const EMPTY: &str = ",\"totals\":[]";
         let at = head.find(EMPTY).expect("a summary has its totals field") + EMPTY.len() - 1;
-        out.write_all(head[..at].as_bytes())?;
+        out.write_all(&head.as_bytes()[..at])?;
         for (i, total) in sorted.totals(self.parts).enumerate() {
             let total = total.map_err(|_| self.overflow())?;
             if i > 0 {
@@ -307,7 +307,7 @@ impl Pending {
             }
             serde_json::to_writer(&mut *out, &total).map_err(PendingError::Json)?;
         }
-        out.write_all(head[at..].as_bytes())?;
+        out.write_all(&head.as_bytes()[at..])?;
         Ok(())
     }
 }

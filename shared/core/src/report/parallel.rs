@@ -92,7 +92,6 @@ pub(super) fn rows_parallel(
         );
         done
     });
-    drop(sink);
     let feed = feed.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut lines = Lines::default();
     let mut rows_read = 0;
