@@ -21,7 +21,11 @@ fn report(accounts: usize, services: usize, days: &[u32]) -> Vec<u8> {
         for a in 0..accounts {
             for s in 0..services {
                 n += 1;
-                let kind = if n % 7 == 0 { "EdpDiscount" } else { "Usage" };
+                let kind = if n.is_multiple_of(7) {
+                    "EdpDiscount"
+                } else {
+                    "Usage"
+                };
                 let sign = if kind == "Usage" { "" } else { "-" };
                 let currency = if s % 10 == 9 { "EUR" } else { "USD" };
                 out.push_str(&format!(

@@ -172,6 +172,11 @@ impl<'a> Pass<'a> {
         manifest: Option<&manifest::Manifest>,
     ) -> Result<Vec<Pending>, ReportError> {
         let fail = |kind| ReportError::new(self.source_name, kind);
+        // Checked as chunks are read; once more here for a manifest's parts read apart (each
+        // part's keys were checked on their own), before any total is built.
+        if let Some(rows) = &self.rows {
+            self.limits.check_keys(rows.keys()).map_err(fail)?;
+        }
         let format = match (self.format, manifest) {
             (Some(f), _) => f,
             (None, Some(m)) => classify(&m.columns, None, false).ok_or_else(|| {
