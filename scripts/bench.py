@@ -15,8 +15,13 @@ envelope of a manifest read in parallel, and (when a command is given) time to a
    that one Lambda reads in 12 minutes at 1 vCPU (1,769 MB) and 6 vCPU (10,240 MB), if a vCPU
    there reads what a core reads here.
 
+4. Many keys (`--keys`, or `--keys-only` for this alone): CURs of a large organisation, one usage
+   row per (account, service, day), 2,000 accounts x 150 services x 2 days (300,000 keys) and
+   5,000 x 200 x 2 (1,000,000): `billwatch summarize --json` on every core, its peak RSS and
+   the bytes per key ((peak RSS - the 10 MB file's peak RSS) / keys).
+
     .venv-bench/bin/python scripts/bench.py [--size-mb 426] [--runs 5] [--parts 4]
-        [--part-mb 1000] [--skip-peers] [--skip-scale] [--keep DIR]
+        [--part-mb 1000] [--skip-peers] [--skip-scale] [--keys | --keys-only] [--keep DIR]
 
 Run through ./scripts/bench, which builds the release binaries and the venv first.
 """
@@ -188,6 +193,52 @@ def scale(args, workdir, billwatch):
         print(f"  {name:<28} {rate * vcpus * LAMBDA_SECONDS:>7.0f} GB compressed")
 
 
+KEY_SHAPES = [(2000, 150, 2), (5000, 200, 2)]
+
+
+def run_to_file(cmd, out):
+    """run_measured, stdout to the file `out`: this process then holds no output. (A child's peak
+    RSS counts the parent's pages it was forked with, so a parent holding a large output makes
+    the next child look as large.)"""
+    start = time.perf_counter()
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(cmd, stdout=f)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed")
+    return None, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def keys(args, workdir, billwatch):
+    """Peak RSS and bytes per key of summarizing reports with many distinct keys."""
+    small = os.path.join(workdir, "cur-10mb.csv")
+    if not os.path.exists(small):
+        generate(billwatch, small, 10)
+    out = os.path.join(workdir, "keys-summary.json")
+    floor = statistics.median(run_to_file([billwatch, "summarize", "--json", small], out)[3] for _ in range(3))
+    print(f"\nmany keys: summarize --json on every core (floor: {floor:.1f} MiB on a 10 MB file of 250 keys)")
+    print(f"{'accounts x services x days':>27} {'keys':>9} {'MB':>6} {'wall s':>7} {'peak MiB':>9} {'bytes/key':>10}")
+    for accounts, services, days in KEY_SHAPES:
+        path = os.path.join(workdir, f"cur-keys-{accounts}x{services}x{days}.csv")
+        if not os.path.exists(path):
+            subprocess.run([billwatch, "generate", "cur", "--accounts", str(accounts), "--services",
+                            str(services), "--days", str(days), "--out", path], check=True,
+                           stderr=subprocess.DEVNULL)
+        out = os.path.join(workdir, "keys-summary.json")
+        rounds = [run_to_file([billwatch, "summarize", "--json", path], out) for _ in range(args.keys_runs)]
+        # Counted in a child: parsed here, the summary would swell this process, and with it the
+        # next child's peak RSS.
+        n = int(subprocess.run([sys.executable, "-c", "import json, sys; print(len(json.load(open(sys.argv[1]))['totals']))",
+                                out], capture_output=True, text=True, check=True).stdout)
+        os.remove(out)
+        wall = statistics.median(r[1] for r in rounds)
+        rss = statistics.median(r[3] for r in rounds)
+        per_key = (rss - floor) * 1024 * 1024 / n
+        print(f"{f'{accounts:,} x {services} x {days}':>27} {n:>9,} {os.path.getsize(path) / 1e6:>6.0f} "
+              f"{wall:>7.2f} {rss:>9.1f} {per_key:>10.0f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mb", type=int, default=426)
@@ -199,6 +250,9 @@ def main():
     ap.add_argument("--inflate", default="target/release/examples/inflate")
     ap.add_argument("--skip-peers", action="store_true")
     ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--keys", action="store_true", help="also measure reports with many keys")
+    ap.add_argument("--keys-only", action="store_true", help="only measure reports with many keys")
+    ap.add_argument("--keys-runs", type=int, default=3)
     ap.add_argument("--keep", help="keep generated files in this folder (and reuse them)")
     args = ap.parse_args()
     workdir = args.keep or tempfile.mkdtemp(prefix="billwatch-bench.")
@@ -207,10 +261,12 @@ def main():
                          capture_output=True, text=True).stdout.strip()
     print(f"machine: {os.cpu_count()} cores ({cpu or 'unknown CPU'}), {time.strftime('%Y-%m-%d')}")
     try:
-        if not args.skip_peers:
+        if not args.skip_peers and not args.keys_only:
             peers(args, workdir, sys.executable, args.billwatch, args.inflate)
-        if not args.skip_scale:
+        if not args.skip_scale and not args.keys_only:
             scale(args, workdir, args.billwatch)
+        if args.keys or args.keys_only:
+            keys(args, workdir, args.billwatch)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -1,5 +1,10 @@
 //! `billwatch generate cur --size-mb N --out FILE`: a synthetic CUR 1.0 report of about N MB,
 //! written as a stream (memory stays flat at any size). Deterministic for a given seed.
+//!
+//! With `--accounts A --services S --days D` it writes instead one usage row per (account,
+//! service, day): A × S distinct keys with D usage days each, day by day (every chunk of a day
+//! holds other keys, so every reading thread sees most keys), whatever `--size-mb` says. This
+//! is the shape of a large organisation's report, for measuring memory per key.
 
 use crate::error::CliError;
 use std::fs::File;
@@ -23,6 +28,15 @@ pub struct Args {
     /// The file to write.
     #[arg(long)]
     out: PathBuf,
+    /// Write one row per (account, service, day) for this many accounts (needs `--services`).
+    #[arg(long, requires = "services")]
+    accounts: Option<u32>,
+    /// Distinct service codes per account (with `--accounts`).
+    #[arg(long, requires = "accounts")]
+    services: Option<u32>,
+    /// Usage days per key (with `--accounts`), 1 to 30.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=30))]
+    days: u32,
 }
 
 const HEADER: &str = "identity/LineItemId,identity/TimeInterval,bill/InvoiceId,bill/InvoicingEntity,bill/BillingEntity,bill/BillType,bill/PayerAccountId,bill/BillingPeriodStartDate,bill/BillingPeriodEndDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UsageType,lineItem/Operation,lineItem/AvailabilityZone,lineItem/UsageAmount,lineItem/CurrencyCode,lineItem/UnblendedRate,lineItem/UnblendedCost,lineItem/BlendedRate,lineItem/BlendedCost,lineItem/LineItemDescription,lineItem/TaxType,lineItem/LegalEntity,product/ProductName,product/region,pricing/term,pricing/unit,resourceTags/user:team";
@@ -103,6 +117,9 @@ fn write(args: &Args) -> std::io::Result<u64> {
 }
 
 fn write_rows(out: &mut impl Write, args: &Args) -> std::io::Result<u64> {
+    if let (Some(accounts), Some(services)) = (args.accounts, args.services) {
+        return write_keys(out, args, accounts, services);
+    }
     let target = args.size_mb * 1_000_000;
     let mut rng = Rng(args.seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut written = HEADER.len() as u64 + 1;
@@ -138,6 +155,47 @@ fn write_rows(out: &mut impl Write, args: &Args) -> std::io::Result<u64> {
         out.write_all(line.as_bytes())?;
         written += line.len() as u64;
         rows += 1;
+    }
+    Ok(rows)
+}
+
+/// One usage row per (account, service, day): `accounts` × `services` keys, `args.days` days
+/// each, day by day. Every 16th row is a discount (a second part), costs are pseudo-random.
+fn write_keys(
+    out: &mut impl Write,
+    args: &Args,
+    accounts: u32,
+    services: u32,
+) -> std::io::Result<u64> {
+    use std::fmt::Write as _;
+    let mut rng = Rng(args.seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    writeln!(out, "{HEADER}")?;
+    let mut rows = 0u64;
+    let mut line = String::with_capacity(1024);
+    for d in 0..args.days {
+        // Spread over the month: days 1 and 30 for two, 1..=30 for thirty.
+        let day = 1 + d * 29 / (args.days - 1).max(1);
+        for a in 0..accounts {
+            let account = 200_000_000_000u64 + u64::from(a);
+            for s in 0..services {
+                let r = rng.next();
+                let hour = r % 24;
+                let (kind, sign) = if r >> 60 == 0 {
+                    ("EdpDiscount", "-")
+                } else {
+                    ("Usage", "")
+                };
+                let micro = (r >> 20) % 5_000_000_000;
+                line.clear();
+                let _ = writeln!(
+                    line,
+                    "li{r:016x},2026-11-{day:02}T{hour:02}:00:00Z/2026-11-{day:02}T{hour:02}:59:59Z,,\"Amazon Web Services, Inc.\",AWS,Anniversary,100000000000,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,{account},{kind},2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{day:02}T{hour:02}:59:59Z,Svc{s:04},Usage{s},Run,us-east-1a,1.0000000000,USD,0.0960000000,{sign}0.{micro:010},0.0960000000,{sign}0.{micro:010},,,\"Amazon Web Services, Inc.\",Synthetic Service {s:04},us-east-1,OnDemand,Hrs,team-{t}",
+                    t = r % 7
+                );
+                out.write_all(line.as_bytes())?;
+                rows += 1;
+            }
+        }
     }
     Ok(rows)
 }

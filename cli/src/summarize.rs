@@ -6,8 +6,10 @@ use billwatch_aws::s3_source::S3Source;
 use billwatch_core::period::Period;
 use billwatch_core::report::source::parse_s3_uri;
 use billwatch_core::report::{
-    summarize_path_periods, summarize_periods, ErrorKind, Limits, ReportError, ReportSummary,
+    summarize_path_periods, summarize_path_periods_pending, summarize_periods, ErrorKind, Limits,
+    Pending, PendingError, ReportError, ReportSummary,
 };
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -59,6 +61,9 @@ impl Args {
 
 pub fn run(args: Args) -> Result<String, CliError> {
     let limits = args.limits();
+    if crate::output::json(args.json) && parse_s3_uri(&args.input).is_none() {
+        return json_streamed(&args, &limits);
+    }
     let result = match parse_s3_uri(&args.input) {
         Some((bucket, key)) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,6 +104,68 @@ pub fn run(args: Args) -> Result<String, CliError> {
     })
 }
 
+/// `--json` of a local report: one summary is written to stdout a total at a time, so that a
+/// report with many keys never holds all its totals (or their text) at once; the bytes are
+/// those of the summary serialised whole. Several periods are printed as before.
+fn json_streamed(args: &Args, limits: &Limits) -> Result<String, CliError> {
+    let input = CliError::input;
+    let all =
+        summarize_path_periods_pending(Path::new(&args.input), args.bucket_dir.as_deref(), limits)
+            .map_err(|e| input(e.to_string()))?;
+    let mut pending =
+        select_pending(&args.input, all, args.period).map_err(|e| input(e.to_string()))?;
+    if pending.len() != 1 {
+        let summaries = pending
+            .into_iter()
+            .map(Pending::into_summary)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| input(e.to_string()))?;
+        return Ok(serde_json::json!({
+            "source": summaries[0].source,
+            "format": summaries[0].format,
+            "periods": summaries,
+        })
+        .to_string()
+            + "\n");
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = pending
+        .remove(0)
+        .write_json(&mut out)
+        .and_then(|()| Ok(out.write_all(b"\n").and_then(|()| out.flush())?));
+    match written {
+        Ok(()) => Ok(String::new()),
+        Err(PendingError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            std::process::exit(0)
+        }
+        Err(PendingError::Report(e)) => Err(input(e.to_string())),
+        Err(e) => Err(CliError::failed(e.to_string())),
+    }
+}
+
+/// [`select`] for summaries whose totals are not built yet.
+fn select_pending(
+    input: &str,
+    all: Vec<Pending>,
+    period: Option<Period>,
+) -> Result<Vec<Pending>, ReportError> {
+    let Some(period) = period else {
+        return Ok(all);
+    };
+    let held: Vec<String> = all
+        .iter()
+        .filter_map(|p| p.summary.billing_period.map(|p| p.to_string()))
+        .collect();
+    let keep: Vec<_> = all
+        .into_iter()
+        .filter(|p| p.summary.billing_period == Some(period))
+        .collect();
+    if keep.is_empty() {
+        return Err(missing_period(input, period, &held));
+    }
+    Ok(keep)
+}
+
 /// The summaries to print: all of them, or the one of `--period`.
 fn select(
     input: &str,
@@ -117,19 +184,24 @@ fn select(
         .filter(|s| s.billing_period == Some(period))
         .collect();
     if one.is_empty() {
-        return Err(ReportError::new(
-            input,
-            ErrorKind::Invalid(format!(
-                "billing period {period} is not in the report (it holds {})",
-                if held.is_empty() {
-                    "no period".to_string()
-                } else {
-                    held.join(", ")
-                }
-            )),
-        ));
+        return Err(missing_period(input, period, &held));
     }
     Ok(one)
+}
+
+/// `--period` names a period the report does not hold.
+fn missing_period(input: &str, period: Period, held: &[String]) -> ReportError {
+    ReportError::new(
+        input,
+        ErrorKind::Invalid(format!(
+            "billing period {period} is not in the report (it holds {})",
+            if held.is_empty() {
+                "no period".to_string()
+            } else {
+                held.join(", ")
+            }
+        )),
+    )
 }
 
 /// The summaries of an S3 object. A read that failed on AWS's side (access denied, throttled,

@@ -64,6 +64,9 @@ impl Config {
 
     pub fn from_env() -> Result<Self, ConfigError> {
         let d = Limits::default();
+        let memory_mb = optional("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+            .map(|_| number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0u32))
+            .transpose()?;
         Ok(Self {
             tables: TableNames::from_env(),
             topic_arn: optional("BILLWATCH_ALERT_TOPIC_ARN"),
@@ -79,6 +82,10 @@ impl Config {
                 max_zip_entries: number("BILLWATCH_MAX_ZIP_ENTRIES", d.max_zip_entries)?,
                 max_record_bytes: number("BILLWATCH_MAX_RECORD_BYTES", d.max_record_bytes)?,
                 max_spool_bytes: number("BILLWATCH_MAX_SPOOL_BYTES", d.max_spool_bytes)?,
+                // As many distinct totals as the function's memory holds: past them a report
+                // fails at once, naming the memory to set, instead of being killed.
+                max_keys: memory_mb.map_or(d.max_keys, Limits::keys_for_memory),
+                max_keys_memory_mb: memory_mb.unwrap_or(0),
                 ..d
             },
             s3_reads: {
@@ -89,9 +96,7 @@ impl Config {
                     number("BILLWATCH_S3_RANGES_IN_FLIGHT", r.in_flight)?,
                 )
             },
-            memory_mb: optional("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-                .map(|_| number("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0u32))
-                .transpose()?,
+            memory_mb,
             read_rate: ReadRate::default(),
             metrics_namespace: optional("BILLWATCH_METRICS_NAMESPACE"),
         })

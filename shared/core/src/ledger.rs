@@ -186,14 +186,184 @@ pub type Days = [Decimal; 32];
 /// The day a usage-side row is booked on: 1..=31, or 0 for "not on one day of the month".
 pub type Day = usize;
 
-/// One key's running state.
-#[derive(Debug, Default)]
-struct Entry {
+/// Keys per page of [`Slots`]: pages are allocated whole, so a ledger never holds more than one
+/// page of unused slots (a `Vec` that doubles would hold up to as many again as it uses).
+const PAGE: usize = 1024;
+
+/// One key's running state: its key (for iteration), amounts and days ([`DayStore`] handle).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: Key,
     amounts: Amounts,
-    days: Option<Box<Days>>,
+    days: u32,
+}
+
+/// The keys' slots, in the order the keys were first seen, in pages of [`PAGE`].
+#[derive(Debug, Default)]
+struct Slots {
+    pages: Vec<Vec<Slot>>,
+    len: usize,
+}
+
+impl Slots {
+    fn push(&mut self, slot: Slot) -> u32 {
+        if self.len.is_multiple_of(PAGE) {
+            self.pages.push(Vec::with_capacity(PAGE));
+        }
+        self.pages.last_mut().expect("a page").push(slot);
+        self.len += 1;
+        (self.len - 1) as u32
+    }
+
+    #[inline]
+    fn get(&self, i: u32) -> &Slot {
+        let i = i as usize;
+        &self.pages[i / PAGE][i % PAGE]
+    }
+
+    #[inline]
+    fn get_mut(&mut self, i: u32) -> &mut Slot {
+        let i = i as usize;
+        &mut self.pages[i / PAGE][i % PAGE]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Slot> {
+        self.pages.iter().flatten()
+    }
+}
+
+/// No days (the key had no usage-side row through [`Ledger::add_on_day`]).
+const NO_DAYS: u32 = u32::MAX;
+/// A handle with this bit set is a full month ([`Days`]) in [`DayStore::full`].
+const FULL: u32 = 1 << 31;
+/// Days a small block holds before it becomes a full month.
+const SMALL: usize = 4;
+
+/// Up to [`SMALL`] days of one key: (day, amount) in the order first booked.
+#[derive(Debug, Clone, Copy, Default)]
+struct Few {
+    len: u8,
+    day: [u8; SMALL],
+    amount: [Decimal; SMALL],
+}
+
+/// Every key's amounts per day. Most keys of a large report have usage on a few days of the
+/// month: they take a small block ([`Few`], 72 bytes); a key booked on more days than that
+/// moves to a full month (512 bytes), and its small block is reused.
+#[derive(Debug, Default)]
+struct DayStore {
+    few: Vec<Few>,
+    free: Vec<u32>,
+    full: Vec<Days>,
+}
+
+impl DayStore {
+    /// Adds `amount` on `day` of the days behind `handle` (allocating them when `NO_DAYS`); on
+    /// [`Overflow`] the day's amount is unchanged.
+    fn add(&mut self, handle: &mut u32, day: usize, amount: Decimal) -> Result<(), Overflow> {
+        let cell = self.cell(handle, day);
+        *cell = add_exact(*cell, amount).ok_or(Overflow)?;
+        Ok(())
+    }
+
+    /// The amount of `day` behind `handle`, made room for (at zero) when new: days are allocated
+    /// when `handle` is `NO_DAYS`, and a small block that is full moves to a full month.
+    #[inline]
+    fn cell(&mut self, handle: &mut u32, day: usize) -> &mut Decimal {
+        if *handle != NO_DAYS && *handle & FULL != 0 {
+            return &mut self.full[(*handle & !FULL) as usize][day];
+        }
+        self.cell_few(handle, day)
+    }
+
+    fn cell_few(&mut self, handle: &mut u32, day: usize) -> &mut Decimal {
+        if *handle == NO_DAYS {
+            *handle = match self.free.pop() {
+                Some(i) => i,
+                None => {
+                    self.few.push(Few::default());
+                    (self.few.len() - 1) as u32
+                }
+            };
+        }
+        let h = *handle as usize;
+        let n = self.few[h].len as usize;
+        if let Some(i) = self.few[h].day[..n].iter().position(|&d| d as usize == day) {
+            return &mut self.few[h].amount[i];
+        }
+        let few = &mut self.few[h];
+        if n < SMALL {
+            few.day[n] = day as u8;
+            few.amount[n] = Decimal::ZERO;
+            few.len += 1;
+            return &mut few.amount[n];
+        }
+        // A fifth day: the key moves to a full month.
+        let mut month = [Decimal::ZERO; 32];
+        for (&d, &a) in few.day.iter().zip(few.amount.iter()) {
+            month[d as usize] = a;
+        }
+        *few = Few::default();
+        self.free.push(*handle);
+        self.full.push(month);
+        *handle = FULL | (self.full.len() - 1) as u32;
+        &mut self.full[(*handle & !FULL) as usize][day]
+    }
+
+    /// The days behind `handle` as a month, if it has any.
+    fn month(&self, handle: u32) -> Option<Days> {
+        if handle == NO_DAYS {
+            return None;
+        }
+        if handle & FULL != 0 {
+            return Some(self.full[(handle & !FULL) as usize]);
+        }
+        let few = &self.few[handle as usize];
+        let mut month = [Decimal::ZERO; 32];
+        for i in 0..few.len as usize {
+            month[few.day[i] as usize] = few.amount[i];
+        }
+        Some(month)
+    }
+
+    /// Each (day, amount) behind `handle` that was booked (in a full month: every day).
+    fn each(
+        &self,
+        handle: u32,
+        mut f: impl FnMut(usize, Decimal) -> Result<(), Overflow>,
+    ) -> Result<(), Overflow> {
+        if handle == NO_DAYS {
+            return Ok(());
+        }
+        if handle & FULL != 0 {
+            // A day never booked holds zero, which adds nothing anywhere.
+            for (d, &a) in self.full[(handle & !FULL) as usize].iter().enumerate() {
+                if a.serialize() != Decimal::ZERO.serialize() {
+                    f(d, a)?;
+                }
+            }
+            return Ok(());
+        }
+        let few = &self.few[handle as usize];
+        for i in 0..few.len as usize {
+            f(few.day[i] as usize, few.amount[i])?;
+        }
+        Ok(())
+    }
+
+    fn bytes(&self) -> usize {
+        self.few.capacity() * std::mem::size_of::<Few>()
+            + self.free.capacity() * 4
+            + self.full.capacity() * std::mem::size_of::<Days>()
+    }
 }
 
 /// Running totals of one report.
+///
+/// Memory per key (measured: docs/scale.md, "Many keys"): the key's index entry (a key and a
+/// slot number in a hash table, 16 bytes a bucket), its slot (key, [`Amounts`], a days handle:
+/// 144 bytes, in pages of [`PAGE`] keys) and, for keys with usage rows, its days (a block of up
+/// to four, 72 bytes, or a full month, 512).
 #[derive(Debug, Default)]
 pub struct Ledger {
     pub accounts: Interner,
@@ -202,7 +372,10 @@ pub struct Ledger {
     /// Display name per service id, filled from the first row that has one, and where that row
     /// is (so that ledgers filled from different chunks agree on which row came first).
     service_names: Vec<(Pos, String)>,
-    totals: HashMap<Key, Entry, Fast>,
+    /// Key → its slot.
+    index: HashMap<Key, u32, Fast>,
+    slots: Slots,
+    days: DayStore,
     /// Whether any row was booked on a day of the month (index 1..=31 of [`Days`]).
     dated: bool,
 }
@@ -213,17 +386,31 @@ impl Ledger {
         &mut self.entry_of(account, service, currency).amounts
     }
 
-    fn entry_of(&mut self, account: &[u8], service: &[u8], currency: &[u8]) -> &mut Entry {
+    fn entry_of(&mut self, account: &[u8], service: &[u8], currency: &[u8]) -> &mut Slot {
         let key = (
             self.accounts.id(account.trim_ascii()),
             self.services.id(service.trim_ascii()),
             self.currencies.id(currency.trim_ascii()),
         );
-        self.totals.entry(key).or_default()
+        let i = self.slot_of(key);
+        self.slots.get_mut(i)
+    }
+
+    /// The slot of `key`, created at zero when new.
+    #[inline]
+    fn slot_of(&mut self, key: Key) -> u32 {
+        let slots = &mut self.slots;
+        *self.index.entry(key).or_insert_with(|| {
+            slots.push(Slot {
+                key,
+                amounts: Amounts::default(),
+                days: NO_DAYS,
+            })
+        })
     }
 
     /// Adds a usage-side amount to the key's total and to its day `day` (0 = not on one day of the
-    /// month; see [`Days`]). The key's day array is allocated on its first such row only.
+    /// month; see [`Days`]). The key's days are allocated on its first such row only.
     pub fn add_on_day(
         &mut self,
         account: &[u8],
@@ -234,13 +421,19 @@ impl Ledger {
         day: Day,
     ) -> Result<(), Overflow> {
         let day = if day < 32 { day } else { 0 };
-        let entry = self.entry_of(account, service, currency);
-        let days = entry
-            .days
-            .get_or_insert_with(|| Box::new([Decimal::ZERO; 32]));
-        let on_day = add_exact(days[day], amount).ok_or(Overflow)?;
-        entry.amounts.add(part, amount)?;
-        days[day] = on_day;
+        let key = (
+            self.accounts.id(account.trim_ascii()),
+            self.services.id(service.trim_ascii()),
+            self.currencies.id(currency.trim_ascii()),
+        );
+        let i = self.slot_of(key);
+        let slot = self.slots.get_mut(i);
+        // The day's sum first, then the amounts (which change only if every sum fits), then the
+        // day: on overflow nothing changes (but a new day's room, at zero).
+        let cell = self.days.cell(&mut slot.days, day);
+        let on_day = add_exact(*cell, amount).ok_or(Overflow)?;
+        slot.amounts.add(part, amount)?;
+        *cell = on_day;
         self.dated |= day != 0;
         Ok(())
     }
@@ -251,8 +444,36 @@ impl Ledger {
     }
 
     /// The key's usage per day, if any usage-side row of the key went through [`Self::add_on_day`].
-    pub fn days(&self, key: &Key) -> Option<&Days> {
-        self.totals.get(key).and_then(|e| e.days.as_deref())
+    pub fn days(&self, key: &Key) -> Option<Days> {
+        let i = *self.index.get(key)?;
+        self.days.month(self.slots.get(i).days)
+    }
+
+    /// The key in slot `i` (slots are numbered 0..[`Self::len`], in the order keys were first seen).
+    pub fn key_at(&self, i: u32) -> Key {
+        self.slots.get(i).key
+    }
+
+    /// The amounts in slot `i`.
+    pub fn amounts_at(&self, i: u32) -> &Amounts {
+        &self.slots.get(i).amounts
+    }
+
+    /// The usage per day in slot `i`, as [`Self::days`].
+    pub fn days_at(&self, i: u32) -> Option<Days> {
+        self.days.month(self.slots.get(i).days)
+    }
+
+    /// Distinct (account, service, currency) keys.
+    pub fn len(&self) -> usize {
+        self.slots.len
+    }
+
+    /// Bytes this ledger holds for its keys (index, slots, days; not the interned texts).
+    pub fn key_bytes(&self) -> usize {
+        self.index.capacity() * (std::mem::size_of::<(Key, u32)>() + 1)
+            + self.slots.pages.len() * PAGE * std::mem::size_of::<Slot>()
+            + self.days.bytes()
     }
 
     /// Whether the service still lacks a display name (cheap; call before extracting a name).
@@ -303,23 +524,20 @@ impl Ledger {
         let accounts = self.accounts.translate(&other.accounts);
         let services = self.services.translate(&other.services);
         let currencies = self.currencies.translate(&other.currencies);
-        for ((a, s, c), entry) in other.totals {
+        for theirs in other.slots.iter() {
+            let (a, s, c) = theirs.key;
             let key = (
                 accounts[a as usize],
                 services[s as usize],
                 currencies[c as usize],
             );
-            let mine = self.totals.entry(key).or_default();
-            mine.amounts.merge(&entry.amounts)?;
-            match (&mut mine.days, entry.days) {
-                (Some(days), Some(theirs)) => {
-                    for (d, t) in days.iter_mut().zip(theirs.iter()) {
-                        add_into(d, *t)?;
-                    }
-                }
-                (slot @ None, theirs) => *slot = theirs,
-                (Some(_), None) => {}
-            }
+            let i = self.slot_of(key);
+            let mine = self.slots.get_mut(i);
+            mine.amounts.merge(&theirs.amounts)?;
+            let (days, handle) = (&mut self.days, &mut mine.days);
+            other
+                .days
+                .each(theirs.days, |d, amount| days.add(handle, d, amount))?;
         }
         for (id, (pos, name)) in other.service_names.iter().enumerate() {
             if !name.is_empty() {
@@ -330,12 +548,13 @@ impl Ledger {
         Ok(())
     }
 
+    /// Every key and its amounts, in the order the keys were first seen.
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Amounts)> {
-        self.totals.iter().map(|(k, e)| (k, &e.amounts))
+        self.slots.iter().map(|s| (&s.key, &s.amounts))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.totals.is_empty()
+        self.slots.len == 0
     }
 
     /// Σ cost per (account text, currency text).

@@ -250,6 +250,10 @@ impl Rows for Cur {
         Ok(())
     }
 
+    fn keys(&self) -> usize {
+        self.tally.ledger.len()
+    }
+
     fn conflict(&self) -> Option<(Pos, RowError)> {
         self.tally.period.conflict()
     }

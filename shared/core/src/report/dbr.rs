@@ -142,6 +142,10 @@ impl Rows for Dbr {
         Ok(())
     }
 
+    fn keys(&self) -> usize {
+        self.tally.ledger.len()
+    }
+
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
         self
     }

@@ -15,7 +15,7 @@ use super::parallel::rows_parallel;
 use super::read::{rows_inline, HeaderRow, Located, ObjectReader};
 use super::source::{ObjectSource, Opened};
 use super::split::Text;
-use super::summary::{totals_of, ReportSummary};
+use super::summary::{totals_of, ReportSummary, Sorted};
 use super::tally::Rows;
 use super::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -160,7 +160,23 @@ impl<'a> Pass<'a> {
         self,
         manifest: Option<&manifest::Manifest>,
     ) -> Result<Vec<ReportSummary>, ReportError> {
+        self.finish_pending(manifest)?
+            .into_iter()
+            .map(Pending::into_summary)
+            .collect()
+    }
+
+    /// [`Self::finish`], each summary's totals still to be built from its ledger.
+    fn finish_pending(
+        self,
+        manifest: Option<&manifest::Manifest>,
+    ) -> Result<Vec<Pending>, ReportError> {
         let fail = |kind| ReportError::new(self.source_name, kind);
+        // Checked as chunks are read; once more here for a manifest's parts read apart (each
+        // part's keys were checked on their own), before any total is built.
+        if let Some(rows) = &self.rows {
+            self.limits.check_keys(rows.keys()).map_err(fail)?;
+        }
         let format = match (self.format, manifest) {
             (Some(f), _) => f,
             (None, Some(m)) => classify(&m.columns, None, false).ok_or_else(|| {
@@ -201,14 +217,7 @@ impl<'a> Pass<'a> {
                 (Some(p), Some(t)) => Some(t.min(Timestamp::start_of(p.next()))),
                 (_, t) => t,
             };
-            let (totals, grand_totals) = totals_of(
-                &finished.ledger,
-                finished.parts,
-                finished.service_code,
-                period,
-            )
-            .map_err(|_| fail(ErrorKind::Overflow("a grand total".into())))?;
-            out.push(ReportSummary {
+            let summary = ReportSummary {
                 source: self.source_name.to_string(),
                 format,
                 payer_account_id: finished
@@ -225,18 +234,131 @@ impl<'a> Pass<'a> {
                     self.rows_read
                 },
                 rows_summed: finished.rows_summed,
-                totals,
-                grand_totals,
+                totals: Vec::new(),
+                grand_totals: Vec::new(),
                 checks: finished.checks,
                 skipped: finished.skipped,
                 warnings: finished.warnings,
                 tag_totals: finished.tags,
                 objects_read: self.objects_read,
                 delivery_id: manifest.and_then(|m| m.delivery_id.clone()),
+            };
+            out.push(Pending {
+                summary,
+                ledger: finished.ledger,
+                parts: finished.parts,
+                service_code: finished.service_code,
+                period,
             });
         }
         Ok(out)
     }
+}
+
+/// A summary whose totals are not built yet: the summary without them (`totals` and
+/// `grand_totals` empty) and the ledger they come from. A report with many keys can be written
+/// out from it one total at a time ([`Pending::write_json`]) instead of holding them all.
+pub struct Pending {
+    pub summary: ReportSummary,
+    ledger: crate::ledger::Ledger,
+    parts: &'static [crate::ledger::Part],
+    service_code: fn(&str) -> String,
+    period: Option<crate::period::Period>,
+}
+
+impl Pending {
+    fn overflow(&self) -> ReportError {
+        ReportError::new(
+            &self.summary.source,
+            ErrorKind::Overflow("a grand total".into()),
+        )
+    }
+
+    /// The summary with its totals.
+    pub fn into_summary(mut self) -> Result<ReportSummary, ReportError> {
+        let (totals, grand_totals) =
+            totals_of(&self.ledger, self.parts, self.service_code, self.period)
+                .map_err(|_| self.overflow())?;
+        self.summary.totals = totals;
+        self.summary.grand_totals = grand_totals;
+        Ok(self.summary)
+    }
+
+    /// Distinct (account, service, currency) keys read.
+    pub fn keys(&self) -> usize {
+        self.ledger.len()
+    }
+
+    /// Writes the summary as `serde_json::to_string(&summary)` of [`Self::into_summary`] would,
+    /// byte for byte, but building one total at a time: memory stays that of the ledger.
+    pub fn write_json(mut self, out: &mut impl std::io::Write) -> Result<(), PendingError> {
+        let sorted = Sorted::new(&self.ledger, self.service_code, self.period);
+        // Every sum first (the grand totals, and the totals that merge several keys), so that an
+        // overflow is an error before anything is written.
+        let grand_totals = sorted.grand_totals().map_err(|_| self.overflow())?;
+        for total in sorted.totals(self.parts) {
+            total.map_err(|_| self.overflow())?;
+        }
+        self.summary.grand_totals = grand_totals;
+        // The summary without totals, then its totals spliced in where the empty list is. In
+        // JSON text a quote inside a string is always escaped, so the first `,"totals":[]` is the
+        // field.
+        let head = serde_json::to_string(&self.summary).map_err(PendingError::Json)?;
+        const EMPTY: &str = ",\"totals\":[]";
+        let at = head.find(EMPTY).expect("a summary has its totals field") + EMPTY.len() - 1;
+        out.write_all(&head.as_bytes()[..at])?;
+        for (i, total) in sorted.totals(self.parts).enumerate() {
+            let total = total.map_err(|_| self.overflow())?;
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &total).map_err(PendingError::Json)?;
+        }
+        out.write_all(&head.as_bytes()[at..])?;
+        Ok(())
+    }
+}
+
+/// Why [`Pending::write_json`] failed.
+#[derive(Debug)]
+pub enum PendingError {
+    Report(ReportError),
+    Io(std::io::Error),
+    Json(serde_json::Error),
+}
+
+impl From<ReportError> for PendingError {
+    fn from(e: ReportError) -> Self {
+        PendingError::Report(e)
+    }
+}
+
+impl From<std::io::Error> for PendingError {
+    fn from(e: std::io::Error) -> Self {
+        PendingError::Io(e)
+    }
+}
+
+impl std::fmt::Display for PendingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PendingError::Report(e) => e.fmt(f),
+            PendingError::Io(e) => write!(f, "writing the summary: {e}"),
+            PendingError::Json(e) => write!(f, "writing the summary: {e}"),
+        }
+    }
+}
+
+/// [`summarize_periods`], each summary's totals still to be built ([`Pending`]).
+pub fn summarize_periods_pending(
+    opened: Opened,
+    source_name: &str,
+    key: &str,
+    parts: &dyn ObjectSource,
+    limits: &Limits,
+) -> Result<Vec<Pending>, ReportError> {
+    let (pass, manifest) = read_all(opened, source_name, key, parts, limits, true, None)?;
+    pass.finish_pending(manifest.as_ref())
 }
 
 /// Summarizes one report object. `source_name` names it in errors and in the summary; `key` is

@@ -214,6 +214,10 @@ impl Rows for Focus {
         Ok(())
     }
 
+    fn keys(&self) -> usize {
+        self.periods.iter().map(|p| p.tally.ledger.len()).sum()
+    }
+
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
         self
     }

@@ -221,6 +221,10 @@ impl Rows for Legacy {
         Ok(())
     }
 
+    fn keys(&self) -> usize {
+        self.linked.ledger.len() + self.payer_ledger.len()
+    }
+
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
         self
     }

@@ -32,11 +32,62 @@ pub struct Limits {
     /// amounts), measured as the text it is stored as (invalid UTF-8 escaped). Three key texts
     /// and two separators must fit a DynamoDB sort key (1,024 bytes) with room to spare.
     pub max_text_bytes: usize,
+    /// Distinct (account, service, currency) totals one summary may hold: what the memory they
+    /// are summed in allows (unbounded by default; the Lambda sets it from its memory).
+    pub max_keys: usize,
+    /// The memory `max_keys` was worked out from, in MB, named in the error (0: none given).
+    pub max_keys_memory_mb: u32,
 }
 
 impl Limits {
     /// Decompressed bytes allowed before the ratio is enforced, so tiny files never trip it.
     pub const RATIO_GRACE_BYTES: u64 = 1 << 20;
+
+    /// Memory one distinct total takes while a report is summarized and stored, in bytes: the
+    /// ledger's key (about 250 bytes, docs/scale.md "Many keys") and the total built from it
+    /// with its daily series and the items stored (a margin over what was measured).
+    pub const BYTES_PER_KEY: u64 = 2048;
+
+    /// Memory kept aside from the keys for everything else (the runtime, the chunks, the SDK's
+    /// clients and buffers: reading in parallel from S3 holds up to 16 MiB per stream), in MB.
+    pub const BASE_MB: u64 = 160;
+
+    /// The most distinct totals a function of `memory_mb` MB holds ([`Self::BYTES_PER_KEY`]
+    /// each, past [`Self::BASE_MB`]).
+    pub fn keys_for_memory(memory_mb: u32) -> usize {
+        let spare = u64::from(memory_mb).saturating_sub(Self::BASE_MB) << 20;
+        (spare / Self::BYTES_PER_KEY) as usize
+    }
+
+    /// The memory, in MB, that holds `keys` distinct totals (the inverse of
+    /// [`Self::keys_for_memory`], rounded up to a multiple of 64 MB).
+    pub fn memory_for_keys(keys: usize) -> u64 {
+        let mb = Self::BASE_MB + (keys as u64 * Self::BYTES_PER_KEY).div_ceil(1 << 20);
+        mb.div_ceil(64) * 64
+    }
+
+    /// Whether `keys` distinct totals are within [`Self::max_keys`]; if not, the error says how
+    /// many there are, the limit and how to raise it.
+    pub fn check_keys(&self, keys: usize) -> Result<(), ErrorKind> {
+        if keys <= self.max_keys {
+            return Ok(());
+        }
+        let memory = match self.max_keys_memory_mb {
+            0 => String::new(),
+            mb => format!(" at the function's {mb} MB of memory"),
+        };
+        Err(ErrorKind::Limit(format!(
+            "the report has more than {} distinct (account, service, currency) totals ({keys} \
+             read so far): at most {} fit{memory} (about {} bytes each); it was not summarized. \
+             Raise the ingest function's memory (MemorySize in template.yaml) to at least {} MB \
+             for {} totals, and deliver the report again",
+            self.max_keys,
+            self.max_keys,
+            Self::BYTES_PER_KEY,
+            Self::memory_for_keys(keys.max(self.max_keys) * 2),
+            keys.max(self.max_keys) * 2,
+        )))
+    }
 }
 
 impl Default for Limits {
@@ -51,6 +102,8 @@ impl Default for Limits {
             max_manifest_parts: 10_000,
             max_text_bytes: 320,
             chunk_bytes: 1 << 20,
+            max_keys: usize::MAX,
+            max_keys_memory_mb: 0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }

@@ -29,7 +29,9 @@ pub mod tags;
 mod tally;
 pub mod timestamp;
 
-pub use engine::{drivers, summarize, summarize_periods};
+pub use engine::{
+    drivers, summarize, summarize_periods, summarize_periods_pending, Pending, PendingError,
+};
 pub use error::{ErrorKind, ReportError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
@@ -64,6 +66,19 @@ pub fn summarize_path_periods(
         .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
     let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
     summarize_periods(Opened::File(file), &name, &name, &parts, limits)
+}
+
+/// [`summarize_path_periods`], each summary's totals still to be built ([`Pending`]).
+pub fn summarize_path_periods_pending(
+    path: &Path,
+    bucket_dir: Option<&Path>,
+    limits: &Limits,
+) -> Result<Vec<Pending>, ReportError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
+    let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
+    summarize_periods_pending(Opened::File(file), &name, &name, &parts, limits)
 }
 
 /// What moved inside the watched keys of a local report (see [`drivers`]).

@@ -74,17 +74,18 @@ pub(super) fn rows_parallel(
         reading: vec![None; workers],
     });
     let mine = forks.pop().expect("one worker at least");
+    let sink: Mutex<&mut dyn Rows> = Mutex::new(rows.as_mut());
     let done = std::thread::scope(|scope| {
         let handles: Vec<_> = forks
             .into_iter()
             .enumerate()
             .map(|(i, fork)| {
                 let id = i + 1;
-                let (feed, stop) = (&feed, &stop);
-                scope.spawn(move || worker(id, fork, feed, stop, base, shape, &limits))
+                let (feed, stop, sink) = (&feed, &stop, &sink);
+                scope.spawn(move || worker(id, fork, feed, sink, stop, base, shape, &limits))
             })
             .collect();
-        let mut done = vec![worker(0, mine, &feed, &stop, base, shape, &limits)];
+        let mut done = vec![worker(0, mine, &feed, &sink, &stop, base, shape, &limits)];
         done.extend(
             handles
                 .into_iter()
@@ -156,10 +157,45 @@ fn next_chunk<'b, 'r: 'b>(
     }
 }
 
+/// Keys a worker's fork holds before it is absorbed into the shared state ([`flush`]): a report
+/// with few keys is absorbed once, at the end; one with many keeps one full set of keys (the
+/// shared one) and at most this many more per worker, instead of a full set per worker.
+const FLUSH_KEYS: usize = 1 << 14;
+
+/// Absorbs the worker's fork into the shared state and gives it a fresh one; an overflow, or more
+/// keys than [`super::limits::Limits::max_keys`], is the error.
+fn flush(
+    rows: &mut Box<dyn Rows>,
+    sink: &Mutex<&mut dyn Rows>,
+    pos: Pos,
+    limits: &super::limits::Limits,
+) -> Result<(), Located> {
+    let mut shared = sink.lock().unwrap_or_else(|e| e.into_inner());
+    let fresh = shared
+        .fork()
+        .expect("only a format that forks is read in parallel");
+    let full = std::mem::replace(rows, fresh);
+    shared.absorb(full).map_err(|kind| {
+        Located::at(
+            Pos {
+                chunk: 0,
+                line: 0,
+                ..pos
+            },
+            kind,
+        )
+    })?;
+    limits
+        .check_keys(shared.keys())
+        .map_err(|kind| Located::at(pos, kind))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn worker(
     id: usize,
     mut rows: Box<dyn Rows>,
     feed: &Mutex<Feed<'_, '_>>,
+    sink: &Mutex<&mut dyn Rows>,
     stop: &AtomicU32,
     base: Pos,
     shape: (&[Col], usize),
@@ -183,7 +219,15 @@ fn worker(
             limits,
             &mut rows_read,
         ) {
-            Ok(feeds) => lines.push((chunk, feeds)),
+            Ok(feeds) => {
+                lines.push((chunk, feeds));
+                if rows.keys() >= FLUSH_KEYS {
+                    if let Err(e) = flush(&mut rows, sink, pos, limits) {
+                        stop.fetch_min(chunk, Ordering::Relaxed);
+                        error = Some(e);
+                    }
+                }
+            }
             Err(e) => {
                 stop.fetch_min(chunk, Ordering::Relaxed);
                 error = Some(e);

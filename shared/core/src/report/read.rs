@@ -258,6 +258,15 @@ pub(super) fn chunk_rows(
             column: e.column,
         })?;
     }
+    limits.check_keys(rows.keys()).map_err(|kind| {
+        Located::at(
+            Pos {
+                line: scanner.at().1 - 1,
+                ..pos
+            },
+            kind,
+        )
+    })?;
     Ok(scanner.at().1 - 1)
 }
 

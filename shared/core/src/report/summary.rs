@@ -166,39 +166,180 @@ pub fn totals_of(
     service_code: fn(&str) -> String,
     period: Option<Period>,
 ) -> Result<(Vec<Total>, Vec<GrandTotal>), Overflow> {
-    let month_days = period
-        .filter(|_| ledger.has_days())
-        .map(|p| p.days() as usize);
-    type Merged = (Amounts, String, Option<Days>);
-    let mut merged: BTreeMap<(String, String, String), Merged> = BTreeMap::new();
-    for (key, amounts) in ledger.iter() {
-        let &(a, s, c) = key;
-        let raw_service = ledger.services.text(s);
-        let service = service_code(&raw_service);
-        let name = ledger
-            .service_name(s)
-            .map(str::to_string)
-            .unwrap_or_else(|| raw_service.clone());
-        let entry = merged
-            .entry((ledger.accounts.text(a), service, ledger.currencies.text(c)))
-            .or_insert_with(|| (Amounts::default(), name, None));
-        entry.0.merge(amounts)?;
-        if let (Some(_), Some(days)) = (month_days, ledger.days(key)) {
-            let sum = entry.2.get_or_insert([Decimal::ZERO; 32]);
-            for (mine, theirs) in sum.iter_mut().zip(days.iter()) {
-                add_into(mine, *theirs)?;
+    let sorted = Sorted::new(ledger, service_code, period);
+    let mut totals = Vec::with_capacity(sorted.len());
+    for total in sorted.totals(parts) {
+        totals.push(total?);
+    }
+    Ok((totals, sorted.grand_totals()?))
+}
+
+/// A ledger's keys in the order of their totals (account, service code, currency, as text), one
+/// total per run of keys with the same three: the totals are built one at a time from it, so a
+/// summary can be written out without holding them all (4 bytes a key, plus the texts of the
+/// interned values).
+pub struct Sorted<'a> {
+    ledger: &'a Ledger,
+    month_days: Option<usize>,
+    accounts: Vec<String>,
+    /// Per service id: its code and its raw text.
+    services: Vec<(String, String)>,
+    currencies: Vec<String>,
+    /// Slot numbers in order, and where each total's run ends.
+    order: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+/// Each id's rank among the ids of `texts` (ids whose texts are equal share a rank).
+fn ranks<T: Ord>(texts: &[T]) -> Vec<u32> {
+    let mut ids: Vec<u32> = (0..texts.len() as u32).collect();
+    ids.sort_unstable_by(|&a, &b| texts[a as usize].cmp(&texts[b as usize]));
+    let mut rank = vec![0u32; texts.len()];
+    let mut r = 0u32;
+    for (i, &id) in ids.iter().enumerate() {
+        if i > 0 && texts[ids[i - 1] as usize] != texts[id as usize] {
+            r += 1;
+        }
+        rank[id as usize] = r;
+    }
+    rank
+}
+
+impl<'a> Sorted<'a> {
+    pub fn new(
+        ledger: &'a Ledger,
+        service_code: fn(&str) -> String,
+        period: Option<Period>,
+    ) -> Self {
+        let month_days = period
+            .filter(|_| ledger.has_days())
+            .map(|p| p.days() as usize);
+        let texts = |i: &crate::ledger::Interner| {
+            (0..i.len() as u32).map(|id| i.text(id)).collect::<Vec<_>>()
+        };
+        let accounts = texts(&ledger.accounts);
+        let currencies = texts(&ledger.currencies);
+        let services: Vec<(String, String)> = texts(&ledger.services)
+            .into_iter()
+            .map(|raw| (service_code(&raw), raw))
+            .collect();
+        let (rank_a, rank_c) = (ranks(&accounts), ranks(&currencies));
+        let codes: Vec<&String> = services.iter().map(|(code, _)| code).collect();
+        let rank_s = ranks(&codes);
+        // Within one total, keys go by their raw service text: the first one names the total.
+        let rank_raw = ranks(&services);
+        let group = |&(a, s, c): &crate::ledger::Key| {
+            (rank_a[a as usize], rank_s[s as usize], rank_c[c as usize])
+        };
+        let mut order: Vec<u32> = (0..ledger.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| {
+            let key = ledger.key_at(i);
+            let (a, s, c) = group(&key);
+            (a, s, c, rank_raw[key.1 as usize])
+        });
+        let mut ends = Vec::new();
+        for i in 1..order.len() {
+            if group(&ledger.key_at(order[i - 1])) != group(&ledger.key_at(order[i])) {
+                ends.push(i as u32);
             }
         }
+        if !order.is_empty() {
+            ends.push(order.len() as u32);
+        }
+        Self {
+            ledger,
+            month_days,
+            accounts,
+            services,
+            currencies,
+            order,
+            ends,
+        }
     }
-    let mut grand: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut totals = Vec::with_capacity(merged.len());
-    for ((account_id, service, currency), (amounts, service_name, days)) in merged {
-        add_into(grand.entry(currency.clone()).or_default(), amounts.cost)?;
-        totals.push(Total {
-            account_id,
-            service,
-            service_name,
-            currency,
+
+    /// The number of totals.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Each total's run of slots.
+    fn runs(&self) -> impl Iterator<Item = &[u32]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(from, to)| &self.order[from as usize..to as usize])
+    }
+
+    /// The amounts of one run, merged.
+    fn amounts(&self, run: &[u32]) -> Result<Amounts, Overflow> {
+        let mut sum = Amounts::default();
+        for &i in run {
+            sum.merge(self.ledger.amounts_at(i))?;
+        }
+        Ok(sum)
+    }
+
+    /// Σ cost per currency, sorted by currency.
+    pub fn grand_totals(&self) -> Result<Vec<GrandTotal>, Overflow> {
+        let mut grand: BTreeMap<&str, Decimal> = BTreeMap::new();
+        for run in self.runs() {
+            let cost = self.amounts(run)?.cost;
+            let c = self.ledger.key_at(run[0]).2;
+            add_into(grand.entry(&self.currencies[c as usize]).or_default(), cost)?;
+        }
+        Ok(grand
+            .into_iter()
+            .map(|(currency, cost)| GrandTotal {
+                currency: currency.to_string(),
+                cost: canonical(cost),
+            })
+            .collect())
+    }
+
+    /// The totals, in order, each built when it is asked for.
+    pub fn totals<'s>(
+        &'s self,
+        parts: &'s [Part],
+    ) -> impl Iterator<Item = Result<Total, Overflow>> + 's {
+        self.runs().map(move |run| self.total(run, parts))
+    }
+
+    fn total(&self, run: &[u32], parts: &[Part]) -> Result<Total, Overflow> {
+        let amounts = self.amounts(run)?;
+        let (a, s, c) = self.ledger.key_at(run[0]);
+        let (code, raw) = &self.services[s as usize];
+        let daily_usage = match self.month_days {
+            Some(n) => {
+                let mut sum: Option<Days> = None;
+                for &i in run {
+                    if let Some(days) = self.ledger.days_at(i) {
+                        match &mut sum {
+                            None => sum = Some(days),
+                            Some(sum) => {
+                                for (mine, theirs) in sum.iter_mut().zip(days.iter()) {
+                                    add_into(mine, *theirs)?;
+                                }
+                            }
+                        }
+                    }
+                }
+                let days = sum.unwrap_or([Decimal::ZERO; 32]);
+                Some(days[1..=n].iter().map(|&d| canonical(d)).collect())
+            }
+            None => None,
+        };
+        Ok(Total {
+            account_id: self.accounts[a as usize].clone(),
+            service: code.clone(),
+            service_name: self
+                .ledger
+                .service_name(s)
+                .map_or_else(|| raw.clone(), str::to_string),
+            currency: self.currencies[c as usize].clone(),
             cost: canonical(amounts.cost),
             breakdown: Breakdown(
                 parts
@@ -206,20 +347,9 @@ pub fn totals_of(
                     .map(|&p| (p, canonical(amounts.part(p))))
                     .collect(),
             ),
-            daily_usage: month_days.map(|n| {
-                let days = days.unwrap_or([Decimal::ZERO; 32]);
-                days[1..=n].iter().map(|&d| canonical(d)).collect()
-            }),
-        });
-    }
-    let grand_totals = grand
-        .into_iter()
-        .map(|(currency, cost)| GrandTotal {
-            currency,
-            cost: canonical(cost),
+            daily_usage,
         })
-        .collect();
-    Ok((totals, grand_totals))
+    }
 }
 
 #[cfg(test)]

@@ -393,6 +393,11 @@ pub trait Rows: Send {
         Err(ErrorKind::Invalid("this format is read in one pass".into()))
     }
 
+    /// Distinct keys (account, service, currency) held, for [`super::limits::Limits::max_keys`].
+    fn keys(&self) -> usize {
+        0
+    }
+
     /// An error that only shows once forks are absorbed (rows of two billing periods read
     /// apart), with the row it belongs to.
     fn conflict(&self) -> Option<(Pos, RowError)> {
