@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.moto_api._internal.responses import MotoAPIResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
@@ -44,6 +45,36 @@ def _locked(method):
 
 for _name in _WRITES:
     setattr(DynamoDBBackend, _name, _locked(getattr(DynamoDBBackend, _name)))
+
+# /moto-api/data.json (the demo reads the e-mail text SNS "sent" from it) serializes every model
+# instance's attributes and skips those that are not JSON, but a property that raises anything
+# else (the local function stubs' do) fails the whole dump with a 500. Skip those too.
+def _model_data(self, request, full_url, headers):  # noqa: ARG001 - moto's signature
+    import json
+
+    from moto.core.model_instances import model_data
+
+    results = {}
+    for service in sorted(model_data):
+        results[service] = {}
+        for name in sorted(model_data[service]):
+            results[service][name] = []
+            for instance in model_data[service][name].instances_tracked:
+                fields = {}
+                for attr in dir(instance):
+                    if attr.startswith("_"):
+                        continue
+                    try:
+                        value = getattr(instance, attr)
+                        json.dumps(value)
+                    except Exception:  # noqa: BLE001 - any attribute that cannot be shown is left out
+                        continue
+                    fields[attr] = value
+                results[service][name].append(fields)
+    return 200, {"Content-Type": "application/javascript"}, json.dumps(results)
+
+
+MotoAPIResponse.model_data = _model_data
 
 # $BILLWATCH_CALL_LOG: record the calls billwatch's own principals make (call_log.py), for the
 # permissions check (infra/iam/check_calls.py).
