@@ -144,37 +144,73 @@ fn spool(mut raw: impl Read, name: &str, limits: &Limits) -> Result<std::fs::Fil
 /// from at most 64 KiB + 42 bytes at the end: so a huge count is refused before the central
 /// directory is parsed (the zip crate holds every entry of it in memory).
 fn declared_entries(file: &mut std::fs::File) -> io::Result<u64> {
-    const EOCD: &[u8] = b"PK\x05\x06";
-    const LOCATOR: &[u8] = b"PK\x06\x07";
-    const EOCD64: &[u8] = b"PK\x06\x06";
-    let u16_at = |b: &[u8], at: usize| u64::from(u16::from_le_bytes([b[at], b[at + 1]]));
-    let u64_at =
-        |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"));
-    let len = file.seek(SeekFrom::End(0))?;
-    let tail_len = len.min(22 + 0xFFFF + 20) as usize;
-    file.seek(SeekFrom::Start(len - tail_len as u64))?;
-    let mut tail = vec![0; tail_len];
-    file.read_exact(&mut tail)?;
+    let (len, _, tail) = read_tail(file)?;
     let mut most = 0;
-    for at in (0..tail_len.saturating_sub(21)).rev() {
-        if &tail[at..at + 4] != EOCD || at + 22 + u16_at(&tail, at + 20) as usize > tail_len {
+    for at in (0..tail.len().saturating_sub(21)).rev() {
+        if !is_end_record(&tail, at) {
             continue;
         }
         most = most.max(u16_at(&tail, at + 8)).max(u16_at(&tail, at + 10));
-        if at >= 20 && &tail[at - 20..at - 16] == LOCATOR {
-            let record_at = u64_at(&tail, at - 12);
-            if record_at.checked_add(56).is_some_and(|end| end <= len) {
-                let mut record = [0u8; 56];
-                file.seek(SeekFrom::Start(record_at))?;
-                file.read_exact(&mut record)?;
-                if &record[..4] == EOCD64 {
-                    most = most.max(u64_at(&record, 24)).max(u64_at(&record, 32));
-                }
-            }
+        if let Some((_, record)) = zip64_record(file, &tail, at, len)? {
+            most = most.max(u64_at(&record, 24)).max(u64_at(&record, 32));
         }
     }
     file.seek(SeekFrom::Start(0))?;
     Ok(most)
+}
+
+const EOCD: &[u8] = b"PK\x05\x06";
+const LOCATOR: &[u8] = b"PK\x06\x07";
+const EOCD64: &[u8] = b"PK\x06\x06";
+
+fn u16_at(b: &[u8], at: usize) -> u64 {
+    u64::from(u16::from_le_bytes([b[at], b[at + 1]]))
+}
+
+fn u32_at(b: &[u8], at: usize) -> u64 {
+    u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4")))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8"))
+}
+
+/// The archive's length, where its tail starts, and the tail: the last 64 KiB + 42 bytes, where
+/// every end-of-central-directory record (with its comment and zip64 locator) must lie.
+fn read_tail(file: &mut std::fs::File) -> io::Result<(u64, u64, Vec<u8>)> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 0xFFFF + 20) as usize;
+    let tail_start = len - tail_len as u64;
+    file.seek(SeekFrom::Start(tail_start))?;
+    let mut tail = vec![0; tail_len];
+    file.read_exact(&mut tail)?;
+    Ok((len, tail_start, tail))
+}
+
+/// Whether an end record starts at `at` of the tail, with its comment inside the tail.
+fn is_end_record(tail: &[u8], at: usize) -> bool {
+    &tail[at..at + 4] == EOCD && at + 22 + u16_at(tail, at + 20) as usize <= tail.len()
+}
+
+/// The zip64 end record (its offset and bytes) that a locator just before the end record at
+/// `at` points to, if there is one inside the archive.
+fn zip64_record(
+    file: &mut std::fs::File,
+    tail: &[u8],
+    at: usize,
+    len: u64,
+) -> io::Result<Option<(u64, [u8; 56])>> {
+    if at < 20 || &tail[at - 20..at - 16] != LOCATOR {
+        return Ok(None);
+    }
+    let record_at = u64_at(tail, at - 12);
+    if record_at.checked_add(56).is_none_or(|end| end > len) {
+        return Ok(None);
+    }
+    let mut record = [0u8; 56];
+    file.seek(SeekFrom::Start(record_at))?;
+    file.read_exact(&mut record)?;
+    Ok((&record[..4] == EOCD64).then_some((record_at, record)))
 }
 
 /// Checks the central directory against the end-of-central-directory record that points to it
@@ -189,44 +225,25 @@ fn central_directory_mismatch(
     file: &mut std::fs::File,
     max_entries: usize,
 ) -> io::Result<Option<String>> {
-    const EOCD: &[u8] = b"PK\x05\x06";
-    const LOCATOR: &[u8] = b"PK\x06\x07";
-    const EOCD64: &[u8] = b"PK\x06\x06";
     const HEADER: &[u8] = b"PK\x01\x02";
-    let u16_at = |b: &[u8], at: usize| u64::from(u16::from_le_bytes([b[at], b[at + 1]]));
-    let u32_at =
-        |b: &[u8], at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4")));
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8"));
-    let len = file.seek(SeekFrom::End(0))?;
-    let tail_len = len.min(22 + 0xFFFF + 20) as usize;
-    let tail_start = len - tail_len as u64;
-    file.seek(SeekFrom::Start(tail_start))?;
-    let mut tail = vec![0; tail_len];
-    file.read_exact(&mut tail)?;
+    let (len, tail_start, tail) = read_tail(file)?;
     // The record nearest the end whose comment fits: the one a reader takes.
-    let Some(at) = (0..tail_len.saturating_sub(21)).rev().find(|&at| {
-        &tail[at..at + 4] == EOCD && at + 22 + u16_at(&tail, at + 20) as usize <= tail_len
-    }) else {
+    let Some(at) = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&at| is_end_record(&tail, at))
+    else {
         // No end record at all: the zip reader says so.
         return Ok(None);
     };
     let (mut entries, mut disk_entries) = (u16_at(&tail, at + 10), u16_at(&tail, at + 8));
     let (mut cd_size, mut cd_offset) = (u32_at(&tail, at + 12), u32_at(&tail, at + 16));
     let mut cd_end_must_be = tail_start + at as u64;
-    if at >= 20 && &tail[at - 20..at - 16] == LOCATOR {
-        let record_at = u64_at(&tail, at - 12);
-        if record_at.checked_add(56).is_some_and(|end| end <= len) {
-            let mut record = [0u8; 56];
-            file.seek(SeekFrom::Start(record_at))?;
-            file.read_exact(&mut record)?;
-            if &record[..4] == EOCD64 {
-                disk_entries = u64_at(&record, 24);
-                entries = u64_at(&record, 32);
-                cd_size = u64_at(&record, 40);
-                cd_offset = u64_at(&record, 48);
-                cd_end_must_be = record_at;
-            }
-        }
+    if let Some((record_at, record)) = zip64_record(file, &tail, at, len)? {
+        disk_entries = u64_at(&record, 24);
+        entries = u64_at(&record, 32);
+        cd_size = u64_at(&record, 40);
+        cd_offset = u64_at(&record, 48);
+        cd_end_must_be = record_at;
     }
     file.seek(SeekFrom::Start(0))?;
     if disk_entries != entries {
