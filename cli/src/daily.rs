@@ -1,8 +1,10 @@
 //! `billwatch daily --account A --service S`: the daily series of one account and service in a
 //! billing period (CUR and FOCUS deliveries), with a bar per day and the anomalies detected.
 
+use crate::aws::AwsArgs;
+use crate::context::Ctx;
 use crate::error::CliError;
-use crate::queries::{runtime, stores, this_month};
+use crate::period_arg::this_month;
 use billwatch_aws::store::live_totals;
 use billwatch_core::alert::plan::AlertKind;
 use billwatch_core::money_text::cents;
@@ -24,12 +26,15 @@ pub struct Args {
     /// Print one JSON object instead of the chart.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
-pub fn run(args: Args) -> Result<String, CliError> {
+pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
     let period = args.period.unwrap_or_else(this_month);
-    runtime().block_on(async {
-        let s = stores().await?;
+    ctx.block_on(async {
+        let aws = ctx.aws(&args.aws).await?;
+        let s = aws.stores();
         let totals = live_totals(&s.reports, &s.totals, period, Some(&args.account)).await?;
         let mine: Vec<_> = totals
             .iter()
@@ -105,7 +110,7 @@ pub fn run(args: Args) -> Result<String, CliError> {
                 "report_key": t.report_key, "days": rows,
             }));
         }
-        if crate::output::json(args.json) {
+        if ctx.json(args.json) {
             return Ok(
                 serde_json::json!({ "billing_period": period, "series": series_json }).to_string()
                     + "\n",
