@@ -28,7 +28,6 @@ mod file;
 mod list;
 mod put;
 mod rm;
-mod threshold_text;
 
 use file::parse_file;
 pub use put::PutArgs;
@@ -129,18 +128,11 @@ fn to_json(b: &Budget) -> Value {
     })
 }
 
-fn decimal(text: &str) -> Result<Decimal, String> {
-    let t = text.trim();
-    Decimal::from_str(t)
-        .or_else(|_| Decimal::from_scientific(t))
-        .map_err(|_| format!("'{text}' is not a decimal number"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::diff::*;
     use super::file::*;
-    use super::put::{budget_from_flags, parse_levels};
+    use super::put::budget_from_flags;
     use super::*;
     use billwatch_aws::store::budgets::BudgetWrite;
     use std::collections::HashSet;
@@ -157,7 +149,7 @@ mod tests {
             account: None,
             service: None,
             tag: None,
-            thresholds: "50,80,100".into(),
+            thresholds: "50%,80%,100%".into(),
             forecast_thresholds: "".into(),
             escalation_step: None,
             topic_arn: None,
@@ -218,9 +210,45 @@ mod tests {
             ]
         );
         assert!(budget_from_flags(flags("team", "x")).unwrap_err()[0].contains("not a decimal"));
-        assert!(parse_levels("5EUR", Basis::Actual, "USD")
-            .unwrap_err()
-            .contains("the budget is in USD"));
+        let eur = budget_from_flags(PutArgs {
+            thresholds: "5EUR".into(),
+            ..flags("team", "10")
+        })
+        .unwrap_err();
+        assert!(eur[0].contains("the budget is in USD"), "{eur:?}");
+    }
+
+    #[test]
+    fn put_refuses_a_bare_threshold_below_1_and_its_default_is_spelt_with_percent() {
+        let errors = budget_from_flags(PutArgs {
+            thresholds: "0.8".into(),
+            ..flags("team", "1000")
+        })
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "budget 'team': thresholds: '0.8' is a bare number below 1: write \"80%\" for 80 \
+              percent of the amount, or \"0.8%\" if you mean 0.8 percent"
+            ]
+        );
+        let small = budget_from_flags(PutArgs {
+            thresholds: "0.8%".into(),
+            ..flags("team", "1000")
+        })
+        .unwrap();
+        assert_eq!(small.thresholds_text(), "0.8%");
+        use clap::CommandFactory;
+        #[derive(clap::Parser)]
+        struct Put {
+            #[command(flatten)]
+            args: PutArgs,
+        }
+        let default = Put::command()
+            .get_arguments()
+            .find(|a| a.get_id() == "thresholds")
+            .map(|a| a.get_default_values()[0].to_string_lossy().into_owned());
+        assert_eq!(default.as_deref(), Some("50%,80%,100%"));
     }
 
     const GOOD: &str = r#"

@@ -1,8 +1,8 @@
 //! `billwatch budgets put NAME --amount A ...`: one budget from flags, validated as the file's
 //! are, then written.
 
-use super::file::Found;
 use super::*;
+use billwatch_core::budget::{decimal, Draft};
 
 #[derive(clap::Args)]
 pub struct PutArgs {
@@ -25,9 +25,9 @@ pub struct PutArgs {
     #[arg(long, value_name = "KEY=VALUE")]
     pub tag: Option<String>,
     /// Levels on the actual spend, comma-separated, spelt as in the budgets file: "80%" (of
-    /// the amount; a bare 80 means 80% too) or "1000 USD" (in the budget's currency). "" for
-    /// none.
-    #[arg(long, default_value = "50,80,100")]
+    /// the amount) or "1000 USD" (in the budget's currency). A bare number below 1 (0.8) is
+    /// refused: write "80%" or "0.8%". "" for none.
+    #[arg(long, default_value = "50%,80%,100%")]
     pub thresholds: String,
     /// Levels on the forecast month-end spend, in the same form as --thresholds.
     #[arg(long, default_value = "")]
@@ -59,28 +59,8 @@ pub fn run(ctx: &Ctx, args: PutArgs) -> Result<String, CliError> {
     })
 }
 
-/// `50,80%,1000 USD` → thresholds on `basis` (one spelled `… forecast` is on the forecast
-/// whatever the flag); a bare number is a percentage.
-pub(super) fn parse_levels(
-    text: &str,
-    basis: Basis,
-    currency: &str,
-) -> Result<Vec<Threshold>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            let threshold = threshold_text::parse(t, currency, true)?;
-            Ok(match basis {
-                Basis::Forecast => threshold.on(Basis::Forecast),
-                Basis::Actual => threshold,
-            })
-        })
-        .collect()
-}
-
 pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
-    let mut f = Found::default();
+    let mut f = Draft::default();
     let amount = decimal(&flags.amount).unwrap_or_else(|e| {
         f.fail("amount", e);
         Decimal::ONE
@@ -89,20 +69,18 @@ pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         f.fail(&p.field, p.reason);
         Scope::All
     });
-    let mut thresholds = Vec::new();
-    for (flag, text, basis) in [
-        ("thresholds", &flags.thresholds, Basis::Actual),
-        (
-            "forecast-thresholds",
-            &flags.forecast_thresholds,
-            Basis::Forecast,
-        ),
-    ] {
-        match parse_levels(text, basis, &flags.currency) {
-            Ok(t) => thresholds.extend(t),
-            Err(e) => f.fail(flag, e),
-        }
-    }
+    let mut thresholds = f.threshold_list(
+        "thresholds",
+        &flags.thresholds,
+        Basis::Actual,
+        &flags.currency,
+    );
+    thresholds.extend(f.threshold_list(
+        "forecast-thresholds",
+        &flags.forecast_thresholds,
+        Basis::Forecast,
+        &flags.currency,
+    ));
     let escalation_step = match flags.escalation_step.as_deref().map(decimal) {
         Some(Ok(s)) => Some(s),
         Some(Err(e)) => {
@@ -121,12 +99,8 @@ pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         topic_arn: flags.topic_arn,
         digest: flags.digest,
     };
+    let label = format!("budget '{}'", budget.name);
     let index: Vec<usize> = (1..=budget.thresholds.len()).collect();
-    f.add_validation(&budget, &index);
-    if f.problems.is_empty() {
-        Ok(budget)
-    } else {
-        let label = format!("budget '{}'", budget.name);
-        Err(f.problems.iter().map(|p| format!("{label}: {p}")).collect())
-    }
+    f.finish(budget, &index)
+        .map_err(|problems| problems.iter().map(|p| format!("{label}: {p}")).collect())
 }
