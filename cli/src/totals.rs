@@ -7,7 +7,7 @@ use crate::error::CliError;
 use crate::output;
 use crate::period_arg::this_month;
 use crate::table::{columns, money};
-use billwatch_aws::store::{live_totals, StoredTotal};
+use billwatch_aws::store::{live_totals, ReportsStore, StoredTotal};
 use billwatch_core::period::Period;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -78,7 +78,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
             );
         }
         if totals.is_empty() {
-            return Ok(format!("no totals stored for {}\n", args.period));
+            let latest = latest_before(&s.reports, args.period).await?;
+            return Ok(nothing_stored(args.period, latest));
         }
         if args.chart {
             let budget = match &args.budget {
@@ -95,9 +96,51 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
     })
 }
 
+/// How many months before an empty one `totals` looks for one with a live report.
+const LOOK_BACK: u32 = 12;
+
+/// The latest of the [`LOOK_BACK`] months before `period` with a live report (one Query each,
+/// newest first, stopping at the first found).
+async fn latest_before(reports: &ReportsStore, period: Period) -> Result<Option<Period>, CliError> {
+    let mut p = period;
+    for _ in 0..LOOK_BACK {
+        p = p.prev();
+        if !reports.pointers(p).await?.is_empty() {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
+/// What `totals` says for a month with nothing stored, pointing at the latest earlier month
+/// that has data, if any.
+fn nothing_stored(period: Period, latest: Option<Period>) -> String {
+    match latest {
+        Some(p) => format!(
+            "no totals stored for {period}; the latest month with data is {p} \
+             (billwatch totals --period {p})\n"
+        ),
+        None => format!("no totals stored for {period}, nor in the {LOOK_BACK} months before it\n"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_month_points_at_the_latest_month_with_data() {
+        let dec: Period = "2026-12".parse().unwrap();
+        assert_eq!(
+            nothing_stored(dec, "2026-11".parse().ok()),
+            "no totals stored for 2026-12; the latest month with data is 2026-11 \
+             (billwatch totals --period 2026-11)\n"
+        );
+        assert_eq!(
+            nothing_stored(dec, None),
+            "no totals stored for 2026-12, nor in the 12 months before it\n"
+        );
+    }
     use billwatch_core::report::Status;
 
     fn total(account: &str, service: &str, cost: &str, status: Status) -> StoredTotal {
