@@ -50,7 +50,7 @@ fn totals_table(totals: &[StoredTotal], exact: bool) -> String {
         *sum = sum.and_then(|v| v.checked_add(t.cost));
         table.add_row(vec![
             t.payer.clone(),
-            t.account.clone(),
+            crate::table::account_cell(&t.account),
             t.service.clone(),
             t.currency.clone(),
             money(t.cost, exact),
@@ -58,6 +58,9 @@ fn totals_table(totals: &[StoredTotal], exact: bool) -> String {
         ]);
     }
     let mut out = format!("{}\n", table.trim_fmt());
+    if totals.iter().any(|t| crate::table::is_long(&t.account)) {
+        let _ = writeln!(out, "{}", crate::table::LONG_NOTE);
+    }
     for (currency, cost) in grand {
         let cost = cost.map_or_else(|| "(beyond the decimal range)".into(), |c| money(c, exact));
         let _ = writeln!(out, "Total {currency}: {cost}");
