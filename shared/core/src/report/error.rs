@@ -54,8 +54,47 @@ pub enum ErrorKind {
     Csv(String),
     #[error("read error: {0}")]
     Io(String),
+    /// The store the report is read from failed, with its own error kept (see [`SourceFailure`]).
+    #[error("{0}")]
+    Source(SourceFailure),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A failure of the store behind an [`super::ObjectSource`] (S3's error, say), carried whole
+/// through the engine's readers and decoders to the caller, who can tell from it whether a
+/// retry can help (by downcasting `error` to its own type). `opening`: it failed while the
+/// object was opened, else while it was read.
+#[derive(Debug, Clone)]
+pub struct SourceFailure {
+    pub opening: bool,
+    pub error: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+}
+
+impl SourceFailure {
+    /// An `io::Error` (of `kind`) that the engine turns back into [`ErrorKind::Source`].
+    pub fn into_io(self, kind: std::io::ErrorKind) -> std::io::Error {
+        std::io::Error::new(kind, StreamError(ErrorKind::Source(self)))
+    }
+}
+
+impl PartialEq for SourceFailure {
+    fn eq(&self, other: &Self) -> bool {
+        self.opening == other.opening
+            && (std::sync::Arc::ptr_eq(&self.error, &other.error)
+                || self.error.to_string() == other.error.to_string())
+    }
+}
+
+impl Eq for SourceFailure {}
+
+impl fmt::Display for SourceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.opening {
+            true => write!(f, "cannot open: {}", self.error),
+            false => write!(f, "read error: {}", self.error),
+        }
+    }
 }
 
 /// A report error with its location: `file[: line N][: column 'C']: reason`.
@@ -176,6 +215,15 @@ impl StreamError {
         match err.get_ref().and_then(|e| e.downcast_ref::<StreamError>()) {
             Some(StreamError(kind)) => kind.clone(),
             None => ErrorKind::Io(err.to_string()),
+        }
+    }
+
+    /// [`StreamError::kind_of`] for an error of opening an object: [`ErrorKind::Open`] unless
+    /// one of our layers (or the object source) raised it.
+    pub fn open_kind_of(err: &std::io::Error) -> ErrorKind {
+        match err.get_ref().and_then(|e| e.downcast_ref::<StreamError>()) {
+            Some(StreamError(kind)) => kind.clone(),
+            None => ErrorKind::Open(err.to_string()),
         }
     }
 }
