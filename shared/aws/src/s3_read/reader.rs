@@ -273,20 +273,9 @@ mod tests {
         }
     }
 
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
-
     /// `read` on a blocking thread, as the engine runs.
-    fn engine<T: Send + 'static>(
-        rt: &tokio::runtime::Runtime,
-        read: impl FnOnce() -> T + Send + 'static,
-    ) -> T {
-        rt.block_on(rt.spawn_blocking(read)).unwrap()
+    async fn engine<T: Send + 'static>(read: impl FnOnce() -> T + Send + 'static) -> T {
+        tokio::task::spawn_blocking(read).await.unwrap()
     }
 
     /// `n` chunks of `size` bytes (chunk i filled with i), then the end or a failure.
@@ -299,26 +288,26 @@ mod tests {
         feed.send(end).await;
     }
 
-    #[test]
-    fn chunks_arrive_whole_and_in_order() {
-        let rt = runtime();
+    #[tokio::test(flavor = "multi_thread")]
+    async fn chunks_arrive_whole_and_in_order() {
         let (tx, mut reader) = channel(2, "b", "k", None);
-        rt.spawn(produce(tx, 50, 1000, Ok(None)));
+        tokio::spawn(produce(tx, 50, 1000, Ok(None)));
         let mut out = Vec::new();
-        let out = engine(&rt, move || reader.read_to_end(&mut out).map(|_| out)).unwrap();
+        let out = engine(move || reader.read_to_end(&mut out).map(|_| out))
+            .await
+            .unwrap();
         assert_eq!(out.len(), 50 * 1000);
         for (i, chunk) in out.chunks(1000).enumerate() {
             assert!(chunk.iter().all(|&b| b == i as u8), "chunk {i}");
         }
     }
 
-    #[test]
-    fn a_failure_reaches_the_engine_with_its_class() {
-        let rt = runtime();
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failure_reaches_the_engine_with_its_class() {
         for class in [ErrorClass::Transient, ErrorClass::Permanent] {
             let (tx, mut reader) = channel(2, "b", "k", None);
-            rt.spawn(produce(tx, 3, 10, Err(failure(class))));
-            let err = engine(&rt, move || {
+            tokio::spawn(produce(tx, 3, 10, Err(failure(class))));
+            let err = engine(move || {
                 let mut out = Vec::new();
                 let err = reader.read_to_end(&mut out).unwrap_err();
                 assert_eq!(out.len(), 30, "the bytes before the failure are read");
@@ -329,22 +318,24 @@ mod tests {
                     Some(class)
                 );
                 err
-            });
+            })
+            .await;
             let found = ReadFailure::of_io(&err).expect("the failure travels in the error");
             assert_eq!(found, &failure(class));
             assert!(err.to_string().contains("SlowDown"), "{err}");
         }
     }
 
-    #[test]
-    fn a_producer_gone_without_an_end_is_a_failure_not_a_short_read() {
-        let rt = runtime();
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_producer_gone_without_an_end_is_a_failure_not_a_short_read() {
         let (feed, mut reader) = channel(2, "b", "k", None);
-        rt.spawn(async move {
+        tokio::spawn(async move {
             feed.send(Ok(Some(Chunk::new(vec![1u8; 5])))).await;
             // dropped here: no end
         });
-        let err = engine(&rt, move || reader.read_to_end(&mut Vec::new())).unwrap_err();
+        let err = engine(move || reader.read_to_end(&mut Vec::new()))
+            .await
+            .unwrap_err();
         let found = ReadFailure::of_io(&err).unwrap();
         assert_eq!(found.error.class, ErrorClass::Transient);
         assert_eq!((found.bucket.as_str(), found.key.as_str()), ("b", "k"));
@@ -365,16 +356,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn memory_does_not_grow_with_the_object() {
-        let rt = runtime();
+    #[tokio::test(flavor = "multi_thread")]
+    async fn memory_does_not_grow_with_the_object() {
         const CAPACITY: usize = 4;
         for chunks in [10usize, 1_000, 20_000] {
             let alive = Arc::new(AtomicUsize::new(0));
             let most = Arc::new(AtomicUsize::new(0));
             let (feed, mut reader) = channel(CAPACITY, "b", "k", None);
             let (a, m) = (alive.clone(), most.clone());
-            rt.spawn(async move {
+            tokio::spawn(async move {
                 for i in 0..chunks {
                     let now = a.fetch_add(1, Ordering::SeqCst) + 1;
                     m.fetch_max(now, Ordering::SeqCst);
@@ -385,7 +375,7 @@ mod tests {
                 }
                 feed.send(Ok(None)).await;
             });
-            let n = engine(&rt, move || {
+            let n = engine(move || {
                 // Read slowly, a few bytes at a time, so the producer runs ahead if it can.
                 let mut n = 0;
                 let mut buf = [0u8; 7];
@@ -395,7 +385,8 @@ mod tests {
                         k => n += k,
                     }
                 }
-            });
+            })
+            .await;
             assert_eq!(n, chunks * 64);
             // In the channel, the one being read, and the one the producer is sending.
             let most = most.load(Ordering::SeqCst);
@@ -407,17 +398,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_stopped_read_says_so() {
-        let rt = runtime();
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_stopped_read_says_so() {
         let stop = SystemTime::now() + std::time::Duration::from_millis(50);
         let (feed, mut reader) = channel(2, "b", "k", Some(stop));
         // A producer that sends one chunk and then never ends.
-        rt.spawn(feed.run(|feed| async move {
+        tokio::spawn(feed.run(|feed| async move {
             feed.send(Ok(Some(Chunk::new(vec![1u8; 3])))).await;
             std::future::pending::<()>().await
         }));
-        let err = engine(&rt, move || reader.read_to_end(&mut Vec::new())).unwrap_err();
+        let err = engine(move || reader.read_to_end(&mut Vec::new()))
+            .await
+            .unwrap_err();
         let found = ReadFailure::of_io(&err).unwrap();
         assert_eq!(found.error, out_of_time());
         assert_eq!(found.key, "k");
