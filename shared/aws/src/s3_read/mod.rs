@@ -40,10 +40,7 @@ impl std::error::Error for ReadFailure {}
 impl ReadFailure {
     /// The engine's error kind for this failure, at opening the object or while reading it.
     pub fn kind(self, opening: bool) -> ErrorKind {
-        ErrorKind::Source(SourceFailure {
-            opening,
-            error: Arc::new(self),
-        })
+        self.source(opening).kind()
     }
 
     /// The `io::Error` the engine is handed: `NotFound` for a missing object, like a missing
@@ -53,7 +50,14 @@ impl ReadFailure {
             Some("NoSuchKey") => io::ErrorKind::NotFound,
             _ => io::ErrorKind::Other,
         };
-        io::Error::new(kind, StreamError(self.kind(opening)))
+        self.source(opening).into_io(kind)
+    }
+
+    fn source(self, opening: bool) -> SourceFailure {
+        SourceFailure {
+            opening,
+            error: Arc::new(self),
+        }
     }
 
     /// The S3 failure behind an error of the engine, if one caused it.

@@ -72,6 +72,11 @@ pub struct SourceFailure {
 }
 
 impl SourceFailure {
+    /// The engine's error kind for it.
+    pub fn kind(self) -> ErrorKind {
+        ErrorKind::Source(self)
+    }
+
     /// An `io::Error` (of `kind`) that the engine turns back into [`ErrorKind::Source`].
     pub fn into_io(self, kind: std::io::ErrorKind) -> std::io::Error {
         std::io::Error::new(kind, StreamError(ErrorKind::Source(self)))
@@ -270,5 +275,37 @@ mod tests {
         );
         let plain = std::io::Error::other("boom");
         assert!(matches!(StreamError::kind_of(&plain), ErrorKind::Io(_)));
+    }
+
+    #[test]
+    fn a_source_failure_is_carried_whole_through_io_errors() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("SlowDown: reduce your request rate")]
+        struct Throttled;
+        for opening in [true, false] {
+            let failure = SourceFailure {
+                opening,
+                error: std::sync::Arc::new(Throttled),
+            };
+            let io = failure.clone().into_io(std::io::ErrorKind::Other);
+            for kind in [StreamError::kind_of(&io), StreamError::open_kind_of(&io)] {
+                let ErrorKind::Source(found) = kind else {
+                    panic!("{io}")
+                };
+                assert_eq!(found, failure);
+                assert!(found.error.downcast_ref::<Throttled>().is_some());
+            }
+            let text = ReportError::new("part.csv.gz", failure.kind()).to_string();
+            let stage = if opening { "cannot open" } else { "read error" };
+            assert_eq!(
+                text,
+                format!("part.csv.gz: {stage}: SlowDown: reduce your request rate")
+            );
+        }
+        let plain = std::io::Error::other("no such file");
+        assert_eq!(
+            StreamError::open_kind_of(&plain),
+            ErrorKind::Open("no such file".into())
+        );
     }
 }
