@@ -213,28 +213,24 @@ def doc_copies(text: str) -> dict[str, str]:
     return out
 
 
-README = pol.REPO / "README.md"
-
-
 def docs_in_step(write: bool) -> list[str]:
-    """docs/iam.md carries each CLI policy file verbatim, and the README the read-only one
-    (--write-docs copies them in)."""
+    """docs/iam.md carries each CLI policy file verbatim (--write-docs copies them in); the README
+    links there rather than holding a copy."""
     problems = []
     files = sorted({f for s in json.loads((HERE / "principals.json").read_text()).values() if isinstance(s, dict) for f in s.get("policies", [])})
-    for doc, wanted in ((DOC, files), (README, ["cli-read-only.json"])):
-        text = doc.read_text(encoding="utf-8")
-        copies = doc_copies(text)
-        for name in wanted:
-            body = (HERE / name).read_text(encoding="utf-8")
-            if name not in copies:
-                problems.append(f"{doc.name} has no copy of infra/iam/{name}")
-            elif json.loads(copies[name]) != json.loads(body):
-                if write:
-                    text = text.replace(copies[name], body)
-                else:
-                    problems.append(f"{doc.name}'s copy of infra/iam/{name} differs from the file (run with --write-docs)")
-        if write:
-            doc.write_text(text, encoding="utf-8")
+    text = DOC.read_text(encoding="utf-8")
+    copies = doc_copies(text)
+    for name in files:
+        body = (HERE / name).read_text(encoding="utf-8")
+        if name not in copies:
+            problems.append(f"{DOC.name} has no copy of infra/iam/{name}")
+        elif json.loads(copies[name]) != json.loads(body):
+            if write:
+                text = text.replace(copies[name], body)
+            else:
+                problems.append(f"{DOC.name}'s copy of infra/iam/{name} differs from the file (run with --write-docs)")
+    if write:
+        DOC.write_text(text, encoding="utf-8")
     return problems
 
 

@@ -5,6 +5,14 @@
 #   infra/local/venv.sh lint   -> <repo>/.venv-lint  from infra/requirements-lint.txt
 #   infra/local/venv.sh sam    -> <repo>/.venv-sam   from infra/requirements-sam.txt
 #   infra/local/venv.sh bench  -> <repo>/.venv-bench from infra/requirements-bench.txt
+#   infra/local/venv.sh uv     -> <repo>/.venv-uv    from infra/requirements-uv.txt
+#
+# The installer is uv (pinned in infra/requirements-uv.txt, itself installed with pip into
+# .venv-uv on first use): one resolver run, parallel downloads, seconds instead of minutes. If
+# uv cannot be had, or fails, venv.sh says so on stderr and installs with pip instead (the same
+# pins; BILLWATCH_VENV_INSTALLER=pip forces that). Venvs made by uv have no pip in them: add a
+# pin to the requirements file instead of `pip install`. Several venv.sh may run at once (CI
+# makes its three venvs concurrently): each venv has its own lock.
 #
 # Re-installs only when the requirements file, the venv's location or the base
 # Python changed (stamp file inside the venv); a changed venv is rebuilt from
@@ -22,7 +30,8 @@ case "${1:-stack}" in
   lint)  venv="$root/.venv-lint"; req="$root/infra/requirements-lint.txt" ;;
   sam)   venv="$root/.venv-sam";  req="$root/infra/requirements-sam.txt" ;;
   bench) venv="$root/.venv-bench"; req="$root/infra/requirements-bench.txt" ;;
-  *) die "unknown environment '$1' (expected: stack, lint, sam or bench)" ;;
+  uv)    venv="$root/.venv-uv";    req="$root/infra/requirements-uv.txt" ;;
+  *) die "unknown environment '$1' (expected: stack, lint, sam, bench or uv)" ;;
 esac
 python="${BILLWATCH_BASE_PYTHON:-python3}"
 stamp="$venv/.billwatch-stamp"
@@ -83,14 +92,48 @@ if [[ -e $venv ]]; then
   rm -rf "$venv"
 fi
 
+# The installer: uv from .venv-uv (made here with pip, under its own lock), else pip, loudly.
+uv=""
+installer="${BILLWATCH_VENV_INSTALLER:-uv}"
+if [[ ${1:-stack} != uv && $installer == uv ]]; then
+  if uv_venv="$(BILLWATCH_BASE_PYTHON="$python" "$root/infra/local/venv.sh" uv)" && [[ -x $uv_venv/bin/uv ]]; then
+    uv="$uv_venv/bin/uv"
+  else
+    log "WARNING: could not install uv (infra/requirements-uv.txt, see above): falling back to pip, which is much slower"
+  fi
+fi
+
+pip_install() {
+  "$python" -m venv "$venv" \
+    || die "'$python -m venv $venv' failed (Debian/Ubuntu: apt-get install python3-venv)"
+  echo '*' >"$venv/.gitignore"   # keeps git from listing it, wherever it lives
+  log "installing $req with pip (first run takes a minute or two)"
+  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -r "$req" >&2
+}
+
+uv_install() {
+  "$python" -m venv --without-pip "$venv" \
+    || die "'$python -m venv $venv' failed (Debian/Ubuntu: apt-get install python3-venv)"
+  echo '*' >"$venv/.gitignore"
+  log "installing $req with $("$uv" --version 2>/dev/null || echo uv)"
+  # PIP_CERT (a CA bundle pip was told to trust) is uv's --cert too, unless SSL_CERT_FILE is set.
+  if [[ -z ${SSL_CERT_FILE:-} && -n ${PIP_CERT:-} ]]; then export SSL_CERT_FILE="$PIP_CERT"; fi
+  "$uv" pip install --quiet --python "$venv/bin/python" -r "$req" >&2
+}
+
 log "creating $venv with $("$python" --version 2>&1)"
-"$python" -m venv "$venv" \
-  || die "'$python -m venv $venv' failed (Debian/Ubuntu: apt-get install python3-venv)"
-echo '*' >"$venv/.gitignore"   # keeps git from listing it, wherever it lives
-log "installing $req (first run takes a minute or two)"
 start=$SECONDS
-"$venv/bin/python" -m pip install --disable-pip-version-check --no-input -r "$req" >&2 \
-  || die "pip install -r $req failed (see pip's output above); $venv has no stamp and will be rebuilt on the next run"
+if [[ -n $uv ]]; then
+  if ! uv_install; then
+    log "WARNING: uv failed to install $req (see above): retrying with pip, which is much slower"
+    rm -rf "$venv"
+    uv=""
+  fi
+fi
+if [[ -z $uv ]]; then
+  pip_install \
+    || die "pip install -r $req failed (see pip's output above); $venv has no stamp and will be rebuilt on the next run"
+fi
 echo "$want" >"$stamp"
 log "ready in $((SECONDS - start)) s: $venv"
 echo "$venv"
