@@ -15,6 +15,9 @@ mod ports;
 mod preflight;
 mod read;
 
+pub use pipeline::delivered;
+pub use ports::AwsPorts;
+
 use crate::clients::Clients;
 use crate::clock::Clock;
 use crate::config::Config;

@@ -1,7 +1,6 @@
 //! One report object from start to finish: the core's delivery (see
 //! `billwatch_core::delivery`), run over this function's ports.
 
-use super::ports::AwsPorts;
 use super::{Ingest, IngestError, RecordOutcome};
 use crate::event::ReportObject;
 use billwatch_core::delivery::{deliver, Object};
@@ -19,17 +18,12 @@ impl Ingest {
         object: &ReportObject,
         deadline: Option<SystemTime>,
     ) -> Result<RecordOutcome, IngestError> {
-        let ports = AwsPorts {
-            ingest: self,
-            object,
-            deadline,
-        };
-        deliver(&ports, &delivered(object)).await
+        deliver(&self.ports(object, deadline), &delivered(object)).await
     }
 }
 
 /// The event's object as the delivery needs it.
-fn delivered(object: &ReportObject) -> Object {
+pub fn delivered(object: &ReportObject) -> Object {
     Object {
         bucket: object.bucket.clone(),
         key: object.key.clone(),

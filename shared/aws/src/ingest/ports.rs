@@ -4,7 +4,7 @@
 
 use super::{Ingest, IngestError};
 use crate::event::ReportObject;
-use crate::notify::{send_once, Sent as Notified};
+use crate::notify::send_once;
 use crate::store::Owed;
 use billwatch_core::alert::plan::{Alert, Line};
 use billwatch_core::budget::Budget;
@@ -17,12 +17,29 @@ use billwatch_core::report::{ErrorKind, ReportError, ReportSummary};
 use chrono::{DateTime, Utc};
 use std::time::SystemTime;
 
-/// The ports of one object's delivery.
-pub(super) struct AwsPorts<'a> {
-    pub(super) ingest: &'a Ingest,
+/// The ports of one object's delivery (see [`Ingest::ports`]).
+pub struct AwsPorts<'a> {
+    ingest: &'a Ingest,
     /// The event's object, as the S3 reader needs it.
-    pub(super) object: &'a ReportObject,
-    pub(super) deadline: Option<SystemTime>,
+    object: &'a ReportObject,
+    deadline: Option<SystemTime>,
+}
+
+impl Ingest {
+    /// The core's delivery ports over this function's clients, for `object` in an invocation
+    /// that ends at `deadline`: what [`Ingest::ingest_object_until`] runs the delivery over,
+    /// and what a contract test holds against the in-memory ports.
+    pub fn ports<'a>(
+        &'a self,
+        object: &'a ReportObject,
+        deadline: Option<SystemTime>,
+    ) -> AwsPorts<'a> {
+        AwsPorts {
+            ingest: self,
+            object,
+            deadline,
+        }
+    }
 }
 
 impl Failure for IngestError {
@@ -303,14 +320,7 @@ impl core::BudgetsStore for AwsPorts<'_> {
 impl core::Publisher for AwsPorts<'_> {
     async fn send(&self, alert: &Owed, now: DateTime<Utc>) -> Result<Sent, IngestError> {
         let topics = self.ingest.config.topics();
-        let sent = send_once(&self.ingest.alerts, &self.ingest.sns, topics, alert, now).await?;
-        Ok(match sent {
-            Notified::Now => Sent::Now,
-            Notified::Before => Sent::Before,
-            Notified::Pending => Sent::Pending,
-            Notified::Refused => Sent::Refused,
-            Notified::NoTopic => Sent::NoTopic,
-        })
+        Ok(send_once(&self.ingest.alerts, &self.ingest.sns, topics, alert, now).await?)
     }
 }
 

@@ -1,8 +1,9 @@
 //! The delivery of one billing report object, from the S3 event to the alerts it owes: the
 //! decisions as plain functions ([`decide`], [`outbox`], [`record`]), the ports it runs over as
 //! traits the core owns ([`ports`]), and the driver that takes the steps in order
-//! ([`deliver`]). The AWS crate implements the ports over S3, DynamoDB and SNS; [`memory`]
-//! implements them in memory, with a fault hook, for tests.
+//! ([`deliver`]). The AWS crate implements the ports over S3, DynamoDB and SNS; `memory` (with
+//! the `memory` feature, and in this crate's tests) implements them in memory, with a fault
+//! hook, for tests.
 //!
 //! # The steps of a delivery, in order, and the port each uses
 //!

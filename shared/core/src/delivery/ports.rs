@@ -1,7 +1,7 @@
 //! The ports a delivery runs over, owned by the core: the AWS crate implements them over S3,
-//! DynamoDB and SNS, and [`super::memory`] over maps in memory. One value implements them all
-//! (a delivery's stores share transactions: the flip writes the pointer and the outbox
-//! together), each trait small and named for what it holds.
+//! DynamoDB and SNS, and `memory` (the `memory` feature) over maps in memory. One value
+//! implements them all (a delivery's stores share transactions: the flip writes the pointer
+//! and the outbox together), each trait small and named for what it holds.
 //!
 //! Every port call may fail with the implementation's [`Failure`]; the delivery only asks it
 //! whether a retry can help.
