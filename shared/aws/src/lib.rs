@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notify;
 pub mod outcome;
 pub mod read_budget;
+pub mod retry;
 pub mod s3_read;
 pub mod s3_source;
 pub mod store;
