@@ -6,7 +6,7 @@
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use billwatch_core::report::key_info;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -58,7 +58,7 @@ impl ReportObject {
     pub fn order_key(&self) -> String {
         format!(
             "{}#{}",
-            self.event_time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            crate::timestamp(self.event_time),
             padded_sequencer(self.sequencer.as_deref().unwrap_or(""))
         )
     }

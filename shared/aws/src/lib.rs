@@ -19,5 +19,5 @@ pub mod retry;
 pub mod s3_read;
 pub mod s3_source;
 pub mod store;
-mod timestamp;
-pub use timestamp::timestamp;
+/// The one timestamp format (see [`billwatch_core::timestamp`]).
+pub use billwatch_core::timestamp::format as timestamp;

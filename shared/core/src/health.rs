@@ -5,7 +5,8 @@
 use crate::alert::plan::{Alert, AlertKind};
 use crate::alert::render::{self, HealthCheck};
 use crate::period::Period;
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::timestamp;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// What the deliveries look like right now.
@@ -53,7 +54,7 @@ pub fn silence(
 ) -> SilenceDecision {
     let period = Period::of(now);
     let silent_for = last.map(|t| (now - t).num_hours());
-    let last_text = last.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+    let last_text = last.map(timestamp::format);
     let (state, key, subject, text) = match (&last_text, silent_for) {
         (None, _) => (
             State::Never,

@@ -16,3 +16,4 @@ pub mod money;
 pub mod money_text;
 pub mod period;
 pub mod report;
+pub mod timestamp;

@@ -5,6 +5,7 @@ use super::detect::{detect, judge, Finding, Series};
 use super::settings::Config;
 use crate::period::Period;
 use crate::report::{ReportSummary, Status};
+use crate::timestamp::Timestamp;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -30,10 +31,8 @@ pub fn last_complete_day(period: Period, as_of: Option<&str>, status: Status) ->
     if status == Status::Final {
         return Some(period.last_day());
     }
-    let at = chrono::DateTime::parse_from_rfc3339(as_of?)
-        .ok()?
-        .naive_utc();
-    let day = at.date().pred_opt()?.min(period.last_day());
+    let at = Timestamp::parse(as_of?).ok()?.utc().date_naive();
+    let day = at.pred_opt()?.min(period.last_day());
     (day >= period.start().date_naive()).then_some(day)
 }
 

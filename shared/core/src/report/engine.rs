@@ -17,7 +17,7 @@ use super::source::{ObjectSource, Opened};
 use super::split::Text;
 use super::summary::{totals_of, ReportSummary, Sorted};
 use super::tally::Rows;
-use super::timestamp::Timestamp;
+use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
 
 pub(super) fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {

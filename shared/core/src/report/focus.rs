@@ -8,9 +8,9 @@ use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::Record;
 use super::tally::{same_code, status_of, strict, Finished, Latest, Rows, Tally};
-use super::timestamp::Timestamp;
 use crate::ledger::Part;
 use crate::period::Period;
+use crate::timestamp::Timestamp;
 
 const PARTS: &[Part] = &[
     Part::Charges,
@@ -73,7 +73,7 @@ impl Focus {
         if !self.multi_period || !present(raw) || raw == self.current_raw.as_slice() {
             return Ok(self.current);
         }
-        let Some(found) = Timestamp::parse(raw).map(|t| t.period()) else {
+        let Some(found) = Timestamp::parse_report(raw).ok().map(|t| t.period()) else {
             // The tracker below names the invalid date.
             return Ok(self.current);
         };

@@ -27,7 +27,6 @@ mod split;
 pub mod summary;
 pub mod tags;
 mod tally;
-pub mod timestamp;
 
 pub use engine::{
     drivers, summarize, summarize_periods, summarize_periods_pending, Pending, PendingError,

@@ -7,9 +7,9 @@ use super::header::{present, Col};
 use super::record::OwnedRecord;
 use super::record::{Pos, Record};
 use super::summary::{Check, Status};
-use super::timestamp::Timestamp;
 use crate::ledger::{Day, Ledger, Part};
 use crate::period::Period;
+use crate::timestamp::Timestamp;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -107,19 +107,15 @@ impl PeriodTracker {
             return Ok(None);
         }
         if raw != self.raw.as_slice() || self.parsed.is_none() {
-            let ts = Timestamp::parse(raw).ok_or_else(|| {
-                RowError::in_column(
-                    col.name,
-                    ErrorKind::Invalid(format!(
-                        "invalid date '{}'",
-                        String::from_utf8_lossy(raw)
-                            .chars()
-                            .take(40)
-                            .collect::<String>()
-                    )),
-                )
-            })?;
-            self.parsed = Some((ts.period(), (i32::from(ts.year), u32::from(ts.month))));
+            let period = Timestamp::parse_report(raw)
+                .map_err(|e| {
+                    RowError::in_column(
+                        col.name,
+                        ErrorKind::Invalid(format!("invalid date '{}': {}", e.text, e.reason)),
+                    )
+                })?
+                .period();
+            self.parsed = Some((period, (period.year(), period.month())));
             self.raw.clear();
             self.raw.extend_from_slice(raw);
         }
@@ -281,7 +277,7 @@ impl Latest {
     }
 
     pub fn get(&self) -> Option<Timestamp> {
-        Timestamp::parse(&self.raw)
+        Timestamp::parse_report(&self.raw).ok()
     }
 
     pub fn absorb(&mut self, other: Latest) {
