@@ -36,7 +36,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import stack_template as st  # noqa: E402
-from create_stack import account_id, clients, emulator_endpoint  # noqa: E402
+from create_stack import account_id, clients, emulator_endpoint, emulator_errors  # noqa: E402
 
 PROG = "parity_check.py"
 
@@ -229,8 +229,6 @@ def main(argv: list[str]) -> int:
     except ValueError:
         fail("--parameter takes NAME=VALUE")
 
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         stack = st.check_stack_name(args.stack_name)
         template = st.load_template(args.template)
@@ -238,7 +236,7 @@ def main(argv: list[str]) -> int:
     except st.TemplateError as e:
         fail(str(e))
     region = args.region or st.region_from_env()
-    try:
+    with emulator_errors(args.template, endpoint, fail):
         c = clients(endpoint, region)
         spec = st.stack_spec(template, stack, account_id(c["sts"], args.account_id), region, params)
         problems = check_tables(c["dynamodb"], spec)
@@ -248,13 +246,6 @@ def main(argv: list[str]) -> int:
         problems += rule_problems
         if args.check_env:
             problems += check_env(spec)
-    except st.TemplateError as e:
-        fail(f"{args.template}: {e}")
-    except ClientError as e:
-        err = e.response.get("Error", {})
-        fail(f"{e.operation_name} failed at {endpoint}: {err.get('Code')}: {err.get('Message')}")
-    except BotoCoreError as e:
-        fail(f"cannot talk to the emulator at {endpoint}: {e}")
 
     if problems:
         for line in problems:

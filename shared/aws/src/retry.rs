@@ -139,6 +139,25 @@ impl Classified for crate::store::StoreError {
     }
 }
 
+impl Classified for crate::ingest::IngestError {
+    fn class(&self) -> ErrorClass {
+        crate::ingest::IngestError::class(self)
+    }
+}
+
+impl Classified for crate::health::HealthError {
+    fn class(&self) -> ErrorClass {
+        crate::health::HealthError::class(self)
+    }
+}
+
+/// How a failed invocation reaches Lambda (and the failure destination): the error type
+/// `billwatch.transient` or `billwatch.permanent`, so whoever reads it sees whether a retry can
+/// help, and the message.
+pub fn lambda_failure(e: &impl Classified) -> (String, String) {
+    (format!("billwatch.{}", e.class().as_str()), e.to_string())
+}
+
 /// Runs `attempt` until it succeeds, fails for good, or `policy`'s retries are spent; every retry
 /// is logged as a warning naming `what` failed.
 pub async fn retry<T, E, F, Fut>(policy: Policy, what: &str, attempt: F) -> Result<T, E>

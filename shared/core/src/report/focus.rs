@@ -7,7 +7,7 @@
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::Record;
-use super::tally::{same_code, status_of, strict, Finished, Latest, Rows, Tally};
+use super::tally::{strict, Finished, Latest, Rows, Tally};
 use crate::ledger::Part;
 use crate::period::Period;
 use crate::timestamp::Timestamp;
@@ -178,23 +178,20 @@ impl Rows for Focus {
             None => None,
         };
         let currency = c.currency.currency(r)?;
-        let mut one_day = c.charge_start.is_none();
-        match c.charge_start {
-            Some(start) if part == Part::Charges => {
-                let day = t
-                    .days
-                    .day_of(start.get(r), field(c.charge_end, r), year_month);
-                one_day = day != 0;
-                t.ledger
-                    .add_on_day(account, code, currency, part, cost, day)
-                    .map_err(|_| RowError::overflow(c.cost.name))?;
-            }
-            _ => t
-                .ledger
-                .entry(account, code, currency)
-                .add(part, cost)
-                .map_err(|_| RowError::overflow(c.cost.name))?,
-        }
+        let span = c
+            .charge_start
+            .filter(|_| part == Part::Charges)
+            .map(|start| (start.get(r), field(c.charge_end, r)));
+        let one_day = t
+            .book(
+                (account, code, currency),
+                part,
+                cost,
+                span,
+                year_month,
+                c.cost.name,
+            )?
+            .unwrap_or(c.charge_start.is_none());
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
             t.ledger.set_service_name(code, name, r.pos());
@@ -204,12 +201,7 @@ impl Rows for Focus {
             t.estimated = true;
         }
         if usage {
-            // "As of" is how far daily (or hourly) usage runs; a month-long usage line (a
-            // subscription) says nothing about it, so it only counts when nothing else does.
-            if one_day {
-                t.latest.see(field(c.charge_end, r));
-            }
-            state.latest_any.see(field(c.charge_end, r));
+            t.see_usage_end(field(c.charge_end, r), one_day, &mut state.latest_any);
         }
         Ok(())
     }
@@ -227,27 +219,14 @@ impl Rows for Focus {
             .periods
             .into_iter()
             .map(|state| {
-                let t = state.tally;
-                let period = t.period.period();
-                (
-                    period,
-                    Finished {
-                        tags: Vec::new(),
-                        ledger: t.ledger,
-                        parts: PARTS,
-                        service_code: same_code,
-                        payer: t.payer.map(|(_, p)| p),
-                        period,
-                        status: status_of(t.estimated),
-                        as_of: t.latest.get().or_else(|| state.latest_any.get()),
-                        rows_summed: t.rows_summed,
-                        checks: Vec::new(),
-                        skipped: t.skipped.shown(),
-                        warnings: t.skipped.warnings("ChargeCategory", &|kind| {
-                            format!("summed as {}", part_of(kind).0.name())
-                        }),
-                    },
-                )
+                let finished = state.tally.finish_usage(
+                    Vec::new(),
+                    PARTS,
+                    &state.latest_any,
+                    "ChargeCategory",
+                    &|kind| format!("summed as {}", part_of(kind).0.name()),
+                );
+                (finished.period, finished)
             })
             .collect();
         out.sort_by_key(|(p, _)| *p);
