@@ -189,11 +189,11 @@ mod tests {
     use billwatch_aws::metrics::emf::{MetricLine, Unit};
 
     fn line() -> MetricLine {
-        MetricLine::new("billwatch/test", 1_764_300_000_123)
-            .dimension("Budget", "team-a")
-            .metric("SpendMonthToDate", Unit::None, 812.5)
-            .metric("BudgetUsedPercent", Unit::Percent, 81.3)
-            .property("Period", "2026-11")
+        MetricLine::new("billwatch/support", 1_764_300_000_456)
+            .dimension("Account", "111111111111")
+            .property("ReportKey", "billing/report.csv.gz")
+            .metric("Spend", Unit::None, 40.25)
+            .metric("IngestLatency", Unit::Milliseconds, 1_250.0)
     }
 
     #[test]
@@ -246,11 +246,10 @@ mod tests {
             .contains("31 keys")
         );
         assert!(broken(&|v| {
-            v.as_object_mut().unwrap().remove("Budget");
+            v.as_object_mut().unwrap().remove("Account");
         })
-        .contains("dimension 'Budget'"));
-        assert!(broken(&|v| v["SpendMonthToDate"] = "812.5".into())
-            .contains("metric 'SpendMonthToDate'"));
+        .contains("dimension 'Account'"));
+        assert!(broken(&|v| v["Spend"] = "40.25".into()).contains("metric 'Spend'"));
         assert!(broken(
             &|v| v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"] = "Dollars".into()
         )

@@ -183,16 +183,9 @@ impl Rows for Cur {
             .usage_start
             .filter(|_| matches!(part, Part::Charges | Part::Discounts))
             .map(|start| (start.get(r), field(c.usage_end, r)));
-        let one_day = t
-            .book(
-                (account, code, currency),
-                part,
-                cost,
-                span,
-                year_month,
-                c.cost.name,
-            )?
-            .unwrap_or(c.usage_start.is_none());
+        let key = (account, code, currency);
+        let booked = t.book(key, part, cost, span, year_month, c.cost.name)?;
+        let one_day = booked.unwrap_or(c.usage_start.is_none());
         t.tags
             .add(r, currency, cost)
             .map_err(|_| RowError::overflow(c.cost.name))?;

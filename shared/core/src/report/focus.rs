@@ -182,16 +182,9 @@ impl Rows for Focus {
             .charge_start
             .filter(|_| part == Part::Charges)
             .map(|start| (start.get(r), field(c.charge_end, r)));
-        let one_day = t
-            .book(
-                (account, code, currency),
-                part,
-                cost,
-                span,
-                year_month,
-                c.cost.name,
-            )?
-            .unwrap_or(c.charge_start.is_none());
+        let key = (account, code, currency);
+        let booked = t.book(key, part, cost, span, year_month, c.cost.name)?;
+        let one_day = booked.unwrap_or(c.charge_start.is_none());
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
             t.ledger.set_service_name(code, name, r.pos());
