@@ -412,8 +412,9 @@ def ensure_schedules(events, template: dict, spec: st.StackSpec, params: dict[st
 # --------------------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+def stack_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """The arguments that name a stack in the emulator (shared with parity_check.py)."""
+    p = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
     p.add_argument("--stack-name", default=st.DEFAULT_STACK, help="stack name (default: %(default)s)")
     p.add_argument("--template", default=str(st.DEFAULT_TEMPLATE), help="SAM template (default: the repo's)")
     p.add_argument("--endpoint-url", help="emulator endpoint (default: $AWS_ENDPOINT_URL)")
@@ -426,6 +427,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="template parameter override (repeatable)",
     )
+    return p
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = stack_parser(PROG, __doc__)
     return p.parse_args(argv)
 
 

@@ -26,7 +26,6 @@ unreadable template, emulator down).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -36,7 +35,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import stack_template as st  # noqa: E402
-from create_stack import account_id, clients, emulator_endpoint, emulator_errors  # noqa: E402
+from create_stack import account_id, clients, emulator_endpoint, emulator_errors, stack_parser  # noqa: E402
 
 PROG = "parity_check.py"
 
@@ -209,20 +208,8 @@ def check_env(spec: st.StackSpec) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    p.add_argument("--stack-name", default=st.DEFAULT_STACK, help="stack name (default: %(default)s)")
-    p.add_argument("--template", default=str(st.DEFAULT_TEMPLATE), help="SAM template (default: the repo's)")
-    p.add_argument("--endpoint-url", help="emulator endpoint (default: $AWS_ENDPOINT_URL)")
-    p.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION or us-east-1")
-    p.add_argument("--account-id", help="${AWS::AccountId} (default: the emulator's, from STS)")
+    p = stack_parser(PROG, __doc__)
     p.add_argument("--check-env", action="store_true", help="also compare this process's BILLWATCH_* variables")
-    p.add_argument(
-        "--parameter",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="template parameter override (repeatable), as given to create_stack.py",
-    )
     args = p.parse_args(argv)
     try:
         params = dict(kv.split("=", 1) for kv in args.parameter)
