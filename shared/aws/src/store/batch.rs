@@ -3,9 +3,9 @@
 //! after the SDK's own retries, are sent again after the waits of
 //! [`Policy::BATCH_WRITE`](crate::retry::Policy::BATCH_WRITE) (exponential backoff with full
 //! jitter, as DynamoDB's documentation asks); a chunk gives up after 10 attempts in a row that
-//! wrote nothing ([`Retry::STANDARD`]). The first error stops
-//! the rest (chunks in flight are dropped): every request is a put or a delete of a known key,
-//! so the caller's retry simply sends them all again.
+//! wrote nothing ([`Retry::STANDARD`]). The first error stops the rest (chunks in flight are
+//! dropped): every request is a put or a delete of a known key, so the caller's retry simply
+//! sends them all again.
 
 use super::StoreError;
 use crate::retry::Policy;
