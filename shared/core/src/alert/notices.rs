@@ -137,7 +137,7 @@ const MAX_OVERFLOW_LINES: usize = 50;
 
 /// One message for the alerts of a delivery that did not fit the transaction that makes the
 /// delivery live (DynamoDB's TransactWriteItems takes 4 MB): each one's subject (the first
-/// [`MAX_OVERFLOW_LINES`]) and how many there are, so nobody misses that they happened. The
+/// 50) and how many there are, so nobody misses that they happened. The
 /// alerts themselves are not sent; their thresholds count as crossed from this delivery on.
 pub fn overflow(period: Period, report_key: &str, object_version: &str, rest: &[Alert]) -> Alert {
     let mut text = format!(

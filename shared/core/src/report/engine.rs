@@ -427,7 +427,7 @@ fn read_all<'a>(
 }
 
 /// What moved inside the watched (account, service, currency) keys of a CUR or FOCUS report
-/// (or manifest) of `period`: a second pass, read on one thread (see [`super::drivers`]).
+/// (or manifest) of `period`: a second pass, read on one thread (see [`mod@super::drivers`]).
 pub fn drivers(
     opened: Opened,
     source_name: &str,

@@ -71,7 +71,7 @@ pub fn summarize_path_periods_pending(
     summarize_periods_pending(file, &name, &name, &parts, limits)
 }
 
-/// What moved inside the watched keys of a local report (see [`drivers`]).
+/// What moved inside the watched keys of a local report (see [`drivers()`]).
 pub fn drivers_path(
     path: &Path,
     bucket_dir: Option<&Path>,
