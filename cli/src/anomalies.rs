@@ -189,12 +189,16 @@ pub struct Args {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub aws: crate::aws::AwsArgs,
 }
 
-pub fn run(args: Args) -> Result<String, CliError> {
+pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
     let Some(report) = args.report else {
         return detected(
-            args.period.unwrap_or_else(crate::queries::this_month),
+            ctx,
+            &args.aws,
+            args.period.unwrap_or_else(crate::period_arg::this_month),
             args.account,
             args.json,
         );
@@ -211,7 +215,7 @@ pub fn run(args: Args) -> Result<String, CliError> {
         sensitivity: args.sensitivity,
         min_impact: args.min_impact,
         min_increase_percent: args.min_increase_percent,
-        json: crate::output::json(args.json),
+        json: ctx.json(args.json),
     };
     let mut out = offline(offline_args, config)?;
     if let Some(account) = &args.account {
@@ -223,9 +227,15 @@ pub fn run(args: Args) -> Result<String, CliError> {
 }
 
 /// The anomaly alerts of `period` from the alerts table: what was detected and why.
-fn detected(period: Period, account: Option<String>, json: bool) -> Result<String, CliError> {
-    crate::queries::runtime().block_on(async {
-        let s = crate::queries::stores().await?;
+fn detected(
+    ctx: &crate::context::Ctx,
+    aws: &crate::aws::AwsArgs,
+    period: Period,
+    account: Option<String>,
+    json: bool,
+) -> Result<String, CliError> {
+    ctx.block_on(async {
+        let s = ctx.aws(aws).await?.stores();
         let mut found: Vec<_> = s
             .alerts
             .list(period)
@@ -245,7 +255,7 @@ fn detected(period: Period, account: Option<String>, json: bool) -> Result<Strin
                 .cmp(&b.key.rsplit('#').next())
                 .then(a.key.cmp(&b.key))
         });
-        if crate::output::json(json) {
+        if ctx.json(json) {
             let found: Vec<_> = found.iter().map(crate::output::record).collect();
             return Ok(
                 serde_json::json!({ "billing_period": period, "anomalies": found }).to_string()

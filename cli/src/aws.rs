@@ -1,18 +1,27 @@
 //! How the CLI reaches AWS, as the AWS CLI does: `--region`, `--profile` and `--endpoint-url`
-//! (global flags) over the usual environment and config files (`AWS_REGION`,
-//! `AWS_DEFAULT_REGION`, `AWS_PROFILE`, `~/.aws/config`, `~/.aws/credentials`,
-//! `AWS_ENDPOINT_URL`), all read by aws-config; `--stack NAME` names the deployed stack, whose
-//! tables and topics are named after it by template.yaml (`NAME-totals`, …, `NAME-alerts`),
-//! and `BILLWATCH_*` variables still override each name. Before the first call the region and
-//! the credentials are checked, so that their absence is one plain sentence.
+//! over the usual environment and config files (`AWS_REGION`, `AWS_DEFAULT_REGION`,
+//! `AWS_PROFILE`, `~/.aws/config`, `~/.aws/credentials`, `AWS_ENDPOINT_URL`), all read by
+//! aws-config; `--stack NAME` names the deployed stack, whose tables and topics are named after
+//! it by template.yaml (`NAME-totals`, …, `NAME-alerts`). Without `--stack`, `BILLWATCH_*`
+//! variables override each name (as `scripts/shell` sets them); an explicit `--stack` wins over
+//! them. Before the first call the region and the credentials are checked, so that their
+//! absence is one plain sentence.
+//!
+//! The flags are on the commands that call AWS only ([`AwsArgs`], flattened into each); the
+//! same flags before the subcommand (`billwatch --stack NAME alerts`) are accepted and hidden
+//! ([`TopAwsArgs`]).
 
 use crate::error::CliError;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::ProvideCredentials;
-use billwatch_aws::store::TableNames;
+use billwatch_aws::clients;
+use billwatch_aws::store::{AlertsStore, BudgetsStore, ReportsStore, TableNames, TotalsStore};
 use std::sync::OnceLock;
 
-/// The global flags that say where AWS is.
+/// The stack's name when `--stack` is not given.
+pub const DEFAULT_STACK: &str = "billwatch";
+
+/// The flags that say where AWS is, on each command that calls AWS.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct AwsArgs {
     /// AWS region, e.g. eu-west-1 (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's
@@ -27,56 +36,212 @@ pub struct AwsArgs {
     /// AWS_ENDPOINT_URL).
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// The deployed billwatch stack: its tables and topics are named after it
-    /// (BILLWATCH_*_TABLE and BILLWATCH_*_TOPIC_ARN override each one).
-    #[arg(long, global = true, value_name = "NAME", default_value = "billwatch")]
-    pub stack: String,
+    /// The deployed billwatch stack (default: billwatch): its tables and topics are named
+    /// after it. Without this flag, BILLWATCH_*_TABLE and BILLWATCH_*_TOPIC_ARN override each
+    /// name; with it, they are ignored.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub stack: Option<String>,
 }
 
-static ARGS: OnceLock<AwsArgs> = OnceLock::new();
-/// The region the SDK configuration resolved (flag, environment or profile), for messages.
-static REGION: OnceLock<String> = OnceLock::new();
-
-/// Keeps the global flags for every command of this process (called once, by `main`).
-pub fn init(args: AwsArgs) {
-    let _ = ARGS.set(args);
+impl AwsArgs {
+    /// These flags, each filled from `under` when not given.
+    pub fn over(self, under: &AwsArgs) -> AwsArgs {
+        AwsArgs {
+            region: self.region.or_else(|| under.region.clone()),
+            profile: self.profile.or_else(|| under.profile.clone()),
+            endpoint_url: self.endpoint_url.or_else(|| under.endpoint_url.clone()),
+            stack: self.stack.or_else(|| under.stack.clone()),
+        }
+    }
 }
 
-fn args() -> AwsArgs {
-    ARGS.get().cloned().unwrap_or_else(|| AwsArgs {
-        stack: "billwatch".into(),
-        ..AwsArgs::default()
-    })
+/// [`AwsArgs`] given before the subcommand: accepted for every command, listed by none.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TopAwsArgs {
+    /// AWS region (see a command's --help).
+    #[arg(long, hide = true)]
+    pub region: Option<String>,
+    /// Named profile (see a command's --help).
+    #[arg(long, hide = true)]
+    pub profile: Option<String>,
+    /// Endpoint URL (see a command's --help).
+    #[arg(long, hide = true)]
+    pub endpoint_url: Option<String>,
+    /// The deployed stack (see a command's --help).
+    #[arg(long, hide = true)]
+    pub stack: Option<String>,
 }
 
-/// The SDK configuration from the flags over the environment and config files, with a region
-/// and credentials that resolve; otherwise a plain error.
-pub async fn sdk_config() -> Result<SdkConfig, CliError> {
-    let a = args();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(profile) = &a.profile {
-        loader = loader.profile_name(profile);
+impl From<TopAwsArgs> for AwsArgs {
+    fn from(t: TopAwsArgs) -> Self {
+        AwsArgs {
+            region: t.region,
+            profile: t.profile,
+            endpoint_url: t.endpoint_url,
+            stack: t.stack,
+        }
     }
-    if let Some(region) = &a.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
+}
+
+/// Where AWS is for one command: the SDK configuration (region and credentials checked) and
+/// the stack's names.
+pub struct Aws {
+    pub config: SdkConfig,
+    region: String,
+    stack: String,
+    /// `--stack` was given: BILLWATCH_* variables do not override the names.
+    explicit_stack: bool,
+}
+
+/// The four stores of a stack.
+pub struct Stores {
+    pub totals: TotalsStore,
+    pub reports: ReportsStore,
+    pub alerts: AlertsStore,
+}
+
+/// The stack and region of the last connection, for `aws_error::explain`'s messages only
+/// (that module reads them through [`stack`] and [`region_note`]).
+static FOR_MESSAGES: OnceLock<(String, String)> = OnceLock::new();
+
+impl Aws {
+    /// The SDK configuration from the flags over the environment and config files, with a
+    /// region and credentials that resolve; otherwise a plain error.
+    pub async fn connect(a: AwsArgs) -> Result<Aws, CliError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &a.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &a.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(url) = &a.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        let Some(region) = config.region().map(ToString::to_string) else {
+            return Err(CliError::failed(
+                "no AWS region: pass --region, set AWS_REGION, or run `aws configure` to give your profile one",
+            ));
+        };
+        let explicit_stack = a.stack.is_some();
+        let stack = a.stack.clone().unwrap_or_else(|| DEFAULT_STACK.into());
+        let _ = FOR_MESSAGES.set((stack.clone(), region.clone()));
+        let Some(provider) = config.credentials_provider() else {
+            return Err(no_credentials(&a));
+        };
+        if provider.provide_credentials().await.is_err() {
+            return Err(no_credentials(&a));
+        }
+        Ok(Aws {
+            config,
+            region,
+            stack,
+            explicit_stack,
+        })
     }
-    if let Some(url) = &a.endpoint_url {
-        loader = loader.endpoint_url(url);
+
+    /// A BILLWATCH_* variable, unless `--stack` was given (an explicit flag wins).
+    pub fn var(&self, name: &str) -> Option<String> {
+        if self.explicit_stack {
+            return None;
+        }
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
     }
-    let config = loader.load().await;
-    let Some(region) = config.region() else {
-        return Err(CliError::failed(
-            "no AWS region: pass --region, set AWS_REGION, or run `aws configure` to give your profile one",
-        ));
-    };
-    let _ = REGION.set(region.to_string());
-    let Some(provider) = config.credentials_provider() else {
-        return Err(no_credentials(&a));
-    };
-    if provider.provide_credentials().await.is_err() {
-        return Err(no_credentials(&a));
+
+    /// The stack's table names: `STACK-totals`, …, each overridden by its BILLWATCH_*_TABLE
+    /// (without `--stack`).
+    pub fn tables(&self) -> TableNames {
+        table_names(&self.stack, |name| self.var(name))
     }
-    Ok(config)
+
+    /// ` in REGION` (for messages).
+    pub fn region_note(&self) -> String {
+        format!(" in {}", self.region)
+    }
+
+    /// The stack's name.
+    pub fn stack(&self) -> &str {
+        &self.stack
+    }
+
+    /// The totals, reports and alerts stores of the stack.
+    pub fn stores(&self) -> Stores {
+        let names = self.tables();
+        let dynamo = clients::dynamodb(&self.config);
+        Stores {
+            totals: TotalsStore::new(dynamo.clone(), names.totals),
+            reports: ReportsStore::new(dynamo.clone(), names.reports),
+            alerts: AlertsStore::new(dynamo, names.alerts),
+        }
+    }
+
+    /// The budgets store of the stack.
+    pub fn budgets(&self) -> BudgetsStore {
+        BudgetsStore::new(clients::dynamodb(&self.config), self.tables().budgets)
+    }
+
+    /// The budget called `name`, from the budgets table.
+    pub async fn budget_named(
+        &self,
+        name: &str,
+    ) -> Result<billwatch_core::budget::Budget, CliError> {
+        self.budgets()
+            .list()
+            .await?
+            .into_iter()
+            .find(|b| b.name == name)
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "no budget named '{name}' (see `billwatch budgets list`)"
+                ))
+            })
+    }
+
+    /// A topic of the stack: the variable if set (without `--stack`), else the topic named
+    /// `STACK-suffix` in the account and region (found with ListTopics). None when there is
+    /// none.
+    pub async fn topic(
+        &self,
+        sns: &aws_sdk_sns::Client,
+        env: &str,
+        suffix: &str,
+    ) -> Result<Option<String>, CliError> {
+        if let Some(arn) = self.var(env) {
+            return Ok(Some(arn));
+        }
+        let wanted = format!(":{}-{suffix}", self.stack);
+        let mut pages = sns.list_topics().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                crate::aws_error::explain(
+                    "sns:ListTopics",
+                    &billwatch_aws::error::CallError::of(&e),
+                    None,
+                )
+            })?;
+            if let Some(t) = page
+                .topics()
+                .iter()
+                .filter_map(|t| t.topic_arn())
+                .find(|arn| arn.ends_with(&wanted))
+            {
+                return Ok(Some(t.to_string()));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// `STACK-totals`, …, each replaced by `var(BILLWATCH_*_TABLE)` when that is Some.
+fn table_names(stack: &str, var: impl Fn(&str) -> Option<String>) -> TableNames {
+    let name = |env: &str, suffix: &str| var(env).unwrap_or_else(|| format!("{stack}-{suffix}"));
+    TableNames {
+        totals: name("BILLWATCH_TOTALS_TABLE", "totals"),
+        reports: name("BILLWATCH_REPORTS_TABLE", "reports"),
+        budgets: name("BILLWATCH_BUDGETS_TABLE", "budgets"),
+        alerts: name("BILLWATCH_ALERTS_TABLE", "alerts"),
+    }
 }
 
 fn no_credentials(a: &AwsArgs) -> CliError {
@@ -88,69 +253,20 @@ fn no_credentials(a: &AwsArgs) -> CliError {
     })
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// The stack's table names: `STACK-totals`, …, each overridden by its BILLWATCH_*_TABLE.
-pub fn tables() -> TableNames {
-    let stack = args().stack;
-    let name = |env: &str, suffix: &str| var(env).unwrap_or_else(|| format!("{stack}-{suffix}"));
-    TableNames {
-        totals: name("BILLWATCH_TOTALS_TABLE", "totals"),
-        reports: name("BILLWATCH_REPORTS_TABLE", "reports"),
-        budgets: name("BILLWATCH_BUDGETS_TABLE", "budgets"),
-        alerts: name("BILLWATCH_ALERTS_TABLE", "alerts"),
-    }
-}
-
-/// ` in REGION` when a region was resolved, given or found in the environment (for messages).
+/// ` in REGION` of the last connection (for `aws_error`'s messages; commands use
+/// [`Aws::region_note`]).
 pub fn region_note() -> String {
-    REGION
+    FOR_MESSAGES
         .get()
-        .cloned()
-        .or_else(|| args().region)
-        .or_else(|| var("AWS_REGION"))
-        .or_else(|| var("AWS_DEFAULT_REGION"))
-        .map(|r| format!(" in {r}"))
+        .map(|(_, region)| format!(" in {region}"))
         .unwrap_or_default()
 }
 
-/// The stack's name (for messages).
+/// The stack of the last connection (for `aws_error`'s messages; commands use [`Aws::stack`]).
 pub fn stack() -> String {
-    args().stack
-}
-
-/// A topic of the stack: the variable if set, else the topic named `STACK-suffix` in the
-/// account and region (found with ListTopics). None when there is none.
-pub async fn topic(
-    sns: &aws_sdk_sns::Client,
-    env: &str,
-    suffix: &str,
-) -> Result<Option<String>, CliError> {
-    if let Some(arn) = var(env) {
-        return Ok(Some(arn));
-    }
-    let wanted = format!(":{}-{suffix}", args().stack);
-    let mut pages = sns.list_topics().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            crate::aws_error::explain(
-                "sns:ListTopics",
-                &billwatch_aws::error::CallError::of(&e),
-                None,
-            )
-        })?;
-        if let Some(t) = page
-            .topics()
-            .iter()
-            .filter_map(|t| t.topic_arn())
-            .find(|arn| arn.ends_with(&wanted))
-        {
-            return Ok(Some(t.to_string()));
-        }
-    }
-    Ok(None)
+    FOR_MESSAGES
+        .get()
+        .map_or_else(|| DEFAULT_STACK.to_string(), |(stack, _)| stack.clone())
 }
 
 #[cfg(test)]
@@ -159,14 +275,30 @@ mod tests {
 
     #[test]
     fn table_names_follow_the_stack_unless_a_variable_says_otherwise() {
-        init(AwsArgs {
-            stack: "team-bw".into(),
+        let none = |_: &str| None;
+        assert_eq!(table_names("team-bw", none).totals, "team-bw-totals");
+        assert_eq!(table_names("team-bw", none).alerts, "team-bw-alerts");
+        let set = |name: &str| (name == "BILLWATCH_TOTALS_TABLE").then(|| "mine".to_string());
+        let names = table_names("team-bw", set);
+        assert_eq!(
+            (names.totals.as_str(), names.reports.as_str()),
+            ("mine", "team-bw-reports")
+        );
+    }
+
+    #[test]
+    fn the_subcommands_flags_win_over_those_before_it() {
+        let top = AwsArgs {
+            stack: Some("top".into()),
+            region: Some("eu-west-1".into()),
             ..AwsArgs::default()
-        });
-        // (The test process has no BILLWATCH_*_TABLE unless run through ./scripts/test.)
-        if std::env::var("BILLWATCH_TOTALS_TABLE").is_err() {
-            assert_eq!(tables().totals, "team-bw-totals");
-            assert_eq!(tables().alerts, "team-bw-alerts");
-        }
+        };
+        let sub = AwsArgs {
+            stack: Some("sub".into()),
+            ..AwsArgs::default()
+        };
+        let a = sub.over(&top);
+        assert_eq!(a.stack.as_deref(), Some("sub"));
+        assert_eq!(a.region.as_deref(), Some("eu-west-1"));
     }
 }

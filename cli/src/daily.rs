@@ -1,12 +1,16 @@
 //! `billwatch daily --account A --service S`: the daily series of one account and service in a
 //! billing period (CUR and FOCUS deliveries), with a bar per day and the anomalies detected.
 
+use crate::aws::AwsArgs;
+use crate::context::Ctx;
 use crate::error::CliError;
-use crate::queries::{runtime, stores, this_month};
+use crate::period_arg::this_month;
 use billwatch_aws::store::live_totals;
 use billwatch_core::alert::plan::AlertKind;
 use billwatch_core::money_text::cents;
 use billwatch_core::period::Period;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -24,12 +28,15 @@ pub struct Args {
     /// Print one JSON object instead of the chart.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
-pub fn run(args: Args) -> Result<String, CliError> {
+pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
     let period = args.period.unwrap_or_else(this_month);
-    runtime().block_on(async {
-        let s = stores().await?;
+    ctx.block_on(async {
+        let aws = ctx.aws(&args.aws).await?;
+        let s = aws.stores();
         let totals = live_totals(&s.reports, &s.totals, period, Some(&args.account)).await?;
         let mine: Vec<_> = totals
             .iter()
@@ -66,7 +73,6 @@ pub fn run(args: Args) -> Result<String, CliError> {
                 );
                 continue;
             };
-            let max = days.iter().copied().max().unwrap_or_default();
             let key_of = |day: chrono::NaiveDate| {
                 billwatch_core::anomaly::claim_key_of(&t.account, &t.service, &t.currency, day)
             };
@@ -83,29 +89,16 @@ pub fn run(args: Args) -> Result<String, CliError> {
                     .map(|a| format!(", data as of {a}"))
                     .unwrap_or_default()
             );
-            let width = days.iter().map(|d| cents(*d).len()).max().unwrap_or(4);
-            let mut rows = Vec::new();
-            for (i, spend) in days.iter().enumerate() {
-                let day = first + chrono::Days::new(i as u64);
-                let anomaly = flagged.contains(&key_of(day));
-                let _ = writeln!(
-                    out,
-                    "  {day}  {:>width$}  {}{}",
-                    cents(*spend),
-                    crate::chart::bar(*spend, max),
-                    if anomaly { "  ◀ anomaly" } else { "" }
-                );
-                rows.push(serde_json::json!({
-                    "day": day.to_string(), "spend": spend.to_string(), "anomaly": anomaly,
-                }));
-            }
+            let last = last_reported(t.as_of.as_deref());
+            let (text, rows) = render_days(first, days, last, |day| flagged.contains(&key_of(day)));
+            out += &text;
             series_json.push(serde_json::json!({
                 "account_id": t.account, "service": t.service, "service_name": t.service_name,
                 "currency": t.currency, "cost": t.cost.to_string(), "as_of": t.as_of,
                 "report_key": t.report_key, "days": rows,
             }));
         }
-        if crate::output::json(args.json) {
+        if ctx.json(args.json) {
             return Ok(
                 serde_json::json!({ "billing_period": period, "series": series_json }).to_string()
                     + "\n",
@@ -113,4 +106,91 @@ pub fn run(args: Args) -> Result<String, CliError> {
         }
         Ok(out)
     })
+}
+
+/// The last day the data covers: the date of its `as_of` (None: every day is reported).
+fn last_reported(as_of: Option<&str>) -> Option<NaiveDate> {
+    let as_of = as_of?;
+    chrono::DateTime::parse_from_rfc3339(as_of)
+        .map(|t| t.with_timezone(&chrono::Utc).date_naive())
+        .ok()
+        .or_else(|| as_of.get(..10).and_then(|d| d.parse().ok()))
+}
+
+/// The series from `first`, a line and a JSON row per day: a bar for each day the data covers,
+/// "not reported yet" for the days after `last` (their spend is not 0, it is unknown).
+fn render_days(
+    first: NaiveDate,
+    days: &[Decimal],
+    last: Option<NaiveDate>,
+    anomaly_on: impl Fn(NaiveDate) -> bool,
+) -> (String, Vec<serde_json::Value>) {
+    let dated: Vec<(NaiveDate, Decimal, bool)> = days
+        .iter()
+        .enumerate()
+        .map(|(i, spend)| {
+            let day = first + chrono::Days::new(i as u64);
+            (day, *spend, last.is_none_or(|l| day <= l))
+        })
+        .collect();
+    let reported = || dated.iter().filter(|(_, _, r)| *r);
+    let max = reported().map(|(_, s, _)| *s).max().unwrap_or_default();
+    let width = reported()
+        .map(|(_, s, _)| cents(*s).len())
+        .max()
+        .unwrap_or(4);
+    let mut out = String::new();
+    let mut rows = Vec::new();
+    for (day, spend, reported) in dated {
+        if !reported {
+            let _ = writeln!(out, "  {day}  {:>width$}  not reported yet", "-");
+            rows.push(serde_json::json!({
+                "day": day.to_string(), "spend": null, "reported": false, "anomaly": false,
+            }));
+            continue;
+        }
+        let anomaly = anomaly_on(day);
+        let _ = writeln!(
+            out,
+            "  {day}  {:>width$}  {}{}",
+            cents(spend),
+            crate::chart::bar(spend, max),
+            if anomaly { "  ◀ anomaly" } else { "" }
+        );
+        rows.push(serde_json::json!({
+            "day": day.to_string(), "spend": spend.to_string(), "reported": true,
+            "anomaly": anomaly,
+        }));
+    }
+    (out, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_days_after_the_datas_as_of_are_not_reported_yet_not_zero() {
+        let first: NaiveDate = "2026-11-01".parse().unwrap();
+        let days = [d("10"), d("20"), d("0"), d("0")];
+        let last = last_reported(Some("2026-11-02T08:00:00.000Z"));
+        assert_eq!(last, "2026-11-02".parse().ok());
+        let (text, rows) = render_days(first, &days, last, |day| day.to_string() == "2026-11-02");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("  2026-11-01  10.00  "), "{text}");
+        assert!(lines[1].ends_with("◀ anomaly"), "{text}");
+        assert_eq!(lines[2], "  2026-11-03      -  not reported yet");
+        assert_eq!(lines[3], "  2026-11-04      -  not reported yet");
+        assert!(!text.contains(" 0.00 "), "{text}");
+        assert_eq!(rows[1]["spend"], "20");
+        assert_eq!(rows[2]["spend"], serde_json::Value::Null);
+        assert_eq!(rows[2]["reported"], false);
+        // Without an as_of (a final bill) every day is reported, zeros included.
+        let (text, _) = render_days(first, &days, None, |_| false);
+        assert_eq!(text.matches(" 0.00 ").count(), 2, "{text}");
+    }
 }

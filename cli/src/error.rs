@@ -64,13 +64,3 @@ pub fn print(text: &str) -> Result<(), CliError> {
         Err(e) => Err(CliError::failed(format!("writing to stdout: {e}"))),
     }
 }
-
-/// `println!` that goes through [`print`]; a failed write ends the program with exit 1.
-#[macro_export]
-macro_rules! outln {
-    ($($arg:tt)*) => {
-        if let Err(e) = $crate::error::print(&format!("{}\n", format_args!($($arg)*))) {
-            std::process::exit(u8::from(e.report() != std::process::ExitCode::SUCCESS).into());
-        }
-    };
-}

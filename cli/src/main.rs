@@ -1,20 +1,25 @@
 //! `billwatch`: summarize AWS billing reports, locally or from S3.
 
 mod alert_order;
+mod alerts;
 mod anomalies;
 mod aws;
 mod aws_error;
 mod budgets;
 mod chart;
+mod context;
 mod daily;
 mod doctor;
 mod error;
 mod generate;
+mod history;
 mod output;
-mod queries;
+mod period_arg;
+mod reports;
 mod spend_chart;
 mod summarize;
 mod table;
+mod totals;
 
 use clap::{Parser, Subcommand};
 use error::CliError;
@@ -29,8 +34,10 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The AWS flags before the subcommand (`billwatch --stack NAME alerts`): accepted,
+    /// hidden; each command that calls AWS lists them in its own help.
     #[command(flatten)]
-    aws: aws::AwsArgs,
+    aws: aws::TopAwsArgs,
     /// Output format of every command: table (for people) or json (one object).
     #[arg(long, global = true, value_enum, default_value_t = output::Output::Table)]
     output: output::Output,
@@ -43,13 +50,13 @@ enum Command {
     /// Write a synthetic CUR-shaped report (for benchmarks and demos).
     Generate(generate::Args),
     /// Live totals of a billing period, per payer, account, service and currency.
-    Totals(queries::TotalsArgs),
+    Totals(totals::Args),
     /// Month-by-month totals of one account and service.
-    History(queries::HistoryArgs),
+    History(history::Args),
     /// The reports ingested for a billing period, and which one is live.
-    Reports(queries::PeriodArgs),
+    Reports(reports::Args),
     /// What was alerted for a billing period, when and why; `alerts test` checks subscriptions.
-    Alerts(queries::AlertsArgs),
+    Alerts(alerts::Args),
     /// Cost anomalies: what was detected for a period, or (--report FILE) what a local
     /// report would raise, with no AWS.
     Anomalies(anomalies::Args),
@@ -71,19 +78,19 @@ fn main() -> ExitCode {
 }
 
 fn try_main(cli: Cli) -> Result<(), CliError> {
-    aws::init(cli.aws);
-    output::init(cli.output);
+    let ctx = context::Ctx::new(cli.output, cli.aws.into());
+    let ctx = &ctx;
     let text = match cli.command {
-        Command::Summarize(args) => summarize::run(args)?,
+        Command::Summarize(args) => summarize::run(ctx, args)?,
         Command::Generate(args) => generate::run(args)?,
-        Command::Totals(args) => queries::totals(args)?,
-        Command::History(args) => queries::history(args)?,
-        Command::Reports(args) => queries::reports(args)?,
-        Command::Alerts(args) => queries::alerts(args)?,
-        Command::Anomalies(args) => anomalies::run(args)?,
-        Command::Daily(args) => daily::run(args)?,
-        Command::Budgets(command) => budgets::run(command)?,
-        Command::Doctor(args) => doctor::run(args)?,
+        Command::Totals(args) => totals::run(ctx, args)?,
+        Command::History(args) => history::run(ctx, args)?,
+        Command::Reports(args) => reports::run(ctx, args)?,
+        Command::Alerts(args) => alerts::run(ctx, args)?,
+        Command::Anomalies(args) => anomalies::run(ctx, args)?,
+        Command::Daily(args) => daily::run(ctx, args)?,
+        Command::Budgets(command) => budgets::run(ctx, command)?,
+        Command::Doctor(args) => doctor::run(ctx, args)?,
     };
     error::print(&text)
 }

@@ -1,4 +1,5 @@
-//! `--output json|table` (a global flag, as in the AWS CLI; `--json` stays as its short form),
+//! `--output json|table` (a global flag, as in the AWS CLI; `--json` stays as its short form;
+//! [`crate::context::Ctx::json`] decides),
 //! and the one JSON vocabulary every command shares: the `summarize` contract's field names
 //! (`account_id`, `payer_account_id`, `billing_period`, `breakdown` as an object of parts) and
 //! one timestamp format, RFC 3339 in UTC with milliseconds (`2026-11-20T08:00:00.000Z`).
@@ -7,7 +8,6 @@ use billwatch_aws::store::StoredTotal;
 use billwatch_core::timestamp::Timestamp;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::sync::OnceLock;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Output {
@@ -16,17 +16,6 @@ pub enum Output {
     Table,
     /// One JSON object on stdout.
     Json,
-}
-
-static OUTPUT: OnceLock<Output> = OnceLock::new();
-
-pub fn init(output: Output) {
-    let _ = OUTPUT.set(output);
-}
-
-/// Whether to print JSON: `--output json`, or the command's own `--json`.
-pub fn json(flag: bool) -> bool {
-    flag || OUTPUT.get().copied() == Some(Output::Json)
 }
 
 /// A timestamp in the one format every command prints (`2026-11-20T08:00:00.000Z`), whatever

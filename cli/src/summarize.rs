@@ -59,20 +59,23 @@ impl Args {
     }
 }
 
-pub fn run(args: Args) -> Result<String, CliError> {
+pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
     let limits = args.limits();
-    if crate::output::json(args.json) && parse_s3_uri(&args.input).is_none() {
+    if ctx.json(args.json) && parse_s3_uri(&args.input).is_none() {
         return json_streamed(&args, &limits);
     }
     let result = match parse_s3_uri(&args.input) {
         Some((bucket, key)) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a tokio runtime starts");
-            let config = runtime.block_on(crate::aws::sdk_config())?;
-            from_s3(runtime, &config, &args.input, bucket, key, &limits)?
+            // The AWS flags given before the subcommand, if any, over the environment.
+            let aws = ctx.block_on(ctx.aws(&crate::aws::AwsArgs::default()))?;
+            from_s3(
+                ctx.runtime(),
+                &aws.config,
+                &args.input,
+                bucket,
+                key,
+                &limits,
+            )?
         }
         None => summarize_path_periods(Path::new(&args.input), args.bucket_dir.as_deref(), &limits),
     };
@@ -81,12 +84,12 @@ pub fn run(args: Args) -> Result<String, CliError> {
         .map_err(|e| CliError::input(e.to_string()))?;
     Ok(if summaries.len() == 1 {
         let summary = summaries.remove(0);
-        if crate::output::json(args.json) {
+        if ctx.json(args.json) {
             serde_json::to_string(&summary).expect("a summary always serialises") + "\n"
         } else {
             table::render(&summary, args.exact)
         }
-    } else if crate::output::json(args.json) {
+    } else if ctx.json(args.json) {
         // Several periods: one object holding one summary per period.
         serde_json::json!({
             "source": summaries[0].source,
@@ -209,7 +212,7 @@ fn missing_period(input: &str, period: Period, held: &[String]) -> ReportError {
 /// like a missing local file, and anything wrong with the report itself are the report's
 /// errors (exit 2).
 fn from_s3(
-    runtime: tokio::runtime::Runtime,
+    runtime: &tokio::runtime::Runtime,
     config: &aws_config::SdkConfig,
     input: &str,
     bucket: &str,

@@ -54,7 +54,12 @@ pub fn render(s: &ReportSummary, exact: bool) -> String {
         for (currency, cost) in sub {
             let cost =
                 cost.map_or_else(|| "(beyond the decimal range)".into(), |c| money(c, exact));
-            table.add_row(vec![account, "(account total)", currency, &cost]);
+            table.add_row(vec![
+                &account_cell(account),
+                "(account total)",
+                currency,
+                &cost,
+            ]);
         }
     };
     for t in &s.totals {
@@ -66,7 +71,7 @@ pub fn render(s: &ReportSummary, exact: bool) -> String {
         let sub = subtotal.entry(&t.currency).or_insert(Some(Decimal::ZERO));
         *sub = sub.and_then(|v| v.checked_add(t.cost));
         table.add_row(vec![
-            t.account_id.clone(),
+            account_cell(&t.account_id),
             t.service.clone(),
             t.currency.clone(),
             money(t.cost, exact),
@@ -76,6 +81,9 @@ pub fn render(s: &ReportSummary, exact: bool) -> String {
         flush(&mut table, account, &subtotal);
     }
     let _ = writeln!(out, "{}", table.trim_fmt());
+    if s.totals.iter().any(|t| is_long(&t.account_id)) {
+        let _ = writeln!(out, "{LONG_NOTE}");
+    }
     let _ = writeln!(out);
     for g in &s.grand_totals {
         let _ = writeln!(out, "Grand total {}: {}", g.currency, money(g.cost, exact));
@@ -119,6 +127,34 @@ pub fn render(s: &ReportSummary, exact: bool) -> String {
     out
 }
 
+/// The widest account id a table shows whole (AWS's are 12 digits; other clouds' in a FOCUS
+/// file can be far longer).
+const ACCOUNT_WIDTH: usize = 24;
+
+/// Said under a table that shortened an account id.
+pub const LONG_NOTE: &str =
+    "(ids over 24 characters shortened with …; --output json has them whole)";
+
+/// Whether [`account_cell`] shortens this id.
+pub fn is_long(id: &str) -> bool {
+    id.chars().count() > ACCOUNT_WIDTH
+}
+
+/// An account id for a table column: whole up to [`ACCOUNT_WIDTH`] characters, else its start
+/// and end around `…`, so one long id cannot push the table past a terminal's width.
+pub fn account_cell(id: &str) -> String {
+    if !is_long(id) {
+        return id.to_string();
+    }
+    let chars: Vec<char> = id.chars().collect();
+    let keep = (ACCOUNT_WIDTH - 1) / 2;
+    let head: String = chars[..keep].iter().collect();
+    let tail: String = chars[chars.len() - (ACCOUNT_WIDTH - 1 - keep)..]
+        .iter()
+        .collect();
+    format!("{head}…{tail}")
+}
+
 /// A plain table (no borders, two spaces between columns) with these headers; the columns at
 /// `right` are right-aligned (amounts).
 pub fn columns(headers: &[&str], right: &[usize]) -> Table {
@@ -134,4 +170,26 @@ pub fn columns(headers: &[&str], right: &[usize]) -> Table {
         }
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_account_ids_are_shortened_to_the_column() {
+        assert_eq!(account_cell("123456789012"), "123456789012");
+        let long = format!("ocid1.tenancy.oc1..{}", "a".repeat(61));
+        let cell = account_cell(&long);
+        assert_eq!(cell.chars().count(), ACCOUNT_WIDTH);
+        assert!(
+            cell.starts_with("ocid1.tenan") && cell.ends_with("aaaa"),
+            "{cell}"
+        );
+        assert!(cell.contains('…'));
+        assert_eq!(
+            account_cell(&"x".repeat(ACCOUNT_WIDTH)),
+            "x".repeat(ACCOUNT_WIDTH)
+        );
+    }
 }

@@ -120,6 +120,9 @@ fn every_flag_has_help_text() {
         vec!["budgets", "list"],
         vec!["budgets", "rm"],
         vec!["budgets", "apply"],
+        vec!["budgets", "check"],
+        vec!["anomalies"],
+        vec!["daily"],
         vec!["doctor"],
     ] {
         let mut args = command.clone();
@@ -147,16 +150,72 @@ fn every_flag_has_help_text() {
                 .is_some_and(|l| l.starts_with("          ") && !l.trim().is_empty());
             assert!(inline || below, "{command:?}: no help for {t:?}\n{help}");
         }
-        for global in [
-            "--region",
-            "--profile",
-            "--endpoint-url",
-            "--stack",
-            "--output",
-        ] {
-            assert!(help.contains(global), "{command:?} lacks {global}");
+        assert!(help.contains("--output"), "{command:?} lacks --output");
+        // The AWS flags are on the commands that call AWS, and on no other.
+        let offline =
+            matches!(command[0], "summarize" | "generate") || command[..] == ["budgets", "check"];
+        for flag in ["--region", "--profile", "--endpoint-url", "--stack"] {
+            assert_eq!(
+                help.contains(flag),
+                !offline,
+                "{command:?}: {flag} listed: {}\n{help}",
+                help.contains(flag)
+            );
         }
     }
+}
+
+#[test]
+fn the_aws_flags_before_the_subcommand_still_parse() {
+    // `billwatch --stack NAME alerts` (as .ci/run writes it) reaches the command: here it
+    // fails for want of a region, not on the flag's position.
+    let (code, _, stderr) = run(
+        &[
+            "--stack",
+            "team",
+            "--region",
+            "eu-west-1",
+            "reports",
+            "--period",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is not a billing period"), "{stderr}");
+}
+
+#[test]
+fn an_explicit_stack_wins_over_the_billwatch_variables() {
+    // Inside scripts/shell every BILLWATCH_* name is set; `--stack nosuchstack` must not read
+    // the shell's stack.
+    let endpoint = stack_env("AWS_ENDPOINT_URL");
+    let reports = stack_env("BILLWATCH_REPORTS_TABLE");
+    let totals = stack_env("BILLWATCH_TOTALS_TABLE");
+    let base = emulator();
+    let env = with(
+        &base,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("BILLWATCH_REPORTS_TABLE", &reports),
+            ("BILLWATCH_TOTALS_TABLE", &totals),
+        ],
+    );
+    for args in [
+        &["totals", "--stack", "nosuchstack", "--period", "2026-11"][..],
+        &["--stack", "nosuchstack", "totals", "--period", "2026-11"][..],
+    ] {
+        let (code, stdout, stderr) = run(args, &env);
+        assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");
+        assert!(
+            stderr.starts_with("error: nosuchstack-reports not found in us-east-1"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // Without --stack, the variables name the tables.
+    let (code, _, stderr) = run(&["reports", "--period", "2031-01"], &env);
+    assert_eq!(code, 0, "{stderr}");
 }
 
 #[test]

@@ -503,7 +503,9 @@ async fn put_list_and_rm_handle_every_field() {
         "budget 'data' removed\n"
     );
     let again = env.billwatch(&["rm", "data"]);
-    assert_eq!(again.code, 1);
+    // A budget that is not there is bad input (exit 2), as the README documents; 1 is a
+    // failed AWS call.
+    assert_eq!(again.code, 2);
     assert!(
         again.stderr.contains("no budget named 'data'"),
         "{again:#?}"

@@ -1,6 +1,7 @@
 //! What turns the budgets table into the file: added, removed and changed budgets.
 
 use super::*;
+use billwatch_aws::store::budgets::BudgetWrite;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use super::*;
 use billwatch_core::anomaly::Config as AnomalyConfig;
-use billwatch_core::budget::Problem;
+use billwatch_core::budget::{decimal, Draft, Problem, THRESHOLD_FORMS};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// The file: `[[budget]]` tables and the `[anomalies]` settings.
 #[derive(Deserialize)]
@@ -107,7 +107,7 @@ pub(super) fn typed<T: for<'de> Deserialize<'de>>(value: toml::Value) -> Result<
 /// `deny_unknown_fields` naming unknown keys), then the good keys together.
 pub(super) fn by_key<T: for<'de> Deserialize<'de>>(
     table: toml::Table,
-    found: &mut Found,
+    found: &mut Draft,
 ) -> Result<T, String> {
     let mut good = toml::Table::new();
     for (key, value) in table {
@@ -128,10 +128,10 @@ pub(super) fn parse_file(label: &str, text: &str) -> Result<Vec<Budget>, Vec<Str
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| vec![format!("{label}: {}", e.to_string().trim_end())])?;
-    let mut top = Found::default();
+    let mut top = Draft::default();
     let doc: FileDoc = by_key(table, &mut top).map_err(|e| vec![format!("{label}: {e}")])?;
     let mut lines: Vec<String> = top
-        .problems
+        .into_problems()
         .iter()
         .map(|p| format!("{label}: {p}"))
         .collect();
@@ -184,66 +184,17 @@ pub(super) fn parse_file(label: &str, text: &str) -> Result<Vec<Budget>, Vec<Str
     }
 }
 
-/// Problems found so far, and the fields they were found in.
-#[derive(Default)]
-pub(super) struct Found {
-    pub(super) problems: Vec<Problem>,
-    pub(super) failed: HashSet<String>,
-}
-
-impl Found {
-    pub(super) fn fail(&mut self, field: &str, reason: impl Into<String>) {
-        self.problems.push(Problem::new(field, reason));
-        self.failed.insert(field.to_string());
-    }
-
-    pub(super) fn has(&self, field: &str) -> bool {
-        self.failed.contains(field)
-    }
-
-    /// Adds the problems of [`Budget::validate`] not already reported from parsing.
-    /// `index[k]` is the file position (1-based) of parsed threshold k + 1.
-    pub(super) fn add_validation(&mut self, budget: &Budget, index: &[usize]) {
-        let Err(found) = budget.validate() else {
-            return;
-        };
-        let scope_failed = ["scope", "account", "service", "tag"]
-            .iter()
-            .any(|f| self.has(f));
-        let thresholds_failed = self
-            .failed
-            .iter()
-            .any(|f| f.starts_with("thresholds") || f == "forecast-thresholds");
-        for mut p in found {
-            if let Some(k) = p
-                .field
-                .strip_prefix("thresholds #")
-                .and_then(|k| k.parse::<usize>().ok())
-            {
-                p.field = format!("thresholds #{}", index[k - 1]);
-                p.reason = renumber(&p.reason, index);
-            }
-            let skip = self.has(&p.field)
-                || (p.field == "thresholds" && thresholds_failed)
-                || (matches!(p.field.as_str(), "account" | "service" | "tag") && scope_failed);
-            if !skip {
-                self.problems.push(p);
-            }
-        }
-    }
-}
-
 /// One `[[budget]]`, or every problem in it.
 pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
     let toml::Value::Table(table) = entry else {
         return Err(vec![Problem::new("budget", "must be a table ([[budget]])")]);
     };
-    let mut f = Found::default();
+    let mut f = Draft::default();
     let raw: FileBudget = match by_key(table, &mut f) {
         Ok(raw) => raw,
         Err(e) => {
             f.fail("budget", e);
-            return Err(f.problems);
+            return Err(f.into_problems());
         }
     };
     let name = budget_name(&mut f, raw.name);
@@ -262,16 +213,11 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         topic_arn: raw.topic_arn,
         digest: raw.digest.unwrap_or(false),
     };
-    f.add_validation(&budget, &index);
-    if f.problems.is_empty() {
-        Ok(budget)
-    } else {
-        Err(f.problems)
-    }
+    f.finish(budget, &index)
 }
 
 /// `name`, or "" with a problem when it is missing.
-fn budget_name(f: &mut Found, name: Option<String>) -> String {
+fn budget_name(f: &mut Draft, name: Option<String>) -> String {
     match name {
         Some(n) => n,
         None => {
@@ -284,7 +230,7 @@ fn budget_name(f: &mut Found, name: Option<String>) -> String {
 }
 
 /// `amount`, or a stand-in of 1 with a problem when it is missing or not a decimal.
-fn budget_amount(f: &mut Found, amount: Option<&Number>) -> Decimal {
+fn budget_amount(f: &mut Draft, amount: Option<&Number>) -> Decimal {
     match amount.map(Number::decimal) {
         Some(Ok(a)) => a,
         Some(Err(e)) => {
@@ -301,7 +247,7 @@ fn budget_amount(f: &mut Found, amount: Option<&Number>) -> Decimal {
 }
 
 /// `currency`, or USD with a problem when it is missing.
-fn budget_currency(f: &mut Found, currency: Option<String>) -> String {
+fn budget_currency(f: &mut Draft, currency: Option<String>) -> String {
     match currency {
         Some(c) => c,
         None => {
@@ -316,7 +262,7 @@ fn budget_currency(f: &mut Found, currency: Option<String>) -> String {
 /// The scope from `scope` or from `account`/`service`/`tag` (never both), or all with a
 /// problem.
 fn budget_scope(
-    f: &mut Found,
+    f: &mut Draft,
     scope: Option<String>,
     account: Option<String>,
     service: Option<String>,
@@ -345,7 +291,7 @@ fn budget_scope(
 /// The thresholds that parse, each with its position in the file (1-based); a problem for
 /// each that does not, or for a missing list.
 fn budget_thresholds(
-    f: &mut Found,
+    f: &mut Draft,
     list: Option<Vec<toml::Value>>,
     currency: &str,
 ) -> (Vec<Threshold>, Vec<usize>) {
@@ -376,7 +322,7 @@ fn budget_thresholds(
 }
 
 /// `escalation_step`, if given and a decimal (a problem if not).
-fn budget_escalation(f: &mut Found, step: Option<&Number>) -> Option<Decimal> {
+fn budget_escalation(f: &mut Draft, step: Option<&Number>) -> Option<Decimal> {
     match step.map(Number::decimal) {
         Some(Ok(s)) => Some(s),
         Some(Err(e)) => {
@@ -387,35 +333,16 @@ fn budget_escalation(f: &mut Found, step: Option<&Number>) -> Option<Decimal> {
     }
 }
 
-/// "thresholds #k" inside a message, renumbered to the file's positions.
-pub(super) fn renumber(reason: &str, index: &[usize]) -> String {
-    let Some((before, after)) = reason.split_once("thresholds #") else {
-        return reason.to_string();
-    };
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    match digits.parse::<usize>() {
-        Ok(k) if k >= 1 && k <= index.len() => format!(
-            "{before}thresholds #{}{}",
-            index[k - 1],
-            &after[digits.len()..]
-        ),
-        _ => reason.to_string(),
-    }
-}
-
-/// One entry of `thresholds`: the spelling of [`threshold_text`] (`"80%"`, `"500 USD"`,
+/// One entry of `thresholds`: the spelling of [`parse_threshold`] (`"80%"`, `"500 USD"`,
 /// `"90% forecast"`), or the table form (`{ percent = 80 }`, `{ amount = "500", basis =
 /// "forecast" }`).
 pub(super) fn parse_threshold(value: toml::Value, currency: &str) -> Result<Threshold, String> {
     let table = match value {
-        toml::Value::String(text) => return threshold_text::parse(&text, currency, false),
-        toml::Value::Table(table) => table,
-        other => {
-            return Err(format!(
-                "{other} is not a threshold: {}",
-                threshold_text::ACCEPTED
-            ))
+        toml::Value::String(text) => {
+            return billwatch_core::budget::parse_threshold(&text, currency, false)
         }
+        toml::Value::Table(table) => table,
+        other => return Err(format!("{other} is not a threshold: {}", THRESHOLD_FORMS)),
     };
     let raw: FileThreshold = typed(toml::Value::Table(table))?;
     let basis = match raw.basis.as_deref() {

@@ -1,4 +1,5 @@
-//! `billwatch budgets put | list | rm | check | apply` (the model: docs/budgets.md).
+//! `billwatch budgets put | list | rm | check | apply` (the model: docs/budgets.md), one module
+//! per subcommand.
 //!
 //! `check FILE` validates a TOML file (see budgets.example.toml) without any AWS call.
 //! `apply FILE` makes the budgets table equal to it: it validates the whole file first (every
@@ -6,123 +7,54 @@
 //! before removing or changing budgets (unless `--yes`; without a terminal it refuses), then
 //! writes it unless `--dry-run`.
 //!
-//! Exit codes: 0 done, 1 the table could not be read or written (or `rm` found no such
-//! budget, or the question was answered no), 2 invalid input (flags or file, or removals and
+//! Exit codes: 0 done, 1 the table could not be read or written (or the question was answered
+//! no), 2 invalid input (flags or file, `rm` of a budget that does not exist, or removals and
 //! changes without `--yes` and without a terminal).
 
+use crate::aws::AwsArgs;
+use crate::context::Ctx;
 use crate::error::CliError;
-use billwatch_aws::clients;
-use billwatch_aws::store::budgets::BudgetWrite;
-use billwatch_aws::store::BudgetsStore;
 use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
-use confirm::Answer;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+mod apply;
+mod check;
 mod confirm;
 mod diff;
 mod file;
-mod threshold_text;
+mod list;
+mod put;
+mod rm;
 
-use diff::{diff, Change};
-use file::{parse_file, Found};
+use file::parse_file;
+pub use put::PutArgs;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Create or replace a monthly budget.
     Put(Box<PutArgs>),
     /// List budgets with every setting.
-    List {
-        /// Print JSON (same as --output json).
-        #[arg(long)]
-        json: bool,
-    },
+    List(list::Args),
     /// Remove a budget.
-    Rm {
-        /// The budget's name.
-        name: String,
-    },
+    Rm(rm::Args),
     /// Validate a budgets file offline (no AWS call, no credentials): list every problem;
     /// exit 0 when it is valid, 2 when it is not (for CI on pull requests).
-    Check {
-        /// The budgets file (see budgets.example.toml).
-        file: PathBuf,
-    },
+    Check(check::Args),
     /// Make the budgets table equal to a TOML file: validate it, print the diff, ask before
     /// removing or changing budgets (unless --yes), apply it in one transaction.
-    Apply {
-        /// The budgets file (see budgets.example.toml).
-        file: PathBuf,
-        /// Print the diff only; write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Remove and change budgets without asking (needed when stdin is not a terminal,
-        /// e.g. in CI).
-        #[arg(long, short = 'y')]
-        yes: bool,
-    },
+    Apply(apply::Args),
 }
 
-#[derive(clap::Args)]
-pub struct PutArgs {
-    /// The budget's name (letters, digits, - and _).
-    pub name: String,
-    /// Monthly amount, e.g. 1000 or 1234.56.
-    #[arg(long)]
-    pub amount: String,
-    /// Currency of the amount (ISO 4217); only spend billed in it counts.
-    #[arg(long, default_value = "USD")]
-    pub currency: String,
-    /// One account id (12 digits); with --service, that service in that account.
-    #[arg(long)]
-    pub account: Option<String>,
-    /// One service (product code, e.g. AmazonEC2), in every account unless --account.
-    #[arg(long)]
-    pub service: Option<String>,
-    /// A cost-allocation tag value, KEY=VALUE (from `user:KEY` / `resourceTags/user:KEY`
-    /// columns; keys are case-sensitive).
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub tag: Option<String>,
-    /// Levels on the actual spend, comma-separated, spelt as in the budgets file: "80%" (of
-    /// the amount; a bare 80 means 80% too) or "1000 USD" (in the budget's currency). "" for
-    /// none.
-    #[arg(long, default_value = "50,80,100")]
-    pub thresholds: String,
-    /// Levels on the forecast month-end spend, in the same form as --thresholds.
-    #[arg(long, default_value = "")]
-    pub forecast_thresholds: String,
-    /// Past 100 % of the amount, alert again every this many percent (e.g. 20: 120, 140…).
-    #[arg(long, value_name = "PERCENT")]
-    pub escalation_step: Option<String>,
-    /// The SNS topic for this budget's alerts (default: the stack's topic).
-    #[arg(long)]
-    pub topic_arn: Option<String>,
-    /// Send this budget a daily digest (month to date, forecast, yesterday, movers, anomalies).
-    #[arg(long)]
-    pub digest: bool,
-}
-
-/// How a command failed: invalid input (exit 2) or the table (exit 1).
-enum Failure {
-    Invalid(Vec<String>),
-    Store(String),
-}
-
-impl From<billwatch_aws::store::StoreError> for Failure {
-    fn from(e: billwatch_aws::store::StoreError) -> Self {
-        Failure::from(CliError::from(e))
-    }
-}
-
-impl From<CliError> for Failure {
-    fn from(e: CliError) -> Self {
-        match e {
-            CliError::Input(lines) => Failure::Invalid(lines),
-            CliError::Failed(message) => Failure::Store(message),
-        }
+pub fn run(ctx: &Ctx, command: Command) -> Result<String, CliError> {
+    match command {
+        Command::Put(args) => put::run(ctx, *args),
+        Command::List(args) => list::run(ctx, args),
+        Command::Rm(args) => rm::run(ctx, args),
+        Command::Check(args) => check::run(ctx, &args.file),
+        Command::Apply(args) => apply::run(ctx, args),
     }
 }
 
@@ -132,191 +64,6 @@ pub fn anomaly_config(path: &std::path::Path) -> Result<billwatch_core::anomaly:
     let text =
         std::fs::read_to_string(path).map_err(|e| CliError::input(format!("{label}: {e}")))?;
     file::parse_anomalies(&label, &text).map_err(CliError::Input)
-}
-
-pub fn run(command: Command) -> Result<String, CliError> {
-    if let Command::Check { file } = &command {
-        return check(file);
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts");
-    match runtime.block_on(execute(command)) {
-        Ok(()) => Ok(String::new()),
-        Err(Failure::Invalid(lines)) => Err(CliError::Input(lines)),
-        Err(Failure::Store(message)) => Err(CliError::Failed(message)),
-    }
-}
-
-async fn store() -> Result<BudgetsStore, Failure> {
-    Ok(BudgetsStore::new(
-        clients::dynamodb(&crate::aws::sdk_config().await?),
-        crate::aws::tables().budgets,
-    ))
-}
-
-async fn execute(command: Command) -> Result<(), Failure> {
-    match command {
-        Command::Put(args) => {
-            let budget = budget_from_flags(*args).map_err(Failure::Invalid)?;
-            store().await?.put(&budget).await?;
-            if crate::output::json(false) {
-                crate::outln!("{}", json!({ "saved": to_json(&budget) }));
-            } else {
-                crate::outln!("budget '{}' saved: {}", budget.name, describe(&budget));
-            }
-        }
-        Command::List { json } => {
-            let json = crate::output::json(json);
-            let mut budgets = store().await?.list().await?;
-            budgets.sort_by(|a, b| a.name.cmp(&b.name));
-            if json {
-                let list: Vec<Value> = budgets.iter().map(to_json).collect();
-                crate::outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&list).expect("JSON serializes")
-                );
-            } else if budgets.is_empty() {
-                crate::outln!("no budgets");
-            } else {
-                for b in &budgets {
-                    crate::outln!("{}  {}", b.name, describe(b));
-                }
-            }
-        }
-        Command::Rm { name } => {
-            if store().await?.delete(&name).await? {
-                if crate::output::json(false) {
-                    crate::outln!("{}", json!({ "removed": name }));
-                } else {
-                    crate::outln!("budget '{name}' removed");
-                }
-            } else {
-                return Err(Failure::Store(format!("no budget named '{name}'")));
-            }
-        }
-        Command::Check { file } => crate::error::print(&check(&file)?)?,
-        Command::Apply { file, dry_run, yes } => {
-            let desired = read_file(&file, "nothing was written").map_err(Failure::Invalid)?;
-            let anomalies = anomaly_config(&file)?;
-            let store = store().await?;
-            let current = store.list().await?;
-            let changes = diff(&current, &desired);
-            let stored_anomalies = store.anomaly_config().await?;
-            let anomalies_change = stored_anomalies != anomalies;
-            let json = crate::output::json(false);
-            // The JSON of `apply --output json`, printed once the outcome is known.
-            let report = |written: bool| {
-                let list: Vec<Value> = changes.iter().map(Change::to_json).collect();
-                crate::outln!(
-                    "{}",
-                    json!({ "file": file.display().to_string(), "changes": list,
-                            "anomalies_changed": anomalies_change,
-                            "dry_run": dry_run, "written": written })
-                );
-            };
-            if changes.is_empty() && !anomalies_change {
-                if json {
-                    report(false);
-                } else {
-                    crate::outln!("no changes");
-                }
-                return Ok(());
-            }
-            if !json {
-                for c in &changes {
-                    print!("{}", c.render());
-                }
-            }
-            if anomalies_change && !json {
-                crate::outln!(
-                    "~ [anomalies]\n    was: {}\n    now: {}",
-                    serde_json::to_string(&stored_anomalies).expect("JSON serializes"),
-                    serde_json::to_string(&anomalies).expect("JSON serializes")
-                );
-            }
-            let count = |f: fn(&Change) -> bool| changes.iter().filter(|c| f(c)).count();
-            let (added, changed, removed) = (
-                count(|c| matches!(c, Change::Add(_))),
-                count(|c| matches!(c, Change::Update { .. })),
-                count(|c| matches!(c, Change::Remove(_))),
-            );
-            let tally = format!(
-                "{added} to add, {changed} to change, {removed} to remove{}",
-                if anomalies_change {
-                    ", anomaly settings to change"
-                } else {
-                    ""
-                }
-            );
-            if dry_run {
-                if json {
-                    report(false);
-                } else {
-                    crate::outln!("dry run: {tally}; nothing was written");
-                }
-                return Ok(());
-            }
-            if (changed + removed > 0 || anomalies_change) && !yes {
-                let what = if changed + removed > 0 {
-                    risky_text(removed, changed)
-                } else {
-                    "Change the anomaly settings".into()
-                };
-                let question = format!("{what} in table {}?", crate::aws::tables().budgets);
-                let stdin = std::io::stdin();
-                match confirm::ask(
-                    &question,
-                    stdin.is_terminal(),
-                    &mut stdin.lock(),
-                    &mut std::io::stderr(),
-                ) {
-                    Answer::Yes => {}
-                    Answer::No => {
-                        return Err(Failure::Store("not confirmed; nothing was written".into()))
-                    }
-                    Answer::NoTerminal => {
-                        return Err(Failure::Invalid(vec![format!(
-                            "{tally}: apply asks before removing or changing budgets, and \
-                             stdin is not a terminal to ask on; nothing was written (pass \
-                             --yes to apply without asking)"
-                        )]))
-                    }
-                }
-            }
-            let writes: Vec<BudgetWrite> = changes.iter().map(Change::write).collect();
-            store.apply(&writes).await?;
-            if anomalies_change {
-                store.put_anomaly_config(&anomalies).await?;
-            }
-            if json {
-                report(true);
-            } else {
-                crate::outln!(
-                    "applied: {added} added, {changed} changed, {removed} removed{}",
-                    if anomalies_change {
-                        ", anomaly settings changed"
-                    } else {
-                        ""
-                    }
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `Remove 1 budget and change 2 budgets`, leaving out a zero.
-fn risky_text(removed: usize, changed: usize) -> String {
-    let n = |count: usize, verb: &str| {
-        format!("{verb} {count} budget{}", if count == 1 { "" } else { "s" })
-    };
-    match (removed, changed) {
-        (0, c) => n(c, "Change"),
-        (r, 0) => n(r, "Remove"),
-        (r, c) => format!("{} and {}", n(r, "Remove"), n(c, "change")),
-    }
 }
 
 /// The budgets of a file, or every problem in it followed by a tally ending in `outcome`.
@@ -332,28 +79,6 @@ fn read_file(file: &Path, outcome: &str) -> Result<Vec<Budget>, Vec<String>> {
         ));
         lines
     })
-}
-
-/// `budgets check FILE`: the file alone, no AWS.
-fn check(file: &Path) -> Result<String, CliError> {
-    let budgets = read_file(file, "not valid").map_err(CliError::Input)?;
-    if crate::output::json(false) {
-        let list: Vec<Value> = budgets.iter().map(to_json).collect();
-        return Ok(json!({ "file": file.display().to_string(), "valid": true,
-                          "budgets": list })
-        .to_string()
-            + "\n");
-    }
-    let mut out = format!(
-        "{}: valid, {} budget{}\n",
-        file.display(),
-        budgets.len(),
-        if budgets.len() == 1 { "" } else { "s" }
-    );
-    for b in &budgets {
-        out += &format!("  {}  {}\n", b.name, describe(b));
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,89 +128,13 @@ fn to_json(b: &Budget) -> Value {
     })
 }
 
-// ---------------------------------------------------------------------------------------------
-// `put`
-
-fn decimal(text: &str) -> Result<Decimal, String> {
-    let t = text.trim();
-    Decimal::from_str(t)
-        .or_else(|_| Decimal::from_scientific(t))
-        .map_err(|_| format!("'{text}' is not a decimal number"))
-}
-
-/// `50,80%,1000 USD` → thresholds on `basis` (one spelled `… forecast` is on the forecast
-/// whatever the flag); a bare number is a percentage.
-fn parse_levels(text: &str, basis: Basis, currency: &str) -> Result<Vec<Threshold>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            let threshold = threshold_text::parse(t, currency, true)?;
-            Ok(match basis {
-                Basis::Forecast => threshold.on(Basis::Forecast),
-                Basis::Actual => threshold,
-            })
-        })
-        .collect()
-}
-
-fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
-    let mut f = Found::default();
-    let amount = decimal(&flags.amount).unwrap_or_else(|e| {
-        f.fail("amount", e);
-        Decimal::ONE
-    });
-    let scope = Scope::from_parts(flags.account, flags.service, flags.tag).unwrap_or_else(|p| {
-        f.fail(&p.field, p.reason);
-        Scope::All
-    });
-    let mut thresholds = Vec::new();
-    for (flag, text, basis) in [
-        ("thresholds", &flags.thresholds, Basis::Actual),
-        (
-            "forecast-thresholds",
-            &flags.forecast_thresholds,
-            Basis::Forecast,
-        ),
-    ] {
-        match parse_levels(text, basis, &flags.currency) {
-            Ok(t) => thresholds.extend(t),
-            Err(e) => f.fail(flag, e),
-        }
-    }
-    let escalation_step = match flags.escalation_step.as_deref().map(decimal) {
-        Some(Ok(s)) => Some(s),
-        Some(Err(e)) => {
-            f.fail("escalation_step", e);
-            None
-        }
-        None => None,
-    };
-    let budget = Budget {
-        name: flags.name,
-        scope,
-        amount,
-        currency: flags.currency,
-        thresholds,
-        escalation_step,
-        topic_arn: flags.topic_arn,
-        digest: flags.digest,
-    };
-    let index: Vec<usize> = (1..=budget.thresholds.len()).collect();
-    f.add_validation(&budget, &index);
-    if f.problems.is_empty() {
-        Ok(budget)
-    } else {
-        let label = format!("budget '{}'", budget.name);
-        Err(f.problems.iter().map(|p| format!("{label}: {p}")).collect())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::diff::*;
     use super::file::*;
+    use super::put::budget_from_flags;
     use super::*;
+    use billwatch_aws::store::budgets::BudgetWrite;
     use std::collections::HashSet;
 
     fn d(s: &str) -> Decimal {
@@ -500,11 +149,12 @@ mod tests {
             account: None,
             service: None,
             tag: None,
-            thresholds: "50,80,100".into(),
+            thresholds: "50%,80%,100%".into(),
             forecast_thresholds: "".into(),
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            aws: AwsArgs::default(),
         }
     }
 
@@ -560,9 +210,45 @@ mod tests {
             ]
         );
         assert!(budget_from_flags(flags("team", "x")).unwrap_err()[0].contains("not a decimal"));
-        assert!(parse_levels("5EUR", Basis::Actual, "USD")
-            .unwrap_err()
-            .contains("the budget is in USD"));
+        let eur = budget_from_flags(PutArgs {
+            thresholds: "5EUR".into(),
+            ..flags("team", "10")
+        })
+        .unwrap_err();
+        assert!(eur[0].contains("the budget is in USD"), "{eur:?}");
+    }
+
+    #[test]
+    fn put_refuses_a_bare_threshold_below_1_and_its_default_is_spelt_with_percent() {
+        let errors = budget_from_flags(PutArgs {
+            thresholds: "0.8".into(),
+            ..flags("team", "1000")
+        })
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "budget 'team': thresholds: '0.8' is a bare number below 1: write \"80%\" for 80 \
+              percent of the amount, or \"0.8%\" if you mean 0.8 percent"
+            ]
+        );
+        let small = budget_from_flags(PutArgs {
+            thresholds: "0.8%".into(),
+            ..flags("team", "1000")
+        })
+        .unwrap();
+        assert_eq!(small.thresholds_text(), "0.8%");
+        use clap::CommandFactory;
+        #[derive(clap::Parser)]
+        struct Put {
+            #[command(flatten)]
+            args: PutArgs,
+        }
+        let default = Put::command()
+            .get_arguments()
+            .find(|a| a.get_id() == "thresholds")
+            .map(|a| a.get_default_values()[0].to_string_lossy().into_owned());
+        assert_eq!(default.as_deref(), Some("50%,80%,100%"));
     }
 
     const GOOD: &str = r#"

@@ -32,15 +32,15 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub async fn new() -> Result<Self, CliError> {
-        let sdk = crate::aws::sdk_config().await?;
-        Ok(Clients {
-            s3: billwatch_aws::clients::s3(&sdk),
-            dynamo: billwatch_aws::clients::dynamodb(&sdk),
-            sns: billwatch_aws::clients::sns(&sdk),
-            lambda: aws_sdk_lambda::Client::new(&sdk),
-            events: aws_sdk_eventbridge::Client::new(&sdk),
-        })
+    pub fn new(aws: &crate::aws::Aws) -> Self {
+        let sdk = &aws.config;
+        Clients {
+            s3: billwatch_aws::clients::s3(sdk),
+            dynamo: billwatch_aws::clients::dynamodb(sdk),
+            sns: billwatch_aws::clients::sns(sdk),
+            lambda: aws_sdk_lambda::Client::new(sdk),
+            events: aws_sdk_eventbridge::Client::new(sdk),
+        }
     }
 }
 
@@ -136,10 +136,6 @@ fn element_text(xml: &str, name: &str) -> Option<String> {
     Some(xml[start..end].trim().to_string()).filter(|t| !t.is_empty())
 }
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// The account of an ARN (`arn:aws:sns:REGION:ACCOUNT:…`).
 fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
@@ -162,8 +158,13 @@ async fn topic_arns(sns: &aws_sdk_sns::Client) -> Result<Vec<String>, String> {
 }
 
 /// The stack's topic `STACK-suffix` among `arns`, or the variable's ARN when it is set.
-fn stack_topic(arns: &[String], stack: &str, env: Option<&str>, suffix: &str) -> Option<String> {
-    if let Some(arn) = env.and_then(env_var) {
+fn stack_topic(
+    arns: &[String],
+    stack: &str,
+    from_env: Option<String>,
+    suffix: &str,
+) -> Option<String> {
+    if let Some(arn) = from_env {
         return Some(arn);
     }
     let wanted = format!(":{stack}-{suffix}");
@@ -459,18 +460,24 @@ async fn subscriptions(sns: &aws_sdk_sns::Client, topic: &str) -> Found<Vec<Subs
     Found::Yes(out)
 }
 
-/// Gathers every fact of the stack named by `--stack` (BILLWATCH_* variables override names).
-pub async fn facts(c: &Clients) -> Facts {
-    let stack = crate::aws::stack();
-    let names = crate::aws::tables();
+/// Gathers every fact of the stack named by `--stack` (without it, BILLWATCH_* variables
+/// override names).
+pub async fn facts(c: &Clients, aws: &crate::aws::Aws) -> Facts {
+    let stack = aws.stack().to_string();
+    let names = aws.tables();
 
     let (arns, topics_error) = match topic_arns(&c.sns).await {
         Ok(a) => (a, None),
         Err(e) => (Vec::new(), Some(e)),
     };
-    let alert_topic = stack_topic(&arns, &stack, Some("BILLWATCH_ALERT_TOPIC_ARN"), "alerts");
+    let alert_topic = stack_topic(
+        &arns,
+        &stack,
+        aws.var("BILLWATCH_ALERT_TOPIC_ARN"),
+        "alerts",
+    );
     let ops_topic = stack_topic(&arns, &stack, None, "ops");
-    let chat_topic = stack_topic(&arns, &stack, Some("BILLWATCH_CHAT_TOPIC_ARN"), "chat");
+    let chat_topic = stack_topic(&arns, &stack, aws.var("BILLWATCH_CHAT_TOPIC_ARN"), "chat");
 
     let (ingest, health) = match function_names(&c.lambda, &stack).await {
         Ok((i, h)) => {
@@ -493,7 +500,8 @@ pub async fn facts(c: &Clients) -> Facts {
         .and_then(account_of)
         .or_else(|| ingest.yes().and_then(|f| account_of(&f.arn)))
         .map(str::to_string);
-    let bucket_name = env_var("BILLWATCH_BUCKET")
+    let bucket_name = aws
+        .var("BILLWATCH_BUCKET")
         .or_else(|| ingest_env("BILLWATCH_BUCKET").filter(|b| !b.is_empty()))
         .unwrap_or_else(|| {
             format!(
@@ -501,7 +509,8 @@ pub async fn facts(c: &Clients) -> Facts {
                 account.as_deref().unwrap_or("ACCOUNT")
             )
         });
-    let report_prefix = env_var("BILLWATCH_REPORT_PREFIX")
+    let report_prefix = aws
+        .var("BILLWATCH_REPORT_PREFIX")
         .or_else(|| ingest_env("BILLWATCH_REPORT_PREFIX"))
         .unwrap_or_default();
     let expected = Expected {

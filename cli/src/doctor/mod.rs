@@ -12,7 +12,6 @@ mod live;
 mod synthetic;
 
 use crate::error::CliError;
-use crate::output;
 use judge::{Check, FunctionRole, Status, Tally};
 use serde_json::json;
 use std::io::Write;
@@ -32,6 +31,8 @@ pub struct Args {
     /// Print JSON (same as --output json).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    aws: crate::aws::AwsArgs,
 }
 
 /// The checks of the stack's pieces, in the order a delivery uses them.
@@ -88,17 +89,18 @@ fn progress(message: &str) {
     let _ = writeln!(err, "      … {message}");
 }
 
-pub fn run(args: Args) -> Result<String, CliError> {
-    let json_out = output::json(args.json);
-    let (checks, expected) = crate::queries::runtime().block_on(async {
-        let clients = gather::Clients::new().await?;
-        let facts = gather::facts(&clients).await;
+pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
+    let json_out = ctx.json(args.json);
+    let (checks, expected) = ctx.block_on(async {
+        let aws = ctx.aws(&args.aws).await?;
+        let clients = gather::Clients::new(&aws);
+        let facts = gather::facts(&clients, &aws).await;
         let mut checks = static_checks(&facts);
         if !json_out {
             crate::error::print(&format!(
                 "billwatch doctor: stack {}{}, bucket {}\n",
                 facts.expected.stack,
-                crate::aws::region_note(),
+                aws.region_note(),
                 facts.expected.bucket
             ))?;
             for c in &checks {

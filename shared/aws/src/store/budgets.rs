@@ -130,8 +130,10 @@ pub fn from_item(item: &Item) -> Result<Budget, String> {
             Some(number(v).ok_or_else(|| named("'escalation_step' is not a number".into()))?)
         }
     };
-    Ok(Budget {
-        name,
+    // Built and checked as a file's or the flags' budget is: a stored item that is not a
+    // valid budget is malformed.
+    Budget {
+        name: name.clone(),
         scope,
         amount,
         currency,
@@ -139,6 +141,16 @@ pub fn from_item(item: &Item) -> Result<Budget, String> {
         escalation_step,
         topic_arn: get_s(item, "topic_arn"),
         digest: matches!(item.get("digest"), Some(AttributeValue::Bool(true))),
+    }
+    .checked()
+    .map_err(|problems| {
+        named(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     })
 }
 
@@ -419,6 +431,17 @@ mod tests {
         assert_eq!(
             from_item(&item).unwrap_err(),
             "budget 'b': threshold #1 is malformed"
+        );
+        // An item that reads but is not a valid budget (checked as the file's are).
+        let mut invalid = item.clone();
+        invalid.insert("currency".into(), s("usd"));
+        invalid.insert(
+            "thresholds".into(),
+            AttributeValue::L(vec![AttributeValue::N("50".into())]),
+        );
+        assert_eq!(
+            from_item(&invalid).unwrap_err(),
+            "budget 'b': currency: 'usd' is not a 3-letter ISO 4217 code like USD"
         );
         item.insert("scope".into(), s("region:x"));
         assert!(from_item(&item)

@@ -7,19 +7,25 @@
 //! claims downstream make each crossing alert once.
 //!
 //! The parts: [`Scope`] in `scope`, [`Threshold`] and its [`Level`] and [`Basis`] in
-//! `threshold`, [`Budget::validate`] in `validate`, [`spent`], [`evaluate`] and [`Crossing`]
-//! in `evaluate`; everything is re-exported here.
+//! `threshold`, their one spelling ([`parse_threshold`]) in `threshold_text`,
+//! [`Budget::validate`] in `validate`, the one way to build a budget from input ([`Draft`],
+//! [`Budget::checked`]) in `draft`, [`spent`], [`evaluate`] and [`Crossing`] in `evaluate`;
+//! everything is re-exported here.
 
+mod draft;
 mod evaluate;
 mod scope;
 #[cfg(test)]
 mod test_support;
 mod threshold;
+mod threshold_text;
 mod validate;
 
+pub use draft::{decimal, Draft};
 pub use evaluate::{evaluate, spent, Crossing, MAX_ESCALATIONS};
 pub use scope::Scope;
 pub use threshold::{Basis, Level, Threshold};
+pub use threshold_text::{parse_threshold, ACCEPTED as THRESHOLD_FORMS};
 
 use crate::report::Total;
 use rust_decimal::Decimal;

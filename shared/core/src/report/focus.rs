@@ -32,7 +32,11 @@ struct Cols {
     charge_start: Option<Col>,
     charge_end: Option<Col>,
     invoice: Option<Col>,
+    provider: Option<Col>,
 }
+
+/// How many distinct `ProviderName`s a period keeps (for the warning); more are counted.
+const PROVIDERS_NAMED: usize = 8;
 
 /// The running state of one billing period.
 #[derive(Default)]
@@ -40,6 +44,43 @@ struct PeriodState {
     tally: Tally,
     /// The latest end of any usage row, for reports without one-day rows.
     latest_any: Latest,
+    /// The distinct `ProviderName`s seen, in order (at most [`PROVIDERS_NAMED`]), and whether
+    /// there were more.
+    providers: Vec<String>,
+    more_providers: bool,
+}
+
+impl PeriodState {
+    /// Notes a row's provider; allocates only for a provider not seen before.
+    fn see_provider(&mut self, raw: &[u8]) {
+        if !present(raw) || self.providers.iter().any(|p| p.as_bytes() == raw) {
+            return;
+        }
+        if self.providers.len() < PROVIDERS_NAMED {
+            self.providers.push(crate::ledger::key_text(raw));
+        } else {
+            self.more_providers = true;
+        }
+    }
+
+    /// A FOCUS file may hold several clouds' charges (AWS, Azure, Oracle, ...): they are summed
+    /// under one payer (the first BillingAccountId), so say so, naming them.
+    fn providers_warning(&self) -> Option<String> {
+        if self.providers.len() < 2 {
+            return None;
+        }
+        Some(format!(
+            "rows of {} providers ({}{}) are summed together under one payer; summarize each \
+             provider's export apart to see them apart",
+            if self.more_providers {
+                "more than 8"
+            } else {
+                "several"
+            },
+            self.providers.join(", "),
+            if self.more_providers { ", ..." } else { "" }
+        ))
+    }
 }
 
 /// FOCUS rows. A FOCUS dataset may span billing periods: with `multi_period` each period gets
@@ -125,6 +166,7 @@ impl Rows for Focus {
             charge_start: h.optional("ChargePeriodStart")?,
             charge_end: h.optional("ChargePeriodEnd")?,
             invoice: h.optional("InvoiceId")?,
+            provider: h.optional("ProviderName")?,
         };
         let keys = strict(&[
             Some(cols.cost),
@@ -138,6 +180,7 @@ impl Rows for Focus {
             cols.charge_start,
             cols.charge_end,
             cols.invoice,
+            cols.provider,
         ]);
         self.cols = Some(cols);
         Ok(keys)
@@ -196,6 +239,7 @@ impl Rows for Focus {
         if usage {
             t.see_usage_end(field(c.charge_end, r), one_day, &mut state.latest_any);
         }
+        state.see_provider(field(c.provider, r));
         Ok(())
     }
 
@@ -212,13 +256,15 @@ impl Rows for Focus {
             .periods
             .into_iter()
             .map(|state| {
-                let finished = state.tally.finish_usage(
+                let providers = state.providers_warning();
+                let mut finished = state.tally.finish_usage(
                     Vec::new(),
                     PARTS,
                     &state.latest_any,
                     "ChargeCategory",
                     &|kind| format!("summed as {}", part_of(kind).0.name()),
                 );
+                finished.warnings.extend(providers);
                 (finished.period, finished)
             })
             .collect();
@@ -238,5 +284,22 @@ mod tests {
         assert_eq!(part_of(b"TAX"), (Part::Tax, false));
         assert_eq!(part_of(b"Credit"), (Part::Credits, false));
         assert_eq!(part_of(b"Adjustment"), (Part::Adjustments, false));
+    }
+
+    #[test]
+    fn several_providers_are_named_in_a_warning() {
+        let mut s = PeriodState::default();
+        for p in [&b"AWS"[..], b"AWS", b"", b"Microsoft", b"Oracle", b"AWS"] {
+            s.see_provider(p);
+        }
+        assert_eq!(
+            s.providers_warning().unwrap(),
+            "rows of several providers (AWS, Microsoft, Oracle) are summed together under one \
+             payer; summarize each provider's export apart to see them apart"
+        );
+        let mut one = PeriodState::default();
+        one.see_provider(b"AWS");
+        one.see_provider(b"AWS");
+        assert_eq!(one.providers_warning(), None);
     }
 }

@@ -2,13 +2,17 @@
 //! output: `"80%"` (a percentage of the amount) or `"500 USD"` (an amount in the budget's
 //! currency), followed by ` forecast` for the forecast month-end spend. It is what
 //! [`Threshold::describe`] prints, read back.
+//!
+//! On the command line (`--thresholds 50%,80%,100%`) a bare number is still read as a
+//! percentage when it is at least 1; a bare number below 1 is refused, since `0.8` is more
+//! likely meant as 80 % than as 0.8 %, and the message says how to write either.
 
-use billwatch_core::budget::{Basis, Level, Threshold};
+use super::{Basis, Level, Threshold};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
 /// The forms a threshold may take, for messages.
-pub(super) const ACCEPTED: &str = "write \"80%\" (a percentage of the amount) or \"500 USD\" \
+pub const ACCEPTED: &str = "write \"80%\" (a percentage of the amount) or \"500 USD\" \
     (an amount in the budget's currency), with \" forecast\" after it for the forecast \
     month-end spend, e.g. \"90% forecast\"";
 
@@ -16,9 +20,22 @@ fn not_a_threshold(text: &str) -> String {
     format!("'{text}' is not a threshold: {ACCEPTED}")
 }
 
+/// A bare number below 1 on the command line: refused, with both readings spelt out.
+fn bare_fraction(text: &str, value: Decimal) -> String {
+    let as_percent = (value * Decimal::ONE_HUNDRED).normalize();
+    format!(
+        "'{}' is a bare number below 1: write \"{as_percent}%\" for {as_percent} percent of the \
+         amount, or \"{}%\" if you mean {} percent",
+        text.trim(),
+        value.normalize(),
+        value.normalize()
+    )
+}
+
 /// A threshold as spelt, in a budget of `currency`. With `bare_is_percent` (the command line,
-/// whose `--thresholds 50,80,100` predates the spelling), a bare number is a percentage.
-pub(super) fn parse(
+/// whose `--thresholds 50,80,100` predates the spelling), a bare number of at least 1 is a
+/// percentage; below 1 it is refused (see the module's note).
+pub fn parse_threshold(
     text: &str,
     currency: &str,
     bare_is_percent: bool,
@@ -61,7 +78,11 @@ pub(super) fn parse(
         }
         Level::Absolute(value)
     } else if bare_is_percent {
-        Level::Percent(number(&level)?)
+        let value = number(&level)?;
+        if value > Decimal::ZERO && value < Decimal::ONE {
+            return Err(bare_fraction(text, value));
+        }
+        Level::Percent(value)
     } else {
         return Err(not_a_threshold(text));
     };
@@ -99,11 +120,14 @@ mod tests {
             ),
             ("80% actual", Threshold::percent(d("80"))),
         ] {
-            let t = parse(text, "USD", false).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let t = parse_threshold(text, "USD", false).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(t, want, "{text}");
-            assert_eq!(parse(&t.describe("USD"), "USD", false), Ok(t));
+            assert_eq!(parse_threshold(&t.describe("USD"), "USD", false), Ok(t));
         }
-        assert_eq!(parse("80", "USD", true), Ok(Threshold::percent(d("80"))));
+        assert_eq!(
+            parse_threshold("80", "USD", true),
+            Ok(Threshold::percent(d("80")))
+        );
     }
 
     #[test]
@@ -119,13 +143,36 @@ mod tests {
             "+5%",
             "80%%",
         ] {
-            let e = parse(text, "USD", false).unwrap_err();
+            let e = parse_threshold(text, "USD", false).unwrap_err();
             assert_eq!(e, format!("'{text}' is not a threshold: {ACCEPTED}"));
         }
         assert_eq!(
-            parse("500 EUR", "USD", false).unwrap_err(),
+            parse_threshold("500 EUR", "USD", false).unwrap_err(),
             "'500 EUR' is in EUR, but the budget is in USD"
         );
-        assert!(parse("x", "USD", true).unwrap_err().contains("\"80%\""));
+        assert!(parse_threshold("x", "USD", true)
+            .unwrap_err()
+            .contains("\"80%\""));
+    }
+
+    #[test]
+    fn a_bare_number_below_1_is_refused_with_what_to_write() {
+        assert_eq!(
+            parse_threshold("0.8", "USD", true).unwrap_err(),
+            "'0.8' is a bare number below 1: write \"80%\" for 80 percent of the amount, or \
+             \"0.8%\" if you mean 0.8 percent"
+        );
+        assert!(parse_threshold(" 0.25 ", "USD", true)
+            .unwrap_err()
+            .contains("\"25%\""));
+        // Spelt with %, a small percentage is what was written.
+        assert_eq!(
+            parse_threshold("0.8%", "USD", true),
+            Ok(Threshold::percent(d("0.8")))
+        );
+        assert_eq!(
+            parse_threshold("1", "USD", true),
+            Ok(Threshold::percent(d("1")))
+        );
     }
 }
