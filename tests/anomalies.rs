@@ -9,6 +9,7 @@ use billwatch_tests::{fixtures, Stack};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
+use std::time::{Duration, SystemTime};
 
 const MANIFEST: &str = "cur/daily/20261101-20261201/daily-Manifest.json";
 
@@ -148,6 +149,33 @@ async fn a_spike_day_alerts_once_with_what_moved_and_a_repeat_delivery_stays_qui
         "stored"
     );
     assert!(anomaly_alerts(&stack).await.is_empty());
+}
+
+/// The second read (what moved) is under the invocation's read-time budget: with less than a
+/// second of reading left when the anomaly is found (`read_budget::MIN_SECOND_READ`), the alert
+/// goes at once, without the breakdown, and the delivery is stored as usual.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_no_time_left_to_read_what_moved_the_alert_goes_without_it() {
+    let stack = Stack::new().await;
+    let event = deliver_tree(&stack, "d16").await;
+    // Time to size the manifest (800 bytes) and read it once; by the anomaly pass, less than
+    // 1.25 s is left, 80 % of which is under a second.
+    let deadline = SystemTime::now() + Duration::from_millis(1_200);
+    let result = stack
+        .ingest
+        .handle_until(&event, Some(deadline))
+        .await
+        .unwrap();
+    assert_eq!(outcome(&result), "stored");
+    let alerts = anomaly_alerts(&stack).await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let (_, p) = &alerts[0];
+    assert_eq!(
+        (&p["day"], &p["spend"]),
+        (&"2026-11-16".into(), &"883.55".into())
+    );
+    let movers = p["movers"].as_array().map_or(0, Vec::len);
+    assert_eq!(movers, 0, "no time to read what moved: {p:#}");
 }
 
 /// The daily digest on the local stack: a budget with `digest = true` gets one message for the

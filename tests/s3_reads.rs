@@ -1,7 +1,8 @@
 //! Reading objects from S3 as the engine does (`S3Source`), against the local emulator: large
 //! objects in concurrent byte ranges, byte-identical at every size around a range's edges, a
-//! failed range retried, and a read pinned to one version of the object (an overwrite between
-//! ranges is refused, never mixed in).
+//! failed range retried, a failure's class carried in the error the engine sees, and a read
+//! pinned to one version of the object (an overwrite between ranges is refused, never mixed
+//! in).
 //!
 //! The throughput of one stream against ranged reads is measured by an ignored test (see
 //! docs/scale.md, "Reading from S3"):
@@ -9,9 +10,9 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use billwatch_aws::error::ErrorClass;
-use billwatch_aws::s3_read::RangedReads;
+use billwatch_aws::s3_read::{RangedReads, ReadFailure};
 use billwatch_aws::s3_source::S3Source;
-use billwatch_core::report::Opened;
+use billwatch_core::report::{summarize_periods, Limits, Opened, ReportError, ReportSummary};
 use billwatch_tests::faults::{Fault, FaultPlan, OpMatch, Rng, When};
 use billwatch_tests::Stack;
 use std::io::Read;
@@ -118,8 +119,8 @@ async fn a_failed_range_is_retried() {
                 tokio::runtime::Handle::current(),
             )
             .with_ranged_reads(RangedReads::new(0, RANGE, 3));
-            let source = Arc::new(source);
-            let read = read_all(source.clone(), &stack.bucket, key).await;
+            let read = read_all(Arc::new(source), &stack.bucket, key).await;
+            // A failure would be in the error; there is none.
             let read = read.unwrap_or_else(|e| panic!("{fault:?} at GET {nth}: {e}"));
             assert!(
                 read == body,
@@ -131,7 +132,6 @@ async fn a_failed_range_is_retried() {
                 7 + 1,
                 "{fault:?} at GET {nth}: 7 ranges, 1 retry"
             );
-            assert_eq!(source.failure(), None);
         }
     }
 }
@@ -159,10 +159,10 @@ async fn a_read_failing_for_good_keeps_its_class() {
         )
         .with_ranged_reads(RangedReads::new(0, RANGE, 2)),
     );
-    let err = read_all(source.clone(), &stack.bucket, key)
+    let err = read_all(source, &stack.bucket, key)
         .await
         .expect_err("the read fails once the retries run out");
-    let failure = source.failure().expect("the failure is kept");
+    let failure = ReadFailure::of_io(&err).expect("the failure travels in the error");
     assert_eq!(failure.error.class, ErrorClass::Transient, "{err}");
     assert_eq!(failure.key, key);
     // The first range and at least one range tried 5 times.
@@ -174,10 +174,13 @@ async fn a_read_failing_for_good_keeps_its_class() {
         &stack.bucket,
         tokio::runtime::Handle::current(),
     ));
-    let missing = read_all(clean.clone(), &stack.bucket, "retry/missing.bin").await;
-    assert_eq!(missing.unwrap_err().kind(), std::io::ErrorKind::NotFound);
-    let failure = clean.failure().expect("the failure is kept");
+    let missing = read_all(clean, &stack.bucket, "retry/missing.bin")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    let failure = ReadFailure::of_io(&missing).expect("the failure travels in the error");
     assert_eq!(failure.error.class, ErrorClass::Permanent);
+    assert_eq!(failure.key, "retry/missing.bin");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,7 +200,7 @@ async fn an_overwrite_between_ranges_is_refused_not_mixed() {
     );
     // Open (the first two ranges are asked for), overwrite, then read on: the ranges asked for
     // after the overwrite are of another version.
-    let (s, b, k) = (source.clone(), stack.bucket.clone(), key.to_string());
+    let (s, b, k) = (source, stack.bucket.clone(), key.to_string());
     let mut reader = tokio::task::spawn_blocking(move || stream(s.open(&b, &k).unwrap()))
         .await
         .unwrap();
@@ -214,7 +217,7 @@ async fn an_overwrite_between_ranges_is_refused_not_mixed() {
         text.contains("was replaced while it was being read"),
         "{text}"
     );
-    let failure = source.failure().expect("the failure is kept");
+    let failure = ReadFailure::of_io(&err).expect("the failure travels in the error");
     assert_eq!(failure.error.code.as_deref(), Some("PreconditionFailed"));
     // A retry reads the new version whole.
     assert!(ErrorClass::Transient == failure.error.class);
@@ -273,6 +276,100 @@ async fn a_read_of_a_named_version_ignores_a_later_overwrite() {
     .unwrap()
     .unwrap();
     assert!(read == old, "the named version is read whole");
+}
+
+const CUR1_DIR: &str = "cur/billwatch-hourly/20261101-20261201";
+const CUR1_MANIFEST: &str = "cur/billwatch-hourly/20261101-20261201/billwatch-hourly-Manifest.json";
+
+/// Uploads the CUR 1.0 fixture's manifest and the parts named (1, 2) under their keys.
+async fn put_cur1(stack: &Stack, parts: &[u32]) {
+    let root = billwatch_tests::fixtures().join("bucket/cur1-2026-11");
+    stack.upload(CUR1_MANIFEST, &root.join(CUR1_MANIFEST)).await;
+    for n in parts {
+        let key = cur1_part(*n);
+        stack.upload(&key, &root.join(&key)).await;
+    }
+}
+
+fn cur1_part(n: u32) -> String {
+    format!("{CUR1_DIR}/5f0c7a1e-3b8d-4e2a-9c61-0d2f4b8a7e93/billwatch-hourly-{n}.csv.gz")
+}
+
+/// The manifest's summaries through the bridge, as the ingest and the CLI read them.
+async fn summarize_manifest(
+    source: S3Source,
+    bucket: &str,
+) -> Result<Vec<ReportSummary>, ReportError> {
+    let opened = source
+        .open_object(bucket, CUR1_MANIFEST, None)
+        .await
+        .map_err(|f| ReportError::new(CUR1_MANIFEST, f.kind(true)))?;
+    source
+        .run(CUR1_MANIFEST, opened, |opened, parts| {
+            summarize_periods(
+                opened,
+                CUR1_MANIFEST,
+                CUR1_MANIFEST,
+                parts,
+                &Limits::default(),
+            )
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_part_that_fails_keeps_its_class_through_the_engine() {
+    let stack = Stack::new().await;
+    let source = |s3: aws_sdk_s3::Client| {
+        S3Source::new(s3, &stack.bucket, tokio::runtime::Handle::current())
+    };
+    // A missing part: permanent (a retry cannot help), named, the engine's "cannot open".
+    put_cur1(&stack, &[1]).await;
+    let err = summarize_manifest(source(stack.s3.clone()), &stack.bucket)
+        .await
+        .expect_err("a part is missing");
+    let failure = ReadFailure::of(&err).expect("the S3 failure is in the engine's error");
+    assert_eq!(failure.error.code.as_deref(), Some("NoSuchKey"), "{err}");
+    assert_eq!(failure.error.class, ErrorClass::Permanent);
+    assert_eq!(failure.key, cur1_part(2));
+    assert!(err.to_string().contains("cannot open: NoSuchKey"), "{err}");
+
+    put_cur1(&stack, &[2]).await;
+    let read = summarize_manifest(source(stack.s3.clone()), &stack.bucket)
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1);
+
+    // The parts' GETs (calls 2 and 3; the manifest's is 1) throttled for good at the SDK:
+    // transient, so the ingest fails the invocation and Lambda retries it.
+    let plan = [2, 3].into_iter().fold(FaultPlan::new(0), |plan, nth| {
+        plan.rule(
+            OpMatch::op("S3", "GetObject"),
+            When::Nth(nth),
+            Fault::Http503,
+            3,
+        )
+    });
+    let err = summarize_manifest(source(plan.clients(&stack.ingest_sdk).s3), &stack.bucket)
+        .await
+        .expect_err("the parts cannot be read");
+    let failure = ReadFailure::of(&err).expect("the S3 failure is in the engine's error");
+    assert_eq!(failure.error.class, ErrorClass::Transient, "{err}");
+    assert_eq!(failure.error.status, Some(503), "{err}");
+    assert!(failure.key.starts_with(CUR1_DIR) && failure.key.ends_with(".csv.gz"));
+
+    // A read whose time is up stops, permanently (a retry has no more time).
+    let late = source(stack.s3.clone()).stopping_at(Some(std::time::SystemTime::now()));
+    let err = summarize_manifest(late, &stack.bucket)
+        .await
+        .expect_err("no time to read");
+    let failure = ReadFailure::of(&err).expect("the stop is in the engine's error");
+    assert_eq!(
+        failure.error.code.as_deref(),
+        Some("ReadTimeBudget"),
+        "{err}"
+    );
+    assert_eq!(failure.error.class, ErrorClass::Permanent);
 }
 
 /// The read plans measured: one GET, and ranged reads of several shapes.

@@ -2,6 +2,7 @@
 
 use crate::error::CliError;
 use crate::table;
+use billwatch_aws::s3_read::ReadFailure;
 use billwatch_aws::s3_source::S3Source;
 use billwatch_core::period::Period;
 use billwatch_core::report::source::parse_s3_uri;
@@ -207,10 +208,10 @@ fn missing_period(input: &str, period: Period, held: &[String]) -> ReportError {
     )
 }
 
-/// The summaries of an S3 object. A read that failed on AWS's side (access denied, throttled,
-/// no such bucket, unreachable) is an AWS failure in plain words (exit 1); a missing object,
-/// like a missing local file, and anything wrong with the report itself are the report's
-/// errors (exit 2).
+/// The summaries of an S3 object, read through the ingest's bridge (`S3Source::run`). A read
+/// that failed on AWS's side (access denied, throttled, no such bucket, unreachable) is an AWS
+/// failure in plain words (exit 1); a missing object, like a missing local file, and anything
+/// wrong with the report itself are the report's errors (exit 2).
 fn from_s3(
     runtime: &tokio::runtime::Runtime,
     config: &aws_config::SdkConfig,
@@ -221,35 +222,29 @@ fn from_s3(
 ) -> Result<Result<Vec<ReportSummary>, ReportError>, CliError> {
     let client = billwatch_aws::clients::s3(config);
     let source = S3Source::new(client, bucket, runtime.handle().clone());
-    let (input, key, limits) = (input.to_string(), key.to_string(), *limits);
-    let bucket = bucket.to_string();
-    // The engine is synchronous; S3 bodies are bridged into it on a blocking thread.
-    let task = runtime.spawn_blocking(move || {
+    let (name, key, limits) = (input.to_string(), key.to_string(), *limits);
+    let result = runtime.block_on(async {
+        let opened = source
+            .open_object(bucket, &key, None)
+            .await
+            .map_err(|failure| ReportError::new(input, failure.kind(true)))?;
         source
-            .open(&bucket, &key)
-            .map_err(|e| {
-                ReportError::new(
-                    &input,
-                    billwatch_core::report::ErrorKind::Open(e.to_string()),
-                )
+            .run(input, opened, move |opened, parts| {
+                summarize_periods(opened, &name, &key, parts, &limits)
             })
-            .and_then(|opened| summarize_periods(opened, &input, &key, &source, &limits))
-            .map_err(|e| Box::new((e, source.failure())))
+            .await
     });
-    match runtime
-        .block_on(task)
-        .expect("the summarize task does not panic")
-    {
+    match result {
         Ok(summaries) => Ok(Ok(summaries)),
-        Err(failed) => match *failed {
-            (_, Some(f)) if f.error.code.as_deref() != Some("NoSuchKey") => {
+        Err(e) => match ReadFailure::of(&e) {
+            Some(f) if f.error.code.as_deref() != Some("NoSuchKey") => {
                 Err(crate::aws_error::explain(
                     "s3:GetObject",
                     &f.error,
                     Some(&format!("s3://{}/{}", f.bucket, f.key)),
                 ))
             }
-            (e, _) => Ok(Err(e)),
+            _ => Ok(Err(e)),
         },
     }
 }

@@ -117,6 +117,47 @@ fn bytes_per_second(parts: u32, memory_mb: u32, rate: ReadRate) -> u64 {
     capacity(parts, Duration::from_secs(1), memory_mb, rate)
 }
 
+/// The least reading time worth starting the anomaly pass's second read with: with less, its
+/// alerts go without the breakdown of what moved.
+pub const MIN_SECOND_READ: Duration = Duration::from_secs(1);
+
+/// How the anomaly pass's second read of a report (what moved) may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondRead {
+    /// No deadline (tests, local runs): read without a limit.
+    Unlimited,
+    /// Read, and give up at this time: the same share of the time left as the first read had
+    /// ([`read_share`]), so storing the totals and sending the alerts keep theirs.
+    Until(std::time::SystemTime),
+    /// Too little time is left: the alerts go without the breakdown.
+    NoTime,
+}
+
+impl SecondRead {
+    /// When the read gives up, if it has a limit.
+    pub fn stop(self) -> Option<std::time::SystemTime> {
+        match self {
+            SecondRead::Until(stop) => Some(stop),
+            SecondRead::Unlimited | SecondRead::NoTime => None,
+        }
+    }
+}
+
+/// The second read's budget, at `now`, in an invocation that ends at `deadline` (if any).
+pub fn second_read(
+    deadline: Option<std::time::SystemTime>,
+    now: std::time::SystemTime,
+) -> SecondRead {
+    let Some(deadline) = deadline else {
+        return SecondRead::Unlimited;
+    };
+    let remaining = deadline.duration_since(now).unwrap_or(Duration::ZERO);
+    match read_share(remaining) {
+        share if share < MIN_SECOND_READ => SecondRead::NoTime,
+        share => SecondRead::Until(now + share),
+    }
+}
+
 /// What would let the report be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
@@ -324,6 +365,35 @@ mod tests {
         ] {
             assert!(text.contains(part), "{part} not in: {text}");
         }
+    }
+
+    #[test]
+    fn the_second_read_gets_the_read_share_of_what_is_left_or_nothing() {
+        let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(second_read(None, now), SecondRead::Unlimited);
+        // 80% of the 100 s left: the rest stores the totals and sends the alerts.
+        assert_eq!(
+            second_read(Some(now + Duration::from_secs(100)), now),
+            SecondRead::Until(now + Duration::from_secs(80))
+        );
+        // 1.25 s left: exactly the least worth starting (80% of it is 1 s).
+        assert_eq!(
+            second_read(Some(now + Duration::from_millis(1_250)), now),
+            SecondRead::Until(now + MIN_SECOND_READ)
+        );
+        // Less, none, or past: the alert goes without the breakdown.
+        for left in [1_249, 1, 0] {
+            let deadline = now + Duration::from_millis(left);
+            assert_eq!(
+                second_read(Some(deadline), now),
+                SecondRead::NoTime,
+                "{left}"
+            );
+        }
+        assert_eq!(
+            second_read(Some(now - Duration::from_secs(5)), now),
+            SecondRead::NoTime
+        );
     }
 
     #[test]

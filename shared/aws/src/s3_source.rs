@@ -1,29 +1,40 @@
-//! Report objects read through the S3 API, streamed into the (synchronous) report engine:
-//! small objects with one GET, large ones with concurrent ranged GETs of one version (see
-//! `s3_read`).
+//! The one bridge from S3 objects to the (synchronous) report engine: [`S3Source::run`] runs
+//! the engine on a blocking thread and feeds it bytes produced by tasks on the runtime.
 //!
-//! Call `open` from a blocking thread (`tokio::task::spawn_blocking`): it runs the request on
-//! the runtime; every stream it returns is read from a blocking thread too.
+//! - Each object's bytes come through a bounded channel of chunks (see `s3_read`): small
+//!   objects with one GET, large ones with concurrent ranged GETs of one version, retried.
+//! - When the engine opens a manifest's part, the request goes to a task on the runtime that
+//!   opens it and replies with the stream or the failure; the engine's thread waits for the
+//!   reply on a one-shot channel. Nothing here blocks on the runtime.
+//! - A failed S3 read reaches the engine as an `io::Error` carrying the [`ReadFailure`] (and so
+//!   the SDK's class); the engine keeps it in its error, where [`ReadFailure::of`] finds it.
+//!
+//! Used by the ingest (its read of a report and the anomaly pass's second read) and by the
+//! CLI's `summarize s3://…`.
 
-use crate::error::CallError;
-use crate::s3_read::{Failures, RangedReads, ReadFailure, Reading, Version};
-use billwatch_core::report::{ObjectSource, Opened};
+use crate::s3_read::{RangedReads, ReadFailure, Reading, Version};
+use billwatch_core::report::{ErrorKind, ObjectSource, Opened, ReportError};
 use std::collections::HashMap;
 use std::io;
+use std::time::SystemTime;
 use tokio::runtime::Handle;
+use tokio::sync::oneshot;
 
 pub struct S3Source {
     client: aws_sdk_s3::Client,
     bucket: String,
+    /// Where the opening and producing tasks run.
     runtime: Handle,
     reads: RangedReads,
     /// ETags of objects already sized (a manifest's parts): their reads are pinned to them.
     etags: HashMap<(String, String), String>,
-    failures: Failures,
+    /// Every read gives up at this time, if any.
+    stop: Option<SystemTime>,
 }
 
 impl S3Source {
-    /// `bucket` is where bare keys (CUR 1.0 `reportKeys`) are read from.
+    /// `bucket` is where bare keys (CUR 1.0 `reportKeys`) are read from; the tasks run on
+    /// `runtime`.
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>, runtime: Handle) -> Self {
         Self {
             client,
@@ -31,7 +42,7 @@ impl S3Source {
             runtime,
             reads: RangedReads::default(),
             etags: HashMap::new(),
-            failures: Failures::default(),
+            stop: None,
         }
     }
 
@@ -47,30 +58,29 @@ impl S3Source {
         self
     }
 
-    /// The first read of this source that failed (after its retries), with its class: the
-    /// engine reports it as an I/O error of the report, this tells whether a retry can help.
-    pub fn failure(&self) -> Option<ReadFailure> {
-        self.failures.lock().expect("not poisoned").clone()
+    /// Every open and every read stops at `stop` (when given), failing with a permanent
+    /// `ReadTimeBudget` error: the read's time budget.
+    pub fn stopping_at(mut self, stop: Option<SystemTime>) -> Self {
+        self.stop = stop;
+        self
     }
 
-    fn reading(&self) -> Reading<'_> {
+    fn reading(&self) -> Reading {
         Reading {
-            client: &self.client,
-            runtime: &self.runtime,
+            client: self.client.clone(),
             reads: self.reads,
-            failures: &self.failures,
+            stop: self.stop,
         }
     }
 
     /// Opens `bucket/key` as a stream, from async code: the version an event names when it
-    /// names one (a later write of the key must not answer for an earlier event). The error
-    /// keeps its SDK class.
+    /// names one (a later write of the key must not answer for an earlier event).
     pub async fn open_object(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
-    ) -> Result<Opened, CallError> {
+    ) -> Result<Opened, ReadFailure> {
         let version = Version {
             id: version_id.map(str::to_string),
             etag: None,
@@ -79,7 +89,25 @@ impl S3Source {
         Ok(Opened::Stream(stream))
     }
 
-    /// Opens `bucket/key` as a stream, from a blocking thread.
+    /// Runs `engine` on a blocking thread over `opened` (the report, `name` in errors), with
+    /// this source for the objects it names. An S3 failure stays in the engine's error (see
+    /// [`ReadFailure::of`]).
+    pub async fn run<T, F>(self, name: &str, opened: Opened, engine: F) -> Result<T, ReportError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Opened, &dyn ObjectSource) -> Result<T, ReportError> + Send + 'static,
+    {
+        match tokio::task::spawn_blocking(move || engine(opened, &self)).await {
+            Ok(result) => result,
+            Err(e) => Err(ReportError::new(
+                name,
+                ErrorKind::Invalid(format!("the report's reading task failed: {e}")),
+            )),
+        }
+    }
+
+    /// Opens `bucket/key` as a stream, from a blocking thread (the engine's): a task on the
+    /// runtime opens it and replies.
     pub fn open(&self, bucket: &str, key: &str) -> io::Result<Opened> {
         let version = Version {
             id: None,
@@ -88,25 +116,16 @@ impl S3Source {
                 .get(&(bucket.to_string(), key.to_string()))
                 .cloned(),
         };
-        let opened = self
-            .runtime
-            .block_on(self.reading().open(bucket, key, &version));
-        match opened {
-            Ok(stream) => Ok(Opened::Stream(stream)),
-            Err(error) => {
-                let kind = match error.code.as_deref() {
-                    Some("NoSuchKey") => io::ErrorKind::NotFound,
-                    _ => io::ErrorKind::Other,
-                };
-                let message = error.to_string();
-                let mut slot = self.failures.lock().expect("not poisoned");
-                slot.get_or_insert(ReadFailure {
-                    bucket: bucket.to_string(),
-                    key: key.to_string(),
-                    error,
-                });
-                Err(io::Error::new(kind, message))
-            }
+        let (reply, replied) = oneshot::channel();
+        let reading = self.reading();
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        self.runtime.spawn(async move {
+            let _ = reply.send(reading.open(&bucket, &key, &version).await);
+        });
+        match replied.blocking_recv() {
+            Ok(Ok(stream)) => Ok(Opened::Stream(stream)),
+            Ok(Err(failure)) => Err(failure.into_io(true)),
+            Err(_) => Err(io::Error::other("the task opening the object stopped")),
         }
     }
 }

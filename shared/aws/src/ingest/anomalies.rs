@@ -1,26 +1,29 @@
 //! The anomaly alerts of one delivery: the daily series of the report joined to last month's
 //! stored series, judged by the core, and explained by a second read of the report (only for
-//! anomalies not sent yet, so a flagged day re-read by later deliveries costs one GetItem).
+//! anomalies not sent yet, so a flagged day re-read by later deliveries costs one GetItem),
+//! within the invocation's read-time budget (see `read_budget::second_read`).
 
 use super::{Ingest, IngestError};
 use crate::event::ReportObject;
-use crate::s3_source::S3Source;
+use crate::read_budget::{self, SecondRead};
 use billwatch_core::alert::plan::Alert;
 use billwatch_core::anomaly::{self, claim_key, Prior};
 use billwatch_core::period::Period;
 use billwatch_core::report::drivers::{DriverTable, Key};
 use billwatch_core::report::{drivers, ReportSummary};
 use chrono::Datelike;
-use std::sync::Arc;
+use std::time::SystemTime;
 
 impl Ingest {
-    /// The anomaly alerts `summary` (one period of `object`) calls for, each with its movers.
+    /// The anomaly alerts `summary` (one period of `object`) calls for, each with its movers
+    /// when they can be read before `deadline` (the invocation's, if any).
     pub(super) async fn anomalies(
         &self,
         object: &ReportObject,
         summary: &ReportSummary,
         period: Period,
         payer: &str,
+        deadline: Option<SystemTime>,
     ) -> Result<Vec<Alert>, IngestError> {
         let Some(last) =
             anomaly::last_complete_day(period, summary.as_of.as_deref(), summary.status)
@@ -48,13 +51,19 @@ impl Ingest {
             return Ok(Vec::new());
         }
         let keys = anomaly::watch_keys(&open);
-        let table = match self.drivers(object, period, keys).await {
-            Ok(t) => t,
-            Err(e) => {
-                // The alert still goes, without the breakdown.
-                tracing::warn!(key = %object.key, error = %e, "could not read what moved");
+        // The alert goes in any case; without the breakdown if it cannot be read in time.
+        let table = match read_budget::second_read(deadline, SystemTime::now()) {
+            SecondRead::NoTime => {
+                tracing::warn!(key = %object.key, "no time left to read what moved");
                 DriverTable::default()
             }
+            budget => match self.drivers(object, period, keys, deadline, budget).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(key = %object.key, error = %e, "could not read what moved");
+                    DriverTable::default()
+                }
+            },
         };
         Ok(anomaly::explained(period, &open, &table, &object.key))
     }
@@ -81,40 +90,21 @@ impl Ingest {
             .collect())
     }
 
-    /// The second pass: the object read again at its version, on a blocking thread.
+    /// The second pass: the object read again at its version, under the same budget as the
+    /// first read (a manifest too large for the time left is not read), given up when `budget`
+    /// runs out.
     async fn drivers(
         &self,
         object: &ReportObject,
         period: Period,
         keys: Vec<Key>,
+        deadline: Option<SystemTime>,
+        budget: SecondRead,
     ) -> Result<DriverTable, IngestError> {
-        let source = S3Source::new(
-            self.s3.clone(),
-            &object.bucket,
-            tokio::runtime::Handle::current(),
-        )
-        .with_ranged_reads(self.config.s3_reads);
-        let opened = source
-            .open_object(&object.bucket, &object.key, object.version_id.as_deref())
-            .await
-            .map_err(|error| IngestError::Fetch {
-                operation: "GetObject",
-                bucket: object.bucket.clone(),
-                key: object.key.clone(),
-                error,
-            })?;
-        let source = Arc::new(source);
         let (key, limits) = (object.key.clone(), self.config.limits);
-        let task = tokio::task::spawn_blocking(move || {
-            drivers(opened, &key, &key, &*source, &limits, period, &keys)
-        });
-        match task.await {
-            Ok(result) => Ok(result?),
-            Err(e) => Err(billwatch_core::report::ReportError::new(
-                &object.key,
-                billwatch_core::report::ErrorKind::Invalid(format!("driver task failed: {e}")),
-            )
-            .into()),
-        }
+        self.read(object, deadline, budget.stop(), move |opened, parts| {
+            drivers(opened, &key, &key, parts, &limits, period, &keys)
+        })
+        .await
     }
 }

@@ -15,6 +15,7 @@ use billwatch_core::budget::Budget;
 use billwatch_core::period::Period;
 use billwatch_core::report::ReportSummary;
 use chrono::{DateTime, Utc};
+use std::time::SystemTime;
 
 /// What making a version live did.
 enum Live {
@@ -35,13 +36,15 @@ const ABANDONED_SECONDS: i64 = 20 * 60;
 impl Ingest {
     /// Stores one period's totals as this object's version, makes it live (with the alerts it
     /// owes, in one transaction) if it is the period's newest delivery, sends what the period's
-    /// outbox holds, and removes versions that are no longer live.
+    /// outbox holds, and removes versions that are no longer live. `deadline`: the invocation's,
+    /// which the anomaly pass's second read must fit in.
     pub(super) async fn deliver(
         &self,
         object: &ReportObject,
         summary: &ReportSummary,
         period: Period,
         now: DateTime<Utc>,
+        deadline: Option<SystemTime>,
     ) -> Result<Done, IngestError> {
         let payer = summary
             .payer_account_id
@@ -84,7 +87,9 @@ impl Ingest {
         self.reports
             .version_complete(period, &payer, &version)
             .await?;
-        let anomalies = self.anomalies(object, summary, period, &payer).await?;
+        let anomalies = self
+            .anomalies(object, summary, period, &payer, deadline)
+            .await?;
         let live = self
             .make_live(object, summary, &next, &anomalies, now)
             .await?;

@@ -96,7 +96,9 @@ impl Ingest {
             })?;
             let mut record = received.clone();
             describe(&mut record, &summary, period);
-            let done = self.deliver(object, &summary, period, now).await?;
+            let done = self
+                .deliver(object, &summary, period, now, deadline)
+                .await?;
             out.push((record, done));
         }
         self.note_sequencer(object).await?;

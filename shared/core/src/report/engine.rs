@@ -4,7 +4,7 @@
 use super::cur::{Cur, CUR1, CUR2};
 use super::dbr::Dbr;
 use super::decode::{read_small, with_decoded};
-use super::error::{ErrorKind, ReportError, RowError};
+use super::error::{ErrorKind, ReportError, RowError, StreamError};
 use super::focus::Focus;
 use super::format::{classify, key_info, missing_column, Format, KeyInfo};
 use super::header::{Col, Header};
@@ -552,7 +552,7 @@ fn read_manifest<'a>(
             PartRef::Key(key) => parts.open_key(key),
             PartRef::Uri { bucket, key } => parts.open_uri(bucket, key),
         }
-        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
+        .map_err(|e| ReportError::new(&name, StreamError::open_kind_of(&e)))?;
         with_decoded(opened, &name, limits, |r, workers| {
             pass.read_csv(r, workers, &name, true)
         })?;

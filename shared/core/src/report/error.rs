@@ -54,8 +54,52 @@ pub enum ErrorKind {
     Csv(String),
     #[error("read error: {0}")]
     Io(String),
+    /// The store the report is read from failed, with its own error kept (see [`SourceFailure`]).
+    #[error("{0}")]
+    Source(SourceFailure),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A failure of the store behind an [`super::ObjectSource`] (S3's error, say), carried whole
+/// through the engine's readers and decoders to the caller, who can tell from it whether a
+/// retry can help (by downcasting `error` to its own type). `opening`: it failed while the
+/// object was opened, else while it was read.
+#[derive(Debug, Clone)]
+pub struct SourceFailure {
+    pub opening: bool,
+    pub error: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+}
+
+impl SourceFailure {
+    /// The engine's error kind for it.
+    pub fn kind(self) -> ErrorKind {
+        ErrorKind::Source(self)
+    }
+
+    /// An `io::Error` (of `kind`) that the engine turns back into [`ErrorKind::Source`].
+    pub fn into_io(self, kind: std::io::ErrorKind) -> std::io::Error {
+        std::io::Error::new(kind, StreamError(ErrorKind::Source(self)))
+    }
+}
+
+impl PartialEq for SourceFailure {
+    fn eq(&self, other: &Self) -> bool {
+        self.opening == other.opening
+            && (std::sync::Arc::ptr_eq(&self.error, &other.error)
+                || self.error.to_string() == other.error.to_string())
+    }
+}
+
+impl Eq for SourceFailure {}
+
+impl fmt::Display for SourceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.opening {
+            true => write!(f, "cannot open: {}", self.error),
+            false => write!(f, "read error: {}", self.error),
+        }
+    }
 }
 
 /// A report error with its location: `file[: line N][: column 'C']: reason`.
@@ -178,6 +222,15 @@ impl StreamError {
             None => ErrorKind::Io(err.to_string()),
         }
     }
+
+    /// [`StreamError::kind_of`] for an error of opening an object: [`ErrorKind::Open`] unless
+    /// one of our layers (or the object source) raised it.
+    pub fn open_kind_of(err: &std::io::Error) -> ErrorKind {
+        match err.get_ref().and_then(|e| e.downcast_ref::<StreamError>()) {
+            Some(StreamError(kind)) => kind.clone(),
+            None => ErrorKind::Open(err.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -222,5 +275,37 @@ mod tests {
         );
         let plain = std::io::Error::other("boom");
         assert!(matches!(StreamError::kind_of(&plain), ErrorKind::Io(_)));
+    }
+
+    #[test]
+    fn a_source_failure_is_carried_whole_through_io_errors() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("SlowDown: reduce your request rate")]
+        struct Throttled;
+        for opening in [true, false] {
+            let failure = SourceFailure {
+                opening,
+                error: std::sync::Arc::new(Throttled),
+            };
+            let io = failure.clone().into_io(std::io::ErrorKind::Other);
+            for kind in [StreamError::kind_of(&io), StreamError::open_kind_of(&io)] {
+                let ErrorKind::Source(found) = kind else {
+                    panic!("{io}")
+                };
+                assert_eq!(found, failure);
+                assert!(found.error.downcast_ref::<Throttled>().is_some());
+            }
+            let text = ReportError::new("part.csv.gz", failure.kind()).to_string();
+            let stage = if opening { "cannot open" } else { "read error" };
+            assert_eq!(
+                text,
+                format!("part.csv.gz: {stage}: SlowDown: reduce your request rate")
+            );
+        }
+        let plain = std::io::Error::other("no such file");
+        assert_eq!(
+            StreamError::open_kind_of(&plain),
+            ErrorKind::Open("no such file".into())
+        );
     }
 }

@@ -31,7 +31,7 @@ mod tally;
 pub use engine::{
     drivers, summarize, summarize_periods, summarize_periods_pending, Pending, PendingError,
 };
-pub use error::{ErrorKind, ReportError};
+pub use error::{ErrorKind, ReportError, SourceFailure, StreamError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
 pub use manifest::{parse as parse_manifest, Manifest, PartRef};

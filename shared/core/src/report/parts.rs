@@ -5,7 +5,7 @@
 
 use super::decode::with_decoded;
 use super::engine::{rows_for, Pass};
-use super::error::{ErrorKind, ReportError};
+use super::error::{ReportError, StreamError};
 use super::format::classify;
 use super::limits::Limits;
 use super::manifest::{Manifest, PartRef};
@@ -43,7 +43,7 @@ fn read_part(
         PartRef::Key(key) => source.open_key(key),
         PartRef::Uri { bucket, key } => source.open_uri(bucket, key),
     }
-    .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))
+    .map_err(|e| ReportError::new(&name, StreamError::open_kind_of(&e)))
     .and_then(|opened| {
         with_decoded(opened, &name, &limits, |input, _| {
             let mut reader = ObjectReader::new(input, &name, index as u32, &limits);
