@@ -1075,7 +1075,8 @@ async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
 /// month-to-date spend against the amount; a duplicate adds a pipeline line only.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_ingest_emits_emf_metric_lines_that_follow_the_specification() {
-    use billwatch_aws::metrics::{emf::check, Metrics};
+    use billwatch_aws::metrics::Metrics;
+    use billwatch_tests::emf::check;
     let mut stack = Stack::new().await;
     // The report is for November 2026: the clock reads 20 November 2026 (spend lines are for
     // the current month only).

@@ -25,16 +25,6 @@ const BAD_CREDENTIALS: [&str; 4] = [
     "ExpiredTokenException",
     "ExpiredToken",
 ];
-const THROTTLED: [&str; 7] = [
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "SlowDown",
-];
-
 /// `action` is the IAM action the call needed (`dynamodb:Query`); `resource` the table or
 /// topic it was on.
 pub fn explain(action: &str, error: &CallError, resource: Option<&str>) -> CliError {
@@ -52,7 +42,7 @@ pub fn explain(action: &str, error: &CallError, resource: Option<&str>) -> CliEr
         format!("access denied: your credentials may not call {action}{on} (ask for that permission, or use another --profile)")
     } else if BAD_CREDENTIALS.contains(&code) {
         format!("AWS rejected the credentials ({code}): run `aws configure` or `aws sso login`, or pick another --profile")
-    } else if THROTTLED.contains(&code) {
+    } else if error.is_throttling() {
         format!("throttled by AWS ({code}) calling {action}{on}: wait a moment and run it again")
     } else if error.code.is_none() && error.status.is_none() {
         format!("could not reach AWS for {action}{on}: {} (check the network, --region and --endpoint-url)", error.message)

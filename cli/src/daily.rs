@@ -111,8 +111,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
 /// The last day the data covers: the date of its `as_of` (None: every day is reported).
 fn last_reported(as_of: Option<&str>) -> Option<NaiveDate> {
     let as_of = as_of?;
-    chrono::DateTime::parse_from_rfc3339(as_of)
-        .map(|t| t.with_timezone(&chrono::Utc).date_naive())
+    billwatch_core::timestamp::Timestamp::parse(as_of)
+        .map(|t| t.utc().date_naive())
         .ok()
         .or_else(|| as_of.get(..10).and_then(|d| d.parse().ok()))
 }

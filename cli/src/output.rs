@@ -5,7 +5,7 @@
 //! one timestamp format, RFC 3339 in UTC with milliseconds (`2026-11-20T08:00:00.000Z`).
 
 use billwatch_aws::store::StoredTotal;
-use chrono::{DateTime, SecondsFormat, Utc};
+use billwatch_core::timestamp::Timestamp;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -21,12 +21,7 @@ pub enum Output {
 /// A timestamp in the one format every command prints (`2026-11-20T08:00:00.000Z`), whatever
 /// precision or offset it was stored with; text that is not RFC 3339 is kept as it is.
 pub fn timestamp(text: &str) -> String {
-    match DateTime::parse_from_rfc3339(text) {
-        Ok(t) => t
-            .with_timezone(&Utc)
-            .to_rfc3339_opts(SecondsFormat::Millis, true),
-        Err(_) => text.to_string(),
-    }
+    Timestamp::parse(text).map_or_else(|_| text.to_string(), |t| t.to_string())
 }
 
 /// [`timestamp`] of an optional one.

@@ -33,12 +33,13 @@ BILLWATCH_ALERTS_QUEUE_URL. Errors go to stderr, with exit status 1 (2 for bad u
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable, Iterator, NoReturn
 
 sys.dont_write_bytecode = True  # keep the work tree free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,6 +61,23 @@ def fail(msg: str, code: int = 1) -> NoReturn:
 # --------------------------------------------------------------------------------------------
 # boto3 clients for the emulator (shared with parity_check.py / s3_event.py)
 # --------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def emulator_errors(template: str, endpoint: str, fail: Callable[[str], NoReturn]) -> Iterator[None]:
+    """Ends the script with one line for a template that cannot be resolved or a failed call
+    to the emulator (shared with parity_check.py)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except st.TemplateError as e:
+        fail(f"{template}: {e}")
+    except ClientError as e:
+        err = e.response.get("Error", {})
+        fail(f"{e.operation_name} failed at {endpoint}: {err.get('Code')}: {err.get('Message')}")
+    except BotoCoreError as e:
+        fail(f"cannot talk to the emulator at {endpoint}: {e}")
 
 
 def emulator_endpoint(arg: str | None) -> str:
@@ -394,8 +412,9 @@ def ensure_schedules(events, template: dict, spec: st.StackSpec, params: dict[st
 # --------------------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+def stack_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """The arguments that name a stack in the emulator (shared with parity_check.py)."""
+    p = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
     p.add_argument("--stack-name", default=st.DEFAULT_STACK, help="stack name (default: %(default)s)")
     p.add_argument("--template", default=str(st.DEFAULT_TEMPLATE), help="SAM template (default: the repo's)")
     p.add_argument("--endpoint-url", help="emulator endpoint (default: $AWS_ENDPOINT_URL)")
@@ -408,6 +427,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="template parameter override (repeatable)",
     )
+    return p
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = stack_parser(PROG, __doc__)
     return p.parse_args(argv)
 
 
@@ -425,9 +449,7 @@ def main(argv: list[str]) -> int:
     except st.TemplateError as e:
         fail(str(e), 2)
 
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
+    with emulator_errors(args.template, endpoint, fail):
         c = clients(endpoint, region)
         account = account_id(c["sts"], args.account_id)
         spec = st.stack_spec(template, stack, account, region, params)
@@ -442,13 +464,6 @@ def main(argv: list[str]) -> int:
         functions = ensure_functions(c["iam"], c["lambda"], template, spec, params)
         ensure_notifications(c["s3"], template, spec, params, functions)
         ensure_schedules(c["events"], template, spec, params, functions)
-    except st.TemplateError as e:
-        fail(f"{args.template}: {e}")
-    except ClientError as e:
-        err = e.response.get("Error", {})
-        fail(f"{e.operation_name} failed at {endpoint}: {err.get('Code')}: {err.get('Message')}")
-    except BotoCoreError as e:
-        fail(f"cannot talk to the emulator at {endpoint}: {e}")
 
     exports = {name: spec.env[name] for name in st.ENV_VARS}
     exports["BILLWATCH_ALERTS_QUEUE_URL"] = queue_url

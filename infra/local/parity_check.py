@@ -26,7 +26,6 @@ unreadable template, emulator down).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -36,7 +35,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import stack_template as st  # noqa: E402
-from create_stack import account_id, clients, emulator_endpoint  # noqa: E402
+from create_stack import account_id, clients, emulator_endpoint, emulator_errors, stack_parser  # noqa: E402
 
 PROG = "parity_check.py"
 
@@ -209,27 +208,13 @@ def check_env(spec: st.StackSpec) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    p.add_argument("--stack-name", default=st.DEFAULT_STACK, help="stack name (default: %(default)s)")
-    p.add_argument("--template", default=str(st.DEFAULT_TEMPLATE), help="SAM template (default: the repo's)")
-    p.add_argument("--endpoint-url", help="emulator endpoint (default: $AWS_ENDPOINT_URL)")
-    p.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION or us-east-1")
-    p.add_argument("--account-id", help="${AWS::AccountId} (default: the emulator's, from STS)")
+    p = stack_parser(PROG, __doc__)
     p.add_argument("--check-env", action="store_true", help="also compare this process's BILLWATCH_* variables")
-    p.add_argument(
-        "--parameter",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="template parameter override (repeatable), as given to create_stack.py",
-    )
     args = p.parse_args(argv)
     try:
         params = dict(kv.split("=", 1) for kv in args.parameter)
     except ValueError:
         fail("--parameter takes NAME=VALUE")
-
-    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         stack = st.check_stack_name(args.stack_name)
@@ -238,7 +223,7 @@ def main(argv: list[str]) -> int:
     except st.TemplateError as e:
         fail(str(e))
     region = args.region or st.region_from_env()
-    try:
+    with emulator_errors(args.template, endpoint, fail):
         c = clients(endpoint, region)
         spec = st.stack_spec(template, stack, account_id(c["sts"], args.account_id), region, params)
         problems = check_tables(c["dynamodb"], spec)
@@ -248,13 +233,6 @@ def main(argv: list[str]) -> int:
         problems += rule_problems
         if args.check_env:
             problems += check_env(spec)
-    except st.TemplateError as e:
-        fail(f"{args.template}: {e}")
-    except ClientError as e:
-        err = e.response.get("Error", {})
-        fail(f"{e.operation_name} failed at {endpoint}: {err.get('Code')}: {err.get('Message')}")
-    except BotoCoreError as e:
-        fail(f"cannot talk to the emulator at {endpoint}: {e}")
 
     if problems:
         for line in problems:

@@ -2,6 +2,7 @@
 //! ./scripts/test starts: tables cloned from the ones the stack script created from
 //! template.yaml (same keys, same indexes), a bucket, a topic and an SQS queue subscribed to it.
 
+pub mod emf;
 pub mod faults;
 pub mod paced_s3;
 pub mod principals;

@@ -1,6 +1,6 @@
 //! How an AWS call failed, kept structured: the service's error code (`ThrottlingException`,
 //! `ConditionalCheckFailedException`, …) instead of a flattened debug string, and whether a
-//! retry can help.
+//! retry can help (decided in [`crate::retry`]).
 
 // The smithy types every SDK crate shares, through the DynamoDB crate's re-exports.
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -24,21 +24,6 @@ impl ErrorClass {
     }
 }
 
-/// Error codes AWS services use for "slow down" or "try again".
-const TRANSIENT_CODES: [&str; 11] = [
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "InternalServerError",
-    "InternalFailure",
-    "ServiceUnavailable",
-    "SlowDown",
-    "TransactionConflictException",
-];
-
 /// One failed SDK call, summarised: its code, its HTTP status, a one-line message, its class.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallError {
@@ -58,19 +43,11 @@ impl CallError {
                 let e = service.err();
                 let code = e.code().map(str::to_string);
                 let status = Some(service.raw().status().as_u16());
-                let transient = code
-                    .as_deref()
-                    .is_some_and(|c| TRANSIENT_CODES.contains(&c))
-                    || status.is_some_and(|s| s >= 500 || s == 429);
                 CallError {
                     message: one_line(e.message().unwrap_or("no message")),
+                    class: crate::retry::class_of(code.as_deref(), status),
                     code,
                     status,
-                    class: if transient {
-                        ErrorClass::Transient
-                    } else {
-                        ErrorClass::Permanent
-                    },
                 }
             }
             SdkError::ResponseError(r) => CallError {
@@ -104,6 +81,15 @@ impl CallError {
                 class: ErrorClass::Permanent,
             },
         }
+    }
+}
+
+impl CallError {
+    /// Whether the service asked to slow down (see [`crate::retry::is_throttling`]).
+    pub fn is_throttling(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(crate::retry::is_throttling)
     }
 }
 

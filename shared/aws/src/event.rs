@@ -6,6 +6,7 @@
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use billwatch_core::report::key_info;
+use billwatch_core::timestamp::Timestamp;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -193,9 +194,9 @@ fn eventbridge(payload: &Value) -> Result<Incoming, EventError> {
             event.detail_type, event.source
         )));
     }
-    let time = DateTime::parse_from_rfc3339(&event.time)
-        .map_err(|e| EventError::Shape(format!("EventBridge time '{}': {e}", event.time)))?
-        .with_timezone(&Utc);
+    let time = Timestamp::parse(&event.time)
+        .map_err(|e| EventError::Shape(format!("EventBridge time: {e}")))?
+        .utc();
     let detail: CreatedDetail = serde_json::from_value(event.detail)
         .map_err(|e| EventError::Shape(format!("EventBridge Object Created detail: {e}")))?;
     let raw_key = detail.object.key;

@@ -7,6 +7,7 @@ use crate::store::{AlertsStore, Owed, ReportsStore, StoreError, TableNames};
 use crate::timestamp;
 use billwatch_core::health::{silence, State};
 use billwatch_core::period::Period;
+use billwatch_core::timestamp::Timestamp;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -86,9 +87,7 @@ pub async fn check(
     let mut last: Option<DateTime<Utc>> = None;
     for period in [this, this.prev()] {
         for r in reports.list(period).await? {
-            let received = DateTime::parse_from_rfc3339(&r.received_at)
-                .ok()
-                .map(|t| t.with_timezone(&Utc));
+            let received = Timestamp::parse(&r.received_at).ok().map(Timestamp::utc);
             last = last.max(received);
         }
     }

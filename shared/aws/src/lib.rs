@@ -15,8 +15,9 @@ pub mod metrics;
 pub mod notify;
 pub mod outcome;
 pub mod read_budget;
+pub mod retry;
 pub mod s3_read;
 pub mod s3_source;
 pub mod store;
-mod timestamp;
-pub use timestamp::timestamp;
+/// The one timestamp format (see [`billwatch_core::timestamp`]).
+pub use billwatch_core::timestamp::format as timestamp;

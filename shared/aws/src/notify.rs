@@ -2,6 +2,7 @@
 //! published. Shared by the ingest function and the scheduled health check.
 
 use crate::error::{CallError, ErrorClass};
+use crate::retry::{retry, Policy};
 use crate::store::{AlertsStore, Claim, Owed, StoreError};
 use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::{DateTime, Utc};
@@ -87,34 +88,22 @@ pub async fn send_once(
     }
 }
 
-/// Marks a published alert, trying harder than the SDK does: SNS has accepted the message, and
-/// an unmarked claim would be published again once its lease runs out. Only a process that dies
-/// between the publish and this write (or DynamoDB failing for seconds) leaves that window open.
+/// Marks a published alert, trying harder than the SDK does ([`Policy::MARK_PUBLISHED`]): SNS
+/// has accepted the message, and an unmarked claim would be published again once its lease runs
+/// out. Only a process that dies between the publish and this write (or DynamoDB failing for
+/// seconds) leaves that window open.
 async fn mark_published(
     alerts: &AlertsStore,
     alert: &Owed,
     message_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut attempt = 0;
-    loop {
-        match alerts
-            .mark_published(alert.period, &alert.key, message_id, now)
-            .await
-        {
-            Ok(()) => return Ok(()),
-            Err(e) if attempt < MARK_ATTEMPTS && e.class() == ErrorClass::Transient => {
-                attempt += 1;
-                tracing::warn!(alert = %alert.alert_id, error = %e, attempt, "marking a published alert failed; trying again");
-                tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let what = format!("marking alert {} published", alert.alert_id);
+    retry(Policy::MARK_PUBLISHED, &what, || {
+        alerts.mark_published(alert.period, &alert.key, message_id, now)
+    })
+    .await
 }
-
-/// Extra attempts at marking a published alert (200 ms, 400 ms, 800 ms, 1.6 s apart).
-const MARK_ATTEMPTS: u32 = 4;
 
 /// Publishes the alert in AWS Chatbot's custom-notification format (a plain JSON message:
 /// Chatbot reads the message body), with the same attributes for filter policies.

@@ -103,8 +103,9 @@ fn once_of(t: &Total) -> Decimal {
 /// Seconds from the period start to `as_of`, and the seconds in the month.
 fn elapsed(period: Period, as_of: &str, month_days: u32) -> Option<(i64, i64)> {
     let start = period.start().naive_utc();
-    let at = chrono::DateTime::parse_from_rfc3339(as_of)
+    let at = crate::timestamp::Timestamp::parse(as_of)
         .ok()?
+        .utc()
         .naive_utc();
     let month = i64::from(month_days) * DAY_SECONDS;
     Some(((at - start).num_seconds().min(month), month))

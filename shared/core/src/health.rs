@@ -2,10 +2,12 @@
 //! is worth an alert. One alert per silence (keyed by the last delivery seen), and one per month
 //! while no report has ever arrived.
 
-use crate::alert::plan::{Alert, AlertKind};
-use crate::alert::render::{self, HealthCheck};
+use crate::alert::notices::health_notice;
+use crate::alert::plan::Alert;
+use crate::alert::render::HealthCheck;
 use crate::period::Period;
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::timestamp;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// What the deliveries look like right now.
@@ -53,7 +55,7 @@ pub fn silence(
 ) -> SilenceDecision {
     let period = Period::of(now);
     let silent_for = last.map(|t| (now - t).num_hours());
-    let last_text = last.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+    let last_text = last.map(timestamp::format);
     let (state, key, subject, text) = match (&last_text, silent_for) {
         (None, _) => (
             State::Never,
@@ -87,31 +89,23 @@ pub fn silence(
         }
     };
     let alert_id = format!("{period}:{key}");
-    let check = HealthCheck::Silence;
-    let message = render::health(
-        &alert_id,
-        check,
+    let details = serde_json::json!({"last_delivery": last_text, "silent_for_hours": silent_for,
+                                     "limit_hours": limit_hours});
+    let alert = health_notice(
+        period,
+        key,
+        alert_id,
+        HealthCheck::Silence,
         &subject,
         &text,
-        period,
-        serde_json::json!({"last_delivery": last_text, "silent_for_hours": silent_for,
-                           "limit_hours": limit_hours}),
+        details,
     );
     SilenceDecision {
         state,
         silent_for_hours: silent_for,
         alert: Some(Alert {
-            period,
-            key,
-            alert_id,
-            kind: AlertKind::Health,
-            budget: None,
-            basis: None,
-            severity: check.severity(),
             reason: subject,
-            report_key: None,
-            topic: None,
-            message,
+            ..alert
         }),
     }
 }

@@ -362,7 +362,7 @@ impl DayStore {
 ///
 /// Memory per key (measured: docs/scale.md, "Many keys"): the key's index entry (a key and a
 /// slot number in a hash table, 16 bytes a bucket), its slot (key, [`Amounts`], a days handle:
-/// 144 bytes, in pages of [`PAGE`] keys) and, for keys with usage rows, its days (a block of up
+/// 144 bytes, in pages of 1,024 keys) and, for keys with usage rows, its days (a block of up
 /// to four, 72 bytes, or a full month, 512).
 #[derive(Debug, Default)]
 pub struct Ledger {

@@ -18,3 +18,4 @@ pub mod money;
 pub mod money_text;
 pub mod period;
 pub mod report;
+pub mod timestamp;

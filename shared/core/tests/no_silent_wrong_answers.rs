@@ -637,3 +637,28 @@ fn a_legacy_file_of_total_rows_and_a_rounding_line_alone_is_still_empty() {
         "{err}"
     );
 }
+
+/// A date that does not exist (a 31 February, a 24th hour) is an error naming the line, the
+/// column and why, never a period or an "as of" read from it.
+#[test]
+fn an_impossible_date_is_an_error_with_its_reason() {
+    for (date, reason) in [
+        ("2026-02-31T00:00:00Z", "no such day"),
+        ("2026-02-01 24:00:00", "no such time"),
+    ] {
+        let text = format!(
+            "BilledCost,BillingAccountId,BillingCurrency,BillingPeriodStart,ChargeCategory,ServiceName,SubAccountId\n\
+             1.5,111111111111,USD,2026-02-01T00:00:00Z,Usage,Amazon S3,222222222222\n\
+             2,111111111111,USD,{date},Usage,Amazon S3,222222222222\n"
+        );
+        let err = run_both("focus.csv", text.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("BillingPeriodStart"), "{err}");
+        assert!(
+            err.contains(&format!("invalid date '{date}': {reason}")),
+            "{err}"
+        );
+    }
+}

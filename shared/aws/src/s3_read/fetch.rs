@@ -4,17 +4,9 @@
 
 use super::plan::ByteRange;
 use crate::error::{CallError, ErrorClass};
+use crate::retry::{retry, Policy};
 use aws_sdk_s3::primitives::ByteStream;
-use backon::{ExponentialBuilder, Retryable};
 use std::sync::Mutex;
-use std::time::Duration;
-
-/// Retries of one range after its first attempt (each attempt is one SDK call, which itself
-/// retries throttling, 5xx and dropped connections before it fails).
-const RANGE_RETRIES: usize = 4;
-/// The first pause before a retry; it doubles (with jitter) up to [`RANGE_MAX_DELAY`].
-const RANGE_MIN_DELAY: Duration = Duration::from_millis(100);
-const RANGE_MAX_DELAY: Duration = Duration::from_secs(5);
 
 /// What every range of one read must come from: one version of the object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,20 +44,13 @@ impl Target {
                 None => self.get(range).await,
             }
         };
-        attempt
-            .retry(
-                ExponentialBuilder::default()
-                    .with_min_delay(RANGE_MIN_DELAY)
-                    .with_max_delay(RANGE_MAX_DELAY)
-                    .with_max_times(RANGE_RETRIES)
-                    .with_jitter(),
-            )
-            .when(|e: &CallError| e.class == ErrorClass::Transient)
-            .notify(|e: &CallError, pause: Duration| {
-                tracing::warn!(bucket = %self.bucket, key = %self.key, range = %range.header(),
-                    error = %e, pause_ms = pause.as_millis() as u64, "S3 range failed; retrying");
-            })
-            .await
+        let what = format!(
+            "S3 range {} of s3://{}/{}",
+            range.header(),
+            self.bucket,
+            self.key
+        );
+        retry(Policy::S3_RANGE, &what, attempt).await
     }
 
     /// One ranged GET of the pinned version.

@@ -1,17 +1,18 @@
 //! Many put or delete requests to one table: `BatchWriteItem` in chunks of 25 (its limit), up to
 //! [`IN_FLIGHT`] chunks at once. A chunk's unprocessed items, and a chunk throttled as a whole
-//! after the SDK's own retries, are sent again after an exponential backoff with full jitter
-//! (a random wait up to 50 ms · 2^retry, at most 5 s), as DynamoDB's documentation asks; a chunk
-//! gives up after 10 attempts in a row that wrote nothing ([`Retry::STANDARD`]). The first error stops
-//! the rest (chunks in flight are dropped): every request is a put or a delete of a known key,
-//! so the caller's retry simply sends them all again.
+//! after the SDK's own retries, are sent again after the waits of
+//! [`Policy::BATCH_WRITE`](crate::retry::Policy::BATCH_WRITE) (exponential backoff with full
+//! jitter, as DynamoDB's documentation asks); a chunk gives up after 10 attempts in a row that
+//! wrote nothing ([`Retry::STANDARD`]). The first error stops the rest (chunks in flight are
+//! dropped): every request is a put or a delete of a known key, so the caller's retry simply
+//! sends them all again.
 
 use super::StoreError;
+use crate::retry::Policy;
 use aws_sdk_dynamodb::types::WriteRequest;
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::future::Future;
-use std::time::Duration;
 
 /// `BatchWriteItem`'s limit of requests per call.
 pub const CHUNK: usize = 25;
@@ -28,23 +29,15 @@ pub struct Retry {
     /// Attempts in a row that write nothing before a chunk gives up (the invocation then fails
     /// and Lambda retries it).
     pub max_stalls: u32,
-    /// The backoff's base and cap.
-    pub base_ms: u64,
-    pub cap_ms: u64,
+    /// The waits between attempts.
+    pub waits: Policy,
 }
 
 impl Retry {
     pub const STANDARD: Retry = Retry {
         max_stalls: 10,
-        base_ms: 50,
-        cap_ms: 5_000,
+        waits: Policy::BATCH_WRITE,
     };
-
-    /// "Full jitter": a uniformly random wait between 0 and min(cap, base · 2^retry).
-    fn backoff(self, retry: u32) -> Duration {
-        let ceiling = self.cap_ms.min(self.base_ms << retry.min(16));
-        Duration::from_millis(fastrand::u64(0..=ceiling))
-    }
 }
 
 /// What writing a set of requests took.
@@ -138,7 +131,8 @@ where
 {
     let mut stats = BatchStats::default();
     let mut stalls = 0;
-    for retry in 0.. {
+    let mut waits = policy.waits.waits();
+    loop {
         stats.calls += 1;
         let sent = pending.len();
         let progress = match send(pending.clone()).await {
@@ -153,19 +147,21 @@ where
         };
         stats.resent += pending.len() as u64;
         stalls = if progress { 0 } else { stalls + 1 };
-        if stalls >= policy.max_stalls {
+        // A policy with a count of its own may run out first (the standard one has none).
+        let wait = (stalls < policy.max_stalls).then(|| waits.next()).flatten();
+        let Some(wait) = wait else {
             return Err(StoreError::Incomplete {
                 operation: "BatchWriteItem",
                 table: table.to_string(),
                 message: format!(
-                    "{} items still unprocessed after {stalls} attempts without progress",
-                    pending.len()
+                    "{} items still unprocessed after {} attempts, the last {stalls} without progress",
+                    pending.len(),
+                    stats.calls
                 ),
             });
-        }
-        tokio::time::sleep(policy.backoff(retry)).await;
+        };
+        tokio::time::sleep(wait).await;
     }
-    unreachable!("the retry loop only ends by returning")
 }
 
 #[cfg(test)]
@@ -196,27 +192,12 @@ mod tests {
     /// Tiny waits, so that the tests run fast.
     const QUICK: Retry = Retry {
         max_stalls: 3,
-        base_ms: 1,
-        cap_ms: 2,
+        waits: Policy {
+            retries: usize::MAX,
+            first: std::time::Duration::from_millis(1),
+            cap: std::time::Duration::from_millis(2),
+        },
     };
-
-    #[test]
-    fn backoff_is_random_below_an_exponential_ceiling_and_capped() {
-        let r = Retry::STANDARD;
-        let mut longest = [Duration::ZERO; 12];
-        for (retry, longest) in longest.iter_mut().enumerate() {
-            for _ in 0..200 {
-                let wait = r.backoff(retry as u32);
-                assert!(wait <= Duration::from_millis(r.cap_ms.min(50 << retry)));
-                *longest = (*longest).max(wait);
-            }
-        }
-        // Jittered, yet growing: the longest of 200 draws is near its ceiling.
-        assert!(longest[0] <= Duration::from_millis(50));
-        assert!(longest[3] > Duration::from_millis(200));
-        assert!(longest[11] > Duration::from_millis(2_500));
-        assert!(r.backoff(40) <= Duration::from_millis(5_000));
-    }
 
     #[tokio::test]
     async fn every_request_is_written_once_in_chunks_of_25_and_unprocessed_ones_are_resent() {

@@ -59,13 +59,7 @@ impl StoreError {
 
     /// DynamoDB asked to slow down (the request may succeed after a wait).
     pub fn is_throttling(&self) -> bool {
-        const CODES: [&str; 3] = [
-            "ThrottlingException",
-            "ProvisionedThroughputExceededException",
-            "RequestLimitExceeded",
-        ];
-        matches!(self, StoreError::Dynamo { error, .. }
-            if error.code.as_deref().is_some_and(|c| CODES.contains(&c)))
+        matches!(self, StoreError::Dynamo { error, .. } if error.is_throttling())
     }
 
     pub fn class(&self) -> ErrorClass {

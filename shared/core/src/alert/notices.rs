@@ -137,7 +137,7 @@ const MAX_OVERFLOW_LINES: usize = 50;
 
 /// One message for the alerts of a delivery that did not fit the transaction that makes the
 /// delivery live (DynamoDB's TransactWriteItems takes 4 MB): each one's subject (the first
-/// [`MAX_OVERFLOW_LINES`]) and how many there are, so nobody misses that they happened. The
+/// 50) and how many there are, so nobody misses that they happened. The
 /// alerts themselves are not sent; their thresholds count as crossed from this delivery on.
 pub fn overflow(period: Period, report_key: &str, object_version: &str, rest: &[Alert]) -> Alert {
     let mut text = format!(
@@ -207,6 +207,23 @@ pub fn health_alert(
     let key = bounded(key, MAX_CLAIM_KEY);
     let alert_id = id_text(&format!("{period}:{key}"), MAX_ALERT_ID);
     let details = serde_json::json!({ "report_key": report_text(report_key) });
+    Alert {
+        report_key: Some(report_key.to_string()),
+        ..health_notice(period, key, alert_id, check, subject, text, details)
+    }
+}
+
+/// An alert of a health check (its reason the check's name, no report): the message rendered
+/// from `subject`, `text` and the check's `details`.
+pub(crate) fn health_notice(
+    period: Period,
+    key: String,
+    alert_id: String,
+    check: HealthCheck,
+    subject: &str,
+    text: &str,
+    details: serde_json::Value,
+) -> Alert {
     let message = render::health(&alert_id, check, subject, text, period, details);
     Alert {
         period,
@@ -217,7 +234,7 @@ pub fn health_alert(
         basis: None,
         severity: check.severity(),
         reason: check.as_str().into(),
-        report_key: Some(report_key.to_string()),
+        report_key: None,
         topic: None,
         message,
     }

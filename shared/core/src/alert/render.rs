@@ -222,26 +222,26 @@ fn budget_text(a: &BudgetAlert, severity: Severity) -> String {
         a.report.period.label(),
     );
     let _ = writeln!(text);
-    let spent_percent = if a.basis == Basis::Actual {
-        format!(" ({}% of the budget)", money_text::percent(a.percent))
-    } else {
-        String::new()
-    };
-    let _ = writeln!(
-        text,
-        "  Spent so far:        {} {c}{spent_percent}",
-        money(a.actual)
-    );
-    if let Some(f) = a.forecast {
-        let forecast_percent = if a.basis == Basis::Forecast {
+    // The share of the budget stands beside the figure the alert is about.
+    let share = |basis: Basis| {
+        if a.basis == basis {
             format!(" ({}% of the budget)", money_text::percent(a.percent))
         } else {
             String::new()
-        };
+        }
+    };
+    let _ = writeln!(
+        text,
+        "  Spent so far:        {} {c}{}",
+        money(a.actual),
+        share(Basis::Actual)
+    );
+    if let Some(f) = a.forecast {
         let _ = writeln!(
             text,
-            "  Month-end forecast:  {} {c}{forecast_percent}",
-            money(f)
+            "  Month-end forecast:  {} {c}{}",
+            money(f),
+            share(Basis::Forecast)
         );
     }
     let _ = writeln!(

@@ -2,9 +2,10 @@
 //! last month's as stored, and which days are complete.
 
 use super::detect::{detect, judge, Finding, Series};
-use super::settings::Config;
+use super::settings::{Config, Settings};
 use crate::period::Period;
 use crate::report::{ReportSummary, Status};
+use crate::timestamp::Timestamp;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -30,10 +31,8 @@ pub fn last_complete_day(period: Period, as_of: Option<&str>, status: Status) ->
     if status == Status::Final {
         return Some(period.last_day());
     }
-    let at = chrono::DateTime::parse_from_rfc3339(as_of?)
-        .ok()?
-        .naive_utc();
-    let day = at.date().pred_opt()?.min(period.last_day());
+    let at = Timestamp::parse(as_of?).ok()?.utc().date_naive();
+    let day = at.pred_opt()?.min(period.last_day());
     (day >= period.start().date_naive()).then_some(day)
 }
 
@@ -78,13 +77,9 @@ pub fn find(
     prior: &[Prior],
     config: &Config,
 ) -> Vec<Finding> {
-    let Some(last) = last_complete_day(period, summary.as_of.as_deref(), summary.status) else {
-        return Vec::new();
-    };
-    let mut out: Vec<Finding> = series_of(summary, period, prior)
-        .iter()
-        .flat_map(|s| detect(s, last, &config.settings_for(&s.account, &s.service)))
-        .collect();
+    let mut out = per_series(summary, period, prior, config, |s, last, settings| {
+        detect(s, last, &settings)
+    });
     by_impact(&mut out);
     out.truncate(MAX_FINDINGS);
     out
@@ -98,22 +93,34 @@ pub fn find_every_day(
     prior: &[Prior],
     config: &Config,
 ) -> Vec<Finding> {
+    let first = period.start().date_naive();
+    let mut out = per_series(summary, period, prior, config, |s, last, settings| {
+        first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .filter_map(|d| judge(s, d, &settings))
+            .collect::<Vec<_>>()
+    });
+    out.sort_by(|a, b| (a.day, &a.account, &a.service).cmp(&(b.day, &b.account, &b.service)));
+    out
+}
+
+/// What `judge` finds in each series of the report, given the series' settings and the last
+/// complete day; nothing while no day is complete.
+fn per_series<I: IntoIterator<Item = Finding>>(
+    summary: &ReportSummary,
+    period: Period,
+    prior: &[Prior],
+    config: &Config,
+    judge: impl Fn(&Series, NaiveDate, Settings) -> I,
+) -> Vec<Finding> {
     let Some(last) = last_complete_day(period, summary.as_of.as_deref(), summary.status) else {
         return Vec::new();
     };
-    let first = period.start().date_naive();
-    let mut out: Vec<Finding> = series_of(summary, period, prior)
+    series_of(summary, period, prior)
         .iter()
-        .flat_map(|s| {
-            let settings = config.settings_for(&s.account, &s.service);
-            first
-                .iter_days()
-                .take_while(move |d| *d <= last)
-                .filter_map(move |d| judge(s, d, &settings))
-        })
-        .collect();
-    out.sort_by(|a, b| (a.day, &a.account, &a.service).cmp(&(b.day, &b.account, &b.service)));
-    out
+        .flat_map(|s| judge(s, last, config.settings_for(&s.account, &s.service)))
+        .collect()
 }
 
 fn by_impact(out: &mut [Finding]) {

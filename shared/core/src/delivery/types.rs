@@ -5,13 +5,11 @@ use crate::alert::{Alert, AlertKind};
 use crate::budget::Basis;
 use crate::period::Period;
 use crate::report::{Format, Status};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// The one timestamp format the stores keep: RFC 3339 in UTC with milliseconds and `Z`.
-pub(crate) fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+/// The one timestamp format the stores keep (see [`crate::timestamp`]).
+pub(crate) use crate::timestamp::format as stamp;
 
 /// Sequencers of one key compare as strings once right-padded with zeros to one length.
 pub fn padded_sequencer(sequencer: &str) -> String {

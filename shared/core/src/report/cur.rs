@@ -9,17 +9,11 @@
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::{Pos, Record};
-use super::tally::{overflow, same_code, status_of, strict, Finished, Latest, Rows, Tally};
+use super::tally::{overflow, strict, Finished, Latest, Rows, Tally};
 use crate::ledger::Part;
 
-const PARTS: &[Part] = &[
-    Part::Charges,
-    Part::Fees,
-    Part::Credits,
-    Part::Refunds,
-    Part::Discounts,
-    Part::Tax,
-];
+/// Every part but adjustments (CUR has no such line type).
+const PARTS: &[Part] = Part::ALL.split_at(6).0;
 
 /// The column names of one CUR generation.
 pub struct Names {
@@ -185,23 +179,13 @@ impl Rows for Cur {
         };
         let code = c.product_code.get(r);
         let (account, currency) = (c.account.get(r), c.currency.currency(r)?);
-        let mut one_day = c.usage_start.is_none();
-        match c.usage_start {
-            Some(start) if matches!(part, Part::Charges | Part::Discounts) => {
-                let day = t
-                    .days
-                    .day_of(start.get(r), field(c.usage_end, r), year_month);
-                one_day = day != 0;
-                t.ledger
-                    .add_on_day(account, code, currency, part, cost, day)
-                    .map_err(|_| RowError::overflow(c.cost.name))?;
-            }
-            _ => t
-                .ledger
-                .entry(account, code, currency)
-                .add(part, cost)
-                .map_err(|_| RowError::overflow(c.cost.name))?,
-        }
+        let span = c
+            .usage_start
+            .filter(|_| matches!(part, Part::Charges | Part::Discounts))
+            .map(|start| (start.get(r), field(c.usage_end, r)));
+        let key = (account, code, currency);
+        let booked = t.book(key, part, cost, span, year_month, c.cost.name)?;
+        let one_day = booked.unwrap_or(c.usage_start.is_none());
         t.tags
             .add(r, currency, cost)
             .map_err(|_| RowError::overflow(c.cost.name))?;
@@ -221,12 +205,7 @@ impl Rows for Cur {
             t.estimated = true;
         }
         if usage {
-            // "As of" is how far daily (or hourly) usage runs; a month-long usage line (a
-            // subscription) says nothing about it, so it only counts when nothing else does.
-            if one_day {
-                t.latest.see(field(c.usage_end, r));
-            }
-            self.latest_any.see(field(c.usage_end, r));
+            t.see_usage_end(field(c.usage_end, r), one_day, &mut self.latest_any);
         }
         Ok(())
     }
@@ -263,23 +242,17 @@ impl Rows for Cur {
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, ErrorKind> {
-        let t = self.tally;
-        Ok(vec![Finished {
-            tags: t.tags.finish().map_err(|_| overflow("a tag total"))?,
-            ledger: t.ledger,
-            parts: PARTS,
-            service_code: same_code,
-            payer: t.payer.map(|(_, p)| p),
-            period: t.period.period(),
-            status: status_of(t.estimated),
-            as_of: t.latest.get().or_else(|| self.latest_any.get()),
-            rows_summed: t.rows_summed,
-            checks: Vec::new(),
-            skipped: t.skipped.shown(),
-            warnings: t.skipped.warnings(self.names.item_type, &|kind| {
-                format!("summed as {}", part_of(kind).0.name())
-            }),
-        }])
+        let mut t = self.tally;
+        let tags = std::mem::take(&mut t.tags)
+            .finish()
+            .map_err(|_| overflow("a tag total"))?;
+        Ok(vec![t.finish_usage(
+            tags,
+            PARTS,
+            &self.latest_any,
+            self.names.item_type,
+            &|kind| format!("summed as {}", part_of(kind).0.name()),
+        )])
     }
 }
 

@@ -8,10 +8,10 @@ use super::product_codes::code_for;
 use super::record::Record;
 use super::summary::Check;
 use super::tally::{overflow, status_of, strict, Finished, Rows, Tally};
-use super::timestamp::Timestamp;
 use crate::ledger::key_text;
 use crate::ledger::Part;
 use crate::money::{add_exact, add_into};
+use crate::timestamp::Timestamp;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -136,8 +136,9 @@ impl Rows for Dbr {
         }
         t.latest.see(field(c.usage_end, r));
         if self.first_usage_period.is_none() {
-            self.first_usage_period =
-                Timestamp::parse(field(c.usage_start, r)).map(|ts| ts.period());
+            self.first_usage_period = Timestamp::parse_report(field(c.usage_start, r))
+                .ok()
+                .map(|ts| ts.period());
         }
         Ok(())
     }

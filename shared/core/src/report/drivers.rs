@@ -5,7 +5,7 @@
 //! pass stays as lean as it is; memory is bounded by the watched keys ×
 //! [`MAX_VALUES`] values per dimension × the days of the month, whatever the report's size.
 //! The rows counted are the ones the daily series counts (CUR: `charges` and `discounts`,
-//! FOCUS: `charges`), on the day of their usage start ([`day_of`]).
+//! FOCUS: `charges`), on the day of their usage start (`tally::day_of`).
 
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};

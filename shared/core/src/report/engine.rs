@@ -17,7 +17,7 @@ use super::source::{ObjectSource, Opened};
 use super::split::Text;
 use super::summary::{totals_of, ReportSummary, Sorted};
 use super::tally::Rows;
-use super::timestamp::Timestamp;
+use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
 
 pub(super) fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
@@ -427,7 +427,7 @@ fn read_all<'a>(
 }
 
 /// What moved inside the watched (account, service, currency) keys of a CUR or FOCUS report
-/// (or manifest) of `period`: a second pass, read on one thread (see [`super::drivers`]).
+/// (or manifest) of `period`: a second pass, read on one thread (see [`mod@super::drivers`]).
 pub fn drivers(
     opened: Opened,
     source_name: &str,

@@ -7,10 +7,10 @@
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::Record;
-use super::tally::{same_code, status_of, strict, Finished, Latest, Rows, Tally};
-use super::timestamp::Timestamp;
+use super::tally::{strict, Finished, Latest, Rows, Tally};
 use crate::ledger::Part;
 use crate::period::Period;
+use crate::timestamp::Timestamp;
 
 const PARTS: &[Part] = &[
     Part::Charges,
@@ -114,7 +114,7 @@ impl Focus {
         if !self.multi_period || !present(raw) || raw == self.current_raw.as_slice() {
             return Ok(self.current);
         }
-        let Some(found) = Timestamp::parse(raw).map(|t| t.period()) else {
+        let Some(found) = Timestamp::parse_report(raw).ok().map(|t| t.period()) else {
             // The tracker below names the invalid date.
             return Ok(self.current);
         };
@@ -221,23 +221,13 @@ impl Rows for Focus {
             None => None,
         };
         let currency = c.currency.currency(r)?;
-        let mut one_day = c.charge_start.is_none();
-        match c.charge_start {
-            Some(start) if part == Part::Charges => {
-                let day = t
-                    .days
-                    .day_of(start.get(r), field(c.charge_end, r), year_month);
-                one_day = day != 0;
-                t.ledger
-                    .add_on_day(account, code, currency, part, cost, day)
-                    .map_err(|_| RowError::overflow(c.cost.name))?;
-            }
-            _ => t
-                .ledger
-                .entry(account, code, currency)
-                .add(part, cost)
-                .map_err(|_| RowError::overflow(c.cost.name))?,
-        }
+        let span = c
+            .charge_start
+            .filter(|_| part == Part::Charges)
+            .map(|start| (start.get(r), field(c.charge_end, r)));
+        let key = (account, code, currency);
+        let booked = t.book(key, part, cost, span, year_month, c.cost.name)?;
+        let one_day = booked.unwrap_or(c.charge_start.is_none());
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
             t.ledger.set_service_name(code, name, r.pos());
@@ -247,12 +237,7 @@ impl Rows for Focus {
             t.estimated = true;
         }
         if usage {
-            // "As of" is how far daily (or hourly) usage runs; a month-long usage line (a
-            // subscription) says nothing about it, so it only counts when nothing else does.
-            if one_day {
-                t.latest.see(field(c.charge_end, r));
-            }
-            state.latest_any.see(field(c.charge_end, r));
+            t.see_usage_end(field(c.charge_end, r), one_day, &mut state.latest_any);
         }
         state.see_provider(field(c.provider, r));
         Ok(())
@@ -272,32 +257,15 @@ impl Rows for Focus {
             .into_iter()
             .map(|state| {
                 let providers = state.providers_warning();
-                let t = state.tally;
-                let period = t.period.period();
-                (
-                    period,
-                    Finished {
-                        tags: Vec::new(),
-                        ledger: t.ledger,
-                        parts: PARTS,
-                        service_code: same_code,
-                        payer: t.payer.map(|(_, p)| p),
-                        period,
-                        status: status_of(t.estimated),
-                        as_of: t.latest.get().or_else(|| state.latest_any.get()),
-                        rows_summed: t.rows_summed,
-                        checks: Vec::new(),
-                        skipped: t.skipped.shown(),
-                        warnings: t
-                            .skipped
-                            .warnings("ChargeCategory", &|kind| {
-                                format!("summed as {}", part_of(kind).0.name())
-                            })
-                            .into_iter()
-                            .chain(providers)
-                            .collect(),
-                    },
-                )
+                let mut finished = state.tally.finish_usage(
+                    Vec::new(),
+                    PARTS,
+                    &state.latest_any,
+                    "ChargeCategory",
+                    &|kind| format!("summed as {}", part_of(kind).0.name()),
+                );
+                finished.warnings.extend(providers);
+                (finished.period, finished)
             })
             .collect();
         out.sort_by_key(|(p, _)| *p);

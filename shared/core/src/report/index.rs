@@ -157,7 +157,10 @@ pub(super) struct Index {
     sep_at: usize,
     end_at: usize,
     escape_at: usize,
-    /// Tests: use the baseline masks even where AVX2 is there.
+    /// Tests: use the baseline masks even where AVX2 is there. (Test builds only: elsewhere
+    /// the masks are chosen by the CPU alone.)
+    #[cfg(test)]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub baseline: bool,
 }
 
@@ -199,11 +202,20 @@ impl Index {
     /// ends a record that has no terminator.
     fn refill(&mut self, chunk: &[u8]) -> Result<(), Irregular> {
         #[cfg(target_arch = "x86_64")]
-        if !self.baseline && has_avx2() {
+        if !self.forced_baseline() && has_avx2() {
             // SAFETY: the CPU has the features the function is compiled for.
             return unsafe { self.refill_avx2(chunk) };
         }
         self.refill_with::<Baseline>(chunk)
+    }
+
+    /// Whether a test asked for the baseline masks.
+    #[cfg(target_arch = "x86_64")]
+    fn forced_baseline(&self) -> bool {
+        #[cfg(test)]
+        return self.baseline;
+        #[cfg(not(test))]
+        false
     }
 
     /// [`Self::refill`] compiled for AVX2, PCLMULQDQ, POPCNT and BMI1.

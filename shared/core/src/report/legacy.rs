@@ -7,9 +7,9 @@ use super::header::{field, present, Col, Header};
 use super::record::Record;
 use super::summary::Check;
 use super::tally::{overflow, same_code, status_of, strict, Finished, Rows, Tally};
-use super::timestamp::Timestamp;
 use crate::ledger::{key_text, Ledger, Part};
 use crate::money::{add_into, sub_exact};
+use crate::timestamp::Timestamp;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -90,7 +90,7 @@ impl Legacy {
 fn disclaimer_time(text: &[u8]) -> Option<Timestamp> {
     let text = String::from_utf8_lossy(text);
     let at = text.find("approximately ")? + "approximately ".len();
-    Timestamp::parse(text[at..].trim().trim_end_matches('.').as_bytes())
+    Timestamp::parse_report(text[at..].trim().trim_end_matches('.').as_bytes()).ok()
 }
 
 fn text(raw: &[u8]) -> String {

@@ -111,7 +111,7 @@ impl Default for Limits {
 
 /// Counts the bytes read through it; the count is shared with whoever holds the handle.
 /// A byte count shared between the reader that counts and the one that checks the ratio (which
-/// may run on another thread: see [`super::read_ahead`]).
+/// may run on another thread: see `report::read_ahead`).
 #[derive(Debug, Clone, Default)]
 pub struct Count(Arc<AtomicU64>);
 

@@ -4,8 +4,8 @@
 use super::error::ErrorKind;
 use super::header::Header;
 use super::source::parse_s3_uri;
-use super::timestamp::Timestamp;
 use crate::period::Period;
+use crate::timestamp::Timestamp;
 use serde::Deserialize;
 
 /// One part a manifest lists.
@@ -88,9 +88,11 @@ fn non_empty(s: Option<String>) -> Option<String> {
 }
 
 fn period_of(text: &str) -> Option<Period> {
-    text.parse::<Period>()
-        .ok()
-        .or_else(|| Timestamp::parse(text.as_bytes()).map(|t| t.period()))
+    text.parse::<Period>().ok().or_else(|| {
+        Timestamp::parse_report(text.as_bytes())
+            .ok()
+            .map(|t| t.period())
+    })
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Manifest, ErrorKind> {

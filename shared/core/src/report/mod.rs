@@ -27,7 +27,6 @@ mod split;
 pub mod summary;
 pub mod tags;
 mod tally;
-pub mod timestamp;
 
 pub use engine::{
     drivers, summarize, summarize_periods, summarize_periods_pending, Pending, PendingError,
@@ -48,11 +47,8 @@ pub fn summarize_path(
     bucket_dir: Option<&Path>,
     limits: &Limits,
 ) -> Result<ReportSummary, ReportError> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
-    let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
-    summarize(Opened::File(file), &name, &name, &parts, limits)
+    let (file, name, parts) = open_local(path, bucket_dir)?;
+    summarize(file, &name, &name, &parts, limits)
 }
 
 /// [`summarize_path`], one summary per billing period (see [`summarize_periods`]).
@@ -61,11 +57,8 @@ pub fn summarize_path_periods(
     bucket_dir: Option<&Path>,
     limits: &Limits,
 ) -> Result<Vec<ReportSummary>, ReportError> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
-    let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
-    summarize_periods(Opened::File(file), &name, &name, &parts, limits)
+    let (file, name, parts) = open_local(path, bucket_dir)?;
+    summarize_periods(file, &name, &name, &parts, limits)
 }
 
 /// [`summarize_path_periods`], each summary's totals still to be built ([`Pending`]).
@@ -74,14 +67,11 @@ pub fn summarize_path_periods_pending(
     bucket_dir: Option<&Path>,
     limits: &Limits,
 ) -> Result<Vec<Pending>, ReportError> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
-    let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
-    summarize_periods_pending(Opened::File(file), &name, &name, &parts, limits)
+    let (file, name, parts) = open_local(path, bucket_dir)?;
+    summarize_periods_pending(file, &name, &name, &parts, limits)
 }
 
-/// What moved inside the watched keys of a local report (see [`drivers`]).
+/// What moved inside the watched keys of a local report (see [`drivers()`]).
 pub fn drivers_path(
     path: &Path,
     bucket_dir: Option<&Path>,
@@ -89,17 +79,19 @@ pub fn drivers_path(
     period: crate::period::Period,
     keys: &[drivers::Key],
 ) -> Result<drivers::DriverTable, ReportError> {
+    let (file, name, parts) = open_local(path, bucket_dir)?;
+    drivers(file, &name, &name, &parts, limits, period, keys)
+}
+
+/// A local report opened for the engine: the file, its name for messages, and the source of its
+/// parts (a manifest's, below `bucket_dir`).
+fn open_local(
+    path: &Path,
+    bucket_dir: Option<&Path>,
+) -> Result<(Opened, String, LocalSource), ReportError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path)
         .map_err(|e| ReportError::new(&name, ErrorKind::Open(e.to_string())))?;
     let parts = LocalSource::new(bucket_dir.map(Path::to_path_buf), path);
-    drivers(
-        Opened::File(file),
-        &name,
-        &name,
-        &parts,
-        limits,
-        period,
-        keys,
-    )
+    Ok((Opened::File(file), name, parts))
 }

@@ -7,10 +7,11 @@ use super::header::{present, Col};
 use super::record::OwnedRecord;
 use super::record::{Pos, Record};
 use super::summary::{Check, Status};
-use super::timestamp::Timestamp;
 use crate::ledger::{Day, Ledger, Part};
 use crate::period::Period;
+use crate::timestamp::Timestamp;
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 /// Rows of a record or line item type billwatch does not sum, counted per type, and the types it
@@ -107,19 +108,15 @@ impl PeriodTracker {
             return Ok(None);
         }
         if raw != self.raw.as_slice() || self.parsed.is_none() {
-            let ts = Timestamp::parse(raw).ok_or_else(|| {
-                RowError::in_column(
-                    col.name,
-                    ErrorKind::Invalid(format!(
-                        "invalid date '{}'",
-                        String::from_utf8_lossy(raw)
-                            .chars()
-                            .take(40)
-                            .collect::<String>()
-                    )),
-                )
-            })?;
-            self.parsed = Some((ts.period(), (i32::from(ts.year), u32::from(ts.month))));
+            let period = Timestamp::parse_report(raw)
+                .map_err(|e| {
+                    RowError::in_column(
+                        col.name,
+                        ErrorKind::Invalid(format!("invalid date '{}': {}", e.text, e.reason)),
+                    )
+                })?
+                .period();
+            self.parsed = Some((period, (period.year(), period.month())));
             self.raw.clear();
             self.raw.extend_from_slice(raw);
         }
@@ -281,7 +278,7 @@ impl Latest {
     }
 
     pub fn get(&self) -> Option<Timestamp> {
-        Timestamp::parse(&self.raw)
+        Timestamp::parse_report(&self.raw).ok()
     }
 
     pub fn absorb(&mut self, other: Latest) {
@@ -311,6 +308,72 @@ impl Tally {
     pub fn see_payer(&mut self, raw: &[u8], pos: Pos) {
         if self.payer.is_none() && present(raw) {
             self.payer = Some((pos, crate::ledger::key_text(raw)));
+        }
+    }
+
+    /// Books one usage-side row's cost (CUR, FOCUS): on its day of the month when `span` (its
+    /// usage start and end) is given, else on the month alone. Returns whether the row lies
+    /// within one day, `None` without a span.
+    #[inline]
+    pub fn book(
+        &mut self,
+        (account, service, currency): (&[u8], &[u8], &[u8]),
+        part: Part,
+        cost: Decimal,
+        span: Option<(&[u8], &[u8])>,
+        year_month: Option<(i32, u32)>,
+        cost_column: &'static str,
+    ) -> Result<Option<bool>, RowError> {
+        let booked = match span {
+            Some((start, end)) => {
+                let day = self.days.day_of(start, end, year_month);
+                self.ledger
+                    .add_on_day(account, service, currency, part, cost, day)
+                    .map(|()| Some(day != 0))
+            }
+            None => self
+                .ledger
+                .entry(account, service, currency)
+                .add(part, cost)
+                .map(|()| None),
+        };
+        booked.map_err(|_| RowError::overflow(cost_column))
+    }
+
+    /// "As of" is how far daily (or hourly) usage runs: a usage row's end counts when the row
+    /// lies within one day; a month-long usage line (a subscription) says nothing about it, so
+    /// it counts only in `latest_any`, used when nothing else does.
+    #[inline]
+    pub fn see_usage_end(&mut self, end: &[u8], one_day: bool, latest_any: &mut Latest) {
+        if one_day {
+            self.latest.see(end);
+        }
+        latest_any.see(end);
+    }
+
+    /// What a usage-side format (CUR, FOCUS) hands back for one period: `kind_column` names the
+    /// column of the row types it skipped, `summed_as` says what a type never seen was summed as.
+    pub fn finish_usage(
+        self,
+        tags: Vec<super::tags::TagTotal>,
+        parts: &'static [Part],
+        latest_any: &Latest,
+        kind_column: &str,
+        summed_as: &dyn Fn(&[u8]) -> String,
+    ) -> Finished {
+        Finished {
+            tags,
+            parts,
+            service_code: same_code,
+            payer: self.payer.map(|(_, p)| p),
+            period: self.period.period(),
+            status: status_of(self.estimated),
+            as_of: self.latest.get().or_else(|| latest_any.get()),
+            rows_summed: self.rows_summed,
+            checks: Vec::new(),
+            skipped: self.skipped.shown(),
+            warnings: self.skipped.warnings(kind_column, summed_as),
+            ledger: self.ledger,
         }
     }
 

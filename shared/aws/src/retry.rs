@@ -1,0 +1,289 @@
+//! The one retry policy of the AWS edges, and the one place that says which AWS failures are
+//! worth retrying.
+//!
+//! Every retry of billwatch's own (on top of the SDK's) waits by [`Policy`]: exponential backoff
+//! built on backon's [`ExponentialBuilder`], with "full jitter" (a uniformly random wait between
+//! 0 and the exponential ceiling, as AWS's architecture guidance recommends, so that many callers
+//! throttled together do not come back together). Which failures are transient (throttling,
+//! server errors, dropped connections) is decided here once: [`class_of`] for the
+//! [`CallError`]s of every service, [`is_throttling`] for "slow down" alone.
+
+use crate::error::{CallError, ErrorClass};
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder, Retryable};
+use std::future::Future;
+use std::time::Duration;
+
+/// Error codes AWS services use for "slow down".
+const THROTTLING_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+];
+
+/// Error codes AWS services use for "try again" that are not throttling.
+const RETRY_CODES: [&str; 4] = [
+    "InternalServerError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+];
+
+/// Whether a service's error code asks the caller to slow down.
+pub fn is_throttling(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+}
+
+/// Whether a service's answer (its error code and HTTP status) is worth retrying: throttling,
+/// a "try again" code, any 5xx or a 429.
+pub fn class_of(code: Option<&str>, status: Option<u16>) -> ErrorClass {
+    let transient = code.is_some_and(|c| is_throttling(c) || RETRY_CODES.contains(&c))
+        || status.is_some_and(|s| s >= 500 || s == 429);
+    if transient {
+        ErrorClass::Transient
+    } else {
+        ErrorClass::Permanent
+    }
+}
+
+/// How often and how long to retry: up to `retries` retries after the first attempt, the
+/// `n`-th (from 0) after a random wait of at most `min(cap, first · 2ⁿ)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub retries: usize,
+    pub first: Duration,
+    pub cap: Duration,
+}
+
+impl Policy {
+    /// One byte range of a report object (each attempt is one SDK call, which has already
+    /// retried itself): 4 retries, ceilings of 200 ms doubling to 5 s.
+    pub const S3_RANGE: Policy = Policy {
+        retries: 4,
+        first: Duration::from_millis(200),
+        cap: Duration::from_secs(5),
+    };
+
+    /// Marking a published alert: SNS has accepted the message, and an unmarked claim would be
+    /// published again once its lease runs out. 4 retries, ceilings of 400 ms doubling to 3.2 s.
+    pub const MARK_PUBLISHED: Policy = Policy {
+        retries: 4,
+        first: Duration::from_millis(400),
+        cap: Duration::from_millis(3_200),
+    };
+
+    /// Resending a `BatchWriteItem` chunk (unprocessed items, or the chunk throttled as a
+    /// whole), as DynamoDB's documentation asks: ceilings of 50 ms doubling to 5 s, without a
+    /// count of its own (the batch gives up by its count of attempts without progress).
+    pub const BATCH_WRITE: Policy = Policy {
+        retries: usize::MAX,
+        first: Duration::from_millis(50),
+        cap: Duration::from_secs(5),
+    };
+
+    /// The waits before each retry, in order (`None` once the retries are spent).
+    pub fn waits(self) -> Waits {
+        self.build()
+    }
+}
+
+impl BackoffBuilder for Policy {
+    type Backoff = Waits;
+
+    fn build(self) -> Waits {
+        Waits {
+            ceilings: ExponentialBuilder::new()
+                .with_factor(2.0)
+                .with_min_delay(self.first)
+                .with_max_delay(self.cap)
+                .with_max_times(self.retries)
+                .build(),
+        }
+    }
+}
+
+/// The waits of a [`Policy`]: backon's exponential ceilings, each drawn down to a uniformly random
+/// wait below it.
+#[derive(Debug)]
+pub struct Waits {
+    ceilings: ExponentialBackoff,
+}
+
+impl Iterator for Waits {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let ceiling = self.ceilings.next()?;
+        let micros = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
+        Some(Duration::from_micros(fastrand::u64(0..=micros)))
+    }
+}
+
+/// Something that failed and knows whether a retry can help.
+pub trait Classified: std::fmt::Display {
+    fn class(&self) -> ErrorClass;
+}
+
+impl Classified for CallError {
+    fn class(&self) -> ErrorClass {
+        self.class
+    }
+}
+
+impl Classified for crate::store::StoreError {
+    fn class(&self) -> ErrorClass {
+        crate::store::StoreError::class(self)
+    }
+}
+
+impl Classified for crate::ingest::IngestError {
+    fn class(&self) -> ErrorClass {
+        crate::ingest::IngestError::class(self)
+    }
+}
+
+impl Classified for crate::health::HealthError {
+    fn class(&self) -> ErrorClass {
+        crate::health::HealthError::class(self)
+    }
+}
+
+/// How a failed invocation reaches Lambda (and the failure destination): the error type
+/// `billwatch.transient` or `billwatch.permanent`, so whoever reads it sees whether a retry can
+/// help, and the message.
+pub fn lambda_failure(e: &impl Classified) -> (String, String) {
+    (format!("billwatch.{}", e.class().as_str()), e.to_string())
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or `policy`'s retries are spent; every retry
+/// is logged as a warning naming `what` failed.
+pub async fn retry<T, E, F, Fut>(policy: Policy, what: &str, attempt: F) -> Result<T, E>
+where
+    E: Classified,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    attempt
+        .retry(policy)
+        .when(|e: &E| e.class() == ErrorClass::Transient)
+        .notify(|e: &E, pause: Duration| {
+            tracing::warn!(error = %e, pause_ms = pause.as_millis() as u64, "{what} failed; retrying");
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn waits_are_random_below_an_exponential_ceiling_and_capped() {
+        let policy = Policy::BATCH_WRITE;
+        let mut longest = [Duration::ZERO; 12];
+        for _ in 0..200 {
+            for (retry, (wait, longest)) in policy.waits().zip(longest.iter_mut()).enumerate() {
+                assert!(wait <= Duration::from_millis(5_000.min(50 << retry)));
+                *longest = (*longest).max(wait);
+            }
+        }
+        // Jittered, yet growing: the longest of 200 draws is near its ceiling.
+        assert!(longest[0] <= Duration::from_millis(50));
+        assert!(longest[3] > Duration::from_millis(200));
+        assert!(longest[11] > Duration::from_millis(2_500));
+        assert!(policy.waits().nth(40).unwrap() <= Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_policy_stops_after_its_retries() {
+        assert_eq!(Policy::S3_RANGE.waits().count(), 4);
+        assert_eq!(Policy::MARK_PUBLISHED.waits().count(), 4);
+        let ceilings = [400, 800, 1_600, 3_200];
+        for (wait, ceiling) in Policy::MARK_PUBLISHED.waits().zip(ceilings) {
+            assert!(wait <= Duration::from_millis(ceiling), "{wait:?}");
+        }
+    }
+
+    #[test]
+    fn throttling_and_server_errors_are_transient_the_rest_permanent() {
+        for code in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+            "SlowDown",
+        ] {
+            assert!(is_throttling(code), "{code}");
+            assert_eq!(class_of(Some(code), Some(400)), ErrorClass::Transient);
+        }
+        assert!(!is_throttling("InternalServerError"));
+        assert_eq!(
+            class_of(Some("InternalServerError"), Some(500)),
+            ErrorClass::Transient
+        );
+        assert_eq!(class_of(None, Some(503)), ErrorClass::Transient);
+        assert_eq!(class_of(None, Some(429)), ErrorClass::Transient);
+        for code in [
+            "ValidationException",
+            "AccessDeniedException",
+            "ConditionalCheckFailedException",
+        ] {
+            assert!(!is_throttling(code), "{code}");
+            assert_eq!(class_of(Some(code), Some(400)), ErrorClass::Permanent);
+        }
+    }
+
+    fn failure(class: ErrorClass) -> CallError {
+        CallError {
+            code: None,
+            status: None,
+            message: "x".into(),
+            class,
+        }
+    }
+
+    const QUICK: Policy = Policy {
+        retries: 3,
+        first: Duration::from_millis(1),
+        cap: Duration::from_millis(2),
+    };
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_until_the_retries_are_spent() {
+        let calls = AtomicUsize::new(0);
+        let result: Result<(), _> = retry(QUICK, "a test call", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(failure(ErrorClass::Transient))
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            4,
+            "the first attempt and 3 retries"
+        );
+
+        let calls = AtomicUsize::new(0);
+        let result = retry(QUICK, "a test call", || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(failure(ErrorClass::Transient)),
+                n => Ok(n),
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_not_retried() {
+        let calls = AtomicUsize::new(0);
+        let result: Result<(), _> = retry(QUICK, "a test call", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(failure(ErrorClass::Permanent))
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}
