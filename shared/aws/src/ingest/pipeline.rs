@@ -18,7 +18,9 @@ impl Ingest {
         object: &ReportObject,
         deadline: Option<SystemTime>,
     ) -> Result<RecordOutcome, IngestError> {
-        deliver(&self.ports(object, deadline), &delivered(object)).await
+        // Boxed: the delivery's future, generic over the ports, is deep enough to pass the
+        // compiler's layout depth limit in the Lambda's main otherwise.
+        Box::pin(deliver(&self.ports(object, deadline), &delivered(object))).await
     }
 }
 
