@@ -174,7 +174,7 @@ pub struct Args {
     /// With --report: local folder standing in for the bucket root of a manifest.
     #[arg(long, value_name = "DIR", requires = "report")]
     pub bucket_dir: Option<PathBuf>,
-    /// With --report: the budgets file whose [anomalies] settings to use.
+    /// With --report: the budgets file whose `[anomalies]` settings to use.
     #[arg(long, value_name = "FILE", requires = "report")]
     pub budgets: Option<PathBuf>,
     /// With --report: robust standard deviations above the baseline median (default 4).

@@ -503,7 +503,7 @@ async fn put_list_and_rm_handle_every_field() {
         "budget 'data' removed\n"
     );
     let again = env.billwatch(&["rm", "data"]);
-    // A budget that is not there is bad input (exit 2), as the README documents; 1 is a
+    // A budget that is not there is bad input (exit 2), as docs/querying.md documents; 1 is a
     // failed AWS call.
     assert_eq!(again.code, 2);
     assert!(

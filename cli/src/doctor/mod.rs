@@ -20,7 +20,7 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct Args {
     /// Also send a synthetic report through the deployed function: upload it under
-    /// <ReportPrefix>billwatch-doctor/, wait for its ingest record, totals and test alert
+    /// `<ReportPrefix>billwatch-doctor/`, wait for its ingest record, totals and test alert
     /// (period 2000-01, account 000000000000, currency XTS: apart from every real report), then
     /// remove everything it wrote. Subscribers receive one alert of budget billwatch-doctor.
     #[arg(long)]

@@ -19,7 +19,7 @@ impl Severity {
             .find(|s| s.name() == name)
     }
 
-    /// The written rule for budget alerts (README "Severity", docs/budgets.md), decided by the
+    /// The written rule for budget alerts (docs/alerts.md "Severity", docs/budgets.md), decided by the
     /// threshold crossed, not by how far spend has run past it, so that the alerts of one
     /// delivery differ where their thresholds differ:
     ///
