@@ -517,9 +517,7 @@ impl Oracle {
     }
 
     /// The live totals: (payer, period) → (account, service, currency) → cost.
-    pub fn live_totals(
-        &self,
-    ) -> BTreeMap<(String, String), BTreeMap<(String, String, String), Decimal>> {
+    pub fn live_totals(&self) -> SlotTotals {
         self.live
             .iter()
             .map(|(slot, ev)| {
@@ -533,13 +531,16 @@ impl Oracle {
     }
 }
 
+/// Totals per (payer, period): (account, service, currency) → cost.
+pub type SlotTotals = BTreeMap<(String, String), BTreeMap<(String, String, String), Decimal>>;
+
 /// What a store holds after a step, read the way each runner can (scans are fine in a test).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observed {
     /// (payer, period) → (report key, sequencer of the live version).
     pub pointers: BTreeMap<(String, String), (String, Option<String>)>,
     /// Totals under the pointers' versions: (payer, period) → (account, service, currency) → cost.
-    pub live_totals: BTreeMap<(String, String), BTreeMap<(String, String, String), Decimal>>,
+    pub live_totals: SlotTotals,
     /// Totals items under a version no pointer names: version → items.
     pub orphan_totals: BTreeMap<String, usize>,
     /// Version notes per (payer, period): (version, is the pointer's).
@@ -610,7 +611,11 @@ pub fn differences(
         }
     }
     for slot in oracle.live.keys() {
-        if !seen.version_notes.get(slot).is_some_and(|n| n.len() == 1) {
+        if !seen
+            .version_notes
+            .get(slot)
+            .is_some_and(|n| n.iter().any(|(_, live)| *live))
+        {
             out.push(format!("the live version of {slot:?} has no note"));
         }
     }
@@ -709,17 +714,23 @@ pub fn alert_counts(
     (lost, duplicated, unexpected)
 }
 
-fn brief(
-    totals: &BTreeMap<(String, String), BTreeMap<(String, String, String), Decimal>>,
-) -> String {
+fn brief(totals: &SlotTotals) -> String {
     totals
         .iter()
         .map(|((payer, period), lines)| {
-            let sum: Decimal = lines.values().sum();
+            // One sum per currency (never across currencies).
+            let mut sums: BTreeMap<&str, Decimal> = BTreeMap::new();
+            for ((_, _, currency), cost) in lines {
+                *sums.entry(currency).or_default() += cost;
+            }
+            let sums: Vec<String> = sums
+                .iter()
+                .map(|(c, s)| format!("{} {c}", s.normalize()))
+                .collect();
             format!(
                 "{payer}/{period}: {} lines, {}",
                 lines.len(),
-                sum.normalize()
+                sums.join(" + ")
             )
         })
         .collect::<Vec<_>>()
