@@ -6,7 +6,7 @@
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use billwatch_core::report::key_info;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -47,27 +47,18 @@ impl Via {
 impl ReportObject {
     /// The object's version for once-per-version alerts: its sequencer, else its ETag.
     pub fn version_tag(&self) -> String {
-        self.sequencer
-            .clone()
-            .or_else(|| self.etag.clone())
-            .unwrap_or_default()
+        billwatch_core::delivery::version_tag(self.sequencer.as_deref(), self.etag.as_deref())
     }
 
     /// `<eventTime with millis>#<sequencer right-padded to 32>`: orders deliveries of one key by
     /// S3's sequencer and deliveries of different keys by time.
     pub fn order_key(&self) -> String {
-        format!(
-            "{}#{}",
-            self.event_time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            padded_sequencer(self.sequencer.as_deref().unwrap_or(""))
-        )
+        billwatch_core::delivery::order_key(self.event_time, self.sequencer.as_deref())
     }
 }
 
 /// Sequencers of one key compare as strings once right-padded with zeros to one length.
-pub fn padded_sequencer(sequencer: &str) -> String {
-    format!("{:0<32}", sequencer.to_ascii_uppercase())
-}
+pub use billwatch_core::delivery::padded_sequencer;
 
 /// What one entry of the payload is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,20 +23,8 @@ impl NotifyError {
     }
 }
 
-/// What became of one owed alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sent {
-    /// Published now.
-    Now,
-    /// Published (or given up) before, by this delivery or another: nothing to do.
-    Before,
-    /// Claimed by another attempt that has not finished: try again after the lease.
-    Pending,
-    /// SNS refuses it for good (its error is kept on the claim): it will not be retried.
-    Refused,
-    /// No topic is configured: evaluated, not sent.
-    NoTopic,
-}
+/// What became of one owed alert: the core's (the delivery's publisher port returns it).
+pub use billwatch_core::delivery::Sent;
 
 /// Where alerts go: the stack's alert topic (budgets may name their own) and, optionally, the
 /// chat topic that gets each alert of the stack's topic again in AWS Chatbot's format.

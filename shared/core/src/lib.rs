@@ -1,13 +1,15 @@
 //! billwatch's pure core: everything that decides, nothing that talks to AWS.
 //!
 //! The report engine (`report`), exact money and totals (`money`, `ledger`), budgets and their
-//! evaluation (`budget`), the month-end forecast (`forecast`) and alert messages (`alert`).
+//! evaluation (`budget`), the month-end forecast (`forecast`), alert messages (`alert`) and the
+//! delivery of one report object over ports the AWS crate implements (`delivery`).
 //! This crate has no AWS SDK, no Lambda runtime and no async runtime in its dependency tree; the
 //! `billwatch-aws` crate carries its decisions out against S3, DynamoDB and SNS.
 
 pub mod alert;
 pub mod anomaly;
 pub mod budget;
+pub mod delivery;
 pub mod digest;
 pub mod forecast;
 pub mod health;

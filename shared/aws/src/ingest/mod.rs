@@ -2,17 +2,21 @@
 //! its totals as a new version, make that version live if it is the newest delivery of its
 //! period, and send what the core's alert plan calls for, once each.
 //!
-//! `mod.rs` holds the function's state and the loop over records; `pipeline` one object from
-//! start to finish; `deliver` one period of it (version, flip with the owed alerts, outbox,
-//! sweep); `preflight` whether the report can be read in the time left; `read` the bridge from S3 to
-//! the (synchronous) report engine; `record` what the ingest record keeps.
+//! The delivery itself (its steps and every decision) is the core's
+//! (`billwatch_core::delivery`); this module is its wiring and effects. `mod.rs` holds the
+//! function's state and the loop over records; `pipeline` one object, the core's driver run over
+//! `ports`, which implements the core's ports with S3, DynamoDB and SNS (and logs and measures
+//! what the delivery tells); `preflight` whether the report can be read in the time left;
+//! `read` the bridge from S3 to the (synchronous) report engine; `anomalies` the anomaly pass.
 
 mod anomalies;
-mod deliver;
 mod pipeline;
+mod ports;
 mod preflight;
 mod read;
-mod record;
+
+pub use pipeline::delivered;
+pub use ports::AwsPorts;
 
 use crate::clients::Clients;
 use crate::clock::Clock;
@@ -24,8 +28,7 @@ use crate::notify::NotifyError;
 use crate::outcome::Outcome;
 use crate::store::{AlertsStore, BudgetsStore, ReportsStore, StoreError, TotalsStore};
 use billwatch_core::period::Period;
-use billwatch_core::report::{Format, ReportError, Status};
-use serde::Serialize;
+use billwatch_core::report::{Format, ReportError};
 use serde_json::Value;
 use std::time::SystemTime;
 
@@ -54,6 +57,9 @@ pub enum IngestError {
     /// Another attempt holds the claim of an owed alert and has not published it yet.
     #[error("alert {alert_id} is held by another attempt; it is sent on retry")]
     AlertPending { alert_id: String },
+    /// Other deliveries of the period kept flipping its live pointer first.
+    #[error("the live pointer of {period} kept changing ({attempts} attempts)")]
+    FlipContended { period: Period, attempts: usize },
     #[error("{failed} of {total} records failed ({class} first): {first}")]
     Records {
         failed: usize,
@@ -75,7 +81,9 @@ impl IngestError {
             IngestError::Fetch { error, .. } => error.class,
             IngestError::Store(e) => e.class(),
             IngestError::Notify(e) => e.class(),
-            IngestError::AlertPending { .. } => ErrorClass::Transient,
+            IngestError::AlertPending { .. } | IngestError::FlipContended { .. } => {
+                ErrorClass::Transient
+            }
             IngestError::Records { transient, .. } => {
                 if *transient {
                     ErrorClass::Transient
@@ -87,37 +95,7 @@ impl IngestError {
     }
 }
 
-/// What happened to one record, returned to the caller (and so to `cargo lambda invoke`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RecordOutcome {
-    pub key: String,
-    pub outcome: Outcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<Format>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub period: Option<Period>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<Status>,
-    pub totals_written: u64,
-    pub alerts_sent: u64,
-}
-
-impl RecordOutcome {
-    pub(crate) fn new(key: &str, outcome: Outcome, reason: Option<String>) -> Self {
-        Self {
-            key: key.to_string(),
-            outcome,
-            reason,
-            format: None,
-            period: None,
-            status: None,
-            totals_written: 0,
-            alerts_sent: 0,
-        }
-    }
-}
+pub use billwatch_core::delivery::RecordOutcome;
 
 /// The adapters the pipeline runs over, built once per process.
 #[derive(Clone)]

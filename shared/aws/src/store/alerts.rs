@@ -14,29 +14,17 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedE
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use aws_sdk_dynamodb::Client;
 use billwatch_core::alert::{Alert, AlertKind, Severity};
+use billwatch_core::delivery::{outbox, OutboxItem};
 use billwatch_core::period::Period;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// An outbox item holds owed alerts up to this many bytes (DynamoDB items are at most 400 KB).
-const OUTBOX_ITEM_BYTES: usize = 300_000;
 /// Claims are kept for 400 days (long enough for any restatement of the period).
 const KEEP_SECONDS: i64 = 400 * 24 * 3600;
-/// An unpublished claim older than this is considered abandoned: longer than a publish with the
-/// SDK's retries takes, shorter than the minute after which Lambda retries a failed event.
-pub const CLAIM_LEASE_SECONDS: i64 = 50;
 
-/// What a claim attempt found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
-    /// This call owns the alert now: publish it.
-    Claimed,
-    /// It was published (or given up as unpublishable) before.
-    Done,
-    /// Someone claimed it recently and has not published it yet.
-    Leased,
-}
+pub use billwatch_core::delivery::decide::CLAIM_LEASE_SECONDS;
+pub use billwatch_core::delivery::Claim;
 
 /// What one alert is, for the record and for `billwatch alerts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -201,45 +189,42 @@ impl AlertsStore {
             .collect()
     }
 
-    /// The outbox items for one delivery's owed alerts, each well under DynamoDB's 400 KB.
+    /// The outbox items for one delivery's owed alerts, each well under DynamoDB's 400 KB
+    /// (cut as the core cuts them: [`outbox::outbox_items`]).
     pub fn outbox_items(&self, version: &str, owed: &[Owed], now: DateTime<Utc>) -> Vec<Item> {
-        let mut items = Vec::new();
-        let mut chunk: Vec<&Owed> = Vec::new();
-        let mut size = 0;
-        let flush = |chunk: &mut Vec<&Owed>, items: &mut Vec<Item>| {
-            if let Some(first) = chunk.first() {
-                let n = items.len();
-                items.push(HashMap::from([
-                    ("pk".into(), s(pk(first.period))),
-                    ("sk".into(), s(format!("O#{version}#{n:04}"))),
-                    (
-                        "alerts".into(),
-                        s(serde_json::to_string(chunk).expect("owed alerts serialise")),
-                    ),
-                    ("created_at".into(), s(timestamp(now))),
-                    ("expires_at".into(), n_int(now.timestamp() + KEEP_SECONDS)),
-                ]));
-                chunk.clear();
-            }
-        };
-        for o in owed {
-            let len = o.size();
-            if size + len > OUTBOX_ITEM_BYTES {
-                flush(&mut chunk, &mut items);
-                size = 0;
-            }
-            chunk.push(o);
-            size += len;
-        }
-        flush(&mut chunk, &mut items);
-        items
+        outbox::outbox_items(version, owed)
+            .iter()
+            .map(|o| self.outbox_item(o, now))
+            .collect()
+    }
+
+    /// One outbox item as the alerts table keeps it.
+    pub fn outbox_item(&self, o: &OutboxItem, now: DateTime<Utc>) -> Item {
+        let period = o.alerts.first().map(|a| a.period);
+        HashMap::from([
+            ("pk".into(), s(period.map(pk).unwrap_or_default())),
+            ("sk".into(), s(&o.sk)),
+            (
+                "alerts".into(),
+                s(serde_json::to_string(&o.alerts).expect("owed alerts serialise")),
+            ),
+            ("created_at".into(), s(timestamp(now))),
+            ("expires_at".into(), n_int(now.timestamp() + KEEP_SECONDS)),
+        ])
+    }
+
+    /// Whether outbox items fit one flip transaction beside the pointer.
+    pub fn outbox_fits(&self, items: &[OutboxItem], now: DateTime<Utc>) -> bool {
+        let bytes = items
+            .iter()
+            .map(|o| item_bytes(&self.outbox_item(o, now)))
+            .sum();
+        fits_beside_pointer(items.len(), bytes)
     }
 
     /// The outbox items of a delivery's `alerts` for the transaction that makes it live
-    /// (`ReportsStore::flip`): every alert when they all fit beside the pointer (DynamoDB takes
-    /// 100 items and 4 MB in one transaction); else the longest run of the first ones that fits
-    /// together with `overflow(rest)`, one message naming the alerts left out. Returns the items
-    /// and how many alerts went into that one message (0 when all fit).
+    /// (`ReportsStore::flip`), cut to fit as the core cuts them ([`outbox::fit_outbox`]).
+    /// Returns the items and how many alerts went into the one overflow message.
     pub fn outbox_for_flip(
         &self,
         version: &str,
@@ -247,36 +232,10 @@ impl AlertsStore {
         overflow: impl Fn(&[Alert]) -> Alert,
         now: DateTime<Utc>,
     ) -> (Vec<Item>, usize) {
-        let items_for = |kept: usize| {
-            let mut owed: Vec<Owed> = alerts[..kept].iter().map(Owed::from).collect();
-            if kept < alerts.len() {
-                owed.push(Owed::from(&overflow(&alerts[kept..])));
-            }
-            self.outbox_items(version, &owed, now)
-        };
-        let fits =
-            |items: &[Item]| fits_beside_pointer(items.len(), items.iter().map(item_bytes).sum());
-        let all = items_for(alerts.len());
-        if fits(&all) {
-            return (all, 0);
-        }
-        // The most alerts kept that still fit with the overflow message (binary search: keeping
-        // fewer never makes the items bigger).
-        let (mut lo, mut hi) = (0, alerts.len() - 1);
-        while lo < hi {
-            let mid = (lo + hi).div_ceil(2);
-            if fits(&items_for(mid)) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        tracing::error!(
-            alerts = alerts.len(),
-            kept = lo,
-            "a delivery owes more alerts than one transaction carries; the rest go in one message"
-        );
-        (items_for(lo), alerts.len() - lo)
+        let (items, left_out) =
+            outbox::fit_outbox(version, alerts, overflow, |i| self.outbox_fits(i, now));
+        let items = items.iter().map(|o| self.outbox_item(o, now)).collect();
+        (items, left_out)
     }
 
     pub fn table(&self) -> &str {

@@ -17,34 +17,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use billwatch_core::period::Period;
 use billwatch_core::report::{Format, Status};
-use serde::Serialize;
 use std::collections::HashMap;
 
-/// One ingest of one object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IngestRecord {
-    pub period: Period,
-    pub received_at: String,
-    pub bucket: String,
-    pub key: String,
-    pub etag: Option<String>,
-    pub sequencer: Option<String>,
-    pub version_id: Option<String>,
-    pub delivery_id: Option<String>,
-    pub format: Option<Format>,
-    pub payer: Option<String>,
-    pub status: Option<Status>,
-    pub as_of: Option<String>,
-    pub rows_read: u64,
-    pub rows_summed: u64,
-    /// `name: expected vs actual ok|FAILED`, one per check.
-    pub checks: Vec<String>,
-    pub outcome: Outcome,
-    pub error: Option<String>,
-    pub duration_ms: u64,
-    pub totals_written: u64,
-    pub alerts_sent: u64,
-}
+pub use billwatch_core::delivery::IngestRecord;
 
 fn period_pk(period: Period) -> String {
     format!("P#{period}")

@@ -9,7 +9,6 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use billwatch_core::period::Period;
 use billwatch_core::report::{Format, Status};
-use serde::Serialize;
 use std::collections::HashMap;
 
 /// TransactWriteItems takes at most this many actions...
@@ -26,74 +25,7 @@ pub fn fits_beside_pointer(count: usize, bytes: usize) -> bool {
     count < TRANSACTION_MAX_ITEMS && bytes + POINTER_RESERVE_BYTES <= TRANSACTION_MAX_BYTES
 }
 
-/// Which totals version is live for a (payer, period), and which delivery it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Pointer {
-    pub payer: String,
-    pub period: Period,
-    pub version: String,
-    pub report_key: String,
-    pub order_key: String,
-    pub rank: u8,
-    pub format: Format,
-    pub status: Status,
-    pub as_of: Option<String>,
-    pub delivery_id: Option<String>,
-    pub stored_at: String,
-    pub rows_summed: u64,
-    /// The S3 sequencer of the object read (right-padded), which alone orders writes of one key.
-    pub sequencer: Option<String>,
-}
-
-/// Where a delivery stands among the deliveries of its period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Order {
-    pub rank: u8,
-    pub report_key: String,
-    pub order_key: String,
-    pub sequencer: Option<String>,
-}
-
-impl Order {
-    /// Whether this delivery should replace `other` as the period's live one: a better
-    /// format, or the same rank and newer. Two writes of one key are ordered by their S3
-    /// sequencer only; different keys by event time (then sequencer).
-    pub fn outranks(&self, other: &Order) -> bool {
-        if self.rank != other.rank {
-            return self.rank > other.rank;
-        }
-        if self.report_key == other.report_key {
-            if let (Some(a), Some(b)) = (&self.sequencer, &other.sequencer) {
-                return a > b;
-            }
-        }
-        self.order_key > other.order_key
-    }
-}
-
-impl Pointer {
-    pub fn order(&self) -> Order {
-        Order {
-            rank: self.rank,
-            report_key: self.report_key.clone(),
-            order_key: self.order_key.clone(),
-            sequencer: self.sequencer.clone(),
-        }
-    }
-
-    pub fn outranks(&self, current: &Pointer) -> bool {
-        self.order().outranks(&current.order())
-    }
-}
-
-/// The outcome of trying to make a delivery the live one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Flip {
-    /// Now live, with the items written beside it.
-    Flipped,
-    /// The pointer changed since it was read: read it again and decide again.
-    Conflict,
-}
+pub use billwatch_core::delivery::{Flip, Order, Pointer};
 
 impl ReportsStore {
     /// Makes `next` the live delivery of its period, in one transaction with `beside` (items

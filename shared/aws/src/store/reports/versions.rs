@@ -7,16 +7,7 @@ use crate::store::attr::{get_s, get_u64, n_int, part, s};
 use crate::store::StoreError;
 use billwatch_core::period::Period;
 
-/// A version noted before its totals were written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionMark {
-    pub version: String,
-    pub written_epoch: i64,
-    pub order: Order,
-    /// All its items are written (a version still being written is never swept by another
-    /// delivery: its writer sweeps it itself once it knows it is not live).
-    pub complete: bool,
-}
+pub use billwatch_core::delivery::VersionMark;
 
 impl ReportsStore {
     /// Notes that `version` of (payer, period) is being written, before its first item: so a
