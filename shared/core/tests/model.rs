@@ -471,6 +471,10 @@ impl Run {
                 return false;
             }
         }
+        if !self.fig.diverged.is_empty() {
+            // A sequence counts once, at its first divergence.
+            return false;
+        }
         let (lost, duplicated, unexpected) = oracle::alert_counts(&o, &got, &self.excused);
         self.fig.lost += lost as u64;
         self.fig.duplicated += duplicated as u64;
