@@ -1,11 +1,11 @@
 //! The adapters' contract run of the model test: random (seeded) sequences of deliveries of a
 //! few report keys (two payers, two periods, three formats, one version that cannot be read)
 //! against a private stack in the local emulator, checked after every step against the same
-//! independent oracle as the in-memory model test (`shared/core/tests/model/oracle.rs`: a
+//! independent oracle as the in-memory model test (`shared/core/src/delivery/tests/model/oracle.rs`: a
 //! table of the fixtures' figures and the alert rules restated, not `plan_delivery`).
 //!
 //! The long runs (thousands of sequences, every call index a crash point) are the in-memory
-//! model test's (`cargo test -p billwatch-core --test model`); this one runs few sequences to
+//! model test's (`cargo test -p billwatch-core --lib delivery::tests::model`); this one runs few sequences to
 //! show the AWS adapters do what the in-memory ports do, under the SDK's own faults.
 //!
 //! Step kinds: a new version of a key (upload + its event), the same event again (S3 delivers at
@@ -32,7 +32,7 @@
 //! (default 1) seeds everything (sequence i uses seed + i, printed with any failure, so a single
 //! sequence can be replayed with `BILLWATCH_MODEL_SEQUENCES=1 BILLWATCH_MODEL_SEED=<that>`).
 
-#[path = "../shared/core/tests/model/oracle.rs"]
+#[path = "../shared/core/src/delivery/tests/model/oracle.rs"]
 mod oracle;
 
 use aws_sdk_dynamodb::types::AttributeValue;

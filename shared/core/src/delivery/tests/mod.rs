@@ -7,6 +7,7 @@ mod decide;
 mod driver;
 mod failures;
 mod memory;
+mod model;
 
 use super::memory::{Memory, MemoryError};
 use super::{deliver, Object, RecordOutcome};

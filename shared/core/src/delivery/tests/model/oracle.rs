@@ -3,7 +3,7 @@
 //! without calling `plan_delivery`, `evaluate`, `forecast` or any other planning code of the
 //! core. A bug in the plan is then a difference between the two, not a shared blind spot.
 //!
-//! Shared by the in-memory model test (`shared/core/tests/model.rs`) and the emulator's contract
+//! Shared by the in-memory model test (`shared/core/src/delivery/tests/model.rs`) and the emulator's contract
 //! run (`tests/model.rs`), which include this file by path.
 //!
 //! The rules restated:

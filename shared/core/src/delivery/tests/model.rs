@@ -30,13 +30,11 @@
 //! situation and the steps.
 //!
 //! ```text
-//! cargo test -p billwatch-core --test model -- --nocapture
-//! BILLWATCH_MODEL_SEQUENCES=20000 BILLWATCH_MODEL_SEED=7 cargo test --release -p billwatch-core --test model -- --nocapture
+//! cargo test -p billwatch-core --lib delivery::tests::model -- --nocapture
+//! BILLWATCH_MODEL_SEQUENCES=20000 BILLWATCH_MODEL_SEED=7 cargo test --release -p billwatch-core --lib delivery::tests::model -- --nocapture
 //! ```
 
-#[path = "model/oracle.rs"]
 mod oracle;
-#[path = "model/world.rs"]
 mod world;
 
 use billwatch_core::budget::{Basis, Budget, Scope, Threshold};
