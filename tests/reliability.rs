@@ -224,6 +224,62 @@ async fn a_version_left_by_a_dead_attempt_is_removed_by_the_next_delivery() {
         .all(|v| v.version != orphan.version));
 }
 
+// The update that notes a version complete is conditional on its mark (the in-memory ports'
+// contract): a concurrent delivery of the same event may have swept the mark, and an update
+// without the condition would leave a bare item no sweep lists.
+#[tokio::test(flavor = "multi_thread")]
+async fn completing_a_version_whose_mark_was_swept_leaves_no_item() {
+    let stack = Stack::new().await;
+    let file = bill("bare", &[("111111111111", "AmazonEC2", "10.00")]);
+    let summary = billwatch_core::report::summarize_path(&file, None, &Default::default()).unwrap();
+    let version = "v00000000000000000000000001";
+    let reports = &stack.setup.reports;
+    let payer = "123456789012";
+    reports
+        .version_complete(nov(), payer, version)
+        .await
+        .unwrap();
+    assert!(reports.versions(nov(), payer).await.unwrap().is_empty());
+    let raw = billwatch_aws::clients::dynamodb(&stack.sdk)
+        .scan()
+        .table_name(&stack.tables.reports)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        raw.items()
+            .iter()
+            .all(|i| !format!("{i:?}").contains(version)),
+        "a bare item was created: {:?}",
+        raw.items()
+    );
+    let mark = billwatch_aws::store::Pointer {
+        payer: payer.into(),
+        period: nov(),
+        version: version.into(),
+        report_key: KEY.into(),
+        order_key: "2026-11-20T08:00:00.000Z#0".into(),
+        rank: 3,
+        format: summary.format,
+        status: summary.status,
+        as_of: None,
+        delivery_id: None,
+        stored_at: "2026-11-20T08:00:00.000Z".into(),
+        rows_summed: 1,
+        sequencer: None,
+    };
+    reports
+        .mark_version(&mark, stack.ingest.clock.now())
+        .await
+        .unwrap();
+    assert!(!reports.versions(nov(), payer).await.unwrap()[0].complete);
+    reports
+        .version_complete(nov(), payer, version)
+        .await
+        .unwrap();
+    assert!(reports.versions(nov(), payer).await.unwrap()[0].complete);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_budget_whose_topic_is_gone_does_not_block_the_others() {
     let stack = Stack::new().await;

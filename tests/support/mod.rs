@@ -86,6 +86,8 @@ pub struct Stack {
     /// The stack's stores as the tests see them: set-up and assertions that are not the code
     /// under test (not recorded by the permissions check, unlike `ingest`'s own stores).
     pub setup: Stores,
+    /// This test's own tables (cloned from the stack's).
+    pub tables: TableNames,
     pub sns: aws_sdk_sns::Client,
     queue_arn: String,
     sequencer: AtomicU64,
@@ -216,6 +218,7 @@ impl Stack {
         let ingest_sdk = Principal::Ingest.sdk(&sdk);
         let clients = billwatch_aws::clients::Clients::from_sdk(&ingest_sdk);
         let setup = Stores::new(&sdk, &config.tables);
+        let tables = config.tables.clone();
         let clock = ManualOffset::default();
         Stack {
             ingest: Ingest::new(config, clients, Clock::offset(clock.clone())),
@@ -227,6 +230,7 @@ impl Stack {
             sdk,
             ingest_sdk,
             setup,
+            tables,
             sns,
             queue_arn,
             sequencer: AtomicU64::new(0x0055_AED6_DCD9_0281),

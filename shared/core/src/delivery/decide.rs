@@ -121,6 +121,14 @@ pub fn sweeps(live: &Pointer, mark: &VersionMark, own: &str, now: DateTime<Utc>)
     (outranked && settled) || abandoned
 }
 
+/// Whether a delivery removes its own version, `own`, whatever its mark says (or if it has
+/// none): when the `live` delivery is another that outranks it. Two deliveries of one event
+/// share a version; the first to finish may sweep it while the second still writes items, and
+/// only the second knows what it wrote after that sweep.
+pub fn sweeps_own(live: &Pointer, own: &Pointer) -> bool {
+    live.version != own.version && live.outranks(own)
+}
+
 /// One object's outcome from its periods' (in order): a stored period wins, else the first;
 /// the counts add up, the format and status are the last period's, the period the first read.
 /// Returns it with the rows read in all. No period at all reads as stale.

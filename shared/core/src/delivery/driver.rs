@@ -2,8 +2,8 @@
 //! taken by a function of [`super::decide`].
 
 use super::decide::{
-    merge, on_failure, replace, seen_before, sweeps, version_of, Done, OnFailure, Replace,
-    MAX_FLIP_ATTEMPTS,
+    merge, on_failure, replace, seen_before, sweeps, sweeps_own, version_of, Done, OnFailure,
+    Replace, MAX_FLIP_ATTEMPTS,
 };
 use super::outbox::fit_outbox;
 use super::ports::{Failure, Ports};
@@ -120,7 +120,7 @@ async fn deliver_period<P: Ports>(
     }
     // Swept before the outbox is drained: a pending alert (an error there) must not keep
     // versions that can never be live.
-    sweep(ports, period, &payer, &version, now).await?;
+    sweep(ports, &next, now).await?;
     let alerts_sent = drain(ports, period, now).await?;
     Ok(match live {
         Live::Now(_) => Done {
@@ -195,24 +195,27 @@ async fn make_live<P: Ports>(
     Err(P::Error::flip_contended(next.period, MAX_FLIP_ATTEMPTS))
 }
 
-/// Removes the versions of (payer, period) that can never be live again (see
+/// Removes the versions of `own`'s (payer, period) that can never be live again (see
 /// [`sweeps`]). Each version's items go before its mark, so a crash here is finished by the
-/// next sweep.
-async fn sweep<P: Ports>(
-    ports: &P,
-    period: Period,
-    payer: &str,
-    own: &str,
-    now: DateTime<Utc>,
-) -> Result<(), P::Error> {
+/// next sweep. This delivery's own version, when outranked, goes even if its mark is not
+/// listed: a concurrent delivery of the same event may have swept the mark while this one was
+/// still writing items (see [`sweeps_own`]).
+async fn sweep<P: Ports>(ports: &P, own: &Pointer, now: DateTime<Utc>) -> Result<(), P::Error> {
+    let (period, payer) = (own.period, own.payer.as_str());
     let Some(live) = ports.pointer(period, payer).await? else {
         return Ok(());
     };
+    let mut own_swept = false;
     for mark in ports.versions(period, payer).await? {
-        if sweeps(&live, &mark, own, now) {
+        if sweeps(&live, &mark, &own.version, now) {
             ports.delete_version(payer, period, &mark.version).await?;
             ports.forget_version(period, payer, &mark.version).await?;
+            own_swept |= mark.version == own.version;
         }
+    }
+    if !own_swept && sweeps_own(&live, own) {
+        ports.delete_version(payer, period, &own.version).await?;
+        ports.forget_version(period, payer, &own.version).await?;
     }
     Ok(())
 }
@@ -282,8 +285,19 @@ async fn finish<P: Ports>(
             let failed = RecordOutcome::new(&object.key, Outcome::Failed, record.error.clone());
             ports.done(object, &failed, 0, record.duration_ms);
             if action == OnFailure::AlertAndNote {
-                record.alerts_sent = report_failed(ports, object, record.period, &e, started).await;
-                note_sequencer(ports, object).await?;
+                match report_failed(ports, object, record.period, &e, started).await {
+                    Ok(sent) => {
+                        record.alerts_sent = sent;
+                        note_sequencer(ports, object).await?;
+                    }
+                    Err(not_sent) => {
+                        // The alert is owed still: the sequencer stays unnoted, so the retry
+                        // reads the report again and sends it (its claim keeps it to once).
+                        ports.record(&record).await?;
+                        ports.recorded(&record);
+                        return Err(not_sent);
+                    }
+                }
             }
             ports.record(&record).await?;
             ports.recorded(&record);
@@ -305,15 +319,16 @@ async fn finish<P: Ports>(
     Ok(outcome)
 }
 
-/// A report that cannot be read alerts once per object version. Returns how many were sent; a
-/// failure to alert is told to the watcher (the ingest record keeps the report's error).
+/// A report that cannot be read alerts once per object version. Returns how many were sent
+/// (0: sent before, or no topic), or the failure to send it (a transient error, or the alert
+/// held by another attempt), told to the watcher, so the event is retried.
 async fn report_failed<P: Ports>(
     ports: &P,
     object: &Object,
     period: Period,
     error: &P::Error,
     now: DateTime<Utc>,
-) -> u64 {
+) -> Result<u64, P::Error> {
     let alert = notices::report_failed(
         period,
         &object.bucket,
@@ -322,11 +337,12 @@ async fn report_failed<P: Ports>(
         &error.to_string(),
     );
     match ports.send(&Owed::from(&alert), now).await {
-        Ok(Sent::Now) => 1,
-        Ok(_) => 0,
+        Ok(Sent::Now) => Ok(1),
+        Ok(Sent::Before | Sent::NoTopic | Sent::Refused) => Ok(0),
+        Ok(Sent::Pending) => Err(P::Error::alert_pending(&alert.alert_id)),
         Err(e) => {
             ports.alert_not_sent(&alert.alert_id, &e);
-            0
+            Err(e)
         }
     }
 }

@@ -127,11 +127,10 @@ impl Failure for MemoryError {
 }
 
 /// A version mark as the reports table holds it: a put writes all of it (and clears
-/// `complete`); the update that sets `complete` creates a bare item when there is none.
+/// `complete`); the update that sets `complete` applies only to an item that is there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkItem {
-    /// None: only `complete` was ever set (the mark was forgotten first); never listed.
-    pub mark: Option<VersionMark>,
+    pub mark: VersionMark,
     pub complete: bool,
 }
 
@@ -561,7 +560,7 @@ impl ReportsStore for Memory {
                     version.version.clone(),
                 ),
                 MarkItem {
-                    mark: Some(mark),
+                    mark,
                     complete: false,
                 },
             );
@@ -576,15 +575,16 @@ impl ReportsStore for Memory {
         version: &str,
     ) -> Result<(), MemoryError> {
         self.call("version_complete", |inner| {
-            inner
-                .tables
-                .marks
-                .entry((period, payer.to_string(), version.to_string()))
-                .or_insert(MarkItem {
-                    mark: None,
-                    complete: false,
-                })
-                .complete = true;
+            // Conditional on the mark, as the DynamoDB update is: a version a concurrent sweep
+            // removed gets no bare note back.
+            if let Some(item) =
+                inner
+                    .tables
+                    .marks
+                    .get_mut(&(period, payer.to_string(), version.to_string()))
+            {
+                item.complete = true;
+            }
             Ok(())
         })
     }
@@ -596,10 +596,9 @@ impl ReportsStore for Memory {
                 .marks
                 .iter()
                 .filter(|((p, who, _), _)| *p == period && who == payer)
-                .filter_map(|(_, item)| {
-                    let mut mark = item.mark.clone()?;
-                    mark.complete = item.complete;
-                    Some(mark)
+                .map(|(_, item)| VersionMark {
+                    complete: item.complete,
+                    ..item.mark.clone()
                 })
                 .collect())
         })

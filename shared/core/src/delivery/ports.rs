@@ -115,7 +115,8 @@ pub trait ReportsStore: Port {
     ) -> Result<Flip, Self::Error>;
     /// Notes that `version` is being written, before its first item.
     async fn mark_version(&self, version: &Pointer, now: DateTime<Utc>) -> Result<(), Self::Error>;
-    /// Notes that every item of `version` is written.
+    /// Notes that every item of `version` is written; does nothing when its mark is gone (a
+    /// concurrent sweep removed it: no bare note is left behind).
     async fn version_complete(
         &self,
         period: Period,

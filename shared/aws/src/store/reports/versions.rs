@@ -72,17 +72,31 @@ impl ReportsStore {
         payer: &str,
         version: &str,
     ) -> Result<(), StoreError> {
-        self.client
+        // Conditional on the mark: a concurrent delivery of the same event may have swept it
+        // (and this version's items) already; an update without the condition would create a
+        // bare item no sweep lists. Without its mark, the version is removed by this
+        // delivery's own sweep (`billwatch_core::delivery::decide::sweeps_own`).
+        let result = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(period_pk(period)))
             .key("sk", s(version_sk(payer, version)))
             .update_expression("SET complete = :t")
+            .condition_expression("attribute_exists(sk)")
             .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
             .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem", &self.table, e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem", &self.table, e)),
+        }
     }
 
     pub async fn forget_version(

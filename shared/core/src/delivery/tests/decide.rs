@@ -3,8 +3,8 @@
 use super::*;
 use crate::alert::notices;
 use crate::delivery::decide::{
-    merge, on_failure, replace, seen_before, sweeps, version_of, Done, OnFailure, Replace,
-    ABANDONED_SECONDS,
+    merge, on_failure, replace, seen_before, sweeps, sweeps_own, version_of, Done, OnFailure,
+    Replace, ABANDONED_SECONDS,
 };
 use crate::delivery::outbox::{fit_outbox, outbox_items, OUTBOX_ITEM_BYTES};
 use crate::delivery::record::{checks_text, received, MAX_RECORD_CHECKS};
@@ -128,6 +128,23 @@ fn the_sweep_removes_outranked_settled_versions_and_abandoned_ones() {
     let old = fresh - ABANDONED_SECONDS;
     assert!(!sweeps(&live, &mark(&newer, old, false), "v9", now));
     assert!(sweeps(&live, &mark(&newer, old - 1, false), "v9", now));
+}
+
+#[test]
+fn a_delivery_removes_its_own_version_when_another_outranks_it_whatever_its_mark() {
+    let live = pointer("v2", 3, KEY, 0, "0B");
+    // Outranked by the live delivery: its own version goes (its mark may have been swept by a
+    // concurrent delivery of the same event while it was still writing).
+    assert!(sweeps_own(&live, &pointer("v1", 3, KEY, 0, "0A")));
+    // Its own version is the live one: kept.
+    assert!(!sweeps_own(&live, &live));
+    // Newer than the live one (on its way to the flip, or lost a race to it): kept.
+    assert!(!sweeps_own(&live, &pointer("v3", 3, KEY, 0, "0C")));
+    // A better format outranks a later event of a worse one.
+    assert!(sweeps_own(
+        &pointer("v4", 4, "cur/other.csv", -60, "00"),
+        &pointer("v5", 3, KEY, 0, "0D")
+    ));
 }
 
 fn done(outcome: Outcome, totals: u64, alerts: u64) -> Done {

@@ -4,7 +4,7 @@
 use super::*;
 use crate::delivery::decide::CLAIM_LEASE_SECONDS;
 use crate::delivery::memory::Fault;
-use crate::delivery::{Class, Failure, Outcome, Owed};
+use crate::delivery::{Class, Failure, Outcome};
 use crate::report::{ErrorKind, ReportError};
 
 #[test]
@@ -199,17 +199,46 @@ fn without_a_topic_alerts_are_evaluated_not_sent() {
 }
 
 #[test]
-fn a_report_failed_alert_that_cannot_be_sent_does_not_hide_the_report_error() {
+fn a_report_failed_alert_that_cannot_be_sent_is_retried_until_it_goes_once() {
     let m = world();
     m.put_object(
         BUCKET,
         KEY,
         Err(ReportError::new(KEY, ErrorKind::Invalid("torn row".into()))),
     );
-    m.fail_at(3, Fault::Status500); // latest_sequencer, summarize, claim, publish
-    let err = run(&m, &object(KEY, "0A", 0)).unwrap_err();
-    assert!(matches!(err, MemoryError::Report(_)), "{err}");
-    let record = m.tables().records.into_values().next().unwrap();
-    assert_eq!(record.alerts_sent, 0);
-    let _ = Owed::size;
+    let o = object(KEY, "0A", 0);
+    let log = {
+        let probe = world();
+        probe.put_object(
+            BUCKET,
+            KEY,
+            Err(ReportError::new(KEY, ErrorKind::Invalid("torn row".into()))),
+        );
+        let _ = run(&probe, &o);
+        probe.call_log()
+    };
+    m.fail_at(nth_call(&log, "publish", 0), Fault::Status500);
+    let err = run(&m, &o).unwrap_err();
+    // The send's failure is returned (a retry can help), not the report's (which cannot).
+    assert_eq!(err.class(), Class::Transient, "{err}");
+    let t = m.tables();
+    assert!(t.published.is_empty());
+    assert!(
+        t.sequencers.is_empty(),
+        "not noted: the retry must not be a duplicate"
+    );
+    let record = t.records.values().next().unwrap();
+    assert_eq!((record.outcome, record.alerts_sent), (Outcome::Failed, 0));
+    assert!(record.error.as_deref().unwrap().contains("torn row"));
+    // The retry reads the report again, fails for good, and sends the alert, once.
+    m.advance(Duration::minutes(2));
+    let err = run(&m, &o).unwrap_err();
+    assert_eq!(err.class(), Class::Permanent);
+    assert_eq!(m.tables().published.len(), 1);
+    assert!(m
+        .tables()
+        .sequencers
+        .contains_key(&(BUCKET.into(), KEY.into())));
+    assert_eq!(run(&m, &o).unwrap().outcome, Outcome::Duplicate);
+    assert_eq!(m.tables().published.len(), 1);
 }

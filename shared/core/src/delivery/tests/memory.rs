@@ -81,15 +81,21 @@ fn a_claim_is_taken_once_until_published_or_its_lease_runs_out() {
 }
 
 #[test]
-fn marking_the_complete_version_of_a_forgotten_mark_lists_nothing() {
+fn completing_a_version_whose_mark_was_forgotten_leaves_no_item() {
     let m = world();
     let p = pointer(&m, "0A");
     block_on(m.version_complete(nov(), PAYER, &p.version)).unwrap();
     assert!(block_on(m.versions(nov(), PAYER)).unwrap().is_empty());
+    assert!(
+        m.tables().marks.is_empty(),
+        "no bare item: the update is conditional"
+    );
     block_on(m.mark_version(&p, m.now())).unwrap();
     let listed = block_on(m.versions(nov(), PAYER)).unwrap();
     assert_eq!(listed.len(), 1);
     assert!(!listed[0].complete, "a put of the mark clears complete");
+    block_on(m.version_complete(nov(), PAYER, &p.version)).unwrap();
+    assert!(block_on(m.versions(nov(), PAYER)).unwrap()[0].complete);
 }
 
 #[test]

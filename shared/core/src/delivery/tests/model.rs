@@ -156,16 +156,11 @@ fn observe(t: &Tables) -> Observed {
             seen.orphan_totals.insert(version.clone(), lines.len());
         }
     }
-    for ((period, payer, version), item) in &t.marks {
-        // A bare item (only `complete` ever set) is an item left in the table all the same.
-        let name = match item.mark {
-            Some(_) => version.clone(),
-            None => format!("{version} (bare, complete={})", item.complete),
-        };
+    for (period, payer, version) in t.marks.keys() {
         seen.version_notes
             .entry((payer.clone(), period.to_string()))
             .or_default()
-            .push((name, item.mark.is_some() && live(payer, *period, version)));
+            .push((version.clone(), live(payer, *period, version)));
     }
     seen.outbox = t
         .outbox
@@ -268,9 +263,6 @@ struct Figures {
     window_duplicates: u64,
     unexpected: u64,
     diverged: Vec<String>,
-    /// Sequences stopped at a known defect (see [`known_defect`]): count and the first story.
-    known: BTreeMap<&'static str, u64>,
-    known_first: BTreeMap<&'static str, String>,
 }
 
 impl Figures {
@@ -288,52 +280,6 @@ impl Figures {
         self.window_duplicates += o.window_duplicates;
         self.unexpected += o.unexpected;
         self.diverged.extend(o.diverged);
-        for (k, n) in o.known {
-            *self.known.entry(k).or_insert(0) += n;
-        }
-        for (k, story) in o.known_first {
-            self.known_first.entry(k).or_insert(story);
-        }
-    }
-}
-
-/// Defects of the delivery this test found and that are filed, not fixed yet: a sequence that
-/// meets one stops there and is counted and printed apart (not a pass: `BILLWATCH_MODEL_STRICT=1`
-/// fails on them). Each is recognised narrowly, by the step's shape and by every problem being
-/// of its kind; anything else fails.
-const REPORT_FAILED_ALERT: &str =
-    "a transient failure to send the alert of a report that cannot be read is never retried (the alert is lost, or its claim stays unmarked)";
-const CONCURRENT_DUPLICATE_LEAK: &str =
-    "two concurrent deliveries of one outranked event can leave its totals and a bare version note (version_complete after the other's forget_version)";
-
-fn strict() -> bool {
-    std::env::var("BILLWATCH_MODEL_STRICT").is_ok_and(|v| v == "1")
-}
-
-fn known_defect(
-    action: &Action,
-    done: &Done,
-    problems: &[String],
-    reads: &Reads,
-) -> Option<&'static str> {
-    match action {
-        Action::One { ev, .. }
-            if reads[ev.variant].is_err()
-                && done.fired.is_some()
-                && problems.iter().all(|p| p.contains("health#failed#")) =>
-        {
-            Some(REPORT_FAILED_ALERT)
-        }
-        Action::Two { a, b, .. }
-            if a == b
-                && problems.iter().all(|p| {
-                    p.starts_with("totals items outside the live versions")
-                        || (p.starts_with("version notes of") && p.contains("(bare"))
-                }) =>
-        {
-            Some(CONCURRENT_DUPLICATE_LEAK)
-        }
-        _ => None,
     }
 }
 
@@ -446,7 +392,6 @@ impl Run {
             }
         }
         let (o, problems, records) = best.unwrap();
-        let known = known_defect(&action, &done, &problems, &self.world.reads);
         self.actions.push(action);
         if problems.is_empty() {
             if done.fired.is_some() {
@@ -455,19 +400,6 @@ impl Run {
             self.oracle = o;
             self.records = records;
             return true;
-        }
-        if let Some(defect) = known {
-            if !strict() {
-                *self.fig.known.entry(defect).or_insert(0) += 1;
-                self.fig.known_first.entry(defect).or_insert_with(|| {
-                    format!(
-                        "seed {seed}: {}\n      {}",
-                        problems.join("\n      "),
-                        self.history.join("\n      ")
-                    )
-                });
-                return false;
-            }
         }
         if !self.fig.diverged.is_empty() {
             // A sequence counts once, at its first divergence.
@@ -702,12 +634,8 @@ fn deliveries_under_every_fault_at_every_call_match_the_oracle() {
             first.chars().take(240).collect::<String>()
         );
     }
-    for (defect, n) in &total.known {
-        println!("KNOWN DEFECT ({n} sequences stopped at it): {defect}");
-        println!("    first: {}", total.known_first[defect]);
-    }
     println!(
-        "model (in memory): sequences {} ({exhaustive} with a fault at each of {points} calls of {prefixes} situations × {} kinds, {sequences} random; seed {seed}), steps {}, attempts {}, faults {} {:?}, recovered {}, lost {}, duplicated {}, sent twice after a fault in the publish window {}, unexpected {}, diverged {}, stopped at a known defect {}, {:.1} s",
+        "model (in memory): sequences {} ({exhaustive} with a fault at each of {points} calls of {prefixes} situations × {} kinds, {sequences} random; seed {seed}), steps {}, attempts {}, faults {} {:?}, recovered {}, lost {}, duplicated {}, sent twice after a fault in the publish window {}, unexpected {}, diverged {}, {:.1} s",
         total.sequences,
         KINDS.len(),
         total.steps,
@@ -720,7 +648,6 @@ fn deliveries_under_every_fault_at_every_call_match_the_oracle() {
         total.window_duplicates,
         total.unexpected,
         diverged.len(),
-        total.known.values().sum::<u64>(),
         started.elapsed().as_secs_f64()
     );
     assert!(
