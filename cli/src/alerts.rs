@@ -7,6 +7,7 @@ use crate::error::CliError;
 use crate::output;
 use crate::period_arg::this_month;
 use billwatch_aws::clients;
+use billwatch_aws::notify::{publish, Body};
 use billwatch_core::alert::render::test_message;
 use billwatch_core::period::Period;
 use serde_json::json;
@@ -112,19 +113,24 @@ fn publish_test(ctx: &Ctx, aws: &AwsArgs, topic_arn: Option<String>) -> Result<S
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        let id =
-            billwatch_aws::notify::publish(&sns, &topic, &m.subject, &m.sns_json(), &attributes)
-                .await
-                .map_err(CliError::failed)?;
+        let id = publish(
+            &sns,
+            &topic,
+            &m.subject,
+            Body::PerProtocol(&m.sns_json()),
+            &attributes,
+        )
+        .await
+        .map_err(CliError::failed)?;
         let mut published = vec![json!({ "topic_arn": topic, "message_id": id })];
         let mut out = format!("test message published to {topic} (message id {id})\n");
         if let Some(chat) = chat {
             let body = billwatch_core::alert::chat::notification(&m.subject, &m.text, &attributes);
-            let id = billwatch_aws::notify::publish_plain(
+            let id = publish(
                 &sns,
                 &chat,
                 &m.subject,
-                &body.to_string(),
+                Body::Plain(&body.to_string()),
                 &attributes,
             )
             .await

@@ -5,6 +5,7 @@ use crate::context::Ctx;
 use crate::error::CliError;
 use crate::output;
 use crate::table::{columns, money};
+use crate::view::View;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -16,18 +17,8 @@ pub struct Args {
     /// Product code, e.g. AmazonEC2.
     #[arg(long)]
     service: String,
-    /// Print JSON (same as --output json).
-    #[arg(long)]
-    json: bool,
-    /// Show every stored digit instead of rounding to the cent.
-    #[arg(long)]
-    exact: bool,
-    /// Draw a bar per month instead of the table.
-    #[arg(long)]
-    chart: bool,
-    /// With --chart: mark this budget's monthly amount on every bar.
-    #[arg(long, value_name = "NAME", requires = "chart")]
-    budget: Option<String>,
+    #[command(flatten)]
+    view: View,
     #[command(flatten)]
     aws: AwsArgs,
 }
@@ -48,7 +39,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
                 live.push(t);
             }
         }
-        if ctx.json(args.json) {
+        if ctx.json(args.view.json) {
             let history: Vec<_> = live.iter().map(output::total).collect();
             return Ok(json!({ "account_id": args.account, "service": args.service,
                               "history": history })
@@ -61,11 +52,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
                 args.account, args.service
             ));
         }
-        if args.chart {
-            let budget = match &args.budget {
-                Some(name) => Some(aws.budget_named(name).await?),
-                None => None,
-            };
+        if args.view.chart {
+            let budget = args.view.budget(&aws).await?;
             return Ok(crate::spend_chart::months(
                 &args.account,
                 &args.service,
@@ -78,7 +66,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
             table.add_row(vec![
                 t.period.to_string(),
                 t.currency.clone(),
-                money(t.cost, args.exact),
+                money(t.cost, args.view.exact),
                 t.status.to_string(),
             ]);
         }

@@ -20,6 +20,7 @@ mod spend_chart;
 mod summarize;
 mod table;
 mod totals;
+mod view;
 
 use clap::{Parser, Subcommand};
 use error::CliError;

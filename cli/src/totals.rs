@@ -7,6 +7,7 @@ use crate::error::CliError;
 use crate::output;
 use crate::period_arg::this_month;
 use crate::table::{columns, money};
+use crate::view::View;
 use billwatch_aws::store::{live_totals, ReportsStore, StoredTotal};
 use billwatch_core::period::Period;
 use rust_decimal::Decimal;
@@ -22,19 +23,8 @@ pub struct Args {
     /// Only this account (12 digits).
     #[arg(long)]
     account: Option<String>,
-    /// Print JSON (same as --output json).
-    #[arg(long)]
-    json: bool,
-    /// Show every stored digit instead of rounding to the cent.
-    #[arg(long)]
-    exact: bool,
-    /// Draw the month to date day by day (cumulative) instead of the table, against a
-    /// straight budget line when --budget is given.
-    #[arg(long)]
-    chart: bool,
-    /// With --chart: chart this budget's scope and draw its amount pro rata as the line.
-    #[arg(long, value_name = "NAME", requires = "chart")]
-    budget: Option<String>,
+    #[command(flatten)]
+    view: View,
     #[command(flatten)]
     aws: AwsArgs,
 }
@@ -74,7 +64,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
         let s = aws.stores();
         let totals =
             live_totals(&s.reports, &s.totals, args.period, args.account.as_deref()).await?;
-        if ctx.json(args.json) {
+        if ctx.json(args.view.json) {
             let totals: Vec<_> = totals.iter().map(output::total).collect();
             return Ok(
                 json!({ "billing_period": args.period, "totals": totals }).to_string() + "\n",
@@ -84,18 +74,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
             let latest = latest_before(&s.reports, args.period).await?;
             return Ok(nothing_stored(args.period, latest));
         }
-        if args.chart {
-            let budget = match &args.budget {
-                Some(name) => Some(aws.budget_named(name).await?),
-                None => None,
-            };
+        if args.view.chart {
+            let budget = args.view.budget(&aws).await?;
             return Ok(crate::spend_chart::month_to_date(
                 &totals,
                 args.period,
                 budget.as_ref(),
             ));
         }
-        Ok(totals_table(&totals, args.exact))
+        Ok(totals_table(&totals, args.view.exact))
     })
 }
 

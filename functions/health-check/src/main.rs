@@ -4,19 +4,11 @@
 use billwatch_aws::clients::Clients;
 use billwatch_aws::clock::Clock;
 use billwatch_aws::digest::digest;
-use billwatch_aws::health::{check, HealthConfig, HealthError};
-use billwatch_aws::retry::lambda_failure;
+use billwatch_aws::health::{check, HealthConfig};
+use billwatch_aws::retry::diagnostic;
 use billwatch_aws::store::{AlertsStore, BudgetsStore, ReportsStore, TotalsStore};
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::{json, Value};
-
-fn diagnostic(e: HealthError) -> Diagnostic {
-    let (error_type, error_message) = lambda_failure(&e);
-    Diagnostic {
-        error_type,
-        error_message,
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

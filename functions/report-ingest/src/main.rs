@@ -5,19 +5,11 @@
 use billwatch_aws::clients::Clients;
 use billwatch_aws::clock::Clock;
 use billwatch_aws::config::Config;
-use billwatch_aws::ingest::{Ingest, IngestError};
+use billwatch_aws::ingest::Ingest;
 use billwatch_aws::read_budget::usable_deadline;
-use billwatch_aws::retry::lambda_failure;
+use billwatch_aws::retry::diagnostic;
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::{json, Value};
-
-fn diagnostic(e: IngestError) -> Diagnostic {
-    let (error_type, error_message) = lambda_failure(&e);
-    Diagnostic {
-        error_type,
-        error_message,
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

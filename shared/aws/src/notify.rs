@@ -60,7 +60,7 @@ pub async fn send_once(
         sns,
         topic,
         &alert.subject,
-        &alert.sns_message(),
+        Body::PerProtocol(&alert.sns_message()),
         &alert.attributes,
     )
     .await
@@ -114,46 +114,34 @@ pub async fn publish_chat(
 ) -> Result<String, NotifyError> {
     let body =
         billwatch_core::alert::chat::notification(&alert.subject, &alert.text, &alert.attributes);
-    publish_plain(
+    publish(
         sns,
         topic,
         &alert.subject,
-        &body.to_string(),
+        Body::Plain(&body.to_string()),
         &alert.attributes,
     )
     .await
 }
 
-/// Publishes one message body to every protocol alike (no `MessageStructure`).
-pub async fn publish_plain(
-    sns: &aws_sdk_sns::Client,
-    topic: &str,
-    subject: &str,
-    message: &str,
-    attributes: &[(String, String)],
-) -> Result<String, NotifyError> {
-    publish_with(sns, topic, subject, message, attributes, None).await
+/// A message body as SNS takes it.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    /// One body for every protocol alike (no `MessageStructure`).
+    Plain(&'a str),
+    /// `MessageStructure=json`: a JSON object of one body per protocol (text for e-mail, JSON
+    /// for machines).
+    PerProtocol(&'a str),
 }
 
-/// Publishes with `MessageStructure=json` (text for e-mail, JSON for machines) and message
-/// attributes for filter policies. Returns the message id.
+/// Publishes `body` with `attributes` as message attributes (for filter policies). Returns the
+/// message id.
 pub async fn publish(
     sns: &aws_sdk_sns::Client,
     topic: &str,
     subject: &str,
-    message: &str,
+    body: Body<'_>,
     attributes: &[(String, String)],
-) -> Result<String, NotifyError> {
-    publish_with(sns, topic, subject, message, attributes, Some("json")).await
-}
-
-async fn publish_with(
-    sns: &aws_sdk_sns::Client,
-    topic: &str,
-    subject: &str,
-    message: &str,
-    attributes: &[(String, String)],
-    structure: Option<&str>,
 ) -> Result<String, NotifyError> {
     let failed = |error: CallError| NotifyError::Publish {
         topic: topic.to_string(),
@@ -163,8 +151,10 @@ async fn publish_with(
         .publish()
         .topic_arn(topic)
         .subject(subject)
-        .set_message_structure(structure.map(str::to_string))
-        .message(message);
+        .set_message_structure(matches!(body, Body::PerProtocol(_)).then(|| "json".to_string()))
+        .message(match body {
+            Body::Plain(text) | Body::PerProtocol(text) => text,
+        });
     for (name, value) in attributes {
         let attribute = MessageAttributeValue::builder()
             .data_type("String")

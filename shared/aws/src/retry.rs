@@ -154,8 +154,12 @@ impl Classified for crate::health::HealthError {
 /// How a failed invocation reaches Lambda (and the failure destination): the error type
 /// `billwatch.transient` or `billwatch.permanent`, so whoever reads it sees whether a retry can
 /// help, and the message.
-pub fn lambda_failure(e: &impl Classified) -> (String, String) {
-    (format!("billwatch.{}", e.class().as_str()), e.to_string())
+#[cfg(feature = "lambda")]
+pub fn diagnostic(e: impl Classified) -> lambda_runtime::Diagnostic {
+    lambda_runtime::Diagnostic {
+        error_type: format!("billwatch.{}", e.class().as_str()),
+        error_message: e.to_string(),
+    }
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or `policy`'s retries are spent; every retry
@@ -179,6 +183,24 @@ where
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[cfg(feature = "lambda")]
+    #[test]
+    fn a_failure_reaches_lambda_with_its_class_as_the_error_type() {
+        let error = |class| CallError {
+            code: Some("ThrottlingException".into()),
+            status: Some(400),
+            message: "slow down".into(),
+            class,
+        };
+        let d = diagnostic(error(ErrorClass::Transient));
+        assert_eq!(d.error_type, "billwatch.transient");
+        assert_eq!(d.error_message, error(ErrorClass::Transient).to_string());
+        assert_eq!(
+            diagnostic(error(ErrorClass::Permanent)).error_type,
+            "billwatch.permanent"
+        );
+    }
 
     #[test]
     fn waits_are_random_below_an_exponential_ceiling_and_capped() {

@@ -8,6 +8,7 @@ use super::attr::{get_period, get_s, n_int, s, Item};
 use super::item_size::item_bytes;
 use super::owed::Owed;
 use super::reports::fits_beside_pointer;
+use super::unless_condition_failed;
 use super::StoreError;
 use crate::timestamp;
 use aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException;
@@ -146,15 +147,40 @@ impl AlertsStore {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.client
+        self.update_claim(
+            period,
+            key,
+            "SET failed_at = :t, #error = :e",
+            [
+                (":t", s(timestamp(now))),
+                (":e", s(error.chars().take(1000).collect::<String>())),
+            ],
+        )
+        .await
+    }
+
+    /// Sets a claim's attributes (`#error` names `error`, a reserved word).
+    async fn update_claim(
+        &self,
+        period: Period,
+        key: &str,
+        expression: &str,
+        values: [(&str, aws_sdk_dynamodb::types::AttributeValue); 2],
+    ) -> Result<(), StoreError> {
+        let mut request = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(pk(period)))
             .key("sk", s(key))
-            .update_expression("SET failed_at = :t, #error = :e")
-            .expression_attribute_names("#error", "error")
-            .expression_attribute_values(":t", s(timestamp(now)))
-            .expression_attribute_values(":e", s(error.chars().take(1000).collect::<String>()))
+            .update_expression(expression);
+        if expression.contains("#error") {
+            request = request.expression_attribute_names("#error", "error");
+        }
+        for (name, value) in values {
+            request = request.expression_attribute_values(name, value);
+        }
+        request
             .send()
             .await
             .map_err(|e| StoreError::dynamo("UpdateItem", &self.table, e))?;
@@ -261,18 +287,13 @@ impl AlertsStore {
         message_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk(period)))
-            .key("sk", s(key))
-            .update_expression("SET published_at = :t, message_id = :m")
-            .expression_attribute_values(":t", s(timestamp(now)))
-            .expression_attribute_values(":m", s(message_id))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem", &self.table, e))?;
-        Ok(())
+        self.update_claim(
+            period,
+            key,
+            "SET published_at = :t, message_id = :m",
+            [(":t", s(timestamp(now))), (":m", s(message_id))],
+        )
+        .await
     }
 
     /// Gives an unpublished claim back (its message could not be published), so a retry can
@@ -287,16 +308,7 @@ impl AlertsStore {
             .condition_expression("attribute_not_exists(published_at)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::dynamo("DeleteItem", &self.table, e)),
-        }
+        unless_condition_failed("DeleteItem", &self.table, result)
     }
 
     /// Every alert of a period, in key order.

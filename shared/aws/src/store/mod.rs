@@ -24,6 +24,25 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use billwatch_core::period::Period;
 
+/// The result of a conditional write whose failed condition means "nothing to do" (a newer
+/// value is there already, the item is gone, the claim was published): `Ok(())` then too.
+pub(crate) fn unless_condition_failed<T, E: ProvideErrorMetadata>(
+    operation: &'static str,
+    table: &str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<(), StoreError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error().and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(StoreError::dynamo(operation, table, e)),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("DynamoDB {operation} on {table}: {error}")]

@@ -13,6 +13,7 @@ pub use versions::VersionMark;
 use super::attr::{get_period, get_s, get_u64, n_int, s, Item};
 use super::StoreError;
 use crate::outcome::Outcome;
+use crate::store::unless_condition_failed;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use billwatch_core::period::Period;
@@ -82,16 +83,7 @@ impl ReportsStore {
         if let Some(etag) = etag {
             request = request.item("etag", s(etag));
         }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::dynamo("PutItem", &self.table, e)),
-        }
+        unless_condition_failed("PutItem", &self.table, request.send().await)
     }
 
     pub async fn record(&self, r: &IngestRecord) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@
 use super::pointer::{Order, Pointer};
 use super::{period_pk, ReportsStore};
 use crate::store::attr::{get_s, get_u64, n_int, part, s};
-use crate::store::StoreError;
+use crate::store::{unless_condition_failed, StoreError};
 use billwatch_core::period::Period;
 
 pub use billwatch_core::delivery::VersionMark;
@@ -87,16 +87,7 @@ impl ReportsStore {
             .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem", &self.table, e)),
-        }
+        unless_condition_failed("UpdateItem", &self.table, result)
     }
 
     pub async fn forget_version(
