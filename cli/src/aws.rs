@@ -16,7 +16,6 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::ProvideCredentials;
 use billwatch_aws::clients;
 use billwatch_aws::store::{AlertsStore, BudgetsStore, ReportsStore, TableNames, TotalsStore};
-use std::sync::OnceLock;
 
 /// The stack's name when `--stack` is not given.
 pub const DEFAULT_STACK: &str = "billwatch";
@@ -100,10 +99,6 @@ pub struct Stores {
     pub alerts: AlertsStore,
 }
 
-/// The stack and region of the last connection, for `aws_error::explain`'s messages only
-/// (that module reads them through [`stack`] and [`region_note`]).
-static FOR_MESSAGES: OnceLock<(String, String)> = OnceLock::new();
-
 impl Aws {
     /// The SDK configuration from the flags over the environment and config files, with a
     /// region and credentials that resolve; otherwise a plain error.
@@ -126,7 +121,6 @@ impl Aws {
         };
         let explicit_stack = a.stack.is_some();
         let stack = a.stack.clone().unwrap_or_else(|| DEFAULT_STACK.into());
-        let _ = FOR_MESSAGES.set((stack.clone(), region.clone()));
         let Some(provider) = config.credentials_provider() else {
             return Err(no_credentials(&a));
         };
@@ -163,6 +157,11 @@ impl Aws {
     /// The stack's name.
     pub fn stack(&self) -> &str {
         &self.stack
+    }
+
+    /// The region the stack is looked for in.
+    pub fn region(&self) -> &str {
+        &self.region
     }
 
     /// The totals, reports and alerts stores of the stack.
@@ -251,22 +250,6 @@ fn no_credentials(a: &AwsArgs) -> CliError {
         ),
         None => "no credentials: run `aws configure` or set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)".into(),
     })
-}
-
-/// ` in REGION` of the last connection (for `aws_error`'s messages; commands use
-/// [`Aws::region_note`]).
-pub fn region_note() -> String {
-    FOR_MESSAGES
-        .get()
-        .map(|(_, region)| format!(" in {region}"))
-        .unwrap_or_default()
-}
-
-/// The stack of the last connection (for `aws_error`'s messages; commands use [`Aws::stack`]).
-pub fn stack() -> String {
-    FOR_MESSAGES
-        .get()
-        .map_or_else(|| DEFAULT_STACK.to_string(), |(stack, _)| stack.clone())
 }
 
 #[cfg(test)]

@@ -30,14 +30,10 @@ const BAD_CREDENTIALS: [&str; 4] = [
 pub fn explain(action: &str, error: &CallError, resource: Option<&str>) -> CliError {
     let on = resource.map(|r| format!(" on {r}")).unwrap_or_default();
     let code = error.code.as_deref().unwrap_or_default();
-    let text = if code == "ResourceNotFoundException" || code == "NotFound" {
-        let what = resource.unwrap_or("the resource");
-        format!(
-            "{what} not found{}: is billwatch deployed there? try --stack NAME (now {}) or --region",
-            crate::aws::region_note(),
-            crate::aws::stack()
-        )
-    } else if DENIED.contains(&code) {
+    if code == "ResourceNotFoundException" || code == "NotFound" {
+        return CliError::NotDeployed(resource.unwrap_or("the resource").to_string());
+    }
+    let text = if DENIED.contains(&code) {
         let action = denied_action(&error.message).unwrap_or(action);
         format!("access denied: your credentials may not call {action}{on} (ask for that permission, or use another --profile)")
     } else if BAD_CREDENTIALS.contains(&code) {
@@ -52,9 +48,23 @@ pub fn explain(action: &str, error: &CallError, resource: Option<&str>) -> CliEr
     CliError::failed(text)
 }
 
+impl From<billwatch_aws::store::StoreError> for CliError {
+    fn from(e: billwatch_aws::store::StoreError) -> Self {
+        match &e {
+            billwatch_aws::store::StoreError::Dynamo {
+                operation,
+                table,
+                error,
+            } => explain(&format!("dynamodb:{operation}"), error, Some(table)),
+            _ => CliError::failed(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Connection;
     use billwatch_aws::error::ErrorClass;
 
     fn err(code: Option<&str>, message: &str) -> String {
@@ -64,10 +74,15 @@ mod tests {
             message: message.into(),
             class: ErrorClass::Permanent,
         };
-        match explain("dynamodb:Query", &e, Some("billwatch-totals")) {
-            CliError::Failed(m) => m,
-            CliError::Input(_) => panic!("an AWS failure is not bad input"),
-        }
+        let error = explain("dynamodb:Query", &e, Some("billwatch-totals"));
+        assert!(
+            !matches!(error, CliError::Input(_)),
+            "an AWS failure is not bad input"
+        );
+        error.message(Some(&Connection {
+            stack: "billwatch-prod".into(),
+            region: "eu-west-1".into(),
+        }))
     }
 
     #[test]
@@ -76,8 +91,10 @@ mod tests {
             Some("ResourceNotFoundException"),
             "Requested resource not found",
         );
-        assert!(m.starts_with("billwatch-totals not found"), "{m}");
-        assert!(m.contains("deployed there? try --stack NAME"), "{m}");
+        assert_eq!(
+            m,
+            "billwatch-totals not found in eu-west-1: is billwatch deployed there? try --stack NAME (now billwatch-prod) or --region"
+        );
         let m = err(
             Some("AccessDeniedException"),
             "User: arn:aws:iam::1:user/x is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:eu-west-1:1:table/billwatch-totals because no identity-based policy allows it",

@@ -3,7 +3,7 @@
 //! command reads global state.
 
 use crate::aws::{Aws, AwsArgs};
-use crate::error::CliError;
+use crate::error::{CliError, Connection};
 use crate::output::Output;
 use std::cell::OnceCell;
 use std::future::Future;
@@ -17,6 +17,8 @@ pub struct Ctx {
     top_aws: AwsArgs,
     /// Built on first use, so offline commands start no threads.
     runtime: OnceCell<Runtime>,
+    /// Where the command connected (its stack and region), for the message of an error.
+    connection: OnceCell<Connection>,
 }
 
 impl Ctx {
@@ -25,6 +27,7 @@ impl Ctx {
             output,
             top_aws,
             runtime: OnceCell::new(),
+            connection: OnceCell::new(),
         }
     }
 
@@ -53,6 +56,16 @@ impl Ctx {
     /// Where AWS is for a command given `args` (its own flags over those before the
     /// subcommand), with the region and credentials checked.
     pub async fn aws(&self, args: &AwsArgs) -> Result<Aws, CliError> {
-        Aws::connect(args.clone().over(&self.top_aws)).await
+        let aws = Aws::connect(args.clone().over(&self.top_aws)).await?;
+        let _ = self.connection.set(Connection {
+            stack: aws.stack().to_string(),
+            region: aws.region().to_string(),
+        });
+        Ok(aws)
+    }
+
+    /// Where the command connected, once it has.
+    pub fn connection(&self) -> Option<&Connection> {
+        self.connection.get()
     }
 }

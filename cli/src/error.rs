@@ -11,6 +11,16 @@ pub enum CliError {
     Input(Vec<String>),
     /// An AWS call or I/O failed. Exit 1.
     Failed(String),
+    /// A table, topic or bucket of the stack is not there (is billwatch deployed where the
+    /// command looked?). Exit 1; the message names the stack and region the command used.
+    NotDeployed(String),
+}
+
+/// Where a command looked for the stack: named in the message of [`CliError::NotDeployed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub stack: String,
+    pub region: String,
 }
 
 impl CliError {
@@ -22,31 +32,31 @@ impl CliError {
         CliError::Failed(message.to_string())
     }
 
-    pub fn report(&self) -> ExitCode {
+    /// The error in words, one line per problem; `at`: where the command connected, if it did.
+    pub fn message(&self, at: Option<&Connection>) -> String {
         match self {
-            CliError::Input(lines) => {
-                for line in lines {
-                    eprintln!("error: {line}");
-                }
-                ExitCode::from(2)
-            }
-            CliError::Failed(message) => {
-                eprintln!("error: {message}");
-                ExitCode::from(1)
-            }
+            CliError::Input(lines) => lines.join("\n"),
+            CliError::Failed(message) => message.clone(),
+            CliError::NotDeployed(what) => match at {
+                Some(c) => format!(
+                    "{what} not found in {}: is billwatch deployed there? try --stack NAME (now {}) or --region",
+                    c.region, c.stack
+                ),
+                None => format!(
+                    "{what} not found: is billwatch deployed there? try --stack NAME or --region"
+                ),
+            },
         }
     }
-}
 
-impl From<billwatch_aws::store::StoreError> for CliError {
-    fn from(e: billwatch_aws::store::StoreError) -> Self {
-        match &e {
-            billwatch_aws::store::StoreError::Dynamo {
-                operation,
-                table,
-                error,
-            } => crate::aws_error::explain(&format!("dynamodb:{operation}"), error, Some(table)),
-            _ => CliError::failed(e),
+    /// Prints the error (`error: ` before each line) and gives the exit code.
+    pub fn report(&self, at: Option<&Connection>) -> ExitCode {
+        for line in self.message(at).lines() {
+            eprintln!("error: {line}");
+        }
+        match self {
+            CliError::Input(_) => ExitCode::from(2),
+            CliError::Failed(_) | CliError::NotDeployed(_) => ExitCode::from(1),
         }
     }
 }

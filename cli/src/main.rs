@@ -72,16 +72,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match try_main(Cli::parse()) {
+    let cli = Cli::parse();
+    let ctx = context::Ctx::new(cli.output, cli.aws.into());
+    match try_main(&ctx, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => e.report(),
+        Err(e) => e.report(ctx.connection()),
     }
 }
 
-fn try_main(cli: Cli) -> Result<(), CliError> {
-    let ctx = context::Ctx::new(cli.output, cli.aws.into());
-    let ctx = &ctx;
-    let text = match cli.command {
+fn try_main(ctx: &context::Ctx, command: Command) -> Result<(), CliError> {
+    let text = match command {
         Command::Summarize(args) => summarize::run(ctx, args)?,
         Command::Generate(args) => generate::run(args)?,
         Command::Totals(args) => totals::run(ctx, args)?,

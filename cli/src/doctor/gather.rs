@@ -15,7 +15,6 @@ use super::judge::{
     BucketFacts, Expected, Found, FunctionFacts, FunctionRole, LambdaNotification, RuleFacts,
     Schedule, Subscription, TableFacts, TableRole,
 };
-use crate::error::CliError;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use billwatch_aws::error::CallError;
@@ -72,10 +71,7 @@ fn explain<E: ProvideErrorMetadata>(
     resource: &str,
     e: &SdkError<E, HttpResponse>,
 ) -> String {
-    match crate::aws_error::explain(action, &CallError::of(e), Some(resource)) {
-        CliError::Failed(m) => m,
-        CliError::Input(lines) => lines.join("; "),
-    }
+    crate::aws_error::explain(action, &CallError::of(e), Some(resource)).message(None)
 }
 
 /// Found, missing (one of `missing` codes, or HTTP 404), or the call's error.

@@ -34,10 +34,7 @@ use std::time::{Duration, Instant};
 type Item = HashMap<String, AttributeValue>;
 
 fn store_error(e: StoreError) -> String {
-    match CliError::from(e) {
-        CliError::Failed(m) => m,
-        CliError::Input(lines) => lines.join("; "),
-    }
+    CliError::from(e).message(None)
 }
 
 fn sdk_error<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
@@ -45,14 +42,12 @@ fn sdk_error<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
     resource: &str,
     e: &aws_sdk_dynamodb::error::SdkError<E>,
 ) -> String {
-    match crate::aws_error::explain(
+    crate::aws_error::explain(
         action,
         &billwatch_aws::error::CallError::of(e),
         Some(resource),
-    ) {
-        CliError::Failed(m) => m,
-        CliError::Input(lines) => lines.join("; "),
-    }
+    )
+    .message(None)
 }
 
 /// The stores over the stack's tables.
