@@ -12,6 +12,7 @@
 //! [`Budget::checked`]) in `draft`, [`spent`], [`evaluate`] and [`Crossing`] in `evaluate`;
 //! everything is re-exported here.
 
+pub mod cost;
 mod draft;
 mod evaluate;
 mod scope;
