@@ -206,6 +206,26 @@ pub enum Field {
 }
 
 impl Field {
+    pub const ALL: [Field; 17] = [
+        Field::Unblended,
+        Field::Blended,
+        Field::NetUnblended,
+        Field::SpEffective,
+        Field::NetSpEffective,
+        Field::SpTotalCommitmentToDate,
+        Field::SpUsedCommitment,
+        Field::SpRecurringCommitment,
+        Field::NetSpRecurringCommitment,
+        Field::SpAmortizedUpfrontCommitment,
+        Field::NetSpAmortizedUpfrontCommitment,
+        Field::RiEffective,
+        Field::NetRiEffective,
+        Field::RiUnusedAmortizedUpfront,
+        Field::NetRiUnusedAmortizedUpfront,
+        Field::RiUnusedRecurring,
+        Field::NetRiUnusedRecurring,
+    ];
+
     /// Its column in CUR 1.0 and in CUR 2.0.
     pub fn column(self) -> (&'static str, &'static str) {
         match self {

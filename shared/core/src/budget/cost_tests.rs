@@ -373,28 +373,8 @@ fn focus_answers_billed_and_effective_cost_and_refuses_the_others() {
 
 #[test]
 fn every_field_has_a_cur1_and_a_cur2_column() {
-    use Field::*;
-    let all = [
-        Unblended,
-        Blended,
-        NetUnblended,
-        SpEffective,
-        NetSpEffective,
-        SpTotalCommitmentToDate,
-        SpUsedCommitment,
-        SpRecurringCommitment,
-        NetSpRecurringCommitment,
-        SpAmortizedUpfrontCommitment,
-        NetSpAmortizedUpfrontCommitment,
-        RiEffective,
-        NetRiEffective,
-        RiUnusedAmortizedUpfront,
-        NetRiUnusedAmortizedUpfront,
-        RiUnusedRecurring,
-        NetRiUnusedRecurring,
-    ];
     let mut seen = std::collections::BTreeSet::new();
-    for f in all {
+    for f in Field::ALL {
         let (cur1, cur2) = f.column();
         assert!(cur1.contains('/') && !cur2.contains('/'), "{f:?}");
         // CUR 2.0's name is CUR 1.0's in snake case, category first.

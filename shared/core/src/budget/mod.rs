@@ -15,6 +15,7 @@
 pub mod cost;
 mod draft;
 mod evaluate;
+pub mod filter;
 mod scope;
 #[cfg(test)]
 mod test_support;
