@@ -17,6 +17,7 @@ mod draft;
 mod evaluate;
 pub mod filter;
 mod scope;
+pub mod span;
 #[cfg(test)]
 mod test_support;
 mod threshold;
