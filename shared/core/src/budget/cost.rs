@@ -80,7 +80,7 @@ impl FromStr for CostType {
 }
 
 /// What kind of charge a line is. A budget may leave out every kind but `Usage` and `Other`
-/// (`exclude = [...]`, see [`ChargeKind::exclusion_name`]).
+/// (`exclude = [...]`, see [`ChargeKind::EXCLUDABLE`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChargeKind {
     /// Usage, covered or not, and anything not listed below.
