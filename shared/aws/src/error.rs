@@ -45,7 +45,7 @@ impl CallError {
                 let status = Some(service.raw().status().as_u16());
                 CallError {
                     message: one_line(e.message().unwrap_or("no message")),
-                    class: crate::retry::class_of(code.as_deref(), status),
+                    class: class_of(code.as_deref(), status),
                     code,
                     status,
                 }
@@ -85,11 +85,9 @@ impl CallError {
 }
 
 impl CallError {
-    /// Whether the service asked to slow down (see [`crate::retry::is_throttling`]).
+    /// Whether the service asked to slow down (see [`is_throttling`]).
     pub fn is_throttling(&self) -> bool {
-        self.code
-            .as_deref()
-            .is_some_and(crate::retry::is_throttling)
+        self.code.as_deref().is_some_and(is_throttling)
     }
 }
 
@@ -111,4 +109,83 @@ fn one_line(text: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// Error codes AWS services use for "slow down".
+const THROTTLING_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+];
+
+/// Error codes AWS services use for "try again" that are not throttling.
+const RETRY_CODES: [&str; 4] = [
+    "InternalServerError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+];
+
+/// Whether a service's error code asks the caller to slow down.
+pub fn is_throttling(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+}
+
+/// Whether a service's answer (its error code and HTTP status) is worth retrying: throttling,
+/// a "try again" code, any 5xx or a 429.
+pub fn class_of(code: Option<&str>, status: Option<u16>) -> ErrorClass {
+    let transient = code.is_some_and(|c| is_throttling(c) || RETRY_CODES.contains(&c))
+        || status.is_some_and(|s| s >= 500 || s == 429);
+    if transient {
+        ErrorClass::Transient
+    } else {
+        ErrorClass::Permanent
+    }
+}
+
+/// Something that failed and knows whether a retry can help.
+pub trait Classified: std::fmt::Display {
+    fn class(&self) -> ErrorClass;
+}
+
+impl Classified for CallError {
+    fn class(&self) -> ErrorClass {
+        self.class
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_and_server_errors_are_transient_the_rest_permanent() {
+        for code in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+            "SlowDown",
+        ] {
+            assert!(is_throttling(code), "{code}");
+            assert_eq!(class_of(Some(code), Some(400)), ErrorClass::Transient);
+        }
+        assert!(!is_throttling("InternalServerError"));
+        assert_eq!(
+            class_of(Some("InternalServerError"), Some(500)),
+            ErrorClass::Transient
+        );
+        assert_eq!(class_of(None, Some(503)), ErrorClass::Transient);
+        assert_eq!(class_of(None, Some(429)), ErrorClass::Transient);
+        for code in [
+            "ValidationException",
+            "AccessDeniedException",
+            "ConditionalCheckFailedException",
+        ] {
+            assert!(!is_throttling(code), "{code}");
+            assert_eq!(class_of(Some(code), Some(400)), ErrorClass::Permanent);
+        }
+    }
 }

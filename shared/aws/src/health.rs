@@ -110,3 +110,9 @@ pub async fn check(
         alerts_sent: sent,
     })
 }
+
+impl crate::error::Classified for HealthError {
+    fn class(&self) -> ErrorClass {
+        HealthError::class(self)
+    }
+}

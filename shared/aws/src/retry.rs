@@ -1,53 +1,16 @@
-//! The one retry policy of the AWS edges, and the one place that says which AWS failures are
-//! worth retrying.
+//! The one retry policy of the AWS edges (which failures are worth retrying is
+//! [`crate::error`]'s to say: [`Classified`]).
 //!
 //! Every retry of billwatch's own (on top of the SDK's) waits by [`Policy`]: exponential backoff
 //! built on backon's [`ExponentialBuilder`], with "full jitter" (a uniformly random wait between
 //! 0 and the exponential ceiling, as AWS's architecture guidance recommends, so that many callers
-//! throttled together do not come back together). Which failures are transient (throttling,
-//! server errors, dropped connections) is decided here once: [`class_of`] for the
-//! [`CallError`]s of every service, [`is_throttling`] for "slow down" alone.
+//! throttled together do not come back together). It retries what is transient by its
+//! [`Classified::class`]: throttling, server errors, dropped connections.
 
-use crate::error::{CallError, ErrorClass};
+use crate::error::{Classified, ErrorClass};
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder, Retryable};
 use std::future::Future;
 use std::time::Duration;
-
-/// Error codes AWS services use for "slow down".
-const THROTTLING_CODES: [&str; 7] = [
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "SlowDown",
-];
-
-/// Error codes AWS services use for "try again" that are not throttling.
-const RETRY_CODES: [&str; 4] = [
-    "InternalServerError",
-    "InternalFailure",
-    "ServiceUnavailable",
-    "TransactionConflictException",
-];
-
-/// Whether a service's error code asks the caller to slow down.
-pub fn is_throttling(code: &str) -> bool {
-    THROTTLING_CODES.contains(&code)
-}
-
-/// Whether a service's answer (its error code and HTTP status) is worth retrying: throttling,
-/// a "try again" code, any 5xx or a 429.
-pub fn class_of(code: Option<&str>, status: Option<u16>) -> ErrorClass {
-    let transient = code.is_some_and(|c| is_throttling(c) || RETRY_CODES.contains(&c))
-        || status.is_some_and(|s| s >= 500 || s == 429);
-    if transient {
-        ErrorClass::Transient
-    } else {
-        ErrorClass::Permanent
-    }
-}
 
 /// How often and how long to retry: up to `retries` retries after the first attempt, the
 /// `n`-th (from 0) after a random wait of at most `min(cap, first · 2ⁿ)`.
@@ -122,35 +85,6 @@ impl Iterator for Waits {
     }
 }
 
-/// Something that failed and knows whether a retry can help.
-pub trait Classified: std::fmt::Display {
-    fn class(&self) -> ErrorClass;
-}
-
-impl Classified for CallError {
-    fn class(&self) -> ErrorClass {
-        self.class
-    }
-}
-
-impl Classified for crate::store::StoreError {
-    fn class(&self) -> ErrorClass {
-        crate::store::StoreError::class(self)
-    }
-}
-
-impl Classified for crate::ingest::IngestError {
-    fn class(&self) -> ErrorClass {
-        crate::ingest::IngestError::class(self)
-    }
-}
-
-impl Classified for crate::health::HealthError {
-    fn class(&self) -> ErrorClass {
-        crate::health::HealthError::class(self)
-    }
-}
-
 /// How a failed invocation reaches Lambda (and the failure destination): the error type
 /// `billwatch.transient` or `billwatch.permanent`, so whoever reads it sees whether a retry can
 /// help, and the message.
@@ -182,6 +116,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::CallError;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[cfg(feature = "lambda")]
@@ -226,33 +161,6 @@ mod tests {
         let ceilings = [400, 800, 1_600, 3_200];
         for (wait, ceiling) in Policy::MARK_PUBLISHED.waits().zip(ceilings) {
             assert!(wait <= Duration::from_millis(ceiling), "{wait:?}");
-        }
-    }
-
-    #[test]
-    fn throttling_and_server_errors_are_transient_the_rest_permanent() {
-        for code in [
-            "ThrottlingException",
-            "ProvisionedThroughputExceededException",
-            "SlowDown",
-        ] {
-            assert!(is_throttling(code), "{code}");
-            assert_eq!(class_of(Some(code), Some(400)), ErrorClass::Transient);
-        }
-        assert!(!is_throttling("InternalServerError"));
-        assert_eq!(
-            class_of(Some("InternalServerError"), Some(500)),
-            ErrorClass::Transient
-        );
-        assert_eq!(class_of(None, Some(503)), ErrorClass::Transient);
-        assert_eq!(class_of(None, Some(429)), ErrorClass::Transient);
-        for code in [
-            "ValidationException",
-            "AccessDeniedException",
-            "ConditionalCheckFailedException",
-        ] {
-            assert!(!is_throttling(code), "{code}");
-            assert_eq!(class_of(Some(code), Some(400)), ErrorClass::Permanent);
         }
     }
 

@@ -244,3 +244,9 @@ impl Ingest {
         report_key(&object.key)
     }
 }
+
+impl crate::error::Classified for IngestError {
+    fn class(&self) -> ErrorClass {
+        IngestError::class(self)
+    }
+}

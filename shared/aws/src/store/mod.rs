@@ -148,3 +148,9 @@ pub async fn live_totals(
     }
     Ok(out)
 }
+
+impl crate::error::Classified for StoreError {
+    fn class(&self) -> ErrorClass {
+        StoreError::class(self)
+    }
+}
