@@ -17,6 +17,7 @@ pub mod limits;
 mod manifest;
 mod parallel;
 mod parts;
+mod pass;
 pub mod product_codes;
 mod read;
 mod read_ahead;
@@ -28,13 +29,12 @@ pub mod summary;
 pub mod tags;
 mod tally;
 
-pub use engine::{
-    drivers, summarize, summarize_periods, summarize_periods_pending, Pending, PendingError,
-};
+pub use engine::{drivers, summarize, summarize_periods, summarize_periods_pending};
 pub use error::{ErrorKind, ReportError, SourceFailure, StreamError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
 pub use manifest::{parse as parse_manifest, Manifest, PartRef};
+pub use pass::{Pending, PendingError};
 pub use source::{LocalSource, ObjectSource, Opened};
 pub use summary::{Check, GrandTotal, ReportSummary, Status, Total};
 

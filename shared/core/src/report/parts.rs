@@ -4,11 +4,11 @@
 //! an earlier row of another billing period.
 
 use super::decode::with_decoded;
-use super::engine::{rows_for, Pass};
 use super::error::{ReportError, StreamError};
 use super::format::classify;
 use super::limits::Limits;
 use super::manifest::{Manifest, PartRef};
+use super::pass::{bind_error, rows_for, Pass};
 use super::read::{rows_inline, HeaderRow, Lines, Located, ObjectReader};
 use super::source::ObjectSource;
 use super::tally::Rows;
@@ -60,7 +60,7 @@ fn read_part(
             let mut rows = rows_for(format, multi_period);
             let strict = rows
                 .bind(&head.header)
-                .map_err(|e| super::engine::bind_error(e, &head, &name))?;
+                .map_err(|e| bind_error(e, &head, &name))?;
             let (rows_read, lines, error) = rows_inline(&mut reader, rows.as_mut(), &strict);
             Ok(PartRead {
                 head,
