@@ -325,6 +325,8 @@ impl fmt::Display for Missing {
 /// and this line leaves empty is a zero).
 pub trait CurLine {
     fn line_item_type(&self) -> &str;
+    /// `lineItem/ProductCode` (support plans are a charge kind of their own).
+    fn product_code(&self) -> &str;
     fn reservation_arn(&self) -> &str;
     /// `savingsPlan/PaymentOption`: `All Upfront`, `Partial Upfront`, `No Upfront`.
     fn payment_option(&self) -> &str;
@@ -380,6 +382,30 @@ pub fn cur_cost(line: &impl CurLine, cost: CostType) -> Result<Decimal, Missing>
             t if net && is_discount(t) => Ok(Decimal::ZERO),
             _ => get(pick(Field::Unblended, Field::NetUnblended)),
         },
+    }
+}
+
+/// What a budget sums per line: its cost type, less the charge kinds it leaves out
+/// (`cost = "…"`, `exclude = [...]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Measure {
+    pub cost: CostType,
+    pub exclude: std::collections::BTreeSet<ChargeKind>,
+}
+
+impl Measure {
+    /// What `line` adds to the budget: 0 for a kind it leaves out (whatever the report has),
+    /// else its cost.
+    pub fn of_cur(&self, line: &impl CurLine) -> Result<Decimal, Missing> {
+        let kind = ChargeKind::of_cur(
+            line.line_item_type(),
+            line.product_code(),
+            line.reservation_arn(),
+        );
+        if self.exclude.contains(&kind) {
+            return Ok(Decimal::ZERO);
+        }
+        cur_cost(line, self.cost)
     }
 }
 

@@ -9,6 +9,7 @@ fn d(s: &str) -> Decimal {
 #[derive(Clone, Default)]
 struct L {
     kind: &'static str,
+    product: &'static str,
     arn: &'static str,
     payment: &'static str,
     figures: BTreeMap<Field, Decimal>,
@@ -37,6 +38,9 @@ impl L {
 impl CurLine for L {
     fn line_item_type(&self) -> &str {
         self.kind
+    }
+    fn product_code(&self) -> &str {
+        self.product
     }
     fn reservation_arn(&self) -> &str {
         self.arn
@@ -395,4 +399,80 @@ fn every_field_has_a_cur1_and_a_cur2_column() {
         assert_eq!(snake, cur2, "{f:?}");
         assert!(seen.insert(cur1), "{cur1} twice");
     }
+}
+
+#[test]
+fn a_measure_leaves_out_the_kinds_it_excludes_and_costs_the_rest() {
+    use std::collections::BTreeSet;
+    let support = L {
+        product: "AWSSupportBusiness",
+        ..L::new("Fee", "100")
+    };
+    let month = [
+        L::new("Usage", "40"),
+        L::new("Credit", "-10"),
+        L::new("Tax", "4.5"),
+        L::new("Refund", "-2"),
+        support,
+        L::new("Fee", "1200").arn(RI),
+        L::new("DiscountedUsage", "0").with(Field::RiEffective, "100"),
+        L::new("RIFee", "10")
+            .arn(RI)
+            .with(Field::RiUnusedAmortizedUpfront, "0")
+            .with(Field::RiUnusedRecurring, "0"),
+        L::new("EdpDiscount", "-3"),
+    ];
+    let sum = |m: &Measure| -> Decimal { month.iter().map(|l| m.of_cur(l).unwrap()).sum() };
+    let plain = Measure::default();
+    assert_eq!(sum(&plain), d("1339.5"));
+    let exclude = |names: &[&str]| -> BTreeSet<ChargeKind> {
+        names
+            .iter()
+            .map(|n| ChargeKind::excludable(n).unwrap())
+            .collect()
+    };
+    // AWS Budgets' usual "exclude credits, refunds and tax".
+    let net_of_adjustments = Measure {
+        cost: CostType::Unblended,
+        exclude: exclude(&["credits", "refunds", "tax"]),
+    };
+    assert_eq!(sum(&net_of_adjustments), d("1347"));
+    // Amortized, without support and discounts: usage 40 + RI usage 100.
+    let team = Measure {
+        cost: CostType::Amortized,
+        exclude: exclude(&["credits", "refunds", "tax", "support", "discounts"]),
+    };
+    assert_eq!(sum(&team), d("140"));
+    // Upfront and recurring fees out of unblended: what usage alone is billed.
+    let usage_only = Measure {
+        cost: CostType::Unblended,
+        exclude: exclude(&[
+            "credits",
+            "refunds",
+            "tax",
+            "support",
+            "discounts",
+            "upfront",
+            "recurring",
+        ]),
+    };
+    assert_eq!(sum(&usage_only), d("40"));
+    // An excluded kind needs no column of the cost type: blended asked of a report without it
+    // fails on the lines that count, not on those left out.
+    let blended_tax_only = Measure {
+        cost: CostType::Blended,
+        exclude: exclude(&[
+            "credits",
+            "refunds",
+            "support",
+            "upfront",
+            "recurring",
+            "discounts",
+        ]),
+    };
+    assert!(blended_tax_only
+        .of_cur(&L::new("Credit", "-1"))
+        .unwrap()
+        .is_zero());
+    assert!(blended_tax_only.of_cur(&L::new("Tax", "1")).is_err());
 }
