@@ -12,6 +12,7 @@ use super::unless_condition_failed;
 use super::StoreError;
 use crate::timestamp;
 use aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use aws_sdk_dynamodb::Client;
 use billwatch_core::alert::{Alert, AlertKind, Severity};
@@ -147,39 +148,25 @@ impl AlertsStore {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.update_claim(
-            period,
-            key,
-            "SET failed_at = :t, #error = :e",
-            [
-                (":t", s(timestamp(now))),
-                (":e", s(error.chars().take(1000).collect::<String>())),
-            ],
-        )
-        .await
+        let request = self
+            .claim_update(period, key)
+            .update_expression("SET failed_at = :t, #error = :e")
+            .expression_attribute_names("#error", "error")
+            .expression_attribute_values(":t", s(timestamp(now)))
+            .expression_attribute_values(":e", s(error.chars().take(1000).collect::<String>()));
+        self.send_update(request).await
     }
 
-    /// Sets a claim's attributes (`#error` names `error`, a reserved word).
-    async fn update_claim(
-        &self,
-        period: Period,
-        key: &str,
-        expression: &str,
-        values: [(&str, aws_sdk_dynamodb::types::AttributeValue); 2],
-    ) -> Result<(), StoreError> {
-        let mut request = self
-            .client
+    /// An update of the claim of `key`, its expression still to be set.
+    fn claim_update(&self, period: Period, key: &str) -> UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(pk(period)))
             .key("sk", s(key))
-            .update_expression(expression);
-        if expression.contains("#error") {
-            request = request.expression_attribute_names("#error", "error");
-        }
-        for (name, value) in values {
-            request = request.expression_attribute_values(name, value);
-        }
+    }
+
+    async fn send_update(&self, request: UpdateItemFluentBuilder) -> Result<(), StoreError> {
         request
             .send()
             .await
@@ -287,13 +274,12 @@ impl AlertsStore {
         message_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.update_claim(
-            period,
-            key,
-            "SET published_at = :t, message_id = :m",
-            [(":t", s(timestamp(now))), (":m", s(message_id))],
-        )
-        .await
+        let request = self
+            .claim_update(period, key)
+            .update_expression("SET published_at = :t, message_id = :m")
+            .expression_attribute_values(":t", s(timestamp(now)))
+            .expression_attribute_values(":m", s(message_id));
+        self.send_update(request).await
     }
 
     /// Gives an unpublished claim back (its message could not be published), so a retry can
