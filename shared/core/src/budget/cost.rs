@@ -67,15 +67,7 @@ impl FromStr for CostType {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        CostType::ALL
-            .into_iter()
-            .find(|t| t.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown cost type {s:?}: one of {}",
-                    CostType::ALL.map(CostType::name).join(", ")
-                )
-            })
+        super::by_name("cost type", s, &CostType::ALL.map(|t| (t.name(), t)))
     }
 }
 
@@ -114,16 +106,7 @@ impl ChargeKind {
 
     /// The kind `exclude = [name]` leaves out.
     pub fn excludable(name: &str) -> Result<ChargeKind, String> {
-        Self::EXCLUDABLE
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, k)| *k)
-            .ok_or_else(|| {
-                format!(
-                    "unknown charge kind {name:?} to exclude: one of {}",
-                    Self::EXCLUDABLE.map(|(n, _)| n).join(", ")
-                )
-            })
+        super::by_name("charge kind to exclude", name, &Self::EXCLUDABLE)
     }
 
     /// The kind of a CUR line (1.0 or 2.0): its line item type, product code and reservation.

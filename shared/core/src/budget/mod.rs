@@ -104,6 +104,18 @@ impl Budget {
     }
 }
 
+/// The one of `options` (name, value) called `name`, or an error naming `what` and every name.
+fn by_name<T: Copy>(what: &str, name: &str, options: &[(&str, T)]) -> Result<T, String> {
+    options
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            format!("unknown {what} {name:?}: one of {}", names.join(", "))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::test_support::{abs, budget, pct};

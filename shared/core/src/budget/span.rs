@@ -63,15 +63,7 @@ impl FromStr for Cadence {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Cadence::ALL
-            .into_iter()
-            .find(|c| c.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown period {s:?}: one of {}",
-                    Cadence::ALL.map(Cadence::name).join(", ")
-                )
-            })
+        super::by_name("period", s, &Cadence::ALL.map(|c| (c.name(), c)))
     }
 }
 
