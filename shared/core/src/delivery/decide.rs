@@ -107,18 +107,17 @@ pub fn replace(next: &Pointer, current: Option<&Pointer>) -> Replace {
     Replace::Flip
 }
 
-/// Whether the sweep removes `mark`, a version of the period the `live` delivery holds: one the
-/// live delivery outranks, at once when it is complete or this delivery's own (another
-/// delivery's may still be writing); any other after [`ABANDONED_SECONDS`] (its attempt died).
-/// The live version is never removed.
-pub fn sweeps(live: &Pointer, mark: &VersionMark, own: &str, now: DateTime<Utc>) -> bool {
+/// Whether the sweep removes `mark`, another delivery's version of the period the `live`
+/// delivery holds: one the live delivery outranks, at once when it is complete (an incomplete
+/// one may still be being written); any other after [`ABANDONED_SECONDS`] (its attempt died).
+/// The live version is never removed. A delivery's own version is [`sweeps_own`]'s.
+pub fn sweeps(live: &Pointer, mark: &VersionMark, now: DateTime<Utc>) -> bool {
     if mark.version == live.version {
         return false;
     }
-    let settled = mark.complete || mark.version == own;
     let outranked = live.order().outranks(&mark.order);
     let abandoned = now.timestamp() - mark.written_epoch > ABANDONED_SECONDS;
-    (outranked && settled) || abandoned
+    (outranked && mark.complete) || abandoned
 }
 
 /// Whether a delivery removes its own version, `own`, whatever its mark says (or if it has

@@ -195,25 +195,23 @@ async fn make_live<P: Ports>(
     Err(P::Error::flip_contended(next.period, MAX_FLIP_ATTEMPTS))
 }
 
-/// Removes the versions of `own`'s (payer, period) that can never be live again (see
-/// [`sweeps`]). Each version's items go before its mark, so a crash here is finished by the
-/// next sweep. This delivery's own version, when outranked, goes even if its mark is not
-/// listed: a concurrent delivery of the same event may have swept the mark while this one was
-/// still writing items (see [`sweeps_own`]).
+/// Removes the versions of `own`'s (payer, period) that can never be live again: other
+/// deliveries' (see [`sweeps`]), and this one's when outranked, whether or not its mark is
+/// still listed (a concurrent delivery of the same event may have swept the mark while this one
+/// was still writing items; see [`sweeps_own`]). Each version's items go before its mark, so a
+/// crash here is finished by the next sweep.
 async fn sweep<P: Ports>(ports: &P, own: &Pointer, now: DateTime<Utc>) -> Result<(), P::Error> {
     let (period, payer) = (own.period, own.payer.as_str());
     let Some(live) = ports.pointer(period, payer).await? else {
         return Ok(());
     };
-    let mut own_swept = false;
     for mark in ports.versions(period, payer).await? {
-        if sweeps(&live, &mark, &own.version, now) {
+        if mark.version != own.version && sweeps(&live, &mark, now) {
             ports.delete_version(payer, period, &mark.version).await?;
             ports.forget_version(period, payer, &mark.version).await?;
-            own_swept |= mark.version == own.version;
         }
     }
-    if !own_swept && sweeps_own(&live, own) {
+    if sweeps_own(&live, own) {
         ports.delete_version(payer, period, &own.version).await?;
         ports.forget_version(period, payer, &own.version).await?;
     }
