@@ -312,6 +312,7 @@ async fn summarize_manifest(
                 CUR1_MANIFEST,
                 parts,
                 &Limits::default(),
+                &Default::default(),
             )
         })
         .await

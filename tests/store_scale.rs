@@ -73,6 +73,7 @@ fn summary(accounts: usize, services: usize, seed: u64) -> ReportSummary {
         skipped: Default::default(),
         warnings: Vec::new(),
         tag_totals: Vec::new(),
+        budgets: Vec::new(),
         objects_read: 1,
         delivery_id: None,
     }

@@ -40,7 +40,7 @@ pub struct OfflineArgs {
 }
 
 fn summaries(path: &Path, dir: Option<&Path>) -> Result<Vec<ReportSummary>, CliError> {
-    summarize_path_periods(path, dir, &Limits::default())
+    summarize_path_periods(path, dir, &Limits::default(), &Default::default())
         .map_err(|e| CliError::input(e.to_string()))
 }
 

@@ -78,7 +78,12 @@ pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
                 &limits,
             )?
         }
-        None => summarize_path_periods(Path::new(&args.input), args.bucket_dir.as_deref(), &limits),
+        None => summarize_path_periods(
+            Path::new(&args.input),
+            args.bucket_dir.as_deref(),
+            &limits,
+            &Default::default(),
+        ),
     };
     let mut summaries = result
         .and_then(|all| select(&args.input, all, args.period))
@@ -113,9 +118,13 @@ pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
 /// those of the summary serialised whole. Several periods are printed as before.
 fn json_streamed(args: &Args, limits: &Limits) -> Result<String, CliError> {
     let input = CliError::input;
-    let all =
-        summarize_path_periods_pending(Path::new(&args.input), args.bucket_dir.as_deref(), limits)
-            .map_err(|e| input(e.to_string()))?;
+    let all = summarize_path_periods_pending(
+        Path::new(&args.input),
+        args.bucket_dir.as_deref(),
+        limits,
+        &Default::default(),
+    )
+    .map_err(|e| input(e.to_string()))?;
     let mut pending =
         select_pending(&args.input, all, args.period).map_err(|e| input(e.to_string()))?;
     if pending.len() != 1 {
@@ -230,7 +239,7 @@ fn from_s3(
             .map_err(|failure| ReportError::new(input, failure.kind(true)))?;
         source
             .run(input, opened, move |opened, parts| {
-                summarize_periods(opened, &name, &key, parts, &limits)
+                summarize_periods(opened, &name, &key, parts, &limits, &Default::default())
             })
             .await
     });

@@ -156,8 +156,16 @@ fn a_summary_written_a_total_at_a_time_is_the_whole_one() {
             let l = limits(threads, 4096);
             let open = || Opened::Stream(Box::new(Cursor::new(bytes.clone())));
             let parts = LocalSource::new(None, Path::new(&name));
-            let whole = billwatch_core::report::summarize_periods(open(), &name, &name, &parts, &l);
-            let pending = summarize_periods_pending(open(), &name, &name, &parts, &l);
+            let whole = billwatch_core::report::summarize_periods(
+                open(),
+                &name,
+                &name,
+                &parts,
+                &l,
+                &Default::default(),
+            );
+            let pending =
+                summarize_periods_pending(open(), &name, &name, &parts, &l, &Default::default());
             let (whole, pending) = match (whole, pending) {
                 (Ok(w), Ok(p)) => (w, p),
                 (Err(a), Err(b)) => {

@@ -65,7 +65,7 @@ fn total(s: &ReportSummary, service: &str) -> Decimal {
 fn a_focus_dataset_over_two_periods_gives_one_summary_per_period() {
     let dir = tempfile::tempdir().unwrap();
     let path = two_periods(dir.path());
-    let all = summarize_path_periods(&path, None, &Limits::default()).unwrap();
+    let all = summarize_path_periods(&path, None, &Limits::default(), &Default::default()).unwrap();
     let periods: Vec<_> = all
         .iter()
         .map(|s| s.billing_period.unwrap().to_string())
@@ -110,7 +110,7 @@ fn a_single_period_dataset_gives_one_summary_either_way() {
             ),
         ],
     );
-    let all = summarize_path_periods(&path, None, &Limits::default()).unwrap();
+    let all = summarize_path_periods(&path, None, &Limits::default(), &Default::default()).unwrap();
     let one = summarize_path(&path, None, &Limits::default()).unwrap();
     assert_eq!(all, [one]);
 }
@@ -127,7 +127,8 @@ fn a_cur_report_over_two_periods_stays_an_error() {
             "2026-11-01T00:00:00.000Z,111111111111,AmazonEC2,USD,2.00".into(),
         ],
     );
-    let err = summarize_path_periods(&path, None, &Limits::default()).unwrap_err();
+    let err =
+        summarize_path_periods(&path, None, &Limits::default(), &Default::default()).unwrap_err();
     assert!(matches!(err.kind, ErrorKind::MixedPeriods { .. }), "{err}");
     assert_eq!(err.line, Some(3), "{err}");
 }

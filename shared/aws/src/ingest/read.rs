@@ -20,7 +20,7 @@ impl Ingest {
     ) -> Result<Vec<ReportSummary>, IngestError> {
         let (key, limits) = (object.key.clone(), self.config.limits);
         self.read(object, deadline, None, move |opened, parts| {
-            summarize_periods(opened, &key, &key, parts, &limits)
+            summarize_periods(opened, &key, &key, parts, &limits, &Default::default())
         })
         .await
     }

@@ -278,6 +278,7 @@ mod tests {
             skipped: Default::default(),
             warnings: Vec::new(),
             tag_totals: Vec::new(),
+            budgets: Vec::new(),
             objects_read: 1,
             delivery_id: None,
         }

@@ -252,6 +252,7 @@ mod tests {
             skipped: Default::default(),
             warnings: vec![],
             tag_totals: vec![],
+            budgets: vec![],
             objects_read: 1,
             delivery_id: None,
         }

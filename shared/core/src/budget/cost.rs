@@ -348,6 +348,10 @@ pub fn cur_cost(line: &impl CurLine, cost: CostType) -> Result<Decimal, Missing>
                         Field::NetSpRecurringCommitment,
                     )
                 };
+                if line.figure(net_field).is_none() {
+                    // Without the net column, net equals gross.
+                    return Ok(unused);
+                }
                 let gross = get(gross_field)?;
                 if gross.is_zero() {
                     return Ok(unused);

@@ -9,7 +9,8 @@
 //!   report without the tag's or category's column cannot answer the filter at all (the tag is
 //!   not activated, or the report predates it): that is an error, never "untagged".
 //!
-//! This is a step of budgets for team scopes (issue 20): the engine does not call it yet.
+//! The engine does not call [`Filter::matches`] per line: it judges each distinct value of each
+//! [`Source`] once ([`Filter::judge`]) for all budgets at a time (`report::budget_rows`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -131,6 +132,53 @@ impl Filter {
     pub fn is_empty(&self) -> bool {
         self.include.is_empty() && self.exclude.is_empty()
     }
+
+    /// Every place the filter reads a line's value, each once.
+    pub fn sources(&self) -> std::collections::BTreeSet<Source> {
+        [&self.include, &self.exclude]
+            .into_iter()
+            .flat_map(|r| {
+                r.plain.keys().map(|d| Source::Plain(*d)).chain(
+                    r.keyed
+                        .keys()
+                        .map(|(k, name)| Source::Keyed(*k, name.clone())),
+                )
+            })
+            .collect()
+    }
+
+    /// `value`, a line's value from `source`, judged on its own: whether it passes the include
+    /// rule of that source (true when there is none), and whether it matches its exclusion.
+    /// A line counts when every source passes and none excludes: [`Self::matches`].
+    pub fn judge(&self, source: &Source, value: &str) -> (bool, bool) {
+        fn rule<'r>(r: &'r Rules, source: &Source) -> Option<&'r Vec<String>> {
+            match source {
+                Source::Plain(d) => r.plain.get(d),
+                Source::Keyed(k, name) => r.keyed.get(&(*k, name.clone())),
+            }
+        }
+        let rule = |r| rule(r, source);
+        let include = rule(&self.include).is_none_or(|p| any_matches(p, value));
+        let exclude = rule(&self.exclude).is_some_and(|p| any_matches(p, value));
+        (include, exclude)
+    }
+
+    /// Whether the filter names accounts and services only (the dimensions every report has).
+    pub fn plain_on_accounts_and_services(&self) -> bool {
+        self.sources().iter().all(|s| {
+            matches!(
+                s,
+                Source::Plain(Dimension::Account) | Source::Plain(Dimension::Service)
+            )
+        })
+    }
+}
+
+/// Where a filter reads a line's value: a dimension's column, or one tag's or cost category's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    Plain(Dimension),
+    Keyed(Keyed, String),
 }
 
 impl Rules {

@@ -18,6 +18,7 @@ mod evaluate;
 pub mod filter;
 mod scope;
 pub mod span;
+pub mod spec;
 #[cfg(test)]
 mod test_support;
 mod threshold;

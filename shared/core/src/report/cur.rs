@@ -6,10 +6,12 @@
 //! scale with usage) is also booked on the day of its usage start ([`day_of`]), so the daily
 //! series of a key adds up to its charges + discounts, day 0 included.
 
+use super::budget_rows::Flavor;
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::{Pos, Record};
 use super::tally::{overflow, strict, Finished, Latest, Rows, Tally};
+use crate::budget::spec::Specs;
 use crate::ledger::Part;
 
 /// Every part but adjustments (CUR has no such line type).
@@ -87,11 +89,11 @@ pub struct Cur {
 }
 
 impl Cur {
-    pub fn new(names: &'static Names) -> Self {
+    pub fn new(names: &'static Names, specs: &Specs) -> Self {
         Self {
             names,
             cols: None,
-            tally: Tally::default(),
+            tally: Tally::with_budgets(specs),
             latest_any: Latest::default(),
         }
     }
@@ -131,6 +133,12 @@ fn name_from_map(cell: &[u8]) -> Option<String> {
 impl Rows for Cur {
     fn bind(&mut self, h: &Header) -> Result<Vec<Col>, RowError> {
         self.tally.tags.bind(h);
+        let flavor = if self.names.product_map.is_some() {
+            Flavor::Cur2
+        } else {
+            Flavor::Cur1
+        };
+        self.tally.budgets.bind(h, flavor)?;
         let n = self.names;
         let cols = Cols {
             payer: h.optional(n.payer)?,
@@ -185,7 +193,8 @@ impl Rows for Cur {
             .map(|start| (start.get(r), field(c.usage_end, r)));
         let key = (account, code, currency);
         let booked = t.book(key, part, cost, span, year_month, c.cost.name)?;
-        let one_day = booked.unwrap_or(c.usage_start.is_none());
+        t.budgets.row(r, currency, booked)?;
+        let one_day = booked.map_or(c.usage_start.is_none(), |day| day != 0);
         t.tags
             .add(r, currency, cost)
             .map_err(|_| RowError::overflow(c.cost.name))?;
@@ -252,7 +261,7 @@ impl Rows for Cur {
             &self.latest_any,
             self.names.item_type,
             &|kind| format!("summed as {}", part_of(kind).0.name()),
-        )])
+        )?])
     }
 }
 

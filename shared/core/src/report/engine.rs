@@ -9,9 +9,10 @@ use super::manifest::{self, PartRef};
 use super::source::{ObjectSource, Opened};
 use super::summary::ReportSummary;
 use super::tally::Rows;
+use crate::budget::spec::Specs;
 use std::collections::{HashMap, HashSet};
 
-use super::pass::{Pass, Pending};
+use super::pass::{Asked, Pass, Pending};
 
 /// [`summarize_periods`], each summary's totals still to be built ([`Pending`]).
 pub fn summarize_periods_pending(
@@ -20,8 +21,13 @@ pub fn summarize_periods_pending(
     key: &str,
     parts: &dyn ObjectSource,
     limits: &Limits,
+    specs: &Specs,
 ) -> Result<Vec<Pending>, ReportError> {
-    let (pass, manifest) = read_all(opened, source_name, key, parts, limits, true, None)?;
+    let asked = Asked {
+        multi_period: true,
+        specs: specs.clone(),
+    };
+    let (pass, manifest) = read_all(opened, source_name, key, parts, limits, asked, None)?;
     pass.finish_pending(manifest.as_ref())
 }
 
@@ -37,7 +43,7 @@ pub fn summarize(
     parts: &dyn ObjectSource,
     limits: &Limits,
 ) -> Result<ReportSummary, ReportError> {
-    let mut all = run(opened, source_name, key, parts, limits, false)?;
+    let mut all = run(opened, source_name, key, parts, limits, Asked::default())?;
     debug_assert_eq!(all.len(), 1);
     Ok(all.swap_remove(0))
 }
@@ -45,14 +51,22 @@ pub fn summarize(
 /// Summarizes one report object into one summary per billing period, sorted by period. Only a
 /// FOCUS dataset may span periods (each is summed on its own); for every other format this is
 /// [`summarize`] in a one-element vector, and a mixed period is still an error.
+///
+/// Each summary also answers `specs`, the budgets summed in the same pass
+/// ([`ReportSummary::budgets`]).
 pub fn summarize_periods(
     opened: Opened,
     source_name: &str,
     key: &str,
     parts: &dyn ObjectSource,
     limits: &Limits,
+    specs: &Specs,
 ) -> Result<Vec<ReportSummary>, ReportError> {
-    run(opened, source_name, key, parts, limits, true)
+    let asked = Asked {
+        multi_period: true,
+        specs: specs.clone(),
+    };
+    run(opened, source_name, key, parts, limits, asked)
 }
 
 fn run(
@@ -61,9 +75,9 @@ fn run(
     key: &str,
     parts: &dyn ObjectSource,
     limits: &Limits,
-    multi_period: bool,
+    asked: Asked,
 ) -> Result<Vec<ReportSummary>, ReportError> {
-    let (pass, manifest) = read_all(opened, source_name, key, parts, limits, multi_period, None)?;
+    let (pass, manifest) = read_all(opened, source_name, key, parts, limits, asked, None)?;
     pass.finish(manifest.as_ref())
 }
 
@@ -75,14 +89,14 @@ fn read_all<'a>(
     key: &str,
     parts: &dyn ObjectSource,
     limits: &Limits,
-    multi_period: bool,
+    asked: Asked,
     preset: Option<Box<dyn Rows>>,
 ) -> Result<(Pass<'a>, Option<manifest::Manifest>), ReportError> {
     let info = key_info(key);
     if info.manifest {
-        return read_manifest(opened, source_name, parts, limits, multi_period, preset);
+        return read_manifest(opened, source_name, parts, limits, asked, preset);
     }
-    let mut pass = Pass::new(source_name, info, limits, multi_period);
+    let mut pass = Pass::new(source_name, info, limits, asked);
     pass.rows = preset;
     with_decoded(opened, source_name, limits, |r, workers| {
         pass.read_csv(r, workers, source_name, false)
@@ -106,7 +120,11 @@ pub fn drivers(
         ..*limits
     };
     let rows = Box::new(super::drivers::Drivers::new(period, keys));
-    let (pass, _) = read_all(opened, source_name, key, parts, &limits, true, Some(rows))?;
+    let asked = Asked {
+        multi_period: true,
+        specs: Specs::default(),
+    };
+    let (pass, _) = read_all(opened, source_name, key, parts, &limits, asked, Some(rows))?;
     let rows = pass
         .rows
         .ok_or_else(|| ReportError::new(source_name, ErrorKind::NotAReport("no data".into())))?;
@@ -186,13 +204,13 @@ fn read_manifest<'a>(
     source_name: &'a str,
     parts: &dyn ObjectSource,
     limits: &Limits,
-    multi_period: bool,
+    asked: Asked,
     preset: Option<Box<dyn Rows>>,
 ) -> Result<(Pass<'a>, Option<manifest::Manifest>), ReportError> {
     let bytes = read_small(opened, source_name, limits)?;
     let manifest = manifest::parse(&bytes).map_err(|kind| ReportError::new(source_name, kind))?;
     check_parts(&manifest, source_name, parts, limits)?;
-    let mut pass = Pass::new(source_name, KeyInfo::default(), limits, multi_period);
+    let mut pass = Pass::new(source_name, KeyInfo::default(), limits, asked);
     let cur = matches!(
         classify(&manifest.columns, None, false),
         Some(Format::Cur1 | Format::Cur2)

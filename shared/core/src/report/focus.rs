@@ -4,10 +4,12 @@
 //! Daily usage: every `charges` row (ChargeCategory Usage, or unknown) is also booked on the day
 //! of its `ChargePeriodStart` ([`day_of`]).
 
+use super::budget_rows::{BudgetRows, Flavor};
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::Record;
 use super::tally::{strict, Finished, Latest, Rows, Tally};
+use crate::budget::spec::Specs;
 use crate::ledger::Part;
 use crate::period::Period;
 use crate::timestamp::Timestamp;
@@ -51,6 +53,16 @@ struct PeriodState {
 }
 
 impl PeriodState {
+    fn with_budgets(budgets: BudgetRows) -> Self {
+        Self {
+            tally: Tally {
+                budgets,
+                ..Tally::default()
+            },
+            ..Self::default()
+        }
+    }
+
     /// Notes a row's provider; allocates only for a provider not seen before.
     fn see_provider(&mut self, raw: &[u8]) {
         if !present(raw) || self.providers.iter().any(|p| p.as_bytes() == raw) {
@@ -95,16 +107,20 @@ pub struct Focus {
     current: usize,
     /// The raw `BillingPeriodStart` of the current period's last row (compared as bytes).
     current_raw: Vec<u8>,
+    /// The budgets' state bound to the last header, that a new period starts from.
+    budgets: BudgetRows,
 }
 
 impl Focus {
-    pub fn new(multi_period: bool) -> Self {
+    pub fn new(multi_period: bool, specs: &Specs) -> Self {
+        let budgets = BudgetRows::new(specs);
         Self {
             multi_period,
             cols: None,
-            periods: vec![PeriodState::default()],
+            periods: vec![PeriodState::with_budgets(budgets.fork())],
             current: 0,
             current_raw: Vec::new(),
+            budgets,
         }
     }
 
@@ -124,7 +140,8 @@ impl Focus {
             None => match self.periods.iter().position(|s| of(s).is_none()) {
                 Some(i) => i,
                 None => {
-                    self.periods.push(PeriodState::default());
+                    let budgets = self.budgets.fork();
+                    self.periods.push(PeriodState::with_budgets(budgets));
                     self.periods.len() - 1
                 }
             },
@@ -168,6 +185,10 @@ impl Rows for Focus {
             invoice: h.optional("InvoiceId")?,
             provider: h.optional("ProviderName")?,
         };
+        self.budgets.bind(h, Flavor::Focus)?;
+        for state in &mut self.periods {
+            state.tally.budgets.bind(h, Flavor::Focus)?;
+        }
         let keys = strict(&[
             Some(cols.cost),
             Some(cols.account),
@@ -227,7 +248,8 @@ impl Rows for Focus {
             .map(|start| (start.get(r), field(c.charge_end, r)));
         let key = (account, code, currency);
         let booked = t.book(key, part, cost, span, year_month, c.cost.name)?;
-        let one_day = booked.unwrap_or(c.charge_start.is_none());
+        t.budgets.row(r, currency, booked)?;
+        let one_day = booked.map_or(c.charge_start.is_none(), |day| day != 0);
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {
             t.ledger.set_service_name(code, name, r.pos());
@@ -263,11 +285,11 @@ impl Rows for Focus {
                     &state.latest_any,
                     "ChargeCategory",
                     &|kind| format!("summed as {}", part_of(kind).0.name()),
-                );
+                )?;
                 finished.warnings.extend(providers);
-                (finished.period, finished)
+                Ok((finished.period, finished))
             })
-            .collect();
+            .collect::<Result<_, ErrorKind>>()?;
         out.sort_by_key(|(p, _)| *p);
         Ok(out.into_iter().map(|(_, f)| f).collect())
     }

@@ -145,6 +145,11 @@ impl Col {
         RowError::in_column(self.name, ErrorKind::InvalidCurrency(shown))
     }
 
+    /// The error for a cell of this column that is not an amount.
+    pub fn invalid_amount(&self, record: &Record<'_>) -> RowError {
+        self.invalid(self.get(record))
+    }
+
     fn invalid(&self, raw: &[u8]) -> RowError {
         let shown: String = String::from_utf8_lossy(raw).chars().take(40).collect();
         RowError::in_column(self.name, ErrorKind::InvalidAmount(shown))

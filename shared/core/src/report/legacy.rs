@@ -301,6 +301,7 @@ impl Rows for Legacy {
             }
         }
         Ok(vec![Finished {
+            budgets: None,
             tags,
             ledger,
             parts: PARTS,

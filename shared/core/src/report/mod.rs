@@ -1,6 +1,8 @@
 //! The report engine: detects the format of an AWS billing report and sums it, exactly and in
 //! one streaming pass. Pure: nothing here knows about AWS beyond the [`ObjectSource`] it is given.
 
+mod budget_rows;
+mod budget_totals;
 mod cur;
 mod dbr;
 mod decode;
@@ -56,9 +58,10 @@ pub fn summarize_path_periods(
     path: &Path,
     bucket_dir: Option<&Path>,
     limits: &Limits,
+    specs: &crate::budget::spec::Specs,
 ) -> Result<Vec<ReportSummary>, ReportError> {
     let (file, name, parts) = open_local(path, bucket_dir)?;
-    summarize_periods(file, &name, &name, &parts, limits)
+    summarize_periods(file, &name, &name, &parts, limits, specs)
 }
 
 /// [`summarize_path_periods`], each summary's totals still to be built ([`Pending`]).
@@ -66,9 +69,10 @@ pub fn summarize_path_periods_pending(
     path: &Path,
     bucket_dir: Option<&Path>,
     limits: &Limits,
+    specs: &crate::budget::spec::Specs,
 ) -> Result<Vec<Pending>, ReportError> {
     let (file, name, parts) = open_local(path, bucket_dir)?;
-    summarize_periods_pending(file, &name, &name, &parts, limits)
+    summarize_periods_pending(file, &name, &name, &parts, limits, specs)
 }
 
 /// What moved inside the watched keys of a local report (see [`drivers()`]).

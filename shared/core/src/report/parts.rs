@@ -8,7 +8,7 @@ use super::error::{ReportError, StreamError};
 use super::format::classify;
 use super::limits::Limits;
 use super::manifest::{Manifest, PartRef};
-use super::pass::{bind_error, rows_for, Pass};
+use super::pass::{bind_error, rows_for, Asked, Pass};
 use super::read::{rows_inline, HeaderRow, Lines, Located, ObjectReader};
 use super::source::ObjectSource;
 use super::tally::Rows;
@@ -36,7 +36,7 @@ fn read_part(
     part: &PartRef,
     source: &dyn ObjectSource,
     limits: Limits,
-    multi_period: bool,
+    asked: &Asked,
 ) -> Outcome {
     let name = part.display();
     let read = match part {
@@ -57,7 +57,7 @@ fn read_part(
                     error: None,
                 });
             };
-            let mut rows = rows_for(format, multi_period);
+            let mut rows = rows_for(format, asked);
             let strict = rows
                 .bind(&head.header)
                 .map_err(|e| bind_error(e, &head, &name))?;
@@ -85,7 +85,7 @@ pub(super) fn read_parts(
     let stop = AtomicUsize::new(usize::MAX);
     let done = Mutex::new(Vec::with_capacity(manifest.parts.len()));
     let threads = pass.limits.threads.min(manifest.parts.len()).max(1);
-    let (limits, multi_period) = (pass.limits, pass.multi_period);
+    let (limits, asked) = (pass.limits, &pass.asked);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| loop {
@@ -98,7 +98,7 @@ pub(super) fn read_parts(
                     threads: 1,
                     ..limits
                 };
-                let outcome = read_part(i, &manifest.parts[i], source, one, multi_period);
+                let outcome = read_part(i, &manifest.parts[i], source, one, asked);
                 let failed = match &outcome.read {
                     Err(_) => true,
                     Ok(p) => p.error.is_some() || p.rows.is_none(),

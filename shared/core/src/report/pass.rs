@@ -16,15 +16,26 @@ use super::read::{rows_inline, HeaderRow, Located, ObjectReader};
 use super::split::Text;
 use super::summary::{totals_of, ReportSummary, Sorted};
 use super::tally::Rows;
+use crate::budget::spec::Specs;
 use crate::timestamp::Timestamp;
 
-pub(super) fn rows_for(format: Format, multi_period: bool) -> Box<dyn Rows> {
+/// What a pass is asked besides the totals.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Asked {
+    /// Whether a dataset may span billing periods (FOCUS only; see [`summarize_periods`]).
+    pub multi_period: bool,
+    /// The budgets summed in the pass.
+    pub specs: Specs,
+}
+
+pub(super) fn rows_for(format: Format, asked: &Asked) -> Box<dyn Rows> {
+    let specs = &asked.specs;
     match format {
         Format::LegacyMonthly | Format::LegacyCostAllocation => Box::<Legacy>::default(),
         Format::Dbr | Format::DbrResourcesTags => Box::<Dbr>::default(),
-        Format::Cur1 => Box::new(Cur::new(&CUR1)),
-        Format::Cur2 => Box::new(Cur::new(&CUR2)),
-        Format::Focus => Box::new(Focus::new(multi_period)),
+        Format::Cur1 => Box::new(Cur::new(&CUR1, specs)),
+        Format::Cur2 => Box::new(Cur::new(&CUR2, specs)),
+        Format::Focus => Box::new(Focus::new(asked.multi_period, specs)),
     }
 }
 
@@ -33,8 +44,7 @@ pub(super) struct Pass<'a> {
     source_name: &'a str,
     key: KeyInfo,
     pub limits: Limits,
-    /// Whether a dataset may span billing periods (FOCUS only; see [`summarize_periods`]).
-    pub multi_period: bool,
+    pub asked: Asked,
     format: Option<Format>,
     pub rows: Option<Box<dyn Rows>>,
     pub rows_read: u64,
@@ -68,17 +78,12 @@ pub(super) fn bind_error(e: RowError, head: &HeaderRow, file: &str) -> ReportErr
 }
 
 impl<'a> Pass<'a> {
-    pub(super) fn new(
-        source_name: &'a str,
-        key: KeyInfo,
-        limits: &Limits,
-        multi_period: bool,
-    ) -> Self {
+    pub(super) fn new(source_name: &'a str, key: KeyInfo, limits: &Limits, asked: Asked) -> Self {
         Self {
             source_name,
             key,
             limits: *limits,
-            multi_period,
+            asked,
             format: None,
             rows: None,
             rows_read: 0,
@@ -99,10 +104,8 @@ impl<'a> Pass<'a> {
         let mut reader = ObjectReader::new(input, file, 0, &self.limits);
         let head = reader.read_header()?;
         let format = self.format_of(&head, file, is_part)?;
-        let multi_period = self.multi_period;
-        let rows = self
-            .rows
-            .get_or_insert_with(|| rows_for(format, multi_period));
+        let asked = &self.asked;
+        let rows = self.rows.get_or_insert_with(|| rows_for(format, asked));
         let strict = bind(rows.as_mut(), &head, file)?;
         let (read, lines, error) = if workers > 0 && rows.fork().is_some() {
             rows_parallel(&mut reader, rows, &strict, workers)
@@ -191,7 +194,7 @@ impl<'a> Pass<'a> {
         };
         let finished = match self.rows {
             Some(rows) => rows.finish(),
-            None => rows_for(format, self.multi_period).finish(),
+            None => rows_for(format, &self.asked).finish(),
         }
         .map_err(fail)?;
         let summed: u64 = finished.iter().map(|f| f.rows_summed).sum();
@@ -220,6 +223,10 @@ impl<'a> Pass<'a> {
                 (Some(p), Some(t)) => Some(t.min(Timestamp::start_of(p.next()))),
                 (_, t) => t,
             };
+            let budgets = match finished.budgets {
+                Some(b) => b,
+                None => from_totals(&self.asked.specs, &finished, format),
+            };
             let summary = ReportSummary {
                 source: self.source_name.to_string(),
                 format,
@@ -243,6 +250,7 @@ impl<'a> Pass<'a> {
                 skipped: finished.skipped,
                 warnings: finished.warnings,
                 tag_totals: finished.tags,
+                budgets,
                 objects_read: self.objects_read,
                 delivery_id: manifest.and_then(|m| m.delivery_id.clone()),
             };
@@ -256,6 +264,26 @@ impl<'a> Pass<'a> {
         }
         Ok(out)
     }
+}
+
+/// The budgets of a format that sums none per row (legacy, DBR), from its totals: a budget that
+/// asks only what they hold ([`crate::budget::spec::Spec::from_totals`]), else why not.
+fn from_totals(
+    specs: &Specs,
+    finished: &super::tally::Finished,
+    format: Format,
+) -> Vec<crate::budget::spec::Figures> {
+    specs
+        .iter()
+        .map(|spec| {
+            super::budget_totals::figures(
+                spec,
+                &finished.ledger,
+                format.name(),
+                finished.service_code,
+            )
+        })
+        .collect()
 }
 
 fn conflict(rows: &dyn Rows) -> Option<Located> {

@@ -137,6 +137,10 @@ pub struct ReportSummary {
     /// JSON contract.
     #[serde(skip)]
     pub tag_totals: Vec<super::tags::TagTotal>,
+    /// Each budget the pass was asked to sum, in the order asked ([`crate::budget::spec`]).
+    /// Not part of the JSON contract of `summarize`.
+    #[serde(skip)]
+    pub budgets: Vec<crate::budget::spec::Figures>,
     /// Objects read (1, or the parts of a manifest). Not part of the JSON contract.
     #[serde(skip)]
     pub objects_read: usize,

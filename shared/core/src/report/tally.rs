@@ -301,6 +301,7 @@ pub struct Tally {
     pub latest: Latest,
     pub days: DayMemo,
     pub skipped: Skipped,
+    pub budgets: super::budget_rows::BudgetRows,
 }
 
 impl Tally {
@@ -311,9 +312,17 @@ impl Tally {
         }
     }
 
+    /// A tally that also sums `specs`' budgets.
+    pub fn with_budgets(specs: &crate::budget::spec::Specs) -> Self {
+        Self {
+            budgets: super::budget_rows::BudgetRows::new(specs),
+            ..Self::default()
+        }
+    }
+
     /// Books one usage-side row's cost (CUR, FOCUS): on its day of the month when `span` (its
-    /// usage start and end) is given, else on the month alone. Returns whether the row lies
-    /// within one day, `None` without a span.
+    /// usage start and end) is given, else on the month alone. Returns the day the row was
+    /// booked on (0: more than one day, or outside the month), `None` without a span.
     #[inline]
     pub fn book(
         &mut self,
@@ -323,13 +332,13 @@ impl Tally {
         span: Option<(&[u8], &[u8])>,
         year_month: Option<(i32, u32)>,
         cost_column: &'static str,
-    ) -> Result<Option<bool>, RowError> {
+    ) -> Result<Option<Day>, RowError> {
         let booked = match span {
             Some((start, end)) => {
                 let day = self.days.day_of(start, end, year_month);
                 self.ledger
                     .add_on_day(account, service, currency, part, cost, day)
-                    .map(|()| Some(day != 0))
+                    .map(|()| Some(day))
             }
             None => self
                 .ledger
@@ -360,8 +369,11 @@ impl Tally {
         latest_any: &Latest,
         kind_column: &str,
         summed_as: &dyn Fn(&[u8]) -> String,
-    ) -> Finished {
-        Finished {
+    ) -> Result<Finished, ErrorKind> {
+        let month_days = self.period.period().map(|p| p.days());
+        let budgets = self.budgets.finish(month_days)?;
+        Ok(Finished {
+            budgets: Some(budgets),
             tags,
             parts,
             service_code: same_code,
@@ -374,13 +386,14 @@ impl Tally {
             skipped: self.skipped.shown(),
             warnings: self.skipped.warnings(kind_column, summed_as),
             ledger: self.ledger,
-        }
+        })
     }
 
     /// An empty tally bound like this one (its tag columns).
     pub fn fork(&self) -> Self {
         Self {
             tags: self.tags.fork(),
+            budgets: self.budgets.fork(),
             ..Self::default()
         }
     }
@@ -404,6 +417,7 @@ impl Tally {
         self.estimated |= other.estimated;
         self.latest.absorb(other.latest);
         self.skipped.absorb(other.skipped);
+        self.budgets.absorb(other.budgets)?;
         Ok(())
     }
 }
@@ -411,6 +425,9 @@ impl Tally {
 /// What a format hands back once every row is read.
 pub struct Finished {
     pub ledger: Ledger,
+    /// Each budget's answer (CUR, FOCUS: summed per row); `None` for a format that sums no
+    /// budget per row (legacy, DBR: answered from the totals, where they can be).
+    pub budgets: Option<Vec<crate::budget::spec::Figures>>,
     pub tags: Vec<super::tags::TagTotal>,
     pub parts: &'static [Part],
     pub service_code: fn(&str) -> String,

@@ -63,6 +63,7 @@ pub(super) fn summary(period: Period, cost: &str) -> ReportSummary {
         skipped: Default::default(),
         warnings: Vec::new(),
         tag_totals: Vec::new(),
+        budgets: Vec::new(),
         objects_read: 1,
         delivery_id: None,
     }
