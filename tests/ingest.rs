@@ -94,6 +94,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str]) {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         })
         .await
         .unwrap();
@@ -931,6 +932,7 @@ async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         })
         .await
         .unwrap();
@@ -988,6 +990,7 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
             escalation_step: Some(d("20")),
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         })
         .await
         .unwrap();
@@ -1052,6 +1055,7 @@ async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         })
         .await
         .unwrap();

@@ -186,6 +186,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         }
     }
 

@@ -189,6 +189,7 @@ async fn apply_creates_every_field_and_reapplying_changes_nothing() {
             escalation_step: Some(d("20")),
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         }
     );
     assert_eq!(

@@ -212,6 +212,7 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         escalation_step,
         topic_arn: raw.topic_arn,
         digest: raw.digest.unwrap_or(false),
+        model: Default::default(),
     };
     f.finish(budget, &index)
 }

@@ -98,6 +98,7 @@ pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         escalation_step,
         topic_arn: flags.topic_arn,
         digest: flags.digest,
+        model: Default::default(),
     };
     let label = format!("budget '{}'", budget.name);
     let index: Vec<usize> = (1..=budget.thresholds.len()).collect();

@@ -304,6 +304,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: true,
+            model: Default::default(),
         }
     }
 

@@ -138,6 +138,34 @@ pub fn forecast(
 ) -> Forecast {
     let actual: Decimal = totals.iter().map(|t| t.cost).sum();
     let once: Decimal = totals.iter().map(|t| once_of(t)).sum();
+    let m = period.days() as usize;
+    let daily = !totals.is_empty()
+        && totals
+            .iter()
+            .all(|t| t.daily_usage.as_ref().is_some_and(|s| s.len() == m));
+    let usage = daily.then(|| {
+        let mut usage = vec![Decimal::ZERO; m];
+        for t in totals.iter().filter(|t| !is_support(&t.service)) {
+            for (sum, day) in usage.iter_mut().zip(t.daily_usage.iter().flatten()) {
+                *sum += *day;
+            }
+        }
+        usage
+    });
+    project(actual, once, usage.as_deref(), period, as_of, status)
+}
+
+/// The month-end forecast of one series: `actual` to date, of which `once` is counted once,
+/// and the usage per day of the month (`usage[d - 1]` for day `d`), when the report has it.
+/// The formulas of the module documentation, for one budget's figures as for a scope's totals.
+pub fn project(
+    actual: Decimal,
+    once: Decimal,
+    usage: Option<&[Decimal]>,
+    period: Period,
+    as_of: Option<&str>,
+    status: Status,
+) -> Forecast {
     let usage_to_date = actual - once;
     let done = |projected: Decimal, method: Method| Forecast {
         actual,
@@ -159,17 +187,7 @@ pub fn forecast(
     }
     let complete = (elapsed / DAY_SECONDS) as usize;
     let m = month_days as usize;
-    let daily = !totals.is_empty()
-        && totals
-            .iter()
-            .all(|t| t.daily_usage.as_ref().is_some_and(|s| s.len() == m));
-    if daily && complete > 0 {
-        let mut usage = vec![Decimal::ZERO; m];
-        for t in totals.iter().filter(|t| !is_support(&t.service)) {
-            for (sum, day) in usage.iter_mut().zip(t.daily_usage.iter().flatten()) {
-                *sum += *day;
-            }
-        }
+    if let Some(usage) = usage.filter(|u| u.len() == m && complete > 0) {
         let n = complete.min(RUN_RATE_DAYS as usize);
         let window: Decimal = usage[complete - n..complete].iter().sum();
         let partial: Decimal = usage[complete..].iter().sum();

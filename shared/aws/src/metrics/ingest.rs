@@ -294,6 +294,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         }
     }
 

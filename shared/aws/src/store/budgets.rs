@@ -141,6 +141,7 @@ pub fn from_item(item: &Item) -> Result<Budget, String> {
         escalation_step,
         topic_arn: get_s(item, "topic_arn"),
         digest: matches!(item.get("digest"), Some(AttributeValue::Bool(true))),
+        model: Default::default(),
     }
     .checked()
     .map_err(|problems| {
@@ -345,6 +346,7 @@ mod tests {
                 escalation_step: Some(d("12.5")),
                 topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:team".into()),
                 digest: true,
+                model: Default::default(),
             },
             Budget {
                 name: "tag".into(),
@@ -358,6 +360,7 @@ mod tests {
                 escalation_step: None,
                 topic_arn: None,
                 digest: false,
+                model: Default::default(),
             },
         ];
         for b in budgets {
@@ -375,6 +378,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         });
         assert_eq!(item["scope"].as_s().unwrap(), "service:AmazonS3");
         let t = item["thresholds"].as_l().unwrap()[0].as_m().unwrap();
@@ -423,6 +427,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            model: Default::default(),
         });
         item.insert(
             "thresholds".into(),

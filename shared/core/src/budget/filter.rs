@@ -163,6 +163,29 @@ impl Filter {
         (include, exclude)
     }
 
+    /// This filter with one more include rule: `source` must match one of `values`. A source
+    /// the filter already includes on is an error (the two would have to agree).
+    pub fn narrowed(mut self, source: Source, values: Vec<String>) -> Result<Filter, String> {
+        let taken = match &source {
+            Source::Plain(d) => self.include.plain.insert(*d, values).is_some(),
+            Source::Keyed(k, name) => self
+                .include
+                .keyed
+                .insert((*k, name.clone()), values)
+                .is_some(),
+        };
+        if taken {
+            let key = match source {
+                Source::Plain(d) => d.key().to_string(),
+                Source::Keyed(k, name) => format!("{}.{name}", k.key()),
+            };
+            return Err(format!(
+                "filter.{key} and the budget's scope (account, service or tag) both select on it: keep one"
+            ));
+        }
+        Ok(self)
+    }
+
     /// Whether the filter names accounts and services only (the dimensions every report has).
     pub fn plain_on_accounts_and_services(&self) -> bool {
         self.sources().iter().all(|s| {

@@ -16,9 +16,11 @@ pub mod cost;
 mod draft;
 mod evaluate;
 pub mod filter;
+pub mod model;
 mod scope;
 pub mod span;
 pub mod spec;
+pub mod standing;
 #[cfg(test)]
 mod test_support;
 mod threshold;
@@ -27,6 +29,7 @@ mod validate;
 
 pub use draft::{decimal, Draft};
 pub use evaluate::{evaluate, spent, Crossing, MAX_ESCALATIONS};
+pub use model::{Auto, Model};
 pub use scope::Scope;
 pub use threshold::{Basis, Level, Threshold};
 pub use threshold_text::{parse_threshold, ACCEPTED as THRESHOLD_FORMS};
@@ -53,6 +56,9 @@ pub struct Budget {
     pub topic_arn: Option<String>,
     /// Whether the budget gets a daily digest (see `crate::digest`).
     pub digest: bool,
+    /// What it counts beyond its scope: cost type, exclusions, filter, period, usage unit,
+    /// automatic amount (the default: unblended monthly cost, as budgets always counted).
+    pub model: model::Model,
 }
 
 /// One thing wrong with a budget: the field (as named in the TOML file) and why.

@@ -28,6 +28,7 @@ impl Budget {
         self.check_thresholds(&mut problems);
         self.check_escalation_step(&mut problems);
         self.check_topic_arn(&mut problems);
+        self.check_model(&mut problems);
         if self.digest && !crate::digest::supported(self) {
             problems.push(Problem::new(
                 "digest",
@@ -60,13 +61,15 @@ impl Budget {
     }
 
     fn check_amount_and_currency(&self, problems: &mut Vec<Problem>) {
-        if self.amount <= Decimal::ZERO {
+        if self.model.auto.is_none() && self.amount <= Decimal::ZERO {
             problems.push(Problem::new(
                 "amount",
                 format!("must be greater than zero, got {}", self.amount.normalize()),
             ));
         }
-        if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
+        let currency_ok =
+            self.currency.len() == 3 && self.currency.chars().all(|c| c.is_ascii_uppercase());
+        if self.model.unit.is_none() && !currency_ok {
             problems.push(Problem::new(
                 "currency",
                 format!(
@@ -185,6 +188,7 @@ mod tests {
             escalation_step: Some(d("20")),
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:alerts".into()),
             digest: false,
+            model: Default::default(),
             ..budget(Scope::Account(A.into()), "100", &[pct("80"), abs("90")])
         };
         assert_eq!(good.validate(), Ok(()));
@@ -200,6 +204,7 @@ mod tests {
             escalation_step: Some(d("0")),
             topic_arn: Some("arn:aws:sqs:us-east-1:123456789012:q".into()),
             digest: false,
+            model: Default::default(),
         };
         let problems: Vec<String> = bad
             .validate()

@@ -80,6 +80,7 @@ pub(super) fn budget(amount: &str) -> Budget {
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        model: Default::default(),
     }
 }
 
