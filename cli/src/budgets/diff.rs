@@ -97,6 +97,11 @@ pub(super) fn changed_fields(old: &Budget, new: &Budget) -> Vec<(&'static str, S
         topic(old),
         topic(new),
     );
+    let counts = |b: &Budget| match b.model_text() {
+        t if t.is_empty() => "unblended cost, monthly".to_string(),
+        t => t,
+    };
+    field("counts", old.model != new.model, counts(old), counts(new));
     let on = |b: &Budget| if b.digest { "on" } else { "off" }.to_string();
     field("digest", old.digest != new.digest, on(old), on(new));
     out

@@ -3,7 +3,9 @@
 
 use super::*;
 use billwatch_core::anomaly::Config as AnomalyConfig;
-use billwatch_core::budget::{decimal, Draft, Problem, THRESHOLD_FORMS};
+use billwatch_core::budget::cost::{ChargeKind, Measure};
+use billwatch_core::budget::filter::Filter;
+use billwatch_core::budget::{decimal, Auto, Draft, Model, Problem, THRESHOLD_FORMS};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -40,8 +42,14 @@ pub(super) fn parse_anomalies(label: &str, text: &str) -> Result<AnomalyConfig, 
 #[serde(deny_unknown_fields)]
 pub(super) struct FileBudget {
     name: Option<String>,
-    amount: Option<Number>,
+    amount: Option<toml::Value>,
     currency: Option<String>,
+    kind: Option<String>,
+    unit: Option<String>,
+    cost: Option<String>,
+    exclude: Option<Vec<String>>,
+    period: Option<String>,
+    filter: Option<Filter>,
     scope: Option<String>,
     account: Option<String>,
     service: Option<String>,
@@ -50,6 +58,14 @@ pub(super) struct FileBudget {
     escalation_step: Option<Number>,
     topic_arn: Option<String>,
     digest: Option<bool>,
+}
+
+/// `amount = { auto = "mean", months = 3 }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAuto {
+    auto: String,
+    months: u32,
 }
 
 /// One entry of `thresholds`.
@@ -198,9 +214,42 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         }
     };
     let name = budget_name(&mut f, raw.name);
-    let amount = budget_amount(&mut f, raw.amount.as_ref());
-    let currency = budget_currency(&mut f, raw.currency);
+    let (amount, auto) = budget_amount(&mut f, raw.amount);
+    let unit = budget_unit(&mut f, raw.kind.as_deref(), raw.unit);
+    let usage = raw.kind.as_deref() == Some("usage");
+    if usage && raw.currency.is_some() {
+        f.fail(
+            "currency",
+            "a usage budget counts its unit, not money: leave currency out",
+        );
+    }
+    let currency = match &unit {
+        Some(unit) => unit.clone(),
+        None if usage => "USD".into(),
+        None => budget_currency(&mut f, raw.currency),
+    };
     let scope = budget_scope(&mut f, raw.scope, raw.account, raw.service, raw.tag);
+    let model = Model {
+        measure: Measure {
+            cost: read_or(&mut f, "cost", raw.cost.as_deref(), |c| c.parse()),
+            exclude: raw
+                .exclude
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|k| match ChargeKind::excludable(k) {
+                    Ok(kind) => Some(kind),
+                    Err(e) => {
+                        f.fail("exclude", e);
+                        None
+                    }
+                })
+                .collect(),
+        },
+        filter: raw.filter.unwrap_or_default(),
+        cadence: read_or(&mut f, "period", raw.period.as_deref(), |c| c.parse()),
+        unit,
+        auto,
+    };
     let (thresholds, index) = budget_thresholds(&mut f, raw.thresholds, &currency);
     let escalation_step = budget_escalation(&mut f, raw.escalation_step.as_ref());
     let budget = Budget {
@@ -212,7 +261,7 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         escalation_step,
         topic_arn: raw.topic_arn,
         digest: raw.digest.unwrap_or(false),
-        model: Default::default(),
+        model,
     };
     f.finish(budget, &index)
 }
@@ -230,19 +279,79 @@ fn budget_name(f: &mut Draft, name: Option<String>) -> String {
     }
 }
 
-/// `amount`, or a stand-in of 1 with a problem when it is missing or not a decimal.
-fn budget_amount(f: &mut Draft, amount: Option<&Number>) -> Decimal {
-    match amount.map(Number::decimal) {
-        Some(Ok(a)) => a,
-        Some(Err(e)) => {
-            f.fail("amount", e);
-            Decimal::ONE
+/// `amount`: a decimal, or `{ auto = "mean", months = N }` (the amount then follows the
+/// budget's past spend: zero here, worked out per period); a stand-in of 1 with a problem when
+/// it is missing or neither.
+fn budget_amount(f: &mut Draft, amount: Option<toml::Value>) -> (Decimal, Option<Auto>) {
+    let read = match amount {
+        Some(toml::Value::Table(t)) => {
+            typed::<FileAuto>(toml::Value::Table(t)).and_then(|a| match a.auto.as_str() {
+                "mean" => Ok((Decimal::ZERO, Some(Auto { months: a.months }))),
+                other => Err(format!("auto: '{other}' is not known (auto = \"mean\")")),
+            })
         }
+        Some(v) => typed::<Number>(v)
+            .and_then(|n| n.decimal())
+            .map(|a| (a, None)),
         None => {
             if !f.has("amount") {
-                f.fail("amount", "missing (the monthly amount, e.g. \"1000\")");
+                f.fail(
+                    "amount",
+                    "missing (the amount per period, e.g. \"1000\", or { auto = \"mean\", months = 3 })",
+                );
             }
-            Decimal::ONE
+            return (Decimal::ONE, None);
+        }
+    };
+    read.unwrap_or_else(|e| {
+        f.fail("amount", e);
+        (Decimal::ONE, None)
+    })
+}
+
+/// A usage budget's unit (`kind = "usage"`, `unit = "GB-Mo"`), or none for a cost budget; a
+/// problem for a unit without `kind = "usage"`, the reverse, or an unknown kind.
+fn budget_unit(f: &mut Draft, kind: Option<&str>, unit: Option<String>) -> Option<String> {
+    match (kind.unwrap_or("cost"), unit) {
+        ("cost", None) => None,
+        ("cost", Some(_)) => {
+            f.fail(
+                "unit",
+                "only a usage budget has a unit: add kind = \"usage\"",
+            );
+            None
+        }
+        ("usage", Some(unit)) => Some(unit),
+        ("usage", None) => {
+            f.fail(
+                "unit",
+                "missing: a usage budget counts one pricing unit, e.g. unit = \"GB-Mo\"",
+            );
+            None
+        }
+        (other, _) => {
+            f.fail(
+                "kind",
+                format!("'{other}' is not a kind of budget (cost, the default, or usage)"),
+            );
+            None
+        }
+    }
+}
+
+/// `text` read by `parse` (the default when absent), or the default with a problem on `field`.
+fn read_or<T: Default>(
+    f: &mut Draft,
+    field: &str,
+    text: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> T {
+    match text.map(parse) {
+        None => T::default(),
+        Some(Ok(v)) => v,
+        Some(Err(e)) => {
+            f.fail(field, e);
+            T::default()
         }
     }
 }

@@ -95,9 +95,10 @@ fn topic(b: &Budget) -> String {
 
 /// Every setting but the name, on one line.
 fn describe(b: &Budget) -> String {
+    let model = b.model_text();
     format!(
-        "{} {}  scope {}  thresholds {}  escalation {}  topic {}{}",
-        b.amount.normalize(),
+        "{} {}  scope {}  thresholds {}  escalation {}  topic {}{}{}",
+        amount_text(b),
         b.currency,
         b.scope,
         b.thresholds_text(),
@@ -105,8 +106,21 @@ fn describe(b: &Budget) -> String {
             .map(|s| format!("every {}%", s.normalize()))
             .unwrap_or_else(|| "none".into()),
         topic(b),
-        if b.digest { "  digest on" } else { "" }
+        if b.digest { "  digest on" } else { "" },
+        if model.is_empty() {
+            String::new()
+        } else {
+            format!("  counts {model}")
+        }
     )
+}
+
+/// The amount as written: a decimal, or `auto (mean of N months)`.
+fn amount_text(b: &Budget) -> String {
+    match b.model.auto {
+        Some(a) => format!("auto (mean of {} months)", a.months),
+        None => b.amount.normalize().to_string(),
+    }
 }
 
 fn to_json(b: &Budget) -> Value {
@@ -125,7 +139,31 @@ fn to_json(b: &Budget) -> Value {
         "escalation_step": b.escalation_step.map(|s| s.normalize().to_string()),
         "topic_arn": b.topic_arn,
         "digest": b.digest,
+        "kind": if b.model.unit.is_some() { "usage" } else { "cost" },
+        "unit": b.model.unit,
+        "cost": b.model.measure.cost.name(),
+        "exclude": exclude_names(b),
+        "period": b.model.cadence.name(),
+        "filter": b.model.filter,
+        "auto": b.model.auto.map(|a| json!({ "auto": "mean", "months": a.months })),
+        "counts": b.model_text(),
     })
+}
+
+/// The charge kinds a budget leaves out, as the budgets file names them.
+fn exclude_names(b: &Budget) -> Vec<&'static str> {
+    use billwatch_core::budget::cost::ChargeKind;
+    b.model
+        .measure
+        .exclude
+        .iter()
+        .filter_map(|k| {
+            ChargeKind::EXCLUDABLE
+                .iter()
+                .find(|(_, kind)| kind == k)
+                .map(|(name, _)| *name)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -144,7 +182,13 @@ mod tests {
     fn flags(name: &str, amount: &str) -> PutArgs {
         PutArgs {
             name: name.into(),
-            amount: amount.into(),
+            amount: Some(amount.into()),
+            auto_months: None,
+            cost: None,
+            exclude: String::new(),
+            period: None,
+            unit: None,
+            filter: Vec::new(),
             currency: "USD".into(),
             account: None,
             service: None,
@@ -379,6 +423,151 @@ mod tests {
     }
 
     #[test]
+    fn the_model_of_issue_20_reads_from_the_file_and_from_flags_alike() {
+        use billwatch_core::budget::cost::{ChargeKind, CostType};
+        use billwatch_core::budget::span::Cadence;
+        let text = r#"
+[[budget]]
+name = "data-team"
+amount = "25000"
+currency = "USD"
+cost = "amortized"
+exclude = ["credits", "refunds", "tax"]
+period = "quarterly"
+thresholds = ["80%", "100% forecast"]
+[budget.filter]
+accounts = ["111111111111", "222222222222"]
+usage_types = ["USE1-BoxUsage:*"]
+tags = { team = ["data", "ml", ""] }
+cost_categories = { BusinessUnit = ["Analytics"] }
+not_services = ["AWSSupportBusiness"]
+
+[[budget]]
+name = "storage"
+kind = "usage"
+unit = "GB-Mo"
+amount = { auto = "mean", months = 3 }
+thresholds = ["90%", "50000 GB-Mo"]
+[budget.filter]
+services = ["AmazonS3"]
+"#;
+        let budgets = parse_file("f.toml", text).unwrap();
+        let team = &budgets[0];
+        assert_eq!(team.model.measure.cost, CostType::Amortized);
+        assert_eq!(
+            team.model.measure.exclude,
+            [ChargeKind::Credit, ChargeKind::Refund, ChargeKind::Tax]
+                .into_iter()
+                .collect()
+        );
+        assert_eq!(team.model.cadence, Cadence::Quarterly);
+        assert_eq!(
+            team.model_text(),
+            "amortized cost, quarterly, without credits, refunds, tax, filter accounts = \
+             [\"111111111111\", \"222222222222\"], cost_categories = { BusinessUnit = \
+             [\"Analytics\"] }, not_services = [\"AWSSupportBusiness\"], tags = { team = \
+             [\"data\", \"ml\", \"\"] }, usage_types = [\"USE1-BoxUsage:*\"]"
+        );
+        let storage = &budgets[1];
+        assert_eq!(
+            (storage.currency.as_str(), storage.model.unit.as_deref()),
+            ("GB-Mo", Some("GB-Mo"))
+        );
+        assert_eq!(storage.model.auto.map(|a| a.months), Some(3));
+        assert_eq!(storage.thresholds_text(), "90%, 50000 GB-Mo");
+        // The same budgets from flags.
+        let from_flags = budget_from_flags(PutArgs {
+            cost: Some("amortized".into()),
+            exclude: "credits, refunds,tax".into(),
+            period: Some("quarterly".into()),
+            thresholds: "80%".into(),
+            forecast_thresholds: "100%".into(),
+            filter: vec![
+                "accounts=111111111111,222222222222".into(),
+                "usage_types=USE1-BoxUsage:*".into(),
+                "tags.team=data,ml,".into(),
+                "cost_categories.BusinessUnit=Analytics".into(),
+                "not_services=AWSSupportBusiness".into(),
+            ],
+            ..flags("data-team", "25000")
+        })
+        .unwrap();
+        assert_eq!(&from_flags, team);
+        let usage = budget_from_flags(PutArgs {
+            amount: None,
+            auto_months: Some(3),
+            unit: Some("GB-Mo".into()),
+            thresholds: "90%,50000 GB-Mo".into(),
+            filter: vec!["services=AmazonS3".into()],
+            ..flags("storage", "1")
+        })
+        .unwrap();
+        assert_eq!(&usage, storage);
+        // A file of the older shape reads to the plain model: the same meaning as before.
+        let old = parse_file("f.toml", GOOD).unwrap();
+        assert!(old.iter().all(|b| b.model.is_plain()));
+    }
+
+    #[test]
+    fn every_model_problem_names_its_budget_and_field() {
+        let bad = r#"
+[[budget]]
+name = "bad"
+amount = { auto = "median", months = 3 }
+currency = "USD"
+cost = "amortised"
+exclude = ["credit"]
+period = "weekly"
+thresholds = ["80%"]
+[budget.filter]
+accounts = ["1234"]
+
+[[budget]]
+name = "usage"
+kind = "usage"
+currency = "USD"
+amount = "10"
+thresholds = ["80%"]
+
+[[budget]]
+name = "both"
+amount = "10"
+currency = "USD"
+account = "111111111111"
+thresholds = ["80%"]
+[budget.filter]
+accounts = ["222222222222"]
+
+[[budget]]
+name = "daily"
+amount = "10"
+currency = "USD"
+period = "daily"
+thresholds = ["80% forecast"]
+"#;
+        let lines = parse_file("f.toml", bad).unwrap_err();
+        let has = |budget: &str, field: &str, words: &str| {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains(&format!("budget '{budget}'"))
+                        && l.contains(&format!("{field}: "))
+                        && l.contains(words)),
+                "{budget} {field} {words}: {lines:#?}"
+            );
+        };
+        has("bad", "amount", "'median' is not known");
+        has("bad", "cost", "unknown cost type \"amortised\"");
+        has("bad", "exclude", "\"credit\"");
+        has("bad", "period", "\"weekly\"");
+        has("bad", "filter", "not a 12-digit account id");
+        has("usage", "unit", "missing");
+        has("usage", "currency", "not money");
+        has("both", "filter", "both select on it");
+        has("daily", "thresholds", "a daily budget has no forecast");
+    }
+
+    #[test]
     fn file_level_problems() {
         let syntax = parse_file("f.toml", "[[budget]\n").unwrap_err();
         assert!(
@@ -473,6 +662,14 @@ mod tests {
                 "escalation_step": "20",
                 "topic_arn": null,
                 "digest": false,
+                "kind": "cost",
+                "unit": null,
+                "cost": "unblended",
+                "exclude": [],
+                "period": "monthly",
+                "filter": {},
+                "auto": null,
+                "counts": "",
             })
         );
     }

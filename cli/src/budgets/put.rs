@@ -2,15 +2,38 @@
 //! are, then written.
 
 use super::*;
-use billwatch_core::budget::{decimal, Draft};
+use billwatch_core::budget::{decimal, Auto, Draft, Model};
 
 #[derive(clap::Args)]
 pub struct PutArgs {
     /// The budget's name (letters, digits, - and _).
     pub name: String,
-    /// Monthly amount, e.g. 1000 or 1234.56.
+    /// The amount per period, e.g. 1000 or 1234.56 (a quantity of --unit for a usage budget).
+    #[arg(long, required_unless_present = "auto_months")]
+    pub amount: Option<String>,
+    /// Instead of --amount: the mean of the budget's last N months' actual spend, worked out
+    /// at the start of each period (1 to 24).
+    #[arg(long, value_name = "N", conflicts_with = "amount")]
+    pub auto_months: Option<u32>,
+    /// The cost type: unblended (default), blended, net_unblended, amortized, net_amortized.
     #[arg(long)]
-    pub amount: String,
+    pub cost: Option<String>,
+    /// Charge kinds left out, comma-separated: credits, refunds, tax, support, upfront,
+    /// recurring, discounts.
+    #[arg(long, default_value = "")]
+    pub exclude: String,
+    /// daily, monthly (default), quarterly or annual.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// A usage budget: the pricing unit it counts (GB-Mo, Hrs, Lambda-GB-Second); the amount
+    /// and thresholds are quantities of it, and --currency does not apply.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// A filter key and its values, as in the budgets file's [budget.filter]: repeat for
+    /// each key, e.g. --filter accounts=111111111111,222222222222 --filter tags.team=data,ml
+    /// --filter not_services=AWSSupport* ("" in a list: untagged).
+    #[arg(long, value_name = "KEY=V1,V2")]
+    pub filter: Vec<String>,
     /// Currency of the amount (ISO 4217); only spend billed in it counts.
     #[arg(long, default_value = "USD")]
     pub currency: String,
@@ -61,25 +84,29 @@ pub fn run(ctx: &Ctx, args: PutArgs) -> Result<String, CliError> {
 
 pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
     let mut f = Draft::default();
-    let amount = decimal(&flags.amount).unwrap_or_else(|e| {
-        f.fail("amount", e);
-        Decimal::ONE
-    });
+    let amount = match (&flags.amount, flags.auto_months) {
+        (Some(a), _) => decimal(a).unwrap_or_else(|e| {
+            f.fail("amount", e);
+            Decimal::ONE
+        }),
+        (None, _) => Decimal::ZERO,
+    };
+    let currency = match &flags.unit {
+        Some(unit) => unit.clone(),
+        None => flags.currency.clone(),
+    };
+    let model = model_from_flags(&mut f, &flags);
     let scope = Scope::from_parts(flags.account, flags.service, flags.tag).unwrap_or_else(|p| {
         f.fail(&p.field, p.reason);
         Scope::All
     });
-    let mut thresholds = f.threshold_list(
-        "thresholds",
-        &flags.thresholds,
-        Basis::Actual,
-        &flags.currency,
-    );
+    let mut thresholds =
+        f.threshold_list("thresholds", &flags.thresholds, Basis::Actual, &currency);
     thresholds.extend(f.threshold_list(
         "forecast-thresholds",
         &flags.forecast_thresholds,
         Basis::Forecast,
-        &flags.currency,
+        &currency,
     ));
     let escalation_step = match flags.escalation_step.as_deref().map(decimal) {
         Some(Ok(s)) => Some(s),
@@ -93,15 +120,73 @@ pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         name: flags.name,
         scope,
         amount,
-        currency: flags.currency,
+        currency,
         thresholds,
         escalation_step,
         topic_arn: flags.topic_arn,
         digest: flags.digest,
-        model: Default::default(),
+        model,
     };
     let label = format!("budget '{}'", budget.name);
     let index: Vec<usize> = (1..=budget.thresholds.len()).collect();
     f.finish(budget, &index)
         .map_err(|problems| problems.iter().map(|p| format!("{label}: {p}")).collect())
+}
+
+/// The model of the flags: --cost, --exclude, --period, --unit, --auto-months, --filter.
+fn model_from_flags(f: &mut Draft, flags: &PutArgs) -> Model {
+    use billwatch_core::budget::cost::ChargeKind;
+    use billwatch_core::budget::filter::{Filter, Values};
+    let mut m = Model::default();
+    match flags.cost.as_deref().map(str::parse) {
+        Some(Ok(c)) => m.measure.cost = c,
+        Some(Err(e)) => f.fail("cost", e),
+        None => {}
+    }
+    for name in flags
+        .exclude
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        match ChargeKind::excludable(name) {
+            Ok(k) => {
+                m.measure.exclude.insert(k);
+            }
+            Err(e) => f.fail("exclude", e),
+        }
+    }
+    match flags.period.as_deref().map(str::parse) {
+        Some(Ok(c)) => m.cadence = c,
+        Some(Err(e)) => f.fail("period", e),
+        None => {}
+    }
+    m.unit = flags.unit.clone();
+    m.auto = flags.auto_months.map(|months| Auto { months });
+    let mut table: std::collections::BTreeMap<String, Values> = Default::default();
+    for spec in &flags.filter {
+        let Some((key, values)) = spec.split_once('=') else {
+            f.fail("filter", format!("'{spec}' is not KEY=V1,V2"));
+            continue;
+        };
+        let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+        match key.split_once('.') {
+            Some((key, name)) => {
+                let entry = table
+                    .entry(key.to_string())
+                    .or_insert_with(|| Values::PerName(Default::default()));
+                if let Values::PerName(map) = entry {
+                    map.insert(name.to_string(), values);
+                }
+            }
+            None => {
+                table.insert(key.to_string(), Values::List(values));
+            }
+        }
+    }
+    match Filter::try_from(table) {
+        Ok(filter) => m.filter = filter,
+        Err(e) => f.fail("filter", e),
+    }
+    m
 }

@@ -4,7 +4,10 @@
 //! Item: `name` S, `scope` S (`all`, `account:<id>`, `account-service:<id>:<code>`,
 //! `service:<code>`, `tag:<key>=<value>`), `amount` N, `currency` S, `thresholds` L of M
 //! (`{percent: N, basis: S}` or `{amount: N, basis: S}`), `escalation_step` N (optional),
-//! `topic_arn` S (optional). Items of the first shape (`thresholds` a list of N percentages on
+//! `topic_arn` S (optional), and what it counts when that is not the plain monthly unblended
+//! cost (each optional): `cost` S, `exclude` L of S, `period` S, `unit` S (a usage budget),
+//! `auto_months` N (an automatic amount), `filter` S (the `[budget.filter]` table as JSON).
+//! Items of the first shape (`thresholds` a list of N percentages on
 //! the actual spend, `scope` `all` or a bare account id) are still read.
 
 use super::attr::{get_n, get_s, n, s, Item};
@@ -12,7 +15,9 @@ use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use billwatch_core::anomaly::Config as AnomalyConfig;
-use billwatch_core::budget::{Basis, Budget, Level, Scope, Threshold};
+use billwatch_core::budget::cost::{ChargeKind, CostType};
+use billwatch_core::budget::span::Cadence;
+use billwatch_core::budget::{Auto, Basis, Budget, Level, Model, Scope, Threshold};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -83,7 +88,76 @@ pub fn to_item(budget: &Budget) -> Item {
     if budget.digest {
         item.insert("digest".into(), AttributeValue::Bool(true));
     }
+    model_into(&budget.model, &mut item);
     item
+}
+
+/// The attributes of a model that is not the plain one.
+fn model_into(m: &Model, item: &mut Item) {
+    if m.measure.cost != CostType::default() {
+        item.insert("cost".into(), s(m.measure.cost.name()));
+    }
+    if !m.measure.exclude.is_empty() {
+        let names = m
+            .measure
+            .exclude
+            .iter()
+            .filter_map(|k| {
+                ChargeKind::EXCLUDABLE
+                    .iter()
+                    .find(|(_, kind)| kind == k)
+                    .map(|(name, _)| s(*name))
+            })
+            .collect();
+        item.insert("exclude".into(), AttributeValue::L(names));
+    }
+    if m.cadence != Cadence::default() {
+        item.insert("period".into(), s(m.cadence.name()));
+    }
+    if let Some(unit) = &m.unit {
+        item.insert("unit".into(), s(unit));
+    }
+    if let Some(auto) = m.auto {
+        item.insert("auto_months".into(), n(Decimal::from(auto.months)));
+    }
+    if !m.filter.is_empty() {
+        let json = serde_json::to_string(&m.filter).expect("a filter serializes");
+        item.insert("filter".into(), s(json));
+    }
+}
+
+/// The model of an item (the plain one when it has none of its attributes).
+fn model_from(item: &Item) -> Result<Model, String> {
+    let mut m = Model::default();
+    if let Some(cost) = get_s(item, "cost") {
+        m.measure.cost = cost.parse()?;
+    }
+    if let Some(list) = item.get("exclude") {
+        let list = list
+            .as_l()
+            .map_err(|_| "'exclude' is not a list".to_string())?;
+        for v in list {
+            let name = v
+                .as_s()
+                .map_err(|_| "'exclude' holds a non-string".to_string())?;
+            m.measure.exclude.insert(ChargeKind::excludable(name)?);
+        }
+    }
+    if let Some(period) = get_s(item, "period") {
+        m.cadence = period.parse()?;
+    }
+    m.unit = get_s(item, "unit");
+    if let Some(months) = get_n(item, "auto_months") {
+        let months = months
+            .to_string()
+            .parse()
+            .map_err(|_| format!("'auto_months' {months} is not a whole number"))?;
+        m.auto = Some(Auto { months });
+    }
+    if let Some(json) = get_s(item, "filter") {
+        m.filter = serde_json::from_str(&json).map_err(|e| format!("'filter': {e}"))?;
+    }
+    Ok(m)
 }
 
 /// A budget from its item; the error says what is wrong.
@@ -141,7 +215,7 @@ pub fn from_item(item: &Item) -> Result<Budget, String> {
         escalation_step,
         topic_arn: get_s(item, "topic_arn"),
         digest: matches!(item.get("digest"), Some(AttributeValue::Bool(true))),
-        model: Default::default(),
+        model: model_from(item).map_err(named)?,
     }
     .checked()
     .map_err(|problems| {
@@ -385,6 +459,64 @@ mod tests {
         assert_eq!(t["amount"].as_n().unwrap(), "0.5");
         assert_eq!(t["basis"].as_s().unwrap(), "forecast");
         assert!(!item.contains_key("escalation_step") && !item.contains_key("topic_arn"));
+    }
+
+    #[test]
+    fn a_model_round_trips_and_a_plain_budget_writes_none_of_it() {
+        use billwatch_core::budget::filter::Filter;
+        let filter: Filter = serde_json::from_str(
+            r#"{"accounts":["111111111111"],"tags":{"team":["data",""]},"not_services":["AWSSupport*"]}"#,
+        )
+        .unwrap();
+        let usage = Budget {
+            name: "storage".into(),
+            scope: Scope::All,
+            amount: d("40000"),
+            currency: "GB-Mo".into(),
+            thresholds: vec![Threshold::absolute(d("50000"))],
+            escalation_step: None,
+            topic_arn: None,
+            digest: false,
+            model: Model {
+                unit: Some("GB-Mo".into()),
+                cadence: Cadence::Quarterly,
+                filter: filter.clone(),
+                ..Model::default()
+            },
+        };
+        let team = Budget {
+            name: "team".into(),
+            currency: "USD".into(),
+            amount: Decimal::ZERO,
+            thresholds: vec![Threshold::percent(d("80"))],
+            model: Model {
+                measure: billwatch_core::budget::cost::Measure {
+                    cost: CostType::NetAmortized,
+                    exclude: [ChargeKind::Credit, ChargeKind::Tax].into_iter().collect(),
+                },
+                filter,
+                auto: Some(Auto { months: 3 }),
+                ..Model::default()
+            },
+            ..usage.clone()
+        };
+        for b in [usage, team] {
+            assert_eq!(from_item(&to_item(&b)), Ok(b));
+        }
+        let plain = to_item(&Budget {
+            name: "plain".into(),
+            scope: Scope::All,
+            amount: d("1"),
+            currency: "USD".into(),
+            thresholds: vec![Threshold::percent(d("80"))],
+            escalation_step: None,
+            topic_arn: None,
+            digest: false,
+            model: Model::default(),
+        });
+        for attr in ["cost", "exclude", "period", "unit", "auto_months", "filter"] {
+            assert!(!plain.contains_key(attr), "{attr}");
+        }
     }
 
     #[test]

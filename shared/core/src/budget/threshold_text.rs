@@ -66,7 +66,9 @@ pub fn parse_threshold(
         Level::Percent(number(p)?)
     } else if let Some(split) = level.find(|c: char| c.is_ascii_alphabetic()) {
         let (value, unit) = level.split_at(split);
-        if unit.len() != 3 || !unit.chars().all(|c| c.is_ascii_alphabetic()) {
+        // A currency code, or a usage budget's own unit (`40000 GB-Mo`).
+        let code = unit.len() == 3 && unit.chars().all(|c| c.is_ascii_alphabetic());
+        if !code && unit != currency {
             return Err(not_a_threshold(text));
         }
         let value = number(value)?;
