@@ -26,8 +26,11 @@ mod confirm;
 mod diff;
 mod file;
 mod list;
+mod offline;
 mod put;
+mod replay;
 mod rm;
+mod status;
 
 use file::parse_file;
 pub use put::PutArgs;
@@ -46,6 +49,12 @@ pub enum Command {
     /// Make the budgets table equal to a TOML file: validate it, print the diff, ask before
     /// removing or changing budgets (unless --yes), apply it in one transaction.
     Apply(apply::Args),
+    /// Where each budget of a file stands on local reports, offline: spend, forecast and
+    /// thresholds crossed at the period of the newest report.
+    Status(status::Args),
+    /// Replay local reports as deliveries, in the order given, offline: every alert the budgets
+    /// of a file would have sent, when and why (tune thresholds before deploying).
+    Replay(replay::Args),
 }
 
 pub fn run(ctx: &Ctx, command: Command) -> Result<String, CliError> {
@@ -55,6 +64,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<String, CliError> {
         Command::Rm(args) => rm::run(ctx, args),
         Command::Check(args) => check::run(ctx, &args.file),
         Command::Apply(args) => apply::run(ctx, args),
+        Command::Status(args) => status::run(ctx, args),
+        Command::Replay(args) => replay::run(ctx, args),
     }
 }
 

@@ -90,7 +90,8 @@ pub fn is_support(service: &str) -> bool {
     service.starts_with("AWSSupport")
 }
 
-fn once_of(t: &Total) -> Decimal {
+/// The part of a total counted once by a forecast (see the module documentation).
+pub fn once_of(t: &Total) -> Decimal {
     if is_support(&t.service) {
         t.cost
     } else {

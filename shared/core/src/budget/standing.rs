@@ -18,9 +18,10 @@
 use super::model::Auto;
 use super::span::{Cadence, Span};
 use super::spec::{Figures, Spend};
-use super::{evaluate, Budget, Crossing};
+use super::{evaluate, spent, Budget, Crossing, Scope};
 use crate::forecast::project;
 use crate::period::Period;
+use crate::report::ReportSummary;
 use crate::report::Status;
 use crate::timestamp::Timestamp;
 use chrono::{Datelike, NaiveDate};
@@ -135,6 +136,11 @@ pub fn standing(budget: &Budget, months: &[Month<'_>]) -> Option<Standing> {
                     ),
                 }
             }
+            // A plain tag budget's spend comes from tag totals, with no daily series: no
+            // forecast, as before.
+            _ if budget.model.is_plain() && matches!(budget.scope, Scope::Tag { .. }) => {
+                (Ok(spends.iter().map(|(_, s, _)| s.total).sum()), None)
+            }
             _ => {
                 let spend: Decimal = spends.iter().map(|(_, s, _)| s.total).sum();
                 (Ok(spend), Some(forecast_span(span, &spends, newest)))
@@ -239,6 +245,65 @@ fn auto_amount(budget: &Budget, auto: Auto, span: Span, months: &[Month<'_>]) ->
         Span::Year(_) => mean * Decimal::from(12),
     };
     Some(amount.round_dp(2))
+}
+
+/// A plain budget's figures in `summary`, counted as budgets always were: its scope's totals
+/// in its currency (a tag scope: the report's tag totals), the daily series of its non-support
+/// totals when every one has one, and what a forecast counts once.
+pub fn plain_figures(budget: &Budget, summary: &ReportSummary) -> Figures {
+    let total = spent(budget, summary);
+    let (once, days) = if matches!(budget.scope, Scope::Tag { .. }) {
+        (total, Vec::new())
+    } else {
+        let covered: Vec<_> = summary.totals.iter().filter(|t| budget.covers(t)).collect();
+        let once = covered.iter().map(|t| crate::forecast::once_of(t)).sum();
+        let m = summary.billing_period.map_or(0, |p| p.days() as usize);
+        let daily = !covered.is_empty()
+            && covered
+                .iter()
+                .all(|t| t.daily_usage.as_ref().is_some_and(|s| s.len() == m));
+        let mut days = Vec::new();
+        if daily {
+            days = vec![Decimal::ZERO; m];
+            for t in covered
+                .iter()
+                .filter(|t| !crate::forecast::is_support(&t.service))
+            {
+                for (sum, v) in days.iter_mut().zip(t.daily_usage.iter().flatten()) {
+                    *sum += *v;
+                }
+            }
+        }
+        (once, days)
+    };
+    Figures {
+        name: budget.name.clone(),
+        answer: Ok(vec![Spend {
+            currency: budget.currency.clone(),
+            total,
+            once,
+            days,
+        }]),
+        notes: Vec::new(),
+    }
+}
+
+/// A budget's figures in `summary`: the engine's answer for a budget summed in the pass, its
+/// totals for a plain one.
+pub fn figures_in(budget: &Budget, summary: &ReportSummary) -> Figures {
+    if !budget.summed_in_pass() {
+        return plain_figures(budget, summary);
+    }
+    summary
+        .budgets
+        .iter()
+        .find(|f| f.name == budget.name)
+        .cloned()
+        .unwrap_or_else(|| Figures {
+            name: budget.name.clone(),
+            answer: Err("the report was read without this budget".into()),
+            notes: Vec::new(),
+        })
 }
 
 #[cfg(test)]
