@@ -7,6 +7,7 @@ use crate::event::ReportObject;
 use crate::notify::send_once;
 use crate::store::Owed;
 use billwatch_core::alert::plan::{Alert, Line};
+use billwatch_core::budget::spec::{Figures, Specs};
 use billwatch_core::budget::Budget;
 use billwatch_core::delivery::{
     self as core, Claim, Class, Failure, Flip, IngestRecord, Object, OutboxItem, Pointer,
@@ -80,8 +81,15 @@ impl core::Clock for AwsPorts<'_> {
 }
 
 impl core::ReportReader for AwsPorts<'_> {
-    async fn summarize(&self, _object: &Object) -> Result<Vec<ReportSummary>, IngestError> {
-        let summaries = self.ingest.summarize(self.object, self.deadline).await?;
+    async fn summarize(
+        &self,
+        _object: &Object,
+        specs: &Specs,
+    ) -> Result<Vec<ReportSummary>, IngestError> {
+        let summaries = self
+            .ingest
+            .summarize(self.object, self.deadline, specs.clone())
+            .await?;
         // A record or line item type never seen: the rows were not summed (legacy, DBR) or
         // summed under a guessed part (CUR, FOCUS). Named in the log, never dropped without a
         // word.
@@ -164,6 +172,19 @@ impl core::TotalsStore for AwsPorts<'_> {
             .delete_version(payer, period, version)
             .await?;
         Ok(())
+    }
+
+    async fn budget_figures(
+        &self,
+        payer: &str,
+        period: Period,
+        version: &str,
+    ) -> Result<Vec<Figures>, IngestError> {
+        Ok(self
+            .ingest
+            .totals
+            .budget_figures(payer, period, version)
+            .await?)
     }
 }
 

@@ -5,22 +5,24 @@ use super::{Ingest, IngestError};
 use crate::event::ReportObject;
 use crate::s3_read::ReadFailure;
 use crate::s3_source::S3Source;
+use billwatch_core::budget::spec::Specs;
 use billwatch_core::report::{summarize_periods, ObjectSource, Opened, ReportError, ReportSummary};
 use std::io::Cursor;
 use std::time::SystemTime;
 
 impl Ingest {
     /// Streams the object (and a manifest's parts) through the engine: one summary per billing
-    /// period it holds. With a deadline, a report this function cannot read in time fails
+    /// period it holds, each answering `specs` (the budgets summed in the same pass). With a deadline, a report this function cannot read in time fails
     /// first (see `preflight`).
     pub(super) async fn summarize(
         &self,
         object: &ReportObject,
         deadline: Option<SystemTime>,
+        specs: Specs,
     ) -> Result<Vec<ReportSummary>, IngestError> {
         let (key, limits) = (object.key.clone(), self.config.limits);
         self.read(object, deadline, None, move |opened, parts| {
-            summarize_periods(opened, &key, &key, parts, &limits, &Default::default())
+            summarize_periods(opened, &key, &key, parts, &limits, &specs)
         })
         .await
     }

@@ -21,6 +21,15 @@ pub struct Previous {
     pub lines: Vec<Line>,
 }
 
+/// A billing month's live delivery as budgets across months need it: each budget's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthFigures {
+    pub period: Period,
+    pub figures: Vec<crate::budget::spec::Figures>,
+    pub as_of: Option<String>,
+    pub status: Status,
+}
+
 /// Everything the decision needs about one stored delivery.
 #[derive(Debug, Clone, Copy)]
 pub struct Delivery<'a> {
@@ -32,6 +41,10 @@ pub struct Delivery<'a> {
     /// The delivery it replaced, if one was live.
     pub previous: Option<&'a Previous>,
     pub budgets: &'a [Budget],
+    /// The other billing months' live figures that the budgets summed in the pass need
+    /// (quarterly and annual spans, automatic amounts): see
+    /// [`crate::budget::standing::months_needed`].
+    pub history: &'a [MonthFigures],
     /// The anomaly alerts the delivery calls for, found and explained beforehand (the
     /// explanation needs a second read of the report; see `crate::anomaly`).
     pub anomalies: &'a [super::owed::Alert],

@@ -4,14 +4,20 @@
 //! unique within its period (so it is sent once however often it is planned) and its rendered
 //! message. Nothing here does I/O.
 
-pub use super::delivery::{Delivery, Line, Previous};
+pub use super::delivery::{Delivery, Line, MonthFigures, Previous};
 use super::message::Severity;
+use super::notices::health_notice;
 use super::notices::{failed_checks, new_services};
 pub use super::owed::{Alert, AlertKind};
+use super::render::HealthCheck;
 use super::render::{self, BudgetAlert, MonthClose, ReportFacts, ServiceLine};
+use crate::budget::span::Span;
+use crate::budget::spec::Figures;
+use crate::budget::standing::{figures_in, span_period, standing, Month};
 use crate::budget::{evaluate, spent, Basis, Budget, Crossing, Level, Scope};
 use crate::forecast::forecast;
 use crate::money_text;
+use crate::period::Period;
 use crate::report::{ReportSummary, Status};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -34,7 +40,7 @@ pub fn plan_delivery(d: &Delivery<'_>) -> Vec<Alert> {
         d.summary.status == Status::Final && d.previous.is_none_or(|p| p.status != Status::Final);
     if turned_final {
         for budget in d.budgets {
-            out.push(month_close(d, budget, &facts));
+            out.extend(month_close(d, budget, &facts));
         }
     }
     out.extend(failed_checks(d));
@@ -67,38 +73,139 @@ fn projected(d: &Delivery<'_>, budget: &Budget) -> Option<Decimal> {
 }
 
 fn budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<Alert> {
+    if budget.summed_in_pass() {
+        return pass_budget_alerts(d, budget, facts);
+    }
     let actual = spent(budget, d.summary);
     let forecast = projected(d, budget);
-    evaluate(budget, d.period, actual, forecast)
+    let top = top_lines(budget, d.summary, d.previous);
+    crossing_alerts(
+        d,
+        budget,
+        facts,
+        evaluate(budget, d.period, actual, forecast),
+        None,
+        top,
+    )
+}
+
+/// A budget the engine summed in its pass: where it stands in its span, from this delivery's
+/// figures and the other months' live ones ([`Delivery::history`]); a budget the reports cannot
+/// answer gets one notice per span instead of a figure.
+fn pass_budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<Alert> {
+    let current = figures_in(budget, d.summary);
+    let mut figures: Vec<(Period, Figures, Option<String>, Status)> = d
+        .history
+        .iter()
+        .filter(|m| m.period != d.period)
+        .map(|m| {
+            let f = m
+                .figures
+                .iter()
+                .find(|f| f.name == budget.name)
+                .cloned()
+                .unwrap_or_else(|| Figures {
+                    name: budget.name.clone(),
+                    answer: Err(format!(
+                        "the {} delivery was stored before this budget existed (deliver it again to count it)",
+                        m.period
+                    )),
+                    notes: Vec::new(),
+                });
+            (m.period, f, m.as_of.clone(), m.status)
+        })
+        .collect();
+    figures.push((d.period, current, d.summary.as_of.clone(), d.summary.status));
+    let months: Vec<Month<'_>> = figures
+        .iter()
+        .map(|(period, f, as_of, status)| Month {
+            period: *period,
+            figures: f,
+            as_of: as_of.clone(),
+            status: *status,
+        })
+        .collect();
+    let Some(standing) = standing(budget, &months) else {
+        return Vec::new();
+    };
+    if let Err(why) = &standing.spend {
+        return vec![unanswerable(d, budget, standing.span, why)];
+    }
+    let span = (standing.span != Span::Month(d.period)).then_some(standing.span);
+    crossing_alerts(d, budget, facts, standing.crossings, span, Vec::new())
+}
+
+/// The alerts of the crossings of one budget. `span` is the budget's span when it is not the
+/// delivery's month: its claims are kept under the span's first month (once per quarter, not
+/// once per month of it), a day's under its own day.
+fn crossing_alerts(
+    d: &Delivery<'_>,
+    budget: &Budget,
+    facts: &ReportFacts,
+    crossings: Vec<Crossing>,
+    span: Option<Span>,
+    top: Vec<ServiceLine>,
+) -> Vec<Alert> {
+    crossings
         .into_iter()
         .map(|c| {
+            // An automatic amount is the crossing's own.
+            let amount = c.budget.amount;
+            let (key, alert_id) = match span {
+                Some(day @ Span::Day(_)) => (
+                    format!("{}#{day}#{}", budget.name, c.claim_key()),
+                    format!(
+                        "{}:{day}:{}:{}",
+                        budget.name,
+                        c.basis,
+                        c.level_percent.normalize()
+                    ),
+                ),
+                Some(other) => (
+                    format!("{}#{}", budget.name, c.claim_key()),
+                    format!(
+                        "{}:{other}:{}:{}",
+                        budget.name,
+                        c.basis,
+                        c.level_percent.normalize()
+                    ),
+                ),
+                None => (format!("{}#{}", budget.name, c.claim_key()), c.alert_id()),
+            };
             let message = render::budget_alert(&BudgetAlert {
-                alert_id: c.alert_id(),
+                alert_id: alert_id.clone(),
                 budget: budget.name.clone(),
                 scope: budget.scope.describe(),
                 account: budget.scope.account().unwrap_or("all").into(),
                 service: budget.scope.service().unwrap_or("all").into(),
-                amount: budget.amount,
+                amount,
                 currency: budget.currency.clone(),
                 basis: c.basis,
                 level_percent: c.level_percent,
                 level_amount: c.level_amount,
-                threshold: threshold_text(budget, &c),
+                threshold: threshold_text(&c.budget, &c),
                 escalation: c.escalation,
                 actual: c.actual,
                 forecast: c.forecast,
                 percent: c.percent,
-                top: top_lines(budget, d.summary, d.previous),
+                top: top.clone(),
                 report: facts.clone(),
+                counts: budget.model_text(),
+                cadence: budget.model.cadence,
+                span: span.map(|s| s.to_string()),
             });
             let value = match c.basis {
                 Basis::Forecast => c.forecast.unwrap_or(c.actual),
                 Basis::Actual => c.actual,
             };
+            let what = match budget.model_text() {
+                t if t.is_empty() => String::new(),
+                t => format!(" ({t})"),
+            };
             Alert {
-                period: d.period,
-                key: format!("{}#{}", budget.name, c.claim_key()),
-                alert_id: c.alert_id(),
+                period: c.period,
+                key,
+                alert_id,
                 kind: if c.escalation {
                     AlertKind::Escalation
                 } else {
@@ -108,12 +215,12 @@ fn budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<
                 basis: Some(c.basis),
                 severity: Severity::of_budget(c.basis, c.level_percent),
                 reason: format!(
-                    "{} spend {} {} passed {} of {} {}",
+                    "{} spend {} {} passed {} of {} {}{what}",
                     c.basis,
                     money_text::cents(value),
                     budget.currency,
-                    threshold_text(budget, &c),
-                    money_text::cents(budget.amount),
+                    threshold_text(&c.budget, &c),
+                    money_text::cents(amount),
                     budget.currency
                 ),
                 report_key: Some(d.report_key.to_string()),
@@ -122,6 +229,44 @@ fn budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<
             }
         })
         .collect()
+}
+
+/// The one notice of a budget the reports cannot answer, per budget and span.
+fn unanswerable(d: &Delivery<'_>, budget: &Budget, span: Span, why: &str) -> Alert {
+    let period = span_period(span);
+    let key = format!("{}#unanswerable", budget.name);
+    let alert_id = format!("{}:{span}:unanswerable", budget.name);
+    let subject = format!("budget {} cannot be answered for {span}", budget.name);
+    let text = format!(
+        "Budget \"{}\" ({}) cannot be answered from the report {}:\n\n  {why}\n\n\
+         billwatch checks no threshold of this budget until a report can answer it. Deliver a \
+         report that has what it needs (a Cost and Usage Report or FOCUS export with the \
+         columns named, the tag activated as a cost allocation tag), or change the budget \
+         (`billwatch budgets check` says what each field means).\n",
+        budget.name,
+        budget.model_text(),
+        d.report_key
+    );
+    let details = serde_json::json!({
+        "budget": budget.name,
+        "span": span.to_string(),
+        "reason": why,
+        "report_key": crate::alert::sanitize::report_text(d.report_key),
+    });
+    Alert {
+        budget: Some(budget.name.clone()),
+        report_key: Some(d.report_key.to_string()),
+        topic: budget.topic_arn.clone(),
+        ..health_notice(
+            period,
+            key,
+            alert_id,
+            HealthCheck::BudgetUnanswerable,
+            &subject,
+            &text,
+            details,
+        )
+    }
 }
 
 /// The crossed threshold as the budget spells it: `80%`, or `500.00 USD` when the budget set
@@ -140,14 +285,36 @@ fn threshold_text(budget: &Budget, c: &Crossing) -> String {
     }
 }
 
-fn month_close(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Alert {
-    let last_estimate = d.previous.map(|p| {
-        p.lines
-            .iter()
-            .filter(|t| budget.covers_line(&t.account, &t.service, &t.currency))
-            .map(|t| t.cost)
-            .sum()
-    });
+/// The month-close summary of a budget. A budget summed in the pass has one when it is
+/// monthly with a set amount (a quarter or a year does not close with its month) and the
+/// report answers it; its spend is its own figure, its top services none (the figure is not
+/// kept per service).
+fn month_close(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Option<Alert> {
+    let pass = budget.summed_in_pass();
+    let (spent, last_estimate, top) = if pass {
+        if budget.model.cadence != crate::budget::span::Cadence::Monthly
+            || budget.model.auto.is_some()
+        {
+            return None;
+        }
+        let spend = figures_in(budget, d.summary)
+            .spend_in(&budget.currency)
+            .ok()?;
+        (spend.total, None, Vec::new())
+    } else {
+        let last_estimate = d.previous.map(|p| {
+            p.lines
+                .iter()
+                .filter(|t| budget.covers_line(&t.account, &t.service, &t.currency))
+                .map(|t| t.cost)
+                .sum()
+        });
+        (
+            spent(budget, d.summary),
+            last_estimate,
+            top_lines(budget, d.summary, d.previous),
+        )
+    };
     let alert_id = format!("{}:{}:close", budget.name, d.period);
     let message = render::month_close(&MonthClose {
         alert_id: alert_id.clone(),
@@ -155,12 +322,12 @@ fn month_close(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Alert 
         scope: budget.scope.describe(),
         amount: budget.amount,
         currency: budget.currency.clone(),
-        spent: spent(budget, d.summary),
+        spent,
         last_estimate,
-        top: top_lines(budget, d.summary, d.previous),
+        top,
         report: facts.clone(),
     });
-    Alert {
+    Some(Alert {
         period: d.period,
         key: format!("{}#close#final", budget.name),
         alert_id,
@@ -172,7 +339,7 @@ fn month_close(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Alert 
         report_key: Some(d.report_key.to_string()),
         topic: budget.topic_arn.clone(),
         message,
-    }
+    })
 }
 
 /// The budget scope's five biggest services, with their change since the previous delivery.
@@ -288,6 +455,7 @@ mod tests {
             period: nov(),
             previous,
             budgets,
+            history: &[],
             anomalies: &[],
         }
     }

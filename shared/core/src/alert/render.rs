@@ -57,6 +57,15 @@ pub struct BudgetAlert {
     pub percent: Decimal,
     pub top: Vec<ServiceLine>,
     pub report: ReportFacts,
+    /// What the budget counts beyond unblended monthly cost, in words (`amortized cost,
+    /// quarterly, without credits, filter tags = { team = ["data"] }`); empty for a plain
+    /// budget.
+    pub counts: String,
+    /// The budget's period.
+    pub cadence: crate::budget::span::Cadence,
+    /// The span the figures cover when it is not the report's month (`2026-Q4`, `2026`,
+    /// `2026-11-07`).
+    pub span: Option<String>,
 }
 
 /// What a health alert is about.
@@ -73,6 +82,9 @@ pub enum HealthCheck {
     /// A delivery owed more alerts than the transaction that makes it live can carry: the
     /// ones that did not fit are listed in one message (notices::overflow).
     Overflow,
+    /// A budget asks what the report cannot answer (amortized cost of a legacy CSV, a tag
+    /// without its column): said once per budget and span, never a silent zero.
+    BudgetUnanswerable,
 }
 
 impl HealthCheck {
@@ -83,6 +95,7 @@ impl HealthCheck {
             HealthCheck::Checks => "checks",
             HealthCheck::NewService => "new-service",
             HealthCheck::Overflow => "overflow",
+            HealthCheck::BudgetUnanswerable => "budget-unanswerable",
         }
     }
 
@@ -90,6 +103,7 @@ impl HealthCheck {
     pub fn severity(self) -> Severity {
         match self {
             HealthCheck::NewService => Severity::Info,
+            HealthCheck::BudgetUnanswerable => Severity::Warning,
             _ => Severity::Critical,
         }
     }
@@ -165,11 +179,29 @@ pub fn budget_alert(a: &BudgetAlert) -> Message {
     }
 }
 
-/// What crossed, in words: `actual spend` or `month-end forecast`.
-fn basis_words(basis: Basis) -> &'static str {
-    match basis {
-        Basis::Actual => "actual spend",
-        Basis::Forecast => "month-end forecast",
+/// What crossed, in words: `actual spend` or `month-end forecast` (`forecast` for a budget
+/// over another span than the month).
+fn basis_words(a: &BudgetAlert, basis: Basis) -> &'static str {
+    match (basis, &a.span) {
+        (Basis::Actual, _) => "actual spend",
+        (Basis::Forecast, None) => "month-end forecast",
+        (Basis::Forecast, Some(_)) => "forecast",
+    }
+}
+
+/// The span the alert is about, for people: `Nov 2026`, or `2026-Q4`.
+fn span_label(a: &BudgetAlert) -> String {
+    a.span.clone().unwrap_or_else(|| a.report.period.label())
+}
+
+/// `a month`, `a quarter`, `a year`, `a day`.
+fn per(a: &BudgetAlert) -> &'static str {
+    use crate::budget::span::Cadence;
+    match a.cadence {
+        Cadence::Daily => "a day",
+        Cadence::Monthly => "a month",
+        Cadence::Quarterly => "a quarter",
+        Cadence::Annual => "a year",
     }
 }
 
@@ -180,11 +212,11 @@ fn budget_subject(a: &BudgetAlert) -> String {
     sanitize_subject(&format!(
         "billwatch: {}: {} passed {} of {} {} - {}{}",
         a.budget,
-        basis_words(a.basis),
+        basis_words(a, a.basis),
         a.threshold,
         money(a.amount),
         a.currency,
-        a.report.period.label(),
+        span_label(a),
         if a.report.status == Status::Final {
             " (final bill)"
         } else {
@@ -211,7 +243,7 @@ fn budget_text(a: &BudgetAlert, severity: Severity) -> String {
         text,
         "Budget \"{}\": the {} passed {} ({} {c}) of the {} {c} budget for {}.",
         a.budget,
-        basis_words(a.basis),
+        basis_words(a, a.basis),
         if a.threshold.ends_with('%') {
             format!("the {} threshold", a.threshold)
         } else {
@@ -219,7 +251,7 @@ fn budget_text(a: &BudgetAlert, severity: Severity) -> String {
         },
         money(a.level_amount),
         money(a.amount),
-        a.report.period.label(),
+        span_label(a),
     );
     let _ = writeln!(text);
     // The share of the budget stands beside the figure the alert is about.
@@ -239,22 +271,30 @@ fn budget_text(a: &BudgetAlert, severity: Severity) -> String {
     if let Some(f) = a.forecast {
         let _ = writeln!(
             text,
-            "  Month-end forecast:  {} {c}{}",
+            "  {:<21}{} {c}{}",
+            match &a.span {
+                None => "Month-end forecast:".to_string(),
+                Some(span) => format!("Forecast to {span}:"),
+            },
             money(f),
             share(Basis::Forecast)
         );
     }
     let _ = writeln!(
         text,
-        "  Budget:              {} {c} a month",
-        money(a.amount)
+        "  Budget:              {} {c} {}",
+        money(a.amount),
+        per(a)
     );
+    if !a.counts.is_empty() {
+        let _ = writeln!(text, "  Counts:              {}", a.counts);
+    }
     let _ = writeln!(
         text,
         "  Threshold:           {} = {} {c}, on {}{}",
         a.threshold,
         money(a.level_amount),
-        basis_words(a.basis),
+        basis_words(a, a.basis),
         if a.escalation {
             " (escalation step)"
         } else {
@@ -270,8 +310,11 @@ fn budget_text(a: &BudgetAlert, severity: Severity) -> String {
     let _ = writeln!(text, "  Scope:               {}", a.scope);
     let _ = writeln!(text, "  Report:              {}", report_line(&a.report));
     let _ = writeln!(text);
-    top_services(&mut text, &a.top, c);
-    let _ = writeln!(text);
+    // A budget summed in the pass keeps its figure whole, not per service.
+    if a.counts.is_empty() || !a.top.is_empty() {
+        top_services(&mut text, &a.top, c);
+        let _ = writeln!(text);
+    }
     let _ = writeln!(text, "Source: {}", report_text(&a.report.key));
     let _ = writeln!(text, "Alert id: {}", a.alert_id);
     text
@@ -288,6 +331,7 @@ fn budget_payload(a: &BudgetAlert, severity: Severity) -> Value {
         "actual": a.actual.to_string(), "forecast": a.forecast.map(|f| f.to_string()),
         "percent": a.percent.normalize().to_string(),
         "top_services": top_json(&a.top), "report": report_json(&a.report),
+        "counts": a.counts, "cadence": a.cadence.name(), "span": a.span,
     })
 }
 
@@ -481,6 +525,9 @@ pub(crate) mod tests {
             actual: d(actual),
             forecast: Some(d("1234.5678")),
             percent: d(percent),
+            counts: String::new(),
+            cadence: crate::budget::span::Cadence::Monthly,
+            span: None,
             top: vec![
                 ServiceLine {
                     service: "AmazonEC2".into(),

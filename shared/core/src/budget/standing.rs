@@ -167,6 +167,30 @@ pub fn standing(budget: &Budget, months: &[Month<'_>]) -> Option<Standing> {
     })
 }
 
+/// The billing months other than `period` whose live figures the budgets summed in the pass
+/// need to stand in `period`: the earlier months of a quarterly or annual span, and the months
+/// an automatic amount follows. Sorted, each once.
+pub fn months_needed(budgets: &[Budget], period: Period) -> Vec<Period> {
+    let mut out = std::collections::BTreeSet::new();
+    for b in budgets.iter().filter(|b| b.summed_in_pass()) {
+        let span = b.model.cadence.span_of(first_of(period));
+        for p in span.months() {
+            if p < period {
+                out.insert(p);
+            }
+        }
+        if let Some(auto) = b.model.auto {
+            let mut p = span_period(span);
+            for _ in 0..auto.months {
+                p = p.prev();
+                out.insert(p);
+            }
+        }
+    }
+    out.remove(&period);
+    out.into_iter().collect()
+}
+
 /// The billing month a span's alerts are kept under (claims are per month): its first.
 pub fn span_period(span: Span) -> Period {
     span.months()[0]

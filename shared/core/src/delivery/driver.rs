@@ -10,7 +10,8 @@ use super::ports::{Failure, Ports};
 use super::record::{describe, received};
 use super::types::{stamp, IngestRecord, Object, Outcome, Owed, Pointer, RecordOutcome, Sent};
 use crate::alert::notices;
-use crate::alert::plan::{plan_delivery, Alert, Delivery, Previous};
+use crate::alert::plan::{plan_delivery, Alert, Delivery, MonthFigures, Previous};
+use crate::budget::standing::months_needed;
 use crate::budget::Budget;
 use crate::period::Period;
 use crate::report::{ErrorKind, ReportError, ReportSummary};
@@ -50,8 +51,11 @@ async fn run<P: Ports>(
             return Ok(vec![(received.clone(), done)]);
         }
     }
+    // Read once for the whole object: the engine sums the budgets in its pass.
+    let budgets = ports.budgets().await?;
+    let specs = specs_of(&budgets);
     let mut out = Vec::new();
-    for summary in ports.summarize(object).await? {
+    for summary in ports.summarize(object, &specs).await? {
         let period = summary.billing_period.ok_or_else(|| {
             P::Error::report(ReportError::new(
                 &object.key,
@@ -60,7 +64,7 @@ async fn run<P: Ports>(
         })?;
         let mut record = received.clone();
         describe(&mut record, &summary, period);
-        let done = deliver_period(ports, object, &summary, period, now).await?;
+        let done = deliver_period(ports, object, &summary, period, &budgets, now).await?;
         out.push((record, done));
     }
     note_sequencer(ports, object).await?;
@@ -86,6 +90,7 @@ async fn deliver_period<P: Ports>(
     object: &Object,
     summary: &ReportSummary,
     period: Period,
+    budgets: &[Budget],
     now: DateTime<Utc>,
 ) -> Result<Done, P::Error> {
     let payer = summary
@@ -114,7 +119,7 @@ async fn deliver_period<P: Ports>(
     ports.version_written(object, period, written);
     ports.version_complete(period, &payer, &version).await?;
     let anomalies = ports.anomalies(object, summary, period, &payer).await?;
-    let live = make_live(ports, object, summary, &next, &anomalies, now).await?;
+    let live = make_live(ports, object, summary, &next, &anomalies, budgets, now).await?;
     if let Live::Now(budgets) = &live {
         ports.went_live(summary, period, budgets);
     }
@@ -152,6 +157,7 @@ async fn make_live<P: Ports>(
     summary: &ReportSummary,
     next: &Pointer,
     anomalies: &[Alert],
+    budgets: &[Budget],
     now: DateTime<Utc>,
 ) -> Result<Live, P::Error> {
     let object_version = object.version_tag();
@@ -169,14 +175,15 @@ async fn make_live<P: Ports>(
             }),
             None => None,
         };
-        let budgets = ports.budgets().await?;
+        let history = history(ports, budgets, next).await?;
         let plan = plan_delivery(&Delivery {
             report_key: &object.key,
             object_version: &object_version,
             summary,
             period: next.period,
             previous: previous.as_ref(),
-            budgets: &budgets,
+            budgets,
+            history: &history,
             anomalies,
         });
         let (outbox, left_out) = fit_outbox(
@@ -189,10 +196,47 @@ async fn make_live<P: Ports>(
             ports.outbox_overflow(plan.len(), left_out);
         }
         if ports.flip(next, current.as_ref(), &outbox, now).await? == super::Flip::Flipped {
-            return Ok(Live::Now(budgets));
+            return Ok(Live::Now(budgets.to_vec()));
         }
     }
     Err(P::Error::flip_contended(next.period, MAX_FLIP_ATTEMPTS))
+}
+
+/// The specs of the budgets the engine sums in its pass. A budget whose spec cannot be built
+/// is invalid and was refused when it was written; it is left out here.
+fn specs_of(budgets: &[Budget]) -> crate::budget::spec::Specs {
+    budgets
+        .iter()
+        .filter(|b| b.summed_in_pass())
+        .filter_map(|b| b.spec().ok())
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// The other months' live figures the budgets need to stand in `next`'s period (quarterly
+/// and annual spans, automatic amounts): each month's live pointer of the same payer, and the
+/// figures stored with its version.
+async fn history<P: Ports>(
+    ports: &P,
+    budgets: &[Budget],
+    next: &Pointer,
+) -> Result<Vec<MonthFigures>, P::Error> {
+    let mut out = Vec::new();
+    for period in months_needed(budgets, next.period) {
+        let Some(live) = ports.pointer(period, &next.payer).await? else {
+            continue;
+        };
+        let figures = ports
+            .budget_figures(&live.payer, period, &live.version)
+            .await?;
+        out.push(MonthFigures {
+            period,
+            figures,
+            as_of: live.as_of.clone(),
+            status: live.status,
+        });
+    }
+    Ok(out)
 }
 
 /// Removes the versions of `own`'s (payer, period) that can never be live again: other

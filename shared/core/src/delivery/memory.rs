@@ -169,6 +169,8 @@ pub struct Published {
 pub struct Tables {
     /// (payer, period, version) → its totals.
     pub totals: BTreeMap<(String, Period, String), Vec<Line>>,
+    /// (payer, period, version) → the budgets' figures stored with it.
+    pub budget_figures: BTreeMap<(String, Period, String), Vec<crate::budget::spec::Figures>>,
     /// (period, payer) → the live pointer.
     pub pointers: BTreeMap<(Period, String), Pointer>,
     /// (period, payer, version) → its mark.
@@ -349,7 +351,13 @@ impl Clock for Memory {
 impl Watcher for Memory {}
 
 impl ReportReader for Memory {
-    async fn summarize(&self, object: &Object) -> Result<Vec<ReportSummary>, MemoryError> {
+    /// The summaries put in for the object, as they are: a test that needs budgets' figures
+    /// puts them in its summaries (`specs` is not evaluated here).
+    async fn summarize(
+        &self,
+        object: &Object,
+        _specs: &crate::budget::spec::Specs,
+    ) -> Result<Vec<ReportSummary>, MemoryError> {
         self.call("summarize", |inner| {
             match inner
                 .reports
@@ -411,14 +419,18 @@ impl TotalsStore for Memory {
                     cost: t.cost,
                 })
                 .collect();
-            inner.tables.totals.insert(
-                (
-                    version.payer.clone(),
-                    version.period,
-                    version.version.clone(),
-                ),
-                lines,
+            let slot = (
+                version.payer.clone(),
+                version.period,
+                version.version.clone(),
             );
+            inner.tables.totals.insert(slot.clone(), lines);
+            if !summary.budgets.is_empty() {
+                inner
+                    .tables
+                    .budget_figures
+                    .insert(slot, summary.budgets.clone());
+            }
             Ok(summary.totals.len() as u64)
         })
     }
@@ -446,11 +458,26 @@ impl TotalsStore for Memory {
         version: &str,
     ) -> Result<(), MemoryError> {
         self.call("delete_version", |inner| {
-            inner
-                .tables
-                .totals
-                .remove(&(payer.to_string(), period, version.to_string()));
+            let slot = (payer.to_string(), period, version.to_string());
+            inner.tables.totals.remove(&slot);
+            inner.tables.budget_figures.remove(&slot);
             Ok(())
+        })
+    }
+
+    async fn budget_figures(
+        &self,
+        payer: &str,
+        period: Period,
+        version: &str,
+    ) -> Result<Vec<crate::budget::spec::Figures>, MemoryError> {
+        self.call("budget_figures", |inner| {
+            Ok(inner
+                .tables
+                .budget_figures
+                .get(&(payer.to_string(), period, version.to_string()))
+                .cloned()
+                .unwrap_or_default())
         })
     }
 }

@@ -49,8 +49,13 @@ pub trait Port {
 
 /// The report's bytes, read: the object store and the report engine behind it.
 pub trait ReportReader: Port {
-    /// One summary per billing period the object holds.
-    async fn summarize(&self, object: &Object) -> Result<Vec<ReportSummary>, Self::Error>;
+    /// One summary per billing period the object holds, each answering `specs` (the budgets
+    /// summed in the same pass).
+    async fn summarize(
+        &self,
+        object: &Object,
+        specs: &crate::budget::spec::Specs,
+    ) -> Result<Vec<ReportSummary>, Self::Error>;
     /// The anomaly alerts one period of the object calls for, each explained (the explanation
     /// reads the object again).
     async fn anomalies(
@@ -78,6 +83,13 @@ pub trait TotalsStore: Port {
         period: Period,
         version: &str,
     ) -> Result<Vec<Line>, Self::Error>;
+    /// The budgets' figures stored with one version (see `write_version`).
+    async fn budget_figures(
+        &self,
+        payer: &str,
+        period: Period,
+        version: &str,
+    ) -> Result<Vec<crate::budget::spec::Figures>, Self::Error>;
     /// Deletes every item of one version (none left is no error).
     async fn delete_version(
         &self,

@@ -12,6 +12,7 @@ use super::item_size::{item_bytes, write_units};
 use super::StoreError;
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
+use billwatch_core::budget::spec::Figures;
 use billwatch_core::period::Period;
 use billwatch_core::report::{ReportSummary, Status};
 use rust_decimal::Decimal;
@@ -41,6 +42,38 @@ pub struct StoredTotal {
     pub as_of: Option<String>,
     pub report_key: String,
     pub stored_at: String,
+}
+
+/// The sort key prefix of a version's budget items. `%` starts no account's sheet key (an
+/// account's `%` is escaped as `%25`), so no account collides with it.
+const BUDGET_SK: &str = "%budget#";
+
+/// Whether an item of a version holds a budget's figures rather than an account's totals.
+fn is_budget_item(item: &Item) -> bool {
+    item.get("sk")
+        .and_then(|v| v.as_s().ok())
+        .is_some_and(|sk| sk.starts_with(BUDGET_SK))
+}
+
+/// The item of one budget's figures in a version: the figures as JSON (a daily series per
+/// currency at most: a few kilobytes).
+fn budget_item(payer: &str, period: Period, version: &str, f: &Figures) -> Result<Item, String> {
+    let item: Item = std::collections::HashMap::from([
+        ("pk".into(), s(partition(payer, period, version))),
+        ("sk".into(), s(format!("{BUDGET_SK}{}", part(&f.name)))),
+        (
+            "figures".into(),
+            s(serde_json::to_string(f).expect("figures serialize")),
+        ),
+    ]);
+    if item_bytes(&item) > super::item_size::MAX_ITEM_BYTES {
+        return Err(format!(
+            "budget '{}': its figures ({} bytes) do not fit one item",
+            f.name,
+            item_bytes(&item)
+        ));
+    }
+    Ok(item)
 }
 
 /// What writing one version took.
@@ -99,6 +132,17 @@ impl TotalsStore {
             table: self.table.clone(),
             message,
         })?;
+        let mut items = items;
+        for figures in &summary.budgets {
+            items.push(
+                budget_item(payer, period, version, figures).map_err(|message| {
+                    StoreError::Malformed {
+                        table: self.table.clone(),
+                        message,
+                    }
+                })?,
+            );
+        }
         let mut written = VersionWrite {
             totals: summary.totals.len(),
             items: items.len(),
@@ -189,6 +233,39 @@ impl TotalsStore {
         Ok(out)
     }
 
+    /// The budgets' figures stored with one version (one item each, `sk = %budget#<name>`).
+    pub async fn budget_figures(
+        &self,
+        payer: &str,
+        period: Period,
+        version: &str,
+    ) -> Result<Vec<Figures>, StoreError> {
+        let items = super::query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :b)")
+                .expression_attribute_values(":pk", s(partition(payer, period, version)))
+                .expression_attribute_values(":b", s(BUDGET_SK)),
+            &self.table,
+        )
+        .await?;
+        items
+            .iter()
+            .map(|item| {
+                let json = item.get("figures").and_then(|v| v.as_s().ok());
+                json.and_then(|j| serde_json::from_str(j).ok())
+                    .ok_or_else(|| StoreError::Malformed {
+                        table: self.table.clone(),
+                        message: format!(
+                            "the budget item {:?} holds no readable figures",
+                            item.get("sk")
+                        ),
+                    })
+            })
+            .collect()
+    }
+
     /// Every stored version of one account + service, oldest period first: one Query of the
     /// account's sheets on the index, keeping the service's totals.
     pub async fn history(
@@ -218,7 +295,11 @@ impl TotalsStore {
     }
 
     /// The totals one stored item holds (a test may read scanned items with it).
+    /// A budget's item holds none.
     pub fn read_item(&self, item: &Item) -> Result<Vec<StoredTotal>, StoreError> {
+        if is_budget_item(item) {
+            return Ok(Vec::new());
+        }
         sheet::read(item).map_err(|message| StoreError::Malformed {
             table: self.table.clone(),
             message,

@@ -3,6 +3,7 @@
 //! (`memory`). The core has no runtime: `futures_executor::block_on` runs the futures (the
 //! in-memory ports never wait).
 
+mod budgets;
 mod decide;
 mod driver;
 mod failures;

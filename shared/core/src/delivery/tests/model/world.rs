@@ -86,9 +86,13 @@ fn variant_of(object: &Object) -> Option<usize> {
 impl ReportReader for Proc {
     // The in-memory object store keeps one content per key; an event names an S3 version, so
     // the read is counted (and faulted) there and answered with the version the event names.
-    async fn summarize(&self, object: &Object) -> Result<Vec<ReportSummary>, MemoryError> {
+    async fn summarize(
+        &self,
+        object: &Object,
+        specs: &crate::budget::spec::Specs,
+    ) -> Result<Vec<ReportSummary>, MemoryError> {
         self.turn().await;
-        self.mem.summarize(object).await?;
+        self.mem.summarize(object, specs).await?;
         match variant_of(object).and_then(|v| self.reads.get(v)) {
             Some(Ok(s)) => Ok(s.clone()),
             Some(Err(e)) => Err(MemoryError::Report(e.clone())),
@@ -123,6 +127,15 @@ impl TotalsStore for Proc {
     async fn delete_version(&self, payer: &str, p: Period, v: &str) -> Result<(), MemoryError> {
         self.turn().await;
         self.mem.delete_version(payer, p, v).await
+    }
+    async fn budget_figures(
+        &self,
+        payer: &str,
+        p: Period,
+        v: &str,
+    ) -> Result<Vec<crate::budget::spec::Figures>, MemoryError> {
+        self.turn().await;
+        self.mem.budget_figures(payer, p, v).await
     }
 }
 
