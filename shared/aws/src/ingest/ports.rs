@@ -225,7 +225,10 @@ impl core::ReportsStore for AwsPorts<'_> {
         let alerts = &self.ingest.alerts;
         let beside = outbox
             .iter()
-            .map(|o| (alerts.table().to_string(), alerts.outbox_item(o, now)))
+            .map(|o| {
+                let item = alerts.outbox_item_of(next.period, o, now);
+                (alerts.table().to_string(), item)
+            })
             .collect();
         Ok(self.ingest.reports.flip(next, current, beside).await?)
     }

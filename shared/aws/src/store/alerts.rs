@@ -211,11 +211,12 @@ impl AlertsStore {
             .collect()
     }
 
-    /// One outbox item as the alerts table keeps it.
-    pub fn outbox_item(&self, o: &OutboxItem, now: DateTime<Utc>) -> Item {
-        let period = o.alerts.first().map(|a| a.period);
+    /// One outbox item as the alerts table keeps it: under the period of the delivery whose
+    /// flip writes it (the one its drain reads), whatever period each alert is claimed under
+    /// (a quarterly budget's alerts are claimed under the quarter's first month).
+    pub fn outbox_item_of(&self, period: Period, o: &OutboxItem, now: DateTime<Utc>) -> Item {
         HashMap::from([
-            ("pk".into(), s(period.map(pk).unwrap_or_default())),
+            ("pk".into(), s(pk(period))),
             ("sk".into(), s(&o.sk)),
             (
                 "alerts".into(),
@@ -224,6 +225,17 @@ impl AlertsStore {
             ("created_at".into(), s(timestamp(now))),
             ("expires_at".into(), n_int(now.timestamp() + KEEP_SECONDS)),
         ])
+    }
+
+    /// [`Self::outbox_item_of`] under the period of its first alert (for sizing: every
+    /// period's key has the same length).
+    pub fn outbox_item(&self, o: &OutboxItem, now: DateTime<Utc>) -> Item {
+        let period = o
+            .alerts
+            .first()
+            .map(|a| a.period)
+            .unwrap_or_else(|| Period::new(2000, 1).expect("a month"));
+        self.outbox_item_of(period, o, now)
     }
 
     /// Whether outbox items fit one flip transaction beside the pointer.

@@ -1,0 +1,261 @@
+//! Budgets on cost types, team filters and quarters (issue 20) through the ingest handler
+//! against the local AWS stack: CUR 1.0 manifests of two months, generated with every RI and
+//! Savings Plans line type (tests/differential/budgets_sql.py), delivered as S3 events.
+
+use billwatch_core::budget::cost::{ChargeKind, CostType, Measure};
+use billwatch_core::budget::span::Cadence;
+use billwatch_core::budget::spec::Specs;
+use billwatch_core::budget::{Budget, Model, Scope, Threshold};
+use billwatch_core::report::{summarize_path_periods, Limits};
+use billwatch_tests::Stack;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::str::FromStr;
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn python() -> String {
+    std::env::var("BILLWATCH_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// A CUR 1.0 delivery of `month` (`2026-10`) under `dir`: its gzip part and its manifest, at
+/// the keys AWS writes them (`cur/team/<range>/<assembly>/team-1.csv.gz`, the manifest in the
+/// date-range folder). Returns (manifest key, manifest file, part key, part file, CSV file).
+fn cur_delivery(dir: &Path, month: &str, seed: u32) -> (String, PathBuf, String, PathBuf, PathBuf) {
+    let out = dir.join(month);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("differential/budgets_sql.py");
+    let ok = Command::new(python())
+        .arg(&script)
+        .arg("generate")
+        .arg(&out)
+        .args([
+            "--month",
+            month,
+            "--seed",
+            &seed.to_string(),
+            "--lines",
+            "800",
+        ])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "the generator runs");
+    let csv = out.join("cur1.csv");
+    let part = out.join("team-1.csv.gz");
+    let ok = Command::new(python())
+        .args([
+            "-c",
+            "import gzip, shutil, sys; shutil.copyfileobj(open(sys.argv[1], 'rb'), gzip.open(sys.argv[2], 'wb'))",
+        ])
+        .arg(&csv)
+        .arg(&part)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "gzip");
+    let (y, m): (i32, u32) = (month[..4].parse().unwrap(), month[5..].parse().unwrap());
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let range = format!("{y}{m:02}01-{ny}{nm:02}01");
+    let assembly = format!("asm-{month}-{seed}");
+    let part_key = format!("cur/team/{range}/{assembly}/team-1.csv.gz");
+    let header = std::fs::read_to_string(&csv).unwrap();
+    let columns: Vec<Value> = header
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|c| {
+            let (category, name) = c.split_once('/').unwrap();
+            json!({"category": category, "name": name, "type": "String"})
+        })
+        .collect();
+    let manifest = json!({
+        "assemblyId": assembly,
+        "account": "111111111111",
+        "columns": columns,
+        "billingPeriod": {"start": format!("{y}{m:02}01T000000.000Z"), "end": format!("{ny}{nm:02}01T000000.000Z")},
+        "reportKeys": [part_key],
+    });
+    let manifest_file = out.join("team-Manifest.json");
+    std::fs::write(&manifest_file, manifest.to_string()).unwrap();
+    (
+        format!("cur/team/{range}/team-Manifest.json"),
+        manifest_file,
+        part_key,
+        part,
+        csv,
+    )
+}
+
+fn quarterly_team(amount: Decimal) -> Budget {
+    Budget {
+        name: "data-q".into(),
+        scope: Scope::All,
+        amount,
+        currency: "USD".into(),
+        thresholds: vec![Threshold::percent(d("50")), Threshold::percent(d("80"))],
+        escalation_step: None,
+        topic_arn: None,
+        digest: false,
+        model: Model {
+            measure: Measure {
+                cost: CostType::Amortized,
+                exclude: [ChargeKind::Credit, ChargeKind::Refund, ChargeKind::Tax]
+                    .into_iter()
+                    .collect(),
+            },
+            filter: serde_json::from_value(json!({"tags": {"team": ["data"]}})).unwrap(),
+            cadence: Cadence::Quarterly,
+            ..Model::default()
+        },
+    }
+}
+
+/// The budget's spend in one local report, read by the engine as the ingest reads it.
+fn spend_of(budget: &Budget, csv: &Path) -> Decimal {
+    let specs: Specs = vec![budget.spec().unwrap()].into();
+    let s = summarize_path_periods(csv, None, &Limits::default(), &specs).unwrap();
+    s[0].budgets[0].spend_in("USD").unwrap().total
+}
+
+fn payload(m: &Value) -> Value {
+    serde_json::from_str(m["Message"].as_str().unwrap()).unwrap()
+}
+
+fn attr<'a>(m: &'a Value, name: &str) -> &'a str {
+    m["MessageAttributes"][name]["Value"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+async fn deliver(stack: &Stack, d: &(String, PathBuf, String, PathBuf, PathBuf)) -> Value {
+    stack.upload(&d.2, &d.3).await;
+    stack.deliver(&d.0, &d.1).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quarterly_amortized_team_budget_alerts_once_across_two_months_of_deliveries() {
+    let stack = Stack::new().await;
+    let dir = tempdir();
+    let oct = cur_delivery(&dir, "2026-10", 1);
+    let nov = cur_delivery(&dir, "2026-11", 2);
+    // The amount puts October alone under 50 % and the quarter (October + November) at 60 %.
+    let probe = quarterly_team(Decimal::ONE);
+    let (oct_spend, nov_spend) = (spend_of(&probe, &oct.4), spend_of(&probe, &nov.4));
+    let quarter = oct_spend + nov_spend;
+    let amount = (quarter / d("0.6")).round_dp(2);
+    assert!(
+        oct_spend * d("2") < amount && nov_spend > Decimal::ZERO,
+        "{oct_spend} {nov_spend}"
+    );
+    let budget = quarterly_team(amount);
+    stack.setup.budgets.put(&budget).await.unwrap();
+    // A budget the report cannot answer: its cost category has no column.
+    let mut unanswerable = quarterly_team(amount);
+    unanswerable.name = "cost-center".into();
+    unanswerable.model.filter =
+        serde_json::from_value(json!({"cost_categories": {"CostCenter": ["42"]}})).unwrap();
+    stack.setup.budgets.put(&unanswerable).await.unwrap();
+
+    let event = deliver(&stack, &oct).await;
+    stack.ingest.handle(&event).await.unwrap();
+    let after_october = stack.received_alerts().await;
+    assert!(
+        after_october.iter().all(|m| attr(m, "kind") != "budget"),
+        "October alone is under 50 %: {after_october:#?}"
+    );
+    let notices: Vec<&Value> = after_october
+        .iter()
+        .filter(|m| attr(m, "check") == "budget-unanswerable")
+        .collect();
+    assert_eq!(notices.len(), 1, "{after_october:#?}");
+    assert!(payload(notices[0])["details"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no column for cost category \"CostCenter\""));
+
+    let event = deliver(&stack, &nov).await;
+    let result = stack.ingest.handle(&event).await.unwrap();
+    assert_eq!(result[0].outcome.as_str(), "stored", "{result:?}");
+    let after_november = stack.received_alerts().await;
+    let budget_alerts: Vec<&Value> = after_november
+        .iter()
+        .filter(|m| attr(m, "kind") == "budget")
+        .collect();
+    assert_eq!(budget_alerts.len(), 1, "{after_november:#?}");
+    let p = payload(budget_alerts[0]);
+    assert_eq!(attr(budget_alerts[0], "threshold"), "50");
+    assert_eq!(p["budget"], "data-q");
+    assert_eq!(p["span"], "2026-Q4");
+    assert_eq!(p["cadence"], "quarterly");
+    assert_eq!(
+        d(p["actual"].as_str().unwrap()),
+        quarter,
+        "October + November"
+    );
+    assert!(
+        p["counts"]
+            .as_str()
+            .unwrap()
+            .starts_with("amortized cost, quarterly, without credits, refunds, tax, filter tags"),
+        "{p}"
+    );
+    let subject = budget_alerts[0]["Subject"].as_str().unwrap();
+    assert!(subject.contains("2026-Q4"), "{subject}");
+    // The notice of the budget that cannot be answered was the quarter's: not sent again.
+    assert!(
+        after_november
+            .iter()
+            .all(|m| attr(m, "check") != "budget-unanswerable"),
+        "{after_november:#?}"
+    );
+
+    // November delivered again (a new event, the same content): nothing new.
+    let event = deliver(&stack, &nov).await;
+    stack.ingest.handle(&event).await.unwrap();
+    let again = stack.received_alerts().await;
+    assert!(
+        again.iter().all(|m| attr(m, "kind") != "budget"),
+        "{again:#?}"
+    );
+
+    // The figures are stored with November's live version.
+    let live = stack
+        .setup
+        .reports
+        .pointer("2026-11".parse().unwrap(), "111111111111")
+        .await
+        .unwrap()
+        .expect("November is live");
+    let figures = stack
+        .setup
+        .totals
+        .budget_figures(&live.payer, live.period, &live.version)
+        .await
+        .unwrap();
+    let stored = figures.iter().find(|f| f.name == "data-q").unwrap();
+    assert_eq!(stored.spend_in("USD").unwrap().total, nov_spend);
+    assert!(figures
+        .iter()
+        .find(|f| f.name == "cost-center")
+        .unwrap()
+        .answer
+        .is_err());
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "billwatch-budgets-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
