@@ -341,7 +341,7 @@ thresholds = [{ percent = 50 }]
             format!("error: {f}: budget 'dup' (#2): amount: must be greater than zero, got -100"),
             format!("error: {f}: budget 'dup' (#2): name: 'dup' is also the name of budget #1"),
             format!("error: {f}: budget 'empty' (#3): thresholds: needs at least one threshold"),
-            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`"),
+            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`"),
             format!("error: {f}: budget 'money' (#5): currency: 'dollars' is not a 3-letter ISO 4217 code like USD"),
             format!("error: {f}: 5 problems; nothing was written"),
         ];
@@ -384,26 +384,52 @@ async fn the_example_file_applies() {
         added,
         [
             "all-accounts",
+            "data-team-quarter",
             "eu-entity",
+            "follows-the-past",
             "prod",
             "prod-ec2",
             "s3-everywhere",
+            "s3-storage",
             "team-data"
         ]
     );
     assert!(env.stored().await.is_empty());
     env.apply(&example, false).ok();
     let stored = env.stored().await;
-    assert_eq!(stored.len(), 6);
+    assert_eq!(stored.len(), 9);
+    // The models read back as written.
+    let parsed = {
+        let text = std::fs::read_to_string(&example).unwrap();
+        let list = Command::new(env!("CARGO_BIN_EXE_billwatch"))
+            .args(["--output", "json", "budgets", "check"])
+            .arg(&example)
+            .output()
+            .unwrap();
+        assert!(list.status.success(), "{text}");
+        serde_json::from_slice::<Value>(&list.stdout).unwrap()
+    };
+    for b in parsed["budgets"].as_array().unwrap() {
+        let name = b["name"].as_str().unwrap();
+        let back = stored.iter().find(|s| s.name == name).unwrap();
+        assert_eq!(
+            b["counts"].as_str().unwrap_or_default(),
+            back.model_text(),
+            "{name}"
+        );
+    }
     let scopes: Vec<String> = stored.iter().map(|b| b.scope.to_text()).collect();
     assert_eq!(
         scopes,
         [
             "all",
+            "all",
             "account:210987654321",
+            "all",
             "account:123456789012",
             "account-service:123456789012:AmazonEC2",
             "service:AmazonS3",
+            "all",
             "tag:team=data",
         ]
     );
@@ -690,7 +716,7 @@ fn check_validates_offline_exit_0_when_valid() {
     assert_eq!(run.stderr, "");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../budgets.example.toml");
     let run = check(&example).ok();
-    assert!(run.stdout.contains(": valid, 6 budgets\n"), "{run:#?}");
+    assert!(run.stdout.contains(": valid, 9 budgets\n"), "{run:#?}");
     let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
         .args(["budgets", "check", "--output", "json"])
         .arg(&file)
@@ -780,7 +806,7 @@ thresholds = ["90 % forecast", "100 EUR"]
         run.stderr.lines().collect::<Vec<_>>(),
         [
             format!("error: {f}: budget 'team' (#1): thresholds #1: '80' is not a threshold: {forms}"),
-            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`"),
+            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`"),
             format!("error: {f}: budget 'team' (#2): thresholds #2: '100 EUR' is in EUR, but the budget is in USD"),
             format!("error: {f}: budget 'team' (#2): amount: must be greater than zero, got 0"),
             format!("error: {f}: budget 'team' (#2): name: 'team' is also the name of budget #1"),

@@ -141,7 +141,7 @@ fn to_json(b: &Budget) -> Value {
         .iter()
         .map(|t| Value::String(t.describe(&b.currency)))
         .collect();
-    json!({
+    let mut out = json!({
         "name": b.name,
         "scope": b.scope.to_text(),
         "amount": b.amount.normalize().to_string(),
@@ -150,15 +150,28 @@ fn to_json(b: &Budget) -> Value {
         "escalation_step": b.escalation_step.map(|s| s.normalize().to_string()),
         "topic_arn": b.topic_arn,
         "digest": b.digest,
-        "kind": if b.model.unit.is_some() { "usage" } else { "cost" },
-        "unit": b.model.unit,
-        "cost": b.model.measure.cost.name(),
-        "exclude": exclude_names(b),
-        "period": b.model.cadence.name(),
-        "filter": b.model.filter,
-        "auto": b.model.auto.map(|a| json!({ "auto": "mean", "months": a.months })),
-        "counts": b.model_text(),
-    })
+    });
+    // What it counts, for a budget that counts other than unblended monthly cost (a plain
+    // budget's object is as it always was).
+    if !b.model.is_plain() {
+        let model = json!({
+            "kind": if b.model.unit.is_some() { "usage" } else { "cost" },
+            "unit": b.model.unit,
+            "cost": b.model.measure.cost.name(),
+            "exclude": exclude_names(b),
+            "period": b.model.cadence.name(),
+            "filter": b.model.filter,
+            "amount": match b.model.auto {
+                Some(a) => json!({ "auto": "mean", "months": a.months }),
+                None => json!(b.amount.normalize().to_string()),
+            },
+            "counts": b.model_text(),
+        });
+        if let (Some(o), Value::Object(m)) = (out.as_object_mut(), model) {
+            o.extend(m);
+        }
+    }
+    out
 }
 
 /// The charge kinds a budget leaves out, as the budgets file names them.
@@ -647,6 +660,19 @@ thresholds = ["80% forecast"]
                 "service:AmazonS3",
                 "tag:team=data",
                 "account:210987654321",
+                "all",
+                "all",
+                "all",
+            ]
+        );
+        // Every part of the model, on the last three.
+        let model: Vec<String> = budgets.iter().skip(6).map(Budget::model_text).collect();
+        assert_eq!(
+            model,
+            [
+                "amortized cost, quarterly, without credits, refunds, tax, filter not_services = [\"AWSSupport*\"], tags = { team = [\"data\", \"ml\"] }",
+                "usage in GB-Mo, filter services = [\"AmazonS3\"], usage_types = [\"*TimedStorage*\"]",
+                "unblended cost, amount: mean of the last 3 months",
             ]
         );
         let kinds: HashSet<(Basis, bool)> = budgets
@@ -673,14 +699,6 @@ thresholds = ["80% forecast"]
                 "escalation_step": "20",
                 "topic_arn": null,
                 "digest": false,
-                "kind": "cost",
-                "unit": null,
-                "cost": "unblended",
-                "exclude": [],
-                "period": "monthly",
-                "filter": {},
-                "auto": null,
-                "counts": "",
             })
         );
     }
