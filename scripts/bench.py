@@ -15,13 +15,21 @@ envelope of a manifest read in parallel, and (when a command is given) time to a
    that one Lambda reads in 12 minutes at 1 vCPU (1,769 MB) and 6 vCPU (10,240 MB), if a vCPU
    there reads what a core reads here.
 
-4. Many keys (`--keys`, or `--keys-only` for this alone): CURs of a large organisation, one usage
+4. Budgets (`--budgets-only` for this alone, `--skip-budgets` without): the same pass with 50
+   filtered budgets (every cost type, exclusions, filters on accounts, services, regions, usage
+   types, operations and tags, with `not_` exclusions and `*`) against the pass with one plain
+   budget (none summed per line): `billwatch budgets status` both, in turn, `--runs` rounds;
+   the ratio of wall times (target: at most 1.25x), and peak RSS on 10 MB and on the full
+   file (flat memory). Every one of the 50 must be answered (no budget silently dropped).
+
+5. Many keys (`--keys`, or `--keys-only` for this alone): CURs of a large organisation, one usage
    row per (account, service, day), 2,000 accounts x 150 services x 2 days (300,000 keys) and
    5,000 x 200 x 2 (1,000,000): `billwatch summarize --json` on every core, its peak RSS and
    the bytes per key ((peak RSS - the 10 MB file's peak RSS) / keys).
 
     .venv-bench/bin/python scripts/bench.py [--size-mb 426] [--runs 5] [--parts 4]
-        [--part-mb 1000] [--skip-peers] [--skip-scale] [--keys | --keys-only] [--keep DIR]
+        [--part-mb 1000] [--skip-peers] [--skip-scale] [--skip-budgets | --budgets-only]
+        [--keys | --keys-only] [--keep DIR]
 
 Run through ./scripts/bench, which builds the release binaries and the venv first.
 """
@@ -196,6 +204,75 @@ def scale(args, workdir, billwatch):
 KEY_SHAPES = [(2000, 150, 2), (5000, 200, 2)]
 
 
+FIFTY_COSTS = ["unblended", "amortized", "blended", "net_unblended", "net_amortized"]
+SERVICES = ["AmazonEC2", "AmazonS3", "AmazonRDS", "AWSLambda", "AmazonDynamoDB",
+            "AmazonCloudWatch", "AWSDataTransfer", "awskms", "AmazonSNS", "AmazonEKS"]
+
+
+def fifty_budgets():
+    """50 filtered budgets over the generated CUR's accounts, services, tags and usage types."""
+    out = []
+    for i in range(50):
+        account = f"1000000000{i % 25:02d}"
+        other = f"1000000000{(i + 7) % 25:02d}"
+        service = SERVICES[i % len(SERVICES)]
+        team = f"team-{i % 7}"
+        filters = [
+            f'accounts = ["{account}", "{other}"]',
+            f'services = ["{service}"]',
+            f'tags = {{ team = ["{team}"] }}',
+            f'usage_types = ["*Usage*"]\nnot_services = ["{service}"]',
+            f'accounts = ["10000000001*"]\nservices = ["{service}", "AmazonS3"]',
+            'tags = { team = ["team-1", "team-2"] }\nregions = ["us-east-1"]',
+            f'not_tags = {{ team = ["{team}"] }}',
+            f'operations = ["Run*"]\nservices = ["{service}"]',
+            f'usage_types = ["{["BoxUsage:*", "*Storage*", "*Requests*"][i % 3]}"]',
+            f'accounts = ["{account}"]\ntags = {{ team = ["{team}", ""] }}',
+        ][i % 10]
+        exclude = '\nexclude = ["credits", "tax"]' if i % 3 == 0 else ""
+        out.append(f'[[budget]]\nname = "b{i:02d}"\namount = "1000"\ncurrency = "USD"\n'
+                   f'cost = "{FIFTY_COSTS[i % 5]}"{exclude}\nthresholds = ["80%"]\n'
+                   f'[budget.filter]\n{filters}\n')
+    return "\n".join(out)
+
+
+PLAIN_BUDGET = '[[budget]]\nname = "plain"\namount = "1000"\ncurrency = "USD"\nthresholds = ["80%"]\n'
+
+
+def budgets(args, workdir, billwatch):
+    plain = os.path.join(workdir, f"cur-{args.size_mb}mb.csv")
+    generate(billwatch, plain, args.size_mb)
+    small = os.path.join(workdir, "cur-10mb.csv")
+    generate(billwatch, small, 10)
+    files = {}
+    for name, text in [("plain", PLAIN_BUDGET), ("fifty", fifty_budgets())]:
+        files[name] = os.path.join(workdir, f"budgets-{name}.toml")
+        with open(files[name], "w") as f:
+            f.write(text)
+    cmd = lambda which, report: [billwatch, "budgets", "status", "--json", "--budgets", files[which], "--report", report]
+    out = json.loads(run_measured(cmd("fifty", small))[0])
+    unanswered = [b["name"] for b in out if b.get("spend") is None]
+    if len(out) != 50 or unanswered:
+        sys.exit(f"the 50 budgets are not all answered: {unanswered or len(out)}")
+    rows = {"plain": [], "fifty": []}
+    for _ in range(args.runs):
+        for which in ("plain", "fifty"):
+            rows[which].append(run_measured(cmd(which, plain))[1:])
+    mb = os.path.getsize(plain) / 1e6
+    ratio = statistics.median(b[0] / a[0] for a, b in zip(rows["plain"], rows["fifty"]))
+    print(f"\nbudgets in the pass ({mb:.0f} MB CUR, `billwatch budgets status`), medians of {args.runs} rounds")
+    print(f"{'budgets':<22} {'wall s':>7} {'cpu s':>7} {'MB/s':>7} {'peak MiB':>9}")
+    for which, label in (("plain", "1 plain (none per line)"), ("fifty", "50 filtered")):
+        wall = statistics.median(r[0] for r in rows[which])
+        cpu = statistics.median(r[1] for r in rows[which])
+        rss = statistics.median(r[2] for r in rows[which])
+        print(f"{label:<22} {wall:>7.3f} {cpu:>7.3f} {mb / wall:>7.0f} {rss:>9.1f}")
+    rss_small = run_measured(cmd("fifty", small))[3]
+    rss_big = statistics.median(r[2] for r in rows["fifty"])
+    print(f"50 budgets / none: {ratio:.2f}x wall (target at most 1.25x); peak RSS with 50: "
+          f"{rss_small:.1f} MiB on 10 MB, {rss_big:.1f} MiB on {mb:.0f} MB")
+
+
 def run_to_file(cmd, out):
     """run_measured, stdout to the file `out`: this process then holds no output. (A child's peak
     RSS counts the parent's pages it was forked with, so a parent holding a large output makes
@@ -250,6 +327,8 @@ def main():
     ap.add_argument("--inflate", default="target/release/examples/inflate")
     ap.add_argument("--skip-peers", action="store_true")
     ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--skip-budgets", action="store_true")
+    ap.add_argument("--budgets-only", action="store_true", help="only measure budgets in the pass")
     ap.add_argument("--keys", action="store_true", help="also measure reports with many keys")
     ap.add_argument("--keys-only", action="store_true", help="only measure reports with many keys")
     ap.add_argument("--keys-runs", type=int, default=3)
@@ -261,9 +340,12 @@ def main():
                          capture_output=True, text=True).stdout.strip()
     print(f"machine: {os.cpu_count()} cores ({cpu or 'unknown CPU'}), {time.strftime('%Y-%m-%d')}")
     try:
-        if not args.skip_peers and not args.keys_only:
+        only = args.keys_only or args.budgets_only
+        if not args.skip_peers and not only:
             peers(args, workdir, sys.executable, args.billwatch, args.inflate)
-        if not args.skip_scale and not args.keys_only:
+        if not args.skip_budgets and not args.keys_only:
+            budgets(args, workdir, args.billwatch)
+        if not args.skip_scale and not only:
             scale(args, workdir, args.billwatch)
         if args.keys or args.keys_only:
             keys(args, workdir, args.billwatch)

@@ -39,7 +39,7 @@ pub struct Args {
     days: u32,
 }
 
-const HEADER: &str = "identity/LineItemId,identity/TimeInterval,bill/InvoiceId,bill/InvoicingEntity,bill/BillingEntity,bill/BillType,bill/PayerAccountId,bill/BillingPeriodStartDate,bill/BillingPeriodEndDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UsageType,lineItem/Operation,lineItem/AvailabilityZone,lineItem/UsageAmount,lineItem/CurrencyCode,lineItem/UnblendedRate,lineItem/UnblendedCost,lineItem/BlendedRate,lineItem/BlendedCost,lineItem/LineItemDescription,lineItem/TaxType,lineItem/LegalEntity,product/ProductName,product/region,pricing/term,pricing/unit,resourceTags/user:team";
+const HEADER: &str = "identity/LineItemId,identity/TimeInterval,bill/InvoiceId,bill/InvoicingEntity,bill/BillingEntity,bill/BillType,bill/PayerAccountId,bill/BillingPeriodStartDate,bill/BillingPeriodEndDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ProductCode,lineItem/UsageType,lineItem/Operation,lineItem/AvailabilityZone,lineItem/UsageAmount,lineItem/CurrencyCode,lineItem/UnblendedRate,lineItem/UnblendedCost,lineItem/BlendedRate,lineItem/BlendedCost,lineItem/LineItemDescription,lineItem/TaxType,lineItem/LegalEntity,product/ProductName,product/region,pricing/term,pricing/unit,resourceTags/user:team,reservation/ReservationARN,reservation/UnusedAmortizedUpfrontFeeForBillingPeriod,reservation/UnusedRecurringFee";
 
 const SERVICES: &[(&str, &str, &str)] = &[
     (
@@ -145,11 +145,22 @@ fn write_rows(out: &mut impl Write, args: &Args) -> std::io::Result<u64> {
             micro / 10_000_000_000,
             micro % 10_000_000_000
         );
+        // A reservation's recurring fee carries its unused figures (for amortized cost).
+        let reservation = if kind == "RIFee" {
+            format!(
+                "arn:aws:ec2:us-east-1:{account}:reserved-instances/r-{},0.{:04},0.{:04}",
+                r % 3,
+                (r >> 40) % 10_000,
+                (r >> 44) % 10_000
+            )
+        } else {
+            ",,".to_string()
+        };
         line.clear();
         use std::fmt::Write as _;
         let _ = writeln!(
             line,
-            "li{r:016x},2026-11-{day:02}T{hour:02}:00:00Z/2026-11-{day:02}T{hour:02}:59:59Z,,\"Amazon Web Services, Inc.\",AWS,Anniversary,100000000000,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,{account},{kind},2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{day:02}T{hour:02}:59:59Z,{code},{usage},RunInstances,us-east-1a,1.0000000000,USD,0.0960000000,{cost},0.0960000000,{cost},\"{name} usage, synthetic\",,\"Amazon Web Services, Inc.\",{name},us-east-1,OnDemand,Hrs,team-{t}",
+            "li{r:016x},2026-11-{day:02}T{hour:02}:00:00Z/2026-11-{day:02}T{hour:02}:59:59Z,,\"Amazon Web Services, Inc.\",AWS,Anniversary,100000000000,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,{account},{kind},2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{day:02}T{hour:02}:59:59Z,{code},{usage},RunInstances,us-east-1a,1.0000000000,USD,0.0960000000,{cost},0.0960000000,{cost},\"{name} usage, synthetic\",,\"Amazon Web Services, Inc.\",{name},us-east-1,OnDemand,Hrs,team-{t},{reservation}",
             t = r % 7
         );
         out.write_all(line.as_bytes())?;
@@ -189,7 +200,7 @@ fn write_keys(
                 line.clear();
                 let _ = writeln!(
                     line,
-                    "li{r:016x},2026-11-{day:02}T{hour:02}:00:00Z/2026-11-{day:02}T{hour:02}:59:59Z,,\"Amazon Web Services, Inc.\",AWS,Anniversary,100000000000,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,{account},{kind},2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{day:02}T{hour:02}:59:59Z,Svc{s:04},Usage{s},Run,us-east-1a,1.0000000000,USD,0.0960000000,{sign}0.{micro:010},0.0960000000,{sign}0.{micro:010},,,\"Amazon Web Services, Inc.\",Synthetic Service {s:04},us-east-1,OnDemand,Hrs,team-{t}",
+                    "li{r:016x},2026-11-{day:02}T{hour:02}:00:00Z/2026-11-{day:02}T{hour:02}:59:59Z,,\"Amazon Web Services, Inc.\",AWS,Anniversary,100000000000,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,{account},{kind},2026-11-{day:02}T{hour:02}:00:00Z,2026-11-{day:02}T{hour:02}:59:59Z,Svc{s:04},Usage{s},Run,us-east-1a,1.0000000000,USD,0.0960000000,{sign}0.{micro:010},0.0960000000,{sign}0.{micro:010},,,\"Amazon Web Services, Inc.\",Synthetic Service {s:04},us-east-1,OnDemand,Hrs,team-{t},,,",
                     t = r % 7
                 );
                 out.write_all(line.as_bytes())?;

@@ -121,6 +121,8 @@ fn every_flag_has_help_text() {
         vec!["budgets", "rm"],
         vec!["budgets", "apply"],
         vec!["budgets", "check"],
+        vec!["budgets", "status"],
+        vec!["budgets", "replay"],
         vec!["anomalies"],
         vec!["daily"],
         vec!["doctor"],
@@ -152,8 +154,8 @@ fn every_flag_has_help_text() {
         }
         assert!(help.contains("--output"), "{command:?} lacks --output");
         // The AWS flags are on the commands that call AWS, and on no other.
-        let offline =
-            matches!(command[0], "summarize" | "generate") || command[..] == ["budgets", "check"];
+        let offline = matches!(command[0], "summarize" | "generate")
+            || matches!(command[..], ["budgets", "check" | "status" | "replay"]);
         for flag in ["--region", "--profile", "--endpoint-url", "--stack"] {
             assert_eq!(
                 help.contains(flag),

@@ -14,8 +14,10 @@
 //! organisation with thousands of accounts does not mint thousands of custom metrics.
 
 use super::emf::{MetricLine, Unit};
+use billwatch_core::budget::span::Cadence;
+use billwatch_core::budget::standing::figures_in;
 use billwatch_core::budget::{spent, Budget, Scope};
-use billwatch_core::forecast::forecast;
+use billwatch_core::forecast::{forecast, project};
 use billwatch_core::period::Period;
 use billwatch_core::report::{ReportSummary, Total};
 use chrono::{DateTime, Utc};
@@ -103,6 +105,50 @@ fn projected(summary: &ReportSummary, period: Period, totals: &[&Total]) -> Deci
     forecast(totals, period, summary.as_of.as_deref(), summary.status).projected
 }
 
+/// The line of a budget the engine summed in its pass: its own figure for the month and its
+/// month-end projection (what it counts in the `Counts` property); the share of the amount only
+/// for a monthly budget with a set amount (a quarter's amount is not a month's). None when the
+/// report cannot answer the budget (the alerts say why).
+fn pass_budget_line(
+    namespace: &str,
+    ts: i64,
+    period: Period,
+    summary: &ReportSummary,
+    budget: &Budget,
+) -> Option<MetricLine> {
+    let spend = figures_in(budget, summary)
+        .spend_in(&budget.currency)
+        .ok()?;
+    let days = (!spend.days.is_empty()).then_some(spend.days.as_slice());
+    let month_end = project(
+        spend.total,
+        spend.once,
+        days,
+        period,
+        summary.as_of.as_deref(),
+        summary.status,
+    )
+    .projected;
+    let mut line = MetricLine::new(namespace, ts)
+        .dimension("Budget", &budget.name)
+        .metric("SpendMonthToDate", Unit::None, money(spend.total))
+        .metric("ForecastMonthEnd", Unit::None, money(month_end));
+    let monthly = budget.model.cadence == Cadence::Monthly && budget.model.auto.is_none();
+    if monthly {
+        line = line.metric("BudgetAmount", Unit::None, money(budget.amount));
+        if let Some(p) = percent(spend.total, budget.amount) {
+            line = line.metric("BudgetUsedPercent", Unit::Percent, p);
+        }
+        if let Some(p) = percent(month_end, budget.amount) {
+            line = line.metric("ForecastUsedPercent", Unit::Percent, p);
+        }
+    }
+    Some(
+        line.property("Currency", budget.currency.as_str())
+            .property("Counts", budget.model_text()),
+    )
+}
+
 /// The spend lines of one stored delivery of `period`. Nothing for a period other than `at`'s
 /// month: a late report for a closed month would read as this month's spend. `account_lines`
 /// is how many per-account lines this invocation may still emit.
@@ -128,6 +174,10 @@ pub fn spend(
     let mut names: Vec<&Budget> = budgets.iter().collect();
     names.sort_by(|a, b| a.name.cmp(&b.name));
     for budget in names.into_iter().take(MAX_BUDGETS_PER_DELIVERY) {
+        if budget.summed_in_pass() {
+            out.extend(pass_budget_line(namespace, ts, period, summary, budget).map(base));
+            continue;
+        }
         let actual = spent(budget, summary);
         let mut line = MetricLine::new(namespace, ts)
             .dimension("Budget", &budget.name)

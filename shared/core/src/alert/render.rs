@@ -557,6 +557,55 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_budget_over_a_quarter_says_what_it_counts_and_its_span() {
+        let mut a = sample("forecast", "700", "105.5");
+        a.counts = "amortized cost, quarterly, filter tags = { team = [\"data\"] }".into();
+        a.cadence = crate::budget::span::Cadence::Quarterly;
+        a.span = Some("2026-Q4".into());
+        a.top.clear();
+        let m = budget_alert(&a);
+        assert!(
+            m.subject
+                .contains("forecast passed 80% of 1,000.00 USD - 2026-Q4"),
+            "{}",
+            m.subject
+        );
+        assert!(m.text.contains("budget for 2026-Q4."), "{}", m.text);
+        assert!(
+            m.text
+                .contains("  Budget:              1,000.00 USD a quarter\n"),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text
+                .contains("  Counts:              amortized cost, quarterly, filter tags"),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text.contains("  Forecast to 2026-Q4: 1,234.57 USD"),
+            "{}",
+            m.text
+        );
+        assert!(!m.text.contains("Top services"), "{}", m.text);
+        assert_eq!(m.payload["span"], "2026-Q4");
+        assert_eq!(m.payload["cadence"], "quarterly");
+        assert!(m.payload["counts"]
+            .as_str()
+            .unwrap()
+            .starts_with("amortized cost"));
+        // The chat copy is made from the same text: it says it too.
+        let attributes: Vec<(String, String)> = m
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let chat = super::super::chat::notification(&m.subject, &m.text, &attributes);
+        assert!(chat.to_string().contains("Counts:"), "{chat}");
+    }
+
+    #[test]
     fn a_budget_alert_renders_for_people_and_machines() {
         let m = budget_alert(&sample("actual", "1850.254", "185"));
         assert_eq!(
