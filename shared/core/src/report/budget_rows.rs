@@ -4,52 +4,36 @@
 //!
 //! A row is matched against every budget at once. Each place a filter reads (a dimension's
 //! column, a tag, a cost category) is a *source*; each distinct value a source meets is judged
-//! once for all budgets ([`Filter::judge`](crate::budget::filter::Filter::judge)), as two bit
-//! sets (the budgets it lets through, the budgets it excludes), and cached. A row then costs one
-//! lookup per source and a few word operations, whatever the number of budgets, and its cost is
-//! worked out once per distinct measure among the budgets it matched.
+//! once for all budgets ([`judge`]), as two bit sets (the budgets it lets through, the budgets it
+//! excludes), and cached. A row then costs one lookup per source and a few word operations,
+//! whatever the number of budgets. Its value is worked out once per cost type (the charge kinds
+//! a budget leaves out are a bit mask), and added to each budget it matched as one integer
+//! addition ([`super::budget_sum`]).
 //!
 //! A budget the report cannot answer (a tag or cost category without its column, a cost type
 //! whose figures the report lacks) gets the reason instead of a figure, never a zero.
 
+use super::budget_columns::{judge, measure_cols, place_of, set, words, Bits, MeasureCols, Place};
+use super::budget_sum::{Overflow, Sum};
 use super::error::{ErrorKind, RowError};
 use super::header::{Col, Header};
 use super::record::Record;
 use crate::budget::cost::{cur_cost, focus_cost, ChargeKind, CostType, CurLine, Field, Missing};
-use crate::budget::filter::{Dimension, Keyed, Source};
+use crate::budget::filter::Source;
 use crate::budget::spec::{Figures, Spec, Specs, Spend};
 use crate::ledger::Day;
-use crate::money::{add_into, parse_amount};
+use crate::money::parse_amount;
 use rust_decimal::Decimal;
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 
-/// Which report's columns a pass reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    Cur1,
-    Cur2,
-    Focus,
-}
+pub use super::budget_columns::Flavor;
 
 /// Distinct values a source keeps judged before its cache starts again (a tag map column may
 /// hold one value per resource).
 const CACHE_MAX: usize = 1 << 16;
 
-type Bits = Vec<u64>;
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// Where one source's value sits in the header bound last.
-#[derive(Debug, Clone)]
-enum Place {
-    /// A column's cell; the second column when the first is empty (FOCUS `x_ServiceCode`, then
-    /// `ServiceName`).
-    Column(usize, Option<usize>),
-    /// A key of a JSON map column (CUR 2.0 `resource_tags`, FOCUS `Tags`), tried in order.
-    MapKey(usize, Vec<String>),
-    /// Not in this report: why.
-    Absent(String),
-}
 
 #[derive(Debug, Clone)]
 struct SourceState {
@@ -59,30 +43,12 @@ struct SourceState {
     cache: Map<Vec<u8>, (Bits, Bits)>,
 }
 
-/// The columns a measure reads, bound to the last header.
-#[derive(Debug, Clone, Default)]
-struct MeasureCols {
-    item_type: Option<Col>,
-    product_code: Option<Col>,
-    reservation_arn: Option<Col>,
-    payment_option: Option<Col>,
-    figures: BTreeMap<Field, Col>,
-    usage_amount: Option<Col>,
-    unit: Option<Col>,
-    // FOCUS
-    billed: Option<Col>,
-    effective: Option<Col>,
-    category: Option<Col>,
-    class: Option<Col>,
-    frequency: Option<Col>,
-    service_name: Option<Col>,
-}
-
 /// One budget's sums in one currency (or unit): index 0 is "on no day", 1..=31 the days.
 #[derive(Debug, Clone)]
 struct Acc {
-    currency: Vec<u8>,
-    days: [Decimal; 32],
+    /// Into [`BudgetRows::currencies`].
+    currency: u16,
+    days: [Sum; 32],
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,15 +59,23 @@ struct BudgetState {
     unanswerable: Option<String>,
     sums: Vec<Acc>,
     /// Lines of a usage budget's filter in another unit: unit → lines.
-    other_units: BTreeMap<String, u64>,
+    other_units: BTreeMap<Vec<u8>, u64>,
 }
 
 /// A distinct measure among the budgets: a cost type less the kinds left out, or a unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct MeasureKey {
     cost: CostType,
-    exclude: std::collections::BTreeSet<ChargeKind>,
+    /// The charge kinds left out, as bits (`1 << kind`).
+    exclude: u16,
     unit: Option<String>,
+    /// The unit's id in [`BudgetRows::currencies`].
+    unit_id: u16,
+}
+
+/// A set of charge kinds as bits.
+fn kind_bits(kinds: &std::collections::BTreeSet<ChargeKind>) -> u16 {
+    kinds.iter().fold(0, |bits, k| bits | 1 << (*k as u16))
 }
 
 /// What a measure made of the current row.
@@ -112,7 +86,7 @@ enum Value {
     /// Left out (a kind the budget excludes, a line that is not usage of the unit).
     Out,
     /// Usage in another unit (a usage budget's filter selected it).
-    OtherUnit(String),
+    OtherUnit,
     /// The report cannot answer the measure.
     Cannot(String),
 }
@@ -130,22 +104,14 @@ pub struct BudgetRows {
     live: Bits,
     /// Whether any row was placed by its usage dates (a daily or hourly report).
     dated: bool,
+    /// The currencies (and usage units) met, by id.
+    currencies: Vec<Vec<u8>>,
+    /// Per combination of a row's filtered cells: the budgets whose filter it passes.
+    combos: Map<Vec<u8>, Bits>,
     // Scratch, reused per row.
+    key: Vec<u8>,
     selected: Bits,
-    excluded: Bits,
     values: Vec<Option<Value>>,
-}
-
-fn words(n: usize) -> usize {
-    n.div_ceil(64)
-}
-
-fn set(bits: &mut [u64], i: usize) {
-    bits[i / 64] |= 1 << (i % 64);
-}
-
-fn is_set(bits: &[u64], i: usize) -> bool {
-    bits[i / 64] & (1 << (i % 64)) != 0
 }
 
 fn text(raw: &[u8]) -> &str {
@@ -159,13 +125,19 @@ impl BudgetRows {
             return Self::default();
         }
         let mut measures: Vec<MeasureKey> = Vec::new();
+        let mut currencies: Vec<Vec<u8>> = Vec::new();
         let budgets = specs
             .iter()
             .map(|s| {
+                let unit_id = match &s.unit {
+                    Some(unit) => intern(&mut currencies, unit.as_bytes()),
+                    None => 0,
+                };
                 let key = MeasureKey {
                     cost: s.measure.cost,
-                    exclude: s.measure.exclude.clone(),
+                    exclude: kind_bits(&s.measure.exclude),
                     unit: s.unit.clone(),
+                    unit_id,
                 };
                 let measure = match measures.iter().position(|m| *m == key) {
                     Some(i) => i,
@@ -203,8 +175,10 @@ impl BudgetRows {
             budgets,
             live,
             dated: false,
+            currencies,
+            combos: Map::default(),
+            key: Vec::new(),
             selected: vec![0; n],
-            excluded: vec![0; n],
         }
     }
 
@@ -273,7 +247,7 @@ impl BudgetRows {
                 })
             }
             Flavor::Cur1 | Flavor::Cur2 => match m.cost {
-                CostType::Blended if !c.figures.contains_key(&Field::Blended) => Some(
+                CostType::Blended if c.figures[Field::Blended as usize].is_none() => Some(
                     Missing {
                         cost: m.cost,
                         field: Field::Blended,
@@ -293,169 +267,132 @@ impl BudgetRows {
         self.live[i / 64] &= !(1 << (i % 64));
     }
 
-    /// Adds one summed row: `currency` is its (checked) currency, `day` the day of the month it
-    /// was booked on (0: on none), or `None` when the report has no usage dates.
+    /// Adds one summed row: `cost` is its cost as the format summed it (unblended, FOCUS billed),
+    /// `currency` its (checked) currency, `day` the day of the month it was booked on (0: on
+    /// none), or `None` when the report has no usage dates.
     #[inline]
     pub fn row(
         &mut self,
         r: &Record<'_>,
+        cost: Decimal,
         currency: &[u8],
         day: Option<Day>,
     ) -> Result<(), RowError> {
-        if !self.active() {
+        if !self.active() || !self.select(r) {
             return Ok(());
         }
-        if !self.select(r) {
-            return Ok(());
-        }
+        self.dated |= day.is_some();
+        let day = day.unwrap_or(0);
+        let currency = intern(&mut self.currencies, currency);
+        let line = Line::new(r, &self.cols, cost);
         self.values.iter_mut().for_each(|v| *v = None);
-        let n = self.budgets.len();
-        for i in 0..n {
-            if !is_set(&self.selected, i) {
-                continue;
-            }
-            let m = self.budgets[i].measure;
-            if self.values[m].is_none() {
-                self.values[m] = Some(self.measure(m, r)?);
-            }
-            match self.values[m].clone().expect("set above") {
-                Value::Out => {}
-                Value::Adds(v) => match self.measures[m].unit.clone() {
-                    Some(unit) => self.add(i, unit.as_bytes(), day, v)?,
-                    None => self.add(i, currency, day, v)?,
-                },
-                Value::OtherUnit(unit) => {
-                    *self.budgets[i].other_units.entry(unit).or_default() += 1;
+        let mut cannot: Vec<(usize, String)> = Vec::new();
+        for w in 0..self.selected.len() {
+            let mut word = self.selected[w];
+            while word != 0 {
+                let i = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let b = &mut self.budgets[i];
+                let m = b.measure;
+                let key = &self.measures[m];
+                let value = match &mut self.values[m] {
+                    Some(v) => v,
+                    slot => slot.insert(measure(key, self.flavor, &line)?),
+                };
+                match value {
+                    Value::Out => {}
+                    Value::Adds(v) => {
+                        let at = if key.unit.is_some() {
+                            key.unit_id
+                        } else {
+                            currency
+                        };
+                        add_to(&mut b.sums, at, day, *v).map_err(|_| {
+                            RowError::plain(ErrorKind::Overflow("a budget's total".into()))
+                        })?;
+                    }
+                    Value::OtherUnit => {
+                        let unit = line.cell(line.c.unit);
+                        match b.other_units.get_mut(unit) {
+                            Some(n) => *n += 1,
+                            None => {
+                                b.other_units.insert(unit.to_vec(), 1);
+                            }
+                        }
+                    }
+                    Value::Cannot(why) => cannot.push((i, why.clone())),
                 }
-                Value::Cannot(why) => self.give_up(i, why),
             }
+        }
+        for (i, why) in cannot {
+            self.give_up(i, why);
         }
         Ok(())
     }
 
-    /// Sets `selected` to the live budgets whose filter the row passes; false when none.
+    /// Sets `selected` to the live budgets whose filter the row passes; false when none. The
+    /// row's filtered cells, end to end, are looked up once; a combination not seen yet is
+    /// judged source by source (each source's values cached too).
     #[inline]
     fn select(&mut self, r: &Record<'_>) -> bool {
-        self.selected.copy_from_slice(&self.live);
-        self.excluded.iter_mut().for_each(|w| *w = 0);
-        let specs = self.specs.as_ref().expect("active");
-        for s in &mut self.sources {
-            let raw = match &s.place {
-                Place::Column(a, b) => {
-                    let first = cell(r, *a);
-                    match b {
-                        Some(b) if first.is_empty() => cell(r, *b),
-                        _ => first,
-                    }
-                }
-                Place::MapKey(col, _) => cell(r, *col),
-                Place::Absent(_) => continue,
-            };
-            if !s.cache.contains_key(raw) {
-                if s.cache.len() >= CACHE_MAX {
-                    s.cache.clear();
-                }
-                let judged = judge(specs, &s.source, &s.place, raw);
-                s.cache.insert(raw.to_vec(), judged);
-            }
-            let (inc, exc) = &s.cache[raw];
-            for ((sel, ex), (i, e)) in self
-                .selected
-                .iter_mut()
-                .zip(self.excluded.iter_mut())
-                .zip(inc.iter().zip(exc))
-            {
-                *sel &= i;
-                *ex |= e;
-            }
+        self.key.clear();
+        for s in &self.sources {
+            let raw = source_cell(&s.place, r);
+            self.key.extend_from_slice(raw);
+            // No UTF-8 text holds 0xFF: the cells cannot run into each other.
+            self.key.push(0xFF);
         }
+        let passed = match self.combos.get(self.key.as_slice()) {
+            Some(bits) => bits,
+            None => {
+                if self.combos.len() >= CACHE_MAX {
+                    self.combos.clear();
+                }
+                let bits = self.judge_row(r);
+                self.combos.entry(self.key.clone()).or_insert(bits)
+            }
+        };
         let mut any = false;
-        for (sel, ex) in self.selected.iter_mut().zip(&self.excluded) {
-            *sel &= !ex;
+        for ((sel, live), passed) in self.selected.iter_mut().zip(&self.live).zip(passed) {
+            *sel = live & passed;
             any |= *sel != 0;
         }
         any
     }
 
-    fn add(&mut self, i: usize, key: &[u8], day: Option<Day>, v: Decimal) -> Result<(), RowError> {
-        self.dated |= day.is_some();
-        let sums = &mut self.budgets[i].sums;
-        let at = match sums.iter().position(|a| a.currency == key) {
-            Some(at) => at,
-            None => {
-                sums.push(Acc {
-                    currency: key.to_vec(),
-                    days: [Decimal::ZERO; 32],
-                });
-                sums.len() - 1
+    /// The budgets whose filter a row passes, judged source by source.
+    fn judge_row(&mut self, r: &Record<'_>) -> Bits {
+        let n = self.selected.len();
+        let (mut passed, mut excluded) = (vec![!0u64; n], vec![0u64; n]);
+        let specs = self.specs.as_ref().expect("active");
+        for s in &mut self.sources {
+            if matches!(s.place, Place::Absent(_)) {
+                continue;
             }
-        };
-        add_into(&mut sums[at].days[day.unwrap_or(0)], v)
-            .map_err(|_| RowError::plain(ErrorKind::Overflow("a budget's total".into())))
-    }
-
-    /// What the row adds to the budgets of measure `m`.
-    fn measure(&self, m: usize, r: &Record<'_>) -> Result<Value, RowError> {
-        let key = &self.measures[m];
-        let c = &self.cols;
-        match self.flavor.expect("bound") {
-            Flavor::Cur1 | Flavor::Cur2 => {
-                let line = CurRow {
-                    r,
-                    c,
-                    bad: Cell::new(None),
-                };
-                if let Some(unit) = &key.unit {
-                    let usage = matches!(
-                        line.line_item_type(),
-                        "Usage" | "DiscountedUsage" | "SavingsPlanCoveredUsage"
-                    );
-                    return usage_value(r, c, usage, unit);
+            let raw = source_cell(&s.place, r);
+            let (inc, exc) = match s.cache.get(raw) {
+                Some(judged) => judged,
+                None => {
+                    if s.cache.len() >= CACHE_MAX {
+                        s.cache.clear();
+                    }
+                    let judged = judge(specs, &s.source, &s.place, raw);
+                    s.cache.entry(raw.to_vec()).or_insert(judged)
                 }
-                let kind = ChargeKind::of_cur(
-                    line.line_item_type(),
-                    line.product_code(),
-                    line.reservation_arn(),
-                );
-                if key.exclude.contains(&kind) {
-                    return Ok(Value::Out);
-                }
-                let cost = cur_cost(&line, key.cost);
-                if let Some(col) = line.bad.get() {
-                    return Err(col.invalid_amount(r));
-                }
-                Ok(match cost {
-                    Ok(v) => Value::Adds(v),
-                    Err(missing) => Value::Cannot(missing.to_string()),
-                })
-            }
-            Flavor::Focus => {
-                let get = |col: Option<Col>| col.map(|c| c.get(r)).unwrap_or_default();
-                let category = text(get(c.category));
-                if let Some(unit) = &key.unit {
-                    return usage_value(r, c, category.eq_ignore_ascii_case("Usage"), unit);
-                }
-                let billed = amount(c.billed, r)?;
-                let kind = ChargeKind::of_focus(
-                    category,
-                    text(get(c.class)),
-                    text(get(c.frequency)),
-                    text(get(c.service_name)),
-                    billed,
-                );
-                if key.exclude.contains(&kind) {
-                    return Ok(Value::Out);
-                }
-                let effective = match key.cost {
-                    CostType::Amortized | CostType::NetAmortized => amount(c.effective, r)?,
-                    _ => Decimal::ZERO,
-                };
-                Ok(match focus_cost(billed, effective, key.cost) {
-                    Ok(v) => Value::Adds(v),
-                    Err(why) => Value::Cannot(why),
-                })
+            };
+            for ((p, x), (i, e)) in passed
+                .iter_mut()
+                .zip(excluded.iter_mut())
+                .zip(inc.iter().zip(exc))
+            {
+                *p &= i;
+                *x |= e;
             }
         }
+        for (p, x) in passed.iter_mut().zip(&excluded) {
+            *p &= !x;
+        }
+        passed
     }
 
     /// An empty state bound like this one (its columns and cached judgements).
@@ -483,11 +420,16 @@ impl BudgetRows {
             for (unit, n) in theirs.other_units {
                 *mine.other_units.entry(unit).or_default() += n;
             }
-            for acc in theirs.sums {
+            for mut acc in theirs.sums {
+                acc.currency = intern(
+                    &mut self.currencies,
+                    &other.currencies[acc.currency as usize],
+                );
+                let mine = &mut self.budgets[i];
                 match mine.sums.iter_mut().find(|a| a.currency == acc.currency) {
                     Some(a) => {
                         for (sum, v) in a.days.iter_mut().zip(acc.days) {
-                            add_into(sum, v)
+                            sum.absorb(v)
                                 .map_err(|_| ErrorKind::Overflow("a budget's total".into()))?;
                         }
                     }
@@ -505,6 +447,7 @@ impl BudgetRows {
             return Ok(Vec::new());
         };
         let dated = self.dated;
+        let currencies = self.currencies;
         specs
             .iter()
             .zip(self.budgets)
@@ -520,7 +463,7 @@ impl BudgetRows {
                 let mut spends = b
                     .sums
                     .into_iter()
-                    .map(|acc| spend_of(acc, dated, month_days))
+                    .map(|acc| spend_of(acc, &currencies, dated, month_days))
                     .collect::<Result<Vec<_>, _>>()?;
                 spends.sort_by(|a, b| a.currency.cmp(&b.currency));
                 Ok(Figures {
@@ -533,33 +476,129 @@ impl BudgetRows {
     }
 }
 
-fn spend_of(acc: Acc, dated: bool, month_days: Option<u32>) -> Result<Spend, ErrorKind> {
-    let overflow = || ErrorKind::Overflow("a budget's total".into());
-    let mut total = Decimal::ZERO;
-    for v in acc.days {
-        add_into(&mut total, v).map_err(|_| overflow())?;
+/// Adds `v` to a budget's sum in `currency` on `day`.
+/// The id of a currency (or unit) in `list`, added when new.
+#[inline]
+fn intern(list: &mut Vec<Vec<u8>>, raw: &[u8]) -> u16 {
+    match list.iter().position(|c| c.as_slice() == raw) {
+        Some(i) => i as u16,
+        None => {
+            list.push(raw.to_vec());
+            (list.len() - 1) as u16
+        }
     }
+}
+
+#[inline]
+fn add_to(sums: &mut Vec<Acc>, currency: u16, day: Day, v: Decimal) -> Result<(), Overflow> {
+    let at = match sums.iter().position(|a| a.currency == currency) {
+        Some(at) => at,
+        None => {
+            sums.push(Acc {
+                currency,
+                days: [Sum::default(); 32],
+            });
+            sums.len() - 1
+        }
+    };
+    sums[at].days[day].add(v)
+}
+
+/// What the row adds to the budgets of measure `key`.
+fn measure(
+    key: &MeasureKey,
+    flavor: Option<Flavor>,
+    line: &Line<'_, '_>,
+) -> Result<Value, RowError> {
+    let c = line.c;
+    match flavor.expect("bound") {
+        Flavor::Cur1 | Flavor::Cur2 => {
+            if let Some(unit) = &key.unit {
+                let usage = matches!(
+                    line.line_item_type(),
+                    "Usage" | "DiscountedUsage" | "SavingsPlanCoveredUsage"
+                );
+                return usage_value(line, c, usage, unit);
+            }
+            if key.exclude & (1 << (line.cur_kind() as u16)) != 0 {
+                return Ok(Value::Out);
+            }
+            let cost = line.cost_of(key.cost);
+            if let Some(col) = line.bad.get() {
+                return Err(col.invalid_amount(line.r));
+            }
+            Ok(match cost {
+                Ok(v) => Value::Adds(v),
+                Err(missing) => Value::Cannot(missing.to_string()),
+            })
+        }
+        Flavor::Focus => {
+            let category = text(line.cell(c.category));
+            if let Some(unit) = &key.unit {
+                return usage_value(line, c, category.eq_ignore_ascii_case("Usage"), unit);
+            }
+            let billed = line.cost;
+            let kind = ChargeKind::of_focus(
+                category,
+                text(line.cell(c.class)),
+                text(line.cell(c.frequency)),
+                text(line.cell(c.service_name)),
+                billed,
+            );
+            if key.exclude & (1 << (kind as u16)) != 0 {
+                return Ok(Value::Out);
+            }
+            let effective = match key.cost {
+                CostType::Amortized | CostType::NetAmortized => amount(c.effective, line.r)?,
+                _ => Decimal::ZERO,
+            };
+            Ok(match focus_cost(billed, effective, key.cost) {
+                Ok(v) => Value::Adds(v),
+                Err(why) => Value::Cannot(why),
+            })
+        }
+    }
+}
+
+fn spend_of(
+    acc: Acc,
+    currencies: &[Vec<u8>],
+    dated: bool,
+    month_days: Option<u32>,
+) -> Result<Spend, ErrorKind> {
+    let overflow = |_| ErrorKind::Overflow("a budget's total".into());
+    let mut total = Sum::default();
+    let mut days = [Decimal::ZERO; 32];
+    for (d, v) in days.iter_mut().zip(acc.days) {
+        *d = v.value().map_err(overflow)?;
+        total.absorb(v).map_err(overflow)?;
+    }
+    let total = total.value().map_err(overflow)?;
     let days = match (dated, month_days) {
-        (true, Some(m)) => acc.days[1..=m as usize].to_vec(),
+        (true, Some(m)) => days[1..=m as usize].to_vec(),
         _ => Vec::new(),
     };
     // Days past the month's end cannot be booked (day_of checks the month), so `once` is what
     // is on no day.
     let once = total - days.iter().copied().sum::<Decimal>();
     Ok(Spend {
-        currency: crate::ledger::key_text(&acc.currency),
+        currency: crate::ledger::key_text(&currencies[acc.currency as usize]),
         total,
         once,
         days,
     })
 }
 
-fn other_units_note(spec: &Spec, other: &BTreeMap<String, u64>) -> Vec<String> {
+fn other_units_note(spec: &Spec, other: &BTreeMap<Vec<u8>, u64>) -> Vec<String> {
     if other.is_empty() {
         return Vec::new();
     }
     let lines: u64 = other.values().sum();
-    let units: Vec<&str> = other.keys().map(String::as_str).take(5).collect();
+    let units: Vec<String> = other
+        .keys()
+        .map(|u| crate::ledger::key_text(u))
+        .take(5)
+        .collect();
     let more = if other.len() > 5 { ", …" } else { "" };
     vec![format!(
         "{lines} usage line(s) in other units ({}{more}) matched the filter and are not counted in {}; narrow the filter (usage_types) to usage of {}",
@@ -567,6 +606,22 @@ fn other_units_note(spec: &Spec, other: &BTreeMap<String, u64>) -> Vec<String> {
         spec.unit.as_deref().unwrap_or_default(),
         spec.unit.as_deref().unwrap_or_default(),
     )]
+}
+
+/// The cell a source reads in a row (empty for an absent source).
+#[inline]
+fn source_cell<'r>(place: &Place, r: &Record<'r>) -> &'r [u8] {
+    match place {
+        Place::Column(a, b) => {
+            let first = cell(r, *a);
+            match b {
+                Some(b) if first.is_empty() => cell(r, *b),
+                _ => first,
+            }
+        }
+        Place::MapKey(col, _) => cell(r, *col),
+        Place::Absent(_) => &[],
+    }
 }
 
 fn cell<'r>(r: &Record<'r>, idx: usize) -> &'r [u8] {
@@ -581,7 +636,7 @@ fn amount(col: Option<Col>, r: &Record<'_>) -> Result<Decimal, RowError> {
 }
 
 fn usage_value(
-    r: &Record<'_>,
+    line: &Line<'_, '_>,
     c: &MeasureCols,
     usage: bool,
     unit: &str,
@@ -592,232 +647,112 @@ fn usage_value(
     let (Some(amount_col), Some(unit_col)) = (c.usage_amount, c.unit) else {
         return Ok(Value::Out);
     };
-    let found = text(unit_col.get(r));
-    if found != unit {
-        return Ok(Value::OtherUnit(crate::ledger::key_text(unit_col.get(r))));
+    if unit_col.get(line.r) != unit.as_bytes() {
+        return Ok(Value::OtherUnit);
     }
-    let _ = found;
-    Ok(Value::Adds(amount_col.amount_or_zero(r)?))
+    Ok(Value::Adds(amount_col.amount_or_zero(line.r)?))
 }
 
-/// Judges one raw cell of `source` for every spec: (lets through, excludes) as bits.
-fn judge(specs: &[Spec], source: &Source, place: &Place, raw: &[u8]) -> (Bits, Bits) {
-    let value = match place {
-        Place::MapKey(_, keys) => map_value(raw, keys),
-        _ => String::from_utf8_lossy(raw).into_owned(),
-    };
-    let n = words(specs.len());
-    let (mut inc, mut exc) = (vec![0; n], vec![0; n]);
-    for (i, spec) in specs.iter().enumerate() {
-        let (passes, excludes) = spec.filter.judge(source, &value);
-        if passes {
-            set(&mut inc, i);
-        }
-        if excludes {
-            set(&mut exc, i);
-        }
-    }
-    (inc, exc)
-}
-
-/// The value of the first of `keys` in a JSON map cell (`{"user_team":"data"}`), or `""` when
-/// the cell is empty, not a map, or names none of them (untagged).
-fn map_value(raw: &[u8], keys: &[String]) -> String {
-    let Ok(map) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(raw) else {
-        return String::new();
-    };
-    keys.iter()
-        .find_map(|k| match map.get(k)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Null => None,
-            other => Some(other.to_string()),
-        })
-        .unwrap_or_default()
-}
-
-/// Where `source` is in `header`, for a report of `flavor`.
-fn place_of(header: &Header, flavor: Flavor, source: &Source) -> Place {
-    let find = |name: &str| header.names().iter().position(|n| n == name);
-    let column = |names: &[&str], what: &str| match names.iter().find_map(|n| find(n)) {
-        Some(i) => Place::Column(i, None),
-        None => Place::Absent(format!(
-            "the report has no {what} column ({}), which the filter reads",
-            names.join(" or ")
-        )),
-    };
-    match (source, flavor) {
-        (Source::Plain(d), Flavor::Cur1) => {
-            let names: &[&str] = match d {
-                Dimension::Account => &["lineItem/UsageAccountId"],
-                Dimension::Service => &["lineItem/ProductCode"],
-                Dimension::Region => &["product/region", "product/regionCode"],
-                Dimension::UsageType => &["lineItem/UsageType"],
-                Dimension::Operation => &["lineItem/Operation"],
-            };
-            column(names, d.key())
-        }
-        (Source::Plain(d), Flavor::Cur2) => {
-            let names: &[&str] = match d {
-                Dimension::Account => &["line_item_usage_account_id"],
-                Dimension::Service => &["line_item_product_code"],
-                Dimension::Region => &["product_region_code", "product_region"],
-                Dimension::UsageType => &["line_item_usage_type"],
-                Dimension::Operation => &["line_item_operation"],
-            };
-            column(names, d.key())
-        }
-        (Source::Plain(Dimension::Service), Flavor::Focus) => {
-            match (find("x_ServiceCode"), find("ServiceName")) {
-                (Some(a), b) => Place::Column(a, b),
-                (None, Some(b)) => Place::Column(b, None),
-                (None, None) => column(&["x_ServiceCode", "ServiceName"], "services"),
-            }
-        }
-        (Source::Plain(d), Flavor::Focus) => {
-            let names: &[&str] = match d {
-                Dimension::Account => &["SubAccountId"],
-                Dimension::Region => &["RegionId", "Region"],
-                Dimension::UsageType => &["x_UsageType"],
-                Dimension::Operation => &["x_Operation"],
-                Dimension::Service => unreachable!("matched above"),
-            };
-            column(names, d.key())
-        }
-        (Source::Keyed(kind, name), flavor) => keyed_place(header, flavor, *kind, name),
-    }
-}
-
-fn keyed_place(header: &Header, flavor: Flavor, kind: Keyed, name: &str) -> Place {
-    let find = |n: &str| header.names().iter().position(|h| h == n);
-    let absent = || {
-        Place::Absent(
-            crate::budget::filter::Unanswerable {
-                kind,
-                name: name.to_string(),
-            }
-            .to_string(),
-        )
-    };
-    match (flavor, kind) {
-        (Flavor::Cur1, Keyed::Tag) => {
-            let column = if name.contains(':') {
-                format!("resourceTags/{name}")
-            } else {
-                format!("resourceTags/user:{name}")
-            };
-            find(&column).map_or_else(absent, |i| Place::Column(i, None))
-        }
-        (Flavor::Cur1, Keyed::CostCategory) => {
-            find(&format!("costCategory/{name}")).map_or_else(absent, |i| Place::Column(i, None))
-        }
-        (Flavor::Cur2, Keyed::Tag) => find("resource_tags").map_or_else(absent, |i| {
-            let key = if name.contains(':') {
-                name.replace(':', "_")
-            } else {
-                format!("user_{name}")
-            };
-            Place::MapKey(i, vec![key])
-        }),
-        (Flavor::Cur2, Keyed::CostCategory) => {
-            find("cost_category").map_or_else(absent, |i| Place::MapKey(i, vec![name.to_string()]))
-        }
-        (Flavor::Focus, Keyed::Tag) => find("Tags").map_or_else(absent, |i| {
-            Place::MapKey(i, vec![name.to_string(), format!("user:{name}")])
-        }),
-        (Flavor::Focus, Keyed::CostCategory) => find("x_CostCategories")
-            .map_or_else(absent, |i| Place::MapKey(i, vec![name.to_string()])),
-    }
-}
-
-fn measure_cols(h: &Header, flavor: Flavor) -> Result<MeasureCols, RowError> {
-    Ok(match flavor {
-        Flavor::Cur1 | Flavor::Cur2 => {
-            let cur1 = flavor == Flavor::Cur1;
-            let pick = |a: &'static str, b: &'static str| if cur1 { a } else { b };
-            let mut figures = BTreeMap::new();
-            for f in Field::ALL {
-                let (one, two) = f.column();
-                if let Some(col) = h.optional(pick(one, two))? {
-                    figures.insert(f, col);
-                }
-            }
-            MeasureCols {
-                item_type: h.optional(pick("lineItem/LineItemType", "line_item_line_item_type"))?,
-                product_code: h.optional(pick("lineItem/ProductCode", "line_item_product_code"))?,
-                reservation_arn: if cur1 {
-                    h.optional("reservation/ReservationARN")?
-                } else {
-                    h.first_of(&[
-                        "reservation_reservation_a_r_n",
-                        "reservation_reservation_arn",
-                    ])?
-                },
-                payment_option: h.optional(pick(
-                    "savingsPlan/PaymentOption",
-                    "savings_plan_payment_option",
-                ))?,
-                figures,
-                usage_amount: h.optional(pick("lineItem/UsageAmount", "line_item_usage_amount"))?,
-                unit: h.optional(pick("pricing/unit", "pricing_unit"))?,
-                ..MeasureCols::default()
-            }
-        }
-        Flavor::Focus => MeasureCols {
-            billed: h.optional("BilledCost")?,
-            effective: h.optional("EffectiveCost")?,
-            category: h.optional("ChargeCategory")?,
-            class: h.optional("ChargeClass")?,
-            frequency: h.optional("ChargeFrequency")?,
-            service_name: h.optional("ServiceName")?,
-            usage_amount: h.optional("ConsumedQuantity")?,
-            unit: h.optional("ConsumedUnit")?,
-            ..MeasureCols::default()
-        },
-    })
-}
-
-/// A CUR row as the cost rules read it. A figure's cell that is not an amount is kept in `bad`
-/// (the rules cannot fail on it) and turned into the row's error after.
-struct CurRow<'a, 'r> {
+/// One row as the measures read it, with what they share worked out once: its cost as the
+/// format summed it, its charge kind, and each figure parsed at most once. A figure's cell that
+/// is not an amount is kept in `bad` (the cost rules cannot fail on it) and turned into the
+/// row's error after.
+struct Line<'a, 'r> {
     r: &'a Record<'r>,
     c: &'a MeasureCols,
+    /// `lineItem/UnblendedCost` (CUR) or `BilledCost` (FOCUS), as the format parsed it.
+    cost: Decimal,
+    /// `lineItem/LineItemType`, read once.
+    item_type: &'r str,
+    kind: Cell<Option<ChargeKind>>,
+    figures: [Cell<Option<Option<Decimal>>>; Field::ALL.len()],
+    /// Each cost type's answer, once worked out.
+    costs: [Cell<Option<Result<Decimal, Field>>>; CostType::ALL.len()],
     bad: Cell<Option<Col>>,
 }
 
-impl CurRow<'_, '_> {
-    fn text_of(&self, col: Option<Col>) -> &str {
-        col.map(|c| text(c.get(self.r))).unwrap_or_default()
+impl<'a, 'r> Line<'a, 'r> {
+    fn new(r: &'a Record<'r>, c: &'a MeasureCols, cost: Decimal) -> Self {
+        let item_type = text(c.item_type.map(|col| col.get(r)).unwrap_or_default());
+        Self {
+            r,
+            c,
+            cost,
+            item_type,
+            kind: Cell::new(None),
+            figures: Default::default(),
+            costs: Default::default(),
+            bad: Cell::new(None),
+        }
+    }
+
+    /// The line's cost under `cost`, worked out once per row.
+    fn cost_of(&self, cost: CostType) -> Result<Decimal, Missing> {
+        let slot = &self.costs[cost as usize];
+        let known = match slot.get() {
+            Some(known) => known,
+            None => {
+                let known = cur_cost(self, cost).map_err(|m| m.field);
+                slot.set(Some(known));
+                known
+            }
+        };
+        known.map_err(|field| Missing { cost, field })
+    }
+
+    fn cell(&self, col: Option<Col>) -> &'r [u8] {
+        col.map(|c| c.get(self.r)).unwrap_or_default()
+    }
+
+    fn cur_kind(&self) -> ChargeKind {
+        if let Some(k) = self.kind.get() {
+            return k;
+        }
+        let k = ChargeKind::of_cur(
+            self.line_item_type(),
+            self.product_code(),
+            self.reservation_arn(),
+        );
+        self.kind.set(Some(k));
+        k
     }
 }
 
-impl CurLine for CurRow<'_, '_> {
+impl CurLine for Line<'_, '_> {
     fn line_item_type(&self) -> &str {
-        self.text_of(self.c.item_type)
+        self.item_type
     }
     fn product_code(&self) -> &str {
-        self.text_of(self.c.product_code)
+        text(self.cell(self.c.product_code))
     }
     fn reservation_arn(&self) -> &str {
-        self.text_of(self.c.reservation_arn)
+        text(self.cell(self.c.reservation_arn))
     }
     fn payment_option(&self) -> &str {
-        self.text_of(self.c.payment_option)
+        text(self.cell(self.c.payment_option))
     }
     fn figure(&self, field: Field) -> Option<Decimal> {
-        let col = *self.c.figures.get(&field)?;
-        let raw = col.get(self.r);
-        if raw.is_empty() {
-            return Some(Decimal::ZERO);
+        if field == Field::Unblended {
+            return Some(self.cost);
         }
-        match parse_amount(raw) {
-            Some(v) => Some(v),
-            None => {
+        let slot = &self.figures[field as usize];
+        if let Some(known) = slot.get() {
+            return known;
+        }
+        let value = self.c.figures[field as usize].map(|col| {
+            let raw = col.get(self.r);
+            if raw.is_empty() {
+                return Decimal::ZERO;
+            }
+            parse_amount(raw).unwrap_or_else(|| {
                 if self.bad.get().is_none() {
                     self.bad.set(Some(col));
                 }
-                Some(Decimal::ZERO)
-            }
-        }
+                Decimal::ZERO
+            })
+        });
+        slot.set(Some(value));
+        value
     }
 }
 

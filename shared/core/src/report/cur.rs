@@ -193,7 +193,7 @@ impl Rows for Cur {
             .map(|start| (start.get(r), field(c.usage_end, r)));
         let key = (account, code, currency);
         let booked = t.book(key, part, cost, span, year_month, c.cost.name)?;
-        t.budgets.row(r, currency, booked)?;
+        t.budgets.row(r, cost, currency, booked)?;
         let one_day = booked.map_or(c.usage_start.is_none(), |day| day != 0);
         t.tags
             .add(r, currency, cost)

@@ -248,7 +248,7 @@ impl Rows for Focus {
             .map(|start| (start.get(r), field(c.charge_end, r)));
         let key = (account, code, currency);
         let booked = t.book(key, part, cost, span, year_month, c.cost.name)?;
-        t.budgets.row(r, currency, booked)?;
+        t.budgets.row(r, cost, currency, booked)?;
         let one_day = booked.map_or(c.charge_start.is_none(), |day| day != 0);
         t.rows_summed += 1;
         if t.ledger.needs_service_name(code) {

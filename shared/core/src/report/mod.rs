@@ -1,7 +1,9 @@
 //! The report engine: detects the format of an AWS billing report and sums it, exactly and in
 //! one streaming pass. Pure: nothing here knows about AWS beyond the [`ObjectSource`] it is given.
 
+mod budget_columns;
 mod budget_rows;
+mod budget_sum;
 mod budget_totals;
 mod cur;
 mod dbr;
