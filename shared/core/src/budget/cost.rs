@@ -111,18 +111,24 @@ impl ChargeKind {
 
     /// The kind of a CUR line (1.0 or 2.0): its line item type, product code and reservation.
     pub fn of_cur(line_item_type: &str, product_code: &str, reservation_arn: &str) -> ChargeKind {
-        if is_support(product_code) && !matches!(line_item_type, "Credit" | "Refund" | "Tax") {
+        Self::of_line(LineType::of(line_item_type), product_code, reservation_arn)
+    }
+
+    /// [`Self::of_cur`] of a line whose type is read already.
+    pub fn of_line(t: LineType, product_code: &str, reservation_arn: &str) -> ChargeKind {
+        let taxes = matches!(t, LineType::Credit | LineType::Refund | LineType::Tax);
+        if !taxes && is_support(product_code) {
             return ChargeKind::Support;
         }
-        match line_item_type {
-            "Credit" => ChargeKind::Credit,
-            "Refund" => ChargeKind::Refund,
-            "Tax" => ChargeKind::Tax,
-            "SavingsPlanUpfrontFee" => ChargeKind::Upfront,
-            "Fee" if !reservation_arn.is_empty() => ChargeKind::Upfront,
-            "Fee" => ChargeKind::Other,
-            "RIFee" | "SavingsPlanRecurringFee" => ChargeKind::Recurring,
-            t if is_discount(t) => ChargeKind::Discount,
+        match t {
+            LineType::Credit => ChargeKind::Credit,
+            LineType::Refund => ChargeKind::Refund,
+            LineType::Tax => ChargeKind::Tax,
+            LineType::SavingsPlanUpfrontFee => ChargeKind::Upfront,
+            LineType::Fee if !reservation_arn.is_empty() => ChargeKind::Upfront,
+            LineType::Fee => ChargeKind::Other,
+            LineType::RIFee | LineType::SavingsPlanRecurringFee => ChargeKind::Recurring,
+            LineType::Discount => ChargeKind::Discount,
             _ => ChargeKind::Usage,
         }
     }
@@ -145,6 +151,55 @@ impl ChargeKind {
             "Purchase" if frequency == "Recurring" => ChargeKind::Recurring,
             _ => ChargeKind::Usage,
         }
+    }
+}
+
+/// A CUR line item type, read once per line (the cost rules and the charge kinds match on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineType {
+    Usage,
+    DiscountedUsage,
+    SavingsPlanCoveredUsage,
+    SavingsPlanNegation,
+    SavingsPlanRecurringFee,
+    SavingsPlanUpfrontFee,
+    RIFee,
+    Fee,
+    Credit,
+    Refund,
+    Tax,
+    /// `EdpDiscount`, `PrivateRateDiscount`, `BundledDiscount`, `RiVolumeDiscount`,
+    /// `DistributorDiscount`.
+    Discount,
+    /// Any other type (new ones appear): its cost is its unblended cost.
+    Other,
+}
+
+impl LineType {
+    pub fn of(line_item_type: &str) -> LineType {
+        match line_item_type {
+            "Usage" => LineType::Usage,
+            "DiscountedUsage" => LineType::DiscountedUsage,
+            "SavingsPlanCoveredUsage" => LineType::SavingsPlanCoveredUsage,
+            "SavingsPlanNegation" => LineType::SavingsPlanNegation,
+            "SavingsPlanRecurringFee" => LineType::SavingsPlanRecurringFee,
+            "SavingsPlanUpfrontFee" => LineType::SavingsPlanUpfrontFee,
+            "RIFee" => LineType::RIFee,
+            "Fee" => LineType::Fee,
+            "Credit" => LineType::Credit,
+            "Refund" => LineType::Refund,
+            "Tax" => LineType::Tax,
+            t if is_discount(t) => LineType::Discount,
+            _ => LineType::Other,
+        }
+    }
+
+    /// Usage a usage budget counts (covered or not).
+    pub fn is_usage(self) -> bool {
+        matches!(
+            self,
+            LineType::Usage | LineType::DiscountedUsage | LineType::SavingsPlanCoveredUsage
+        )
     }
 }
 
@@ -308,6 +363,10 @@ impl fmt::Display for Missing {
 /// and this line leaves empty is a zero).
 pub trait CurLine {
     fn line_item_type(&self) -> &str;
+    /// The line item type, read (a line may keep it once read).
+    fn line_type(&self) -> LineType {
+        LineType::of(self.line_item_type())
+    }
     /// `lineItem/ProductCode` (support plans are a charge kind of their own).
     fn product_code(&self) -> &str;
     fn reservation_arn(&self) -> &str;
@@ -330,9 +389,11 @@ pub fn cur_cost(line: &impl CurLine, cost: CostType) -> Result<Decimal, Missing>
         CostType::Unblended => get(Field::Unblended),
         CostType::Blended => get(Field::Blended),
         CostType::NetUnblended => get(Field::NetUnblended),
-        CostType::Amortized | CostType::NetAmortized => match line.line_item_type() {
-            "SavingsPlanCoveredUsage" => get(pick(Field::SpEffective, Field::NetSpEffective)),
-            "SavingsPlanRecurringFee" => {
+        CostType::Amortized | CostType::NetAmortized => match line.line_type() {
+            LineType::SavingsPlanCoveredUsage => {
+                get(pick(Field::SpEffective, Field::NetSpEffective))
+            }
+            LineType::SavingsPlanRecurringFee => {
                 let unused = get(Field::SpTotalCommitmentToDate)? - get(Field::SpUsedCommitment)?;
                 if !net {
                     return Ok(unused);
@@ -359,14 +420,14 @@ pub fn cur_cost(line: &impl CurLine, cost: CostType) -> Result<Decimal, Missing>
                 let ratio = get(net_field)?.checked_div(gross).unwrap_or(Decimal::ONE);
                 Ok(unused * ratio)
             }
-            "SavingsPlanNegation" | "SavingsPlanUpfrontFee" => Ok(Decimal::ZERO),
-            "DiscountedUsage" => get(pick(Field::RiEffective, Field::NetRiEffective)),
-            "RIFee" => Ok(get(pick(
+            LineType::SavingsPlanNegation | LineType::SavingsPlanUpfrontFee => Ok(Decimal::ZERO),
+            LineType::DiscountedUsage => get(pick(Field::RiEffective, Field::NetRiEffective)),
+            LineType::RIFee => Ok(get(pick(
                 Field::RiUnusedAmortizedUpfront,
                 Field::NetRiUnusedAmortizedUpfront,
             ))? + get(pick(Field::RiUnusedRecurring, Field::NetRiUnusedRecurring))?),
-            "Fee" if !line.reservation_arn().is_empty() => Ok(Decimal::ZERO),
-            t if net && is_discount(t) => Ok(Decimal::ZERO),
+            LineType::Fee if !line.reservation_arn().is_empty() => Ok(Decimal::ZERO),
+            LineType::Discount if net => Ok(Decimal::ZERO),
             _ => get(pick(Field::Unblended, Field::NetUnblended)),
         },
     }
@@ -384,8 +445,8 @@ impl Measure {
     /// What `line` adds to the budget: 0 for a kind it leaves out (whatever the report has),
     /// else its cost.
     pub fn of_cur(&self, line: &impl CurLine) -> Result<Decimal, Missing> {
-        let kind = ChargeKind::of_cur(
-            line.line_item_type(),
+        let kind = ChargeKind::of_line(
+            line.line_type(),
             line.product_code(),
             line.reservation_arn(),
         );

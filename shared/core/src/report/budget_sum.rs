@@ -26,6 +26,27 @@ pub struct Sum {
     rest: Decimal,
 }
 
+/// A value as a sum adds it: ten-billionths when it has at most ten decimals (and fits), else
+/// the exact decimal. Worked out once per line, then added to every budget it counts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixed {
+    Tenbillionths(i128),
+    Exact(Decimal),
+}
+
+impl Fixed {
+    #[inline]
+    pub fn of(v: Decimal) -> Fixed {
+        let scale = v.scale();
+        if scale <= SCALE {
+            if let Some(m) = v.mantissa().checked_mul(POW10[(SCALE - scale) as usize]) {
+                return Fixed::Tenbillionths(m);
+            }
+        }
+        Fixed::Exact(v)
+    }
+}
+
 /// A sum too large to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overflow;
@@ -46,6 +67,27 @@ impl Sum {
         }
         self.rest = self.rest.checked_add(v).ok_or(Overflow)?;
         Ok(())
+    }
+
+    /// Adds a value worked out beforehand ([`Fixed::of`]).
+    #[inline]
+    pub fn add_fixed(&mut self, v: &Fixed) -> Result<(), Overflow> {
+        match *v {
+            Fixed::Tenbillionths(m) => match self.fixed.checked_add(m) {
+                Some(f) => {
+                    self.fixed = f;
+                    Ok(())
+                }
+                None => {
+                    self.rest = self.rest.checked_add(fixed_value(m)?).ok_or(Overflow)?;
+                    Ok(())
+                }
+            },
+            Fixed::Exact(d) => {
+                self.rest = self.rest.checked_add(d).ok_or(Overflow)?;
+                Ok(())
+            }
+        }
     }
 
     /// Adds another sum.
@@ -116,6 +158,16 @@ mod tests {
         big.add(Decimal::MAX).unwrap();
         big.add(d("-1")).unwrap();
         assert_eq!(big.value().unwrap(), Decimal::MAX - Decimal::ONE);
+        // A value worked out once adds as the decimal does.
+        let mut f = Sum::default();
+        for v in ["0.1", "0.000000000001", "-7.25", "1234567890.12345678901"] {
+            f.add_fixed(&Fixed::of(d(v))).unwrap();
+        }
+        assert_eq!(
+            f.value().unwrap(),
+            d("0.1") + d("0.000000000001") - d("7.25") + d("1234567890.12345678901")
+        );
+        assert!(matches!(Fixed::of(d("0.000000000001")), Fixed::Exact(_)));
         let mut a = Sum::default();
         a.add(d("2.5")).unwrap();
         let mut b = Sum::default();
