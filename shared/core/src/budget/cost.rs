@@ -422,10 +422,12 @@ pub fn cur_cost(line: &impl CurLine, cost: CostType) -> Result<Decimal, Missing>
             }
             LineType::SavingsPlanNegation | LineType::SavingsPlanUpfrontFee => Ok(Decimal::ZERO),
             LineType::DiscountedUsage => get(pick(Field::RiEffective, Field::NetRiEffective)),
-            LineType::RIFee => Ok(get(pick(
-                Field::RiUnusedAmortizedUpfront,
-                Field::NetRiUnusedAmortizedUpfront,
-            ))? + get(pick(Field::RiUnusedRecurring, Field::NetRiUnusedRecurring))?),
+            LineType::RIFee => {
+                Ok(get(pick(
+                    Field::RiUnusedAmortizedUpfront,
+                    Field::NetRiUnusedAmortizedUpfront,
+                ))? + get(pick(Field::RiUnusedRecurring, Field::NetRiUnusedRecurring))?)
+            }
             LineType::Fee if !line.reservation_arn().is_empty() => Ok(Decimal::ZERO),
             LineType::Discount if net => Ok(Decimal::ZERO),
             _ => get(pick(Field::Unblended, Field::NetUnblended)),
