@@ -52,23 +52,6 @@ impl Fixed {
 pub struct Overflow;
 
 impl Sum {
-    #[inline]
-    pub fn add(&mut self, v: Decimal) -> Result<(), Overflow> {
-        let scale = v.scale();
-        if scale <= SCALE {
-            let fixed = v
-                .mantissa()
-                .checked_mul(POW10[(SCALE - scale) as usize])
-                .and_then(|m| self.fixed.checked_add(m));
-            if let Some(f) = fixed {
-                self.fixed = f;
-                return Ok(());
-            }
-        }
-        self.rest = self.rest.checked_add(v).ok_or(Overflow)?;
-        Ok(())
-    }
-
     /// Adds a value worked out beforehand ([`Fixed::of`]).
     #[inline]
     pub fn add_fixed(&mut self, v: &Fixed) -> Result<(), Overflow> {
@@ -144,7 +127,7 @@ mod tests {
             "0.00000000001",
             "123456789.5",
         ] {
-            s.add(d(v)).unwrap();
+            s.add_fixed(&Fixed::of(d(v))).unwrap();
         }
         assert_eq!(
             s.value().unwrap(),
@@ -155,8 +138,8 @@ mod tests {
         );
         // Past i128 at ten decimals the rest is exact too.
         let mut big = Sum::default();
-        big.add(Decimal::MAX).unwrap();
-        big.add(d("-1")).unwrap();
+        big.add_fixed(&Fixed::of(Decimal::MAX)).unwrap();
+        big.add_fixed(&Fixed::of(d("-1"))).unwrap();
         assert_eq!(big.value().unwrap(), Decimal::MAX - Decimal::ONE);
         // A value worked out once adds as the decimal does.
         let mut f = Sum::default();
@@ -169,9 +152,9 @@ mod tests {
         );
         assert!(matches!(Fixed::of(d("0.000000000001")), Fixed::Exact(_)));
         let mut a = Sum::default();
-        a.add(d("2.5")).unwrap();
+        a.add_fixed(&Fixed::of(d("2.5"))).unwrap();
         let mut b = Sum::default();
-        b.add(d("0.00000000001")).unwrap();
+        b.add_fixed(&Fixed::of(d("0.00000000001"))).unwrap();
         a.absorb(b).unwrap();
         assert_eq!(a.value().unwrap(), d("2.50000000001"));
     }
