@@ -239,6 +239,52 @@ async fn a_quarterly_amortized_team_budget_alerts_once_across_two_months_of_deli
         .unwrap();
     let stored = figures.iter().find(|f| f.name == "data-q").unwrap();
     assert_eq!(stored.spend_in("USD").unwrap().total, nov_spend);
+
+    // Its daily digest stands on the same figures: the quarter to date, yesterday from its own
+    // daily series.
+    let mut with_digest = budget.clone();
+    with_digest.digest = true;
+    stack.setup.budgets.put(&with_digest).await.unwrap();
+    let i = &stack.ingest;
+    let config = billwatch_aws::health::HealthConfig {
+        tables: i.config.tables.clone(),
+        topic_arn: i.config.topic_arn.clone(),
+        chat_topic_arn: None,
+        silence_hours: 36,
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let h = stack.health();
+    let stores = (&h.budgets, &h.reports, &h.totals, &h.alerts);
+    let sent = billwatch_aws::digest::digest(&config, stores, &h.sns, now)
+        .await
+        .unwrap();
+    assert_eq!((sent.budgets, sent.sent), (1, 1));
+    let digests: Vec<Value> = stack
+        .received_alerts_now()
+        .await
+        .into_iter()
+        .filter(|m| attr(m, "kind") == "digest")
+        .collect();
+    assert_eq!(digests.len(), 1);
+    let p = payload(&digests[0]);
+    assert_eq!(p["span"], "2026-Q4");
+    assert_eq!(d(p["month_to_date"].as_str().unwrap()), quarter);
+    let nov_days = &summarize_path_periods(
+        &nov.4,
+        None,
+        &Limits::default(),
+        &vec![budget.spec().unwrap()].into(),
+    )
+    .unwrap()[0]
+        .budgets[0];
+    let yesterday = nov_days.spend_in("USD").unwrap().days[28];
+    assert_eq!(d(p["yesterday"].as_str().unwrap()), yesterday, "{p}");
+    assert!(digests[0]["Subject"]
+        .as_str()
+        .unwrap()
+        .ends_with("2026-Q4 to date"));
     assert!(figures
         .iter()
         .find(|f| f.name == "cost-center")

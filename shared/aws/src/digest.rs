@@ -8,6 +8,10 @@ use crate::store::{
     live_totals, AlertsStore, BudgetsStore, Owed, ReportsStore, StoredTotal, TotalsStore,
 };
 use billwatch_core::alert::plan::AlertKind;
+use billwatch_core::alert::plan::MonthFigures;
+use billwatch_core::budget::spec::Figures;
+use billwatch_core::budget::standing::months_needed;
+use billwatch_core::budget::Budget;
 use billwatch_core::digest::{compose, supported, DigestInput, OpenAnomaly};
 use billwatch_core::ledger::Part;
 use billwatch_core::period::Period;
@@ -43,6 +47,55 @@ pub fn as_total(t: &StoredTotal) -> Total {
         breakdown: Breakdown(parts),
         daily_usage: t.daily.clone(),
     }
+}
+
+/// The live figures of `period` and of the months before it that the budgets summed in the pass
+/// need (quarters, years, automatic amounts): every payer's live delivery of each month, each
+/// budget's figures summed over them (the latest "as of" and the least final status stand for
+/// the month). None when no budget is summed in the pass.
+async fn pass_months(
+    reports: &ReportsStore,
+    totals: &TotalsStore,
+    budgets: &[Budget],
+    period: Period,
+) -> Result<Vec<MonthFigures>, HealthError> {
+    if !budgets.iter().any(Budget::summed_in_pass) {
+        return Ok(Vec::new());
+    }
+    let mut wanted = months_needed(budgets, period);
+    wanted.push(period);
+    let mut out = Vec::new();
+    for month in wanted {
+        let mut figures: Vec<Figures> = Vec::new();
+        let (mut as_of, mut all_final, mut any) = (None::<String>, true, false);
+        for live in reports.pointers(month).await? {
+            any = true;
+            all_final &= live.status == Status::Final;
+            as_of = as_of.max(live.as_of.clone());
+            for f in totals
+                .budget_figures(&live.payer, month, &live.version)
+                .await?
+            {
+                match figures.iter_mut().find(|m| m.name == f.name) {
+                    Some(m) => m.merge(&f),
+                    None => figures.push(f),
+                }
+            }
+        }
+        if any {
+            out.push(MonthFigures {
+                period: month,
+                figures,
+                as_of,
+                status: if all_final {
+                    Status::Final
+                } else {
+                    Status::Estimated
+                },
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Sends today's digest to every budget that asked for one (each once per day).
@@ -84,6 +137,7 @@ pub async fn digest(
         alerts: config.topic_arn.as_deref(),
         chat: config.chat_topic_arn.as_deref(),
     };
+    let months = pass_months(reports, totals, &wanted, period).await?;
     let mut sent = 0;
     for b in &wanted {
         let alert = compose(&DigestInput {
@@ -93,6 +147,7 @@ pub async fn digest(
             as_of: as_of.as_deref(),
             status,
             anomalies: &anomalies,
+            months: &months,
         });
         if send_once(alerts, sns, topics, &Owed::from(&alert), now).await? == Sent::Now {
             sent += 1;

@@ -6,6 +6,8 @@
 use crate::alert::message::{Message, Severity};
 use crate::alert::plan::{Alert, AlertKind};
 use crate::alert::sanitize::{bounded, id_text, report_text, sanitize_subject, sanitize_text};
+use crate::budget::span::Span;
+use crate::budget::standing::{standing, Month};
 use crate::budget::{Budget, Scope};
 use crate::forecast::forecast;
 use crate::money_text::{cents, signed_cents};
@@ -58,6 +60,9 @@ pub struct DigestInput<'a> {
     pub as_of: Option<&'a str>,
     pub status: Status,
     pub anomalies: &'a [OpenAnomaly],
+    /// The live figures of the months a budget summed in the pass needs (all payers' summed),
+    /// the month of yesterday among them.
+    pub months: &'a [crate::alert::plan::MonthFigures],
 }
 
 /// One service's move yesterday.
@@ -141,17 +146,14 @@ pub fn compose(i: &DigestInput<'_>) -> Alert {
     let yesterday = i.today.pred_opt().unwrap_or(i.today);
     let period = Period::of_date(yesterday);
     let cur = &b.currency;
-    let in_scope: Vec<&Total> = i.totals.iter().filter(|t| b.covers(t)).collect();
-    let mtd: Decimal = in_scope.iter().map(|t| t.cost).sum();
-    let fc = forecast(&in_scope, period, i.as_of, i.status);
     let d = yesterday.day() as usize;
-    let spent_yesterday = on_day(&in_scope, d);
-    let day_before = if d > 1 {
-        on_day(&in_scope, d - 1)
+    let f = if b.summed_in_pass() {
+        pass_figures(i, period, d)
     } else {
-        None
+        scope_figures(i, period, d)
     };
-    let moves = movers(&in_scope, d);
+    let (mtd, amount, moves) = (f.to_date, f.amount, f.moves);
+    let (spent_yesterday, day_before) = (f.yesterday, f.day_before);
     let open: Vec<&OpenAnomaly> = i
         .anomalies
         .iter()
@@ -159,23 +161,42 @@ pub fn compose(i: &DigestInput<'_>) -> Alert {
         .collect();
     let budget = report_text(&b.name);
     let subject = format!(
-        "billwatch: {budget} daily digest {}: {} of {} {cur} ({}) month to date",
+        "billwatch: {budget} daily digest {}: {} of {} {cur} ({}) {}",
         i.today,
         cents(mtd),
-        cents(b.amount),
-        percent(mtd, b.amount)
+        cents(amount),
+        percent(mtd, amount),
+        f.to_date_words,
     );
+    let what = match b.model_text() {
+        t if t.is_empty() => b.scope.describe(),
+        t => t,
+    };
+    let label = format!("{}:", upper_first(&f.to_date_words));
+    let pad = " ".repeat(16usize.saturating_sub(label.chars().count()).max(1));
     let mut text = format!(
-        "{budget} ({}), {}\n\n  Month to date:  {} {cur} of {} {cur} ({})\n  Forecast:       {} {cur} by {} ({})\n",
-        b.scope.describe(),
-        period.label(),
+        "{budget} ({what}), {}\n\n  {label}{pad}{} {cur} of {} {cur} ({})\n",
+        f.span_label,
         cents(mtd),
-        cents(b.amount),
-        percent(mtd, b.amount),
-        cents(fc.projected),
-        period.last_day(),
-        percent(fc.projected, b.amount),
+        cents(amount),
+        percent(mtd, amount),
     );
+    match f.forecast {
+        Some(projected) => {
+            let _ = writeln!(
+                text,
+                "  Forecast:       {} {cur} by {} ({})",
+                cents(projected),
+                f.last_day,
+                percent(projected, amount)
+            );
+        }
+        None => {
+            if let Some(why) = &f.unanswered {
+                let _ = writeln!(text, "  Not answered:   {why}");
+            }
+        }
+    }
     match spent_yesterday {
         Some(y) => {
             let _ = write!(text, "  Yesterday:      {} {cur} ({yesterday})", cents(y));
@@ -226,8 +247,9 @@ pub fn compose(i: &DigestInput<'_>) -> Alert {
     let payload = json!({
         "type": "digest", "alert_id": alert_id, "severity": severity.name(), "period": period,
         "budget": b.name, "date": i.today.to_string(), "currency": cur,
-        "amount": b.amount.to_string(), "month_to_date": mtd.to_string(),
-        "forecast": fc.projected.to_string(),
+        "amount": amount.to_string(), "month_to_date": mtd.to_string(),
+        "forecast": f.forecast.map(|v| v.to_string()),
+        "span": f.span_label, "counts": b.model_text(), "error": f.unanswered,
         "yesterday": spent_yesterday.map(|v| v.to_string()),
         "day_before": day_before.map(|v| v.to_string()),
         "movers": moves.iter().map(|m| json!({
@@ -264,9 +286,128 @@ pub fn compose(i: &DigestInput<'_>) -> Alert {
     }
 }
 
-/// Whether a budget can have a digest: every scope but a tag (tag spend has no daily series).
+/// Whether a budget can have a digest: every budget but a plain tag budget (its spend comes from
+/// tag totals, with no daily series; a tag in `[budget.filter]` has one).
 pub fn supported(b: &Budget) -> bool {
-    !matches!(b.scope, Scope::Tag { .. })
+    b.summed_in_pass() || !matches!(b.scope, Scope::Tag { .. })
+}
+
+/// What one digest reports.
+struct DigestFigures {
+    /// The spend of the span to date, and the amount it is held against.
+    to_date: Decimal,
+    amount: Decimal,
+    /// `month to date`, `2026-Q4 to date`, …
+    to_date_words: String,
+    /// The month's label, or the span's.
+    span_label: String,
+    forecast: Option<Decimal>,
+    last_day: NaiveDate,
+    yesterday: Option<Decimal>,
+    day_before: Option<Decimal>,
+    moves: Vec<Move>,
+    /// Why the reports cannot answer the budget, if they cannot.
+    unanswered: Option<String>,
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// A scope's digest, from the live totals (as every budget's was).
+fn scope_figures(i: &DigestInput<'_>, period: Period, d: usize) -> DigestFigures {
+    let b = i.budget;
+    let in_scope: Vec<&Total> = i.totals.iter().filter(|t| b.covers(t)).collect();
+    let fc = forecast(&in_scope, period, i.as_of, i.status);
+    DigestFigures {
+        to_date: in_scope.iter().map(|t| t.cost).sum(),
+        amount: b.amount,
+        to_date_words: "month to date".into(),
+        span_label: period.label(),
+        forecast: Some(fc.projected),
+        last_day: period.last_day(),
+        yesterday: on_day(&in_scope, d),
+        day_before: if d > 1 {
+            on_day(&in_scope, d - 1)
+        } else {
+            None
+        },
+        moves: movers(&in_scope, d),
+        unanswered: None,
+    }
+}
+
+/// The digest of a budget summed in the pass: where it stands in its span, from the months'
+/// live figures, and yesterday from its own daily series. It is not kept per service: no movers.
+fn pass_figures(i: &DigestInput<'_>, period: Period, d: usize) -> DigestFigures {
+    let b = i.budget;
+    let months: Vec<Month<'_>> = i
+        .months
+        .iter()
+        .filter_map(|m| {
+            let f = m.figures.iter().find(|f| f.name == b.name)?;
+            Some(Month {
+                period: m.period,
+                figures: f,
+                as_of: m.as_of.clone(),
+                status: m.status,
+            })
+        })
+        .collect();
+    let current = months
+        .iter()
+        .find(|m| m.period == period)
+        .and_then(|m| m.figures.spend_in(&b.currency).ok());
+    let on = |day: usize| {
+        current
+            .as_ref()
+            .and_then(|s| s.days.get(day.checked_sub(1)?).copied())
+    };
+    let standing = standing(b, &months);
+    let (to_date, forecast, amount, unanswered, span) = match &standing {
+        Some(s) => (
+            s.spend.clone().unwrap_or_default(),
+            s.forecast,
+            s.amount.unwrap_or(b.amount),
+            s.spend.clone().err(),
+            Some(s.span),
+        ),
+        None => (
+            Decimal::ZERO,
+            None,
+            b.amount,
+            Some(format!(
+                "no delivery of {period} holds this budget's figures yet"
+            )),
+            None,
+        ),
+    };
+    let (words, label, last_day) = match span {
+        Some(Span::Month(p)) => ("month to date".to_string(), p.label(), p.last_day()),
+        Some(Span::Day(day)) => (format!("on {day}"), day.to_string(), day),
+        Some(other) => (
+            format!("{other} to date"),
+            other.to_string(),
+            other.last_day(),
+        ),
+        None => ("month to date".into(), period.label(), period.last_day()),
+    };
+    DigestFigures {
+        to_date,
+        amount,
+        to_date_words: words,
+        span_label: label,
+        forecast,
+        last_day,
+        yesterday: on(d),
+        day_before: if d > 1 { on(d - 1) } else { None },
+        moves: Vec::new(),
+        unanswered,
+    }
 }
 
 #[cfg(test)]
@@ -332,6 +473,7 @@ mod tests {
             as_of: Some("2026-11-11T00:00:00Z"),
             status: Status::Estimated,
             anomalies: &anomalies,
+            months: &[],
         });
         assert_eq!(a.key, "digest#team-a#2026-11-11");
         assert_eq!(a.kind, AlertKind::Digest);
@@ -364,6 +506,81 @@ mod tests {
     }
 
     #[test]
+    fn a_quarterly_team_budget_digest_stands_on_its_figures_of_every_month() {
+        use crate::alert::plan::MonthFigures;
+        use crate::budget::span::Cadence;
+        use crate::budget::spec::{Figures, Spend};
+        let mut b = budget(Scope::All);
+        b.model.cadence = Cadence::Quarterly;
+        b.model.filter = serde_json::from_str(r#"{"tags":{"team":["data"]}}"#).unwrap();
+        let figures = |total: &str, days: Vec<Decimal>| {
+            vec![Figures {
+                name: "team-a".into(),
+                answer: Ok(vec![Spend {
+                    currency: "USD".into(),
+                    total: d(total),
+                    once: d(total) - days.iter().sum::<Decimal>(),
+                    days,
+                }]),
+                notes: Vec::new(),
+            }]
+        };
+        let mut nov = vec![Decimal::ZERO; 30];
+        nov[8] = d("40");
+        nov[9] = d("60");
+        let months = [
+            MonthFigures {
+                period: "2026-10".parse().unwrap(),
+                figures: figures("900", Vec::new()),
+                as_of: None,
+                status: Status::Final,
+            },
+            MonthFigures {
+                period: "2026-11".parse().unwrap(),
+                figures: figures("100", nov),
+                as_of: Some("2026-11-11T00:00:00Z".into()),
+                status: Status::Estimated,
+            },
+        ];
+        assert!(supported(&b));
+        let a = compose(&DigestInput {
+            budget: &b,
+            today: NaiveDate::from_ymd_opt(2026, 11, 11).unwrap(),
+            totals: &[],
+            as_of: Some("2026-11-11T00:00:00Z"),
+            status: Status::Estimated,
+            anomalies: &[],
+            months: &months,
+        });
+        assert_eq!(
+            a.message.subject,
+            "billwatch: team-a daily digest 2026-11-11: 1,000.00 of 3,000.00 USD (33.3 %) 2026-Q4 to date"
+        );
+        let text = &a.message.text;
+        assert!(
+            text.starts_with("team-a (unblended cost, quarterly, filter tags"),
+            "{text}"
+        );
+        assert!(text.contains("  2026-Q4 to date: 1,000.00 USD"), "{text}");
+        assert!(text.contains("by 2026-12-31"), "{text}");
+        assert!(
+            text.contains("  Yesterday:      60.00 USD (2026-11-10), +20.00 USD"),
+            "{text}"
+        );
+        assert_eq!(a.message.payload["span"], "2026-Q4");
+        // A plain tag budget still has none; the same tag in a filter has one.
+        let mut tag = budget(Scope::Tag {
+            key: "team".into(),
+            value: "data".into(),
+        });
+        assert!(!supported(&tag));
+        tag.model.cadence = Cadence::Monthly;
+        tag.scope = Scope::All;
+        tag.model.filter = b.model.filter.clone();
+        assert!(supported(&tag));
+    }
+
+    #[test]
     fn a_report_without_days_says_so_and_tag_budgets_have_no_digest() {
         let mut t = total("111111111111", "AmazonEC2", &[100; 3]);
         t.daily_usage = None;
@@ -375,6 +592,7 @@ mod tests {
             as_of: None,
             status: Status::Estimated,
             anomalies: &[],
+            months: &[],
         });
         assert!(a.message.text.contains("no daily data in the live report"));
         assert!(a.message.text.contains("No anomalies this month."));

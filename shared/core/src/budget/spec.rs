@@ -73,6 +73,40 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// Adds another delivery's figures of the same budget (another payer's, for one month):
+    /// per currency, totals and days added; a reason either has is the sum's.
+    pub fn merge(&mut self, other: &Figures) {
+        self.notes.extend(other.notes.iter().cloned());
+        let theirs = match &other.answer {
+            Err(why) => {
+                if self.answer.is_ok() {
+                    self.answer = Err(why.clone());
+                }
+                return;
+            }
+            Ok(theirs) => theirs,
+        };
+        let Ok(mine) = &mut self.answer else {
+            return;
+        };
+        for t in theirs {
+            match mine.iter_mut().find(|m| m.currency == t.currency) {
+                Some(m) => {
+                    m.total += t.total;
+                    m.once += t.once;
+                    if m.days.len() < t.days.len() {
+                        m.days.resize(t.days.len(), Decimal::ZERO);
+                    }
+                    for (a, b) in m.days.iter_mut().zip(&t.days) {
+                        *a += *b;
+                    }
+                }
+                None => mine.push(t.clone()),
+            }
+        }
+        mine.sort_by(|a, b| a.currency.cmp(&b.currency));
+    }
+
     /// The spend in `currency` (zero when the budget's lines had none), or the reason the report
     /// cannot answer.
     pub fn spend_in(&self, currency: &str) -> Result<Spend, String> {
