@@ -158,7 +158,7 @@ fn to_json(b: &Budget) -> Value {
             "kind": if b.model.unit.is_some() { "usage" } else { "cost" },
             "unit": b.model.unit,
             "cost": b.model.measure.cost.name(),
-            "exclude": exclude_names(b),
+            "exclude": b.model.measure.exclude_names(),
             "period": b.model.cadence.name(),
             "filter": b.model.filter,
             "amount": match b.model.auto {
@@ -172,22 +172,6 @@ fn to_json(b: &Budget) -> Value {
         }
     }
     out
-}
-
-/// The charge kinds a budget leaves out, as the budgets file names them.
-fn exclude_names(b: &Budget) -> Vec<&'static str> {
-    use billwatch_core::budget::cost::ChargeKind;
-    b.model
-        .measure
-        .exclude
-        .iter()
-        .filter_map(|k| {
-            ChargeKind::EXCLUDABLE
-                .iter()
-                .find(|(_, kind)| kind == k)
-                .map(|(name, _)| *name)
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -98,17 +98,7 @@ fn model_into(m: &Model, item: &mut Item) {
         item.insert("cost".into(), s(m.measure.cost.name()));
     }
     if !m.measure.exclude.is_empty() {
-        let names = m
-            .measure
-            .exclude
-            .iter()
-            .filter_map(|k| {
-                ChargeKind::EXCLUDABLE
-                    .iter()
-                    .find(|(_, kind)| kind == k)
-                    .map(|(name, _)| s(*name))
-            })
-            .collect();
+        let names = m.measure.exclude_names().into_iter().map(s).collect();
         item.insert("exclude".into(), AttributeValue::L(names));
     }
     if m.cadence != Cadence::default() {

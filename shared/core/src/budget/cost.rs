@@ -444,6 +444,19 @@ pub struct Measure {
 }
 
 impl Measure {
+    /// The charge kinds it leaves out, as the budgets file names them (`credits`, `tax`, …).
+    pub fn exclude_names(&self) -> Vec<&'static str> {
+        self.exclude
+            .iter()
+            .filter_map(|k| {
+                ChargeKind::EXCLUDABLE
+                    .iter()
+                    .find(|(_, kind)| kind == k)
+                    .map(|(name, _)| *name)
+            })
+            .collect()
+    }
+
     /// What `line` adds to the budget: 0 for a kind it leaves out (whatever the report has),
     /// else its cost.
     pub fn of_cur(&self, line: &impl CurLine) -> Result<Decimal, Missing> {

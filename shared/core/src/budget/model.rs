@@ -81,19 +81,7 @@ impl Budget {
             parts.push(m.cadence.name().to_string());
         }
         if !m.measure.exclude.is_empty() {
-            let names: Vec<&str> = m
-                .measure
-                .exclude
-                .iter()
-                .map(|k| {
-                    super::cost::ChargeKind::EXCLUDABLE
-                        .iter()
-                        .find(|(_, kind)| kind == k)
-                        .map(|(name, _)| *name)
-                        .unwrap_or("other")
-                })
-                .collect();
-            parts.push(format!("without {}", names.join(", ")));
+            parts.push(format!("without {}", m.measure.exclude_names().join(", ")));
         }
         if !m.filter.is_empty() {
             parts.push(format!("filter {}", filter_text(&m.filter)));
