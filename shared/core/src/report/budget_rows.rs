@@ -660,7 +660,7 @@ fn usage_value(
 }
 
 /// One row as the measures read it, with what they share worked out once: its cost as the
-/// format summed it, its charge kind, and each figure parsed at most once. A figure's cell that
+/// format summed it, its charge kind, and each cost type at most once. A figure's cell that
 /// is not an amount is kept in `bad` (the cost rules cannot fail on it) and turned into the
 /// row's error after.
 struct Line<'a, 'r> {
@@ -672,8 +672,7 @@ struct Line<'a, 'r> {
     item_type: &'r str,
     line_type: LineType,
     kind: Cell<Option<ChargeKind>>,
-    figures: [Cell<Option<Option<Decimal>>>; Field::ALL.len()],
-    /// Each cost type's answer, once worked out.
+    /// Each cost type's answer, once worked out (so each figure is read at most once or twice).
     costs: [Cell<Option<Result<Decimal, Field>>>; CostType::ALL.len()],
     bad: Cell<Option<Col>>,
 }
@@ -688,7 +687,6 @@ impl<'a, 'r> Line<'a, 'r> {
             item_type,
             line_type: LineType::of(item_type),
             kind: Cell::new(None),
-            figures: Default::default(),
             costs: Default::default(),
             bad: Cell::new(None),
         }
@@ -742,11 +740,7 @@ impl CurLine for Line<'_, '_> {
         if field == Field::Unblended {
             return Some(self.cost);
         }
-        let slot = &self.figures[field as usize];
-        if let Some(known) = slot.get() {
-            return known;
-        }
-        let value = self.c.figures[field as usize].map(|col| {
+        self.c.figures[field as usize].map(|col| {
             let raw = col.get(self.r);
             if raw.is_empty() {
                 return Decimal::ZERO;
@@ -757,9 +751,7 @@ impl CurLine for Line<'_, '_> {
                 }
                 Decimal::ZERO
             })
-        });
-        slot.set(Some(value));
-        value
+        })
     }
 }
 
