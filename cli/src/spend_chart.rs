@@ -93,6 +93,74 @@ pub fn month_to_date(totals: &[StoredTotal], period: Period, budget: Option<&Bud
     out
 }
 
+/// A budget summed in the pass, on its own figures of `period` (None: no live delivery holds
+/// them): its spend in the month, day by day (cumulative), against its amount pro rata when it is
+/// a monthly amount, and what it counts.
+pub fn budget_to_date(
+    figures: Option<&billwatch_core::budget::spec::Figures>,
+    period: Period,
+    b: &Budget,
+) -> String {
+    let head = format!("budget {} ({})", b.name, b.model_text());
+    let Some(f) = figures else {
+        return format!("no live delivery of {period} holds the figures of {head}\n");
+    };
+    let spend = match f.spend_in(&b.currency) {
+        Ok(s) => s,
+        Err(why) => return format!("{period}: {head} cannot be answered: {why}\n"),
+    };
+    let monthly =
+        b.model.cadence == billwatch_core::budget::span::Cadence::Monthly && b.model.auto.is_none();
+    let mut out = format!(
+        "{period}, {}: {} this period, {head}{}\n",
+        b.currency,
+        cents(spend.total),
+        if monthly {
+            format!(", {} {} a month", cents(b.amount), b.currency)
+        } else {
+            String::new()
+        }
+    );
+    if spend.days.is_empty() {
+        out += "  (the live report has no daily data)\n";
+        return out;
+    }
+    let days = period.days() as usize;
+    let last = spend.days.iter().rposition(|v| !v.is_zero()).unwrap_or(0);
+    let mut running = Decimal::ZERO;
+    let rows: Vec<Row> = spend.days[..=last]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            running += *v;
+            Row {
+                label: (period.start().date_naive() + chrono::Days::new(i as u64)).to_string(),
+                value: running,
+                budget: monthly
+                    .then(|| (b.amount * Decimal::from(i + 1) / Decimal::from(days)).round_dp(2)),
+                note: String::new(),
+            }
+        })
+        .collect();
+    out += &render(&rows);
+    if !spend.once.is_zero() {
+        out += &format!(
+            "  + {} {} on no single day (fees, month-long lines)\n",
+            cents(spend.once),
+            b.currency
+        );
+    }
+    if monthly {
+        out += "  ┃ the budget spread evenly over the month\n";
+    } else {
+        out += &format!(
+            "  (a {} budget: where it stands in its span: `billwatch budgets status` or its alerts)\n",
+            b.model.cadence.name()
+        );
+    }
+    out
+}
+
 /// A bar per month of one account and service, the budget's amount marked on each.
 pub fn months(
     account: &str,
@@ -237,6 +305,47 @@ mod tests {
             all.starts_with("2026-11, USD: 948.00 this period\n"),
             "{all}"
         );
+    }
+
+    #[test]
+    fn a_budget_summed_in_the_pass_is_charted_on_its_own_figures() {
+        use billwatch_core::budget::spec::{Figures, Spend};
+        let mut b = budget(300);
+        b.model.measure.cost = billwatch_core::budget::cost::CostType::Amortized;
+        let mut days = vec![Decimal::ZERO; 30];
+        days[0] = Decimal::from(10);
+        days[1] = Decimal::from(20);
+        let f = Figures {
+            name: "team".into(),
+            answer: Ok(vec![Spend {
+                currency: "USD".into(),
+                total: Decimal::from(35),
+                once: Decimal::from(5),
+                days,
+            }]),
+            notes: Vec::new(),
+        };
+        let text = budget_to_date(Some(&f), "2026-11".parse().unwrap(), &b);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "2026-11, USD: 35.00 this period, budget team (amortized cost), 300.00 USD a month"
+        );
+        assert!(
+            lines[2].trim_start().starts_with("2026-11-02  30.00"),
+            "{text}"
+        );
+        assert!(text.contains("+ 5.00 USD on no single day"), "{text}");
+        let cannot = Figures {
+            answer: Err("no column for tag \"team\"".into()),
+            ..f.clone()
+        };
+        assert!(
+            budget_to_date(Some(&cannot), "2026-11".parse().unwrap(), &b)
+                .contains("cannot be answered: no column for tag")
+        );
+        assert!(budget_to_date(None, "2026-11".parse().unwrap(), &b)
+            .starts_with("no live delivery of 2026-11 holds the figures of budget team"));
     }
 
     #[test]

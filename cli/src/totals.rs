@@ -8,6 +8,7 @@ use crate::output;
 use crate::period_arg::this_month;
 use crate::table::{columns, money};
 use crate::view::View;
+use billwatch_aws::store::live_figures;
 use billwatch_aws::store::{live_totals, ReportsStore, StoredTotal};
 use billwatch_core::period::Period;
 use rust_decimal::Decimal;
@@ -76,6 +77,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
         }
         if args.view.chart {
             let budget = args.view.budget(&aws).await?;
+            // A budget the engine sums in its pass is charted on its own figures, not its
+            // scope's totals (it may count amortized cost, a team's filter, a quarter).
+            if let Some(b) = budget.as_ref().filter(|b| b.summed_in_pass()) {
+                let live = live_figures(&s.reports, &s.totals, args.period).await?;
+                let figures = live
+                    .as_ref()
+                    .and_then(|m| m.figures.iter().find(|f| f.name == b.name));
+                return Ok(crate::spend_chart::budget_to_date(figures, args.period, b));
+            }
             return Ok(crate::spend_chart::month_to_date(
                 &totals,
                 args.period,

@@ -5,11 +5,11 @@
 use crate::health::{HealthConfig, HealthError};
 use crate::notify::{send_once, Sent, Topics};
 use crate::store::{
-    live_totals, AlertsStore, BudgetsStore, Owed, ReportsStore, StoredTotal, TotalsStore,
+    live_figures, live_totals, AlertsStore, BudgetsStore, Owed, ReportsStore, StoredTotal,
+    TotalsStore,
 };
 use billwatch_core::alert::plan::AlertKind;
 use billwatch_core::alert::plan::MonthFigures;
-use billwatch_core::budget::spec::Figures;
 use billwatch_core::budget::standing::months_needed;
 use billwatch_core::budget::Budget;
 use billwatch_core::digest::{compose, supported, DigestInput, OpenAnomaly};
@@ -50,9 +50,8 @@ pub fn as_total(t: &StoredTotal) -> Total {
 }
 
 /// The live figures of `period` and of the months before it that the budgets summed in the pass
-/// need (quarters, years, automatic amounts): every payer's live delivery of each month, each
-/// budget's figures summed over them (the latest "as of" and the least final status stand for
-/// the month). None when no budget is summed in the pass.
+/// need (quarters, years, automatic amounts), every payer's summed ([`live_figures`]). None
+/// when no budget is summed in the pass.
 async fn pass_months(
     reports: &ReportsStore,
     totals: &TotalsStore,
@@ -66,34 +65,7 @@ async fn pass_months(
     wanted.push(period);
     let mut out = Vec::new();
     for month in wanted {
-        let mut figures: Vec<Figures> = Vec::new();
-        let (mut as_of, mut all_final, mut any) = (None::<String>, true, false);
-        for live in reports.pointers(month).await? {
-            any = true;
-            all_final &= live.status == Status::Final;
-            as_of = as_of.max(live.as_of.clone());
-            for f in totals
-                .budget_figures(&live.payer, month, &live.version)
-                .await?
-            {
-                match figures.iter_mut().find(|m| m.name == f.name) {
-                    Some(m) => m.merge(&f),
-                    None => figures.push(f),
-                }
-            }
-        }
-        if any {
-            out.push(MonthFigures {
-                period: month,
-                figures,
-                as_of,
-                status: if all_final {
-                    Status::Final
-                } else {
-                    Status::Estimated
-                },
-            });
-        }
+        out.extend(live_figures(reports, totals, month).await?);
     }
     Ok(out)
 }

@@ -149,6 +149,43 @@ pub async fn live_totals(
     Ok(out)
 }
 
+/// The budgets' figures of `period`'s live deliveries, every payer's summed per budget (the
+/// latest "as of" and the least final status stand for the month); None when nothing is live.
+pub async fn live_figures(
+    reports: &ReportsStore,
+    totals: &TotalsStore,
+    period: Period,
+) -> Result<Option<billwatch_core::alert::plan::MonthFigures>, StoreError> {
+    use billwatch_core::budget::spec::Figures;
+    use billwatch_core::report::Status;
+    let mut figures: Vec<Figures> = Vec::new();
+    let (mut as_of, mut all_final, mut any) = (None::<String>, true, false);
+    for live in reports.pointers(period).await? {
+        any = true;
+        all_final &= live.status == Status::Final;
+        as_of = as_of.max(live.as_of.clone());
+        for f in totals
+            .budget_figures(&live.payer, period, &live.version)
+            .await?
+        {
+            match figures.iter_mut().find(|m| m.name == f.name) {
+                Some(m) => m.merge(&f),
+                None => figures.push(f),
+            }
+        }
+    }
+    Ok(any.then_some(billwatch_core::alert::plan::MonthFigures {
+        period,
+        figures,
+        as_of,
+        status: if all_final {
+            Status::Final
+        } else {
+            Status::Estimated
+        },
+    }))
+}
+
 impl crate::error::Classified for StoreError {
     fn class(&self) -> ErrorClass {
         StoreError::class(self)
