@@ -10,20 +10,6 @@ use billwatch_core::period::Period;
 use billwatch_core::report::{summarize_path_periods, Limits, ReportSummary};
 use std::collections::BTreeMap;
 
-/// The specs of the budgets the engine sums in its pass (a plain budget is read from the
-/// totals).
-pub(super) fn specs_of(budgets: &[Budget]) -> Result<Specs, CliError> {
-    let specs: Result<Vec<_>, _> = budgets
-        .iter()
-        .filter(|b| b.summed_in_pass())
-        .map(|b| {
-            b.spec()
-                .map_err(|p| CliError::input(format!("budget '{}': {p}", b.name)))
-        })
-        .collect();
-    Ok(specs?.into())
-}
-
 /// One report read: the path as given and its summaries (one per billing period).
 pub(super) struct Read {
     pub path: String,
@@ -88,17 +74,13 @@ pub(super) fn cost_word(b: &Budget) -> String {
 
 /// A crossing as the budget spells its threshold: `80%`, `100% forecast`, `500 USD`.
 pub(super) fn crossing_text(b: &Budget, c: &billwatch_core::budget::Crossing) -> String {
-    let basis = match c.basis {
-        Basis::Forecast => " forecast",
-        Basis::Actual => "",
-    };
-    let absolute = b.thresholds.iter().any(|t| {
-        t.basis == c.basis && matches!(t.level, Level::Absolute(a) if a == c.level_amount)
-    });
-    if absolute && !c.escalation {
-        format!("{} {}{basis}", c.level_amount.normalize(), b.currency)
-    } else {
-        format!("{}%{basis}", c.level_percent.normalize())
+    match c.threshold() {
+        Some(t) => t.describe(&b.currency),
+        None => Threshold {
+            level: Level::Percent(c.level_percent),
+            basis: c.basis,
+        }
+        .describe(&b.currency),
     }
 }
 

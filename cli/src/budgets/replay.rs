@@ -3,8 +3,9 @@
 //! delivered), and every budget alert that would have been sent, when (the delivery and its
 //! report's "as of") and why, each threshold once per budget and span, as claims make it.
 
-use super::offline::{cost_word, crossing_text, live, read_reports, specs_of, stand};
+use super::offline::{cost_word, crossing_text, live, read_reports, stand};
 use super::*;
+use billwatch_core::budget::spec::specs_of;
 use billwatch_core::budget::standing::span_period;
 use billwatch_core::money_text;
 use std::collections::{BTreeMap, HashSet};
@@ -24,7 +25,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
     let budgets = read_file(&args.budgets, "not valid").map_err(CliError::Input)?;
-    let specs = specs_of(&budgets)?;
+    let specs = specs_of(&budgets);
     let reads = read_reports(&args.reports, &specs)?;
     let json_out = ctx.json(args.json);
     let mut sent: HashSet<String> = HashSet::new();

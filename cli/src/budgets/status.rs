@@ -2,10 +2,9 @@
 //! at the period of the newest report, from local reports, with no AWS call. Reports of earlier
 //! months count toward quarterly and annual budgets and automatic amounts.
 
-use super::offline::{
-    cost_word, crossing_text, live, read_reports, specs_of, stand, standing_json,
-};
+use super::offline::{cost_word, crossing_text, live, read_reports, stand, standing_json};
 use super::*;
+use billwatch_core::budget::spec::specs_of;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,7 +22,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
     let budgets = read_file(&args.budgets, "not valid").map_err(CliError::Input)?;
-    let specs = specs_of(&budgets)?;
+    let specs = specs_of(&budgets);
     let reads = read_reports(&args.reports, &specs)?;
     let live = live(&reads);
     let json_out = ctx.json(args.json);

@@ -139,12 +139,19 @@ pub fn forecast(
 ) -> Forecast {
     let actual: Decimal = totals.iter().map(|t| t.cost).sum();
     let once: Decimal = totals.iter().map(|t| once_of(t)).sum();
+    let usage = usage_series(totals, period);
+    project(actual, once, usage.as_deref(), period, as_of, status)
+}
+
+/// The usage of `totals` per day of `period` (support left out: it is counted once), when every
+/// total has a daily series of the month.
+pub fn usage_series(totals: &[&Total], period: Period) -> Option<Vec<Decimal>> {
     let m = period.days() as usize;
     let daily = !totals.is_empty()
         && totals
             .iter()
             .all(|t| t.daily_usage.as_ref().is_some_and(|s| s.len() == m));
-    let usage = daily.then(|| {
+    daily.then(|| {
         let mut usage = vec![Decimal::ZERO; m];
         for t in totals.iter().filter(|t| !is_support(&t.service)) {
             for (sum, day) in usage.iter_mut().zip(t.daily_usage.iter().flatten()) {
@@ -152,8 +159,7 @@ pub fn forecast(
             }
         }
         usage
-    });
-    project(actual, once, usage.as_deref(), period, as_of, status)
+    })
 }
 
 /// The month-end forecast of one series: `actual` to date, of which `once` is counted once,

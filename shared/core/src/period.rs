@@ -52,6 +52,11 @@ impl Period {
         self.first.format("%b %Y").to_string()
     }
 
+    /// The first day of the month.
+    pub fn first_day(self) -> NaiveDate {
+        self.first
+    }
+
     /// The last day of the month.
     pub fn last_day(self) -> NaiveDate {
         self.next().first - chrono::Days::new(1)

@@ -272,16 +272,11 @@ fn unanswerable(d: &Delivery<'_>, budget: &Budget, span: Span, why: &str) -> Ale
 /// The crossed threshold as the budget spells it: `80%`, or `500.00 USD` when the budget set
 /// an absolute amount at that level and basis (escalation steps are percentages).
 fn threshold_text(budget: &Budget, c: &Crossing) -> String {
-    let absolute = !c.escalation
-        && budget.thresholds.iter().any(|t| {
-            t.basis == c.basis
-                && matches!(t.level, Level::Absolute(_))
-                && t.level_percent(budget.amount) == Some(c.level_percent)
-        });
-    if absolute {
-        format!("{} {}", money_text::cents(c.level_amount), budget.currency)
-    } else {
-        format!("{}%", c.level_percent.normalize())
+    match c.threshold().map(|t| t.level) {
+        Some(Level::Absolute(_)) => {
+            format!("{} {}", money_text::cents(c.level_amount), budget.currency)
+        }
+        _ => format!("{}%", c.level_percent.normalize()),
     }
 }
 

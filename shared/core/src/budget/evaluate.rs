@@ -38,6 +38,16 @@ impl Crossing {
         format!("{}#{}", self.basis, self.level_percent.normalize())
     }
 
+    /// The budget's own threshold this crossing reached (none for an escalation step).
+    pub fn threshold(&self) -> Option<&super::Threshold> {
+        if self.escalation {
+            return None;
+        }
+        self.budget.thresholds.iter().find(|t| {
+            t.basis == self.basis && t.level_percent(self.budget.amount) == Some(self.level_percent)
+        })
+    }
+
     /// `<budget>:<period>:<basis>:<level_percent>`, stable across deliveries, for downstream
     /// de-duplication.
     pub fn alert_id(&self) -> String {

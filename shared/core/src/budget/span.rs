@@ -85,7 +85,7 @@ impl Span {
     pub fn first_day(self) -> NaiveDate {
         match self {
             Span::Day(d) => d,
-            Span::Month(p) => p.last_day().with_day(1).expect("day 1 exists"),
+            Span::Month(p) => p.first_day(),
             Span::Quarter { year, quarter } => {
                 NaiveDate::from_ymd_opt(year, (quarter - 1) * 3 + 1, 1)
                     .expect("a quarter's first day")

@@ -25,6 +25,18 @@ pub struct Spec {
 /// The specs a pass evaluates, shared by the threads that read it.
 pub type Specs = Arc<[Spec]>;
 
+/// The specs of the budgets the engine sums in its pass (a plain budget is summed from the
+/// totals). A budget whose spec cannot be built is invalid and refused wherever a budget is
+/// read or written (`Budget::validate`); it is left out here.
+pub fn specs_of(budgets: &[super::Budget]) -> Specs {
+    budgets
+        .iter()
+        .filter(|b| b.summed_in_pass())
+        .filter_map(|b| b.spec().ok())
+        .collect::<Vec<_>>()
+        .into()
+}
+
 impl Spec {
     /// Whether the spec asks only what the totals already hold: unblended cost, a filter on
     /// accounts and services alone, and leaving out only kinds the totals keep apart (credits,

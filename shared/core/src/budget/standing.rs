@@ -173,7 +173,7 @@ pub fn standing(budget: &Budget, months: &[Month<'_>]) -> Option<Standing> {
 pub fn months_needed(budgets: &[Budget], period: Period) -> Vec<Period> {
     let mut out = std::collections::BTreeSet::new();
     for b in budgets.iter().filter(|b| b.summed_in_pass()) {
-        let span = b.model.cadence.span_of(first_of(period));
+        let span = b.model.cadence.span_of(period.first_day());
         for p in span.months() {
             if p < period {
                 out.insert(p);
@@ -196,10 +196,6 @@ pub fn span_period(span: Span) -> Period {
     span.months()[0]
 }
 
-fn first_of(p: Period) -> NaiveDate {
-    p.last_day().with_day(1).expect("day 1 exists")
-}
-
 /// The day the newest report reaches: its `as_of` date (the day before, at exactly midnight),
 /// within its month; the month's last day without one.
 fn day_of(m: &Month<'_>) -> NaiveDate {
@@ -213,7 +209,7 @@ fn day_of(m: &Month<'_>) -> NaiveDate {
     } else {
         at.date()
     };
-    day.clamp(first_of(m.period), last)
+    day.clamp(m.period.first_day(), last)
 }
 
 /// Σ the months before the one in progress + its projection + the later months at its
@@ -281,23 +277,10 @@ pub fn plain_figures(budget: &Budget, summary: &ReportSummary) -> Figures {
     } else {
         let covered: Vec<_> = summary.totals.iter().filter(|t| budget.covers(t)).collect();
         let once = covered.iter().map(|t| crate::forecast::once_of(t)).sum();
-        let m = summary.billing_period.map_or(0, |p| p.days() as usize);
-        let daily = !covered.is_empty()
-            && covered
-                .iter()
-                .all(|t| t.daily_usage.as_ref().is_some_and(|s| s.len() == m));
-        let mut days = Vec::new();
-        if daily {
-            days = vec![Decimal::ZERO; m];
-            for t in covered
-                .iter()
-                .filter(|t| !crate::forecast::is_support(&t.service))
-            {
-                for (sum, v) in days.iter_mut().zip(t.daily_usage.iter().flatten()) {
-                    *sum += *v;
-                }
-            }
-        }
+        let days = summary
+            .billing_period
+            .and_then(|p| crate::forecast::usage_series(&covered, p))
+            .unwrap_or_default();
         (once, days)
     };
     Figures {

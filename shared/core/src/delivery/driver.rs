@@ -11,6 +11,7 @@ use super::record::{describe, received};
 use super::types::{stamp, IngestRecord, Object, Outcome, Owed, Pointer, RecordOutcome, Sent};
 use crate::alert::notices;
 use crate::alert::plan::{plan_delivery, Alert, Delivery, MonthFigures, Previous};
+use crate::budget::spec::specs_of;
 use crate::budget::standing::months_needed;
 use crate::budget::Budget;
 use crate::period::Period;
@@ -200,17 +201,6 @@ async fn make_live<P: Ports>(
         }
     }
     Err(P::Error::flip_contended(next.period, MAX_FLIP_ATTEMPTS))
-}
-
-/// The specs of the budgets the engine sums in its pass. A budget whose spec cannot be built
-/// is invalid and was refused when it was written; it is left out here.
-fn specs_of(budgets: &[Budget]) -> crate::budget::spec::Specs {
-    budgets
-        .iter()
-        .filter(|b| b.summed_in_pass())
-        .filter_map(|b| b.spec().ok())
-        .collect::<Vec<_>>()
-        .into()
 }
 
 /// The other months' live figures the budgets need to stand in `next`'s period (quarterly
