@@ -3,12 +3,12 @@
 //! day of the month, exactly.
 //!
 //! A row is matched against every budget at once. Each place a filter reads (a dimension's
-//! column, a tag, a cost category) is a *source*; each distinct value a source meets is judged
-//! once for all budgets ([`judge`]), as two bit sets (the budgets it lets through, the budgets it
-//! excludes), and cached. A row then costs one lookup per source and a few word operations,
-//! whatever the number of budgets. Its value is worked out once per cost type (the charge kinds
-//! a budget leaves out are a bit mask), and added to each budget it matched as one integer
-//! addition ([`super::budget_sum`]).
+//! column, a tag, a cost category) is a *source*. The row's source cells, end to end, are looked
+//! up once; a combination not seen yet is judged for all budgets, source by source ([`judge`]:
+//! the budgets each value lets through and the ones it excludes, as bit sets, each value cached).
+//! The row's value is then worked out once per cost type (the charge kinds a budget leaves out
+//! are a bit mask) and added to each budget it matched as one integer addition
+//! ([`super::budget_sum`]).
 //!
 //! A budget the report cannot answer (a tag or cost category without its column, a cost type
 //! whose figures the report lacks) gets the reason instead of a figure, never a zero.
@@ -309,9 +309,7 @@ impl BudgetRows {
                         } else {
                             currency
                         };
-                        add_to(&mut b.sums, at, day, v).map_err(|_| {
-                            RowError::plain(ErrorKind::Overflow("a budget's total".into()))
-                        })?;
+                        add_to(&mut b.sums, at, day, v).map_err(|_| RowError::plain(overflow()))?;
                     }
                     Value::OtherUnit => {
                         let unit = line.cell(line.c.unit);
@@ -337,18 +335,18 @@ impl BudgetRows {
     /// judged source by source (each source's values cached too).
     #[inline]
     fn select(&mut self, r: &Record<'_>) -> bool {
+        if self.sources.is_empty() {
+            // Every budget selects everything. (Nor is an empty key looked up: comparing empty
+            // slices went through a slow path of the C library's memcmp, about 140 ns a row.)
+            self.selected.copy_from_slice(&self.live);
+            return self.selected.iter().any(|w| *w != 0);
+        }
         self.key.clear();
         for s in &self.sources {
             let raw = source_cell(&s.place, r);
             self.key.extend_from_slice(raw);
             // No UTF-8 text holds 0xFF: the cells cannot run into each other.
             self.key.push(0xFF);
-        }
-        if self.sources.is_empty() {
-            // Every budget selects everything. (Nor is an empty key looked up: comparing empty
-            // slices went through a slow path of the C library's memcmp, about 140 ns a row.)
-            self.selected.copy_from_slice(&self.live);
-            return self.selected.iter().any(|w| *w != 0);
         }
         let passed = match self.combos.get(self.key.as_slice()) {
             Some(bits) => bits,
@@ -437,8 +435,7 @@ impl BudgetRows {
                 match mine.sums.iter_mut().find(|a| a.currency == acc.currency) {
                     Some(a) => {
                         for (sum, v) in a.days.iter_mut().zip(acc.days) {
-                            sum.absorb(v)
-                                .map_err(|_| ErrorKind::Overflow("a budget's total".into()))?;
+                            sum.absorb(v).map_err(|_| overflow())?;
                         }
                     }
                     None => mine.sums.push(acc),
@@ -484,7 +481,11 @@ impl BudgetRows {
     }
 }
 
-/// Adds `v` to a budget's sum in `currency` on `day`.
+/// A budget's total too large to hold.
+fn overflow() -> ErrorKind {
+    ErrorKind::Overflow("a budget's total".into())
+}
+
 /// The id of a currency (or unit) in `list`, added when new.
 #[inline]
 fn intern(list: &mut Vec<Vec<u8>>, raw: &[u8]) -> u16 {
@@ -499,6 +500,7 @@ fn intern(list: &mut Vec<Vec<u8>>, raw: &[u8]) -> u16 {
     }
 }
 
+/// Adds `v` to a budget's sum in `currency` on `day`.
 #[inline]
 fn add_to(sums: &mut Vec<Acc>, currency: u16, day: Day, v: &Fixed) -> Result<(), Overflow> {
     let at = match sums.iter().position(|a| a.currency == currency) {
@@ -544,14 +546,7 @@ fn measure(
                 return usage_value(line, c, category.eq_ignore_ascii_case("Usage"), unit);
             }
             let billed = line.cost;
-            let kind = ChargeKind::of_focus(
-                category,
-                text(line.cell(c.class)),
-                text(line.cell(c.frequency)),
-                text(line.cell(c.service_name)),
-                billed,
-            );
-            if key.exclude & (1 << (kind as u16)) != 0 {
+            if key.exclude != 0 && key.exclude & (1 << (line.focus_kind() as u16)) != 0 {
                 return Ok(Value::Out);
             }
             let effective = match key.cost {
@@ -572,14 +567,13 @@ fn spend_of(
     dated: bool,
     month_days: Option<u32>,
 ) -> Result<Spend, ErrorKind> {
-    let overflow = |_| ErrorKind::Overflow("a budget's total".into());
     let mut total = Sum::default();
     let mut days = [Decimal::ZERO; 32];
     for (d, v) in days.iter_mut().zip(acc.days) {
-        *d = v.value().map_err(overflow)?;
-        total.absorb(v).map_err(overflow)?;
+        *d = v.value().map_err(|_| overflow())?;
+        total.absorb(v).map_err(|_| overflow())?;
     }
-    let total = total.value().map_err(overflow)?;
+    let total = total.value().map_err(|_| overflow())?;
     let days = match (dated, month_days) {
         (true, Some(m)) => days[1..=m as usize].to_vec(),
         _ => Vec::new(),
@@ -710,11 +704,32 @@ impl<'a, 'r> Line<'a, 'r> {
         col.map(|c| c.get(self.r)).unwrap_or_default()
     }
 
+    /// A CUR line's charge kind, read once.
     fn cur_kind(&self) -> ChargeKind {
+        self.kind_once(|| {
+            ChargeKind::of_line(self.line_type, self.product_code(), self.reservation_arn())
+        })
+    }
+
+    /// A FOCUS line's charge kind, read once.
+    fn focus_kind(&self) -> ChargeKind {
+        let c = self.c;
+        self.kind_once(|| {
+            ChargeKind::of_focus(
+                text(self.cell(c.category)),
+                text(self.cell(c.class)),
+                text(self.cell(c.frequency)),
+                text(self.cell(c.service_name)),
+                self.cost,
+            )
+        })
+    }
+
+    fn kind_once(&self, read: impl FnOnce() -> ChargeKind) -> ChargeKind {
         if let Some(k) = self.kind.get() {
             return k;
         }
-        let k = ChargeKind::of_line(self.line_type, self.product_code(), self.reservation_arn());
+        let k = read();
         self.kind.set(Some(k));
         k
     }
