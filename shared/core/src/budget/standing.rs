@@ -61,10 +61,7 @@ pub fn standing(budget: &Budget, months: &[Month<'_>]) -> Option<Standing> {
     let newest = months.iter().max_by_key(|m| m.period)?;
     let cadence = budget.model.cadence;
     let day = day_of(newest);
-    let span = match cadence {
-        Cadence::Daily => Span::Day(day),
-        _ => cadence.span_of(day),
-    };
+    let span = cadence.span_of(day);
     let mut notes: Vec<String> = newest.figures.notes.clone();
     let in_span: Vec<&Month<'_>> = span
         .months()
@@ -86,7 +83,7 @@ pub fn standing(budget: &Budget, months: &[Month<'_>]) -> Option<Standing> {
     }
     let currency = &budget.currency;
     let mut other = Vec::new();
-    let spends: Result<Vec<(Period, Spend, &Month<'_>)>, String> = in_span
+    let spends: Result<Vec<(Spend, &Month<'_>)>, String> = in_span
         .iter()
         .map(|m| {
             if let Ok(all) = &m.figures.answer {
@@ -98,7 +95,7 @@ pub fn standing(budget: &Budget, months: &[Month<'_>]) -> Option<Standing> {
             }
             m.figures
                 .spend_in(currency)
-                .map(|s| (m.period, s, *m))
+                .map(|s| (s, *m))
                 .map_err(|why| format!("{}: {why}", m.period))
         })
         .collect();
@@ -125,11 +122,9 @@ pub fn standing(budget: &Budget, months: &[Month<'_>]) -> Option<Standing> {
         Err(why) => (Err(why), None),
         Ok(spends) => match cadence {
             Cadence::Daily => {
-                let current = spends.iter().find(|(p, _, _)| *p == newest.period);
+                let current = spends.iter().find(|(_, m)| m.period == newest.period);
                 match current {
-                    Some((_, s, _)) if !s.days.is_empty() => {
-                        (Ok(s.days[day.day0() as usize]), None)
-                    }
+                    Some((s, _)) if !s.days.is_empty() => (Ok(s.days[day.day0() as usize]), None),
                     _ => (
                         Err("a daily budget needs a report with daily or hourly lines".into()),
                         None,
@@ -139,10 +134,10 @@ pub fn standing(budget: &Budget, months: &[Month<'_>]) -> Option<Standing> {
             // A plain tag budget's spend comes from tag totals, with no daily series: no
             // forecast, as before.
             _ if budget.model.is_plain() && matches!(budget.scope, Scope::Tag { .. }) => {
-                (Ok(spends.iter().map(|(_, s, _)| s.total).sum()), None)
+                (Ok(spends.iter().map(|(s, _)| s.total).sum()), None)
             }
             _ => {
-                let spend: Decimal = spends.iter().map(|(_, s, _)| s.total).sum();
+                let spend: Decimal = spends.iter().map(|(s, _)| s.total).sum();
                 (Ok(spend), Some(forecast_span(span, &spends, newest)))
             }
         },
@@ -214,17 +209,20 @@ fn day_of(m: &Month<'_>) -> NaiveDate {
 
 /// Σ the months before the one in progress + its projection + the later months at its
 /// projected total per day.
-fn forecast_span(
-    span: Span,
-    spends: &[(Period, Spend, &Month<'_>)],
-    newest: &Month<'_>,
-) -> Decimal {
+fn forecast_span(span: Span, spends: &[(Spend, &Month<'_>)], newest: &Month<'_>) -> Decimal {
     let mut total = Decimal::ZERO;
     let mut current = None;
-    for (p, s, m) in spends {
-        if *p == newest.period {
+    for (s, m) in spends {
+        if m.period == newest.period {
             let days = (!s.days.is_empty()).then_some(s.days.as_slice());
-            let f = project(s.total, s.once, days, *p, m.as_of.as_deref(), m.status);
+            let f = project(
+                s.total,
+                s.once,
+                days,
+                m.period,
+                m.as_of.as_deref(),
+                m.status,
+            );
             total += f.projected;
             current = Some(f.projected);
         } else {
