@@ -13,6 +13,7 @@ extern crate self as billwatch_core;
 pub mod alert;
 pub mod anomaly;
 pub mod budget;
+pub mod commitment;
 pub mod delivery;
 pub mod digest;
 pub mod forecast;
