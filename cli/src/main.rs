@@ -7,6 +7,7 @@ mod aws;
 mod aws_error;
 mod budgets;
 mod chart;
+mod commitments;
 mod context;
 mod daily;
 mod doctor;
@@ -63,6 +64,9 @@ enum Command {
     Anomalies(anomalies::Args),
     /// Day-by-day spend of one account and service in a period, charted, anomalies marked.
     Daily(daily::Args),
+    /// Reserved Instances and Savings Plans of a local CUR (--report FILE): utilization,
+    /// unused cost, end dates and coverage, with no AWS.
+    Commitments(commitments::Args),
     /// Manage budgets.
     #[command(subcommand)]
     Budgets(budgets::Command),
@@ -90,6 +94,7 @@ fn try_main(ctx: &context::Ctx, command: Command) -> Result<(), CliError> {
         Command::Alerts(args) => alerts::run(ctx, args)?,
         Command::Anomalies(args) => anomalies::run(ctx, args)?,
         Command::Daily(args) => daily::run(ctx, args)?,
+        Command::Commitments(args) => commitments::run(ctx, args)?,
         Command::Budgets(command) => budgets::run(ctx, command)?,
         Command::Doctor(args) => doctor::run(ctx, args)?,
     };

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Budgets worked out in SQL, apart from billwatch: the differential test of issue 20.
+"""Budgets and commitments worked out in SQL, apart from billwatch: the differential tests of
+issues 20 and 21.
 
     budgets_sql.py generate DIR [--seed N] [--lines N] [--month YYYY-MM]
         writes DIR/cur1.csv, DIR/cur2.csv and DIR/focus.csv: one billing month (2026-11) of
@@ -15,6 +16,11 @@
         {name: null} where the format has no such cost. DuckDB reads the file; each cost type,
         charge kind and filter is written in SQL from ../shared/reference/finops-costs.md, not
         from billwatch's code.
+
+    budgets_sql.py commitments DIR/FILE
+        prints, as JSON, each commitment's [committed, used, unused cost] by ARN and each
+        service family's coverage sums [Savings Plans covered on-demand cost, on-demand cost,
+        reserved hours, on-demand hours], from a CUR 1.0 or 2.0 file, in SQL.
 
 BUDGETS.json: a list of {"name", "cost", "exclude": [...], "filter": {...}, "unit", "currency"},
 the filter as in the budgets file ([budget.filter]).
@@ -57,6 +63,8 @@ CUR1 = [
     "savingsPlan/NetRecurringCommitmentForBillingPeriod",
     "savingsPlan/AmortizedUpfrontCommitmentForBillingPeriod",
     "savingsPlan/NetAmortizedUpfrontCommitmentForBillingPeriod", "savingsPlan/PaymentOption",
+    "pricing/publicOnDemandCost", "reservation/TotalReservedUnits", "reservation/UnusedQuantity",
+    "reservation/EndTime", "savingsPlan/SavingsPlanARN", "savingsPlan/EndTime",
     "resourceTags/user:team", "costCategory/BusinessUnit",
 ]
 
@@ -71,6 +79,8 @@ def snake(name):
         "product/region": "product_region_code",
         "pricing/unit": "pricing_unit",
         "reservation/ReservationARN": "reservation_reservation_a_r_n",
+        "pricing/publicOnDemandCost": "pricing_public_on_demand_cost",
+        "savingsPlan/SavingsPlanARN": "savings_plan_savings_plan_a_r_n",
     }
     if name in special:
         return special[name]
@@ -121,7 +131,11 @@ def line(rng):
         "costCategory/BusinessUnit": rng.choice(UNITS_BU),
     })
     r["lineItem/UsageEndDate"] = r["lineItem/UsageStartDate"][:14] + "59:59Z"
-    ri_arn = f"arn:aws:ec2:us-east-1:{account}:reserved-instances/r-{rng.randint(1, 5)}"
+    ri_n, sp_n = rng.randint(1, 5), rng.randint(1, 3)
+    ri_arn = f"arn:aws:ec2:us-east-1:{account}:reserved-instances/r-{ri_n}"
+    sp_arn = f"arn:aws:savingsplans::{account}:savingsplan/sp-{sp_n}"
+    if kind in ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"):
+        r["pricing/publicOnDemandCost"] = money(rng, 60)
     if kind == "Usage":
         pass
     elif kind == "DiscountedUsage":
@@ -131,6 +145,10 @@ def line(rng):
         unblended = "0"
     elif kind == "RIFee":
         r["reservation/ReservationARN"] = ri_arn
+        reserved = rng.randint(100, 74400) / 100
+        r["reservation/TotalReservedUnits"] = f"{reserved:.2f}"
+        r["reservation/UnusedQuantity"] = f"{rng.randint(0, int(reserved * 100)) / 100:.2f}"
+        r["reservation/EndTime"] = f"2027-{ri_n:02d}-15T00:00:00Z"
         for col in ("UnusedAmortizedUpfrontFeeForBillingPeriod", "UnusedRecurringFee"):
             v = money(rng, 5)
             r[f"reservation/{col}"] = v
@@ -143,6 +161,7 @@ def line(rng):
     elif kind == "Fee":
         month_long(r)
     elif kind == "SavingsPlanCoveredUsage":
+        r["savingsPlan/SavingsPlanARN"] = sp_arn
         r["savingsPlan/SavingsPlanEffectiveCost"] = money(rng, 30)
         r["savingsPlan/NetSavingsPlanEffectiveCost"] = net(r["savingsPlan/SavingsPlanEffectiveCost"], ratio)
     elif kind == "SavingsPlanNegation":
@@ -152,6 +171,8 @@ def line(rng):
         total = rng.randint(100, 10**5) / 100
         used = rng.randint(0, int(total * 100)) / 100
         r["savingsPlan/PaymentOption"] = option
+        r["savingsPlan/SavingsPlanARN"] = sp_arn
+        r["savingsPlan/EndTime"] = f"2028-{sp_n:02d}-01T00:00:00Z"
         r["savingsPlan/TotalCommitmentToDate"] = f"{total:.2f}"
         r["savingsPlan/UsedCommitment"] = f"{used:.2f}"
         gross = money(rng, 500)
@@ -460,6 +481,56 @@ def expect(path, budgets):
     print(json.dumps(out))
 
 
+def commitments(path):
+    """Commitments of a CUR file in SQL (finops-costs.md, "Commitments"): per Savings Plan, Σ
+    TotalCommitmentToDate, Σ UsedCommitment and their difference over its recurring fee lines;
+    per reservation, Σ TotalReservedUnits, Σ (TotalReservedUnits − UnusedQuantity) and Σ unused
+    amortized upfront + unused recurring over its RIFee lines; coverage per service family:
+    on-demand cost covered by Savings Plans and run on demand, hours covered by reservations
+    and run on demand."""
+    import duckdb
+    con = duckdb.connect()
+    flavor = os.path.basename(path).split(".")[0]
+    con.execute(f"CREATE VIEW r AS SELECT * FROM read_csv('{path}', header=true, all_varchar=true)")
+    c = cur_columns(flavor)
+    t, code, ut = c["lineItem/LineItemType"], c["lineItem/ProductCode"], c["lineItem/UsageType"]
+    out = {"commitments": {}, "coverage": {}}
+    sp = con.execute(f"""SELECT {c['savingsPlan/SavingsPlanARN']},
+        CAST(SUM({dec(c['savingsPlan/TotalCommitmentToDate'])}) AS VARCHAR),
+        CAST(SUM({dec(c['savingsPlan/UsedCommitment'])}) AS VARCHAR),
+        CAST(SUM({dec(c['savingsPlan/TotalCommitmentToDate'])} - {dec(c['savingsPlan/UsedCommitment'])}) AS VARCHAR)
+        FROM r WHERE {t} = 'SavingsPlanRecurringFee' AND COALESCE({c['savingsPlan/SavingsPlanARN']}, '') <> ''
+        GROUP BY 1""").fetchall()
+    ri = con.execute(f"""SELECT {c['reservation/ReservationARN']},
+        CAST(SUM({dec(c['reservation/TotalReservedUnits'])}) AS VARCHAR),
+        CAST(SUM({dec(c['reservation/TotalReservedUnits'])} - {dec(c['reservation/UnusedQuantity'])}) AS VARCHAR),
+        CAST(SUM({dec(c['reservation/UnusedAmortizedUpfrontFeeForBillingPeriod'])} + {dec(c['reservation/UnusedRecurringFee'])}) AS VARCHAR)
+        FROM r WHERE {t} = 'RIFee' AND COALESCE({c['reservation/ReservationARN']}, '') <> ''
+        GROUP BY 1""").fetchall()
+    for arn, committed, used, unused in sp + ri:
+        out["commitments"][arn] = [committed, used, unused]
+    family = f"""CASE
+      WHEN {code} = 'AmazonEC2' AND ({ut} LIKE '%BoxUsage%' OR {ut} LIKE '%DedicatedUsage%' OR {ut} LIKE '%HostUsage%') THEN 'ec2_compute'
+      WHEN {code} IN ('AmazonECS', 'AmazonEKS') AND {ut} LIKE '%Fargate%' THEN 'fargate'
+      WHEN {code} = 'AWSLambda' AND ({ut} LIKE '%Lambda-GB-Second%' OR {ut} LIKE '%Lambda-Provisioned%') THEN 'lambda'
+      WHEN {code} = 'AmazonRDS' AND {ut} LIKE '%InstanceUsage%' THEN 'rds'
+      WHEN {code} = 'AmazonElastiCache' AND {ut} LIKE '%NodeUsage%' THEN 'elasticache'
+      WHEN {code} IN ('AmazonES', 'AmazonOpenSearchService') AND {ut} LIKE '%ESInstance%' THEN 'opensearch'
+      WHEN {code} = 'AmazonRedshift' AND {ut} LIKE '%Node%' THEN 'redshift'
+    END"""
+    od, hours = dec(c["pricing/publicOnDemandCost"]), dec(c["lineItem/UsageAmount"])
+    rows = con.execute(f"""SELECT {family} AS f,
+        CAST(SUM(CASE WHEN {t} = 'SavingsPlanCoveredUsage' THEN {od} ELSE 0 END) AS VARCHAR),
+        CAST(SUM(CASE WHEN {t} = 'Usage' THEN {od} ELSE 0 END) AS VARCHAR),
+        CAST(SUM(CASE WHEN {t} = 'DiscountedUsage' THEN {hours} ELSE 0 END) AS VARCHAR),
+        CAST(SUM(CASE WHEN {t} = 'Usage' THEN {hours} ELSE 0 END) AS VARCHAR)
+        FROM r WHERE {t} IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage') AND f IS NOT NULL
+        GROUP BY 1""").fetchall()
+    for f, covered, on_demand, reserved_hours, on_demand_hours in rows:
+        out["coverage"][f] = [covered, on_demand, reserved_hours, on_demand_hours]
+    print(json.dumps(out))
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "generate":
         seed, n = 1, 3000
@@ -474,6 +545,8 @@ def main(argv):
                 global MONTH
                 MONTH = value
         generate(argv[1], seed, n)
+    elif len(argv) == 2 and argv[0] == "commitments":
+        commitments(argv[1])
     elif len(argv) == 3 and argv[0] == "expect":
         with open(argv[2]) as f:
             expect(argv[1], json.load(f))

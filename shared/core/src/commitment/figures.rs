@@ -94,8 +94,10 @@ pub enum Family {
     /// RDS instance hours.
     Rds,
     /// ElastiCache node hours.
+    #[serde(rename = "elasticache")]
     ElastiCache,
     /// OpenSearch instance hours.
+    #[serde(rename = "opensearch")]
     OpenSearch,
     /// Redshift node hours.
     Redshift,

@@ -135,6 +135,34 @@ pub fn drivers(
     Ok(drivers.table())
 }
 
+/// The commitments of a CUR 1.0 or 2.0 report (or manifest): Reserved Instances and Savings
+/// Plans, their utilization, unused cost and dates, and coverage ([`crate::commitment`]). A
+/// pass of its own, on every thread the limits allow.
+pub fn commitments(
+    opened: Opened,
+    source_name: &str,
+    key: &str,
+    parts: &dyn ObjectSource,
+    limits: &Limits,
+) -> Result<crate::commitment::Summary, ReportError> {
+    let rows = Box::<super::commitment_rows::CommitmentRows>::default();
+    let asked = Asked {
+        multi_period: true,
+        specs: Specs::default(),
+    };
+    let (pass, _) = read_all(opened, source_name, key, parts, limits, asked, Some(rows))?;
+    let rows = pass
+        .rows
+        .ok_or_else(|| ReportError::new(source_name, ErrorKind::NotAReport("no data".into())))?;
+    let rows = rows
+        .into_any()
+        .downcast::<super::commitment_rows::CommitmentRows>()
+        .map_err(|_| {
+            ReportError::new(source_name, ErrorKind::Invalid("commitments' pass".into()))
+        })?;
+    Ok(rows.summary())
+}
+
 /// Refuses a manifest that lists too many parts, a part twice, or a part in another bucket,
 /// before anything is opened.
 fn check_parts(

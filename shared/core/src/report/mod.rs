@@ -5,6 +5,7 @@ mod budget_columns;
 mod budget_rows;
 mod budget_sum;
 mod budget_totals;
+mod commitment_rows;
 mod cur;
 mod dbr;
 mod decode;
@@ -33,7 +34,7 @@ pub mod summary;
 pub mod tags;
 mod tally;
 
-pub use engine::{drivers, summarize, summarize_periods, summarize_periods_pending};
+pub use engine::{commitments, drivers, summarize, summarize_periods, summarize_periods_pending};
 pub use error::{ErrorKind, ReportError, SourceFailure, StreamError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
@@ -87,6 +88,16 @@ pub fn drivers_path(
 ) -> Result<drivers::DriverTable, ReportError> {
     let (file, name, parts) = open_local(path, bucket_dir)?;
     drivers(file, &name, &name, &parts, limits, period, keys)
+}
+
+/// The commitments of a local CUR report or manifest (see [`commitments()`]).
+pub fn commitments_path(
+    path: &Path,
+    bucket_dir: Option<&Path>,
+    limits: &Limits,
+) -> Result<crate::commitment::Summary, ReportError> {
+    let (file, name, parts) = open_local(path, bucket_dir)?;
+    commitments(file, &name, &name, &parts, limits)
 }
 
 /// A local report opened for the engine: the file, its name for messages, and the source of its
