@@ -3,9 +3,11 @@
 //! cost and end date, and coverage per service family. No AWS.
 
 use crate::error::CliError;
+use billwatch_core::commitment::expiry::{due, Due};
 use billwatch_core::commitment::{Commitment, CommitmentKind, Coverage, Family, Summary};
 use billwatch_core::money_text::{cents, percent};
 use billwatch_core::report::{commitments_path, Limits};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::fmt::Write;
@@ -22,15 +24,30 @@ pub struct Args {
     /// Print one JSON object instead of the table (amounts and ratios as exact decimal strings).
     #[arg(long)]
     pub json: bool,
+    /// The day the days left to each end are counted from (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Lead times, in days before a commitment's end, that list it as expiring.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        value_delimiter = ',',
+        default_value = "60,30,7"
+    )]
+    pub expiry_days: Vec<u32>,
 }
 
 pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
     let summary = commitments_path(&args.report, args.bucket_dir.as_deref(), &Limits::default())
         .map_err(|e| CliError::input(e.to_string()))?;
+    let today = args
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let expiring = due(&summary.commitments, today, &args.expiry_days, |_, _| false);
     Ok(if ctx.json(args.json) {
-        serde_json::to_string_pretty(&as_json(&summary)).expect("JSON of plain values")
+        serde_json::to_string_pretty(&as_json(&summary, &expiring)).expect("JSON of plain values")
     } else {
-        text(&summary)
+        text(&summary, &expiring)
     })
 }
 
@@ -79,7 +96,7 @@ fn units(c: &Commitment) -> &'static str {
     }
 }
 
-fn text(s: &Summary) -> String {
+fn text(s: &Summary, expiring: &Due) -> String {
     let mut out = String::new();
     if s.commitments.is_empty() {
         out.push_str("no Reserved Instance or Savings Plan in this report\n");
@@ -106,7 +123,17 @@ fn text(s: &Summary) -> String {
             cents(c.unused_cost),
         );
         let end = if c.end.is_empty() { "unknown" } else { &c.end };
-        let _ = writeln!(out, "  fees billed {}  ends {end}", cents(c.fee));
+        let left = match expiring.warnings.iter().find(|w| w.id == c.id) {
+            Some(w) => format!(
+                " (in {} days: within {} days of its end)",
+                w.days_left, w.lead
+            ),
+            None => String::new(),
+        };
+        let _ = writeln!(out, "  fees billed {}  ends {end}{left}", cents(c.fee));
+    }
+    for (id, end) in &expiring.unreadable {
+        let _ = writeln!(out, "{id}: its end date '{end}' is not a date");
     }
     let mut lines = Vec::new();
     for f in FAMILIES {
@@ -147,7 +174,7 @@ fn ratio_json(r: Option<Decimal>) -> serde_json::Value {
     })
 }
 
-fn as_json(s: &Summary) -> serde_json::Value {
+fn as_json(s: &Summary, expiring: &Due) -> serde_json::Value {
     let commitments: Vec<_> = s
         .commitments
         .iter()
@@ -197,6 +224,13 @@ fn as_json(s: &Summary) -> serde_json::Value {
         "savings_plans_unused_cost": s.unused_cost(CommitmentKind::SavingsPlan).normalize().to_string(),
         "ri_unused_cost": s.unused_cost(CommitmentKind::Reservation).normalize().to_string(),
         "coverage": coverage,
+        "expiring": expiring.warnings.iter().map(|w| json!({
+            "id": w.id,
+            "kind": w.kind,
+            "end": w.end.to_string(),
+            "days_left": w.days_left,
+            "lead_days": w.lead,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -237,25 +271,44 @@ mod tests {
         c.finish()
     }
 
+    fn expiring(s: &Summary, today: &str) -> Due {
+        due(
+            &s.commitments,
+            today.parse().unwrap(),
+            &[60, 30, 7],
+            |_, _| false,
+        )
+    }
+
     #[test]
     fn the_table_says_what_the_utilization_means_in_money() {
-        let t = text(&summary());
+        let s = summary();
+        let t = text(&s, &expiring(&s, "2027-02-10"));
         assert!(t.contains("Savings Plan arn:sp/1"), "{t}");
         assert!(
             t.contains("utilization 71.4 %: 780.20 of 1,092.60 used; 312.40 of commitment unused"),
             "{t}"
         );
-        assert!(t.contains("ends 2027-03-01T00:00:00Z"), "{t}");
+        assert!(
+            t.contains("ends 2027-03-01T00:00:00Z (in 19 days: within 30 days of its end)"),
+            "{t}"
+        );
+        let far = text(&s, &expiring(&s, "2026-11-10"));
+        assert!(far.contains("ends 2027-03-01T00:00:00Z\n"), "{far}");
         assert!(
             t.contains("EC2 compute: Savings Plans 0 %, reservations 0 % of hours"),
             "{t}"
         );
-        assert!(text(&Summary::default()).starts_with("no Reserved Instance or Savings Plan"));
+        assert!(text(&Summary::default(), &Due::default())
+            .starts_with("no Reserved Instance or Savings Plan"));
     }
 
     #[test]
     fn json_keeps_every_digit_and_says_null_for_no_utilization() {
-        let j = as_json(&summary());
+        let s = summary();
+        let j = as_json(&s, &expiring(&s, "2027-02-25"));
+        assert_eq!(j["expiring"][0]["days_left"], 4);
+        assert_eq!(j["expiring"][0]["lead_days"], 7);
         assert_eq!(j["commitments"][0]["unused_cost"], "312.4");
         assert_eq!(
             j["commitments"][0]["utilization"],

@@ -4,6 +4,8 @@
 //!   was used, utilization and unused cost, its dates and terms; and coverage, per service family
 //!   a commitment can cover. Exact decimals, summed from lines ([`Line`]), per day where the
 //!   report is daily or hourly.
+//! - [`expiry`]: which commitments are near their end, a warning once per commitment and lead
+//!   time.
 //!
 //! Definitions (`finops-costs.md`, "Commitments"): Savings Plans utilization = Σ
 //! `UsedCommitment` ÷ Σ `TotalCommitmentToDate` over the `SavingsPlanRecurringFee` lines; RI
@@ -12,6 +14,7 @@
 //! upfront + unused recurring fee; coverage = covered usage ÷ eligible usage, at on-demand cost
 //! for Savings Plans and in hours for reservations.
 
+pub mod expiry;
 pub mod figures;
 
 pub use figures::{Commitment, CommitmentKind, Commitments, Coverage, Family, Line, Summary};
