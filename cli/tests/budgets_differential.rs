@@ -6,30 +6,13 @@
 //! billwatch's code). DuckDB comes from the project's venv (infra/requirements.txt): run
 //! through ./scripts/test, which puts it first on PATH.
 
+mod common;
+
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn python() -> String {
-    let python = std::env::var("BILLWATCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&python)
-        .args(["-c", "import duckdb"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "{python} cannot import duckdb: run this test through ./scripts/test (its venv, from \
-         infra/requirements.txt, has it), or set BILLWATCH_PYTHON to a Python that does"
-    );
-    python
-}
 
 /// The budgets compared: every cost type, exclusions, each filter key and its `not_` form,
 /// globs, untagged, cost categories, another currency, usage units.
@@ -114,8 +97,8 @@ fn run(cmd: &mut Command) -> String {
 
 #[test]
 fn each_budget_equals_an_independent_sql_sum_on_cur1_cur2_and_focus() {
-    let python = python();
-    let script = root().join("tests/differential/budgets_sql.py");
+    let python = common::python_with_duckdb();
+    let script = common::differential_script();
     let list = budgets();
     let mut compared = 0;
     for seed in [1, 2, 3] {

@@ -5,30 +5,15 @@
 //! (DuckDB, `tests/differential/budgets_sql.py commitments`, written from the reference's
 //! definitions). DuckDB comes from the project's venv: run through ./scripts/test.
 
+mod common;
+
+use common::{differential_script as script, python_with_duckdb as python};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::str::FromStr;
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/differential/budgets_sql.py")
-}
-
-fn python() -> String {
-    let python = std::env::var("BILLWATCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&python)
-        .args(["-c", "import duckdb"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "{python} cannot import duckdb: run this test through ./scripts/test (its venv, from \
-         infra/requirements.txt, has it), or set BILLWATCH_PYTHON to a Python that does"
-    );
-    python
-}
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("runs");

@@ -21,6 +21,27 @@ pub fn fixture(rel: &str) -> String {
     format!("{FIXTURES}/{rel}")
 }
 
+/// The differential tests' independent computations in SQL (`tests/differential/budgets_sql.py`).
+pub fn differential_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/differential/budgets_sql.py")
+}
+
+/// A Python that imports DuckDB: `BILLWATCH_PYTHON` (./scripts/test sets the project's venv,
+/// from infra/requirements.txt), else `python3`; fails saying how to get one.
+pub fn python_with_duckdb() -> String {
+    let python = std::env::var("BILLWATCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "{python} cannot import duckdb: run this test through ./scripts/test (its venv, from \
+         infra/requirements.txt, has it), or set BILLWATCH_PYTHON to a Python that does"
+    );
+    python
+}
+
 /// Runs the `billwatch` binary with `args`.
 pub fn billwatch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_billwatch"))
