@@ -364,3 +364,37 @@ fn another_format_is_refused_by_name() {
         .to_string();
     assert!(e.contains("Cost and Usage Reports"), "{e}");
 }
+
+#[test]
+fn gzip_parts_of_a_manifest_give_the_figures_of_one_file() {
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let whole = write(dir.path(), "whole.csv", &CUR1, &ROWS);
+    let folder = "cur/r/20261101-20261201";
+    std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+    let mut keys = Vec::new();
+    for (n, rows) in [&ROWS[..3], &ROWS[3..]].into_iter().enumerate() {
+        let plain = write(dir.path(), &format!("part-{n}.csv"), &CUR1, rows);
+        let key = format!("{folder}/r-{n}.csv.gz");
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(&std::fs::read(plain).unwrap()).unwrap();
+        std::fs::write(dir.path().join(&key), gz.finish().unwrap()).unwrap();
+        keys.push(format!("\"{key}\""));
+    }
+    let manifest = dir.path().join(format!("{folder}/r-Manifest.json"));
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"reportKeys":[{}],"billingPeriod":{{"start":"20261101T000000.000Z"}}}}"#,
+            keys.join(",")
+        ),
+    )
+    .unwrap();
+    let parts = commitments_path(&manifest, Some(dir.path()), &Limits::default()).unwrap();
+    check(&parts);
+    assert_eq!(
+        parts,
+        commitments_path(&whole, None, &Limits::default()).unwrap()
+    );
+}
