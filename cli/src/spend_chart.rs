@@ -68,24 +68,7 @@ pub fn month_to_date(totals: &[StoredTotal], period: Period, budget: Option<&Bud
             out += "  (the live report has no daily data: legacy and DBR reports are monthly)\n";
             continue;
         }
-        let last = daily.iter().rposition(|v| !v.is_zero()).unwrap_or(0);
-        let mut running = Decimal::ZERO;
-        let rows: Vec<Row> = daily[..=last]
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                running += *v;
-                Row {
-                    label: (period.start().date_naive() + chrono::Days::new(i as u64)).to_string(),
-                    value: running,
-                    budget: budget.map(|b| {
-                        (b.amount * Decimal::from(i + 1) / Decimal::from(days)).round_dp(2)
-                    }),
-                    note: String::new(),
-                }
-            })
-            .collect();
-        out += &render(&rows);
+        out += &render(&cumulative(period, &daily, budget.map(|b| b.amount)));
         if budget.is_some() {
             out += "  ┃ the budget spread evenly over the month\n";
         }
@@ -125,24 +108,11 @@ pub fn budget_to_date(
         out += "  (the live report has no daily data)\n";
         return out;
     }
-    let days = period.days() as usize;
-    let last = spend.days.iter().rposition(|v| !v.is_zero()).unwrap_or(0);
-    let mut running = Decimal::ZERO;
-    let rows: Vec<Row> = spend.days[..=last]
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            running += *v;
-            Row {
-                label: (period.start().date_naive() + chrono::Days::new(i as u64)).to_string(),
-                value: running,
-                budget: monthly
-                    .then(|| (b.amount * Decimal::from(i + 1) / Decimal::from(days)).round_dp(2)),
-                note: String::new(),
-            }
-        })
-        .collect();
-    out += &render(&rows);
+    out += &render(&cumulative(
+        period,
+        &spend.days,
+        monthly.then_some(b.amount),
+    ));
     if !spend.once.is_zero() {
         out += &format!(
             "  + {} {} on no single day (fees, month-long lines)\n",
@@ -159,6 +129,28 @@ pub fn budget_to_date(
         );
     }
     out
+}
+
+/// A row per day of `period` up to the last day with spend: the spend to date, and `amount`
+/// spread evenly over the month to that day, when given.
+fn cumulative(period: Period, daily: &[Decimal], amount: Option<Decimal>) -> Vec<Row> {
+    let days = period.days() as usize;
+    let last = daily.iter().rposition(|v| !v.is_zero()).unwrap_or(0);
+    let mut running = Decimal::ZERO;
+    daily[..=last]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            running += *v;
+            Row {
+                label: (period.start().date_naive() + chrono::Days::new(i as u64)).to_string(),
+                value: running,
+                budget: amount
+                    .map(|a| (a * Decimal::from(i + 1) / Decimal::from(days)).round_dp(2)),
+                note: String::new(),
+            }
+        })
+        .collect()
 }
 
 /// A bar per month of one account and service, the budget's amount marked on each.
