@@ -88,11 +88,12 @@ fn pct(ratio: Option<Decimal>) -> String {
     )
 }
 
-fn units(c: &Commitment) -> &'static str {
+/// What `committed` and `used` count: its name in JSON, and the words after a figure.
+fn unit(c: &Commitment) -> (&'static str, &'static str) {
     match (c.kind, c.normalized) {
-        (CommitmentKind::SavingsPlan, _) => "",
-        (CommitmentKind::Reservation, true) => " normalized units",
-        (CommitmentKind::Reservation, false) => " hours",
+        (CommitmentKind::SavingsPlan, _) => ("money", ""),
+        (CommitmentKind::Reservation, true) => ("normalized_units", " normalized units"),
+        (CommitmentKind::Reservation, false) => ("hours", " hours"),
     }
 }
 
@@ -119,7 +120,7 @@ fn text(s: &Summary, expiring: &Due) -> String {
             pct(c.utilization()),
             cents(c.used),
             cents(c.committed),
-            units(c),
+            unit(c).1,
             cents(c.unused_cost),
         );
         let end = if c.end.is_empty() { "unknown" } else { &c.end };
@@ -190,11 +191,7 @@ fn as_json(s: &Summary, expiring: &Due) -> serde_json::Value {
                 "end": c.end,
                 "committed": c.committed.normalize().to_string(),
                 "used": c.used.normalize().to_string(),
-                "unit": match (c.kind, c.normalized) {
-                    (CommitmentKind::SavingsPlan, _) => "money",
-                    (_, true) => "normalized_units",
-                    _ => "hours",
-                },
+                "unit": unit(c).0,
                 "utilization": ratio_json(c.utilization()),
                 "unused_cost": c.unused_cost.normalize().to_string(),
                 "fee": c.fee.normalize().to_string(),

@@ -239,11 +239,14 @@ impl Summary {
     }
 }
 
-/// The commitments' figures while a report's lines stream by.
+/// The commitments' figures while a report's lines stream by. Keyed so that a line is looked up
+/// by its borrowed cells: a key is allocated once per commitment or (account, family), not per
+/// line.
 #[derive(Debug, Clone, Default)]
 pub struct Commitments {
-    by_id: BTreeMap<(CommitmentKind, String), Commitment>,
-    coverage: BTreeMap<(String, Family), Coverage>,
+    by_id: BTreeMap<CommitmentKind, BTreeMap<String, Commitment>>,
+    /// Per usage account, per family.
+    coverage: BTreeMap<String, BTreeMap<Family, Coverage>>,
 }
 
 impl Commitments {
@@ -254,18 +257,13 @@ impl Commitments {
         };
         match t {
             LineType::SavingsPlanRecurringFee if !l.sp_arn.is_empty() => {
-                let c = self.entry(CommitmentKind::SavingsPlan, l.sp_arn, l);
-                let unused = l.sp_total_commitment - l.sp_used_commitment;
-                c.committed += l.sp_total_commitment;
-                c.used += l.sp_used_commitment;
-                c.unused_cost += unused;
-                c.fee += l.cost;
-                day_add(
-                    c,
+                let (total, used) = (l.sp_total_commitment, l.sp_used_commitment);
+                self.entry(CommitmentKind::SavingsPlan, l.sp_arn, l).add(
                     l.day,
-                    l.sp_total_commitment,
-                    l.sp_used_commitment,
-                    unused,
+                    total,
+                    used,
+                    total - used,
+                    l.cost,
                 );
             }
             LineType::RIFee if !l.reservation_arn.is_empty() => {
@@ -278,11 +276,7 @@ impl Commitments {
                 let unused_cost = l.ri_unused_upfront + l.ri_unused_recurring;
                 let c = self.entry(CommitmentKind::Reservation, l.reservation_arn, l);
                 c.normalized |= normalized;
-                c.committed += total;
-                c.used += total - unused;
-                c.unused_cost += unused_cost;
-                c.fee += l.cost;
-                day_add(c, l.day, total, total - unused, unused_cost);
+                c.add(l.day, total, total - unused, unused_cost, l.cost);
             }
             LineType::SavingsPlanCoveredUsage => {
                 if let Some(f) = Family::of(l.product_code, l.usage_type) {
@@ -308,108 +302,143 @@ impl Commitments {
     }
 
     fn cover(&mut self, l: &Line<'_>, f: Family) -> &mut Coverage {
-        self.coverage.entry((l.account.to_string(), f)).or_default()
+        if !self.coverage.contains_key(l.account) {
+            self.coverage.insert(l.account.to_string(), BTreeMap::new());
+        }
+        let families = self.coverage.get_mut(l.account).expect("inserted above");
+        families.entry(f).or_default()
     }
 
     fn entry(&mut self, kind: CommitmentKind, id: &str, l: &Line<'_>) -> &mut Commitment {
-        let c = self
-            .by_id
-            .entry((kind, id.to_string()))
-            .or_insert_with(|| Commitment {
-                id: id.to_string(),
-                kind,
-                account: l.account.to_string(),
-                offering: String::new(),
-                term: String::new(),
-                payment_option: String::new(),
-                start: String::new(),
-                end: String::new(),
-                committed: Decimal::ZERO,
-                used: Decimal::ZERO,
-                unused_cost: Decimal::ZERO,
-                fee: Decimal::ZERO,
-                normalized: false,
-                days: BTreeMap::new(),
-            });
-        // The first line that names a term or a date gives it (lines of one commitment agree).
-        let (offering, term, payment, start, end) = match kind {
-            CommitmentKind::SavingsPlan => (
+        let mine = self.by_id.entry(kind).or_default();
+        if !mine.contains_key(id) {
+            mine.insert(id.to_string(), Commitment::new(id, kind, l.account));
+        }
+        let c = mine.get_mut(id).expect("inserted above");
+        match kind {
+            CommitmentKind::SavingsPlan => c.describe(
                 l.sp_offering_type,
                 l.sp_term,
                 l.sp_payment_option,
                 l.sp_start,
                 l.sp_end,
             ),
-            CommitmentKind::Reservation => (l.product_code, "", "", l.ri_start, l.ri_end),
-        };
-        for (slot, v) in [
-            (&mut c.offering, offering),
-            (&mut c.term, term),
-            (&mut c.payment_option, payment),
-            (&mut c.start, start),
-            (&mut c.end, end),
-        ] {
-            if slot.is_empty() && !v.is_empty() {
-                *slot = v.to_string();
-            }
+            CommitmentKind::Reservation => c.describe(l.product_code, "", "", l.ri_start, l.ri_end),
         }
         c
     }
 
     /// Takes in the figures of other lines of the same report.
     pub fn absorb(&mut self, other: Commitments) {
-        for (key, theirs) in other.by_id {
-            match self.by_id.get_mut(&key) {
-                None => {
-                    self.by_id.insert(key, theirs);
+        for (kind, theirs) in other.by_id {
+            let mine = self.by_id.entry(kind).or_default();
+            for (id, theirs) in theirs {
+                let Some(c) = mine.get_mut(&id) else {
+                    mine.insert(id, theirs);
+                    continue;
+                };
+                c.add(
+                    0,
+                    theirs.committed,
+                    theirs.used,
+                    theirs.unused_cost,
+                    theirs.fee,
+                );
+                c.normalized |= theirs.normalized;
+                for (d, (t, u, x)) in theirs.days {
+                    c.add_day(d, t, u, x);
                 }
-                Some(mine) => {
-                    mine.committed += theirs.committed;
-                    mine.used += theirs.used;
-                    mine.unused_cost += theirs.unused_cost;
-                    mine.fee += theirs.fee;
-                    mine.normalized |= theirs.normalized;
-                    for (d, (t, u, x)) in theirs.days {
-                        let e = mine.days.entry(d).or_default();
-                        e.0 += t;
-                        e.1 += u;
-                        e.2 += x;
-                    }
-                    for (slot, v) in [
-                        (&mut mine.offering, theirs.offering),
-                        (&mut mine.term, theirs.term),
-                        (&mut mine.payment_option, theirs.payment_option),
-                        (&mut mine.start, theirs.start),
-                        (&mut mine.end, theirs.end),
-                    ] {
-                        if slot.is_empty() {
-                            *slot = v;
-                        }
-                    }
-                }
+                c.describe(
+                    &theirs.offering,
+                    &theirs.term,
+                    &theirs.payment_option,
+                    &theirs.start,
+                    &theirs.end,
+                );
             }
         }
-        for (key, c) in other.coverage {
-            self.coverage.entry(key).or_default().absorb(&c);
+        for (account, families) in other.coverage {
+            let mine = self.coverage.entry(account).or_default();
+            for (f, c) in families {
+                mine.entry(f).or_default().absorb(&c);
+            }
         }
     }
 
     pub fn finish(self) -> Summary {
         Summary {
-            commitments: self.by_id.into_values().collect(),
-            coverage: self.coverage,
+            commitments: self
+                .by_id
+                .into_values()
+                .flat_map(BTreeMap::into_values)
+                .collect(),
+            coverage: self
+                .coverage
+                .into_iter()
+                .flat_map(|(account, families)| {
+                    families
+                        .into_iter()
+                        .map(move |(f, c)| ((account.clone(), f), c))
+                })
+                .collect(),
         }
     }
 }
 
-fn day_add(c: &mut Commitment, day: u32, total: Decimal, used: Decimal, unused: Decimal) {
-    if day == 0 {
-        return;
+impl Commitment {
+    fn new(id: &str, kind: CommitmentKind, account: &str) -> Self {
+        Commitment {
+            id: id.to_string(),
+            kind,
+            account: account.to_string(),
+            offering: String::new(),
+            term: String::new(),
+            payment_option: String::new(),
+            start: String::new(),
+            end: String::new(),
+            committed: Decimal::ZERO,
+            used: Decimal::ZERO,
+            unused_cost: Decimal::ZERO,
+            fee: Decimal::ZERO,
+            normalized: false,
+            days: BTreeMap::new(),
+        }
     }
-    let e = c.days.entry(day).or_default();
-    e.0 += total;
-    e.1 += used;
-    e.2 += unused;
+
+    /// Adds one fee line's (or another part's) figures; on `day` too (0: on none).
+    fn add(&mut self, day: u32, total: Decimal, used: Decimal, unused: Decimal, fee: Decimal) {
+        self.committed += total;
+        self.used += used;
+        self.unused_cost += unused;
+        self.fee += fee;
+        self.add_day(day, total, used, unused);
+    }
+
+    fn add_day(&mut self, day: u32, total: Decimal, used: Decimal, unused: Decimal) {
+        if day == 0 {
+            return;
+        }
+        let e = self.days.entry(day).or_default();
+        e.0 += total;
+        e.1 += used;
+        e.2 += unused;
+    }
+
+    /// Fills what is still unknown of its terms and dates: the first line that names one gives
+    /// it (the lines of one commitment agree).
+    fn describe(&mut self, offering: &str, term: &str, payment: &str, start: &str, end: &str) {
+        for (slot, v) in [
+            (&mut self.offering, offering),
+            (&mut self.term, term),
+            (&mut self.payment_option, payment),
+            (&mut self.start, start),
+            (&mut self.end, end),
+        ] {
+            if slot.is_empty() && !v.is_empty() {
+                *slot = v.to_string();
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::header::{field, Col, Header};
 use super::record::Record;
 use super::tally::{day_of, Finished, Rows};
 use crate::budget::cost::LineType;
-use crate::commitment::{Commitments, Line};
+use crate::commitment::{Commitments, Family, Line};
 use rust_decimal::Decimal;
 
 /// The columns a commitment line is read from (any may be absent: its cells read empty).
@@ -158,51 +158,47 @@ impl Rows for CommitmentRows {
             _ => return Ok(()),
         };
         let covered = !ri && !sp;
+        let (product_code, usage_type) =
+            (text(field(c.product_code, r)), text(field(c.usage_type, r)));
+        // Usage no commitment can cover counts nowhere: nothing more of its line is read.
+        if covered && Family::of(product_code, usage_type).is_none() {
+            return Ok(());
+        }
         let day = match c.usage_start {
             Some(start) => day_of(start.get(r), field(c.usage_end, r), None) as u32,
             None => 0,
         };
-        let zero = |_: Option<Col>| Ok::<_, RowError>(Decimal::ZERO);
-        let ri_amount = |col| if ri { amount(col, r) } else { zero(col) };
-        let sp_amount = |col| if sp { amount(col, r) } else { zero(col) };
+        // A figure is read (and checked) only on the lines it counts on.
+        let read = |on: bool, col: Option<Col>| match on {
+            true => amount(col, r),
+            false => Ok(Decimal::ZERO),
+        };
         let line = Line {
             line_type: Some(line_type),
             account: text(field(c.account, r)),
-            product_code: text(field(c.product_code, r)),
-            usage_type: text(field(c.usage_type, r)),
-            usage_amount: if covered {
-                amount(c.usage_amount, r)?
-            } else {
-                Decimal::ZERO
-            },
-            on_demand_cost: if covered {
-                amount(c.on_demand_cost, r)?
-            } else {
-                Decimal::ZERO
-            },
+            product_code,
+            usage_type,
+            usage_amount: read(covered, c.usage_amount)?,
+            on_demand_cost: read(covered, c.on_demand_cost)?,
             day,
             reservation_arn: text(field(c.reservation_arn, r)),
-            ri_total_units: ri_amount(c.ri_total_units)?,
-            ri_unused_units: ri_amount(c.ri_unused_units)?,
-            ri_total_normalized: ri_amount(c.ri_total_normalized)?,
-            ri_unused_normalized: ri_amount(c.ri_unused_normalized)?,
-            ri_unused_upfront: ri_amount(c.ri_unused_upfront)?,
-            ri_unused_recurring: ri_amount(c.ri_unused_recurring)?,
+            ri_total_units: read(ri, c.ri_total_units)?,
+            ri_unused_units: read(ri, c.ri_unused_units)?,
+            ri_total_normalized: read(ri, c.ri_total_normalized)?,
+            ri_unused_normalized: read(ri, c.ri_unused_normalized)?,
+            ri_unused_upfront: read(ri, c.ri_unused_upfront)?,
+            ri_unused_recurring: read(ri, c.ri_unused_recurring)?,
             ri_start: text(field(c.ri_start, r)),
             ri_end: text(field(c.ri_end, r)),
             sp_arn: text(field(c.sp_arn, r)),
-            sp_total_commitment: sp_amount(c.sp_total_commitment)?,
-            sp_used_commitment: sp_amount(c.sp_used_commitment)?,
+            sp_total_commitment: read(sp, c.sp_total_commitment)?,
+            sp_used_commitment: read(sp, c.sp_used_commitment)?,
             sp_start: text(field(c.sp_start, r)),
             sp_end: text(field(c.sp_end, r)),
             sp_term: text(field(c.sp_term, r)),
             sp_payment_option: text(field(c.sp_payment_option, r)),
             sp_offering_type: text(field(c.sp_offering_type, r)),
-            cost: if covered {
-                Decimal::ZERO
-            } else {
-                amount(c.cost, r)?
-            },
+            cost: read(!covered, c.cost)?,
         };
         self.figures.add(&line);
         Ok(())
