@@ -125,6 +125,19 @@ impl Family {
         }
     }
 
+    /// The product codes of its usage (a services filter names these).
+    pub fn product_codes(self) -> &'static [&'static str] {
+        match self {
+            Family::Ec2Compute => &["AmazonEC2"],
+            Family::Fargate => &["AmazonECS", "AmazonEKS"],
+            Family::Lambda => &["AWSLambda"],
+            Family::Rds => &["AmazonRDS"],
+            Family::ElastiCache => &["AmazonElastiCache"],
+            Family::OpenSearch => &["AmazonES", "AmazonOpenSearchService"],
+            Family::Redshift => &["AmazonRedshift"],
+        }
+    }
+
     /// Whether Savings Plans can cover it (else only reservations).
     pub fn savings_plans(self) -> bool {
         matches!(self, Family::Ec2Compute | Family::Fargate | Family::Lambda)
@@ -149,6 +162,10 @@ pub struct Coverage {
     pub on_demand_hours: Decimal,
     /// Usage a reservation covered, at on-demand cost (eligible for Savings Plans too).
     pub ri_covered_cost: Decimal,
+    /// The same figures per day of the month (1..=31) the usage ran on, where the report is
+    /// daily or hourly (a day's own `days` are empty).
+    #[serde(skip)]
+    pub days: BTreeMap<u32, Coverage>,
 }
 
 impl Coverage {
@@ -167,11 +184,26 @@ impl Coverage {
     }
 
     fn absorb(&mut self, o: &Coverage) {
+        self.add_figures(o);
+        for (day, theirs) in &o.days {
+            self.days.entry(*day).or_default().add_figures(theirs);
+        }
+    }
+
+    fn add_figures(&mut self, o: &Coverage) {
         self.sp_covered += o.sp_covered;
         self.ri_covered_hours += o.ri_covered_hours;
         self.on_demand_cost += o.on_demand_cost;
         self.on_demand_hours += o.on_demand_hours;
         self.ri_covered_cost += o.ri_covered_cost;
+    }
+
+    /// Adds one line's figures, on `day` too (0: on none).
+    fn add_line(&mut self, line: &Coverage, day: u32) {
+        self.add_figures(line);
+        if day != 0 {
+            self.days.entry(day).or_default().add_figures(line);
+        }
     }
 }
 
@@ -278,30 +310,31 @@ impl Commitments {
                 c.normalized |= normalized;
                 c.add(l.day, total, total - unused, unused_cost, l.cost);
             }
-            LineType::SavingsPlanCoveredUsage => {
-                if let Some(f) = Family::of(l.product_code, l.usage_type) {
-                    self.cover(l, f).sp_covered += l.on_demand_cost;
-                }
-            }
-            LineType::DiscountedUsage => {
-                if let Some(f) = Family::of(l.product_code, l.usage_type) {
-                    let c = self.cover(l, f);
-                    c.ri_covered_hours += l.usage_amount;
-                    c.ri_covered_cost += l.on_demand_cost;
-                }
-            }
-            LineType::Usage => {
-                if let Some(f) = Family::of(l.product_code, l.usage_type) {
-                    let c = self.cover(l, f);
-                    c.on_demand_cost += l.on_demand_cost;
-                    c.on_demand_hours += l.usage_amount;
-                }
-            }
+            LineType::SavingsPlanCoveredUsage => self.cover(l, |c| c.sp_covered = l.on_demand_cost),
+            LineType::DiscountedUsage => self.cover(l, |c| {
+                c.ri_covered_hours = l.usage_amount;
+                c.ri_covered_cost = l.on_demand_cost;
+            }),
+            LineType::Usage => self.cover(l, |c| {
+                c.on_demand_cost = l.on_demand_cost;
+                c.on_demand_hours = l.usage_amount;
+            }),
             _ => {}
         }
     }
 
-    fn cover(&mut self, l: &Line<'_>, f: Family) -> &mut Coverage {
+    /// Adds a usage line's coverage figures (set by `figures`) to its account and family, if a
+    /// commitment can cover its family.
+    fn cover(&mut self, l: &Line<'_>, figures: impl FnOnce(&mut Coverage)) {
+        let Some(f) = Family::of(l.product_code, l.usage_type) else {
+            return;
+        };
+        let mut line = Coverage::default();
+        figures(&mut line);
+        self.coverage_of(l, f).add_line(&line, l.day);
+    }
+
+    fn coverage_of(&mut self, l: &Line<'_>, f: Family) -> &mut Coverage {
         if !self.coverage.contains_key(l.account) {
             self.coverage.insert(l.account.to_string(), BTreeMap::new());
         }

@@ -4,6 +4,8 @@
 //!   was used, utilization and unused cost, its dates and terms; and coverage, per service family
 //!   a commitment can cover. Exact decimals, summed from lines ([`Line`]), per day where the
 //!   report is daily or hourly.
+//! - [`watch`]: what a commitment budget watches (a utilization or coverage gauge, expiry), the
+//!   figure it keeps per delivery and when a gauge is under its line.
 //! - [`expiry`]: which commitments are near their end, a warning once per commitment and lead
 //!   time.
 //!
@@ -16,5 +18,7 @@
 
 pub mod expiry;
 pub mod figures;
+pub mod watch;
 
 pub use figures::{Commitment, CommitmentKind, Commitments, Coverage, Family, Line, Summary};
+pub use watch::{Gauge, Gauged, Watch};
