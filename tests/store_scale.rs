@@ -76,6 +76,7 @@ fn summary(accounts: usize, services: usize, seed: u64) -> ReportSummary {
         budgets: Vec::new(),
         objects_read: 1,
         delivery_id: None,
+        commitments: None,
     }
 }
 

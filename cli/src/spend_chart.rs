@@ -316,6 +316,7 @@ mod tests {
                 days,
             }]),
             notes: Vec::new(),
+            gauge: None,
         };
         let text = budget_to_date(Some(&f), "2026-11".parse().unwrap(), &b);
         let lines: Vec<&str> = text.lines().collect();

@@ -6,6 +6,7 @@ use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::cost::{ChargeKind, Measure};
 use billwatch_core::budget::filter::Filter;
 use billwatch_core::budget::{decimal, Auto, Draft, Model, Problem, THRESHOLD_FORMS};
+use billwatch_core::commitment::Watch;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -58,6 +59,7 @@ pub(super) struct FileBudget {
     escalation_step: Option<Number>,
     topic_arn: Option<String>,
     digest: Option<bool>,
+    days: Option<Vec<u32>>,
 }
 
 /// `amount = { auto = "mean", months = 3 }`.
@@ -206,14 +208,24 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         return Err(vec![Problem::new("budget", "must be a table ([[budget]])")]);
     };
     let mut f = Draft::default();
-    let raw: FileBudget = match by_key(table, &mut f) {
+    let mut raw: FileBudget = match by_key(table, &mut f) {
         Ok(raw) => raw,
         Err(e) => {
             f.fail("budget", e);
             return Err(f.into_problems());
         }
     };
-    let name = budget_name(&mut f, raw.name);
+    let name = budget_name(&mut f, raw.name.take());
+    let watch = raw
+        .kind
+        .as_deref()
+        .and_then(|k| Watch::of_kind(k, raw.days.clone()));
+    if let Some(w) = &watch {
+        return parse_commitment_budget(f, name, w.clone(), raw);
+    }
+    if raw.days.is_some() {
+        f.fail("days", "only a commitment_expiry budget has lead times (days)");
+    }
     let (amount, auto) = budget_amount(&mut f, raw.amount);
     let unit = budget_unit(&mut f, raw.kind.as_deref(), raw.unit);
     let usage = raw.kind.as_deref() == Some("usage");
@@ -249,6 +261,7 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         cadence: read_or(&mut f, "period", raw.period.as_deref(), |c| c.parse()),
         unit,
         auto,
+        watch: None,
     };
     let (thresholds, index) = budget_thresholds(&mut f, raw.thresholds, &currency);
     let escalation_step = budget_escalation(&mut f, raw.escalation_step.as_ref());
@@ -262,6 +275,80 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         topic_arn: raw.topic_arn,
         digest: raw.digest.unwrap_or(false),
         model,
+    };
+    f.finish(budget, &index)
+}
+
+/// A commitment budget (`kind = "ri_utilization"`, …, `"commitment_expiry"`): no amount (a
+/// gauge's lines are percentages, `below 90%`; an expiry budget's are its `days`), its currency
+/// that of the money it names (USD unless given), a filter on accounts and services.
+fn parse_commitment_budget(
+    mut f: Draft,
+    name: String,
+    watch: Watch,
+    raw: FileBudget,
+) -> Result<Budget, Vec<Problem>> {
+    let kind = watch.kind_name();
+    if raw.amount.is_some() {
+        f.fail(
+            "amount",
+            format!("a {kind} budget has no amount: its lines are percentages (\"below 90%\") or days"),
+        );
+    }
+    for (field, given) in [
+        ("unit", raw.unit.is_some()),
+        ("cost", raw.cost.is_some()),
+        ("exclude", raw.exclude.is_some()),
+    ] {
+        if given {
+            f.fail(field, format!("a {kind} budget counts no cost or usage: leave {field} out"));
+        }
+    }
+    let currency = raw.currency.unwrap_or_else(|| "USD".into());
+    let scope = budget_scope(&mut f, raw.scope, raw.account, raw.service, raw.tag);
+    let mut thresholds = Vec::new();
+    let mut index = Vec::new();
+    match (&watch, raw.thresholds) {
+        (Watch::Gauge(_), None) => f.fail(
+            "thresholds",
+            "missing: the lines under which it alerts, e.g. [\"below 90%\"]",
+        ),
+        (Watch::Gauge(_), Some(list)) => {
+            for (i, value) in list.into_iter().enumerate() {
+                let read = match value {
+                    toml::Value::String(text) => billwatch_core::budget::parse_below(&text),
+                    other => Err(format!("{other} is not a line: write \"below 90%\"")),
+                };
+                match read {
+                    Ok(t) => {
+                        thresholds.push(t);
+                        index.push(i + 1);
+                    }
+                    Err(e) => f.fail(&format!("thresholds #{}", i + 1), e),
+                }
+            }
+        }
+        (Watch::Expiry { .. }, Some(_)) => f.fail(
+            "thresholds",
+            "an expiry budget warns at its lead times: write days = [60, 30, 7], not thresholds",
+        ),
+        (Watch::Expiry { .. }, None) => {}
+    }
+    let budget = Budget {
+        name,
+        scope,
+        amount: Decimal::ONE_HUNDRED,
+        currency,
+        thresholds,
+        escalation_step: budget_escalation(&mut f, raw.escalation_step.as_ref()),
+        topic_arn: raw.topic_arn,
+        digest: raw.digest.unwrap_or(false),
+        model: Model {
+            filter: raw.filter.unwrap_or_default(),
+            cadence: read_or(&mut f, "period", raw.period.as_deref(), |c| c.parse()),
+            watch: Some(watch),
+            ..Model::default()
+        },
     };
     f.finish(budget, &index)
 }
@@ -332,7 +419,10 @@ fn budget_unit(f: &mut Draft, kind: Option<&str>, unit: Option<String>) -> Optio
         (other, _) => {
             f.fail(
                 "kind",
-                format!("'{other}' is not a kind of budget (cost, the default, or usage)"),
+                format!(
+                    "'{other}' is not a kind of budget (cost, the default; usage; or {})",
+                    billwatch_core::commitment::watch::KINDS.join(", ")
+                ),
             );
             None
         }

@@ -192,6 +192,8 @@ mod tests {
             name: name.into(),
             amount: Some(amount.into()),
             auto_months: None,
+            kind: None,
+            days: None,
             cost: None,
             exclude: String::new(),
             period: None,

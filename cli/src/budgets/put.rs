@@ -9,8 +9,16 @@ pub struct PutArgs {
     /// The budget's name (letters, digits, - and _).
     pub name: String,
     /// The amount per period, e.g. 1000 or 1234.56 (a quantity of --unit for a usage budget).
-    #[arg(long, required_unless_present = "auto_months")]
+    #[arg(long, required_unless_present_any = ["auto_months", "kind"])]
     pub amount: Option<String>,
+    /// A commitment budget instead of a cost budget: savings_plans_utilization,
+    /// ri_utilization, savings_plans_coverage, ri_coverage (with --thresholds "below 90%"),
+    /// or commitment_expiry (with --days); no amount.
+    #[arg(long, conflicts_with_all = ["amount", "auto_months", "unit", "cost"])]
+    pub kind: Option<String>,
+    /// A commitment_expiry budget's lead times in days, comma-separated (default 60,30,7).
+    #[arg(long, value_name = "D1,D2", requires = "kind")]
+    pub days: Option<String>,
     /// Instead of --amount: the mean of the budget's last N months' actual spend, worked out
     /// at the start of each period (1 to 24).
     #[arg(long, value_name = "N", conflicts_with = "amount")]
@@ -82,8 +90,14 @@ pub fn run(ctx: &Ctx, args: PutArgs) -> Result<String, CliError> {
     })
 }
 
+/// The default of --thresholds (a commitment_expiry budget has none: it is ignored there).
+const DEFAULT_THRESHOLDS: &str = "50%,80%,100%";
+
 pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
     let mut f = Draft::default();
+    if let Some(kind) = flags.kind.clone() {
+        return commitment_from_flags(f, &kind, flags);
+    }
     let amount = match (&flags.amount, flags.auto_months) {
         (Some(a), _) => decimal(a).unwrap_or_else(|e| {
             f.fail("amount", e);
@@ -123,6 +137,78 @@ pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         currency,
         thresholds,
         escalation_step,
+        topic_arn: flags.topic_arn,
+        digest: flags.digest,
+        model,
+    };
+    let label = format!("budget '{}'", budget.name);
+    let index: Vec<usize> = (1..=budget.thresholds.len()).collect();
+    f.finish(budget, &index)
+        .map_err(|problems| problems.iter().map(|p| format!("{label}: {p}")).collect())
+}
+
+/// A commitment budget from the flags (--kind): a gauge's --thresholds are lines ("below
+/// 90%"), an expiry budget's lead times are --days.
+fn commitment_from_flags(mut f: Draft, kind: &str, flags: PutArgs) -> Result<Budget, Vec<String>> {
+    use billwatch_core::commitment::Watch;
+    let days = flags.days.as_deref().map(|text| {
+        text.split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .filter_map(|d| match d.parse::<u32>() {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    f.fail("days", format!("'{d}' is not a whole number of days"));
+                    None
+                }
+            })
+            .collect::<Vec<u32>>()
+    });
+    let Some(watch) = Watch::of_kind(kind, days) else {
+        return Err(vec![format!(
+            "budget '{}': kind: '{kind}' is not a commitment budget's kind ({})",
+            flags.name,
+            billwatch_core::commitment::watch::KINDS.join(", ")
+        )]);
+    };
+    let mut thresholds = Vec::new();
+    match &watch {
+        Watch::Gauge(_) => {
+            for (i, text) in flags.thresholds.split(',').map(str::trim).enumerate() {
+                if text.is_empty() {
+                    continue;
+                }
+                match billwatch_core::budget::parse_below(text) {
+                    Ok(t) => thresholds.push(t),
+                    Err(e) => f.fail(&format!("thresholds #{}", i + 1), e),
+                }
+            }
+        }
+        Watch::Expiry { .. } => {
+            if flags.thresholds != DEFAULT_THRESHOLDS && !flags.thresholds.is_empty() {
+                f.fail(
+                    "thresholds",
+                    "an expiry budget warns at its lead times: give --days, not --thresholds",
+                );
+            }
+        }
+    }
+    if !flags.forecast_thresholds.is_empty() {
+        f.fail("forecast-thresholds", format!("a {kind} budget has no forecast"));
+    }
+    let mut model = model_from_flags(&mut f, &flags);
+    model.watch = Some(watch);
+    let scope = Scope::from_parts(flags.account, flags.service, flags.tag).unwrap_or_else(|p| {
+        f.fail(&p.field, p.reason);
+        Scope::All
+    });
+    let budget = Budget {
+        name: flags.name,
+        scope,
+        amount: Decimal::ONE_HUNDRED,
+        currency: flags.currency,
+        thresholds,
+        escalation_step: None,
         topic_arn: flags.topic_arn,
         digest: flags.digest,
         model,

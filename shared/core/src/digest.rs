@@ -523,6 +523,7 @@ mod tests {
                     days,
                 }]),
                 notes: Vec::new(),
+                gauge: None,
             }]
         };
         let mut nov = vec![Decimal::ZERO; 30];

@@ -331,6 +331,7 @@ mod tests {
             budgets: Vec::new(),
             objects_read: 1,
             delivery_id: None,
+            commitments: None,
         }
     }
 

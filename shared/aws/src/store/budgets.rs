@@ -6,7 +6,9 @@
 //! (`{percent: N, basis: S}` or `{amount: N, basis: S}`), `escalation_step` N (optional),
 //! `topic_arn` S (optional), and what it counts when that is not the plain monthly unblended
 //! cost (each optional): `cost` S, `exclude` L of S, `period` S, `unit` S (a usage budget),
-//! `auto_months` N (an automatic amount), `filter` S (the `[budget.filter]` table as JSON).
+//! `auto_months` N (an automatic amount), `filter` S (the `[budget.filter]` table as JSON),
+//! `kind` S (a commitment budget: `ri_utilization`, …, `commitment_expiry`) with `days` L of N
+//! (an expiry budget's lead times).
 //! Items of the first shape (`thresholds` a list of N percentages on
 //! the actual spend, `scope` `all` or a bare account id) are still read.
 
@@ -18,6 +20,7 @@ use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::cost::{ChargeKind, CostType};
 use billwatch_core::budget::span::Cadence;
 use billwatch_core::budget::{Auto, Basis, Budget, Level, Model, Scope, Threshold};
+use billwatch_core::commitment::Watch;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -114,6 +117,13 @@ fn model_into(m: &Model, item: &mut Item) {
         let json = serde_json::to_string(&m.filter).expect("a filter serializes");
         item.insert("filter".into(), s(json));
     }
+    if let Some(w) = &m.watch {
+        item.insert("kind".into(), s(w.kind_name()));
+        if let Watch::Expiry { days } = w {
+            let days = days.iter().map(|d| n(Decimal::from(*d))).collect();
+            item.insert("days".into(), AttributeValue::L(days));
+        }
+    }
 }
 
 /// The model of an item (the plain one when it has none of its attributes).
@@ -146,6 +156,30 @@ fn model_from(item: &Item) -> Result<Model, String> {
     }
     if let Some(json) = get_s(item, "filter") {
         m.filter = serde_json::from_str(&json).map_err(|e| format!("'filter': {e}"))?;
+    }
+    if let Some(kind) = get_s(item, "kind") {
+        let days = match item.get("days") {
+            None => None,
+            Some(list) => {
+                let list = list
+                    .as_l()
+                    .map_err(|_| "'days' is not a list".to_string())?;
+                let mut days = Vec::new();
+                for v in list {
+                    let d = v
+                        .as_n()
+                        .ok()
+                        .and_then(|d| d.parse::<u32>().ok())
+                        .ok_or_else(|| "'days' holds something not a whole number".to_string())?;
+                    days.push(d);
+                }
+                Some(days)
+            }
+        };
+        m.watch = Some(
+            Watch::of_kind(&kind, days)
+                .ok_or_else(|| format!("'kind' {kind:?} is not a commitment budget's"))?,
+        );
     }
     Ok(m)
 }
@@ -490,7 +524,27 @@ mod tests {
             },
             ..usage.clone()
         };
-        for b in [usage, team] {
+        let utilization = Budget {
+            name: "sp".into(),
+            amount: Decimal::ONE_HUNDRED,
+            currency: "USD".into(),
+            thresholds: vec![Threshold::percent(d("90"))],
+            model: Model {
+                watch: Some(Watch::of_kind("savings_plans_utilization", None).unwrap()),
+                ..Model::default()
+            },
+            ..usage.clone()
+        };
+        let expiry = Budget {
+            name: "ends".into(),
+            thresholds: Vec::new(),
+            model: Model {
+                watch: Some(Watch::Expiry { days: vec![90, 14] }),
+                ..Model::default()
+            },
+            ..utilization.clone()
+        };
+        for b in [usage, team, utilization, expiry] {
             assert_eq!(from_item(&to_item(&b)), Ok(b));
         }
         let plain = to_item(&Budget {
@@ -504,7 +558,16 @@ mod tests {
             digest: false,
             model: Model::default(),
         });
-        for attr in ["cost", "exclude", "period", "unit", "auto_months", "filter"] {
+        for attr in [
+            "cost",
+            "exclude",
+            "period",
+            "unit",
+            "auto_months",
+            "filter",
+            "kind",
+            "days",
+        ] {
             assert!(!plain.contains_key(attr), "{attr}");
         }
     }

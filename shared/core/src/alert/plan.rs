@@ -111,6 +111,7 @@ fn pass_budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) ->
                         m.period
                     )),
                     notes: Vec::new(),
+                    gauge: None,
                 });
             (m.period, f, m.as_of.clone(), m.status)
         })
@@ -417,6 +418,7 @@ mod tests {
             budgets: vec![],
             objects_read: 1,
             delivery_id: None,
+            commitments: None,
         }
     }
 

@@ -245,6 +245,7 @@ mod tests {
             budgets: vec![],
             objects_read: 1,
             delivery_id: None,
+            commitments: None,
         }
     }
 

@@ -32,7 +32,7 @@ pub use evaluate::{evaluate, spent, Crossing, MAX_ESCALATIONS};
 pub use model::{Auto, Model};
 pub use scope::Scope;
 pub use threshold::{Basis, Level, Threshold};
-pub use threshold_text::{parse_threshold, ACCEPTED as THRESHOLD_FORMS};
+pub use threshold_text::{parse_below, parse_threshold, ACCEPTED as THRESHOLD_FORMS};
 
 use crate::report::Total;
 use rust_decimal::Decimal;
@@ -103,9 +103,21 @@ impl Budget {
 
     /// The thresholds for people: `50%, 1000 USD, 80% forecast`.
     pub fn thresholds_text(&self) -> String {
+        if let Some(crate::commitment::Watch::Expiry { .. }) = self.watch() {
+            let days: Vec<String> = self
+                .watch()
+                .map(|w| w.days())
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .map(|d| format!("{d} days"))
+                .collect();
+            return days.join(", ");
+        }
+        let below = if self.watch().is_some() { "below " } else { "" };
         self.sorted_thresholds()
             .iter()
-            .map(|t| t.describe(&self.currency))
+            .map(|t| format!("{below}{}", t.describe(&self.currency)))
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -8,6 +8,7 @@ use super::filter::{Filter, Source, Values};
 use super::span::Cadence;
 use super::spec::Spec;
 use super::{Budget, Problem, Scope};
+use crate::commitment::Watch;
 use std::collections::BTreeMap;
 
 /// An amount set from the budget's own past: the mean of its last `months` complete months'
@@ -31,6 +32,9 @@ pub struct Model {
     /// quantities of it, and the budget's currency is the unit.
     pub unit: Option<String>,
     pub auto: Option<Auto>,
+    /// A commitment budget (`kind = "ri_utilization"`, `"commitment_expiry"`, …): it watches
+    /// a gauge of the report's commitments, or their end dates, not a spend.
+    pub watch: Option<Watch>,
 }
 
 impl Model {
@@ -45,7 +49,12 @@ impl Budget {
     /// Whether the engine sums this budget in its pass (anything but the plain model); a plain
     /// budget is summed from the report's totals and tag totals, as before.
     pub fn summed_in_pass(&self) -> bool {
-        !self.model.is_plain()
+        !self.model.is_plain() && self.model.watch.is_none()
+    }
+
+    /// What a commitment budget watches; `None` for a budget on spend or usage.
+    pub fn watch(&self) -> Option<&Watch> {
+        self.model.watch.as_ref()
     }
 
     /// What the engine evaluates for this budget: its filter narrowed by its scope (an
@@ -73,6 +82,24 @@ impl Budget {
             return String::new();
         }
         let mut parts = Vec::new();
+        if let Some(w) = &m.watch {
+            parts.push(match w {
+                Watch::Gauge(g) => g.words().to_string(),
+                Watch::Expiry { .. } => format!(
+                    "commitment expiry, {} days before each end",
+                    w.days()
+                        .iter()
+                        .rev()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+            if !m.filter.is_empty() {
+                parts.push(format!("filter {}", filter_text(&m.filter)));
+            }
+            return parts.join(", ");
+        }
         parts.push(match &m.unit {
             Some(unit) => format!("usage in {unit}"),
             None => format!("{} cost", m.measure.cost),
@@ -94,6 +121,10 @@ impl Budget {
 
     pub(super) fn check_model(&self, problems: &mut Vec<Problem>) {
         let m = &self.model;
+        if let Some(w) = &m.watch {
+            self.check_watch(w, problems);
+            return;
+        }
         if let Err(p) = self.spec() {
             problems.push(p);
         }
@@ -132,6 +163,74 @@ impl Budget {
                 "thresholds",
                 "a daily budget has no forecast: use actual thresholds",
             ));
+        }
+    }
+}
+
+impl Budget {
+    /// A commitment budget: its kind's own rules (monthly, no cost type, unit or automatic
+    /// amount; a gauge's lines are percentages under which it alerts; an expiry budget's are its
+    /// lead times).
+    fn check_watch(&self, w: &Watch, problems: &mut Vec<Problem>) {
+        let m = &self.model;
+        let kind = w.kind_name();
+        if m.cadence != Cadence::Monthly {
+            problems.push(Problem::new(
+                "period",
+                format!("a {kind} budget is watched per month: leave period out"),
+            ));
+        }
+        if m.measure != Measure::default() || m.unit.is_some() || m.auto.is_some() {
+            problems.push(Problem::new(
+                "kind",
+                format!("a {kind} budget has no cost type, exclusions, unit or automatic amount"),
+            ));
+        }
+        if self.scope != Scope::All {
+            problems.push(Problem::new(
+                "scope",
+                format!("a {kind} budget selects with [budget.filter] (accounts, services)"),
+            ));
+        }
+        if self.escalation_step.is_some() {
+            problems.push(Problem::new(
+                "escalation_step",
+                format!("a {kind} budget does not escalate"),
+            ));
+        }
+        for (field, reason) in w.problems(&m.filter) {
+            problems.push(Problem::new(field, reason));
+        }
+        match w {
+            Watch::Gauge(_) => {
+                for (i, t) in self.thresholds.iter().enumerate() {
+                    let ok = t.basis == super::Basis::Actual
+                        && matches!(t.level, super::Level::Percent(p)
+                            if p > rust_decimal::Decimal::ZERO && p <= rust_decimal::Decimal::ONE_HUNDRED);
+                    if !ok {
+                        problems.push(Problem::new(
+                            format!("thresholds #{}", i + 1),
+                            format!(
+                                "a {kind} budget alerts below a percentage of 0 to 100: write \"below 90%\""
+                            ),
+                        ));
+                    }
+                }
+            }
+            Watch::Expiry { .. } => {
+                if !self.thresholds.is_empty() {
+                    problems.push(Problem::new(
+                        "thresholds",
+                        "an expiry budget warns at its lead times (days = [60, 30, 7]): leave thresholds out",
+                    ));
+                }
+                if self.digest {
+                    problems.push(Problem::new(
+                        "digest",
+                        "an expiry budget has no daily figure to digest",
+                    ));
+                }
+            }
         }
     }
 }

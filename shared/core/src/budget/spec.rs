@@ -82,6 +82,10 @@ pub struct Figures {
     /// budget).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A commitment budget's gauge (utilization or coverage), when `answer` is `Ok` (its
+    /// spends then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gauge: Option<crate::commitment::Gauged>,
 }
 
 impl Figures {
@@ -89,6 +93,11 @@ impl Figures {
     /// per currency, totals and days added; a reason either has is the sum's.
     pub fn merge(&mut self, other: &Figures) {
         self.notes.extend(other.notes.iter().cloned());
+        match (&mut self.gauge, &other.gauge) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (None, Some(theirs)) if self.answer.is_ok() => self.gauge = Some(theirs.clone()),
+            _ => {}
+        }
         let theirs = match &other.answer {
             Err(why) => {
                 if self.answer.is_ok() {

@@ -290,6 +290,7 @@ pub fn plain_figures(budget: &Budget, summary: &ReportSummary) -> Figures {
             days,
         }]),
         notes: Vec::new(),
+        gauge: None,
     }
 }
 
@@ -308,6 +309,7 @@ pub fn figures_in(budget: &Budget, summary: &ReportSummary) -> Figures {
             name: budget.name.clone(),
             answer: Err("the report was read without this budget".into()),
             notes: Vec::new(),
+            gauge: None,
         })
 }
 

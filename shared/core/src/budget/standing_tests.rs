@@ -21,6 +21,7 @@ fn figures(total: &str, once: &str, per_day: &str, days: usize, len: usize) -> F
             days: series,
         }]),
         notes: Vec::new(),
+        gauge: None,
     }
 }
 
@@ -89,6 +90,7 @@ fn a_month_that_cannot_answer_makes_the_span_unanswerable_naming_it() {
         name: "team".into(),
         answer: Err("amortized cost needs the column reservation/EffectiveCost".into()),
         notes: Vec::new(),
+        gauge: None,
     };
     let nov = figures("200", "200", "0", 0, 0);
     let months = [

@@ -32,6 +32,24 @@ fn bare_fraction(text: &str, value: Decimal) -> String {
     )
 }
 
+/// A commitment gauge's line as spelt: `below 90%` (the month to date or a complete day under
+/// 90 % alerts), read as the percentage.
+pub fn parse_below(text: &str) -> Result<Threshold, String> {
+    let bad = || format!("'{text}' is not a line of a utilization or coverage budget: write \"below 90%\"");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (first, rest) = words.split_first().ok_or_else(bad)?;
+    if !first.eq_ignore_ascii_case("below") {
+        return Err(bad());
+    }
+    let level: String = rest.concat();
+    let digits = level.strip_suffix('%').ok_or_else(bad)?;
+    if digits.is_empty() || digits.starts_with('+') {
+        return Err(bad());
+    }
+    let p = Decimal::from_str(digits).map_err(|_| bad())?;
+    Ok(Threshold::percent(p))
+}
+
 /// A threshold as spelt, in a budget of `currency`. With `bare_is_percent` (the command line,
 /// whose `--thresholds 50,80,100` predates the spelling), a bare number of at least 1 is a
 /// percentage; below 1 it is refused (see the module's note).

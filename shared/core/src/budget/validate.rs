@@ -29,7 +29,7 @@ impl Budget {
         self.check_escalation_step(&mut problems);
         self.check_topic_arn(&mut problems);
         self.check_model(&mut problems);
-        if self.digest && !crate::digest::supported(self) {
+        if self.digest && self.watch().is_none() && !crate::digest::supported(self) {
             problems.push(Problem::new(
                 "digest",
                 "a tag budget has no daily series, so no digest: use an account or service scope",
@@ -105,7 +105,8 @@ impl Budget {
     }
 
     fn check_thresholds(&self, problems: &mut Vec<Problem>) {
-        if self.thresholds.is_empty() {
+        let expiry = matches!(self.watch(), Some(crate::commitment::Watch::Expiry { .. }));
+        if self.thresholds.is_empty() && !expiry {
             problems.push(Problem::new("thresholds", "needs at least one threshold"));
         }
         let mut seen: Vec<(Basis, Decimal, usize)> = Vec::new();

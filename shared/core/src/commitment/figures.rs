@@ -46,7 +46,7 @@ pub enum CommitmentKind {
 }
 
 /// One commitment's figures over the lines seen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Commitment {
     pub id: String,
     pub kind: CommitmentKind,
@@ -150,7 +150,7 @@ impl Family {
 }
 
 /// Coverage of one service family.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Coverage {
     /// Usage a Savings Plan covered, at on-demand cost.
     pub sp_covered: Decimal,
@@ -212,7 +212,7 @@ fn ratio(part: Decimal, whole: Decimal) -> Option<Decimal> {
 }
 
 /// What the lines of a report say about its commitments.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Each commitment met, in order of kind and id.
     pub commitments: Vec<Commitment>,

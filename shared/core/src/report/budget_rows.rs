@@ -463,6 +463,7 @@ impl BudgetRows {
                         name: spec.name.clone(),
                         answer: Err(why),
                         notes,
+                        gauge: None,
                     });
                 }
                 let mut spends = b
@@ -475,6 +476,7 @@ impl BudgetRows {
                     name: spec.name.clone(),
                     answer: Ok(spends),
                     notes,
+                    gauge: None,
                 })
             })
             .collect()

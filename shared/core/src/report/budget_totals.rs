@@ -44,6 +44,7 @@ pub fn figures(
         name: spec.name.clone(),
         answer: Err(why),
         notes: Vec::new(),
+        gauge: None,
     };
     if !spec.from_totals() {
         return refuse(refusal(spec, format));
@@ -92,6 +93,7 @@ pub fn figures(
             })
             .collect()),
         notes: Vec::new(),
+        gauge: None,
     }
 }
 

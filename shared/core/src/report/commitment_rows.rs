@@ -1,7 +1,8 @@
 //! The commitments of a CUR (1.0 or 2.0): each line's reservation, Savings Plan and coverage
 //! cells ([`crate::commitment::Line`]) read from the columns the header has, summed into
-//! [`Commitments`] on every thread. A pass of its own (like [`super::drivers`]), run when someone
-//! asks for commitments, so the totals' pass stays as lean as it is.
+//! [`Commitments`] on every thread. Read in the totals' pass when a commitment budget asks
+//! ([`super::cur::Cur::asking_commitments`]), or in a pass of its own for `billwatch commitments`;
+//! a pass without commitment budgets reads none of it.
 
 use super::error::{ErrorKind, RowError};
 use super::header::{field, Col, Header};
@@ -50,6 +51,19 @@ pub struct CommitmentRows {
 }
 
 impl CommitmentRows {
+    /// An empty state bound to the same columns (for another thread's rows).
+    pub fn fork_rows(&self) -> Self {
+        CommitmentRows {
+            cols: self.cols,
+            figures: Commitments::default(),
+        }
+    }
+
+    /// Takes in a fork's figures.
+    pub fn absorb_rows(&mut self, other: CommitmentRows) {
+        self.figures.absorb(other.figures);
+    }
+
     /// The figures, once every row was read.
     pub fn summary(self) -> crate::commitment::Summary {
         self.figures.finish()
@@ -211,10 +225,7 @@ impl Rows for CommitmentRows {
     }
 
     fn fork(&self) -> Option<Box<dyn Rows>> {
-        Some(Box::new(CommitmentRows {
-            cols: self.cols,
-            figures: Commitments::default(),
-        }))
+        Some(Box::new(self.fork_rows()))
     }
 
     fn absorb(&mut self, other: Box<dyn Rows>) -> Result<(), ErrorKind> {
@@ -222,7 +233,7 @@ impl Rows for CommitmentRows {
             .into_any()
             .downcast::<CommitmentRows>()
             .map_err(|_| ErrorKind::Invalid("a fork of another pass".into()))?;
-        self.figures.absorb(other.figures);
+        self.absorb_rows(*other);
         Ok(())
     }
 

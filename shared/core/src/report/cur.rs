@@ -7,6 +7,7 @@
 //! series of a key adds up to its charges + discounts, day 0 included.
 
 use super::budget_rows::Flavor;
+use super::commitment_rows::CommitmentRows;
 use super::error::{ErrorKind, RowError};
 use super::header::{field, present, Col, Header};
 use super::record::{Pos, Record};
@@ -86,6 +87,8 @@ pub struct Cur {
     tally: Tally,
     /// The latest end of any usage row, for reports without one-day rows.
     latest_any: Latest,
+    /// The commitments' figures, read in the same pass when a commitment budget asks.
+    commitments: Option<CommitmentRows>,
 }
 
 impl Cur {
@@ -95,7 +98,14 @@ impl Cur {
             cols: None,
             tally: Tally::with_budgets(specs),
             latest_any: Latest::default(),
+            commitments: None,
         }
+    }
+
+    /// This reader, also reading the commitments when `asked`.
+    pub fn asking_commitments(mut self, asked: bool) -> Self {
+        self.commitments = asked.then(CommitmentRows::default);
+        self
     }
 }
 
@@ -139,6 +149,9 @@ impl Rows for Cur {
             Flavor::Cur1
         };
         self.tally.budgets.bind(h, flavor)?;
+        if let Some(c) = &mut self.commitments {
+            c.bind(h)?;
+        }
         let n = self.names;
         let cols = Cols {
             payer: h.optional(n.payer)?,
@@ -216,6 +229,9 @@ impl Rows for Cur {
         if usage {
             t.see_usage_end(field(c.usage_end, r), one_day, &mut self.latest_any);
         }
+        if let Some(commitments) = &mut self.commitments {
+            commitments.row(r)?;
+        }
         Ok(())
     }
 
@@ -225,6 +241,7 @@ impl Rows for Cur {
             cols: self.cols,
             tally: self.tally.fork(),
             latest_any: Latest::default(),
+            commitments: self.commitments.as_ref().map(CommitmentRows::fork_rows),
         }))
     }
 
@@ -235,6 +252,9 @@ impl Rows for Cur {
             .map_err(|_| ErrorKind::Invalid("parts of different formats".into()))?;
         self.tally.absorb(other.tally, self.names.period_start)?;
         self.latest_any.absorb(other.latest_any);
+        if let (Some(mine), Some(theirs)) = (&mut self.commitments, other.commitments) {
+            mine.absorb_rows(theirs);
+        }
         Ok(())
     }
 
@@ -255,13 +275,15 @@ impl Rows for Cur {
         let tags = std::mem::take(&mut t.tags)
             .finish()
             .map_err(|_| overflow("a tag total"))?;
-        Ok(vec![t.finish_usage(
+        let mut finished = t.finish_usage(
             tags,
             PARTS,
             &self.latest_any,
             self.names.item_type,
             &|kind| format!("summed as {}", part_of(kind).0.name()),
-        )?])
+        )?;
+        finished.commitments = self.commitments.map(CommitmentRows::summary);
+        Ok(vec![finished])
     }
 }
 

@@ -184,6 +184,7 @@ impl Rows for Dbr {
             checks.push(Check::new("invoice_total:USD".into(), expected, actual));
         }
         Ok(vec![Finished {
+            commitments: None,
             budgets: None,
             tags: me
                 .tally

@@ -26,6 +26,7 @@ pub fn summarize_periods_pending(
     let asked = Asked {
         multi_period: true,
         specs: specs.clone(),
+        commitments: false,
     };
     let (pass, manifest) = read_all(opened, source_name, key, parts, limits, asked, None)?;
     pass.finish_pending(manifest.as_ref())
@@ -62,9 +63,24 @@ pub fn summarize_periods(
     limits: &Limits,
     specs: &Specs,
 ) -> Result<Vec<ReportSummary>, ReportError> {
+    summarize_asking(opened, source_name, key, parts, limits, specs, false)
+}
+
+/// [`summarize_periods`], and with `commitments` the commitments of a CUR read in the same pass
+/// ([`ReportSummary::commitments`]; `None` for other formats).
+pub fn summarize_asking(
+    opened: Opened,
+    source_name: &str,
+    key: &str,
+    parts: &dyn ObjectSource,
+    limits: &Limits,
+    specs: &Specs,
+    commitments: bool,
+) -> Result<Vec<ReportSummary>, ReportError> {
     let asked = Asked {
         multi_period: true,
         specs: specs.clone(),
+        commitments,
     };
     run(opened, source_name, key, parts, limits, asked)
 }
@@ -123,6 +139,7 @@ pub fn drivers(
     let asked = Asked {
         multi_period: true,
         specs: Specs::default(),
+        commitments: false,
     };
     let (pass, _) = read_all(opened, source_name, key, parts, &limits, asked, Some(rows))?;
     let rows = pass
@@ -149,6 +166,7 @@ pub fn commitments(
     let asked = Asked {
         multi_period: true,
         specs: Specs::default(),
+        commitments: false,
     };
     let (pass, _) = read_all(opened, source_name, key, parts, limits, asked, Some(rows))?;
     let rows = pass

@@ -301,6 +301,7 @@ impl Rows for Legacy {
             }
         }
         Ok(vec![Finished {
+            commitments: None,
             budgets: None,
             tags,
             ledger,

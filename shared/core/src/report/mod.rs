@@ -34,7 +34,9 @@ pub mod summary;
 pub mod tags;
 mod tally;
 
-pub use engine::{commitments, drivers, summarize, summarize_periods, summarize_periods_pending};
+pub use engine::{
+    commitments, drivers, summarize, summarize_asking, summarize_periods, summarize_periods_pending,
+};
 pub use error::{ErrorKind, ReportError, SourceFailure, StreamError};
 pub use format::{key_info, Format, KeyInfo};
 pub use limits::Limits;
@@ -65,6 +67,19 @@ pub fn summarize_path_periods(
 ) -> Result<Vec<ReportSummary>, ReportError> {
     let (file, name, parts) = open_local(path, bucket_dir)?;
     summarize_periods(file, &name, &name, &parts, limits, specs)
+}
+
+/// [`summarize_path_periods`], with a CUR's commitments read in the same pass when
+/// `commitments` (see [`summarize_asking`]).
+pub fn summarize_path_asking(
+    path: &Path,
+    bucket_dir: Option<&Path>,
+    limits: &Limits,
+    specs: &crate::budget::spec::Specs,
+    commitments: bool,
+) -> Result<Vec<ReportSummary>, ReportError> {
+    let (file, name, parts) = open_local(path, bucket_dir)?;
+    summarize_asking(file, &name, &name, &parts, limits, specs, commitments)
 }
 
 /// [`summarize_path_periods`], each summary's totals still to be built ([`Pending`]).

@@ -26,6 +26,8 @@ pub(super) struct Asked {
     pub multi_period: bool,
     /// The budgets summed in the pass.
     pub specs: Specs,
+    /// Whether the pass also reads the commitments of a CUR (a commitment budget asks).
+    pub commitments: bool,
 }
 
 pub(super) fn rows_for(format: Format, asked: &Asked) -> Box<dyn Rows> {
@@ -33,8 +35,8 @@ pub(super) fn rows_for(format: Format, asked: &Asked) -> Box<dyn Rows> {
     match format {
         Format::LegacyMonthly | Format::LegacyCostAllocation => Box::<Legacy>::default(),
         Format::Dbr | Format::DbrResourcesTags => Box::<Dbr>::default(),
-        Format::Cur1 => Box::new(Cur::new(&CUR1, specs)),
-        Format::Cur2 => Box::new(Cur::new(&CUR2, specs)),
+        Format::Cur1 => Box::new(Cur::new(&CUR1, specs).asking_commitments(asked.commitments)),
+        Format::Cur2 => Box::new(Cur::new(&CUR2, specs).asking_commitments(asked.commitments)),
         Format::Focus => Box::new(Focus::new(asked.multi_period, specs)),
     }
 }
@@ -253,6 +255,7 @@ impl<'a> Pass<'a> {
                 budgets,
                 objects_read: self.objects_read,
                 delivery_id: manifest.and_then(|m| m.delivery_id.clone()),
+                commitments: finished.commitments,
             };
             out.push(Pending {
                 summary,

@@ -148,6 +148,10 @@ pub struct ReportSummary {
     /// `executionId`). Not part of the JSON contract.
     #[serde(skip)]
     pub delivery_id: Option<String>,
+    /// The report's commitments (Reserved Instances, Savings Plans) and coverage, when the pass
+    /// was asked for them and the report is a CUR. Not part of the JSON contract.
+    #[serde(skip)]
+    pub commitments: Option<crate::commitment::Summary>,
 }
 
 impl ReportSummary {

@@ -374,6 +374,7 @@ impl Tally {
         let budgets = self.budgets.finish(month_days)?;
         Ok(Finished {
             budgets: Some(budgets),
+            commitments: None,
             tags,
             parts,
             service_code: same_code,
@@ -428,6 +429,8 @@ pub struct Finished {
     /// Each budget's answer (CUR, FOCUS: summed per row); `None` for a format that sums no
     /// budget per row (legacy, DBR: answered from the totals, where they can be).
     pub budgets: Option<Vec<crate::budget::spec::Figures>>,
+    /// The commitments and coverage, when asked of a CUR ([`super::commitment_rows`]).
+    pub commitments: Option<crate::commitment::Summary>,
     pub tags: Vec<super::tags::TagTotal>,
     pub parts: &'static [Part],
     pub service_code: fn(&str) -> String,

@@ -47,6 +47,7 @@ fn with_figures(period: Period, spend: Result<&str, &str>) -> ReportSummary {
             })
             .map_err(str::to_string),
         notes: Vec::new(),
+        gauge: None,
     }];
     s
 }

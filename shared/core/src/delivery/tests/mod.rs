@@ -67,6 +67,7 @@ pub(super) fn summary(period: Period, cost: &str) -> ReportSummary {
         budgets: Vec::new(),
         objects_read: 1,
         delivery_id: None,
+        commitments: None,
     }
 }
 
