@@ -224,7 +224,10 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         return parse_commitment_budget(f, name, w.clone(), raw);
     }
     if raw.days.is_some() {
-        f.fail("days", "only a commitment_expiry budget has lead times (days)");
+        f.fail(
+            "days",
+            "only a commitment_expiry budget has lead times (days)",
+        );
     }
     let (amount, auto) = budget_amount(&mut f, raw.amount);
     let unit = budget_unit(&mut f, raw.kind.as_deref(), raw.unit);
@@ -292,7 +295,9 @@ fn parse_commitment_budget(
     if raw.amount.is_some() {
         f.fail(
             "amount",
-            format!("a {kind} budget has no amount: its lines are percentages (\"below 90%\") or days"),
+            format!(
+                "a {kind} budget has no amount: its lines are percentages (\"below 90%\") or days"
+            ),
         );
     }
     for (field, given) in [
@@ -301,7 +306,10 @@ fn parse_commitment_budget(
         ("exclude", raw.exclude.is_some()),
     ] {
         if given {
-            f.fail(field, format!("a {kind} budget counts no cost or usage: leave {field} out"));
+            f.fail(
+                field,
+                format!("a {kind} budget counts no cost or usage: leave {field} out"),
+            );
         }
     }
     let currency = raw.currency.unwrap_or_else(|| "USD".into());

@@ -194,7 +194,10 @@ fn commitment_from_flags(mut f: Draft, kind: &str, flags: PutArgs) -> Result<Bud
         }
     }
     if !flags.forecast_thresholds.is_empty() {
-        f.fail("forecast-thresholds", format!("a {kind} budget has no forecast"));
+        f.fail(
+            "forecast-thresholds",
+            format!("a {kind} budget has no forecast"),
+        );
     }
     let mut model = model_from_flags(&mut f, &flags);
     model.watch = Some(watch);

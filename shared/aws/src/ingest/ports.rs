@@ -85,10 +85,11 @@ impl core::ReportReader for AwsPorts<'_> {
         &self,
         _object: &Object,
         specs: &Specs,
+        commitments: bool,
     ) -> Result<Vec<ReportSummary>, IngestError> {
         let summaries = self
             .ingest
-            .summarize(self.object, self.deadline, specs.clone())
+            .summarize(self.object, self.deadline, specs.clone(), commitments)
             .await?;
         // A record or line item type never seen: the rows were not summed (legacy, DBR) or
         // summed under a guessed part (CUR, FOCUS). Named in the log, never dropped without a

@@ -6,7 +6,7 @@ use crate::event::ReportObject;
 use crate::s3_read::ReadFailure;
 use crate::s3_source::S3Source;
 use billwatch_core::budget::spec::Specs;
-use billwatch_core::report::{summarize_periods, ObjectSource, Opened, ReportError, ReportSummary};
+use billwatch_core::report::{summarize_asking, ObjectSource, Opened, ReportError, ReportSummary};
 use std::io::Cursor;
 use std::time::SystemTime;
 
@@ -19,10 +19,11 @@ impl Ingest {
         object: &ReportObject,
         deadline: Option<SystemTime>,
         specs: Specs,
+        commitments: bool,
     ) -> Result<Vec<ReportSummary>, IngestError> {
         let (key, limits) = (object.key.clone(), self.config.limits);
         self.read(object, deadline, None, move |opened, parts| {
-            summarize_periods(opened, &key, &key, parts, &limits, &specs)
+            summarize_asking(opened, &key, &key, parts, &limits, &specs, commitments)
         })
         .await
     }

@@ -3,6 +3,8 @@
 //! crate claims and publishes what the plan returns.
 
 pub mod chat;
+mod commitment_plan;
+pub mod commitment_render;
 pub mod delivery;
 pub mod message;
 pub mod notices;

@@ -14,6 +14,8 @@ pub enum AlertKind {
     Health,
     Anomaly,
     Digest,
+    /// A commitment budget: a gauge under its line, or a commitment near its end.
+    Commitment,
 }
 
 impl AlertKind {
@@ -26,6 +28,7 @@ impl AlertKind {
             AlertKind::Health,
             AlertKind::Anomaly,
             AlertKind::Digest,
+            AlertKind::Commitment,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
@@ -39,6 +42,7 @@ impl AlertKind {
             AlertKind::Health => "health",
             AlertKind::Anomaly => "anomaly",
             AlertKind::Digest => "digest",
+            AlertKind::Commitment => "commitment",
         }
     }
 }

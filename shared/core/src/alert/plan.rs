@@ -73,6 +73,9 @@ fn projected(d: &Delivery<'_>, budget: &Budget) -> Option<Decimal> {
 }
 
 fn budget_alerts(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Vec<Alert> {
+    if let Some(watch) = budget.watch() {
+        return super::commitment_plan::commitment_alerts(d, budget, watch, facts);
+    }
     if budget.summed_in_pass() {
         return pass_budget_alerts(d, budget, facts);
     }
@@ -286,6 +289,9 @@ fn threshold_text(budget: &Budget, c: &Crossing) -> String {
 /// report answers it; its spend is its own figure, its top services none (the figure is not
 /// kept per service).
 fn month_close(d: &Delivery<'_>, budget: &Budget, facts: &ReportFacts) -> Option<Alert> {
+    if budget.watch().is_some() {
+        return None;
+    }
     let pass = budget.summed_in_pass();
     let (spent, last_estimate, top) = if pass {
         if budget.model.cadence != crate::budget::span::Cadence::Monthly

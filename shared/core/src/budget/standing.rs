@@ -297,6 +297,21 @@ pub fn plain_figures(budget: &Budget, summary: &ReportSummary) -> Figures {
 /// A budget's figures in `summary`: the engine's answer for a budget summed in the pass, its
 /// totals for a plain one.
 pub fn figures_in(budget: &Budget, summary: &ReportSummary) -> Figures {
+    if let Some(gauge) = budget.watch().and_then(|w| w.gauge()) {
+        return summary
+            .budgets
+            .iter()
+            .find(|f| f.name == budget.name && (f.gauge.is_some() || f.answer.is_err()))
+            .cloned()
+            .unwrap_or_else(|| {
+                crate::commitment::watch::figures_of(
+                    &budget.name,
+                    gauge,
+                    &budget.model.filter,
+                    summary,
+                )
+            });
+    }
     if !budget.summed_in_pass() {
         return plain_figures(budget, summary);
     }

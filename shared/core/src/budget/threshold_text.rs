@@ -35,7 +35,9 @@ fn bare_fraction(text: &str, value: Decimal) -> String {
 /// A commitment gauge's line as spelt: `below 90%` (the month to date or a complete day under
 /// 90 % alerts), read as the percentage.
 pub fn parse_below(text: &str) -> Result<Threshold, String> {
-    let bad = || format!("'{text}' is not a line of a utilization or coverage budget: write \"below 90%\"");
+    let bad = || {
+        format!("'{text}' is not a line of a utilization or coverage budget: write \"below 90%\"")
+    };
     let words: Vec<&str> = text.split_whitespace().collect();
     let (first, rest) = words.split_first().ok_or_else(bad)?;
     if !first.eq_ignore_ascii_case("below") {

@@ -438,6 +438,38 @@ pub fn lows(levels: &[Decimal], g: &Gauged, last_complete: Option<u32>) -> Vec<L
         .collect()
 }
 
+/// A gauge budget's figures in one delivery's `summary`: its gauge, or why the report cannot
+/// give one (not a CUR; nothing committed or eligible within its filter).
+pub fn figures_of(
+    name: &str,
+    gauge_of: Gauge,
+    filter: &Filter,
+    summary: &crate::report::ReportSummary,
+) -> crate::budget::spec::Figures {
+    let read = match &summary.commitments {
+        None => Err(not_read(summary.format)),
+        Some(s) => gauge(gauge_of, filter, s),
+    };
+    let (answer, gauged) = match read {
+        Ok(g) => (Ok(Vec::new()), Some(g)),
+        Err(why) => (Err(why), None),
+    };
+    crate::budget::spec::Figures {
+        name: name.to_string(),
+        answer,
+        notes: Vec::new(),
+        gauge: gauged,
+    }
+}
+
+/// Why a report has no commitments to read.
+pub fn not_read(format: crate::report::Format) -> String {
+    format!(
+        "commitments are read from Cost and Usage Reports (CUR 1.0 or 2.0) only, and this is a {} report",
+        format.name()
+    )
+}
+
 #[cfg(test)]
 #[path = "watch_tests.rs"]
 mod tests;

@@ -55,8 +55,11 @@ async fn run<P: Ports>(
     // Read once for the whole object: the engine sums the budgets in its pass.
     let budgets = ports.budgets().await?;
     let specs = specs_of(&budgets);
+    let commitments = budgets.iter().any(|b| b.watch().is_some());
     let mut out = Vec::new();
-    for summary in ports.summarize(object, &specs).await? {
+    for mut summary in ports.summarize(object, &specs, commitments).await? {
+        // A commitment budget's gauge is kept with the version, like a budget's spend.
+        gauge_figures(&budgets, &mut summary);
         let period = summary.billing_period.ok_or_else(|| {
             P::Error::report(ReportError::new(
                 &object.key,
@@ -70,6 +73,21 @@ async fn run<P: Ports>(
     }
     note_sequencer(ports, object).await?;
     Ok(out)
+}
+
+/// Puts each gauge budget's figures (utilization, coverage) into `summary`'s budgets, so that
+/// they are stored with its version and read back for the months after.
+fn gauge_figures(budgets: &[Budget], summary: &mut ReportSummary) {
+    for b in budgets {
+        let Some(gauge) = b.watch().and_then(|w| w.gauge()) else {
+            continue;
+        };
+        if summary.budgets.iter().any(|f| f.name == b.name) {
+            continue;
+        }
+        let f = crate::commitment::watch::figures_of(&b.name, gauge, &b.model.filter, summary);
+        summary.budgets.push(f);
+    }
 }
 
 /// Remembers this event's sequencer as the key's newest, last of all: a retry of an attempt

@@ -357,6 +357,7 @@ impl ReportReader for Memory {
         &self,
         object: &Object,
         _specs: &crate::budget::spec::Specs,
+        _commitments: bool,
     ) -> Result<Vec<ReportSummary>, MemoryError> {
         self.call("summarize", |inner| {
             match inner

@@ -50,11 +50,13 @@ pub trait Port {
 /// The report's bytes, read: the object store and the report engine behind it.
 pub trait ReportReader: Port {
     /// One summary per billing period the object holds, each answering `specs` (the budgets
-    /// summed in the same pass).
+    /// summed in the same pass) and, with `commitments`, holding a CUR's commitments (read in
+    /// the same pass).
     async fn summarize(
         &self,
         object: &Object,
         specs: &crate::budget::spec::Specs,
+        commitments: bool,
     ) -> Result<Vec<ReportSummary>, Self::Error>;
     /// The anomaly alerts one period of the object calls for, each explained (the explanation
     /// reads the object again).

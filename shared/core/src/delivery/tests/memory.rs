@@ -104,7 +104,7 @@ fn every_call_is_counted_and_named_and_faults_hit_the_call_asked() {
     let o = object(KEY, "0A", 0);
     m.fail_at(1, Fault::Status500);
     assert!(block_on(m.latest_sequencer(BUCKET, KEY)).is_ok());
-    let err = block_on(m.summarize(&o, &Default::default())).unwrap_err();
+    let err = block_on(m.summarize(&o, &Default::default(), false)).unwrap_err();
     assert!(matches!(
         err,
         MemoryError::Fault {
@@ -114,7 +114,7 @@ fn every_call_is_counted_and_named_and_faults_hit_the_call_asked() {
         }
     ));
     assert!(
-        block_on(m.summarize(&o, &Default::default())).is_ok(),
+        block_on(m.summarize(&o, &Default::default(), false)).is_ok(),
         "a fault hits once"
     );
     assert_eq!(m.calls(), 3);

@@ -90,9 +90,10 @@ impl ReportReader for Proc {
         &self,
         object: &Object,
         specs: &crate::budget::spec::Specs,
+        commitments: bool,
     ) -> Result<Vec<ReportSummary>, MemoryError> {
         self.turn().await;
-        self.mem.summarize(object, specs).await?;
+        self.mem.summarize(object, specs, commitments).await?;
         match variant_of(object).and_then(|v| self.reads.get(v)) {
             Some(Ok(s)) => Ok(s.clone()),
             Some(Err(e)) => Err(MemoryError::Report(e.clone())),
