@@ -4,6 +4,7 @@
 
 pub mod emf;
 pub mod faults;
+pub mod generated;
 pub mod paced_s3;
 pub mod principals;
 pub mod state;

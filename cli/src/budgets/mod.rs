@@ -22,6 +22,7 @@ use std::str::FromStr;
 
 mod apply;
 mod check;
+mod commitment_status;
 mod confirm;
 mod diff;
 mod file;
@@ -107,6 +108,28 @@ fn topic(b: &Budget) -> String {
 /// Every setting but the name, on one line.
 fn describe(b: &Budget) -> String {
     let model = b.model_text();
+    if let Some(w) = b.watch() {
+        return format!(
+            "{}  {}  {}  topic {}{}{}",
+            w.kind_name(),
+            if b.thresholds.is_empty() {
+                "lead times"
+            } else {
+                "thresholds"
+            },
+            b.thresholds_text(),
+            topic(b),
+            if b.digest { "  digest on" } else { "" },
+            if b.model.filter.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "  filter {}",
+                    billwatch_core::budget::model::filter_text(&b.model.filter)
+                )
+            }
+        );
+    }
     format!(
         "{} {}  scope {}  thresholds {}  escalation {}  topic {}{}{}",
         amount_text(b),
@@ -135,6 +158,33 @@ fn amount_text(b: &Budget) -> String {
 }
 
 fn to_json(b: &Budget) -> Value {
+    if let Some(w) = b.watch() {
+        let below: Vec<Value> = b
+            .sorted_thresholds()
+            .iter()
+            .map(|t| Value::String(format!("below {}", t.describe(&b.currency))))
+            .collect();
+        let mut out = json!({
+            "name": b.name,
+            "kind": w.kind_name(),
+            "currency": b.currency,
+            "filter": b.model.filter,
+            "topic_arn": b.topic_arn,
+            "digest": b.digest,
+            "counts": b.model_text(),
+        });
+        if let Some(o) = out.as_object_mut() {
+            match w {
+                billwatch_core::commitment::Watch::Expiry { .. } => {
+                    o.insert("days".into(), json!(w.days()));
+                }
+                billwatch_core::commitment::Watch::Gauge(_) => {
+                    o.insert("thresholds".into(), Value::Array(below));
+                }
+            }
+        }
+        return out;
+    }
     // Spelt as in the budgets file, so a listed budget can be pasted into one.
     let thresholds: Vec<Value> = b
         .sorted_thresholds()

@@ -7,7 +7,7 @@ use super::*;
 use billwatch_core::budget::spec::{Figures, Specs};
 use billwatch_core::budget::standing::{figures_in, standing, Month, Standing};
 use billwatch_core::period::Period;
-use billwatch_core::report::{summarize_path_periods, Limits, ReportSummary};
+use billwatch_core::report::{summarize_path_asking, Limits, ReportSummary};
 use std::collections::BTreeMap;
 
 /// One report read: the path as given and its summaries (one per billing period).
@@ -16,13 +16,20 @@ pub(super) struct Read {
     pub summaries: Vec<ReportSummary>,
 }
 
-/// Reads each report once, with every budget of the pass.
-pub(super) fn read_reports(paths: &[PathBuf], specs: &Specs) -> Result<Vec<Read>, CliError> {
+/// Reads each report once, with every budget of the pass (and a CUR's commitments in the same
+/// pass when a commitment budget is among `budgets`).
+pub(super) fn read_reports(
+    paths: &[PathBuf],
+    specs: &Specs,
+    budgets: &[Budget],
+) -> Result<Vec<Read>, CliError> {
+    let commitments = budgets.iter().any(|b| b.watch().is_some());
     paths
         .iter()
         .map(|path| {
-            let summaries = summarize_path_periods(path, None, &Limits::default(), specs)
-                .map_err(|e| CliError::input(e.to_string()))?;
+            let summaries =
+                summarize_path_asking(path, None, &Limits::default(), specs, commitments)
+                    .map_err(|e| CliError::input(e.to_string()))?;
             Ok(Read {
                 path: path.display().to_string(),
                 summaries,

@@ -26,7 +26,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
     let budgets = read_file(&args.budgets, "not valid").map_err(CliError::Input)?;
     let specs = specs_of(&budgets);
-    let reads = read_reports(&args.reports, &specs)?;
+    let reads = read_reports(&args.reports, &specs, &budgets)?;
     let json_out = ctx.json(args.json);
     let mut sent: HashSet<String> = HashSet::new();
     let mut alerts = Vec::new();
@@ -41,6 +41,27 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
             // What the function sees when this period is delivered: the months up to it.
             let seen: BTreeMap<_, _> = all.range(..=period).map(|(p, s)| (*p, *s)).collect();
             for b in &budgets {
+                if b.watch().is_some() {
+                    for a in super::commitment_status::planned(b, summary, &read.path) {
+                        if !sent.insert(format!("{}#{}", a.period, a.key)) {
+                            continue;
+                        }
+                        lines.push(format!("  alert {}: {}", b.name, a.reason));
+                        alerts.push(json!({
+                            "delivery": i + 1,
+                            "report": read.path,
+                            "billing_period": period.to_string(),
+                            "as_of": summary.as_of,
+                            "status": summary.status.name(),
+                            "budget": b.name,
+                            "kind": a.kind.as_str(),
+                            "claim_period": a.period.to_string(),
+                            "key": a.key,
+                            "reason": a.reason,
+                        }));
+                    }
+                    continue;
+                }
                 let Some(s) = stand(b, &seen) else { continue };
                 for c in &s.crossings {
                     let claim = format!("{}#{}#{}", b.name, span_period(s.span), c.claim_key());

@@ -23,12 +23,20 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
     let budgets = read_file(&args.budgets, "not valid").map_err(CliError::Input)?;
     let specs = specs_of(&budgets);
-    let reads = read_reports(&args.reports, &specs)?;
+    let reads = read_reports(&args.reports, &specs, &budgets)?;
     let live = live(&reads);
     let json_out = ctx.json(args.json);
     let mut list = Vec::new();
     let mut out = String::new();
     for b in &budgets {
+        if let Some(watch) = b.watch() {
+            if let Some((_, newest)) = live.last_key_value() {
+                let (text, json) = super::commitment_status::status(b, watch, newest);
+                out += &text;
+                list.push(json);
+            }
+            continue;
+        }
         let Some(s) = stand(b, &live) else {
             continue;
         };
