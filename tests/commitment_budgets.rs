@@ -163,12 +163,52 @@ async fn a_utilization_budget_alerts_once_under_its_line_and_not_again_that_mont
     let result = stack.ingest.handle(&event).await.unwrap();
     assert_eq!(result[0].outcome.as_str(), "stored", "{result:?}");
     assert!(sql_sp_utilization(&nov_again.4) < line);
+    let nov_again_percent = sql_sp_utilization(&nov_again.4);
     let later = stack.received_alerts().await;
     assert!(
         later
             .iter()
             .all(|m| attr(m, "kind") != "commitment" && attr(m, "check") != "budget-unanswerable"),
         "{later:#?}"
+    );
+
+    // Its daily digest: the live month's gauge (the later delivery's), in money.
+    let mut with_digest = budget.clone();
+    with_digest.digest = true;
+    stack.setup.budgets.put(&with_digest).await.unwrap();
+    let i = &stack.ingest;
+    let config = billwatch_aws::health::HealthConfig {
+        tables: i.config.tables.clone(),
+        topic_arn: i.config.topic_arn.clone(),
+        chat_topic_arn: None,
+        silence_hours: 36,
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let h = stack.health();
+    let stores = (&h.budgets, &h.reports, &h.totals, &h.alerts);
+    let sent = billwatch_aws::digest::digest(&config, stores, &h.sns, now)
+        .await
+        .unwrap();
+    assert_eq!((sent.budgets, sent.sent), (1, 1));
+    let digests: Vec<Value> = stack
+        .received_alerts_now()
+        .await
+        .into_iter()
+        .filter(|m| attr(m, "kind") == "digest")
+        .collect();
+    assert_eq!(digests.len(), 1);
+    let p = payload(&digests[0]);
+    assert_eq!(
+        d(p["utilization"].as_str().unwrap()),
+        nov_again_percent,
+        "{p}"
+    );
+    assert!(
+        digests[0]["Message"].as_str().is_some(),
+        "{:#?}",
+        digests[0]
     );
 }
 

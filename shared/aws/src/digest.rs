@@ -58,7 +58,10 @@ async fn pass_months(
     budgets: &[Budget],
     period: Period,
 ) -> Result<Vec<MonthFigures>, HealthError> {
-    if !budgets.iter().any(Budget::summed_in_pass) {
+    if !budgets
+        .iter()
+        .any(|b| b.summed_in_pass() || b.watch().is_some())
+    {
         return Ok(Vec::new());
     }
     let mut wanted = months_needed(budgets, period);

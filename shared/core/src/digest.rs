@@ -143,6 +143,9 @@ pub fn claim_key(budget: &str, today: NaiveDate) -> String {
 /// The digest of one budget.
 pub fn compose(i: &DigestInput<'_>) -> Alert {
     let b = i.budget;
+    if let Some(gauge) = b.watch().and_then(|w| w.gauge()) {
+        return crate::commitment::digest_line::gauge_digest(b, gauge, i.today, i.months);
+    }
     let yesterday = i.today.pred_opt().unwrap_or(i.today);
     let period = Period::of_date(yesterday);
     let cur = &b.currency;
@@ -289,6 +292,9 @@ pub fn compose(i: &DigestInput<'_>) -> Alert {
 /// Whether a budget can have a digest: every budget but a plain tag budget (its spend comes from
 /// tag totals, with no daily series; a tag in `[budget.filter]` has one).
 pub fn supported(b: &Budget) -> bool {
+    if let Some(w) = b.watch() {
+        return w.gauge().is_some();
+    }
     b.summed_in_pass() || !matches!(b.scope, Scope::Tag { .. })
 }
 

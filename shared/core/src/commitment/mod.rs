@@ -16,6 +16,7 @@
 //! upfront + unused recurring fee; coverage = covered usage ÷ eligible usage, at on-demand cost
 //! for Savings Plans and in hours for reservations.
 
+pub mod digest_line;
 pub mod expiry;
 pub mod figures;
 pub mod watch;
