@@ -36,7 +36,7 @@ pub const MAX_SERVICES_PER_DELIVERY: usize = 20;
 pub const MAX_ACCOUNT_LINES_PER_INVOCATION: usize = 40;
 
 /// Every metric name the function emits (docs/metrics.md; the dashboard uses only these).
-pub const METRIC_NAMES: [&str; 9] = [
+pub const METRIC_NAMES: [&str; 13] = [
     "Reports",
     "RowsRead",
     "IngestDuration",
@@ -46,6 +46,10 @@ pub const METRIC_NAMES: [&str; 9] = [
     "BudgetUsedPercent",
     "ForecastMonthEnd",
     "ForecastUsedPercent",
+    "UtilizationPercent",
+    "UnusedCommitment",
+    "CoveragePercent",
+    "OnDemandEligibleCost",
 ];
 /// Every dimension key the function emits.
 pub const DIMENSION_KEYS: [&str; 5] = ["Outcome", "Budget", "Currency", "Account", "Service"];
@@ -103,6 +107,34 @@ fn percent(value: Decimal, amount: Decimal) -> Option<f64> {
 /// The month-end forecast of `totals` as the alerts compute it.
 fn projected(summary: &ReportSummary, period: Period, totals: &[&Total]) -> Decimal {
     forecast(totals, period, summary.as_of.as_deref(), summary.status).projected
+}
+
+/// The line of a commitment gauge budget: utilization or coverage as a percentage, and what it
+/// means in money (the commitment unused, or the eligible usage that ran on demand). None for
+/// an expiry budget, or a report that cannot give the gauge (the alerts say why).
+fn gauge_line(
+    namespace: &str,
+    ts: i64,
+    summary: &ReportSummary,
+    budget: &Budget,
+    watch: &billwatch_core::commitment::Watch,
+) -> Option<MetricLine> {
+    let gauge = watch.gauge()?;
+    let g = figures_in(budget, summary).gauge?;
+    let p = g.percent()?.to_f64()?;
+    let (percent_name, money_name) = if gauge.is_coverage() {
+        ("CoveragePercent", "OnDemandEligibleCost")
+    } else {
+        ("UtilizationPercent", "UnusedCommitment")
+    };
+    Some(
+        MetricLine::new(namespace, ts)
+            .dimension("Budget", &budget.name)
+            .metric(percent_name, Unit::Percent, p)
+            .metric(money_name, Unit::None, money(g.unused))
+            .property("Kind", gauge.name())
+            .property("Currency", budget.currency.as_str()),
+    )
 }
 
 /// The line of a budget the engine summed in its pass: its own figure for the month and its
@@ -174,6 +206,10 @@ pub fn spend(
     let mut names: Vec<&Budget> = budgets.iter().collect();
     names.sort_by(|a, b| a.name.cmp(&b.name));
     for budget in names.into_iter().take(MAX_BUDGETS_PER_DELIVERY) {
+        if let Some(w) = budget.watch() {
+            out.extend(gauge_line(namespace, ts, summary, budget, w).map(base));
+            continue;
+        }
         if budget.summed_in_pass() {
             out.extend(pass_budget_line(namespace, ts, period, summary, budget).map(base));
             continue;
@@ -502,6 +538,38 @@ mod tests {
             .unwrap();
         assert_eq!(total["SpendMonthToDate"], 812.5);
         assert!(with(&docs, "Account", OTHER).is_empty());
+    }
+
+    #[test]
+    fn a_gauge_budget_emits_its_percentage_and_money_and_an_unanswerable_one_nothing() {
+        use billwatch_core::commitment::{Gauge, Gauged, Watch};
+        let mut s = summary(vec![total("111111111111", "AmazonEC2", "10")]);
+        s.budgets.push(billwatch_core::budget::spec::Figures {
+            name: "sp".into(),
+            answer: Ok(Vec::new()),
+            notes: Vec::new(),
+            gauge: Some(Gauged {
+                gauge: Gauge::SavingsPlansUtilization,
+                part: d("71.4"),
+                whole: d("100"),
+                unused: d("28.6"),
+                days: Vec::new(),
+                counted: 1,
+            }),
+        });
+        let mut sp = budget("sp", "100");
+        sp.model.watch = Some(Watch::Gauge(Gauge::SavingsPlansUtilization));
+        let mut cover = budget("cover", "100");
+        cover.model.watch = Some(Watch::Gauge(Gauge::RiCoverage));
+        let lines = spend("ns", at(), s.billing_period.unwrap(), &s, &[sp, cover], 40);
+        let docs = docs(&lines);
+        let sp = with(&docs, "Budget", "sp")[0];
+        assert_eq!(sp["UtilizationPercent"], 71.4);
+        assert_eq!(sp["UnusedCommitment"], 28.6);
+        assert_eq!(sp["Kind"], "savings_plans_utilization");
+        assert!(sp.get("SpendMonthToDate").is_none());
+        // A legacy report has no commitments: no line rather than a 0 %.
+        assert!(with(&docs, "Budget", "cover").is_empty());
     }
 
     #[test]
