@@ -155,7 +155,7 @@ fn every_flag_has_help_text() {
         }
         assert!(help.contains("--output"), "{command:?} lacks --output");
         // The AWS flags are on the commands that call AWS, and on no other.
-        let offline = matches!(command[0], "summarize" | "generate" | "commitments")
+        let offline = matches!(command[0], "summarize" | "generate")
             || matches!(command[..], ["budgets", "check" | "status" | "replay"]);
         for flag in ["--region", "--profile", "--endpoint-url", "--stack"] {
             assert_eq!(

@@ -2,7 +2,7 @@
 
 use crate::budget::cost::LineType;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The cells of one CUR line that commitments read (absent columns read as empty or zero).
@@ -38,7 +38,7 @@ pub struct Line<'a> {
     pub cost: Decimal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CommitmentKind {
     SavingsPlan,
@@ -46,7 +46,7 @@ pub enum CommitmentKind {
 }
 
 /// One commitment's figures over the lines seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Commitment {
     pub id: String,
     pub kind: CommitmentKind,
@@ -84,7 +84,7 @@ impl Commitment {
 }
 
 /// The service families a commitment can cover (coverage is given per family).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     /// EC2 instance usage (`BoxUsage`, dedicated, host).
@@ -150,7 +150,7 @@ impl Family {
 }
 
 /// Coverage of one service family.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
     /// Usage a Savings Plan covered, at on-demand cost.
     pub sp_covered: Decimal,

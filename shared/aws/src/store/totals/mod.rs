@@ -48,11 +48,83 @@ pub struct StoredTotal {
 /// account's `%` is escaped as `%25`), so no account collides with it.
 const BUDGET_SK: &str = "%budget#";
 
-/// Whether an item of a version holds a budget's figures rather than an account's totals.
+/// The sort key prefix of a version's commitment items (`%commitments#0000`, …): the report's
+/// commitments and coverage, kept when a commitment budget asked for them.
+const COMMITMENTS_SK: &str = "%commitments#";
+
+/// Commitments per item: a commitment with a month of daily figures is about 3 KB of JSON, so
+/// a chunk stays far under DynamoDB's 400 KB item limit.
+const COMMITMENTS_PER_ITEM: usize = 60;
+
+/// Whether an item of a version holds a budget's figures or commitments rather than an
+/// account's totals.
 fn is_budget_item(item: &Item) -> bool {
     item.get("sk")
         .and_then(|v| v.as_s().ok())
-        .is_some_and(|sk| sk.starts_with(BUDGET_SK))
+        .is_some_and(|sk| sk.starts_with(BUDGET_SK) || sk.starts_with(COMMITMENTS_SK))
+}
+
+/// The stored form of a report's commitments: the commitments, and coverage per usage account
+/// and service family (its daily figures are kept in the gauges' own figures).
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct CommitmentChunk {
+    commitments: Vec<billwatch_core::commitment::Commitment>,
+    coverage: Vec<(
+        String,
+        billwatch_core::commitment::Family,
+        billwatch_core::commitment::Coverage,
+    )>,
+}
+
+/// The items of a report's commitments in a version: the coverage and the first commitments in
+/// the first item, then [`COMMITMENTS_PER_ITEM`] commitments per item.
+fn commitment_items(
+    payer: &str,
+    period: Period,
+    version: &str,
+    summary: &billwatch_core::commitment::Summary,
+) -> Result<Vec<Item>, String> {
+    let mut chunks: Vec<CommitmentChunk> = summary
+        .commitments
+        .chunks(COMMITMENTS_PER_ITEM)
+        .map(|c| CommitmentChunk {
+            commitments: c.to_vec(),
+            coverage: Vec::new(),
+        })
+        .collect();
+    if chunks.is_empty() {
+        chunks.push(CommitmentChunk::default());
+    }
+    chunks[0].coverage = summary
+        .coverage
+        .iter()
+        .map(|((account, family), c)| {
+            let mut c = c.clone();
+            c.days.clear();
+            (account.clone(), *family, c)
+        })
+        .collect();
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let item: Item = std::collections::HashMap::from([
+                ("pk".into(), s(partition(payer, period, version))),
+                ("sk".into(), s(format!("{COMMITMENTS_SK}{i:04}"))),
+                (
+                    "commitments".into(),
+                    s(serde_json::to_string(chunk).expect("commitments serialize")),
+                ),
+            ]);
+            if item_bytes(&item) > super::item_size::MAX_ITEM_BYTES {
+                return Err(format!(
+                    "commitments item {i}: {} bytes do not fit one item",
+                    item_bytes(&item)
+                ));
+            }
+            Ok(item)
+        })
+        .collect()
 }
 
 /// The item of one budget's figures in a version: the figures as JSON (a daily series per
@@ -136,6 +208,16 @@ impl TotalsStore {
         for figures in &summary.budgets {
             items.push(
                 budget_item(payer, period, version, figures).map_err(|message| {
+                    StoreError::Malformed {
+                        table: self.table.clone(),
+                        message,
+                    }
+                })?,
+            );
+        }
+        if let Some(c) = &summary.commitments {
+            items.extend(
+                commitment_items(payer, period, version, c).map_err(|message| {
                     StoreError::Malformed {
                         table: self.table.clone(),
                         message,
@@ -264,6 +346,45 @@ impl TotalsStore {
                     })
             })
             .collect()
+    }
+
+    /// The commitments stored with one version (when a commitment budget asked the delivery
+    /// for them), or `None`.
+    pub async fn commitments(
+        &self,
+        payer: &str,
+        period: Period,
+        version: &str,
+    ) -> Result<Option<billwatch_core::commitment::Summary>, StoreError> {
+        let items = super::query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :c)")
+                .expression_attribute_values(":pk", s(partition(payer, period, version)))
+                .expression_attribute_values(":c", s(COMMITMENTS_SK)),
+            &self.table,
+        )
+        .await?;
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let mut out = billwatch_core::commitment::Summary::default();
+        for item in &items {
+            let chunk: CommitmentChunk = item
+                .get("commitments")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|j| serde_json::from_str(j).ok())
+                .ok_or_else(|| StoreError::Malformed {
+                    table: self.table.clone(),
+                    message: format!("the commitments item {:?} cannot be read", item.get("sk")),
+                })?;
+            out.commitments.extend(chunk.commitments);
+            for (account, family, c) in chunk.coverage {
+                out.coverage.insert((account, family), c);
+            }
+        }
+        Ok(Some(out))
     }
 
     /// Every stored version of one account + service, oldest period first: one Query of the
