@@ -130,6 +130,14 @@ fn expiry_alerts(
     let Some(summary) = &d.summary.commitments else {
         return vec![cannot_answer(d, budget, &not_read(d.summary.format))];
     };
+    if d.summary.format == crate::report::Format::Focus {
+        return vec![cannot_answer(
+            d,
+            budget,
+            "a FOCUS export carries no commitment end dates (a Cost and Usage Report does: \
+             reservation/EndTime, savingsPlan/EndTime)",
+        )];
+    }
     let Some(today) = today(d) else {
         return vec![cannot_answer(
             d,

@@ -334,6 +334,29 @@ impl Commitments {
         self.coverage_of(l, f).add_line(&line, l.day);
     }
 
+    /// Takes in one commitment's figures stated directly (a FOCUS row: what it committed, used
+    /// and left unused, in money, and what it billed), on `day` (0: on none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_commitment(
+        &mut self,
+        kind: CommitmentKind,
+        id: &str,
+        account: &str,
+        offering: &str,
+        day: u32,
+        (committed, used, unused_cost): (Decimal, Decimal, Decimal),
+        fee: Decimal,
+    ) {
+        let l = Line {
+            account,
+            product_code: offering,
+            sp_offering_type: offering,
+            ..Line::default()
+        };
+        self.entry(kind, id, &l)
+            .add(day, committed, used, unused_cost, fee);
+    }
+
     fn coverage_of(&mut self, l: &Line<'_>, f: Family) -> &mut Coverage {
         if !self.coverage.contains_key(l.account) {
             self.coverage.insert(l.account.to_string(), BTreeMap::new());

@@ -465,7 +465,7 @@ pub fn figures_of(
 /// Why a report has no commitments to read.
 pub fn not_read(format: crate::report::Format) -> String {
     format!(
-        "commitments are read from Cost and Usage Reports (CUR 1.0 or 2.0) only, and this is a {} report",
+        "commitments are read from Cost and Usage Reports (CUR 1.0 or 2.0) and FOCUS exports only, and this is a {} report",
         format.name()
     )
 }

@@ -48,6 +48,8 @@ struct Cols {
 pub struct CommitmentRows {
     cols: Cols,
     figures: Commitments,
+    /// A FOCUS export's rows, read by their own columns (`billwatch commitments --report`).
+    focus: Option<super::focus_commitments::FocusCommitmentRows>,
 }
 
 impl CommitmentRows {
@@ -56,17 +58,24 @@ impl CommitmentRows {
         CommitmentRows {
             cols: self.cols,
             figures: Commitments::default(),
+            focus: self.focus.as_ref().map(|f| f.fork_rows()),
         }
     }
 
     /// Takes in a fork's figures.
     pub fn absorb_rows(&mut self, other: CommitmentRows) {
         self.figures.absorb(other.figures);
+        if let (Some(mine), Some(theirs)) = (&mut self.focus, other.focus) {
+            mine.absorb_rows(theirs);
+        }
     }
 
     /// The figures, once every row was read.
     pub fn summary(self) -> crate::commitment::Summary {
-        self.figures.finish()
+        match self.focus {
+            Some(f) => f.summary(),
+            None => self.figures.finish(),
+        }
     }
 }
 
@@ -82,8 +91,15 @@ impl Rows for CommitmentRows {
     fn bind(&mut self, h: &Header) -> Result<Vec<Col>, RowError> {
         let cur1 = h.has("lineItem/LineItemType");
         if !cur1 && !h.has("line_item_line_item_type") {
+            if h.has("BilledCost") && h.has("ChargeCategory") {
+                let mut focus = super::focus_commitments::FocusCommitmentRows::default();
+                focus.bind(h)?;
+                self.focus = Some(focus);
+                return Ok(Vec::new());
+            }
             return Err(RowError::plain(ErrorKind::Invalid(
-                "commitments are read from Cost and Usage Reports (CUR 1.0 or 2.0) only".into(),
+                "commitments are read from Cost and Usage Reports (CUR 1.0 or 2.0) and FOCUS exports only"
+                    .into(),
             )));
         }
         let col = |one: &'static str, two: &'static str| h.optional(if cur1 { one } else { two });
@@ -161,6 +177,9 @@ impl Rows for CommitmentRows {
     }
 
     fn row(&mut self, r: &Record<'_>) -> Result<(), RowError> {
+        if let Some(focus) = &mut self.focus {
+            return focus.row(r);
+        }
         let c = self.cols;
         let line_type = LineType::of(text(field(c.line_type, r)));
         let (ri, sp) = match line_type {

@@ -193,16 +193,85 @@ fn a_figure_that_is_not_an_amount_names_file_line_and_column() {
     );
 }
 
+/// A FOCUS export's commitment rows: `Used` rows' EffectiveCost is commitment used (and the
+/// usage they are on is covered, at ListCost), `Unused` rows' is commitment left unused,
+/// `Purchase` rows bill the fee; usage with no commitment runs on demand.
+const FOCUS: &str = "BillingAccountId,SubAccountId,ChargeCategory,BilledCost,EffectiveCost,ListCost,ConsumedQuantity,BillingCurrency,ServiceName,x_ServiceCode,x_UsageType,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,CommitmentDiscountId,CommitmentDiscountCategory,CommitmentDiscountType,CommitmentDiscountStatus
+111111111111,111111111111,Usage,0,0.60,1.00,1,USD,Amazon Elastic Compute Cloud,AmazonEC2,BoxUsage:m5.large,2026-11-02T00:00:00Z,2026-11-02T01:00:00Z,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,arn:aws:savingsplans::111111111111:savingsplan/sp1,Spend,Compute Savings Plans,Used
+111111111111,111111111111,Usage,0,0.40,0,0,USD,Amazon Elastic Compute Cloud,AmazonEC2,ComputeSP:1yrNoUpfront,2026-11-02T00:00:00Z,2026-11-02T01:00:00Z,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,arn:aws:savingsplans::111111111111:savingsplan/sp1,Spend,Compute Savings Plans,Unused
+111111111111,111111111111,Purchase,1.00,0,0,0,USD,Savings Plans for AWS Compute usage,ComputeSavingsPlans,ComputeSP:1yrNoUpfront,2026-11-02T00:00:00Z,2026-11-02T01:00:00Z,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,arn:aws:savingsplans::111111111111:savingsplan/sp1,Spend,Compute Savings Plans,
+111111111111,222222222222,Usage,3.00,3.00,3.00,3,USD,Amazon Elastic Compute Cloud,AmazonEC2,BoxUsage:m5.large,2026-11-03T00:00:00Z,2026-11-03T03:00:00Z,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,,,,
+111111111111,222222222222,Usage,0,2.00,2.50,10,USD,Amazon Relational Database Service,AmazonRDS,InstanceUsage:db.r5.large,2026-11-03T00:00:00Z,2026-11-03T10:00:00Z,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,arn:aws:rds:us-east-1:111111111111:ri:r1,Usage,Reserved Instance,Used
+111111111111,222222222222,Usage,0,2.00,0,0,USD,Amazon Relational Database Service,AmazonRDS,InstanceUsage:db.r5.large,2026-11-03T00:00:00Z,2026-11-03T10:00:00Z,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,arn:aws:rds:us-east-1:111111111111:ri:r1,Usage,Reserved Instance,Unused
+111111111111,222222222222,Usage,9,9,9,9,USD,Amazon Simple Storage Service,AmazonS3,TimedStorage-ByteHrs,2026-11-03T00:00:00Z,2026-11-03T10:00:00Z,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,,,,
+";
+
+#[test]
+fn a_focus_export_gives_utilization_in_money_and_coverage_at_list_cost() {
+    use crate::commitment::{CommitmentKind, Family};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("focus.csv");
+    std::fs::write(&path, FOCUS).unwrap();
+    let s = commitments_path(&path, None, &Limits::default()).unwrap();
+    assert_eq!(s.commitments.len(), 2);
+    let sp = s
+        .commitments
+        .iter()
+        .find(|c| c.kind == CommitmentKind::SavingsPlan)
+        .unwrap();
+    assert_eq!(
+        (sp.committed, sp.used, sp.unused_cost),
+        (d("1.00"), d("0.60"), d("0.40"))
+    );
+    assert_eq!(
+        (sp.fee, sp.offering.as_str()),
+        (d("1.00"), "Compute Savings Plans")
+    );
+    assert_eq!(sp.days[&2], (d("1.00"), d("0.60"), d("0.40")));
+    let ri = s
+        .commitments
+        .iter()
+        .find(|c| c.kind == CommitmentKind::Reservation)
+        .unwrap();
+    assert_eq!(ri.utilization(), Some(d("0.5")));
+    assert_eq!(
+        (ri.account.as_str(), ri.offering.as_str()),
+        ("222222222222", "AmazonRDS")
+    );
+    // EC2: 1.00 covered by the Savings Plan of 4.00 eligible at list cost; RDS: 10 reserved
+    // hours, none on demand; S3 is no family.
+    let ec2 = s.coverage_of(Family::Ec2Compute);
+    assert_eq!(ec2.savings_plans(), Some(d("0.25")));
+    assert_eq!(
+        s.coverage_of(Family::Rds).reservations(),
+        Some(Decimal::ONE)
+    );
+    assert_eq!(s.coverage.len(), 3);
+    // The same figures in the totals' pass, as the ingest reads them.
+    let summaries = crate::report::summarize_path_asking(
+        &path,
+        None,
+        &Limits::default(),
+        &Default::default(),
+        true,
+    )
+    .unwrap();
+    assert_eq!(summaries[0].commitments.as_ref(), Some(&s));
+}
+
 #[test]
 fn another_format_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let text = "BillingAccountId,SubAccountId,ChargeCategory,BilledCost,BillingCurrency,ServiceName,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,EffectiveCost\n111111111111,111111111111,Usage,1,USD,Amazon S3,2026-11-02T00:00:00Z,2026-11-02T01:00:00Z,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,1\n";
-    let path = dir.path().join("focus.csv");
+    let text = "InvoiceID,PayerAccountId,LinkedAccountId,RecordType,RecordID,BillingPeriodStartDate,BillingPeriodEndDate,InvoiceDate,PayerAccountName,LinkedAccountName,TaxationAddress,PayerPONumber,ProductCode,ProductName,SellerOfRecord,UsageType,Operation,RateId,ItemDescription,UsageStartDate,UsageEndDate,UsageQuantity,BlendedRate,CurrencyCode,CostBeforeTax,Credits,TaxAmount,TaxType,TotalCost\n\"Estimated\",\"111111111111\",\"\",\"PayerLineItem\",\"1\",\"2026/11/01 00:00:00\",\"2026/11/30 23:59:59\",\"2026/11/01 00:00:00\",\"p\",\"\",\"\",\"\",\"AmazonS3\",\"S3\",\"AWS\",\"x\",\"x\",\"1\",\"x\",\"\",\"\",\"1\",\"1\",\"USD\",\"1\",\"0\",\"0\",\"None\",\"1\"\n";
+    let path = dir.path().join("111111111111-aws-billing-csv-2026-11.csv");
     std::fs::write(&path, text).unwrap();
     let e = commitments_path(&path, None, &Limits::default())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("Cost and Usage Reports"), "{e}");
+    assert!(
+        e.contains("Cost and Usage Reports (CUR 1.0 or 2.0) and FOCUS"),
+        "{e}"
+    );
 }
 
 #[test]

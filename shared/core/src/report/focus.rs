@@ -6,6 +6,7 @@
 
 use super::budget_rows::{BudgetRows, Flavor};
 use super::error::{ErrorKind, RowError};
+use super::focus_commitments::FocusCommitmentRows;
 use super::header::{field, present, Col, Header};
 use super::record::Record;
 use super::tally::{strict, Finished, Latest, Rows, Tally};
@@ -50,6 +51,8 @@ struct PeriodState {
     /// there were more.
     providers: Vec<String>,
     more_providers: bool,
+    /// The period's commitments, when a commitment budget asks.
+    commitments: Option<FocusCommitmentRows>,
 }
 
 impl PeriodState {
@@ -109,6 +112,8 @@ pub struct Focus {
     current_raw: Vec<u8>,
     /// The budgets' state bound to the last header, that a new period starts from.
     budgets: BudgetRows,
+    /// The commitments' state bound to the last header, when asked (likewise).
+    commitments: Option<FocusCommitmentRows>,
 }
 
 impl Focus {
@@ -121,7 +126,19 @@ impl Focus {
             current: 0,
             current_raw: Vec::new(),
             budgets,
+            commitments: None,
         }
+    }
+
+    /// This reader, also reading the commitments of each period when `asked`.
+    pub fn asking_commitments(mut self, asked: bool) -> Self {
+        if asked {
+            self.commitments = Some(FocusCommitmentRows::default());
+            for state in &mut self.periods {
+                state.commitments = Some(FocusCommitmentRows::default());
+            }
+        }
+        self
     }
 
     /// The state a row belongs to. Allocation-free unless the row starts a new period.
@@ -141,7 +158,12 @@ impl Focus {
                 Some(i) => i,
                 None => {
                     let budgets = self.budgets.fork();
-                    self.periods.push(PeriodState::with_budgets(budgets));
+                    let mut state = PeriodState::with_budgets(budgets);
+                    state.commitments = self
+                        .commitments
+                        .as_ref()
+                        .map(FocusCommitmentRows::fork_rows);
+                    self.periods.push(state);
                     self.periods.len() - 1
                 }
             },
@@ -186,8 +208,14 @@ impl Rows for Focus {
             provider: h.optional("ProviderName")?,
         };
         self.budgets.bind(h, Flavor::Focus)?;
+        if let Some(c) = &mut self.commitments {
+            c.bind(h)?;
+        }
         for state in &mut self.periods {
             state.tally.budgets.bind(h, Flavor::Focus)?;
+            if let Some(c) = &mut state.commitments {
+                c.bind(h)?;
+            }
         }
         let keys = strict(&[
             Some(cols.cost),
@@ -262,6 +290,9 @@ impl Rows for Focus {
             t.see_usage_end(field(c.charge_end, r), one_day, &mut state.latest_any);
         }
         state.see_provider(field(c.provider, r));
+        if let Some(commitments) = &mut state.commitments {
+            commitments.row(r)?;
+        }
         Ok(())
     }
 
@@ -287,6 +318,7 @@ impl Rows for Focus {
                     &|kind| format!("summed as {}", part_of(kind).0.name()),
                 )?;
                 finished.warnings.extend(providers);
+                finished.commitments = state.commitments.map(FocusCommitmentRows::summary);
                 Ok((finished.period, finished))
             })
             .collect::<Result<_, ErrorKind>>()?;

@@ -14,6 +14,7 @@ pub mod drivers;
 mod engine;
 pub mod error;
 mod focus;
+mod focus_commitments;
 pub mod format;
 mod header;
 mod index;

@@ -37,7 +37,9 @@ pub(super) fn rows_for(format: Format, asked: &Asked) -> Box<dyn Rows> {
         Format::Dbr | Format::DbrResourcesTags => Box::<Dbr>::default(),
         Format::Cur1 => Box::new(Cur::new(&CUR1, specs).asking_commitments(asked.commitments)),
         Format::Cur2 => Box::new(Cur::new(&CUR2, specs).asking_commitments(asked.commitments)),
-        Format::Focus => Box::new(Focus::new(asked.multi_period, specs)),
+        Format::Focus => {
+            Box::new(Focus::new(asked.multi_period, specs).asking_commitments(asked.commitments))
+        }
     }
 }
 
