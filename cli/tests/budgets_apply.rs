@@ -384,20 +384,23 @@ async fn the_example_file_applies() {
         added,
         [
             "all-accounts",
+            "commitments-ending",
             "data-team-quarter",
             "eu-entity",
             "follows-the-past",
             "prod",
             "prod-ec2",
+            "rds-ri-coverage",
             "s3-everywhere",
             "s3-storage",
+            "sp-utilization",
             "team-data"
         ]
     );
     assert!(env.stored().await.is_empty());
     env.apply(&example, false).ok();
     let stored = env.stored().await;
-    assert_eq!(stored.len(), 9);
+    assert_eq!(stored.len(), 12);
     // The models read back as written.
     let parsed = {
         let text = std::fs::read_to_string(&example).unwrap();
@@ -716,7 +719,7 @@ fn check_validates_offline_exit_0_when_valid() {
     assert_eq!(run.stderr, "");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../budgets.example.toml");
     let run = check(&example).ok();
-    assert!(run.stdout.contains(": valid, 9 budgets\n"), "{run:#?}");
+    assert!(run.stdout.contains(": valid, 12 budgets\n"), "{run:#?}");
     let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
         .args(["budgets", "check", "--output", "json"])
         .arg(&file)

@@ -115,6 +115,9 @@ fn expiry_status(
     let Some(summary) = &newest.commitments else {
         return error(not_read(newest.format));
     };
+    if newest.format == billwatch_core::report::Format::Focus {
+        return error("a FOCUS export carries no commitment end dates".into());
+    }
     let Some(today) = newest
         .as_of
         .as_deref()

@@ -48,8 +48,9 @@ pub const KINDS: [&str; 5] = [
 
 /// The lead times an expiry budget warns at when it names none.
 pub const DEFAULT_EXPIRY_DAYS: [u32; 3] = [60, 30, 7];
-/// The longest lead time (three years: the longest term).
-pub const MAX_EXPIRY_DAYS: u32 = 1096;
+/// The longest lead time: a year. A warning's claim is kept 400 days (the alerts table's
+/// TTL), so it outlives the whole window in which its lead time is the tightest reached.
+pub const MAX_EXPIRY_DAYS: u32 = 365;
 
 impl Gauge {
     pub const ALL: [Gauge; 4] = [
