@@ -699,9 +699,12 @@ thresholds = ["80% forecast"]
                 "all",
                 "all",
                 "all",
+                "all",
+                "all",
+                "all",
             ]
         );
-        // Every part of the model, on the last three.
+        // Every part of the model, on the last six.
         let model: Vec<String> = budgets.iter().skip(6).map(Budget::model_text).collect();
         assert_eq!(
             model,
@@ -709,6 +712,9 @@ thresholds = ["80% forecast"]
                 "amortized cost, quarterly, without credits, refunds, tax, filter not_services = [\"AWSSupport*\"], tags = { team = [\"data\", \"ml\"] }",
                 "usage in GB-Mo, filter services = [\"AmazonS3\"], usage_types = [\"*TimedStorage*\"]",
                 "unblended cost, amount: mean of the last 3 months",
+                "Savings Plans utilization",
+                "Reserved Instance coverage, filter services = [\"AmazonRDS\"]",
+                "commitment expiry, 60, 30, 7 days before each end",
             ]
         );
         let kinds: HashSet<(Basis, bool)> = budgets
@@ -719,6 +725,71 @@ thresholds = ["80% forecast"]
         assert_eq!(kinds.len(), 4, "every level kind on every basis");
         assert!(budgets.iter().any(|b| b.escalation_step.is_some()));
         assert!(budgets.iter().any(|b| b.topic_arn.is_some()));
+    }
+
+    #[test]
+    fn commitment_budgets_read_and_every_misuse_is_named() {
+        let good = r#"
+            [[budget]]
+            name = "sp"
+            kind = "savings_plans_utilization"
+            thresholds = ["below 90%", "Below 75.5 %"]
+
+            [[budget]]
+            name = "ends"
+            kind = "commitment_expiry"
+            days = [7, 60, 30]
+        "#;
+        let b = parse_file("c.toml", good).unwrap();
+        assert_eq!(b[0].thresholds_text(), "below 75.5%, below 90%");
+        assert_eq!(b[1].thresholds_text(), "60 days, 30 days, 7 days");
+        assert_eq!(b[1].watch().unwrap().days(), vec![7, 30, 60]);
+        let bad = r#"
+            [[budget]]
+            name = "a"
+            kind = "ri_utilization"
+            amount = "100"
+            period = "quarterly"
+            thresholds = ["90%", "below 120%"]
+            [budget.filter]
+            regions = ["us-east-1"]
+
+            [[budget]]
+            name = "b"
+            kind = "commitment_expiry"
+            days = [0]
+            thresholds = ["below 90%"]
+
+            [[budget]]
+            name = "c"
+            amount = "10"
+            currency = "USD"
+            thresholds = ["80%"]
+            days = [30]
+
+            [[budget]]
+            name = "d"
+            kind = "savings_plans_utilization"
+            account = "111111111111"
+            thresholds = ["below 90%"]
+            [budget.filter]
+            services = ["AmazonEC2"]
+        "#;
+        let problems = parse_file("c.toml", bad).unwrap_err().join("\n");
+        for needle in [
+            "budget 'a' (#1): amount: a ri_utilization budget has no amount",
+            "budget 'a' (#1): thresholds #1: '90%' is not a line of a utilization or coverage budget",
+            "budget 'a' (#1): thresholds #2: a ri_utilization budget alerts below a percentage of 0 to 100",
+            "budget 'a' (#1): period: a ri_utilization budget is watched per month",
+            "budget 'a' (#1): filter: Reserved Instance utilization is read per commitment and service family: it can be filtered on accounts and services only, not on regions",
+            "budget 'b' (#2): thresholds: an expiry budget warns at its lead times",
+            "budget 'b' (#2): days: 0 is not a lead time of 1 to 365 days",
+            "budget 'c' (#3): days: only a commitment_expiry budget has lead times",
+            "budget 'd' (#4): scope: a savings_plans_utilization budget selects with [budget.filter]",
+            "budget 'd' (#4): filter: Savings Plans utilization is read per commitment and service family: it can be filtered on accounts only, not on services",
+        ] {
+            assert!(problems.contains(needle), "{needle}\n--\n{problems}");
+        }
     }
 
     #[test]
