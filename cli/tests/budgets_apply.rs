@@ -341,7 +341,7 @@ thresholds = [{ percent = 50 }]
             format!("error: {f}: budget 'dup' (#2): amount: must be greater than zero, got -100"),
             format!("error: {f}: budget 'dup' (#2): name: 'dup' is also the name of budget #1"),
             format!("error: {f}: budget 'empty' (#3): thresholds: needs at least one threshold"),
-            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`"),
+            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`, `days`"),
             format!("error: {f}: budget 'money' (#5): currency: 'dollars' is not a 3-letter ISO 4217 code like USD"),
             format!("error: {f}: 5 problems; nothing was written"),
         ];
@@ -427,11 +427,14 @@ async fn the_example_file_applies() {
         [
             "all",
             "all",
+            "all",
             "account:210987654321",
             "all",
             "account:123456789012",
             "account-service:123456789012:AmazonEC2",
+            "all",
             "service:AmazonS3",
+            "all",
             "all",
             "tag:team=data",
         ]
@@ -447,7 +450,7 @@ async fn the_example_file_applies() {
         .filter(|b| b.digest)
         .map(|b| b.name.as_str())
         .collect();
-    assert_eq!(with_digest, ["prod-ec2"]);
+    assert_eq!(with_digest, ["prod-ec2", "sp-utilization"]);
     let anomalies = BudgetsStore::new(env.dynamo.clone(), &env.table)
         .anomaly_config()
         .await
@@ -809,7 +812,7 @@ thresholds = ["90 % forecast", "100 EUR"]
         run.stderr.lines().collect::<Vec<_>>(),
         [
             format!("error: {f}: budget 'team' (#1): thresholds #1: '80' is not a threshold: {forms}"),
-            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`"),
+            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`, `days`"),
             format!("error: {f}: budget 'team' (#2): thresholds #2: '100 EUR' is in EUR, but the budget is in USD"),
             format!("error: {f}: budget 'team' (#2): amount: must be greater than zero, got 0"),
             format!("error: {f}: budget 'team' (#2): name: 'team' is also the name of budget #1"),
