@@ -4,6 +4,7 @@
 //! in-memory ports never wait).
 
 mod budgets;
+mod commitments;
 mod decide;
 mod driver;
 mod failures;
