@@ -156,6 +156,7 @@ fn text(s: &Summary, expiring: &Due) -> String {
         let _ = writeln!(out, "{} {}", kind_label(c.kind), c.id);
         let what = [
             c.offering.as_str(),
+            c.region.as_str(),
             c.term.as_str(),
             c.payment_option.as_str(),
         ]
@@ -235,6 +236,7 @@ fn as_json(s: &Summary, expiring: &Due) -> serde_json::Value {
                 "kind": c.kind,
                 "account": c.account,
                 "offering": c.offering,
+                "region": c.region,
                 "term": c.term,
                 "payment_option": c.payment_option,
                 "start": c.start,

@@ -752,7 +752,7 @@ thresholds = ["80% forecast"]
             period = "quarterly"
             thresholds = ["90%", "below 120%"]
             [budget.filter]
-            regions = ["us-east-1"]
+            usage_types = ["*BoxUsage*"]
 
             [[budget]]
             name = "b"
@@ -781,12 +781,12 @@ thresholds = ["80% forecast"]
             "budget 'a' (#1): thresholds #1: '90%' is not a line of a utilization or coverage budget",
             "budget 'a' (#1): thresholds #2: a ri_utilization budget alerts below a percentage of 0 to 100",
             "budget 'a' (#1): period: a ri_utilization budget is watched per month",
-            "budget 'a' (#1): filter: Reserved Instance utilization is read per commitment and service family: it can be filtered on accounts and services only, not on regions",
+            "budget 'a' (#1): filter: Reserved Instance utilization can be filtered on accounts, services and regions only, not on usage_types",
             "budget 'b' (#2): thresholds: an expiry budget warns at its lead times",
             "budget 'b' (#2): days: 0 is not a lead time of 1 to 365 days",
             "budget 'c' (#3): days: only a commitment_expiry budget has lead times",
             "budget 'd' (#4): scope: a savings_plans_utilization budget selects with [budget.filter]",
-            "budget 'd' (#4): filter: Savings Plans utilization is read per commitment and service family: it can be filtered on accounts only, not on services",
+            "budget 'd' (#4): filter: Savings Plans utilization can be filtered on accounts only, not on services",
         ] {
             assert!(problems.contains(needle), "{needle}\n--\n{problems}");
         }

@@ -113,6 +113,7 @@ mod tests {
             unused_cost: Decimal::ZERO,
             fee: Decimal::new(6120, 2),
             normalized: false,
+            region: String::new(),
             days: Default::default(),
         }
     }

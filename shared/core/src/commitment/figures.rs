@@ -12,6 +12,8 @@ pub struct Line<'a> {
     pub account: &'a str,
     pub product_code: &'a str,
     pub usage_type: &'a str,
+    /// The line's region (`product/region`, `product_region_code`, FOCUS `RegionId`).
+    pub region: &'a str,
     pub usage_amount: Decimal,
     /// `pricing/publicOnDemandCost`: what the usage would cost on demand.
     pub on_demand_cost: Decimal,
@@ -60,6 +62,9 @@ pub struct Commitment {
     pub payment_option: String,
     pub start: String,
     pub end: String,
+    /// Reservations: the region it is in (a Savings Plan is not regional: empty).
+    #[serde(default)]
+    pub region: String,
     /// Savings Plans: commitment to date (money); reservations: reserved units (hours or
     /// normalized units).
     pub committed: Decimal,
@@ -166,6 +171,9 @@ pub struct Coverage {
     /// daily or hourly (a day's own `days` are empty).
     #[serde(skip)]
     pub days: BTreeMap<u32, Coverage>,
+    /// The same figures per region of the usage (each with its own days).
+    #[serde(skip)]
+    pub regions: BTreeMap<String, Coverage>,
 }
 
 impl Coverage {
@@ -188,6 +196,12 @@ impl Coverage {
         for (day, theirs) in &o.days {
             self.days.entry(*day).or_default().add_figures(theirs);
         }
+        for (region, theirs) in &o.regions {
+            self.regions
+                .entry(region.clone())
+                .or_default()
+                .absorb(theirs);
+        }
     }
 
     fn add_figures(&mut self, o: &Coverage) {
@@ -198,8 +212,17 @@ impl Coverage {
         self.ri_covered_cost += o.ri_covered_cost;
     }
 
-    /// Adds one line's figures, on `day` too (0: on none).
-    fn add_line(&mut self, line: &Coverage, day: u32) {
+    /// Adds one line's figures, on `day` too (0: on none), and under its region.
+    fn add_line(&mut self, line: &Coverage, day: u32, region: &str) {
+        self.add_day(line, day);
+        if !self.regions.contains_key(region) {
+            self.regions.insert(region.to_string(), Coverage::default());
+        }
+        let r = self.regions.get_mut(region).expect("inserted above");
+        r.add_day(line, day);
+    }
+
+    fn add_day(&mut self, line: &Coverage, day: u32) {
         self.add_figures(line);
         if day != 0 {
             self.days.entry(day).or_default().add_figures(line);
@@ -331,7 +354,7 @@ impl Commitments {
         };
         let mut line = Coverage::default();
         figures(&mut line);
-        self.coverage_of(l, f).add_line(&line, l.day);
+        self.coverage_of(l, f).add_line(&line, l.day, l.region);
     }
 
     /// Takes in one commitment's figures stated directly (a FOCUS row: what it committed, used
@@ -379,7 +402,12 @@ impl Commitments {
                 l.sp_start,
                 l.sp_end,
             ),
-            CommitmentKind::Reservation => c.describe(l.product_code, "", "", l.ri_start, l.ri_end),
+            CommitmentKind::Reservation => {
+                c.describe(l.product_code, "", "", l.ri_start, l.ri_end);
+                if c.region.is_empty() {
+                    c.region = region_of(l.region, id);
+                }
+            }
         }
         c
     }
@@ -401,6 +429,9 @@ impl Commitments {
                     theirs.fee,
                 );
                 c.normalized |= theirs.normalized;
+                if c.region.is_empty() {
+                    c.region = theirs.region.clone();
+                }
                 for (d, (t, u, x)) in theirs.days {
                     c.add_day(d, t, u, x);
                 }
@@ -441,6 +472,15 @@ impl Commitments {
     }
 }
 
+/// A reservation's region: its lines', else the one its ARN names
+/// (`arn:aws:ec2:us-east-1:…`).
+fn region_of(line_region: &str, arn: &str) -> String {
+    if !line_region.is_empty() {
+        return line_region.to_string();
+    }
+    arn.split(':').nth(3).unwrap_or_default().to_string()
+}
+
 impl Commitment {
     fn new(id: &str, kind: CommitmentKind, account: &str) -> Self {
         Commitment {
@@ -458,6 +498,7 @@ impl Commitment {
             fee: Decimal::ZERO,
             normalized: false,
             days: BTreeMap::new(),
+            region: String::new(),
         }
     }
 

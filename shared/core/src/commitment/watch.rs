@@ -103,11 +103,11 @@ impl Gauge {
 
     /// The filter keys this gauge can honour: accounts (the commitment's owner, or the usage
     /// account for coverage) and, except for Savings Plans utilization (a Savings Plan spans
-    /// services), services.
+    /// services and regions), services and regions (the reservation's, or the usage's).
     pub fn filters(self) -> &'static [Dimension] {
         match self {
             Gauge::SavingsPlansUtilization => &[Dimension::Account],
-            _ => &[Dimension::Account, Dimension::Service],
+            _ => &[Dimension::Account, Dimension::Service, Dimension::Region],
         }
     }
 }
@@ -189,14 +189,19 @@ impl Watch {
                 for source in filter.sources() {
                     let ok = matches!(&source, Source::Plain(d) if g.filters().contains(d));
                     if !ok {
-                        let names: Vec<String> =
-                            g.filters().iter().map(|d| d.key().to_string()).collect();
+                        let keys: Vec<&str> = g.filters().iter().map(|d| d.key()).collect();
+                        let names = match keys.split_last() {
+                            Some((last, rest)) if !rest.is_empty() => {
+                                format!("{} and {last}", rest.join(", "))
+                            }
+                            _ => keys.concat(),
+                        };
                         out.push((
                             "filter",
                             format!(
-                                "{} is read per commitment and service family: it can be filtered on {} only, not on {}",
+                                "{} can be filtered on {} only, not on {}",
                                 g.words(),
-                                names.join(" and "),
+                                names,
                                 source_name(&source)
                             ),
                         ));
@@ -324,16 +329,32 @@ pub fn gauge(gauge: Gauge, filter: &Filter, summary: &Summary) -> Result<Gauged,
                     (c.ri_covered_hours, c.ri_covered_hours + c.on_demand_hours)
                 }
             };
-            let (part, whole) = split(c);
-            out.part += part;
-            out.whole += whole;
-            out.unused += c.on_demand_cost;
+            // With a regions rule, the regions it lets through; else the whole.
+            let regional = filter.sources().contains(&Source::Plain(Dimension::Region));
+            let parts: Vec<&super::Coverage> = if regional {
+                c.regions
+                    .iter()
+                    .filter(|(region, _)| passes(filter, Dimension::Region, region))
+                    .map(|(_, c)| c)
+                    .collect()
+            } else {
+                vec![c]
+            };
+            if parts.is_empty() {
+                continue;
+            }
             out.counted += 1;
-            for (day, dc) in &c.days {
-                let (p, w) = split(dc);
-                let e = days.entry(*day).or_default();
-                e.0 += p;
-                e.1 += w;
+            for c in parts {
+                let (part, whole) = split(c);
+                out.part += part;
+                out.whole += whole;
+                out.unused += c.on_demand_cost;
+                for (day, dc) in &c.days {
+                    let (p, w) = split(dc);
+                    let e = days.entry(*day).or_default();
+                    e.0 += p;
+                    e.1 += w;
+                }
             }
         }
     } else {
@@ -343,7 +364,10 @@ pub fn gauge(gauge: Gauge, filter: &Filter, summary: &Summary) -> Result<Gauged,
             .filter(|c| c.kind == gauge.kind())
         {
             let service_ok = match c.kind {
-                CommitmentKind::Reservation => passes(filter, Dimension::Service, &c.offering),
+                CommitmentKind::Reservation => {
+                    passes(filter, Dimension::Service, &c.offering)
+                        && passes(filter, Dimension::Region, &c.region)
+                }
                 CommitmentKind::SavingsPlan => true,
             };
             if !passes(filter, Dimension::Account, &c.account) || !service_ok {

@@ -201,6 +201,75 @@ fn coverage_counts_eligible_families_at_on_demand_cost_or_hours() {
 }
 
 #[test]
+fn regions_select_the_reservation_and_the_usage_where_they_ran() {
+    let mut east = usage(
+        LineType::DiscountedUsage,
+        "111111111111",
+        "AmazonEC2",
+        "BoxUsage:m5",
+        1,
+        ("3", "0.3"),
+    );
+    east.region = "us-east-1";
+    let mut west = usage(
+        LineType::Usage,
+        "111111111111",
+        "AmazonEC2",
+        "BoxUsage:m5",
+        1,
+        ("1", "0.1"),
+    );
+    west.region = "eu-west-1";
+    let mut west_covered = west.clone();
+    west_covered.line_type = Some(LineType::DiscountedUsage);
+    let mut ri_east = ri_fee(
+        "arn:aws:ec2:us-east-1:111111111111:reserved-instances/r1",
+        "AmazonEC2",
+        1,
+        "10",
+        "0",
+    );
+    ri_east.region = "";
+    let ri_west = ri_fee(
+        "arn:aws:ec2:eu-west-1:111111111111:reserved-instances/r2",
+        "AmazonEC2",
+        1,
+        "10",
+        "10",
+    );
+    let s = summary(&[east, west, west_covered, ri_east, ri_west]);
+    let cover = |f: &str| gauge(Gauge::RiCoverage, &filter(f), &s).unwrap();
+    assert_eq!(
+        cover(r#"regions = ["us-east-1"]"#).percent(),
+        Some(d("100"))
+    );
+    assert_eq!(cover(r#"regions = ["eu-west-1"]"#).percent(), Some(d("50")));
+    assert_eq!(
+        cover(r#"not_regions = ["eu-west-1"]"#).percent(),
+        Some(d("100"))
+    );
+    assert_eq!(
+        cover(r#"services = ["AmazonEC2"]"#).percent(),
+        Some(d("80"))
+    );
+    let east_ri = gauge(
+        Gauge::RiUtilization,
+        &filter(r#"regions = ["us-east-1"]"#),
+        &s,
+    )
+    .unwrap();
+    // Its region from its ARN: the fee line named none.
+    assert_eq!(east_ri.percent(), Some(d("100")));
+    let why = gauge(
+        Gauge::RiCoverage,
+        &filter(r#"regions = ["ap-south-1"]"#),
+        &s,
+    )
+    .unwrap_err();
+    assert!(why.contains("within this budget's filter"), "{why}");
+}
+
+#[test]
 fn nothing_to_divide_by_is_said_never_zero_percent() {
     let s = summary(&[usage(
         LineType::Usage,
@@ -288,6 +357,13 @@ fn kinds_read_and_their_filters_are_checked() {
         "{problems:?}"
     );
     assert!(Watch::Gauge(Gauge::RiCoverage)
+        .problems(&filter(r#"regions = ["us-east-1"]"#))
+        .is_empty());
+    assert!(Watch::Gauge(Gauge::RiCoverage)
+        .problems(&filter(r#"usage_types = ["*BoxUsage*"]"#))
+        .iter()
+        .any(|(f, _)| *f == "filter"));
+    assert!(sp
         .problems(&filter(r#"regions = ["us-east-1"]"#))
         .iter()
         .any(|(f, _)| *f == "filter"));

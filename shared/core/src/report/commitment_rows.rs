@@ -19,6 +19,7 @@ struct Cols {
     account: Option<Col>,
     product_code: Option<Col>,
     usage_type: Option<Col>,
+    region: Option<Col>,
     usage_amount: Option<Col>,
     on_demand_cost: Option<Col>,
     usage_start: Option<Col>,
@@ -115,6 +116,11 @@ impl Rows for CommitmentRows {
             account: col("lineItem/UsageAccountId", "line_item_usage_account_id")?,
             product_code: col("lineItem/ProductCode", "line_item_product_code")?,
             usage_type: col("lineItem/UsageType", "line_item_usage_type")?,
+            region: if cur1 {
+                h.first_of(&["product/region", "product/regionCode"])?
+            } else {
+                h.first_of(&["product_region_code", "product_region"])?
+            },
             usage_amount: col("lineItem/UsageAmount", "line_item_usage_amount")?,
             on_demand_cost: col(
                 "pricing/publicOnDemandCost",
@@ -208,6 +214,7 @@ impl Rows for CommitmentRows {
         };
         let line = Line {
             line_type: Some(line_type),
+            region: text(field(c.region, r)),
             account: text(field(c.account, r)),
             product_code,
             usage_type,

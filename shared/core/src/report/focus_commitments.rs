@@ -32,6 +32,7 @@ struct Cols {
     quantity: Option<Col>,
     service: Option<Col>,
     usage_type: Option<Col>,
+    region: Option<Col>,
     start: Option<Col>,
     end: Option<Col>,
 }
@@ -74,6 +75,7 @@ impl FocusCommitmentRows {
             quantity: h.optional("ConsumedQuantity")?,
             service: h.optional("x_ServiceCode")?,
             usage_type: h.optional("x_UsageType")?,
+            region: h.first_of(&["RegionId", "Region"])?,
             start: h.optional("ChargePeriodStart")?,
             end: h.optional("ChargePeriodEnd")?,
         };
@@ -148,6 +150,7 @@ impl FocusCommitmentRows {
             account,
             product_code: service,
             usage_type,
+            region: text(field(c.region, r)),
             usage_amount: amount(c.quantity, r)?,
             on_demand_cost: amount(c.list, r)?,
             day,
