@@ -15,6 +15,7 @@ mod error;
 mod generate;
 mod history;
 mod output;
+mod page;
 mod period_arg;
 mod reports;
 mod spend_chart;
@@ -64,9 +65,12 @@ enum Command {
     Anomalies(anomalies::Args),
     /// Day-by-day spend of one account and service in a period, charted, anomalies marked.
     Daily(daily::Args),
-    /// Reserved Instances and Savings Plans of a local CUR (--report FILE): utilization,
-    /// unused cost, end dates and coverage, with no AWS.
+    /// Reserved Instances and Savings Plans: utilization, unused cost, end dates and coverage,
+    /// from the stack (--period) or a local report (--report FILE).
     Commitments(commitments::Args),
+    /// The month page of a local report: one self-contained HTML file (month to date against
+    /// each budget, forecast and range, spend per day, anomalies, movers), with no AWS.
+    Page(page::Args),
     /// Manage budgets.
     #[command(subcommand)]
     Budgets(budgets::Command),
@@ -95,6 +99,7 @@ fn try_main(ctx: &context::Ctx, command: Command) -> Result<(), CliError> {
         Command::Anomalies(args) => anomalies::run(ctx, args)?,
         Command::Daily(args) => daily::run(ctx, args)?,
         Command::Commitments(args) => commitments::run(ctx, args)?,
+        Command::Page(args) => page::run(args)?,
         Command::Budgets(command) => budgets::run(ctx, command)?,
         Command::Doctor(args) => doctor::run(ctx, args)?,
     };

@@ -78,6 +78,11 @@ pub fn anomaly_config(path: &std::path::Path) -> Result<billwatch_core::anomaly:
     file::parse_anomalies(&label, &text).map_err(CliError::Input)
 }
 
+/// The budgets of a file, read offline, or every problem in it.
+pub fn budgets_of(path: &Path) -> Result<Vec<Budget>, CliError> {
+    read_file(path, "not valid").map_err(CliError::Input)
+}
+
 /// The budgets of a file, or every problem in it followed by a tally ending in `outcome`.
 fn read_file(file: &Path, outcome: &str) -> Result<Vec<Budget>, Vec<String>> {
     let label = file.display().to_string();
