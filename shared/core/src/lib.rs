@@ -14,6 +14,7 @@ extern crate self as billwatch_core;
 pub mod alert;
 pub mod anomaly;
 pub mod budget;
+pub mod channel;
 pub mod commitment;
 pub mod delivery;
 pub mod digest;
