@@ -208,6 +208,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
                 escalation_step: None,
                 topic_arn: on.then(|| own_topic.clone()),
                 digest: on,
+                channels: Vec::new(),
                 model: Default::default(),
             })
             .await

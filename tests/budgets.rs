@@ -28,6 +28,7 @@ fn quarterly_team(amount: Decimal) -> Budget {
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        channels: Vec::new(),
         model: Model {
             measure: Measure {
                 cost: CostType::Amortized,

@@ -121,6 +121,7 @@ async fn alerts_reach_the_chat_topic_as_chatbot_custom_notifications() {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await

@@ -29,6 +29,7 @@ fn watching(name: &str, kind: &str, lines: &[Decimal], days: Option<Vec<u32>>) -
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        channels: Vec::new(),
         model: Model {
             watch: Watch::of_kind(kind, days),
             ..Model::default()

@@ -57,6 +57,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str], to
             escalation_step: None,
             topic_arn: topic.map(str::to_string),
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await

@@ -94,6 +94,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str]) {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await
@@ -932,6 +933,7 @@ async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await
@@ -990,6 +992,7 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
             escalation_step: Some(d("20")),
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await
@@ -1055,6 +1058,7 @@ async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await

@@ -88,6 +88,7 @@ fn budget() -> Budget {
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        channels: Vec::new(),
         model: Default::default(),
     }
 }

@@ -90,6 +90,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, topic: Option<String>) 
             escalation_step: None,
             topic_arn: topic,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await

@@ -157,6 +157,7 @@ async fn budget(stack: &Stack) {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await

@@ -189,6 +189,7 @@ async fn apply_creates_every_field_and_reapplying_changes_nothing() {
             escalation_step: Some(d("20")),
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         }
     );
@@ -341,7 +342,7 @@ thresholds = [{ percent = 50 }]
             format!("error: {f}: budget 'dup' (#2): amount: must be greater than zero, got -100"),
             format!("error: {f}: budget 'dup' (#2): name: 'dup' is also the name of budget #1"),
             format!("error: {f}: budget 'empty' (#3): thresholds: needs at least one threshold"),
-            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`, `days`"),
+            format!("error: {f}: budget 'typo' (#4): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`, `days`, `channels`"),
             format!("error: {f}: budget 'money' (#5): currency: 'dollars' is not a 3-letter ISO 4217 code like USD"),
             format!("error: {f}: 5 problems; nothing was written"),
         ];
@@ -812,7 +813,7 @@ thresholds = ["90 % forecast", "100 EUR"]
         run.stderr.lines().collect::<Vec<_>>(),
         [
             format!("error: {f}: budget 'team' (#1): thresholds #1: '80' is not a threshold: {forms}"),
-            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`, `days`"),
+            format!("error: {f}: budget 'team' (#2): acount: unknown field `acount`, expected one of `name`, `amount`, `currency`, `kind`, `unit`, `cost`, `exclude`, `period`, `filter`, `scope`, `account`, `service`, `tag`, `thresholds`, `escalation_step`, `topic_arn`, `digest`, `days`, `channels`"),
             format!("error: {f}: budget 'team' (#2): thresholds #2: '100 EUR' is in EUR, but the budget is in USD"),
             format!("error: {f}: budget 'team' (#2): amount: must be greater than zero, got 0"),
             format!("error: {f}: budget 'team' (#2): name: 'team' is also the name of budget #1"),
@@ -918,4 +919,50 @@ async fn anomaly_settings_apply_with_the_budgets_and_show_in_the_diff() {
     let run = env.apply(&env.file("plain.toml", TWO), false).ok();
     assert!(run.stdout.contains("~ [anomalies]"), "{run:#?}");
     assert_eq!(store.anomaly_config().await.unwrap(), Default::default());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn channels_are_applied_with_the_budgets_that_name_them_and_changes_are_confirmed() {
+    let env = Env::new().await;
+    let text = r#"
+[[channel]]
+name = "finops-slack"
+type = "slack"
+url = { ssm = "/billwatch/finops-slack" }
+
+[[budget]]
+name = "all"
+amount = "100"
+currency = "USD"
+thresholds = ["80%"]
+channels = ["finops-slack"]
+"#;
+    let file = env.file("channels.toml", text);
+    // Declaring the first channels is no change to confirm.
+    let run = env.billwatch(&["apply", file.to_str().unwrap()]).ok();
+    assert!(
+        run.lines().last().unwrap().contains("channels changed"),
+        "{run:#?}"
+    );
+    let stored = env.stored().await;
+    assert_eq!(stored[0].channels, ["finops-slack"]);
+    let store = BudgetsStore::new(env.dynamo.clone(), &env.table);
+    let channels = store.channels().await.unwrap();
+    assert_eq!(channels.len(), 1);
+    assert_eq!(channels[0].name, "finops-slack");
+    assert_eq!(env.apply(&file, false).ok().lines(), ["no changes"]);
+    // Changing a channel is: without a terminal, refused unless --yes.
+    let changed = env.file(
+        "changed.toml",
+        &text.replace("/billwatch/finops-slack", "/billwatch/finops-slack-2"),
+    );
+    let run = env.billwatch(&["apply", changed.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stdout.contains("~ [[channel]]"), "{run:#?}");
+    env.apply(&changed, false).ok();
+    let channels = store.channels().await.unwrap();
+    assert_eq!(
+        channels[0].url,
+        billwatch_core::channel::SecretRef::Ssm("/billwatch/finops-slack-2".into())
+    );
 }

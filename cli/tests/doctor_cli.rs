@@ -407,6 +407,7 @@ async fn real_month(ingest: &Ingest, sdk: &aws_config::SdkConfig) {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         })
         .await

@@ -8,6 +8,7 @@ use super::*;
 use billwatch_aws::store::budgets::BudgetWrite;
 use billwatch_aws::store::BudgetsStore;
 use billwatch_core::anomaly::Config as AnomalyConfig;
+use billwatch_core::channel::Channel;
 use std::io::IsTerminal;
 
 #[derive(clap::Args)]
@@ -30,6 +31,8 @@ struct Plan {
     changes: Vec<Change>,
     anomalies: AnomalyConfig,
     stored_anomalies: AnomalyConfig,
+    channels: Vec<Channel>,
+    stored_channels: Vec<Channel>,
 }
 
 impl Plan {
@@ -37,8 +40,12 @@ impl Plan {
         self.stored_anomalies != self.anomalies
     }
 
+    fn channels_change(&self) -> bool {
+        self.stored_channels != self.channels
+    }
+
     fn is_empty(&self) -> bool {
-        self.changes.is_empty() && !self.anomalies_change()
+        self.changes.is_empty() && !self.anomalies_change() && !self.channels_change()
     }
 
     fn count(&self, f: fn(&Change) -> bool) -> usize {
@@ -57,16 +64,23 @@ impl Plan {
     /// Whether applying it removes or changes something (and so asks first).
     fn risky(&self) -> bool {
         let (_, changed, removed) = self.counts();
-        changed + removed > 0 || self.anomalies_change()
+        // Declaring the first channels changes nothing that was there.
+        let channels = self.channels_change() && !self.stored_channels.is_empty();
+        changed + removed > 0 || self.anomalies_change() || channels
     }
 
     /// `1 to add, 0 to change, 2 to remove[, anomaly settings to change]`.
     fn tally(&self) -> String {
         let (added, changed, removed) = self.counts();
         format!(
-            "{added} to add, {changed} to change, {removed} to remove{}",
+            "{added} to add, {changed} to change, {removed} to remove{}{}",
             if self.anomalies_change() {
                 ", anomaly settings to change"
+            } else {
+                ""
+            },
+            if self.channels_change() {
+                ", channels to change"
             } else {
                 ""
             }
@@ -83,6 +97,13 @@ impl Plan {
                 serde_json::to_string(&self.anomalies).expect("JSON serializes")
             );
         }
+        if self.channels_change() {
+            out += &format!(
+                "~ [[channel]]\n    was: {}\n    now: {}\n",
+                serde_json::to_string(&self.stored_channels).expect("JSON serializes"),
+                serde_json::to_string(&self.channels).expect("JSON serializes")
+            );
+        }
         out
     }
 
@@ -91,6 +112,7 @@ impl Plan {
         let list: Vec<Value> = self.changes.iter().map(Change::to_json).collect();
         json!({ "file": file.display().to_string(), "changes": list,
                 "anomalies_changed": self.anomalies_change(),
+                "channels_changed": self.channels_change(),
                 "dry_run": dry_run, "written": written })
         .to_string()
             + "\n"
@@ -101,8 +123,10 @@ impl Plan {
         let (_, changed, removed) = self.counts();
         let what = if changed + removed > 0 {
             risky_text(removed, changed)
-        } else {
+        } else if self.anomalies_change() {
             "Change the anomaly settings".into()
+        } else {
+            "Change the channels".into()
         };
         format!("{what} in table {table}?")
     }
@@ -111,6 +135,7 @@ impl Plan {
 pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
     let desired = read_file(&args.file, "nothing was written").map_err(CliError::Input)?;
     let anomalies = anomaly_config(&args.file)?;
+    let channels = channels_of(&args.file)?;
     let json = ctx.json(false);
     ctx.block_on(async {
         let store = ctx.aws(&args.aws).await?.budgets();
@@ -118,6 +143,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
             changes: diff(&store.list().await?, &desired),
             anomalies,
             stored_anomalies: store.anomaly_config().await?,
+            channels,
+            stored_channels: store.channels().await?,
         };
         if plan.is_empty() {
             return Ok(if json {
@@ -145,9 +172,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
             plan.json(&args.file, false, true)
         } else {
             format!(
-                "applied: {added} added, {changed} changed, {removed} removed{}\n",
+                "applied: {added} added, {changed} changed, {removed} removed{}{}\n",
                 if plan.anomalies_change() {
                     ", anomaly settings changed"
+                } else {
+                    ""
+                },
+                if plan.channels_change() {
+                    ", channels changed"
                 } else {
                     ""
                 }
@@ -182,6 +214,9 @@ async fn write(store: &BudgetsStore, plan: &Plan) -> Result<(), CliError> {
     store.apply(&writes).await?;
     if plan.anomalies_change() {
         store.put_anomaly_config(&plan.anomalies).await?;
+    }
+    if plan.channels_change() {
+        store.put_channels(&plan.channels).await?;
     }
     Ok(())
 }

@@ -104,6 +104,16 @@ pub(super) fn changed_fields(old: &Budget, new: &Budget) -> Vec<(&'static str, S
     field("counts", old.model != new.model, counts(old), counts(new));
     let on = |b: &Budget| if b.digest { "on" } else { "off" }.to_string();
     field("digest", old.digest != new.digest, on(old), on(new));
+    let channels = |b: &Budget| match b.channels.is_empty() {
+        true => "the topic alone".to_string(),
+        false => b.channels.join(", "),
+    };
+    field(
+        "channels",
+        old.channels != new.channels,
+        channels(old),
+        channels(new),
+    );
     out
 }
 

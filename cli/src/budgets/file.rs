@@ -6,6 +6,7 @@ use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::cost::{ChargeKind, Measure};
 use billwatch_core::budget::filter::Filter;
 use billwatch_core::budget::{decimal, Auto, Draft, Model, Problem, THRESHOLD_FORMS};
+use billwatch_core::channel::{Channel, STACK_TOPIC};
 use billwatch_core::commitment::Watch;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -16,6 +17,46 @@ use std::collections::BTreeMap;
 pub(super) struct FileDoc {
     budget: Option<Vec<toml::Value>>,
     anomalies: Option<AnomalyConfig>,
+    /// Read on their own ([`parse_channels`]); named here so the file's keys are all known.
+    #[serde(rename = "channel")]
+    _channel: Option<Vec<toml::Value>>,
+}
+
+/// The `[[channel]]` tables of a budgets file (docs/channels.md), or every problem, each naming
+/// the channel.
+pub(super) fn parse_channels(label: &str, text: &str) -> Result<Vec<Channel>, Vec<String>> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| vec![format!("{label}: {}", e.to_string().trim_end())])?;
+    let Some(list) = table.get("channel") else {
+        return Ok(Vec::new());
+    };
+    let Some(list) = list.as_array() else {
+        return Err(vec![format!("{label}: channel must be [[channel]] tables")]);
+    };
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (i, value) in list.iter().enumerate() {
+        let who = match value.get("name").and_then(|n| n.as_str()) {
+            Some(n) => format!("{label}: channel '{n}' (#{})", i + 1),
+            None => format!("{label}: channel #{}", i + 1),
+        };
+        match typed::<Channel>(value.clone()) {
+            Err(e) => problems.push(format!("{who}: {e}")),
+            Ok(c) => {
+                problems.extend(c.problems().iter().map(|p| format!("{who}: {p}")));
+                if out.iter().any(|o: &Channel| o.name == c.name) {
+                    problems.push(format!("{who}: name: '{}' is declared twice", c.name));
+                }
+                out.push(c);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The `[anomalies]` settings of a budgets file (defaults when it has none), or every problem.
@@ -60,6 +101,7 @@ pub(super) struct FileBudget {
     topic_arn: Option<String>,
     digest: Option<bool>,
     days: Option<Vec<u32>>,
+    channels: Option<Vec<String>>,
 }
 
 /// `amount = { auto = "mean", months = 3 }`.
@@ -156,6 +198,13 @@ pub(super) fn parse_file(label: &str, text: &str) -> Result<Vec<Budget>, Vec<Str
     if let Some(config) = &doc.anomalies {
         lines.extend(config.problems().iter().map(|p| format!("{label}: {p}")));
     }
+    let channels = match parse_channels(label, text) {
+        Ok(c) => c,
+        Err(p) => {
+            lines.extend(p);
+            Vec::new()
+        }
+    };
     let entries = doc.budget.unwrap_or_default();
     if entries.is_empty() && lines.is_empty() {
         lines.push(format!(
@@ -177,8 +226,19 @@ pub(super) fn parse_file(label: &str, text: &str) -> Result<Vec<Budget>, Vec<Str
         };
         let mut problems = match parse_budget(entry) {
             Ok(b) => {
+                let unknown: Vec<Problem> = b
+                    .channels
+                    .iter()
+                    .filter(|c| *c != STACK_TOPIC && !channels.iter().any(|d| d.name == **c))
+                    .map(|c| {
+                        Problem::new(
+                            "channels",
+                            format!("'{c}' is not a [[channel]] of this file (or \"{STACK_TOPIC}\", the stack's topic)"),
+                        )
+                    })
+                    .collect();
                 budgets.push(b);
-                Vec::new()
+                unknown
             }
             Err(p) => p,
         };
@@ -277,6 +337,7 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         escalation_step,
         topic_arn: raw.topic_arn,
         digest: raw.digest.unwrap_or(false),
+        channels: raw.channels.unwrap_or_default(),
         model,
     };
     f.finish(budget, &index)
@@ -351,6 +412,7 @@ fn parse_commitment_budget(
         escalation_step: budget_escalation(&mut f, raw.escalation_step.as_ref()),
         topic_arn: raw.topic_arn,
         digest: raw.digest.unwrap_or(false),
+        channels: raw.channels.unwrap_or_default(),
         model: Model {
             filter: raw.filter.unwrap_or_default(),
             cadence: read_or(&mut f, "period", raw.period.as_deref(), |c| c.parse()),

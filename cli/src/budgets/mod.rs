@@ -78,6 +78,16 @@ pub fn anomaly_config(path: &std::path::Path) -> Result<billwatch_core::anomaly:
     file::parse_anomalies(&label, &text).map_err(CliError::Input)
 }
 
+/// The `[[channel]]` tables of a budgets file, read offline.
+pub fn channels_of(
+    path: &std::path::Path,
+) -> Result<Vec<billwatch_core::channel::Channel>, CliError> {
+    let label = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CliError::input(format!("{label}: {e}")))?;
+    file::parse_channels(&label, &text).map_err(CliError::Input)
+}
+
 /// The budgets of a file, read offline, or every problem in it.
 pub fn budgets_of(path: &Path) -> Result<Vec<Budget>, CliError> {
     read_file(path, "not valid").map_err(CliError::Input)
@@ -133,7 +143,7 @@ fn describe(b: &Budget) -> String {
                     billwatch_core::budget::model::filter_text(&b.model.filter)
                 )
             }
-        );
+        ) + &channels_text(b);
     }
     format!(
         "{} {}  scope {}  thresholds {}  escalation {}  topic {}{}{}",
@@ -151,7 +161,16 @@ fn describe(b: &Budget) -> String {
         } else {
             format!("  counts {model}")
         }
-    )
+    ) + &channels_text(b)
+}
+
+/// `  channels finops-slack, sns`, or nothing for the topic alone.
+fn channels_text(b: &Budget) -> String {
+    if b.channels.is_empty() {
+        String::new()
+    } else {
+        format!("  channels {}", b.channels.join(", "))
+    }
 }
 
 /// The amount as written: a decimal, or `auto (mean of N months)`.
@@ -178,6 +197,9 @@ fn to_json(b: &Budget) -> Value {
             "digest": b.digest,
             "counts": b.model_text(),
         });
+        if !b.channels.is_empty() {
+            out["channels"] = json!(b.channels);
+        }
         if let Some(o) = out.as_object_mut() {
             match w {
                 billwatch_core::commitment::Watch::Expiry { .. } => {
@@ -206,6 +228,9 @@ fn to_json(b: &Budget) -> Value {
         "topic_arn": b.topic_arn,
         "digest": b.digest,
     });
+    if !b.channels.is_empty() {
+        out["channels"] = json!(b.channels);
+    }
     // What it counts, for a budget that counts other than unblended monthly cost (a plain
     // budget's object is as it always was).
     if !b.model.is_plain() {
@@ -263,6 +288,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             aws: AwsArgs::default(),
         }
     }
@@ -795,6 +821,81 @@ thresholds = ["80% forecast"]
         ] {
             assert!(problems.contains(needle), "{needle}\n--\n{problems}");
         }
+    }
+
+    #[test]
+    fn channels_are_declared_once_and_budgets_name_them() {
+        let good = r#"
+            [[channel]]
+            name = "finops-slack"
+            type = "slack"
+            url = { ssm = "/billwatch/finops-slack" }
+
+            [[channel]]
+            name = "ours"
+            type = "webhook"
+            url = { secret = "billwatch/ours-url" }
+            signing_key = { ssm = "/billwatch/ours-key" }
+
+            [[budget]]
+            name = "all"
+            amount = "100"
+            currency = "USD"
+            thresholds = ["80%"]
+            channels = ["finops-slack", "sns"]
+        "#;
+        let budgets = parse_file("c.toml", good).unwrap();
+        assert_eq!(budgets[0].channels, ["finops-slack", "sns"]);
+        assert!(describe(&budgets[0]).ends_with("  channels finops-slack, sns"));
+        let channels = file::parse_channels("c.toml", good).unwrap();
+        assert_eq!(channels.len(), 2);
+        assert_eq!(
+            channels[1].kind,
+            billwatch_core::channel::ChannelKind::Webhook
+        );
+        let bad = r#"
+            [[channel]]
+            name = "a"
+            type = "slack"
+            url = { ssm = "https://hooks.slack.com/services/T0/B0/x" }
+
+            [[channel]]
+            name = "a"
+            type = "webhook"
+            url = { ssm = "/x" }
+
+            [[channel]]
+            name = "b"
+            type = "msteams"
+            url = { ssm = "/y" }
+
+            [[budget]]
+            name = "all"
+            amount = "100"
+            currency = "USD"
+            thresholds = ["80%"]
+            channels = ["nope", "a", "a"]
+        "#;
+        let problems = parse_file("c.toml", bad).unwrap_err().join("\n");
+        for needle in [
+            "c.toml: channel 'a' (#1): url: ssm 'https://hooks.slack.com/services/T0/B0/x' is not a parameter name",
+            "c.toml: channel 'a' (#2): signing_key: a webhook channel signs every request",
+            "c.toml: channel 'a' (#2): name: 'a' is declared twice",
+            "c.toml: channel 'b' (#3): unknown variant `msteams`",
+            "budget 'all' (#1): channels: 'a' is named twice",
+        ] {
+            assert!(problems.contains(needle), "{needle}\n--\n{problems}");
+        }
+        let unknown = good.replace(
+            "channels = [\"finops-slack\", \"sns\"]",
+            "channels = [\"nope\"]",
+        );
+        let problems = parse_file("c.toml", &unknown).unwrap_err().join("\n");
+        assert!(
+            problems
+                .contains("budget 'all' (#1): channels: 'nope' is not a [[channel]] of this file"),
+            "{problems}"
+        );
     }
 
     #[test]

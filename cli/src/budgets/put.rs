@@ -72,6 +72,10 @@ pub struct PutArgs {
     /// Send this budget a daily digest (month to date, forecast, yesterday, movers, anomalies).
     #[arg(long)]
     pub digest: bool,
+    /// A channel its alerts also go to (declared by `budgets apply`'s [[channel]]); repeat for
+    /// several.
+    #[arg(long = "channel", value_name = "NAME")]
+    pub channels: Vec<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -139,6 +143,7 @@ pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         escalation_step,
         topic_arn: flags.topic_arn,
         digest: flags.digest,
+        channels: flags.channels.clone(),
         model,
     };
     let label = format!("budget '{}'", budget.name);
@@ -214,6 +219,7 @@ fn commitment_from_flags(mut f: Draft, kind: &str, flags: PutArgs) -> Result<Bud
         escalation_step: None,
         topic_arn: flags.topic_arn,
         digest: flags.digest,
+        channels: flags.channels.clone(),
         model,
     };
     let label = format!("budget '{}'", budget.name);

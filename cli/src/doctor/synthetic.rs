@@ -78,6 +78,7 @@ pub fn budget() -> Budget {
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        channels: Vec::new(),
         model: Default::default(),
     }
 }

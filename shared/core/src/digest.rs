@@ -451,6 +451,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: true,
+            channels: Vec::new(),
             model: Default::default(),
         }
     }

@@ -381,6 +381,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         }
     }

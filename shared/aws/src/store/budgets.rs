@@ -8,7 +8,9 @@
 //! cost (each optional): `cost` S, `exclude` L of S, `period` S, `unit` S (a usage budget),
 //! `auto_months` N (an automatic amount), `filter` S (the `[budget.filter]` table as JSON),
 //! `kind` S (a commitment budget: `ri_utilization`, …, `commitment_expiry`) with `days` L of N
-//! (an expiry budget's lead times).
+//! (an expiry budget's lead times), `channels` L of S (the channels its alerts also go to).
+//! Settings (`pk = SETTINGS`): `sk = anomalies` (`config` S), `sk = channels` (`channels` S, the
+//! `[[channel]]` tables as JSON).
 //! Items of the first shape (`thresholds` a list of N percentages on
 //! the actual spend, `scope` `all` or a bare account id) are still read.
 
@@ -20,6 +22,7 @@ use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::cost::{ChargeKind, CostType};
 use billwatch_core::budget::span::Cadence;
 use billwatch_core::budget::{Auto, Basis, Budget, Level, Model, Scope, Threshold};
+use billwatch_core::channel::Channel;
 use billwatch_core::commitment::Watch;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -29,6 +32,9 @@ const PK: &str = "BUDGETS";
 /// The partition of settings that are not budgets.
 const SETTINGS_PK: &str = "SETTINGS";
 const ANOMALIES_SK: &str = "anomalies";
+/// The settings item of the channels (`[[channel]]`, as JSON: where their URLs and keys are
+/// kept, never the values).
+const CHANNELS_SK: &str = "channels";
 
 /// TransactWriteItems takes at most this many actions.
 const MAX_TRANSACTION: usize = 100;
@@ -90,6 +96,10 @@ pub fn to_item(budget: &Budget) -> Item {
     }
     if budget.digest {
         item.insert("digest".into(), AttributeValue::Bool(true));
+    }
+    if !budget.channels.is_empty() {
+        let names = budget.channels.iter().map(s).collect();
+        item.insert("channels".into(), AttributeValue::L(names));
     }
     model_into(&budget.model, &mut item);
     item
@@ -239,6 +249,16 @@ pub fn from_item(item: &Item) -> Result<Budget, String> {
         escalation_step,
         topic_arn: get_s(item, "topic_arn"),
         digest: matches!(item.get("digest"), Some(AttributeValue::Bool(true))),
+        channels: match item.get("channels") {
+            None => Vec::new(),
+            Some(v) => v
+                .as_l()
+                .map_err(|_| named("'channels' is not a list".into()))?
+                .iter()
+                .map(|c| c.as_s().cloned())
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(|_| named("'channels' holds a non-string".into()))?,
+        },
         model: model_from(item).map_err(named)?,
     }
     .checked()
@@ -327,6 +347,45 @@ impl BudgetsStore {
             .item("pk", s(SETTINGS_PK))
             .item("sk", s(ANOMALIES_SK))
             .item("config", s(text))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
+        Ok(())
+    }
+
+    /// The channels declared by the last `budgets apply` (none when it declared none).
+    pub async fn channels(&self) -> Result<Vec<Channel>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(SETTINGS_PK))
+            .key("sk", s(CHANNELS_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
+        match out.item().and_then(|i| get_s(i, "channels")) {
+            None => Ok(Vec::new()),
+            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Malformed {
+                table: self.table.clone(),
+                message: format!("the channels: {e}"),
+            }),
+        }
+    }
+
+    /// Replaces the channels.
+    pub async fn put_channels(&self, channels: &[Channel]) -> Result<(), StoreError> {
+        let text = serde_json::to_string(channels).map_err(|e| StoreError::Malformed {
+            table: self.table.clone(),
+            message: e.to_string(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(SETTINGS_PK))
+            .item("sk", s(CHANNELS_SK))
+            .item("channels", s(text))
             .send()
             .await
             .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
@@ -444,6 +503,7 @@ mod tests {
                 escalation_step: Some(d("12.5")),
                 topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:team".into()),
                 digest: true,
+                channels: Vec::new(),
                 model: Default::default(),
             },
             Budget {
@@ -458,6 +518,7 @@ mod tests {
                 escalation_step: None,
                 topic_arn: None,
                 digest: false,
+                channels: Vec::new(),
                 model: Default::default(),
             },
         ];
@@ -476,6 +537,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         });
         assert_eq!(item["scope"].as_s().unwrap(), "service:AmazonS3");
@@ -501,6 +563,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: vec!["finops-slack".into(), "sns".into()],
             model: Model {
                 unit: Some("GB-Mo".into()),
                 cadence: Cadence::Quarterly,
@@ -556,6 +619,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Model::default(),
         });
         for attr in [
@@ -612,6 +676,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         });
         item.insert(

@@ -73,6 +73,7 @@ fn watching(name: &str, kind: &str, lines: &[&str]) -> Budget {
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        channels: Vec::new(),
         model: Model {
             watch: Watch::of_kind(kind, None),
             ..Model::default()

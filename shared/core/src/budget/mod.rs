@@ -56,6 +56,9 @@ pub struct Budget {
     pub topic_arn: Option<String>,
     /// Whether the budget gets a daily digest (see `crate::digest`).
     pub digest: bool,
+    /// The channels its alerts go to besides the SNS topic (`crate::channel`), by name; empty:
+    /// the topic alone.
+    pub channels: Vec<String>,
     /// What it counts beyond its scope: cost type, exclusions, filter, period, usage unit,
     /// automatic amount (the default: unblended monthly cost, as budgets always counted).
     pub model: model::Model,

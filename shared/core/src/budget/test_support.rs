@@ -20,6 +20,7 @@ pub(super) fn budget(scope: Scope, amount: &str, thresholds: &[Threshold]) -> Bu
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        channels: Vec::new(),
         model: Default::default(),
     }
 }

@@ -29,6 +29,7 @@ impl Budget {
         self.check_escalation_step(&mut problems);
         self.check_topic_arn(&mut problems);
         self.check_model(&mut problems);
+        self.check_channels(&mut problems);
         if self.digest && self.watch().is_none() && !crate::digest::supported(self) {
             problems.push(Problem::new(
                 "digest",
@@ -39,6 +40,23 @@ impl Budget {
             Ok(())
         } else {
             Err(problems)
+        }
+    }
+
+    fn check_channels(&self, problems: &mut Vec<Problem>) {
+        for (i, c) in self.channels.iter().enumerate() {
+            let ok = !c.is_empty()
+                && c.len() <= 64
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch));
+            if !ok {
+                problems.push(Problem::new(
+                    "channels",
+                    format!("'{c}' is not a channel name (1-64 letters, digits, '.', '_' or '-')"),
+                ));
+            } else if self.channels[..i].contains(c) {
+                problems.push(Problem::new("channels", format!("'{c}' is named twice")));
+            }
         }
     }
 
@@ -189,6 +207,7 @@ mod tests {
             escalation_step: Some(d("20")),
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:alerts".into()),
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
             ..budget(Scope::Account(A.into()), "100", &[pct("80"), abs("90")])
         };
@@ -205,6 +224,7 @@ mod tests {
             escalation_step: Some(d("0")),
             topic_arn: Some("arn:aws:sqs:us-east-1:123456789012:q".into()),
             digest: false,
+            channels: Vec::new(),
             model: Default::default(),
         };
         let problems: Vec<String> = bad

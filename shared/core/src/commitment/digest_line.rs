@@ -123,6 +123,7 @@ mod tests {
             escalation_step: None,
             topic_arn: None,
             digest: true,
+            channels: Vec::new(),
             model: Model {
                 watch: Some(Watch::Gauge(Gauge::SavingsPlansUtilization)),
                 ..Model::default()

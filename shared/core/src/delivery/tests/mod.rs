@@ -83,6 +83,7 @@ pub(super) fn budget(amount: &str) -> Budget {
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        channels: Vec::new(),
         model: Default::default(),
     }
 }

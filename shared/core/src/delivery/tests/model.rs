@@ -119,6 +119,7 @@ fn budget() -> Budget {
         escalation_step: None,
         topic_arn: None,
         digest: false,
+        channels: Vec::new(),
         model: Default::default(),
     }
 }
