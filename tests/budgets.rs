@@ -173,22 +173,7 @@ async fn a_quarterly_amortized_team_budget_alerts_once_across_two_months_of_deli
     let mut with_digest = budget.clone();
     with_digest.digest = true;
     stack.setup.budgets.put(&with_digest).await.unwrap();
-    let i = &stack.ingest;
-    let config = billwatch_aws::health::HealthConfig {
-        tables: i.config.tables.clone(),
-        topic_arn: i.config.topic_arn.clone(),
-        chat_topic_arn: None,
-        silence_hours: 36,
-    };
-    let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
-        .unwrap()
-        .with_timezone(&chrono::Utc);
-    let h = stack.health();
-    let stores = (&h.budgets, &h.reports, &h.totals, &h.alerts);
-    let sent = billwatch_aws::digest::digest(&config, stores, &h.sns, now)
-        .await
-        .unwrap();
-    assert_eq!((sent.budgets, sent.sent), (1, 1));
+    assert_eq!(stack.run_digest("2026-11-30T08:00:00Z").await, (1, 1));
     let digests: Vec<Value> = stack
         .received_alerts_now()
         .await

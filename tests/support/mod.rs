@@ -261,6 +261,27 @@ impl Stack {
         )
     }
 
+    /// Runs the daily digest as the health-check function does at `now` (RFC 3339), as its
+    /// principal, and returns (budgets with a digest, digests sent).
+    pub async fn run_digest(&self, now: &str) -> (usize, u64) {
+        let i = &self.ingest;
+        let config = billwatch_aws::health::HealthConfig {
+            tables: i.config.tables.clone(),
+            topic_arn: i.config.topic_arn.clone(),
+            chat_topic_arn: None,
+            silence_hours: 36,
+        };
+        let now = chrono::DateTime::parse_from_rfc3339(now)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let h = self.health();
+        let stores = (&h.budgets, &h.reports, &h.totals, &h.alerts);
+        let sent = billwatch_aws::digest::digest(&config, stores, &h.sns, now)
+            .await
+            .unwrap();
+        (sent.budgets, sent.sent)
+    }
+
     /// Another topic, subscribed to the same inbox queue (for budgets with their own topic).
     pub async fn extra_topic(&self) -> String {
         self.inbox_topic("alerts-extra").await

@@ -316,67 +316,60 @@ impl BudgetsStore {
     /// apart from the budgets (`pk = SETTINGS`, `sk = anomalies`, the settings as JSON in
     /// `config`), so listing budgets never sees it.
     pub async fn anomaly_config(&self) -> Result<AnomalyConfig, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(SETTINGS_PK))
-            .key("sk", s(ANOMALIES_SK))
-            .consistent_read(true)
-            .send()
+        self.setting(ANOMALIES_SK, "config", "the anomaly settings")
             .await
-            .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
-        match out.item().and_then(|i| get_s(i, "config")) {
-            None => Ok(AnomalyConfig::default()),
-            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Malformed {
-                table: self.table.clone(),
-                message: format!("the anomaly settings: {e}"),
-            }),
-        }
     }
 
     /// Replaces the anomaly settings.
     pub async fn put_anomaly_config(&self, config: &AnomalyConfig) -> Result<(), StoreError> {
-        let text = serde_json::to_string(config).map_err(|e| StoreError::Malformed {
-            table: self.table.clone(),
-            message: e.to_string(),
-        })?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(SETTINGS_PK))
-            .item("sk", s(ANOMALIES_SK))
-            .item("config", s(text))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
-        Ok(())
+        self.put_setting(ANOMALIES_SK, "config", config).await
     }
 
     /// The channels declared by the last `budgets apply` (none when it declared none).
     pub async fn channels(&self) -> Result<Vec<Channel>, StoreError> {
+        self.setting(CHANNELS_SK, "channels", "the channels").await
+    }
+
+    /// Replaces the channels.
+    pub async fn put_channels(&self, channels: &[Channel]) -> Result<(), StoreError> {
+        self.put_setting(CHANNELS_SK, "channels", &channels).await
+    }
+
+    /// A settings item's value, JSON in attribute `attr` (the default when there is none);
+    /// `what` names it in an error.
+    async fn setting<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        sk: &str,
+        attr: &str,
+        what: &str,
+    ) -> Result<T, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("pk", s(SETTINGS_PK))
-            .key("sk", s(CHANNELS_SK))
+            .key("sk", s(sk))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| StoreError::dynamo("GetItem", &self.table, e))?;
-        match out.item().and_then(|i| get_s(i, "channels")) {
-            None => Ok(Vec::new()),
+        match out.item().and_then(|i| get_s(i, attr)) {
+            None => Ok(T::default()),
             Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Malformed {
                 table: self.table.clone(),
-                message: format!("the channels: {e}"),
+                message: format!("{what}: {e}"),
             }),
         }
     }
 
-    /// Replaces the channels.
-    pub async fn put_channels(&self, channels: &[Channel]) -> Result<(), StoreError> {
-        let text = serde_json::to_string(channels).map_err(|e| StoreError::Malformed {
+    /// Replaces a settings item's value.
+    async fn put_setting<T: serde::Serialize>(
+        &self,
+        sk: &str,
+        attr: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let text = serde_json::to_string(value).map_err(|e| StoreError::Malformed {
             table: self.table.clone(),
             message: e.to_string(),
         })?;
@@ -384,8 +377,8 @@ impl BudgetsStore {
             .put_item()
             .table_name(&self.table)
             .item("pk", s(SETTINGS_PK))
-            .item("sk", s(CHANNELS_SK))
-            .item("channels", s(text))
+            .item("sk", s(sk))
+            .item(attr, s(text))
             .send()
             .await
             .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
