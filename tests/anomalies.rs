@@ -209,6 +209,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
                 topic_arn: on.then(|| own_topic.clone()),
                 digest: on,
                 channels: Vec::new(),
+                digest_every: Default::default(),
                 model: Default::default(),
             })
             .await

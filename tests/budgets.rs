@@ -29,6 +29,7 @@ fn quarterly_team(amount: Decimal) -> Budget {
         topic_arn: None,
         digest: false,
         channels: Vec::new(),
+        digest_every: Default::default(),
         model: Model {
             measure: Measure {
                 cost: CostType::Amortized,
@@ -217,4 +218,73 @@ fn tempdir() -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The weekly digest (issue 22): the week of Monday 2026-11-30 to Sunday 2026-12-06 crosses a
+/// month boundary; its spend is the live deliveries' daily series of both months, and it goes
+/// once per week however often the digest runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_weekly_digest_across_a_month_boundary_sums_both_months_and_goes_once_a_week() {
+    use billwatch_core::budget::Every;
+    let stack = Stack::new().await;
+    let dir = tempdir();
+    let nov = cur_delivery(&dir, "2026-11", 7);
+    let dec = cur_delivery(&dir, "2026-12", 8);
+    for d in [&nov, &dec] {
+        let event = deliver(&stack, d).await;
+        stack.ingest.handle(&event).await.unwrap();
+    }
+    let budget = Budget {
+        name: "weekly-all".into(),
+        scope: Scope::All,
+        amount: d("100000"),
+        currency: "USD".into(),
+        thresholds: vec![Threshold::percent(d("80"))],
+        escalation_step: None,
+        topic_arn: None,
+        digest: true,
+        digest_every: Every::Week,
+        channels: Vec::new(),
+        model: Model::default(),
+    };
+    stack.setup.budgets.put(&budget).await.unwrap();
+    stack.received_alerts().await;
+    // The same days, from the engine's own read of the two files.
+    let day_sum = |csv: &Path, days: std::ops::RangeInclusive<usize>| -> Decimal {
+        let s =
+            &summarize_path_periods(csv, None, &Limits::default(), &Specs::default()).unwrap()[0];
+        s.totals
+            .iter()
+            .filter(|t| t.currency == "USD")
+            .map(|t| {
+                days.clone()
+                    .map(|day| t.daily_usage.as_ref().unwrap()[day - 1])
+                    .sum::<Decimal>()
+            })
+            .sum()
+    };
+    let week = day_sum(&nov.4, 30..=30) + day_sum(&dec.4, 1..=6);
+    let before = day_sum(&nov.4, 23..=29);
+    assert_eq!(stack.run_digest("2026-12-07T08:00:00Z").await, (1, 1));
+    let digests: Vec<Value> = stack
+        .received_alerts_now()
+        .await
+        .into_iter()
+        .filter(|m| attr(m, "kind") == "digest")
+        .collect();
+    assert_eq!(digests.len(), 1);
+    let p = payload(&digests[0]);
+    assert_eq!(p["every"], "weekly");
+    assert_eq!(p["week"], "2026-W49");
+    assert_eq!(d(p["week_spend"].as_str().unwrap()), week);
+    assert_eq!(d(p["week_before"].as_str().unwrap()), before);
+    assert!(digests[0]["Subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("billwatch: weekly-all weekly digest 2026-W49:"));
+    // Again the same day, and on the Tuesday: the week's digest went.
+    assert_eq!(stack.run_digest("2026-12-07T20:00:00Z").await, (1, 0));
+    assert_eq!(stack.run_digest("2026-12-08T08:00:00Z").await, (1, 0));
+    // The next Monday: the next week.
+    assert_eq!(stack.run_digest("2026-12-14T08:00:00Z").await, (1, 1));
 }

@@ -122,6 +122,7 @@ async fn alerts_reach_the_chat_topic_as_chatbot_custom_notifications() {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await

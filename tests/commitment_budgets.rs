@@ -30,6 +30,7 @@ fn watching(name: &str, kind: &str, lines: &[Decimal], days: Option<Vec<u32>>) -
         topic_arn: None,
         digest: false,
         channels: Vec::new(),
+        digest_every: Default::default(),
         model: Model {
             watch: Watch::of_kind(kind, days),
             ..Model::default()

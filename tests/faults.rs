@@ -58,6 +58,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str], to
             topic_arn: topic.map(str::to_string),
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await

@@ -95,6 +95,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, thresholds: &[&str]) {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await
@@ -934,6 +935,7 @@ async fn a_forecast_alert_then_the_actual_one_and_no_realert_after_a_dip() {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await
@@ -993,6 +995,7 @@ async fn escalation_steps_past_100_percent_alert_once_each() {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await
@@ -1059,6 +1062,7 @@ async fn a_tag_budget_watches_the_spend_of_its_tag_value() {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await

@@ -91,6 +91,7 @@ async fn budget(stack: &Stack, name: &str, amount: &str, topic: Option<String>) 
             topic_arn: topic,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await

@@ -158,6 +158,7 @@ async fn budget(stack: &Stack) {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await

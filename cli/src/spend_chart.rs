@@ -247,6 +247,7 @@ mod tests {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         }
     }

@@ -190,6 +190,7 @@ async fn apply_creates_every_field_and_reapplying_changes_nothing() {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         }
     );

@@ -408,6 +408,7 @@ async fn real_month(ingest: &Ingest, sdk: &aws_config::SdkConfig) {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         })
         .await

@@ -102,8 +102,11 @@ pub(super) fn changed_fields(old: &Budget, new: &Budget) -> Vec<(&'static str, S
         t => t,
     };
     field("counts", old.model != new.model, counts(old), counts(new));
-    let on = |b: &Budget| if b.digest { "on" } else { "off" }.to_string();
-    field("digest", old.digest != new.digest, on(old), on(new));
+    let on = |b: &Budget| match (b.digest, b.digest_every) {
+        (false, _) => "off".to_string(),
+        (true, every) => every.name().to_string(),
+    };
+    field("digest", on(old) != on(new), on(old), on(new));
     let channels = |b: &Budget| match b.channels.is_empty() {
         true => "the topic alone".to_string(),
         false => b.channels.join(", "),

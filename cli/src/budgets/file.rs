@@ -5,7 +5,7 @@ use super::*;
 use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::cost::{ChargeKind, Measure};
 use billwatch_core::budget::filter::Filter;
-use billwatch_core::budget::{decimal, Auto, Draft, Model, Problem, THRESHOLD_FORMS};
+use billwatch_core::budget::{decimal, Auto, Draft, Every, Model, Problem, THRESHOLD_FORMS};
 use billwatch_core::channel::{Channel, STACK_TOPIC};
 use billwatch_core::commitment::Watch;
 use serde::Deserialize;
@@ -99,7 +99,7 @@ pub(super) struct FileBudget {
     thresholds: Option<Vec<toml::Value>>,
     escalation_step: Option<Number>,
     topic_arn: Option<String>,
-    digest: Option<bool>,
+    digest: Option<toml::Value>,
     days: Option<Vec<u32>>,
     channels: Option<Vec<String>>,
 }
@@ -328,6 +328,7 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
     };
     let (thresholds, index) = budget_thresholds(&mut f, raw.thresholds, &currency);
     let escalation_step = budget_escalation(&mut f, raw.escalation_step.as_ref());
+    let (digest_on, digest_every) = budget_digest(&mut f, raw.digest.clone());
     let budget = Budget {
         name,
         scope,
@@ -336,8 +337,9 @@ pub(super) fn parse_budget(entry: toml::Value) -> Result<Budget, Vec<Problem>> {
         thresholds,
         escalation_step,
         topic_arn: raw.topic_arn,
-        digest: raw.digest.unwrap_or(false),
+        digest: digest_on,
         channels: raw.channels.unwrap_or_default(),
+        digest_every,
         model,
     };
     f.finish(budget, &index)
@@ -403,6 +405,7 @@ fn parse_commitment_budget(
         ),
         (Watch::Expiry { .. }, None) => {}
     }
+    let (digest_on, digest_every) = budget_digest(&mut f, raw.digest.clone());
     let budget = Budget {
         name,
         scope,
@@ -411,8 +414,9 @@ fn parse_commitment_budget(
         thresholds,
         escalation_step: budget_escalation(&mut f, raw.escalation_step.as_ref()),
         topic_arn: raw.topic_arn,
-        digest: raw.digest.unwrap_or(false),
+        digest: digest_on,
         channels: raw.channels.unwrap_or_default(),
+        digest_every,
         model: Model {
             filter: raw.filter.unwrap_or_default(),
             cadence: read_or(&mut f, "period", raw.period.as_deref(), |c| c.parse()),
@@ -421,6 +425,23 @@ fn parse_commitment_budget(
         },
     };
     f.finish(budget, &index)
+}
+
+/// `digest`: `true` or `"daily"` (a daily digest), `"weekly"`, or `false`; a problem otherwise.
+fn budget_digest(f: &mut Draft, value: Option<toml::Value>) -> (bool, Every) {
+    match value {
+        None | Some(toml::Value::Boolean(false)) => (false, Every::Day),
+        Some(toml::Value::Boolean(true)) => (true, Every::Day),
+        Some(toml::Value::String(s)) if s == "daily" => (true, Every::Day),
+        Some(toml::Value::String(s)) if s == "weekly" => (true, Every::Week),
+        Some(other) => {
+            f.fail(
+                "digest",
+                format!("{other} is not a digest: write \"daily\", \"weekly\", true or false"),
+            );
+            (false, Every::Day)
+        }
+    }
 }
 
 /// `name`, or "" with a problem when it is missing.

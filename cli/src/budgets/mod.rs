@@ -134,7 +134,7 @@ fn describe(b: &Budget) -> String {
             },
             b.thresholds_text(),
             topic(b),
-            if b.digest { "  digest on" } else { "" },
+            digest_text(b),
             if b.model.filter.is_empty() {
                 String::new()
             } else {
@@ -155,13 +155,22 @@ fn describe(b: &Budget) -> String {
             .map(|s| format!("every {}%", s.normalize()))
             .unwrap_or_else(|| "none".into()),
         topic(b),
-        if b.digest { "  digest on" } else { "" },
+        digest_text(b),
         if model.is_empty() {
             String::new()
         } else {
             format!("  counts {model}")
         }
     ) + &channels_text(b)
+}
+
+/// `  digest on` (daily), `  digest weekly`, or nothing.
+fn digest_text(b: &Budget) -> &'static str {
+    match (b.digest, b.digest_every) {
+        (false, _) => "",
+        (true, billwatch_core::budget::Every::Day) => "  digest on",
+        (true, billwatch_core::budget::Every::Week) => "  digest weekly",
+    }
 }
 
 /// `  channels finops-slack, sns`, or nothing for the topic alone.
@@ -231,6 +240,9 @@ fn to_json(b: &Budget) -> Value {
     if !b.channels.is_empty() {
         out["channels"] = json!(b.channels);
     }
+    if b.digest && b.digest_every == billwatch_core::budget::Every::Week {
+        out["digest_every"] = json!("weekly");
+    }
     // What it counts, for a budget that counts other than unblended monthly cost (a plain
     // budget's object is as it always was).
     if !b.model.is_plain() {
@@ -289,6 +301,7 @@ mod tests {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             aws: AwsArgs::default(),
         }
     }
@@ -846,6 +859,24 @@ thresholds = ["80% forecast"]
         "#;
         let budgets = parse_file("c.toml", good).unwrap();
         assert_eq!(budgets[0].channels, ["finops-slack", "sns"]);
+        let weekly = parse_file(
+            "c.toml",
+            &good.replace("channels = [", "digest = \"weekly\"\nchannels = ["),
+        )
+        .unwrap();
+        assert!(weekly[0].digest && weekly[0].digest_every == billwatch_core::budget::Every::Week);
+        assert!(describe(&weekly[0]).contains("  digest weekly"));
+        let bad_digest = parse_file(
+            "c.toml",
+            &good.replace("channels = [", "digest = \"hourly\"\nchannels = ["),
+        )
+        .unwrap_err();
+        assert!(
+            bad_digest
+                .join("\n")
+                .contains("digest: \"hourly\" is not a digest"),
+            "{bad_digest:?}"
+        );
         assert!(describe(&budgets[0]).ends_with("  channels finops-slack, sns"));
         let channels = file::parse_channels("c.toml", good).unwrap();
         assert_eq!(channels.len(), 2);

@@ -72,6 +72,10 @@ pub struct PutArgs {
     /// Send this budget a daily digest (month to date, forecast, yesterday, movers, anomalies).
     #[arg(long)]
     pub digest: bool,
+    /// How often the digest goes: daily (default) or weekly (Monday, the week before against
+    /// the one before it).
+    #[arg(long, value_name = "daily|weekly", requires = "digest")]
+    pub digest_every: Option<String>,
     /// A channel its alerts also go to (declared by `budgets apply`'s [[channel]]); repeat for
     /// several.
     #[arg(long = "channel", value_name = "NAME")]
@@ -92,6 +96,19 @@ pub fn run(ctx: &Ctx, args: PutArgs) -> Result<String, CliError> {
     } else {
         format!("budget '{}' saved: {}\n", budget.name, describe(&budget))
     })
+}
+
+/// `--digest-every`: daily (the default) or weekly, or a problem.
+fn every_of(f: &mut Draft, text: Option<&str>) -> billwatch_core::budget::Every {
+    use billwatch_core::budget::Every;
+    match text {
+        None | Some("daily") => Every::Day,
+        Some("weekly") => Every::Week,
+        Some(other) => {
+            f.fail("digest", format!("'{other}' is not daily or weekly"));
+            Every::Day
+        }
+    }
 }
 
 /// The default of --thresholds (a commitment_expiry budget has none: it is ignored there).
@@ -134,6 +151,7 @@ pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         }
         None => None,
     };
+    let every = every_of(&mut f, flags.digest_every.as_deref());
     let budget = Budget {
         name: flags.name,
         scope,
@@ -144,6 +162,7 @@ pub(super) fn budget_from_flags(flags: PutArgs) -> Result<Budget, Vec<String>> {
         topic_arn: flags.topic_arn,
         digest: flags.digest,
         channels: flags.channels.clone(),
+        digest_every: every,
         model,
     };
     let label = format!("budget '{}'", budget.name);
@@ -210,6 +229,7 @@ fn commitment_from_flags(mut f: Draft, kind: &str, flags: PutArgs) -> Result<Bud
         f.fail(&p.field, p.reason);
         Scope::All
     });
+    let every = every_of(&mut f, flags.digest_every.as_deref());
     let budget = Budget {
         name: flags.name,
         scope,
@@ -220,6 +240,7 @@ fn commitment_from_flags(mut f: Draft, kind: &str, flags: PutArgs) -> Result<Bud
         topic_arn: flags.topic_arn,
         digest: flags.digest,
         channels: flags.channels.clone(),
+        digest_every: every,
         model,
     };
     let label = format!("budget '{}'", budget.name);

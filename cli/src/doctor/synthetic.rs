@@ -79,6 +79,7 @@ pub fn budget() -> Budget {
         topic_arn: None,
         digest: false,
         channels: Vec::new(),
+        digest_every: Default::default(),
         model: Default::default(),
     }
 }

@@ -1,6 +1,7 @@
 //! The daily digest's edge (on the health-check function's daily schedule): the budgets with
 //! `digest = true`, the live totals of the period holding yesterday, the anomalies alerted in
-//! it; the core composes each digest and it is sent once per budget and day.
+//! it; the core composes each digest and it is sent once per budget and day. Weekly digests
+//! (`digest = "weekly"`) go from the same run: `crate::weekly_digest`.
 
 use crate::health::{HealthConfig, HealthError};
 use crate::notify::{send_once, Sent, Topics};
@@ -52,7 +53,7 @@ pub fn as_total(t: &StoredTotal) -> Total {
 /// The live figures of `period` and of the months before it that the budgets summed in the pass
 /// need (quarters, years, automatic amounts), every payer's summed ([`live_figures`]). None
 /// when no budget is summed in the pass.
-async fn pass_months(
+pub(crate) async fn pass_months(
     reports: &ReportsStore,
     totals: &TotalsStore,
     budgets: &[Budget],
@@ -81,14 +82,18 @@ pub async fn digest(
     now: DateTime<Utc>,
 ) -> Result<DigestOutcome, HealthError> {
     let (budgets, reports, totals, alerts) = stores;
-    let wanted: Vec<_> = budgets
+    let (weekly, wanted): (Vec<_>, Vec<_>) = budgets
         .list()
         .await?
         .into_iter()
         .filter(|b| b.digest && supported(b))
-        .collect();
+        .partition(|b| b.digest_every == billwatch_core::budget::Every::Week);
+    let weekly_sent = crate::weekly_digest::weekly(config, stores, sns, now, &weekly).await?;
     if wanted.is_empty() {
-        return Ok(DigestOutcome::default());
+        return Ok(DigestOutcome {
+            budgets: weekly.len(),
+            sent: weekly_sent,
+        });
     }
     let today = now.date_naive();
     let period = Period::of_date(today.pred_opt().unwrap_or(today));
@@ -129,7 +134,7 @@ pub async fn digest(
         }
     }
     Ok(DigestOutcome {
-        budgets: wanted.len(),
-        sent,
+        budgets: wanted.len() + weekly.len(),
+        sent: sent + weekly_sent,
     })
 }

@@ -19,5 +19,6 @@ pub mod retry;
 pub mod s3_read;
 pub mod s3_source;
 pub mod store;
+pub mod weekly_digest;
 /// The one timestamp format (see [`billwatch_core::timestamp`]).
 pub use billwatch_core::timestamp::format as timestamp;

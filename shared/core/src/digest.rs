@@ -452,6 +452,7 @@ mod tests {
             topic_arn: None,
             digest: true,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         }
     }

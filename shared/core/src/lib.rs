@@ -27,3 +27,4 @@ pub mod page;
 pub mod period;
 pub mod report;
 pub mod timestamp;
+pub mod weekly_digest;

@@ -7,6 +7,7 @@
 //! `topic_arn` S (optional), and what it counts when that is not the plain monthly unblended
 //! cost (each optional): `cost` S, `exclude` L of S, `period` S, `unit` S (a usage budget),
 //! `auto_months` N (an automatic amount), `filter` S (the `[budget.filter]` table as JSON),
+//! `digest_every` S (`weekly`; absent: daily),
 //! `kind` S (a commitment budget: `ri_utilization`, …, `commitment_expiry`) with `days` L of N
 //! (an expiry budget's lead times), `channels` L of S (the channels its alerts also go to).
 //! Settings (`pk = SETTINGS`): `sk = anomalies` (`config` S), `sk = channels` (`channels` S, the
@@ -21,7 +22,7 @@ use aws_sdk_dynamodb::Client;
 use billwatch_core::anomaly::Config as AnomalyConfig;
 use billwatch_core::budget::cost::{ChargeKind, CostType};
 use billwatch_core::budget::span::Cadence;
-use billwatch_core::budget::{Auto, Basis, Budget, Level, Model, Scope, Threshold};
+use billwatch_core::budget::{Auto, Basis, Budget, Every, Level, Model, Scope, Threshold};
 use billwatch_core::channel::Channel;
 use billwatch_core::commitment::Watch;
 use rust_decimal::Decimal;
@@ -96,6 +97,9 @@ pub fn to_item(budget: &Budget) -> Item {
     }
     if budget.digest {
         item.insert("digest".into(), AttributeValue::Bool(true));
+    }
+    if budget.digest_every == Every::Week {
+        item.insert("digest_every".into(), s("weekly"));
     }
     if !budget.channels.is_empty() {
         let names = budget.channels.iter().map(s).collect();
@@ -249,6 +253,15 @@ pub fn from_item(item: &Item) -> Result<Budget, String> {
         escalation_step,
         topic_arn: get_s(item, "topic_arn"),
         digest: matches!(item.get("digest"), Some(AttributeValue::Bool(true))),
+        digest_every: match get_s(item, "digest_every").as_deref() {
+            None | Some("daily") => Every::Day,
+            Some("weekly") => Every::Week,
+            Some(other) => {
+                return Err(named(format!(
+                    "'digest_every' {other:?} is not daily or weekly"
+                )))
+            }
+        },
         channels: match item.get("channels") {
             None => Vec::new(),
             Some(v) => v
@@ -497,6 +510,7 @@ mod tests {
                 topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:team".into()),
                 digest: true,
                 channels: Vec::new(),
+                digest_every: Default::default(),
                 model: Default::default(),
             },
             Budget {
@@ -512,6 +526,7 @@ mod tests {
                 topic_arn: None,
                 digest: false,
                 channels: Vec::new(),
+                digest_every: Default::default(),
                 model: Default::default(),
             },
         ];
@@ -531,6 +546,7 @@ mod tests {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         });
         assert_eq!(item["scope"].as_s().unwrap(), "service:AmazonS3");
@@ -555,8 +571,9 @@ mod tests {
             thresholds: vec![Threshold::absolute(d("50000"))],
             escalation_step: None,
             topic_arn: None,
-            digest: false,
+            digest: true,
             channels: vec!["finops-slack".into(), "sns".into()],
+            digest_every: billwatch_core::budget::Every::Week,
             model: Model {
                 unit: Some("GB-Mo".into()),
                 cadence: Cadence::Quarterly,
@@ -582,6 +599,7 @@ mod tests {
         };
         let utilization = Budget {
             name: "sp".into(),
+            digest: false,
             amount: Decimal::ONE_HUNDRED,
             currency: "USD".into(),
             thresholds: vec![Threshold::percent(d("90"))],
@@ -613,6 +631,7 @@ mod tests {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Model::default(),
         });
         for attr in [
@@ -670,6 +689,7 @@ mod tests {
             topic_arn: None,
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         });
         item.insert(

@@ -74,6 +74,7 @@ fn watching(name: &str, kind: &str, lines: &[&str]) -> Budget {
         topic_arn: None,
         digest: false,
         channels: Vec::new(),
+        digest_every: Default::default(),
         model: Model {
             watch: Watch::of_kind(kind, None),
             ..Model::default()

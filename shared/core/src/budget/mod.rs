@@ -54,14 +54,33 @@ pub struct Budget {
     pub escalation_step: Option<Decimal>,
     /// The SNS topic for this budget's alerts; None: the stack's topic.
     pub topic_arn: Option<String>,
-    /// Whether the budget gets a daily digest (see `crate::digest`).
+    /// Whether the budget gets a digest (see `crate::digest`), and how often.
     pub digest: bool,
+    pub digest_every: Every,
     /// The channels its alerts go to besides the SNS topic (`crate::channel`), by name; empty:
     /// the topic alone.
     pub channels: Vec<String>,
     /// What it counts beyond its scope: cost type, exclusions, filter, period, usage unit,
     /// automatic amount (the default: unblended monthly cost, as budgets always counted).
     pub model: model::Model,
+}
+
+/// How often a budget's digest is sent: every day (yesterday), or every week (the last complete
+/// ISO week, Monday to Sunday, against the one before; see `crate::weekly_digest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Every {
+    #[default]
+    Day,
+    Week,
+}
+
+impl Every {
+    pub fn name(self) -> &'static str {
+        match self {
+            Every::Day => "daily",
+            Every::Week => "weekly",
+        }
+    }
 }
 
 /// One thing wrong with a budget: the field (as named in the TOML file) and why.

@@ -201,6 +201,12 @@ impl Budget {
         for (field, reason) in w.problems(&m.filter) {
             problems.push(Problem::new(field, reason));
         }
+        if self.digest && self.digest_every == super::Every::Week {
+            problems.push(Problem::new(
+                "digest",
+                format!("a {kind} budget's digest is daily: write digest = \"daily\""),
+            ));
+        }
         match w {
             Watch::Gauge(_) => {
                 for (i, t) in self.thresholds.iter().enumerate() {

@@ -21,6 +21,7 @@ pub(super) fn budget(scope: Scope, amount: &str, thresholds: &[Threshold]) -> Bu
         topic_arn: None,
         digest: false,
         channels: Vec::new(),
+        digest_every: Default::default(),
         model: Default::default(),
     }
 }

@@ -208,6 +208,7 @@ mod tests {
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:alerts".into()),
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
             ..budget(Scope::Account(A.into()), "100", &[pct("80"), abs("90")])
         };
@@ -225,6 +226,7 @@ mod tests {
             topic_arn: Some("arn:aws:sqs:us-east-1:123456789012:q".into()),
             digest: false,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Default::default(),
         };
         let problems: Vec<String> = bad

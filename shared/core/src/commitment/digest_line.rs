@@ -124,6 +124,7 @@ mod tests {
             topic_arn: None,
             digest: true,
             channels: Vec::new(),
+            digest_every: Default::default(),
             model: Model {
                 watch: Some(Watch::Gauge(Gauge::SavingsPlansUtilization)),
                 ..Model::default()

@@ -84,6 +84,7 @@ pub(super) fn budget(amount: &str) -> Budget {
         topic_arn: None,
         digest: false,
         channels: Vec::new(),
+        digest_every: Default::default(),
         model: Default::default(),
     }
 }

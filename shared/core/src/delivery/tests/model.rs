@@ -120,6 +120,7 @@ fn budget() -> Budget {
         topic_arn: None,
         digest: false,
         channels: Vec::new(),
+        digest_every: Default::default(),
         model: Default::default(),
     }
 }
