@@ -336,6 +336,55 @@ mod tests {
     }
 
     #[test]
+    fn put_flags_make_commitment_budgets_and_name_their_misuse() {
+        let sp = budget_from_flags(PutArgs {
+            amount: None,
+            kind: Some("savings_plans_utilization".into()),
+            thresholds: "below 90%, below 75%".into(),
+            channels: vec!["finops-slack".into()],
+            ..flags("sp", "1")
+        })
+        .unwrap();
+        assert_eq!(sp.thresholds_text(), "below 75%, below 90%");
+        assert_eq!(sp.channels, ["finops-slack"]);
+        let ends = budget_from_flags(PutArgs {
+            amount: None,
+            kind: Some("commitment_expiry".into()),
+            days: Some("90, 30".into()),
+            ..flags("ends", "1")
+        })
+        .unwrap();
+        assert_eq!(ends.watch().unwrap().days(), vec![30, 90]);
+        let errors = budget_from_flags(PutArgs {
+            amount: None,
+            kind: Some("ri_coverage".into()),
+            forecast_thresholds: "90%".into(),
+            ..flags("bad", "1")
+        })
+        .unwrap_err()
+        .join("\n");
+        assert!(
+            errors.contains("thresholds #1: '50%' is not a line"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("forecast-thresholds: a ri_coverage budget has no forecast"),
+            "{errors}"
+        );
+        let errors = budget_from_flags(PutArgs {
+            amount: None,
+            kind: Some("usage_utilization".into()),
+            ..flags("bad", "1")
+        })
+        .unwrap_err()
+        .join("\n");
+        assert!(
+            errors.contains("'usage_utilization' is not a commitment budget's kind"),
+            "{errors}"
+        );
+    }
+
+    #[test]
     fn put_flags_report_every_problem() {
         let errors = budget_from_flags(PutArgs {
             currency: "usd".into(),
