@@ -68,8 +68,9 @@ enum Command {
     /// Reserved Instances and Savings Plans: utilization, unused cost, end dates and coverage,
     /// from the stack (--period) or a local report (--report FILE).
     Commitments(commitments::Args),
-    /// The month page of a local report: one self-contained HTML file (month to date against
-    /// each budget, forecast and range, spend per day, anomalies, movers), with no AWS.
+    /// The month page: one self-contained HTML file (month to date against each budget,
+    /// forecast and range, spend per day, anomalies, movers), from the stack (--period) or a
+    /// local report (--report FILE).
     Page(page::Args),
     /// Manage budgets.
     #[command(subcommand)]
@@ -99,7 +100,7 @@ fn try_main(ctx: &context::Ctx, command: Command) -> Result<(), CliError> {
         Command::Anomalies(args) => anomalies::run(ctx, args)?,
         Command::Daily(args) => daily::run(ctx, args)?,
         Command::Commitments(args) => commitments::run(ctx, args)?,
-        Command::Page(args) => page::run(args)?,
+        Command::Page(args) => page::run(ctx, args)?,
         Command::Budgets(command) => budgets::run(ctx, command)?,
         Command::Doctor(args) => doctor::run(ctx, args)?,
     };

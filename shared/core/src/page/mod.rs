@@ -30,7 +30,30 @@ pub struct Marked {
     pub day: u32,
     pub account: String,
     pub service: String,
-    pub impact: Decimal,
+    /// Spend above the usual day, when known (an alerted anomaly read back keeps its reason).
+    pub impact: Option<Decimal>,
+}
+
+/// An anomaly of the month, from a detection (`anomaly::Finding`) or an alert sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    pub day: NaiveDate,
+    pub account: String,
+    pub service: String,
+    pub currency: String,
+    pub impact: Option<Decimal>,
+}
+
+impl From<&crate::anomaly::Finding> for Flag {
+    fn from(f: &crate::anomaly::Finding) -> Self {
+        Flag {
+            day: f.day,
+            account: f.account.clone(),
+            service: f.service.clone(),
+            currency: f.currency.clone(),
+            impact: Some(f.impact),
+        }
+    }
 }
 
 /// One budget's (or one currency's) part of the page.
@@ -96,12 +119,8 @@ fn range(
 }
 
 /// The sections of a summary: one per budget (a commitment budget has none: its page is its
-/// listing), or one per currency without budgets. `anomalies` are the month's findings.
-pub fn sections(
-    summary: &ReportSummary,
-    budgets: &[Budget],
-    anomalies: &[crate::anomaly::Finding],
-) -> Vec<Section> {
+/// listing), or one per currency without budgets. `anomalies` are the month's.
+pub fn sections(summary: &ReportSummary, budgets: &[Budget], anomalies: &[Flag]) -> Vec<Section> {
     let Some(period) = summary.billing_period else {
         return Vec::new();
     };
@@ -392,7 +411,7 @@ fn section(h: &mut String, p: &Page, s: &Section) {
         for a in &s.anomalies {
             let _ = write!(
                 h,
-                "<tr data-anomaly-day=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{} {c}</td></tr>",
+                "<tr data-anomaly-day=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
                 a.day,
                 p.period
                     .start()
@@ -402,7 +421,9 @@ fn section(h: &mut String, p: &Page, s: &Section) {
                     .unwrap_or_else(|| a.day.to_string()),
                 esc(&a.account),
                 esc(&a.service),
-                cents(a.impact)
+                a.impact
+                    .map(|v| format!("{} {c}", cents(v)))
+                    .unwrap_or_else(|| "alerted".into())
             );
         }
         h.push_str("</table></div>");

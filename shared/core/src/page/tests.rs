@@ -27,7 +27,7 @@ fn section() -> Section {
             day: 4,
             account: "111111111111".into(),
             service: "AmazonEC2\"><script>".into(),
-            impact: d("29"),
+            impact: Some(d("29")),
         }],
         unanswered: None,
     }

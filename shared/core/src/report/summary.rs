@@ -164,6 +164,19 @@ impl ReportSummary {
     }
 }
 
+/// Gives every total of one delivery a daily series when any has one: the engine gives each a
+/// series of the month's length (zeros for a key without usage rows), and storage keeps an
+/// all-zero series as nothing, so totals read back need their zeros again before a forecast or
+/// a chart takes "every total has a series" to mean the report is daily.
+pub fn fill_daily(totals: &mut [Total], period: Period) {
+    if totals.iter().any(|t| t.daily_usage.is_some()) {
+        let days = period.days() as usize;
+        for t in totals.iter_mut().filter(|t| t.daily_usage.is_none()) {
+            t.daily_usage = Some(vec![Decimal::ZERO; days]);
+        }
+    }
+}
+
 /// Turns a ledger into sorted totals. `service_code` maps a row's service field to the key
 /// shown (identity, or the DBR name → code table); totals that map to the same key merge, their
 /// daily series summed. When the ledger has daily usage and `period` (`YYYY-MM`) is known, every
@@ -482,6 +495,26 @@ mod tests {
         assert_eq!(totals[1].cost, d("7.0"));
         let (unknown, _) = totals_of(&l, &[Part::Charges], code, None).unwrap();
         assert!(unknown.iter().all(|t| t.daily_usage.is_none()));
+    }
+
+    #[test]
+    fn totals_read_back_get_their_zero_series_again_only_when_one_has_a_series() {
+        let nov: Period = "2026-11".parse().unwrap();
+        let with = |daily: Option<Vec<Decimal>>| Total {
+            account_id: "1".into(),
+            service: "s".into(),
+            service_name: "s".into(),
+            currency: "USD".into(),
+            cost: d("1"),
+            breakdown: Default::default(),
+            daily_usage: daily,
+        };
+        let mut mixed = vec![with(Some(vec![d("1"); 30])), with(None)];
+        fill_daily(&mut mixed, nov);
+        assert_eq!(mixed[1].daily_usage, Some(vec![Decimal::ZERO; 30]));
+        let mut monthly = vec![with(None), with(None)];
+        fill_daily(&mut monthly, nov);
+        assert!(monthly.iter().all(|t| t.daily_usage.is_none()));
     }
 
     #[test]
