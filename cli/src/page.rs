@@ -116,7 +116,7 @@ fn stored(ctx: &crate::context::Ctx, args: &Args) -> Result<Page, CliError> {
             let mut mine: Vec<_> = stored
                 .iter()
                 .filter(|t| t.payer == p.payer)
-                .map(billwatch_aws::digest::as_total)
+                .map(billwatch_aws::store::as_total)
                 .collect();
             billwatch_core::report::summary::fill_daily(&mut mine, period);
             totals.extend(mine);

@@ -6,72 +6,19 @@
 use crate::health::{HealthConfig, HealthError};
 use crate::notify::{send_once, Sent, Topics};
 use crate::store::{
-    live_figures, live_totals, AlertsStore, BudgetsStore, Owed, ReportsStore, StoredTotal,
-    TotalsStore,
+    as_total, live_totals, pass_months, AlertsStore, BudgetsStore, Owed, ReportsStore, TotalsStore,
 };
 use billwatch_core::alert::plan::AlertKind;
-use billwatch_core::alert::plan::MonthFigures;
-use billwatch_core::budget::standing::months_needed;
-use billwatch_core::budget::Budget;
 use billwatch_core::digest::{compose, supported, DigestInput, OpenAnomaly};
-use billwatch_core::ledger::Part;
 use billwatch_core::period::Period;
-use billwatch_core::report::summary::Breakdown;
 use billwatch_core::report::{Status, Total};
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-use std::str::FromStr;
 
 /// What one digest run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DigestOutcome {
     pub budgets: usize,
     pub sent: u64,
-}
-
-/// A stored total as the core's [`Total`] (its breakdown and daily series included).
-pub fn as_total(t: &StoredTotal) -> Total {
-    let parts = t
-        .breakdown
-        .iter()
-        .filter_map(|(name, v)| {
-            let part = Part::ALL.into_iter().find(|p| p.name() == name)?;
-            Some((part, Decimal::from_str(v).ok()?))
-        })
-        .collect();
-    Total {
-        account_id: t.account.clone(),
-        service: t.service.clone(),
-        service_name: t.service_name.clone(),
-        currency: t.currency.clone(),
-        cost: t.cost,
-        breakdown: Breakdown(parts),
-        daily_usage: t.daily.clone(),
-    }
-}
-
-/// The live figures of `period` and of the months before it that the budgets summed in the pass
-/// need (quarters, years, automatic amounts), every payer's summed ([`live_figures`]). None
-/// when no budget is summed in the pass.
-pub(crate) async fn pass_months(
-    reports: &ReportsStore,
-    totals: &TotalsStore,
-    budgets: &[Budget],
-    period: Period,
-) -> Result<Vec<MonthFigures>, HealthError> {
-    if !budgets
-        .iter()
-        .any(|b| b.summed_in_pass() || b.watch().is_some())
-    {
-        return Ok(Vec::new());
-    }
-    let mut wanted = months_needed(budgets, period);
-    wanted.push(period);
-    let mut out = Vec::new();
-    for month in wanted {
-        out.extend(live_figures(reports, totals, month).await?);
-    }
-    Ok(out)
 }
 
 /// Sends today's digest to every budget that asked for one (each once per day).

@@ -3,10 +3,11 @@
 //! anomalies alerted in them; the core composes it (`billwatch_core::weekly_digest`) and it is
 //! sent once per budget and week, by the first run of the next week (its claim keeps it to one).
 
-use crate::digest::{as_total, pass_months};
 use crate::health::{HealthConfig, HealthError};
 use crate::notify::{send_once, Sent, Topics};
-use crate::store::{live_totals, AlertsStore, BudgetsStore, Owed, ReportsStore, TotalsStore};
+use crate::store::{
+    as_total, live_totals, pass_months, AlertsStore, BudgetsStore, Owed, ReportsStore, TotalsStore,
+};
 use billwatch_core::alert::plan::AlertKind;
 use billwatch_core::budget::Budget;
 use billwatch_core::digest::OpenAnomaly;

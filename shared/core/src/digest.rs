@@ -144,7 +144,8 @@ pub fn claim_key(budget: &str, today: NaiveDate) -> String {
 pub fn compose(i: &DigestInput<'_>) -> Alert {
     let b = i.budget;
     if let Some(gauge) = b.watch().and_then(|w| w.gauge()) {
-        return crate::commitment::digest_line::gauge_digest(b, gauge, i.today, i.months);
+        let key = claim_key(&b.name, i.today);
+        return crate::commitment::digest_line::gauge_digest(b, gauge, i.today, i.months, key);
     }
     let yesterday = i.today.pred_opt().unwrap_or(i.today);
     let period = Period::of_date(yesterday);

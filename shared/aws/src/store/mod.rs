@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use billwatch_core::period::Period;
+use std::str::FromStr;
 
 /// The result of a conditional write whose failed condition means "nothing to do" (a newer
 /// value is there already, the item is gone, the claim was published): `Ok(())` then too.
@@ -184,6 +185,53 @@ pub async fn live_figures(
             Status::Estimated
         },
     }))
+}
+
+/// A stored total as the core's `Total` (its breakdown and daily series included).
+pub fn as_total(t: &StoredTotal) -> billwatch_core::report::Total {
+    let parts = t
+        .breakdown
+        .iter()
+        .filter_map(|(name, v)| {
+            let part = billwatch_core::ledger::Part::ALL
+                .into_iter()
+                .find(|p| p.name() == name)?;
+            Some((part, rust_decimal::Decimal::from_str(v).ok()?))
+        })
+        .collect();
+    billwatch_core::report::Total {
+        account_id: t.account.clone(),
+        service: t.service.clone(),
+        service_name: t.service_name.clone(),
+        currency: t.currency.clone(),
+        cost: t.cost,
+        breakdown: billwatch_core::report::summary::Breakdown(parts),
+        daily_usage: t.daily.clone(),
+    }
+}
+
+/// The live figures of `period` and of the months before it that the budgets summed in the pass
+/// need (quarters, years, automatic amounts), every payer's summed ([`live_figures`]). None
+/// when no budget is summed in the pass.
+pub async fn pass_months(
+    reports: &ReportsStore,
+    totals: &TotalsStore,
+    budgets: &[billwatch_core::budget::Budget],
+    period: Period,
+) -> Result<Vec<billwatch_core::alert::plan::MonthFigures>, StoreError> {
+    if !budgets
+        .iter()
+        .any(|b| b.summed_in_pass() || b.watch().is_some())
+    {
+        return Ok(Vec::new());
+    }
+    let mut wanted = billwatch_core::budget::standing::months_needed(budgets, period);
+    wanted.push(period);
+    let mut out = Vec::new();
+    for month in wanted {
+        out.extend(live_figures(reports, totals, month).await?);
+    }
+    Ok(out)
 }
 
 impl crate::error::Classified for StoreError {

@@ -15,8 +15,14 @@ use serde_json::json;
 use std::fmt::Write;
 
 /// The digest of gauge budget `b` on `today`, from the live figures of the month holding
-/// yesterday (every payer's summed) in `months`.
-pub fn gauge_digest(b: &Budget, gauge: Gauge, today: NaiveDate, months: &[MonthFigures]) -> Alert {
+/// yesterday (every payer's summed) in `months`, claimed under `key` (the daily digest's).
+pub fn gauge_digest(
+    b: &Budget,
+    gauge: Gauge,
+    today: NaiveDate,
+    months: &[MonthFigures],
+    key: String,
+) -> Alert {
     let yesterday = today.pred_opt().unwrap_or(today);
     let period = Period::of_date(yesterday);
     let figures = months
@@ -62,7 +68,6 @@ pub fn gauge_digest(b: &Budget, gauge: Gauge, today: NaiveDate, months: &[MonthF
         }
     };
     let _ = writeln!(text, "  Lines:          {}", b.thresholds_text());
-    let key = crate::digest::claim_key(&b.name, today);
     let alert_id = id_text(&format!("{period}:{key}"), 512);
     let _ = write!(text, "\nAlert id: {alert_id}\n");
     let severity = Severity::Info;
@@ -154,7 +159,8 @@ mod tests {
             status: Status::Estimated,
         }];
         let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-        let a = gauge_digest(&b, Gauge::SavingsPlansUtilization, today, &months);
+        let key = || "digest#sp#2026-11-30".to_string();
+        let a = gauge_digest(&b, Gauge::SavingsPlansUtilization, today, &months, key());
         let text = &a.message.text;
         assert!(
             text.contains("utilization 75.0 %: 25.00 USD of commitment unused"),
@@ -164,9 +170,9 @@ mod tests {
             text.contains("Yesterday:      50.0 % (2026-11-29)"),
             "{text}"
         );
-        assert_eq!(a.key, crate::digest::claim_key("sp", today));
+        assert_eq!(a.key, key());
         assert!(a.message.sns_problems().is_empty());
-        let none = gauge_digest(&b, Gauge::SavingsPlansUtilization, today, &[]);
+        let none = gauge_digest(&b, Gauge::SavingsPlansUtilization, today, &[], key());
         assert!(
             none.message.text.contains("no delivery of 2026-11"),
             "{}",
