@@ -128,11 +128,16 @@ fn top(map: BTreeMap<String, (Decimal, Decimal)>) -> Vec<WeekMove> {
     v
 }
 
-/// The weekly digest of one budget.
-pub fn compose_weekly(i: &WeeklyInput<'_>) -> Alert {
-    let b = i.budget;
-    let cur = &b.currency;
-    let (monday, sunday) = week_of(i.today);
+/// The two weeks' sums and what moved between them.
+struct Weeks {
+    week: Decimal,
+    before: Decimal,
+    services: Vec<WeekMove>,
+    accounts: Vec<WeekMove>,
+}
+
+/// The week of `monday` and the one before it, summed, and its top movers.
+fn weeks(i: &WeeklyInput<'_>, monday: NaiveDate) -> Weeks {
     let (mut week, mut before) = (Decimal::ZERO, Decimal::ZERO);
     let mut services: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
     let mut accounts: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
@@ -156,8 +161,25 @@ pub fn compose_weekly(i: &WeeklyInput<'_>) -> Alert {
             }
         }
     }
-    let services = top(services);
-    let accounts = top(accounts);
+    Weeks {
+        week,
+        before,
+        services: top(services),
+        accounts: top(accounts),
+    }
+}
+
+/// The weekly digest of one budget.
+pub fn compose_weekly(i: &WeeklyInput<'_>) -> Alert {
+    let b = i.budget;
+    let cur = &b.currency;
+    let (monday, sunday) = week_of(i.today);
+    let Weeks {
+        week,
+        before,
+        services,
+        accounts,
+    } = weeks(i, monday);
     // The month to date against the budget, as the daily digest reads it on the Monday.
     let daily = crate::digest::compose(&crate::digest::DigestInput {
         budget: b,
