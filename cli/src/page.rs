@@ -109,18 +109,7 @@ fn stored(ctx: &crate::context::Ctx, args: &Args) -> Result<Page, CliError> {
             Status::Estimated
         };
         let as_of = pointers.iter().filter_map(|p| p.as_of.clone()).max();
-        // Each payer's delivery gets its zero series back on its own (another payer's may be a
-        // monthly report with none).
-        let mut totals = Vec::new();
-        for p in &pointers {
-            let mut mine: Vec<_> = stored
-                .iter()
-                .filter(|t| t.payer == p.payer)
-                .map(billwatch_aws::store::as_total)
-                .collect();
-            billwatch_core::report::summary::fill_daily(&mut mine, period);
-            totals.extend(mine);
-        }
+        let totals = billwatch_aws::store::core_totals(&stored, period);
         let summary = ReportSummary {
             source: "stack".into(),
             format: first.format,

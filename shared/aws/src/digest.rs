@@ -6,7 +6,8 @@
 use crate::health::{HealthConfig, HealthError};
 use crate::notify::{send_once, Sent, Topics};
 use crate::store::{
-    as_total, live_totals, pass_months, AlertsStore, BudgetsStore, Owed, ReportsStore, TotalsStore,
+    core_totals, live_totals, pass_months, AlertsStore, BudgetsStore, Owed, ReportsStore,
+    TotalsStore,
 };
 use billwatch_core::alert::plan::AlertKind;
 use billwatch_core::digest::{compose, supported, DigestInput, OpenAnomaly};
@@ -45,7 +46,7 @@ pub async fn digest(
     let today = now.date_naive();
     let period = Period::of_date(today.pred_opt().unwrap_or(today));
     let stored = live_totals(reports, totals, period, None).await?;
-    let lines: Vec<Total> = stored.iter().map(as_total).collect();
+    let lines: Vec<Total> = core_totals(&stored, period);
     // One live delivery per payer: the latest "as of" and the least final status stand for all.
     let as_of = stored.iter().filter_map(|t| t.as_of.clone()).max();
     let status = if !stored.is_empty() && stored.iter().all(|t| t.status == Status::Final) {

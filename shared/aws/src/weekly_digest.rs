@@ -6,7 +6,8 @@
 use crate::health::{HealthConfig, HealthError};
 use crate::notify::{send_once, Sent, Topics};
 use crate::store::{
-    as_total, live_totals, pass_months, AlertsStore, BudgetsStore, Owed, ReportsStore, TotalsStore,
+    core_totals, live_totals, pass_months, AlertsStore, BudgetsStore, Owed, ReportsStore,
+    TotalsStore,
 };
 use billwatch_core::alert::plan::AlertKind;
 use billwatch_core::budget::Budget;
@@ -46,7 +47,7 @@ pub async fn weekly(
             as_of = stored.iter().filter_map(|t| t.as_of.clone()).max();
             all_final = !stored.is_empty() && stored.iter().all(|t| t.status == Status::Final);
         }
-        held.push((period, stored.iter().map(as_total).collect()));
+        held.push((period, core_totals(&stored, period)));
         anomalies.extend(
             alerts
                 .list(period)

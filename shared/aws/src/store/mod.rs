@@ -210,6 +210,26 @@ pub fn as_total(t: &StoredTotal) -> billwatch_core::report::Total {
     }
 }
 
+/// Stored totals of `period` as the core's, each payer's delivery with its all-zero daily series
+/// given back ([`billwatch_core::report::summary::fill_daily`]: storage keeps such a series as
+/// nothing), so that a forecast or a chart sees a daily report as daily.
+pub fn core_totals(stored: &[StoredTotal], period: Period) -> Vec<billwatch_core::report::Total> {
+    let mut payers: Vec<&str> = stored.iter().map(|t| t.payer.as_str()).collect();
+    payers.sort_unstable();
+    payers.dedup();
+    let mut out = Vec::with_capacity(stored.len());
+    for payer in payers {
+        let mut mine: Vec<_> = stored
+            .iter()
+            .filter(|t| t.payer == payer)
+            .map(as_total)
+            .collect();
+        billwatch_core::report::summary::fill_daily(&mut mine, period);
+        out.extend(mine);
+    }
+    out
+}
+
 /// The live figures of `period` and of the months before it that the budgets summed in the pass
 /// need (quarters, years, automatic amounts), every payer's summed ([`live_figures`]). None
 /// when no budget is summed in the pass.
