@@ -3,9 +3,8 @@
 //! yesterday, and the anomalies found this month. Sent once per budget and day (its claim key
 //! holds the date), on the stack's schedule, to budgets with `digest = true`.
 
-use crate::alert::message::{Message, Severity};
-use crate::alert::plan::{Alert, AlertKind};
-use crate::alert::sanitize::{bounded, id_text, report_text, sanitize_subject, sanitize_text};
+use crate::alert::plan::Alert;
+use crate::alert::sanitize::{bounded, report_text};
 use crate::budget::span::Span;
 use crate::budget::standing::{standing, Month};
 use crate::budget::{Budget, Scope};
@@ -245,12 +244,8 @@ pub fn compose(i: &DigestInput<'_>) -> Alert {
         text += "\nThe month's report is final.\n";
     }
     let key = claim_key(&b.name, i.today);
-    let alert_id = id_text(&format!("{period}:{key}"), 512);
-    let _ = write!(text, "\nAlert id: {alert_id}\n");
-    let severity = Severity::Info;
     let payload = json!({
-        "type": "digest", "alert_id": alert_id, "severity": severity.name(), "period": period,
-        "budget": b.name, "date": i.today.to_string(), "currency": cur,
+        "date": i.today.to_string(), "currency": cur,
         "amount": amount.to_string(), "month_to_date": mtd.to_string(),
         "forecast": f.forecast.map(|v| v.to_string()),
         "span": f.span_label, "counts": b.model_text(), "error": f.unanswered,
@@ -264,30 +259,15 @@ pub fn compose(i: &DigestInput<'_>) -> Alert {
             "account_id": a.account, "service": a.service, "day": a.day, "reason": a.reason,
         })).collect::<Vec<_>>(),
     });
-    Alert {
+    crate::alert::owed::digest_alert(
+        b,
         period,
         key,
-        alert_id: alert_id.clone(),
-        kind: AlertKind::Digest,
-        budget: Some(b.name.clone()),
-        basis: None,
-        severity,
-        reason: format!("daily digest of {} for {}", b.name, i.today),
-        report_key: None,
-        topic: b.topic_arn.clone(),
-        message: Message {
-            subject: sanitize_subject(&subject),
-            text: sanitize_text(&text),
-            payload,
-            attributes: vec![
-                ("kind", "digest".into()),
-                ("period", period.to_string()),
-                ("severity", severity.name().into()),
-                ("alert_id", alert_id),
-                ("budget", b.name.clone()),
-            ],
-        },
-    }
+        format!("daily digest of {} for {}", b.name, i.today),
+        &subject,
+        text,
+        payload,
+    )
 }
 
 /// Whether a budget can have a digest: every budget but a plain tag budget (its spend comes from
@@ -420,6 +400,7 @@ fn pass_figures(i: &DigestInput<'_>, period: Period, d: usize) -> DigestFigures 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alert::AlertKind;
     use crate::budget::Threshold;
     use crate::report::summary::Breakdown;
     use std::str::FromStr;

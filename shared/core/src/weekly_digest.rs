@@ -4,9 +4,8 @@
 //! one week to the next, and the week's anomalies. Sent once per budget and week (the claim key
 //! holds the ISO week); a week across two billing months reads both months' live figures.
 
-use crate::alert::message::{Message, Severity};
-use crate::alert::plan::{Alert, AlertKind, MonthFigures};
-use crate::alert::sanitize::{bounded, id_text, report_text, sanitize_subject, sanitize_text};
+use crate::alert::plan::{Alert, MonthFigures};
+use crate::alert::sanitize::{bounded, report_text};
 use crate::budget::Budget;
 use crate::digest::OpenAnomaly;
 use crate::money_text::{cents, signed_cents};
@@ -281,17 +280,13 @@ pub fn compose_weekly(i: &WeeklyInput<'_>) -> Alert {
     }
     let period = Period::of_date(sunday);
     let key = claim_key(&b.name, monday);
-    let alert_id = id_text(&format!("{period}:{key}"), 512);
-    let _ = write!(text, "\nAlert id: {alert_id}\n");
-    let severity = Severity::Info;
     let moves = |list: &[WeekMove]| {
         list.iter()
             .map(|m| json!({"name": m.name, "week": m.week.to_string(), "before": m.before.to_string(), "change": m.change().to_string()}))
             .collect::<Vec<_>>()
     };
     let payload = json!({
-        "type": "digest", "every": "weekly", "alert_id": alert_id, "severity": severity.name(),
-        "period": period, "budget": b.name, "week": week_label,
+        "every": "weekly", "week": week_label,
         "from": monday.to_string(), "to": sunday.to_string(), "currency": cur,
         "week_spend": week.to_string(), "week_before": before.to_string(),
         "month_to_date": daily_payload["month_to_date"], "amount": daily_payload["amount"],
@@ -299,30 +294,15 @@ pub fn compose_weekly(i: &WeeklyInput<'_>) -> Alert {
         "services": moves(&services), "accounts": moves(&accounts),
         "anomalies": anomalies.iter().map(|a| json!({"account_id": a.account, "service": a.service, "day": a.day, "reason": a.reason})).collect::<Vec<_>>(),
     });
-    Alert {
+    crate::alert::owed::digest_alert(
+        b,
         period,
         key,
-        alert_id: alert_id.clone(),
-        kind: AlertKind::Digest,
-        budget: Some(b.name.clone()),
-        basis: None,
-        severity,
-        reason: format!("weekly digest of {} for {week_label}", b.name),
-        report_key: None,
-        topic: b.topic_arn.clone(),
-        message: Message {
-            subject: sanitize_subject(&subject),
-            text: sanitize_text(&text),
-            payload,
-            attributes: vec![
-                ("kind", "digest".into()),
-                ("period", period.to_string()),
-                ("severity", severity.name().into()),
-                ("alert_id", alert_id),
-                ("budget", b.name.clone()),
-            ],
-        },
-    }
+        format!("weekly digest of {} for {week_label}", b.name),
+        &subject,
+        text,
+        payload,
+    )
 }
 
 /// `+12.5 %`, `-3.0 %`, or `new` when the week before had nothing.

@@ -75,3 +75,51 @@ impl Alert {
         self.severity.name().to_string()
     }
 }
+
+/// A digest (daily or weekly) of `budget`, claimed under `key` in `period`: its alert id (from
+/// both) is added to the text and the payload, with the fields every digest's payload has.
+pub fn digest_alert(
+    budget: &crate::budget::Budget,
+    period: Period,
+    key: String,
+    reason: String,
+    subject: &str,
+    mut text: String,
+    mut payload: serde_json::Value,
+) -> Alert {
+    use super::sanitize::{id_text, sanitize_subject, sanitize_text};
+    let alert_id = id_text(&format!("{period}:{key}"), 512);
+    text.push_str(&format!("\nAlert id: {alert_id}\n"));
+    let severity = Severity::Info;
+    if let Some(o) = payload.as_object_mut() {
+        o.insert("type".into(), "digest".into());
+        o.insert("alert_id".into(), alert_id.clone().into());
+        o.insert("severity".into(), severity.name().into());
+        o.insert("period".into(), period.to_string().into());
+        o.insert("budget".into(), budget.name.clone().into());
+    }
+    Alert {
+        period,
+        key,
+        alert_id: alert_id.clone(),
+        kind: AlertKind::Digest,
+        budget: Some(budget.name.clone()),
+        basis: None,
+        severity,
+        reason,
+        report_key: None,
+        topic: budget.topic_arn.clone(),
+        message: Message {
+            subject: sanitize_subject(subject),
+            text: sanitize_text(&text),
+            payload,
+            attributes: vec![
+                ("kind", "digest".into()),
+                ("period", period.to_string()),
+                ("severity", severity.name().into()),
+                ("alert_id", alert_id),
+                ("budget", budget.name.clone()),
+            ],
+        },
+    }
+}

@@ -3,9 +3,8 @@
 //! day like every digest (the same claim key).
 
 use crate::alert::commitment_render::{headline, pct};
-use crate::alert::message::{Message, Severity};
-use crate::alert::plan::{Alert, AlertKind, MonthFigures};
-use crate::alert::sanitize::{id_text, report_text, sanitize_subject, sanitize_text};
+use crate::alert::plan::{Alert, MonthFigures};
+use crate::alert::sanitize::report_text;
 use crate::budget::Budget;
 use crate::commitment::watch::percent;
 use crate::commitment::Gauge;
@@ -68,43 +67,22 @@ pub fn gauge_digest(
         }
     };
     let _ = writeln!(text, "  Lines:          {}", b.thresholds_text());
-    let alert_id = id_text(&format!("{period}:{key}"), 512);
-    let _ = write!(text, "\nAlert id: {alert_id}\n");
-    let severity = Severity::Info;
     let payload = json!({
-        "type": "digest", "alert_id": alert_id, "severity": severity.name(), "period": period,
-        "budget": b.name, "date": today.to_string(), "kind": gauge.name(),
+        "date": today.to_string(), "kind": gauge.name(),
         gauge.measure(): mtd.map(|p| p.normalize().to_string()),
         "yesterday": day.map(|p| p.normalize().to_string()),
         "unused": gauged.as_ref().map(|g| g.unused.to_string()),
         "currency": b.currency, "counts": b.model_text(), "error": why,
     });
-    Alert {
+    crate::alert::owed::digest_alert(
+        b,
         period,
         key,
-        alert_id: alert_id.clone(),
-        kind: AlertKind::Digest,
-        budget: Some(b.name.clone()),
-        basis: None,
-        severity,
-        reason: format!("daily digest of {} for {today}", b.name),
-        report_key: None,
-        topic: b.topic_arn.clone(),
-        message: Message {
-            subject: sanitize_subject(&format!(
-                "billwatch: {budget} daily digest {today}: {subject_figure}"
-            )),
-            text: sanitize_text(&text),
-            payload,
-            attributes: vec![
-                ("kind", "digest".into()),
-                ("period", period.to_string()),
-                ("severity", severity.name().into()),
-                ("alert_id", alert_id),
-                ("budget", b.name.clone()),
-            ],
-        },
-    }
+        format!("daily digest of {} for {today}", b.name),
+        &format!("billwatch: {budget} daily digest {today}: {subject_figure}"),
+        text,
+        payload,
+    )
 }
 
 #[cfg(test)]
