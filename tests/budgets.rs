@@ -7,11 +7,11 @@ use billwatch_core::budget::span::Cadence;
 use billwatch_core::budget::spec::Specs;
 use billwatch_core::budget::{Budget, Model, Scope, Threshold};
 use billwatch_core::report::{summarize_path_periods, Limits};
-use billwatch_tests::generated::cur_delivery;
+use billwatch_tests::generated::{attr, cur_delivery, deliver, payload, tempdir};
 use billwatch_tests::Stack;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 fn d(s: &str) -> Decimal {
@@ -51,25 +51,10 @@ fn spend_of(budget: &Budget, csv: &Path) -> Decimal {
     s[0].budgets[0].spend_in("USD").unwrap().total
 }
 
-fn payload(m: &Value) -> Value {
-    serde_json::from_str(m["Message"].as_str().unwrap()).unwrap()
-}
-
-fn attr<'a>(m: &'a Value, name: &str) -> &'a str {
-    m["MessageAttributes"][name]["Value"]
-        .as_str()
-        .unwrap_or_default()
-}
-
-async fn deliver(stack: &Stack, d: &(String, PathBuf, String, PathBuf, PathBuf)) -> Value {
-    stack.upload(&d.2, &d.3).await;
-    stack.deliver(&d.0, &d.1).await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_quarterly_amortized_team_budget_alerts_once_across_two_months_of_deliveries() {
     let stack = Stack::new().await;
-    let dir = tempdir();
+    let dir = tempdir("budgets");
     let oct = cur_delivery(&dir, "2026-10", 1);
     let nov = cur_delivery(&dir, "2026-11", 2);
     // The amount puts October alone under 50 % and the quarter (October + November) at 60 %.
@@ -207,19 +192,6 @@ async fn a_quarterly_amortized_team_budget_alerts_once_across_two_months_of_deli
         .is_err());
 }
 
-fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "billwatch-budgets-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// The weekly digest (issue 22): the week of Monday 2026-11-30 to Sunday 2026-12-06 crosses a
 /// month boundary; its spend is the live deliveries' daily series of both months, and it goes
 /// once per week however often the digest runs.
@@ -227,7 +199,7 @@ fn tempdir() -> PathBuf {
 async fn a_weekly_digest_across_a_month_boundary_sums_both_months_and_goes_once_a_week() {
     use billwatch_core::budget::Every;
     let stack = Stack::new().await;
-    let dir = tempdir();
+    let dir = tempdir("budgets");
     let nov = cur_delivery(&dir, "2026-11", 7);
     let dec = cur_delivery(&dir, "2026-12", 8);
     for d in [&nov, &dec] {

@@ -6,12 +6,12 @@
 
 use billwatch_core::budget::{Budget, Model, Scope, Threshold};
 use billwatch_core::commitment::Watch;
-use billwatch_tests::generated::{cur_delivery, python};
+use billwatch_tests::generated::{attr, cur_delivery, deliver, payload, python, tempdir};
 use billwatch_tests::Stack;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::str::FromStr;
 
@@ -64,25 +64,10 @@ fn sql_sp_utilization(csv: &Path) -> Decimal {
     used * Decimal::ONE_HUNDRED / committed
 }
 
-fn payload(m: &Value) -> Value {
-    serde_json::from_str(m["Message"].as_str().unwrap()).unwrap()
-}
-
-fn attr<'a>(m: &'a Value, name: &str) -> &'a str {
-    m["MessageAttributes"][name]["Value"]
-        .as_str()
-        .unwrap_or_default()
-}
-
-async fn deliver(stack: &Stack, d: &(String, PathBuf, String, PathBuf, PathBuf)) -> Value {
-    stack.upload(&d.2, &d.3).await;
-    stack.deliver(&d.0, &d.1).await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_utilization_budget_alerts_once_under_its_line_and_not_again_that_month() {
     let stack = Stack::new().await;
-    let dir = tempdir("util");
+    let dir = tempdir("commitments-util");
     let nov = cur_delivery(&dir, "2026-11", 2);
     let nov_again = cur_delivery(&dir.join("again"), "2026-11", 5);
     let expected = sql_sp_utilization(&nov.4);
@@ -202,7 +187,7 @@ async fn a_utilization_budget_alerts_once_under_its_line_and_not_again_that_mont
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expiry_budget_warns_once_per_commitment_and_lead_time_across_deliveries() {
     let stack = Stack::new().await;
-    let dir = tempdir("expiry");
+    let dir = tempdir("commitments-expiry");
     // The generator's reservations end on the 15th of 2027's months, its Savings Plans in 2028.
     let budget = watching("ends", "commitment_expiry", &[], Some(vec![60, 30]));
     stack.setup.budgets.put(&budget).await.unwrap();
@@ -292,17 +277,4 @@ fn tightest_leads(csv: &Path, leads: &[i64]) -> BTreeSet<(String, String)> {
         }
     }
     out
-}
-
-fn tempdir(what: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "billwatch-commitments-{what}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

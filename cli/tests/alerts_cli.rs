@@ -1,29 +1,13 @@
 //! `billwatch alerts` and `billwatch alerts test` against the local stack started by
 //! ./scripts/test (its alert topic is subscribed by the queue in BILLWATCH_ALERTS_QUEUE_URL).
 
+mod common;
+
 use billwatch_aws::store::{AlertsStore, Claim, Owed};
 use billwatch_core::alert::{Alert, AlertKind, Message, Severity};
 use billwatch_core::budget::Basis;
+use common::{billwatch_on_stack as billwatch, stack_var as env};
 use std::process::Command;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests through ./scripts/test, which starts the local AWS stack")
-    })
-}
-
-fn billwatch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
-        .args(args)
-        .envs(billwatch_tests::Principal::for_cli(args).env())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn alerts_test_publishes_a_marked_message_that_subscribers_receive() {

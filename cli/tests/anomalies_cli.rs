@@ -2,30 +2,13 @@
 //! ./scripts/test: the d16 anomaly fixture's totals are stored as a live delivery and its one
 //! anomaly alert as sent, as the ingest function would have left them.
 
+mod common;
+
 use billwatch_aws::store::{AlertsStore, Owed, Pointer, ReportsStore, TotalsStore};
 use billwatch_core::anomaly;
 use billwatch_core::report::{summarize_path, Limits};
+use common::{billwatch_on_stack as billwatch, stack_var as env};
 use std::path::Path;
-use std::process::Command;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests through ./scripts/test, which starts the local AWS stack")
-    })
-}
-
-fn billwatch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
-        .args(args)
-        .envs(billwatch_tests::Principal::for_cli(args).env())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 async fn seed() {
     let dynamo = billwatch_aws::clients::dynamodb(&billwatch_aws::clients::sdk_config().await);

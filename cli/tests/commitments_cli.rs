@@ -8,29 +8,13 @@ mod common;
 use billwatch_aws::store::{Pointer, ReportsStore, TotalsStore};
 use billwatch_core::period::Period;
 use billwatch_core::report::{summarize_path_asking, Limits};
-use common::{differential_script, python_with_duckdb, TempDir};
+use common::{
+    billwatch_on_stack as billwatch, differential_script, python_with_duckdb, stack_var as env,
+    TempDir,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests through ./scripts/test, which starts the local AWS stack")
-    })
-}
-
-fn billwatch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
-        .args(args)
-        .envs(billwatch_tests::Principal::for_cli(args).env())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Stores `file` as the live delivery of `period` for `payer`, its commitments read or not.
 async fn store(file: &Path, payer: &str, period: Period, commitments: bool) {

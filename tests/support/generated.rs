@@ -82,3 +82,38 @@ pub fn cur_delivery(
         csv,
     )
 }
+
+/// A fresh directory under the system's temporary one, named for `tag`.
+pub fn tempdir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "billwatch-{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A received alert's JSON payload (the SNS message's machine part).
+pub fn payload(m: &Value) -> Value {
+    serde_json::from_str(m["Message"].as_str().unwrap()).unwrap()
+}
+
+/// A received alert's message attribute `name` ("" when absent).
+pub fn attr<'a>(m: &'a Value, name: &str) -> &'a str {
+    m["MessageAttributes"][name]["Value"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+/// Uploads a generated delivery's part and delivers its manifest: the S3 event of it.
+pub async fn deliver(
+    stack: &crate::Stack,
+    d: &(String, PathBuf, String, PathBuf, PathBuf),
+) -> Value {
+    stack.upload(&d.2, &d.3).await;
+    stack.deliver(&d.0, &d.1).await
+}

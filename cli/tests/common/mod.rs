@@ -519,3 +519,26 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// An environment variable ./scripts/test sets for the local AWS stack (a clear panic when the
+/// test runs without it).
+pub fn stack_var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through ./scripts/test, which starts the local AWS stack")
+    })
+}
+
+/// `billwatch ARGS` against the local stack, as the principal the command needs (read-only or
+/// operator): (exit code, stdout, stderr).
+pub fn billwatch_on_stack(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_billwatch"))
+        .args(args)
+        .envs(billwatch_tests::Principal::for_cli(args).env())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
