@@ -227,7 +227,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
         .with_timezone(&chrono::Utc);
     let h = stack.health();
     let stores = (&h.budgets, &h.reports, &h.totals, &h.alerts);
-    let first = digest(&config, stores, &h.sns, now).await.unwrap();
+    let first = digest(&config, stores, h.senders(), now).await.unwrap();
     assert_eq!((first.budgets, first.sent), (1, 1));
     let got: Vec<Value> = stack
         .received_alerts_now()
@@ -250,7 +250,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
     assert_eq!(p["movers"][0]["service"], "AmazonEC2");
     assert_eq!(p["anomalies"][0]["day"], "2026-11-16");
     // The schedule may fire twice (EventBridge delivers at least once): still one digest.
-    let again = digest(&config, stores, &h.sns, now).await.unwrap();
+    let again = digest(&config, stores, h.senders(), now).await.unwrap();
     assert_eq!(again.sent, 0);
     assert!(stack.received_alerts_now().await.is_empty());
 }

@@ -2,6 +2,7 @@
 //! a bucket that never received a report alerts too.
 
 use billwatch_aws::health::{check, HealthConfig};
+use billwatch_aws::notify::Senders;
 use billwatch_tests::faults::{Fault, FaultPlan, OpMatch, When};
 use billwatch_tests::{fixtures, Principal, Stack};
 
@@ -21,7 +22,7 @@ async fn silence_is_alerted_once_per_silence() {
         silence_hours: 36,
     };
     let health = stack.health();
-    let (reports, alerts, sns) = (&health.reports, &health.alerts, &health.sns);
+    let (reports, alerts, sns) = (&health.reports, &health.alerts, health.senders());
     let now = chrono::Utc::now();
 
     // Nothing ever delivered: one alert, then quiet.
@@ -137,15 +138,27 @@ async fn a_failed_publish_is_sent_by_the_next_run_with_its_chat_copy() {
         10,
     );
     let failing = plan.clients(&Principal::Health.sdk(&stack.sdk)).sns;
-    let err = check(&config, &health.reports, &health.alerts, &failing, now)
-        .await
-        .unwrap_err();
+    let err = check(
+        &config,
+        &health.reports,
+        &health.alerts,
+        Senders::sns(&failing),
+        now,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.class().as_str(), "transient", "{err}");
     assert!(stack.received_alerts_now().await.is_empty());
 
-    let sent = check(&config, &health.reports, &health.alerts, &health.sns, now)
-        .await
-        .unwrap();
+    let sent = check(
+        &config,
+        &health.reports,
+        &health.alerts,
+        health.senders(),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!((sent.state.as_str(), sent.alerts_sent), ("never", 1));
     let messages = stack.received_alerts().await;
     let topics: Vec<&str> = messages

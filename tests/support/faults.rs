@@ -352,7 +352,7 @@ impl FaultPlan {
         self
     }
 
-    /// S3, DynamoDB and SNS clients from `sdk` (S3 path-style as billwatch builds it), all going
+    /// S3, DynamoDB, SNS, SSM and Secrets Manager clients from `sdk` (S3 path-style as billwatch builds it), all going
     /// through this plan.
     pub fn clients(&self, sdk: &aws_config::SdkConfig) -> Clients {
         let interceptor = || FaultInterceptor(self.0.clone());
@@ -369,6 +369,16 @@ impl FaultPlan {
             ),
             sns: aws_sdk_sns::Client::from_conf(
                 aws_sdk_sns::config::Builder::from(sdk)
+                    .interceptor(interceptor())
+                    .build(),
+            ),
+            ssm: aws_sdk_ssm::Client::from_conf(
+                aws_sdk_ssm::config::Builder::from(sdk)
+                    .interceptor(interceptor())
+                    .build(),
+            ),
+            secrets: aws_sdk_secretsmanager::Client::from_conf(
+                aws_sdk_secretsmanager::config::Builder::from(sdk)
                     .interceptor(interceptor())
                     .build(),
             ),

@@ -7,6 +7,7 @@ pub mod faults;
 pub mod generated;
 pub mod paced_s3;
 pub mod principals;
+pub mod receiver;
 pub mod state;
 
 pub use principals::Principal;
@@ -36,7 +37,7 @@ fn require(name: &str) -> String {
     })
 }
 
-fn unique(prefix: &str) -> String {
+pub fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -57,17 +58,32 @@ pub struct Stores {
     pub budgets: BudgetsStore,
     pub alerts: AlertsStore,
     pub sns: aws_sdk_sns::Client,
+    /// The channels, read and posted to as this identity.
+    pub channels: billwatch_aws::channels::Channels,
 }
 
 impl Stores {
+    /// SNS and the channels, as the functions send with.
+    pub fn senders(&self) -> billwatch_aws::notify::Senders<'_> {
+        billwatch_aws::notify::Senders {
+            sns: &self.sns,
+            channels: Some(&self.channels),
+        }
+    }
+
     pub fn new(sdk: &aws_config::SdkConfig, tables: &TableNames) -> Self {
         let db = billwatch_aws::clients::dynamodb(sdk);
         Stores {
             totals: TotalsStore::new(db.clone(), &tables.totals),
             reports: ReportsStore::new(db.clone(), &tables.reports),
             budgets: BudgetsStore::new(db.clone(), &tables.budgets),
-            alerts: AlertsStore::new(db, &tables.alerts),
+            alerts: AlertsStore::new(db.clone(), &tables.alerts),
             sns: billwatch_aws::clients::sns(sdk),
+            channels: billwatch_aws::channels::Channels::new(
+                BudgetsStore::new(db, &tables.budgets),
+                aws_sdk_ssm::Client::new(sdk),
+                aws_sdk_secretsmanager::Client::new(sdk),
+            ),
         }
     }
 }
@@ -276,7 +292,7 @@ impl Stack {
             .with_timezone(&chrono::Utc);
         let h = self.health();
         let stores = (&h.budgets, &h.reports, &h.totals, &h.alerts);
-        let sent = billwatch_aws::digest::digest(&config, stores, &h.sns, now)
+        let sent = billwatch_aws::digest::digest(&config, stores, h.senders(), now)
             .await
             .unwrap();
         (sent.budgets, sent.sent)

@@ -1,10 +1,12 @@
 //! The scheduled function (EventBridge): the hourly health check, and the daily digest when
 //! the event is the digest schedule's (`{"billwatch": "digest"}`). Thin by design.
 
+use billwatch_aws::channels::Channels;
 use billwatch_aws::clients::Clients;
 use billwatch_aws::clock::Clock;
 use billwatch_aws::digest::digest;
 use billwatch_aws::health::{check, HealthConfig};
+use billwatch_aws::notify::Senders;
 use billwatch_aws::retry::diagnostic;
 use billwatch_aws::store::{AlertsStore, BudgetsStore, ReportsStore, TotalsStore};
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
@@ -21,12 +23,23 @@ async fn main() -> Result<(), Error> {
     let budgets = BudgetsStore::new(db.clone(), &config.tables.budgets);
     let totals = TotalsStore::new(db.clone(), &config.tables.totals);
     let clock = Clock::system();
-    let (config, sns, clock) = (&config, &clients.sns, &clock);
+    let channels = Channels::new(
+        budgets.clone(),
+        clients.ssm.clone(),
+        clients.secrets.clone(),
+    );
+    let senders = Senders {
+        sns: &clients.sns,
+        channels: Some(&channels),
+    };
+    let (config, clock, channels) = (&config, &clock, &channels);
     let (reports, alerts, budgets, totals) = (&reports, &alerts, &budgets, &totals);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
+        // Each run reads the channels and budgets afresh.
+        channels.forget().await;
         if event.payload.get("billwatch").and_then(Value::as_str) == Some("digest") {
             let stores = (budgets, reports, totals, alerts);
-            let outcome = digest(config, stores, sns, clock.now())
+            let outcome = digest(config, stores, senders, clock.now())
                 .await
                 .map_err(diagnostic)?;
             tracing::info!(
@@ -36,7 +49,7 @@ async fn main() -> Result<(), Error> {
             );
             return Ok::<Value, Diagnostic>(json!(outcome));
         }
-        let outcome = check(config, reports, alerts, sns, clock.now())
+        let outcome = check(config, reports, alerts, senders, clock.now())
             .await
             .map_err(diagnostic)?;
         tracing::info!(state = %outcome.state, alerts = outcome.alerts_sent, "health check");

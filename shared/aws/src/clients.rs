@@ -3,12 +3,15 @@
 
 use aws_config::SdkConfig;
 
-/// The three clients billwatch talks to, built once per process and cloned cheaply.
+/// The clients billwatch talks to, built once per process and cloned cheaply.
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sns: aws_sdk_sns::Client,
+    /// Channels' webhook URLs and signing keys (Parameter Store, Secrets Manager).
+    pub ssm: aws_sdk_ssm::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
@@ -22,6 +25,8 @@ impl Clients {
             s3: s3(config),
             dynamodb: dynamodb(config),
             sns: sns(config),
+            ssm: aws_sdk_ssm::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
         }
     }
 }

@@ -59,6 +59,7 @@ impl Config {
         crate::notify::Topics {
             alerts: self.topic_arn.as_deref(),
             chat: self.chat_topic_arn.as_deref(),
+            channels: None,
         }
     }
 

@@ -26,7 +26,7 @@ pub struct DigestOutcome {
 pub async fn digest(
     config: &HealthConfig,
     stores: (&BudgetsStore, &ReportsStore, &TotalsStore, &AlertsStore),
-    sns: &aws_sdk_sns::Client,
+    senders: crate::notify::Senders<'_>,
     now: DateTime<Utc>,
 ) -> Result<DigestOutcome, HealthError> {
     let (budgets, reports, totals, alerts) = stores;
@@ -36,7 +36,7 @@ pub async fn digest(
         .into_iter()
         .filter(|b| b.digest && supported(b))
         .partition(|b| b.digest_every == billwatch_core::budget::Every::Week);
-    let weekly_sent = crate::weekly_digest::weekly(config, stores, sns, now, &weekly).await?;
+    let weekly_sent = crate::weekly_digest::weekly(config, stores, senders, now, &weekly).await?;
     if wanted.is_empty() {
         return Ok(DigestOutcome {
             budgets: weekly.len(),
@@ -64,6 +64,7 @@ pub async fn digest(
     let topics = Topics {
         alerts: config.topic_arn.as_deref(),
         chat: config.chat_topic_arn.as_deref(),
+        channels: senders.channels,
     };
     let months = pass_months(reports, totals, &wanted, period).await?;
     let mut sent = 0;
@@ -77,7 +78,7 @@ pub async fn digest(
             anomalies: &anomalies,
             months: &months,
         });
-        if send_once(alerts, sns, topics, &Owed::from(&alert), now).await? == Sent::Now {
+        if send_once(alerts, senders.sns, topics, &Owed::from(&alert), now).await? == Sent::Now {
             sent += 1;
         }
     }

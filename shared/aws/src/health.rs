@@ -80,7 +80,7 @@ pub async fn check(
     config: &HealthConfig,
     reports: &ReportsStore,
     alerts: &AlertsStore,
-    sns: &aws_sdk_sns::Client,
+    senders: crate::notify::Senders<'_>,
     now: DateTime<Utc>,
 ) -> Result<HealthOutcome, HealthError> {
     let this = Period::of(now);
@@ -98,8 +98,9 @@ pub async fn check(
         let topics = crate::notify::Topics {
             alerts: config.topic_arn.as_deref(),
             chat: config.chat_topic_arn.as_deref(),
+            channels: senders.channels,
         };
-        if send_once(alerts, sns, topics, &owed, now).await? == Sent::Now {
+        if send_once(alerts, senders.sns, topics, &owed, now).await? == Sent::Now {
             sent = 1;
         }
     }

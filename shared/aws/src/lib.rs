@@ -2,6 +2,7 @@
 //! pipeline and the health check. They load data, call `billwatch_core` for every decision, and
 //! carry the result out; nothing here decides what a report means or what to alert.
 
+pub mod channels;
 pub mod clients;
 pub mod clock;
 pub mod config;

@@ -1,6 +1,7 @@
 //! Sending an owed alert once: claim it in the alerts table, publish it to SNS, mark it
 //! published. Shared by the ingest function and the scheduled health check.
 
+use crate::channels::Channels;
 use crate::error::{CallError, ErrorClass};
 use crate::retry::{retry, Policy};
 use crate::store::{AlertsStore, Claim, Owed, StoreError};
@@ -13,6 +14,12 @@ pub enum NotifyError {
     Store(#[from] StoreError),
     #[error("SNS Publish to {topic}: {error}")]
     Publish { topic: String, error: CallError },
+    #[error("channel {channel}: {error}")]
+    Channel {
+        channel: String,
+        error: String,
+        class: ErrorClass,
+    },
 }
 
 impl NotifyError {
@@ -20,6 +27,7 @@ impl NotifyError {
         match self {
             NotifyError::Store(e) => e.class(),
             NotifyError::Publish { error, .. } => error.class,
+            NotifyError::Channel { class, .. } => *class,
         }
     }
 }
@@ -27,12 +35,88 @@ impl NotifyError {
 /// What became of one owed alert: the core's (the delivery's publisher port returns it).
 pub use billwatch_core::delivery::Sent;
 
-/// Where alerts go: the stack's alert topic (budgets may name their own) and, optionally, the
-/// chat topic that gets each alert of the stack's topic again in AWS Chatbot's format.
+/// Where alerts go: the stack's alert topic (budgets may name their own), optionally the chat
+/// topic that gets each alert of the stack's topic again in AWS Chatbot's format, and the
+/// channels budgets name (Slack, Teams, Discord, Google Chat, webhooks).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Topics<'a> {
     pub alerts: Option<&'a str>,
     pub chat: Option<&'a str>,
+    pub channels: Option<&'a Channels>,
+}
+
+/// What alerts are sent with: SNS, and the channels budgets name (None: SNS only).
+#[derive(Debug, Clone, Copy)]
+pub struct Senders<'a> {
+    pub sns: &'a aws_sdk_sns::Client,
+    pub channels: Option<&'a Channels>,
+}
+
+impl<'a> Senders<'a> {
+    /// SNS only.
+    pub fn sns(sns: &'a aws_sdk_sns::Client) -> Self {
+        Self {
+            sns,
+            channels: None,
+        }
+    }
+}
+
+/// Sends `alert` once to its topic (see [`send_sns_once`]) and once to each channel its budget
+/// names (see [`crate::channels::send`]), each copy claimed on its own: one failing never stops
+/// another. What it returns sums them up: a failure (after every copy was tried) if any copy
+/// failed and is owed still, else [`Sent::Pending`] if another attempt holds one, else
+/// [`Sent::Now`] if any went now.
+pub async fn send_once(
+    alerts: &AlertsStore,
+    sns: &aws_sdk_sns::Client,
+    topics: Topics<'_>,
+    alert: &Owed,
+    now: DateTime<Utc>,
+) -> Result<Sent, NotifyError> {
+    let first = send_sns_once(alerts, sns, topics, alert, now).await;
+    let Some(channels) = topics.channels else {
+        return first;
+    };
+    let book = match channels.book().await {
+        Ok(b) => b,
+        Err(e) => {
+            // The SNS copy went (or its fault is returned); the channels' copies are owed still.
+            return first.and(Err(NotifyError::Store(e)));
+        }
+    };
+    let (targets, missing) = book.targets(alert.budget.as_deref());
+    for name in missing {
+        tracing::warn!(alert = %alert.alert_id, channel = %name, "the budget names a channel no longer declared; not sent there");
+    }
+    let mut results = vec![first];
+    for channel in targets {
+        results.push(crate::channels::send::post_once(alerts, channels, alert, channel, now).await);
+    }
+    sum_up(results)
+}
+
+/// One outcome for an alert's copies (see [`send_once`]).
+fn sum_up(results: Vec<Result<Sent, NotifyError>>) -> Result<Sent, NotifyError> {
+    let mut sent = Vec::new();
+    let mut failure = None;
+    for r in results {
+        match r {
+            Ok(s) => sent.push(s),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    for wanted in [Sent::Pending, Sent::Now, Sent::Before, Sent::Refused] {
+        if sent.contains(&wanted) {
+            return Ok(wanted);
+        }
+    }
+    Ok(Sent::NoTopic)
 }
 
 /// Claims `alert`, publishes it to its own topic or the stack's, marks it published. A
@@ -40,7 +124,7 @@ pub struct Topics<'a> {
 /// permanent one is kept on the claim and reported as [`Sent::Refused`]. An alert published to
 /// the stack's topic then goes to the chat topic too, once the claim is marked: at most once
 /// there (a chat failure is logged, never retried, so it can never repeat the alert itself).
-pub async fn send_once(
+async fn send_sns_once(
     alerts: &AlertsStore,
     sns: &aws_sdk_sns::Client,
     topics: Topics<'_>,
@@ -92,7 +176,7 @@ pub async fn send_once(
 /// has accepted the message, and an unmarked claim would be published again once its lease runs
 /// out. Only a process that dies between the publish and this write (or DynamoDB failing for
 /// seconds) leaves that window open.
-async fn mark_published(
+pub(crate) async fn mark_published(
     alerts: &AlertsStore,
     alert: &Owed,
     message_id: &str,

@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 pub async fn weekly(
     config: &HealthConfig,
     stores: (&BudgetsStore, &ReportsStore, &TotalsStore, &AlertsStore),
-    sns: &aws_sdk_sns::Client,
+    senders: crate::notify::Senders<'_>,
     now: DateTime<Utc>,
     budgets: &[Budget],
 ) -> Result<u64, HealthError> {
@@ -73,6 +73,7 @@ pub async fn weekly(
     let topics = Topics {
         alerts: config.topic_arn.as_deref(),
         chat: config.chat_topic_arn.as_deref(),
+        channels: senders.channels,
     };
     let mut sent = 0;
     for b in budgets {
@@ -89,7 +90,7 @@ pub async fn weekly(
             },
             anomalies: &anomalies,
         });
-        if send_once(alerts, sns, topics, &Owed::from(&alert), now).await? == Sent::Now {
+        if send_once(alerts, senders.sns, topics, &Owed::from(&alert), now).await? == Sent::Now {
             sent += 1;
         }
     }

@@ -110,6 +110,8 @@ pub struct Ingest {
     pub clock: Clock,
     /// EMF metric lines (see [`crate::metrics`]); replace it to capture them in a test.
     pub metrics: Metrics,
+    /// The channels budgets name, with what their copies are sent with.
+    pub channels: std::sync::Arc<crate::channels::Channels>,
 }
 
 impl Ingest {
@@ -121,7 +123,12 @@ impl Ingest {
             totals: TotalsStore::new(dynamo.clone(), &config.tables.totals),
             reports: ReportsStore::new(dynamo.clone(), &config.tables.reports),
             budgets: BudgetsStore::new(dynamo.clone(), &config.tables.budgets),
-            alerts: AlertsStore::new(dynamo, &config.tables.alerts),
+            alerts: AlertsStore::new(dynamo.clone(), &config.tables.alerts),
+            channels: std::sync::Arc::new(crate::channels::Channels::new(
+                BudgetsStore::new(dynamo, &config.tables.budgets),
+                clients.ssm,
+                clients.secrets,
+            )),
             metrics: Metrics::stdout(config.metrics_namespace.clone()),
             config,
             clock,
@@ -145,6 +152,8 @@ impl Ingest {
         deadline: Option<SystemTime>,
     ) -> Result<Vec<RecordOutcome>, IngestError> {
         self.metrics.start_invocation();
+        // Each invocation reads the channels and budgets afresh.
+        self.channels.forget().await;
         let incoming = parse_payload(payload)?;
         let total = incoming.len();
         let mut outcomes = Vec::new();

@@ -4,7 +4,7 @@
 
 use super::{Ingest, IngestError};
 use crate::event::ReportObject;
-use crate::notify::send_once;
+use crate::notify::{send_once, Topics};
 use crate::store::Owed;
 use billwatch_core::alert::plan::{Alert, Line};
 use billwatch_core::budget::spec::{Figures, Specs};
@@ -344,7 +344,10 @@ impl core::BudgetsStore for AwsPorts<'_> {
 
 impl core::Publisher for AwsPorts<'_> {
     async fn send(&self, alert: &Owed, now: DateTime<Utc>) -> Result<Sent, IngestError> {
-        let topics = self.ingest.config.topics();
+        let topics = Topics {
+            channels: Some(&self.ingest.channels),
+            ..self.ingest.config.topics()
+        };
         Ok(send_once(&self.ingest.alerts, &self.ingest.sns, topics, alert, now).await?)
     }
 }

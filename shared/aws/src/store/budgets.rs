@@ -51,7 +51,7 @@ pub enum BudgetWrite {
     Delete(String),
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct BudgetsStore {
     client: Client,
     table: String,

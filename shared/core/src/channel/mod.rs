@@ -7,6 +7,7 @@
 //! each service takes for one alert ([`render::request`], within each service's documented
 //! limits; [`sign`] for the generic webhook).
 
+pub mod answer;
 pub mod render;
 pub mod sign;
 
@@ -64,7 +65,7 @@ impl ChannelKind {
 }
 
 /// Where a channel's URL or signing key is kept: its name there, never the value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum SecretRef {
     /// An SSM Parameter Store parameter (a SecureString): `/billwatch/slack-finops`.
@@ -114,6 +115,44 @@ pub struct Channel {
     /// A generic webhook's signing key (required there, refused elsewhere).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_key: Option<SecretRef>,
+    /// Also gets the alerts of no budget: anomalies, reports that cannot be read, the health
+    /// check's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default: bool,
+}
+
+/// The claim key of `key`'s copy for channel `name`: each channel's copy is claimed, sent and
+/// marked on its own, so one channel failing never holds back another or the SNS copy.
+pub fn claim_key(key: &str, name: &str) -> String {
+    format!("{key}#ch#{name}")
+}
+
+/// The alert key and channel a channel copy's claim key holds ([`claim_key`]), if it is one.
+pub fn of_claim_key(key: &str) -> Option<(&str, &str)> {
+    key.rsplit_once("#ch#")
+}
+
+/// The channels an alert goes to besides the stack's topic: those its budget names (a budget's
+/// `channels`, `budget_channels`), or for an alert of no budget those declared `default = true`.
+/// A name no channel carries (the budgets file is checked, so only a channel removed since) is
+/// returned in the second list.
+pub fn targets<'a>(
+    budget_channels: Option<&[String]>,
+    declared: &'a [Channel],
+) -> (Vec<&'a Channel>, Vec<String>) {
+    let Some(names) = budget_channels else {
+        return (declared.iter().filter(|c| c.default).collect(), Vec::new());
+    };
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in names.iter().filter(|n| n.as_str() != STACK_TOPIC) {
+        match declared.iter().find(|c| &c.name == name) {
+            Some(c) if !found.iter().any(|f: &&Channel| f.name == c.name) => found.push(c),
+            Some(_) => {}
+            None => missing.push(name.clone()),
+        }
+    }
+    (found, missing)
 }
 
 /// The name budgets use for the stack's SNS topic (always there; the default).
@@ -167,7 +206,29 @@ mod tests {
             kind,
             url,
             signing_key: key,
+            default: false,
         }
+    }
+
+    #[test]
+    fn an_alert_goes_to_its_budgets_channels_or_to_the_default_ones() {
+        let mut slack = channel(ChannelKind::Slack, SecretRef::Ssm("/a".into()), None);
+        slack.name = "slack".into();
+        let mut teams = channel(ChannelKind::Teams, SecretRef::Ssm("/b".into()), None);
+        teams.name = "teams".into();
+        teams.default = true;
+        let declared = [slack, teams];
+        let names = |v: Vec<&Channel>| v.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let wanted: Vec<String> = ["sns", "slack", "slack", "gone"].map(String::from).into();
+        let (found, missing) = targets(Some(&wanted), &declared);
+        assert_eq!(names(found), ["slack"]);
+        assert_eq!(missing, ["gone"]);
+        assert_eq!(names(targets(Some(&[]), &declared).0), Vec::<String>::new());
+        assert_eq!(names(targets(None, &declared).0), ["teams"]);
+        let key = claim_key("team-a#actual#80", "slack");
+        assert_eq!(key, "team-a#actual#80#ch#slack");
+        assert_eq!(of_claim_key(&key), Some(("team-a#actual#80", "slack")));
+        assert_eq!(of_claim_key("team-a#actual#80"), None);
     }
 
     #[test]
