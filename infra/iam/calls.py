@@ -260,6 +260,15 @@ def authorizations(entry: dict[str, Any], names: Names) -> list[Authorization]:
             return [Authorization(f"sns:{op}", Names.topic(p["TopicArn"]), (), op)]
         if op == "ListTopics":
             return [Authorization("sns:ListTopics", Resource("any", "*"), (), op)]
+    if service == "ssm" and op == "GetParameter":
+        name = p["Name"]
+        name = name.split(":parameter", 1)[1] if name.startswith("arn:") else name
+        return [Authorization("ssm:GetParameter", _arn("ssm", "parameter" + ("" if name.startswith("/") else "/") + name), (), op)]
+    if service == "secretsmanager" and op == "GetSecretValue":
+        secret = p["SecretId"]
+        # A secret's ARN ends in its name and six random characters.
+        name = secret.split(":secret:", 1)[1] if secret.startswith("arn:") else secret + "-AbCdEf"
+        return [Authorization("secretsmanager:GetSecretValue", _arn("secretsmanager", "secret:" + name), (), op)]
     if service == "sqs" and op in ("SendMessage", "SendMessageBatch"):
         return [Authorization("sqs:SendMessage", Resource("queue", p["QueueUrl"].rsplit("/", 1)[-1]), (), op)]
     if service == "sts" and op == "GetCallerIdentity":
