@@ -39,12 +39,24 @@ enum AlertsCommand {
         /// STACK-alerts topic).
         #[arg(long)]
         topic_arn: Option<String>,
+        /// Post the test message to this channel of the budgets file (`[[channel]]`, as
+        /// `budgets apply` stored it) instead of the topics: its URL and key are read where
+        /// the channel says, as the functions read them.
+        #[arg(long, conflicts_with = "topic_arn")]
+        channel: Option<String>,
     },
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
-    if let Some(AlertsCommand::Test { topic_arn }) = args.command {
-        return publish_test(ctx, &args.aws, topic_arn);
+    match args.command {
+        Some(AlertsCommand::Test {
+            channel: Some(channel),
+            ..
+        }) => return crate::alerts_channel::post_test(ctx, &args.aws, &channel),
+        Some(AlertsCommand::Test { topic_arn, .. }) => {
+            return publish_test(ctx, &args.aws, topic_arn)
+        }
+        None => {}
     }
     let period = args.period;
     ctx.block_on(async {
@@ -58,12 +70,25 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
             .filter(|a| args.budget.is_none() || a.budget == args.budget)
             .collect();
         crate::alert_order::sort(&mut alerts);
+        let (alerts, copies) = crate::alerts_channel::split(alerts);
         if ctx.json(args.json) {
-            let alerts: Vec<_> = alerts.iter().map(output::record).collect();
+            let alerts: Vec<_> = alerts
+                .iter()
+                .map(|a| {
+                    let mut r = output::record(a);
+                    r["channels"] = crate::alerts_channel::json(copies.get(&a.key));
+                    r
+                })
+                .collect();
             return Ok(json!({ "billing_period": period, "alerts": alerts }).to_string() + "\n");
         }
         let mut out = String::new();
         for a in &alerts {
+            let sent = match (&a.published_at, &a.failed_at) {
+                (Some(t), _) => output::timestamp(t),
+                (None, Some(_)) => format!("FAILED: {}", a.error.as_deref().unwrap_or("refused")),
+                (None, None) => "NOT published (claim pending)".into(),
+            };
             let _ = writeln!(
                 out,
                 "{}  {:<11} {:<8}  {}\n    why: {}\n    sent: {}  id: {}",
@@ -72,9 +97,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<String, CliError> {
                 a.severity.name(),
                 a.subject,
                 a.reason,
-                output::timestamp_or(a.published_at.as_deref(), "NOT published (claim pending)"),
+                sent,
                 a.alert_id
             );
+            out += &crate::alerts_channel::lines(copies.get(&a.key));
         }
         if alerts.is_empty() {
             let _ = writeln!(out, "no alerts for {period}");

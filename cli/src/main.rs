@@ -2,6 +2,7 @@
 
 mod alert_order;
 mod alerts;
+mod alerts_channel;
 mod anomalies;
 mod aws;
 mod aws_error;

@@ -250,3 +250,171 @@ async fn alerts_test_sends_a_chatbot_copy_to_the_chat_topic() {
     let payload = payload.expect("the chat topic got the test message");
     assert_eq!(payload["source"], "custom", "{payload}");
 }
+
+/// `alerts test --channel` posts the marked test message to a channel, reading its URL and key
+/// where the channel says (as the operator); a channel that refuses it fails the command with
+/// the service's answer; `alerts` shows each alert's channel copies with their own status.
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_test_posts_to_a_channel_and_alerts_shows_each_channels_status() {
+    use billwatch_core::channel::{sign::verify, Channel, ChannelKind, SecretRef};
+    use billwatch_tests::receiver::{Receiver, Reply};
+    let sdk = billwatch_aws::clients::sdk_config().await;
+    let receiver = Receiver::start().await;
+    let id = billwatch_tests::unique("cli");
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let param = |name: String, value: String| {
+        let ssm = ssm.clone();
+        async move {
+            ssm.put_parameter()
+                .name(&name)
+                .value(value)
+                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                .send()
+                .await
+                .unwrap();
+            SecretRef::Ssm(name)
+        }
+    };
+    let key_name = format!("billwatch/{id}/key");
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&key_name)
+        .secret_string("cli-signing-key")
+        .send()
+        .await
+        .unwrap();
+    let channels = vec![
+        Channel {
+            name: "cli-hook".into(),
+            kind: ChannelKind::Webhook,
+            url: param(format!("/billwatch/{id}/hook"), receiver.url("/hook")).await,
+            signing_key: Some(SecretRef::Secret(key_name)),
+            default: false,
+        },
+        Channel {
+            name: "cli-slack".into(),
+            kind: ChannelKind::Slack,
+            url: param(format!("/billwatch/{id}/slack"), receiver.url("/gone")).await,
+            signing_key: None,
+            default: false,
+        },
+    ];
+    let budgets = billwatch_aws::store::BudgetsStore::new(
+        billwatch_aws::clients::dynamodb(&sdk),
+        env("BILLWATCH_BUDGETS_TABLE"),
+    );
+    budgets.put_channels(&channels).await.unwrap();
+
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(|| billwatch(&["alerts", "test", "--channel", "cli-hook"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("test message posted to channel cli-hook (webhook)"),
+        "{stdout}"
+    );
+    let got = receiver.to("/hook");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["type"], "test");
+    let ts: i64 = got[0]
+        .header("X-Billwatch-Timestamp")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let sig = got[0].header("X-Billwatch-Signature").unwrap();
+    assert!(verify(b"cli-signing-key", ts, &got[0].body, sig, ts));
+
+    receiver.fail("/gone", Reply::status(404, "no_service"), 5);
+    let (code, _, stderr) =
+        tokio::task::spawn_blocking(|| billwatch(&["alerts", "test", "--channel", "cli-slack"]))
+            .await
+            .unwrap();
+    assert_ne!(code, 0);
+    assert!(stderr.contains("channel cli-slack (slack)"), "{stderr}");
+    assert!(stderr.contains("HTTP 404: no_service"), "{stderr}");
+    let (code, _, stderr) =
+        tokio::task::spawn_blocking(|| billwatch(&["alerts", "test", "--channel", "nope"]))
+            .await
+            .unwrap();
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cli-hook, cli-slack"), "{stderr}");
+
+    // An alert and its two channel copies: one sent, one refused.
+    let alerts = AlertsStore::new(
+        billwatch_aws::clients::dynamodb(&sdk),
+        env("BILLWATCH_ALERTS_TABLE"),
+    );
+    let period = "2031-09";
+    let now = chrono::Utc::now();
+    let record = Alert {
+        period: period.parse().unwrap(),
+        key: "chan#actual#80".into(),
+        alert_id: "chan:2031-09:actual:80".into(),
+        kind: AlertKind::Budget,
+        budget: Some("chan".into()),
+        basis: Some(Basis::Actual),
+        severity: Severity::Warning,
+        reason: "actual spend passed 80%".into(),
+        report_key: None,
+        topic: None,
+        message: Message {
+            subject: "billwatch: chan: actual spend passed 80% of 10.00 USD - Sep 2031".into(),
+            text: String::new(),
+            payload: serde_json::Value::Null,
+            attributes: vec![],
+        },
+    };
+    let owed = Owed::from(&record);
+    let p = period.parse().unwrap();
+    alerts.claim(&owed, now).await.unwrap();
+    alerts
+        .mark_published(p, &owed.key, "m-1", now)
+        .await
+        .unwrap();
+    for (channel, ok) in [("cli-hook", true), ("cli-slack", false)] {
+        let copy = Owed {
+            key: billwatch_core::channel::claim_key(&owed.key, channel),
+            ..owed.clone()
+        };
+        alerts.claim(&copy, now).await.unwrap();
+        if ok {
+            alerts
+                .mark_published(p, &copy.key, "cli-hook:1", now)
+                .await
+                .unwrap();
+        } else {
+            let error = "channel cli-slack (slack): HTTP 404: no_service";
+            alerts.mark_failed(p, &copy.key, error, now).await.unwrap();
+        }
+    }
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || billwatch(&["alerts", "--period", period]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout.matches("passed 80%").count(),
+        2,
+        "one alert: {stdout}"
+    );
+    assert!(stdout.contains("    channel cli-hook: sent "), "{stdout}");
+    assert!(
+        stdout.contains(
+            "    channel cli-slack: failed channel cli-slack (slack): HTTP 404: no_service"
+        ),
+        "{stdout}"
+    );
+    let (_, stdout, _) =
+        tokio::task::spawn_blocking(move || billwatch(&["alerts", "--period", period, "--json"]))
+            .await
+            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["alerts"].as_array().unwrap().len(), 1);
+    let copies = json["alerts"][0]["channels"].as_array().unwrap();
+    assert_eq!(copies.len(), 2);
+    assert_eq!(copies[0]["channel"], "cli-hook");
+    assert_eq!(copies[0]["status"], "sent");
+    assert_eq!(copies[1]["status"], "failed");
+    budgets.put_channels(&[]).await.unwrap();
+}

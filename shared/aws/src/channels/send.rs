@@ -40,18 +40,46 @@ pub async fn post_once(
         Claim::Done => return Ok(Sent::Before),
         Claim::Leased => return Ok(Sent::Pending),
     }
+    match post(channels, channel, alert).await {
+        Posted::Delivered { attempts } => {
+            mark_published(alerts, &copy, &format!("{}:{attempts}", channel.name), now).await?;
+            tracing::info!(alert = %alert.alert_id, channel = %channel.name, attempts, "alert posted to its channel");
+            Ok(Sent::Now)
+        }
+        Posted::Refused(why) => refused(alerts, &copy, channel, &why, now).await,
+        Posted::Left(why) => {
+            alerts.release(copy.period, &copy.key).await?;
+            channels.set_unwell(&channel.name);
+            Err(left(why))
+        }
+    }
+}
+
+/// What became of one post (with its retries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    Delivered {
+        attempts: u32,
+    },
+    /// Refused for good (by the service, or a channel that cannot be posted to as configured).
+    Refused(String),
+    /// Not delivered within the invocation's tries: owed still.
+    Left(String),
+}
+
+/// Posts `alert` to `channel`, retrying 429, 5xx and no answer as [`Channels::backoff`] says
+/// (honouring `Retry-After`); no claim (see [`post_once`]).
+pub async fn post(channels: &Channels, channel: &Channel, alert: &Owed) -> Posted {
     let target = match where_to(channels, channel).await {
         Ok(t) => t,
-        Err(e) if e.class == ErrorClass::Transient => {
-            alerts.release(copy.period, &copy.key).await?;
-            return Err(left(e.to_string()));
-        }
-        Err(e) => return refused(alerts, &copy, channel, &e.to_string(), now).await,
+        Err(e) if e.class == ErrorClass::Transient => return Posted::Left(e.to_string()),
+        Err(e) => return Posted::Refused(e.to_string()),
     };
     let mut waited = Duration::ZERO;
     let mut attempt = 0;
     loop {
         attempt += 1;
+        // Signed afresh at each try: the receiver refuses an old timestamp.
         let request = render::request(
             channel.kind,
             alert,
@@ -72,12 +100,8 @@ pub async fn post_once(
             super::http::Reply::Failed(why) => Answer::Retry { after: None, why },
         };
         match verdict {
-            Answer::Delivered => {
-                mark_published(alerts, &copy, &format!("{}:{attempt}", channel.name), now).await?;
-                tracing::info!(alert = %alert.alert_id, channel = %channel.name, attempt, "alert posted to its channel");
-                return Ok(Sent::Now);
-            }
-            Answer::Refused(why) => return refused(alerts, &copy, channel, &why, now).await,
+            Answer::Delivered => return Posted::Delivered { attempts: attempt },
+            Answer::Refused(why) => return Posted::Refused(why),
             Answer::Retry { after, why } => match channels.backoff.pause(attempt, after, waited) {
                 Some(pause) => {
                     tracing::warn!(alert = %alert.alert_id, channel = %channel.name, attempt, error = %why, wait_ms = pause.as_millis() as u64, "channel asks to retry");
@@ -85,11 +109,7 @@ pub async fn post_once(
                     waited += pause;
                 }
                 None => {
-                    alerts.release(copy.period, &copy.key).await?;
-                    channels.set_unwell(&channel.name);
-                    return Err(left(format!(
-                        "{why} (after {attempt} requests; retried later)"
-                    )));
+                    return Posted::Left(format!("{why} (after {attempt} requests; retried later)"))
                 }
             },
         }

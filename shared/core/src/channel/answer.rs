@@ -98,7 +98,9 @@ impl Backoff {
 /// Why a webhook URL read from its parameter cannot be posted to, if it cannot: it must be
 /// `https://` (plain `http://` only to this machine, for local receivers), with a host.
 pub fn url_problem(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?.into();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Some("not a URL (https://…)".into());
+    };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_name = host.rsplit_once('@').map_or(host, |(_, h)| h);
     let host_only = if host_name.starts_with('[') {
