@@ -5,10 +5,7 @@
 //! answer and a reset retried; other 4xx recorded failed and never retried; one failing channel
 //! never holding back another or the SNS copy; digests and budget-less alerts on channels.
 
-use billwatch_aws::channels::Channels;
-use billwatch_aws::ingest::Ingest;
 use billwatch_core::budget::{Budget, Scope, Threshold};
-use billwatch_core::channel::answer::Backoff;
 use billwatch_core::channel::sign::verify;
 use billwatch_core::channel::{Channel, ChannelKind, SecretRef};
 use billwatch_tests::faults::{FaultPlan, KillAt, KillPoint, OpMatch};
@@ -115,25 +112,6 @@ async fn budget(stack: &Stack, channels: &[&str], digest: bool) {
         })
         .await
         .unwrap();
-}
-
-/// An ingest whose channel copies wait little between tries (the schedule is unit-tested).
-fn quick(stack: &Stack, ingest: Ingest) -> Ingest {
-    let _ = stack;
-    let mut ingest = ingest;
-    let channels = std::sync::Arc::get_mut(&mut ingest.channels).expect("a fresh ingest");
-    quicken(channels);
-    ingest
-}
-
-fn quicken(channels: &mut Channels) {
-    channels.backoff = Backoff {
-        attempts: 3,
-        first: Duration::from_millis(100),
-        most: Duration::from_millis(400),
-        budget: Duration::from_secs(5),
-    };
-    channels.http.timeout = Duration::from_millis(1500);
 }
 
 /// The alert ids posted to `path`, with how often each was delivered.
@@ -298,7 +276,7 @@ async fn retry_after_is_honoured_and_the_copy_goes_once() {
     channels(&stack, &receiver).await;
     budget(&stack, &["team-slack"], false).await;
     receiver.script("/slack", vec![Reply::too_many(2)]);
-    let ingest = quick(&stack, stack.fresh_ingest());
+    let ingest = stack.fresh_ingest();
     let event = stack.deliver(KEY, &estimated()).await;
     ingest.handle(&event).await.unwrap();
     let got = receiver.to("/slack");
@@ -331,7 +309,7 @@ async fn a_failing_channel_holds_back_no_other_and_the_retry_sends_it_once() {
         "/discord",
         vec![Reply::Reset, Reply::Slow(Duration::from_secs(3))],
     );
-    let ingest = quick(&stack, stack.fresh_ingest());
+    let ingest = stack.fresh_ingest();
     let event = stack.deliver(KEY, &estimated()).await;
     let err = ingest.handle(&event).await.unwrap_err();
     assert!(err.to_string().contains("team-slack"), "{err}");
@@ -355,7 +333,7 @@ async fn a_failing_channel_holds_back_no_other_and_the_retry_sends_it_once() {
     // nothing else again.
     receiver.script("/slack", vec![]);
     stack.clock.advance(chrono::Duration::minutes(1));
-    let retry = quick(&stack, stack.fresh_ingest());
+    let retry = stack.fresh_ingest();
     retry.handle(&event).await.unwrap();
     assert_eq!(ids(&receiver.delivered("/slack")), sns);
     assert_eq!(ids(&receiver.to("/teams")), sns);
@@ -370,7 +348,7 @@ async fn a_refused_copy_is_recorded_failed_and_never_retried() {
     budget(&stack, &["team-google_chat", "team-teams"], false).await;
     receiver.fail("/google_chat", Reply::status(404, "webhook deleted"), 100);
     let event = stack.deliver(KEY, &estimated()).await;
-    let ingest = quick(&stack, stack.fresh_ingest());
+    let ingest = stack.fresh_ingest();
     ingest.handle(&event).await.unwrap();
     assert_eq!(receiver.to("/google_chat").len(), 2, "each copy asked once");
     assert_eq!(ids(&receiver.to("/teams")).len(), 2);
@@ -498,10 +476,7 @@ async fn kills_at_every_call_converge_to_each_alert_posted_once() {
     let plan = FaultPlan::new(0);
     let probe = plan.clone();
     receiver.probe(move || probe.calls().len());
-    let ingest = quick(
-        &clean_stack,
-        clean_stack.ingest_with(plan.clients(&clean_stack.ingest_sdk)),
-    );
+    let ingest = clean_stack.ingest_with(plan.clients(&clean_stack.ingest_sdk));
     let event = clean_stack.deliver(KEY, &estimated()).await;
     ingest.handle(&event).await.unwrap();
     let calls = plan.calls();
@@ -525,17 +500,14 @@ async fn kills_at_every_call_converge_to_each_alert_posted_once() {
                 KillAt::Nth(OpMatch::op(&call.service, &call.operation), call.nth),
                 point,
             );
-            let first = quick(&stack, stack.ingest_with(plan.clients(&stack.ingest_sdk)))
+            let first = stack
+                .ingest_with(plan.clients(&stack.ingest_sdk))
                 .handle(&event)
                 .await;
             let mut converged = false;
             for minutes in [1, 2, 3] {
                 stack.clock.advance(chrono::Duration::minutes(minutes));
-                if quick(&stack, stack.fresh_ingest())
-                    .handle(&event)
-                    .await
-                    .is_ok()
-                {
+                if stack.fresh_ingest().handle(&event).await.is_ok() {
                     converged = true;
                     break;
                 }

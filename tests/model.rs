@@ -20,6 +20,10 @@
 //! matches the oracle for one of the two orders. After every step: live totals, pointers, no
 //! totals or version notes outside the live versions, the outbox empty, every owed alert
 //! claimed, marked published and received exactly once and nothing else, the sequencer notes.
+//! Every alert also goes to a signed webhook channel on a local receiver that fails a quarter
+//! of its requests (a 500, a 429, a reset): after every step it must have received each alert
+//! SNS received, once, and nothing else (a death between a post and its claim's mark may post
+//! that one alert twice, with the same alert id).
 //! A process killed after SNS accepted an alert and before its claim was marked sends that one
 //! alert again (the one window SNS standard topics leave, docs/reliability.md): only that alert,
 //! found as the one claim left unmarked by the killed attempt, may arrive twice.
@@ -37,9 +41,11 @@ mod oracle;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use billwatch_core::budget::{Basis, Budget, Scope, Threshold};
+use billwatch_core::channel::{Channel, ChannelKind, SecretRef};
 use billwatch_tests::faults::{
     in_publish_window, Fault, FaultPlan, Injected, KillAt, KillPoint, OpMatch, Rng, When,
 };
+use billwatch_tests::receiver::Receiver;
 use billwatch_tests::state::{count_ids, Snapshot};
 use billwatch_tests::{fixtures, Stack};
 use oracle::{Ev, Observed, Oracle, KEYS, VARIANTS};
@@ -88,9 +94,75 @@ fn budget() -> Budget {
         escalation_step: None,
         topic_arn: None,
         digest: false,
-        channels: Vec::new(),
+        channels: vec![HOOK.into()],
         digest_every: Default::default(),
         model: Default::default(),
+    }
+}
+
+/// The signed webhook every alert also goes to (declared `default`, so alerts of no budget
+/// too), on a local receiver that fails a quarter of the requests (a 500, a 429, a reset).
+const HOOK: &str = "model-hook";
+
+/// The sequence's channel: the receiver, and the fault plan of the attempt under way (the
+/// receiver notes how many of its calls had started at each request).
+#[derive(Clone)]
+struct Hook {
+    receiver: Receiver,
+    plan: Arc<Mutex<Option<FaultPlan>>>,
+}
+
+impl Hook {
+    async fn start(stack: &Stack, seed: u64) -> Hook {
+        let receiver = Receiver::start().await;
+        receiver.flaky("/hook", seed, 25);
+        let plan: Arc<Mutex<Option<FaultPlan>>> = Arc::default();
+        let current = plan.clone();
+        receiver.probe(move || {
+            current
+                .lock()
+                .unwrap()
+                .as_ref()
+                .map_or(usize::MAX, |p| p.calls().len())
+        });
+        let ssm = aws_sdk_ssm::Client::new(&stack.sdk);
+        let id = billwatch_tests::unique("model");
+        let mut refs = Vec::new();
+        for (name, value) in [("url", receiver.url("/hook")), ("key", "model-key".into())] {
+            let name = format!("/billwatch/{id}/{name}");
+            ssm.put_parameter()
+                .name(&name)
+                .value(value)
+                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                .send()
+                .await
+                .unwrap();
+            refs.push(SecretRef::Ssm(name));
+        }
+        let key = refs.pop();
+        stack
+            .setup
+            .budgets
+            .put_channels(&[Channel {
+                name: HOOK.into(),
+                kind: ChannelKind::Webhook,
+                url: refs.pop().unwrap(),
+                signing_key: key,
+                default: true,
+            }])
+            .await
+            .unwrap();
+        Hook { receiver, plan }
+    }
+
+    /// How often each alert id was delivered (answered 2xx).
+    fn delivered(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for g in self.receiver.delivered("/hook") {
+            let id = g.header("X-Billwatch-Alert-Id").unwrap_or("").to_string();
+            *out.entry(id).or_insert(0) += 1;
+        }
+        out
     }
 }
 
@@ -149,6 +221,8 @@ async fn observe(stack: &Stack) -> Observed {
         let period = pk.trim_start_matches("P#").to_string();
         if sk.starts_with("O#") {
             seen.outbox.push(format!("{period} {sk}"));
+        } else if sk.contains("#ch#") {
+            // A channel's copy: checked against the receiver (see `Hook`).
         } else {
             let published = item.contains_key("published_at");
             seen.claims
@@ -210,13 +284,21 @@ struct Delivered {
     injected: Injected,
     /// The alert a death in the publish window may have sent twice.
     excused: BTreeSet<String>,
+    /// The alert a death between its post to the channel and its claim's mark may have posted
+    /// twice.
+    excused_hook: BTreeSet<String>,
     /// Calls the first attempt made.
     calls: usize,
 }
 
 /// One invocation as `run` says: its trail, whether Lambda would retry it, the faults
 /// injected, the alert left unmarked by a death in the publish window, the calls made.
-async fn first_attempt(stack: &Stack, event: &Value, run: Run) -> (String, bool, Delivered) {
+async fn first_attempt(
+    stack: &Stack,
+    hook: &Hook,
+    event: &Value,
+    run: Run,
+) -> (String, bool, Delivered) {
     let plan = match run {
         Run::Clean => FaultPlan::new(0),
         Run::Crash(n, point) => FaultPlan::new(0).kill(KillAt::Call(n), point),
@@ -225,6 +307,10 @@ async fn first_attempt(stack: &Stack, event: &Value, run: Run) -> (String, bool,
         }
         Run::Throttled(seed) => FaultPlan::new(seed).throttle_fraction(0.3),
     };
+    let posted_before = hook.receiver.got().len();
+    if let Run::Crash(..) = run {
+        *hook.plan.lock().unwrap() = Some(plan.clone());
+    }
     let first = stack
         .ingest_with(plan.clients(&stack.ingest_sdk))
         .handle(event)
@@ -246,6 +332,18 @@ async fn first_attempt(stack: &Stack, event: &Value, run: Run) -> (String, bool,
     } else {
         BTreeSet::new()
     };
+    // Died just before call n, right after a post (made once n calls had started): the
+    // post's claim is unmarked, and the retry posts it again.
+    let excused_hook = match run {
+        Run::Crash(n, KillPoint::BeforeTransmit) if plan.killed() => hook.receiver.got()
+            [posted_before..]
+            .iter()
+            .filter(|g| g.mark == n && (200..300).contains(&g.status))
+            .filter_map(|g| g.header("X-Billwatch-Alert-Id").map(str::to_string))
+            .collect(),
+        _ => BTreeSet::new(),
+    };
+    *hook.plan.lock().unwrap() = None;
     let again = plan.killed() || first.is_err();
     (
         trail,
@@ -254,6 +352,7 @@ async fn first_attempt(stack: &Stack, event: &Value, run: Run) -> (String, bool,
             trail: String::new(),
             injected: plan.injected(),
             excused,
+            excused_hook,
             calls: calls.len(),
         },
     )
@@ -282,8 +381,8 @@ async fn lambda_retries(stack: &Stack, event: &Value, mut again: bool) -> String
     trail
 }
 
-async fn deliver(stack: &Stack, event: &Value, run: Run) -> Delivered {
-    let (trail, again, mut d) = first_attempt(stack, event, run).await;
+async fn deliver(stack: &Stack, hook: &Hook, event: &Value, run: Run) -> Delivered {
+    let (trail, again, mut d) = first_attempt(stack, hook, event, run).await;
     d.trail = format!("{trail}{}", lambda_retries(stack, event, again).await);
     d
 }
@@ -333,6 +432,8 @@ async fn sequence(seed: u64, files: Arc<Vec<PathBuf>>) -> Figures {
     };
     let stack = Stack::new().await;
     stack.setup.budgets.put(&budget()).await.unwrap();
+    let hook = Hook::start(&stack, seed).await;
+    let mut excused_hook: BTreeSet<String> = BTreeSet::new();
     let mut model = Oracle::default();
     let mut events: Vec<Event> = Vec::new();
     let mut received: BTreeMap<String, usize> = BTreeMap::new();
@@ -364,7 +465,7 @@ async fn sequence(seed: u64, files: Arc<Vec<PathBuf>>) -> Figures {
                 } else {
                     of_key[rng.below(of_key.len() - 1)].clone()
                 };
-                let d = deliver(&stack, &event.json, Run::Clean).await;
+                let d = deliver(&stack, &hook, &event.json, Run::Clean).await;
                 injected = d.injected;
                 description = format!(
                     "{} event #{} of {}: {}",
@@ -397,8 +498,8 @@ async fn sequence(seed: u64, files: Arc<Vec<PathBuf>>) -> Figures {
                 };
                 // Both at once; retries only once both are done (see `lambda_retries`).
                 let (ra, rb) = tokio::join!(
-                    first_attempt(&stack, &a.json, Run::Clean),
-                    first_attempt(&stack, &b.json, Run::Clean)
+                    first_attempt(&stack, &hook, &a.json, Run::Clean),
+                    first_attempt(&stack, &hook, &b.json, Run::Clean)
                 );
                 let ta = lambda_retries(&stack, &a.json, ra.1).await;
                 let tb = lambda_retries(&stack, &b.json, rb.1).await;
@@ -428,9 +529,10 @@ async fn sequence(seed: u64, files: Arc<Vec<PathBuf>>) -> Figures {
                     let fault = FAULTS[rng.below(FAULTS.len())];
                     Run::Fail(at, fault, if rng.chance(0.5) { 1 } else { 3 })
                 };
-                let d = deliver(&stack, &event.json, run).await;
+                let d = deliver(&stack, &hook, &event.json, run).await;
                 injected = d.injected;
                 excused.extend(d.excused.iter().cloned());
+                excused_hook.extend(d.excused_hook.iter().cloned());
                 description = format!(
                     "faulted #{} {}: {} (excused {:?})",
                     event.ev.order, KEYS[key].key, d.trail, d.excused
@@ -440,7 +542,7 @@ async fn sequence(seed: u64, files: Arc<Vec<PathBuf>>) -> Figures {
             // Throttled.
             6 => {
                 let event = new_event(&stack, &files, &mut events, &mut rng, key).await;
-                let d = deliver(&stack, &event.json, Run::Throttled(rng.next_u64())).await;
+                let d = deliver(&stack, &hook, &event.json, Run::Throttled(rng.next_u64())).await;
                 injected = d.injected;
                 description = format!(
                     "throttled #{} {}: {}",
@@ -451,7 +553,7 @@ async fn sequence(seed: u64, files: Arc<Vec<PathBuf>>) -> Figures {
             // A new version of a key.
             _ => {
                 let event = new_event(&stack, &files, &mut events, &mut rng, key).await;
-                let d = deliver(&stack, &event.json, Run::Clean).await;
+                let d = deliver(&stack, &hook, &event.json, Run::Clean).await;
                 most_calls = most_calls.max(d.calls + 1);
                 injected = d.injected;
                 description = format!("new #{} {}: {}", event.ev.order, KEYS[key].key, d.trail);
@@ -476,7 +578,20 @@ async fn sequence(seed: u64, files: Arc<Vec<PathBuf>>) -> Figures {
                 best = Some((m, problems));
             }
         }
-        let (m, problems) = best.unwrap();
+        let (m, mut problems) = best.unwrap();
+        // The channel got what SNS got: every alert, once (twice only after a death between
+        // its post and its mark, or when SNS itself got it twice in its own window).
+        let posted = hook.delivered();
+        for (id, n) in &received {
+            let got = posted.get(id).copied().unwrap_or(0);
+            let twice_ok = excused_hook.contains(id) || excused.contains(id);
+            if got == 0 || (got > 1 && !(got == 2 && twice_ok)) {
+                problems.push(format!("alert {id}: on SNS {n}x, posted to {HOOK} {got}x"));
+            }
+        }
+        for id in posted.keys().filter(|id| !received.contains_key(*id)) {
+            problems.push(format!("alert {id} posted to {HOOK}, never on SNS"));
+        }
         let (lost, duplicated, unexpected) = oracle::alert_counts(&m, &received, &excused);
         if problems.is_empty() {
             if faulted {

@@ -70,6 +70,8 @@ type Probe = Arc<dyn Fn() -> usize + Send + Sync>;
 #[derive(Default)]
 struct State {
     scripts: HashMap<String, VecDeque<Reply>>,
+    /// Paths answered at random (seeded): (generator state, failures per hundred requests).
+    flaky: HashMap<String, (u64, u64)>,
     got: Vec<Got>,
     probe: Option<Probe>,
 }
@@ -115,6 +117,16 @@ impl Receiver {
     /// Every request to `path` from now on is answered by `reply` (`n` times).
     pub fn fail(&self, path: &str, reply: Reply, n: usize) {
         self.script(path, vec![reply; n]);
+    }
+
+    /// Past its script, `path` fails `percent` of the requests at random (seeded): a 500, a 429
+    /// with `Retry-After: 0`, or a reset, in turn.
+    pub fn flaky(&self, path: &str, seed: u64, percent: u64) {
+        self.state
+            .lock()
+            .unwrap()
+            .flaky
+            .insert(path.into(), (seed | 1, percent));
     }
 
     /// Called at each request; its value is kept as the request's `mark`.
@@ -181,11 +193,25 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
     let body = buf[head_end..(head_end + length).min(buf.len())].to_vec();
     let (reply, probe) = {
         let mut s = state.lock().unwrap();
-        let reply = s
-            .scripts
-            .get_mut(&path)
-            .and_then(VecDeque::pop_front)
-            .unwrap_or_else(Reply::ok);
+        let scripted = s.scripts.get_mut(&path).and_then(VecDeque::pop_front);
+        let reply = scripted.unwrap_or_else(|| match s.flaky.get_mut(&path) {
+            Some((x, percent)) => {
+                // xorshift64: the same seed, the same answers.
+                *x ^= *x << 13;
+                *x ^= *x >> 7;
+                *x ^= *x << 17;
+                if *x % 100 < *percent {
+                    match (*x >> 8) % 3 {
+                        0 => Reply::status(500, "flaky"),
+                        1 => Reply::too_many(0),
+                        _ => Reply::Reset,
+                    }
+                } else {
+                    Reply::ok()
+                }
+            }
+            None => Reply::ok(),
+        });
         (reply, s.probe.clone())
     };
     let status = match &reply {
