@@ -326,10 +326,12 @@ def check_mode(template: dict[str, Any], mode: str, params: dict[str, str]) -> l
         if res.resolve(perm.get("SourceArn")) != f"arn:{res.partition}:s3:::{bucket}":
             say("ReportIngestInvokePermission is not limited to the billing bucket")
 
-    # The role reads <bucket>/<prefix>* and nothing else of S3.
+    # The role reads <bucket>/<prefix>* and nothing else of the billing bucket; it writes and
+    # reads the month pages in the stack's own pages bucket, under pages/, and nothing else.
     role = resources[ROLE].get("Properties") or {}
     object_arn = f"arn:{res.partition}:s3:::{bucket}/{prefix}*"
     bucket_arn = f"arn:{res.partition}:s3:::{bucket}"
+    pages_arn = f"arn:{res.partition}:s3:::{res.resolve({'Ref': 'PagesBucket'})}/pages/*"
     for policy in role.get("Policies") or []:
         for raw_statement in (policy.get("PolicyDocument") or {}).get("Statement") or []:
             if '"s3:' not in json.dumps(raw_statement):
@@ -345,6 +347,9 @@ def check_mode(template: dict[str, Any], mode: str, params: dict[str, str]) -> l
                 if resource == object_arn:
                     if set(actions) - {"s3:GetObject", "s3:GetObjectVersion"}:
                         say(f"{ROLE} {sid}: {actions} on {resource} (read only)")
+                elif resource == pages_arn:
+                    if set(actions) - {"s3:GetObject", "s3:PutObject"}:
+                        say(f"{ROLE} {sid}: {actions} on the pages (PutObject and GetObject only)")
                 elif resource == bucket_arn:
                     if actions != ["s3:ListBucket"]:
                         say(f"{ROLE} {sid}: {actions} on the bucket (ListBucket only)")
@@ -352,7 +357,7 @@ def check_mode(template: dict[str, Any], mode: str, params: dict[str, str]) -> l
                     if prefix and like != f"{prefix}*":
                         say(f"{ROLE} {sid}: ListBucket is not limited to s3:prefix {prefix}*")
                 else:
-                    say(f"{ROLE} {sid}: S3 resource {resource} is not {object_arn}")
+                    say(f"{ROLE} {sid}: S3 resource {resource} is neither {object_arn} nor {pages_arn}")
 
     # The function is told the same bucket and prefix.
     fn = resources[FUNCTION].get("Properties") or {}

@@ -221,6 +221,7 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
         topic_arn: i.config.topic_arn.clone(),
         chat_topic_arn: None,
         silence_hours: 36,
+        pages_bucket: None,
     };
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-17T08:00:00Z")
         .unwrap()

@@ -448,6 +448,7 @@ async fn digests_and_alerts_of_no_budget_reach_channels_as_the_health_function()
         topic_arn: stack.ingest.config.topic_arn.clone(),
         chat_topic_arn: None,
         silence_hours: 36,
+        pages_bucket: None,
     };
     let h = stack.health();
     let later = chrono::DateTime::parse_from_rfc3339("2030-01-10T00:00:00Z")

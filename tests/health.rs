@@ -20,6 +20,7 @@ async fn silence_is_alerted_once_per_silence() {
         topic_arn: stack.ingest.config.topic_arn.clone(),
         chat_topic_arn: None,
         silence_hours: 36,
+        pages_bucket: None,
     };
     let health = stack.health();
     let (reports, alerts, sns) = (&health.reports, &health.alerts, health.senders());
@@ -128,6 +129,7 @@ async fn a_failed_publish_is_sent_by_the_next_run_with_its_chat_copy() {
         topic_arn: stack.ingest.config.topic_arn.clone(),
         chat_topic_arn: Some(chat.clone()),
         silence_hours: 36,
+        pages_bucket: None,
     };
     let health = stack.health();
     let now = chrono::Utc::now();

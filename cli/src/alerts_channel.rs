@@ -122,7 +122,7 @@ pub fn post_test(ctx: &Ctx, aws: &AwsArgs, name: &str) -> Result<String, CliErro
                 .collect(),
         };
         let kind = channel.kind.name();
-        match post(&channels, channel, &owed).await {
+        match post(&channels, channel, &owed, None).await {
             Posted::Delivered { attempts } => {
                 if ctx.json(false) {
                     return Ok(json!({"channel": name, "type": kind, "alert_id": alert_id, "delivered": true, "attempts": attempts}).to_string() + "\n");

@@ -58,90 +58,21 @@ fn write(args: &Args, page: &Page) -> Result<String, CliError> {
 
 /// The page of the stack's live deliveries of the period.
 fn stored(ctx: &crate::context::Ctx, args: &Args) -> Result<Page, CliError> {
-    use billwatch_aws::store::{live_figures, live_totals};
-    use billwatch_core::alert::AlertKind;
-    use billwatch_core::budget::Scope;
-    use billwatch_core::digest::OpenAnomaly;
-    use billwatch_core::report::{ReportSummary, Status};
     let period = args.period.unwrap_or_else(crate::period_arg::this_month);
     ctx.block_on(async {
         let aws = ctx.aws(&args.aws).await?;
         let s = aws.stores();
-        let pointers = s.reports.pointers(period).await?;
-        let Some(first) = pointers.first() else {
-            return Err(CliError::input(format!(
-                "no delivery of {period} is live: nothing is stored for it yet"
-            )));
-        };
-        let stored = live_totals(&s.reports, &s.totals, period, None).await?;
-        let figures = live_figures(&s.reports, &s.totals, period)
+        let budgets = aws.budgets().list().await?;
+        billwatch_aws::page::stored_page(&s.reports, &s.totals, &s.alerts, budgets, period)
             .await?
-            .map(|m| m.figures)
-            .unwrap_or_default();
-        // A plain tag budget's spend comes from the report's tag totals, which are not stored.
-        let budgets: Vec<_> = aws
-            .budgets()
-            .list()
-            .await?
-            .into_iter()
-            .filter(|b| b.summed_in_pass() || !matches!(b.scope, Scope::Tag { .. }))
-            .collect();
-        let flags: Vec<Flag> = s
-            .alerts
-            .list(period)
-            .await?
-            .into_iter()
-            .filter(|a| a.kind == AlertKind::Anomaly)
-            .filter_map(|a| OpenAnomaly::from_key(&a.key, &a.reason))
-            .filter_map(|a| {
-                Some(Flag {
-                    day: chrono::NaiveDate::parse_from_str(&a.day, "%Y-%m-%d").ok()?,
-                    account: a.account,
-                    service: a.service,
-                    currency: a.currency,
-                    impact: None,
-                })
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "no delivery of {period} is live: nothing is stored for it yet"
+                ))
             })
-            .collect();
-        let status = if pointers.iter().all(|p| p.status == Status::Final) {
-            Status::Final
-        } else {
-            Status::Estimated
-        };
-        let as_of = pointers.iter().filter_map(|p| p.as_of.clone()).max();
-        let totals = billwatch_aws::store::core_totals(&stored, period);
-        let summary = ReportSummary {
-            source: "stack".into(),
-            format: first.format,
-            payer_account_id: (pointers.len() == 1).then(|| first.payer.clone()),
-            billing_period: Some(period),
-            status,
-            as_of: as_of.clone(),
-            rows_read: 0,
-            rows_summed: 0,
-            totals,
-            grand_totals: Vec::new(),
-            checks: Vec::new(),
-            skipped: Default::default(),
-            warnings: Vec::new(),
-            tag_totals: Vec::new(),
-            budgets: figures,
-            objects_read: 0,
-            delivery_id: None,
-            commitments: None,
-        };
-        let keys: Vec<&str> = pointers.iter().map(|p| p.report_key.as_str()).collect();
-        Ok(Page {
-            period,
-            status,
-            as_of,
-            report_key: keys.join(", "),
-            sections: sections(&summary, &budgets, &flags),
-        })
     })
 }
 
-/// The page of a local report.
 fn offline(args: &Args, report: &std::path::Path) -> Result<Page, CliError> {
     let (budgets, config) = match &args.budgets {
         Some(path) => (

@@ -180,7 +180,9 @@ def _s3(entry: dict[str, Any]) -> list[Authorization]:
         if method == "POST" and "delete" in query:
             return [Authorization("s3:DeleteObject", Resource("bucket"), (), "DeleteObjects")]
         raise Unmapped(f"S3 {method} on bucket with {sorted(query)}")
-    obj = Resource("object", key)
+    # The stack's pages bucket (<stack>-pages-<account>; the tests' are named pages-…): the
+    # month pages, under pages/.
+    obj = Resource("pages", key) if bucket.startswith("pages") or "-pages-" in bucket else Resource("object", key)
     versioned = "versionId" in query
     if method in ("GET", "HEAD"):
         if "tagging" in query:

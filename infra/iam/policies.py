@@ -85,6 +85,8 @@ class Mode:
             return f"arn:{p}:s3:::{self.bucket}/{self.prefix}{resource.name}"
         if resource.kind == "bucket":
             return f"arn:{p}:s3:::{self.bucket}"
+        if resource.kind == "pages":
+            return f"arn:{p}:s3:::{STACK}-pages-{ACCOUNT}/{resource.name}"
         if resource.kind == "topic":
             if resource.name == "alert":
                 return self.r.ref("AlertTopic")

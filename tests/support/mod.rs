@@ -68,6 +68,7 @@ impl Stores {
         billwatch_aws::notify::Senders {
             sns: &self.sns,
             channels: Some(&self.channels),
+            pages: None,
         }
     }
 
@@ -245,6 +246,7 @@ impl Stack {
             tables,
             topic_arn: Some(topic_arn),
             chat_topic_arn: None,
+            pages_bucket: None,
             bucket: Some(bucket.clone()),
             report_prefix: None,
             limits: Limits::default(),
@@ -307,6 +309,7 @@ impl Stack {
             topic_arn: i.config.topic_arn.clone(),
             chat_topic_arn: None,
             silence_hours: 36,
+            pages_bucket: None,
         };
         let now = chrono::DateTime::parse_from_rfc3339(now)
             .unwrap()

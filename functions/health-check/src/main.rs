@@ -7,6 +7,7 @@ use billwatch_aws::clock::Clock;
 use billwatch_aws::digest::digest;
 use billwatch_aws::health::{check, HealthConfig};
 use billwatch_aws::notify::Senders;
+use billwatch_aws::page::links::PageLinks;
 use billwatch_aws::retry::diagnostic;
 use billwatch_aws::store::{AlertsStore, BudgetsStore, ReportsStore, TotalsStore};
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
@@ -28,15 +29,27 @@ async fn main() -> Result<(), Error> {
         clients.ssm.clone(),
         clients.secrets.clone(),
     );
+    let pages = PageLinks::new(
+        clients.s3.clone(),
+        config.pages_bucket.clone(),
+        (
+            reports.clone(),
+            totals.clone(),
+            alerts.clone(),
+            budgets.clone(),
+        ),
+    );
     let senders = Senders {
         sns: &clients.sns,
         channels: Some(&channels),
+        pages: Some(&pages),
     };
-    let (config, clock, channels) = (&config, &clock, &channels);
+    let (config, clock, channels, pages) = (&config, &clock, &channels, &pages);
     let (reports, alerts, budgets, totals) = (&reports, &alerts, &budgets, &totals);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         // Each run reads the channels and budgets afresh.
         channels.forget().await;
+        pages.forget().await;
         if event.payload.get("billwatch").and_then(Value::as_str) == Some("digest") {
             let stores = (budgets, reports, totals, alerts);
             let outcome = digest(config, stores, senders, clock.now())

@@ -12,6 +12,9 @@ pub struct Config {
     pub topic_arn: Option<String>,
     /// Where alerts also go in AWS Chatbot's custom-notification format (optional).
     pub chat_topic_arn: Option<String>,
+    /// Where the functions write the month pages that alerts link to
+    /// (`BILLWATCH_PAGES_BUCKET`); unset: alerts go without a page.
+    pub pages_bucket: Option<String>,
     /// The billing bucket; events from any other bucket are skipped.
     pub bucket: Option<String>,
     /// Where in the bucket the reports are (`BILLWATCH_REPORT_PREFIX`, the template's
@@ -60,6 +63,7 @@ impl Config {
             alerts: self.topic_arn.as_deref(),
             chat: self.chat_topic_arn.as_deref(),
             channels: None,
+            pages: None,
         }
     }
 
@@ -72,6 +76,7 @@ impl Config {
             tables: TableNames::from_env(),
             topic_arn: optional("BILLWATCH_ALERT_TOPIC_ARN"),
             chat_topic_arn: optional("BILLWATCH_CHAT_TOPIC_ARN"),
+            pages_bucket: optional("BILLWATCH_PAGES_BUCKET"),
             bucket: optional("BILLWATCH_BUCKET"),
             report_prefix: optional("BILLWATCH_REPORT_PREFIX"),
             limits: Limits {

@@ -65,6 +65,7 @@ pub async fn digest(
         alerts: config.topic_arn.as_deref(),
         chat: config.chat_topic_arn.as_deref(),
         channels: senders.channels,
+        pages: senders.pages,
     };
     let months = pass_months(reports, totals, &wanted, period).await?;
     let mut sent = 0;

@@ -18,6 +18,8 @@ pub struct HealthConfig {
     /// Where alerts also go in AWS Chatbot's custom-notification format (optional).
     pub chat_topic_arn: Option<String>,
     pub silence_hours: i64,
+    /// Where the month pages digests link to are written (`BILLWATCH_PAGES_BUCKET`).
+    pub pages_bucket: Option<String>,
 }
 
 impl HealthConfig {
@@ -44,6 +46,9 @@ impl HealthConfig {
                 .ok()
                 .filter(|v| !v.is_empty()),
             silence_hours,
+            pages_bucket: std::env::var("BILLWATCH_PAGES_BUCKET")
+                .ok()
+                .filter(|v| !v.is_empty()),
         })
     }
 }
@@ -99,6 +104,7 @@ pub async fn check(
             alerts: config.topic_arn.as_deref(),
             chat: config.chat_topic_arn.as_deref(),
             channels: senders.channels,
+            pages: senders.pages,
         };
         if send_once(alerts, senders.sns, topics, &owed, now).await? == Sent::Now {
             sent = 1;

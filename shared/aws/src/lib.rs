@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod outcome;
+pub mod page;
 pub mod read_budget;
 pub mod retry;
 pub mod s3_read;

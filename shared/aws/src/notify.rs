@@ -3,6 +3,7 @@
 
 use crate::channels::Channels;
 use crate::error::{CallError, ErrorClass};
+use crate::page::links::{wants_page, with_link, PageLinks};
 use crate::retry::{retry, Policy};
 use crate::store::{AlertsStore, Claim, Owed, StoreError};
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -43,6 +44,23 @@ pub struct Topics<'a> {
     pub alerts: Option<&'a str>,
     pub chat: Option<&'a str>,
     pub channels: Option<&'a Channels>,
+    /// Where the month page is written and linked from (None: no page, no link).
+    pub pages: Option<&'a PageLinks>,
+}
+
+/// `alert` as sent: with the link to its month's page when it is about the month's spend and
+/// the page could be written (see [`crate::page::links`]), else as it is.
+pub async fn as_sent(
+    pages: Option<&PageLinks>,
+    alert: &Owed,
+    now: DateTime<Utc>,
+) -> (Owed, Option<String>) {
+    if let Some(pages) = pages.filter(|_| wants_page(&alert.kind)) {
+        if let Some(link) = pages.link(alert.period, now).await {
+            return (with_link(alert, &link), Some(link.url));
+        }
+    }
+    (alert.clone(), None)
 }
 
 /// What alerts are sent with: SNS, and the channels budgets name (None: SNS only).
@@ -50,6 +68,7 @@ pub struct Topics<'a> {
 pub struct Senders<'a> {
     pub sns: &'a aws_sdk_sns::Client,
     pub channels: Option<&'a Channels>,
+    pub pages: Option<&'a PageLinks>,
 }
 
 impl<'a> Senders<'a> {
@@ -58,6 +77,7 @@ impl<'a> Senders<'a> {
         Self {
             sns,
             channels: None,
+            pages: None,
         }
     }
 }
@@ -91,7 +111,10 @@ pub async fn send_once(
     }
     let mut results = vec![first];
     for channel in targets {
-        results.push(crate::channels::send::post_once(alerts, channels, alert, channel, now).await);
+        results.push(
+            crate::channels::send::post_once(alerts, channels, topics.pages, alert, channel, now)
+                .await,
+        );
     }
     sum_up(results)
 }
@@ -140,6 +163,8 @@ async fn send_sns_once(
         Claim::Done => return Ok(Sent::Before),
         Claim::Leased => return Ok(Sent::Pending),
     }
+    // The page only once the alert is this attempt's to send.
+    let (alert, _) = &as_sent(topics.pages, alert, now).await;
     match publish(
         sns,
         topic,

@@ -74,6 +74,7 @@ pub async fn weekly(
         alerts: config.topic_arn.as_deref(),
         chat: config.chat_topic_arn.as_deref(),
         channels: senders.channels,
+        pages: senders.pages,
     };
     let mut sent = 0;
     for b in budgets {

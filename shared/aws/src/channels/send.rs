@@ -6,7 +6,8 @@
 use super::secrets::{describe, SecretError};
 use super::Channels;
 use crate::error::ErrorClass;
-use crate::notify::{mark_published, NotifyError, Sent};
+use crate::notify::{as_sent, mark_published, NotifyError, Sent};
+use crate::page::links::PageLinks;
 use crate::store::{AlertsStore, Claim, Owed};
 use billwatch_core::channel::answer::{answer, not_a_url, url_problem, Answer};
 use billwatch_core::channel::{claim_key, render, Channel, ChannelKind};
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub async fn post_once(
     alerts: &AlertsStore,
     channels: &Channels,
+    pages: Option<&PageLinks>,
     alert: &Owed,
     channel: &Channel,
     now: DateTime<Utc>,
@@ -40,7 +42,8 @@ pub async fn post_once(
         Claim::Done => return Ok(Sent::Before),
         Claim::Leased => return Ok(Sent::Pending),
     }
-    match post(channels, channel, alert).await {
+    let (sent, page) = as_sent(pages, alert, now).await;
+    match post(channels, channel, &sent, page.as_deref()).await {
         Posted::Delivered { attempts } => {
             mark_published(alerts, &copy, &format!("{}:{attempts}", channel.name), now).await?;
             tracing::info!(alert = %alert.alert_id, channel = %channel.name, attempts, "alert posted to its channel");
@@ -69,7 +72,12 @@ pub enum Posted {
 
 /// Posts `alert` to `channel`, retrying 429, 5xx and no answer as [`Channels::backoff`] says
 /// (honouring `Retry-After`); no claim (see [`post_once`]).
-pub async fn post(channels: &Channels, channel: &Channel, alert: &Owed) -> Posted {
+pub async fn post(
+    channels: &Channels,
+    channel: &Channel,
+    alert: &Owed,
+    page: Option<&str>,
+) -> Posted {
     let target = match where_to(channels, channel).await {
         Ok(t) => t,
         Err(e) if e.class == ErrorClass::Transient => return Posted::Left(e.to_string()),
@@ -83,7 +91,7 @@ pub async fn post(channels: &Channels, channel: &Channel, alert: &Owed) -> Poste
         let request = render::request(
             channel.kind,
             alert,
-            None,
+            page,
             Utc::now().timestamp(),
             target.key.as_bytes(),
         );

@@ -112,12 +112,25 @@ pub struct Ingest {
     pub metrics: Metrics,
     /// The channels budgets name, with what their copies are sent with.
     pub channels: std::sync::Arc<crate::channels::Channels>,
+    /// The month pages alerts link to.
+    pub pages: std::sync::Arc<crate::page::links::PageLinks>,
 }
 
 impl Ingest {
     pub fn new(config: Config, clients: Clients, clock: Clock) -> Self {
         let dynamo = clients.dynamodb;
+        let pages = crate::page::links::PageLinks::new(
+            clients.s3.clone(),
+            config.pages_bucket.clone(),
+            (
+                ReportsStore::new(dynamo.clone(), &config.tables.reports),
+                TotalsStore::new(dynamo.clone(), &config.tables.totals),
+                AlertsStore::new(dynamo.clone(), &config.tables.alerts),
+                BudgetsStore::new(dynamo.clone(), &config.tables.budgets),
+            ),
+        );
         Self {
+            pages: std::sync::Arc::new(pages),
             s3: clients.s3,
             sns: clients.sns,
             totals: TotalsStore::new(dynamo.clone(), &config.tables.totals),
@@ -154,6 +167,7 @@ impl Ingest {
         self.metrics.start_invocation();
         // Each invocation reads the channels and budgets afresh.
         self.channels.forget().await;
+        self.pages.forget().await;
         let incoming = parse_payload(payload)?;
         let total = incoming.len();
         let mut outcomes = Vec::new();

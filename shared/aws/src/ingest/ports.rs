@@ -346,6 +346,7 @@ impl core::Publisher for AwsPorts<'_> {
     async fn send(&self, alert: &Owed, now: DateTime<Utc>) -> Result<Sent, IngestError> {
         let topics = Topics {
             channels: Some(&self.ingest.channels),
+            pages: Some(&self.ingest.pages),
             ..self.ingest.config.topics()
         };
         Ok(send_once(&self.ingest.alerts, &self.ingest.sns, topics, alert, now).await?)

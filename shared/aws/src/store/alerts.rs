@@ -52,7 +52,7 @@ pub struct AlertRecord {
     pub error: Option<String>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AlertsStore {
     client: Client,
     table: String,

@@ -30,7 +30,7 @@ fn key_pk(bucket: &str, key: &str) -> String {
     format!("K#{bucket}/{key}")
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ReportsStore {
     client: Client,
     table: String,

@@ -163,7 +163,7 @@ pub struct VersionWrite {
     pub calls: u64,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct TotalsStore {
     client: Client,
     table: String,
