@@ -255,3 +255,143 @@ async fn the_daily_digest_goes_once_a_day_to_budgets_that_asked() {
     assert_eq!(again.sent, 0);
     assert!(stack.received_alerts_now().await.is_empty());
 }
+
+/// Feedback teaches: the Nov 16 spike answered `planned` with a 1-day window (as `billwatch
+/// anomalies feedback ID planned --days 1` stores it: the driver from the alert) leaves Nov 17's
+/// spike of the same p4d unalerted, and Nov 18's, past the window, alerts again; the digest shows
+/// the answer. An answer of `real` would have changed nothing (the next test).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answered_anomaly_stays_quiet_for_its_window_then_alerts_again() {
+    use billwatch_core::anomaly::{driver_of_reason, Feedback, Verdict};
+    let stack = Stack::new().await;
+    stack
+        .setup
+        .budgets
+        .put(&billwatch_core::budget::Budget {
+            name: "all".into(),
+            scope: billwatch_core::budget::Scope::All,
+            amount: d("100000"),
+            currency: "USD".into(),
+            thresholds: vec![billwatch_core::budget::Threshold::percent(d("90"))],
+            escalation_step: None,
+            topic_arn: None,
+            digest: true,
+            channels: Vec::new(),
+            digest_every: Default::default(),
+            model: Default::default(),
+        })
+        .await
+        .unwrap();
+    for tree in ["d15", "d16"] {
+        let e = deliver_tree(&stack, tree).await;
+        stack.ingest.handle(&e).await.unwrap();
+    }
+    let first = anomaly_alerts(&stack).await;
+    assert_eq!(first.len(), 1);
+    let alert_id = first[0].1["alert_id"].as_str().unwrap().to_string();
+    let period = "2026-11".parse().unwrap();
+    let record = stack
+        .setup
+        .alerts
+        .list(period)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.alert_id == alert_id)
+        .unwrap();
+    let driver = driver_of_reason(&record.reason).map(str::to_string);
+    assert_eq!(driver.as_deref(), Some("USW2-BoxUsage:p4d.24xlarge"));
+    let answer = Feedback {
+        account: "210987654321".into(),
+        service: "AmazonEC2".into(),
+        currency: "USD".into(),
+        day: chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+        driver,
+        verdict: Verdict::Planned,
+        days: 1,
+        note: Some("load test".into()),
+        alert_id: Some(alert_id),
+        by: Some("tester".into()),
+        at: None,
+    };
+    stack
+        .setup
+        .budgets
+        .put_feedback(&record.key, &answer)
+        .await
+        .unwrap();
+
+    // Nov 17: the p4d still runs, a spike against its 14 days before; answered: quiet.
+    let e17 = deliver_tree(&stack, "d17").await;
+    stack.ingest.handle(&e17).await.unwrap();
+    assert!(
+        anomaly_alerts(&stack).await.is_empty(),
+        "Nov 17 is in the window"
+    );
+
+    // Nov 18: past the 1-day window (widened tolerance or not, a 9x day clears it): alerts.
+    let e18 = deliver_tree(&stack, "d18").await;
+    stack.ingest.handle(&e18).await.unwrap();
+    let again = anomaly_alerts(&stack).await;
+    assert_eq!(again.len(), 1, "{again:#?}");
+    assert_eq!(again[0].1["day"], "2026-11-18");
+
+    // The digest lists the Nov 16 anomaly with its answer.
+    stack.run_digest("2026-11-19T08:00:00Z").await;
+    let digest = stack
+        .received_alerts_now()
+        .await
+        .into_iter()
+        .find(|m| m["MessageAttributes"]["kind"]["Value"] == "digest")
+        .expect("a digest");
+    let payload: Value = serde_json::from_str(digest["Message"].as_str().unwrap()).unwrap();
+    let listed = payload["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["day"] == "2026-11-16")
+        .expect("the answered anomaly in the digest");
+    assert!(
+        listed["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("[answered planned, quiet until 2026-11-17: load test]"),
+        "{listed}"
+    );
+}
+
+/// `real` confirms an anomaly and silences nothing: Nov 17 alerts.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anomaly_answered_real_keeps_alerting() {
+    use billwatch_core::anomaly::{Feedback, Verdict};
+    let stack = Stack::new().await;
+    for tree in ["d15", "d16"] {
+        let e = deliver_tree(&stack, tree).await;
+        stack.ingest.handle(&e).await.unwrap();
+    }
+    assert_eq!(anomaly_alerts(&stack).await.len(), 1);
+    let answer = Feedback {
+        account: "210987654321".into(),
+        service: "AmazonEC2".into(),
+        currency: "USD".into(),
+        day: chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+        driver: None,
+        verdict: Verdict::Real,
+        days: 14,
+        note: None,
+        alert_id: None,
+        by: None,
+        at: None,
+    };
+    stack
+        .setup
+        .budgets
+        .put_feedback("anomaly#210987654321#AmazonEC2#USD#2026-11-16", &answer)
+        .await
+        .unwrap();
+    let e17 = deliver_tree(&stack, "d17").await;
+    stack.ingest.handle(&e17).await.unwrap();
+    let alerts = anomaly_alerts(&stack).await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].1["day"], "2026-11-17");
+}

@@ -37,6 +37,9 @@ pub struct OfflineArgs {
     /// Print one JSON object instead of the alert texts.
     #[arg(long)]
     pub json: bool,
+    /// Answers to apply (see `Args::feedback`).
+    #[arg(skip)]
+    pub feedback: Vec<billwatch_core::anomaly::Feedback>,
 }
 
 fn summaries(path: &Path, dir: Option<&Path>) -> Result<Vec<ReportSummary>, CliError> {
@@ -107,7 +110,7 @@ pub fn offline(args: OfflineArgs, config: Config) -> Result<String, CliError> {
                 .collect()
         }
     };
-    let findings = anomaly::find_every_day(&summary, period, &prior, &config);
+    let findings = anomaly::find_every_day(&summary, period, &prior, &config, &args.feedback);
     let table = if findings.is_empty() {
         Default::default()
     } else {
@@ -121,7 +124,8 @@ pub fn offline(args: OfflineArgs, config: Config) -> Result<String, CliError> {
         .map_err(|e| CliError::input(e.to_string()))?
     };
     let report_key = args.report.display().to_string();
-    let alerts = anomaly::explained(period, &findings, &table, &report_key);
+    let (alerts, silenced) =
+        anomaly::explained(period, &findings, &table, &report_key, &args.feedback);
     let last = anomaly::last_complete_day(period, summary.as_of.as_deref(), summary.status);
     if args.json {
         let payloads: Vec<_> = alerts.iter().map(|a| a.message.payload.clone()).collect();
@@ -131,6 +135,10 @@ pub fn offline(args: OfflineArgs, config: Config) -> Result<String, CliError> {
             "last_complete_day": last.map(|d| d.to_string()),
             "series": anomaly::series_of(&summary, period, &prior).len(),
             "anomalies": payloads,
+            "silenced": silenced.iter().map(|(f, a)| serde_json::json!({
+                "finding": f, "verdict": a.verdict.name(), "answered_day": a.day.to_string(),
+                "until": a.until().to_string(),
+            })).collect::<Vec<_>>(),
         })
         .to_string()
             + "\n");
@@ -145,6 +153,19 @@ pub fn offline(args: OfflineArgs, config: Config) -> Result<String, CliError> {
         if alerts.len() == 1 { "y" } else { "ies" },
         anomaly::series_of(&summary, period, &prior).len(),
     );
+    for (f, a) in &silenced {
+        out += &format!(
+            "silenced: {} in {} on {} ({} {}): answered {} on {}, quiet until {}\n",
+            f.service,
+            f.account,
+            f.day,
+            f.spend,
+            f.currency,
+            a.verdict.name(),
+            a.day,
+            a.until()
+        );
+    }
     for a in &alerts {
         out += &format!(
             "\n{}\n{}\n{}",
@@ -159,6 +180,12 @@ pub fn offline(args: OfflineArgs, config: Config) -> Result<String, CliError> {
 /// `billwatch anomalies`: offline on a report, or what was detected for a period.
 #[derive(clap::Args)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<AnomaliesCommand>,
+    /// With --report: answers to try before storing them (a TOML file of `[[feedback]]`
+    /// tables: account, service, day, verdict, and optionally currency, driver, days, note).
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub feedback: Option<PathBuf>,
     /// Billing period, YYYY-MM (default: this month; with --report, the report's latest).
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<Period>,
@@ -193,7 +220,35 @@ pub struct Args {
     pub aws: crate::aws::AwsArgs,
 }
 
+#[derive(clap::Subcommand)]
+pub enum AnomaliesCommand {
+    /// Answer an anomaly alert: `expected` or `planned` stop alerts on the same account,
+    /// service and driver for --days after its day (and widen that series' tolerance for 90
+    /// days); `real` confirms it. Shown in `anomalies` listings and digests.
+    Feedback {
+        /// The alert's id ("Alert id:" in the message, or `billwatch anomalies`).
+        id: String,
+        /// expected | planned | real
+        verdict: String,
+        /// Why, in a few words (shown with the anomaly).
+        #[arg(long)]
+        note: Option<String>,
+        /// Days after the anomaly's day that stay quiet (1-90).
+        #[arg(long, default_value_t = billwatch_core::anomaly::feedback::DEFAULT_WINDOW_DAYS)]
+        days: u32,
+    },
+}
+
 pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
+    if let Some(AnomaliesCommand::Feedback {
+        id,
+        verdict,
+        note,
+        days,
+    }) = args.command
+    {
+        return crate::anomaly_feedback::answer(ctx, &args.aws, &id, &verdict, note, days);
+    }
     let Some(report) = args.report else {
         return detected(
             ctx,
@@ -207,7 +262,12 @@ pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
         Some(path) => crate::budgets::anomaly_config(path)?,
         None => Config::default(),
     };
+    let feedback = match &args.feedback {
+        Some(path) => crate::anomaly_feedback::read_file(path)?,
+        None => Vec::new(),
+    };
     let offline_args = OfflineArgs {
+        feedback,
         report,
         previous: args.previous,
         bucket_dir: args.bucket_dir,
@@ -235,7 +295,9 @@ fn detected(
     json: bool,
 ) -> Result<String, CliError> {
     ctx.block_on(async {
-        let s = ctx.aws(aws).await?.stores();
+        let aws = ctx.aws(aws).await?;
+        let s = aws.stores();
+        let feedback = aws.budgets().feedback().await?;
         let mut found: Vec<_> = s
             .alerts
             .list(period)
@@ -255,8 +317,24 @@ fn detected(
                 .cmp(&b.key.rsplit('#').next())
                 .then(a.key.cmp(&b.key))
         });
+        let answer_of = |key: &str| {
+            let open = billwatch_core::digest::OpenAnomaly::from_key(key, "")?;
+            feedback.iter().find(|f| {
+                f.account == open.account
+                    && f.service == open.service
+                    && f.currency == open.currency
+                    && f.day.to_string() == open.day
+            })
+        };
         if ctx.json(json) {
-            let found: Vec<_> = found.iter().map(crate::output::record).collect();
+            let found: Vec<_> = found
+                .iter()
+                .map(|a| {
+                    let mut r = crate::output::record(a);
+                    r["feedback"] = serde_json::to_value(answer_of(&a.key)).unwrap_or_default();
+                    r
+                })
+                .collect();
             return Ok(
                 serde_json::json!({ "billing_period": period, "anomalies": found }).to_string()
                     + "\n",
@@ -277,6 +355,24 @@ fn detected(
                 ),
                 a.alert_id
             );
+            if let Some(f) = answer_of(&a.key) {
+                out += &format!(
+                    "    answered: {}{}{}{}\n",
+                    f.verdict.name(),
+                    if f.verdict.silences() {
+                        format!(" (quiet until {})", f.until())
+                    } else {
+                        String::new()
+                    },
+                    f.by.as_deref()
+                        .map(|b| format!(" by {b}"))
+                        .unwrap_or_default(),
+                    f.note
+                        .as_deref()
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default()
+                );
+            }
         }
         Ok(out)
     })

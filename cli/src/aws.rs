@@ -176,6 +176,16 @@ impl Aws {
     }
 
     /// The budgets store of the stack.
+    /// Who this is, as AWS sees it (the caller's ARN); None when STS does not say.
+    pub async fn caller(&self) -> Option<String> {
+        aws_sdk_sts::Client::new(&self.config)
+            .get_caller_identity()
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.arn().map(str::to_string))
+    }
+
     pub fn budgets(&self) -> BudgetsStore {
         BudgetsStore::new(clients::dynamodb(&self.config), self.tables().budgets)
     }

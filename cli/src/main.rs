@@ -4,6 +4,7 @@ mod alert_order;
 mod alerts;
 mod alerts_channel;
 mod anomalies;
+mod anomaly_feedback;
 mod aws;
 mod aws_error;
 mod budgets;

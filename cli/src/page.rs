@@ -99,7 +99,7 @@ fn offline(args: &Args, report: &std::path::Path) -> Result<Page, CliError> {
             report.display()
         ))
     })?;
-    let findings: Vec<Flag> = anomaly::find(summary, period, &[], &config)
+    let findings: Vec<Flag> = anomaly::find(summary, period, &[], &config, &[])
         .iter()
         .map(Flag::from)
         .collect();

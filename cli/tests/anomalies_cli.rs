@@ -44,11 +44,11 @@ async fn seed() {
         .flip(&pointer, None, Vec::new())
         .await
         .unwrap();
-    let findings = anomaly::find(&summary, period, &[], &Default::default());
+    let findings = anomaly::find(&summary, period, &[], &Default::default(), &[]);
     assert_eq!(findings.len(), 1);
     let alerts = AlertsStore::new(dynamo, env("BILLWATCH_ALERTS_TABLE"));
     let now = chrono::Utc::now();
-    for a in anomaly::explained(period, &findings, &Default::default(), key) {
+    for a in anomaly::explained(period, &findings, &Default::default(), key, &[]).0 {
         let owed = Owed::from(&a);
         alerts.claim(&owed, now).await.unwrap();
         alerts
@@ -153,4 +153,115 @@ async fn daily_charts_the_series_and_anomalies_lists_what_was_detected() {
         err.contains("no spend of AmazonRDS in account 210987654321 in 2026-11"),
         "{err}"
     );
+}
+
+/// `anomalies feedback ID verdict` stores the answer as the operator (the driver taken from the
+/// alert), `anomalies` shows it with who answered, and bad answers are refused by name.
+#[tokio::test(flavor = "multi_thread")]
+async fn feedback_is_stored_and_shown_with_the_anomaly() {
+    use billwatch_core::anomaly::{Finding, Mover};
+    use billwatch_core::report::drivers::Dimension;
+    use rust_decimal::Decimal;
+    let dynamo = billwatch_aws::clients::dynamodb(&billwatch_aws::clients::sdk_config().await);
+    let account = "999900001111";
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 9).unwrap();
+    let finding = Finding {
+        account: account.into(),
+        service: "AmazonRDS".into(),
+        service_name: String::new(),
+        currency: "USD".into(),
+        day,
+        spend: Decimal::from(500),
+        baseline: Decimal::from(50),
+        spread: Decimal::ONE,
+        impact: Decimal::from(450),
+        factor: Some(Decimal::from(10)),
+        history_days: 14,
+    };
+    let mover = Mover {
+        dimension: Dimension::UsageType,
+        value: "RDS:Multi-AZ-db.r6g.4xlarge".into(),
+        spend: Decimal::from(450),
+        baseline: Decimal::ZERO,
+        change: Decimal::from(450),
+    };
+    let period = "2026-10".parse().unwrap();
+    let alert = anomaly::anomaly_alert(period, &finding, &[mover], "r");
+    let alerts = AlertsStore::new(dynamo, env("BILLWATCH_ALERTS_TABLE"));
+    alerts
+        .claim(&Owed::from(&alert), chrono::Utc::now())
+        .await
+        .unwrap();
+    let id = alert.alert_id.clone();
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let words: Vec<&str> = args.iter().map(String::as_str).collect();
+            billwatch(&words)
+        })
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let (code, out, err) = run(s(&[
+        "anomalies",
+        "feedback",
+        &id,
+        "expected",
+        "--note",
+        "migration",
+        "--days",
+        "7",
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("answered expected; no anomaly alerts on AmazonRDS in 999900001111 driven by RDS:Multi-AZ-db.r6g.4xlarge until 2026-10-16"),
+        "{out}"
+    );
+    let (code, out, err) = run(s(&[
+        "anomalies",
+        "--period",
+        "2026-10",
+        "--account",
+        account,
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("answered: expected (quiet until 2026-10-16) by arn:"),
+        "{out}"
+    );
+    assert!(out.contains(": migration"), "{out}");
+    let (_, out, _) = run(s(&[
+        "anomalies",
+        "--period",
+        "2026-10",
+        "--account",
+        account,
+        "--json",
+    ]))
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["anomalies"][0]["feedback"]["verdict"], "expected");
+    assert_eq!(
+        v["anomalies"][0]["feedback"]["driver"],
+        "RDS:Multi-AZ-db.r6g.4xlarge"
+    );
+
+    let (code, _, err) = run(s(&["anomalies", "feedback", &id, "fine"]))
+        .await
+        .unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("expected, planned or real"), "{err}");
+    let (code, _, err) = run(s(&[
+        "anomalies",
+        "feedback",
+        "2026-10:anomaly#999900001111#AmazonRDS#USD#2026-10-01",
+        "real",
+    ]))
+    .await
+    .unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("no anomaly alert"), "{err}");
 }

@@ -129,3 +129,78 @@ fn bad_settings_and_reports_without_days_are_refused_with_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("no daily series"), "{err}");
 }
+
+/// `--feedback FILE` tries answers offline: Nov 16 answered `expected` (its driver the p4d)
+/// silences the p4d's Nov 17 and 18 for 14 days; with a 1-day window only Nov 17; a `real`
+/// answer, or another driver, silences nothing.
+#[test]
+fn a_feedback_file_silences_the_answered_series_for_its_window() {
+    let r = report("d18");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("feedback.toml");
+    let answer = |verdict: &str, days: u32, driver: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[[feedback]]\naccount = \"210987654321\"\nservice = \"AmazonEC2\"\nday = \"2026-11-16\"\n\
+                 verdict = \"{verdict}\"\ndays = {days}\ndriver = \"{driver}\"\n"
+            ),
+        )
+        .unwrap();
+        let v = json(&[
+            "anomalies",
+            "--report",
+            &r,
+            "--feedback",
+            file.to_str().unwrap(),
+            "--json",
+        ]);
+        let days = |key: &str, path: &str| -> Vec<String> {
+            v[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.pointer(path).unwrap().as_str().unwrap().to_string())
+                .collect()
+        };
+        (days("anomalies", "/day"), days("silenced", "/finding/day"))
+    };
+    let p4d = "USW2-BoxUsage:p4d.24xlarge";
+    let all = json(&["anomalies", "--report", &r, "--json"]);
+    let flagged: Vec<&str> = all["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["2026-11-16", "2026-11-17", "2026-11-18"]);
+    assert_eq!(
+        answer("expected", 14, p4d),
+        (
+            vec!["2026-11-16".to_string()],
+            vec!["2026-11-17".to_string(), "2026-11-18".to_string()]
+        )
+    );
+    assert_eq!(
+        answer("planned", 1, p4d),
+        (
+            vec!["2026-11-16".to_string(), "2026-11-18".to_string()],
+            vec!["2026-11-17".to_string()]
+        )
+    );
+    assert_eq!(answer("real", 14, p4d).1, Vec::<String>::new());
+    assert_eq!(
+        answer("expected", 14, "BoxUsage:m5.large").1,
+        Vec::<String>::new(),
+        "another driver"
+    );
+    let (code, _, err) = run(&[
+        "anomalies",
+        "--report",
+        &r,
+        "--feedback",
+        "/nonexistent.toml",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("/nonexistent.toml"), "{err}");
+}

@@ -19,7 +19,8 @@ pub enum Principal {
     Health,
     /// The `billwatch` CLI's queries, with the read-only CLI policy (docs/iam.md).
     CliReadOnly,
-    /// The CLI's changes and live checks (`budgets put/rm/apply`, `alerts test`, `doctor`), with
+    /// The CLI's changes and live checks (`budgets put/rm/apply`, `alerts test`, `anomalies
+    /// feedback`, `doctor`), with
     /// the operator policy (docs/iam.md).
     CliOperator,
 }
@@ -41,6 +42,7 @@ impl Principal {
             let operator = match *word {
                 "budgets" => matches!(words.next(), Some(&"put" | &"rm" | &"apply")),
                 "alerts" => words.next() == Some(&"test"),
+                "anomalies" => words.next() == Some(&"feedback"),
                 "doctor" => true,
                 _ => continue,
             };

@@ -54,12 +54,14 @@ pub async fn digest(
     } else {
         Status::Estimated
     };
+    let feedback = budgets.feedback().await?;
     let anomalies: Vec<OpenAnomaly> = alerts
         .list(period)
         .await?
         .into_iter()
         .filter(|a| a.kind == AlertKind::Anomaly)
         .filter_map(|a| OpenAnomaly::from_key(&a.key, &a.reason))
+        .map(|a| a.answered(&feedback))
         .collect();
     let topics = Topics {
         alerts: config.topic_arn.as_deref(),

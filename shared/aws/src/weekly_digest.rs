@@ -40,6 +40,7 @@ pub async fn weekly(
     }
     let mut held: Vec<(Period, Vec<Total>)> = Vec::new();
     let mut anomalies = Vec::new();
+    let feedback = stores.0.feedback().await?;
     let (mut as_of, mut all_final) = (None::<String>, true);
     for &period in &periods {
         let stored = live_totals(reports, totals, period, None).await?;
@@ -54,7 +55,8 @@ pub async fn weekly(
                 .await?
                 .into_iter()
                 .filter(|a| a.kind == AlertKind::Anomaly)
-                .filter_map(|a| OpenAnomaly::from_key(&a.key, &a.reason)),
+                .filter_map(|a| OpenAnomaly::from_key(&a.key, &a.reason))
+                .map(|a| a.answered(&feedback)),
         );
     }
     let months: Vec<MonthTotals<'_>> = held

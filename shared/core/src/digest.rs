@@ -34,6 +34,33 @@ pub struct OpenAnomaly {
 }
 
 impl OpenAnomaly {
+    /// The same anomaly, its reason saying how it was answered, if it was (`feedback`).
+    pub fn answered(mut self, feedback: &[crate::anomaly::Feedback]) -> Self {
+        let answer = feedback.iter().find(|f| {
+            f.account == self.account
+                && f.service == self.service
+                && f.currency == self.currency
+                && f.day.to_string() == self.day
+        });
+        if let Some(f) = answer {
+            self.reason = format!(
+                "{} [answered {}{}{}]",
+                self.reason,
+                f.verdict.name(),
+                if f.verdict.silences() {
+                    format!(", quiet until {}", f.until())
+                } else {
+                    String::new()
+                },
+                f.note
+                    .as_deref()
+                    .map(|n| format!(": {}", crate::alert::sanitize::report_text(n)))
+                    .unwrap_or_default()
+            );
+        }
+        self
+    }
+
     /// From an anomaly claim key (`anomaly#account#service#currency#day`) and its reason.
     pub fn from_key(key: &str, reason: &str) -> Option<Self> {
         let mut p = key.split('#');

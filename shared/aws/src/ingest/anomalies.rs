@@ -34,6 +34,7 @@ impl Ingest {
             return Ok(Vec::new());
         }
         let config = self.budgets.anomaly_config().await?;
+        let feedback = self.budgets.feedback().await?;
         // Baselines reach into last month while the judged days are in the first weeks.
         let reach = (anomaly::BASELINE_DAYS + anomaly::LOOKBACK_DAYS) as u32;
         let prior = if last.day() <= reach {
@@ -42,7 +43,7 @@ impl Ingest {
             Vec::new()
         };
         let mut open = Vec::new();
-        for f in anomaly::find(summary, period, &prior, &config) {
+        for f in anomaly::find(summary, period, &prior, &config, &feedback) {
             if !self.alerts.is_done(period, &claim_key(&f)).await? {
                 open.push(f);
             }
@@ -65,7 +66,15 @@ impl Ingest {
                 }
             },
         };
-        Ok(anomaly::explained(period, &open, &table, &object.key))
+        let (alerts, silenced) = anomaly::explained(period, &open, &table, &object.key, &feedback);
+        for (f, answer) in &silenced {
+            tracing::info!(
+                account = %f.account, service = %f.service, day = %f.day,
+                verdict = answer.verdict.name(), answered = %answer.day,
+                "anomaly not alerted: answered as {} until {}", answer.verdict.name(), answer.until()
+            );
+        }
+        Ok(alerts)
     }
 
     /// Last month's live daily series of `payer`.

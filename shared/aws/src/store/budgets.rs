@@ -11,7 +11,8 @@
 //! `kind` S (a commitment budget: `ri_utilization`, …, `commitment_expiry`) with `days` L of N
 //! (an expiry budget's lead times), `channels` L of S (the channels its alerts also go to).
 //! Settings (`pk = SETTINGS`): `sk = anomalies` (`config` S), `sk = channels` (`channels` S, the
-//! `[[channel]]` tables as JSON).
+//! `[[channel]]` tables as JSON). Answers to anomaly alerts (`pk = FEEDBACK`, `sk` the anomaly's
+//! claim key, `feedback` S as JSON).
 //! Items of the first shape (`thresholds` a list of N percentages on
 //! the actual spend, `scope` `all` or a bare account id) are still read.
 
@@ -20,6 +21,7 @@ use super::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use billwatch_core::anomaly::Config as AnomalyConfig;
+use billwatch_core::anomaly::Feedback;
 use billwatch_core::budget::cost::{ChargeKind, CostType};
 use billwatch_core::budget::span::Cadence;
 use billwatch_core::budget::{Auto, Basis, Budget, Every, Level, Model, Scope, Threshold};
@@ -36,6 +38,8 @@ const ANOMALIES_SK: &str = "anomalies";
 /// The settings item of the channels (`[[channel]]`, as JSON: where their URLs and keys are
 /// kept, never the values).
 const CHANNELS_SK: &str = "channels";
+/// Answers to anomaly alerts (see [`BudgetsStore::feedback`]).
+const FEEDBACK_PK: &str = "FEEDBACK";
 
 /// TransactWriteItems takes at most this many actions.
 const MAX_TRANSACTION: usize = 100;
@@ -418,6 +422,50 @@ impl BudgetsStore {
             })?);
         }
         Ok(out)
+    }
+
+    /// Every answer to an anomaly alert (`pk = FEEDBACK`, `sk` = the anomaly's claim key, the
+    /// answer as JSON in `feedback`): the newest answer to an anomaly replaces the one before.
+    pub async fn feedback(&self) -> Result<Vec<Feedback>, StoreError> {
+        let items = super::query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(FEEDBACK_PK))
+                .consistent_read(true),
+            &self.table,
+        )
+        .await?;
+        let mut out = Vec::new();
+        for item in &items {
+            let text = get_s(item, "feedback").unwrap_or_default();
+            out.push(
+                serde_json::from_str(&text).map_err(|e| StoreError::Malformed {
+                    table: self.table.clone(),
+                    message: format!("feedback {}: {e}", get_s(item, "sk").unwrap_or_default()),
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Keeps an answer to the anomaly `key` (replacing an earlier one).
+    pub async fn put_feedback(&self, key: &str, feedback: &Feedback) -> Result<(), StoreError> {
+        let text = serde_json::to_string(feedback).map_err(|e| StoreError::Malformed {
+            table: self.table.clone(),
+            message: e.to_string(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(FEEDBACK_PK))
+            .item("sk", s(key))
+            .item("feedback", s(text))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", &self.table, e))?;
+        Ok(())
     }
 
     /// Writes a set of changes in TransactWriteItems of at most 100: all of a transaction or

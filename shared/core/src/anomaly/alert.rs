@@ -2,6 +2,7 @@
 
 use super::detect::Finding;
 use super::explain::{movers, Mover};
+use super::feedback::{silenced_by, top_driver, Feedback};
 use crate::alert::message::{Message, Severity};
 use crate::alert::plan::{Alert, AlertKind};
 use crate::alert::sanitize::{bounded, id_text, report_text, sanitize_subject, sanitize_text};
@@ -49,17 +50,34 @@ fn key_of(f: &Finding) -> Key {
     }
 }
 
-/// One alert per finding, each with its movers from the driver pass's `table`.
+/// One alert per finding, each with its movers from the driver pass's `table`, but for the
+/// findings an answer silences (`feedback`: same series and driver, within its window), which
+/// are returned apart with the answer.
 pub fn explained(
     period: Period,
     findings: &[Finding],
     table: &DriverTable,
     report_key: &str,
-) -> Vec<Alert> {
-    findings
-        .iter()
-        .map(|f| anomaly_alert(period, f, &movers(table, &key_of(f), f.day), report_key))
-        .collect()
+    feedback: &[Feedback],
+) -> (Vec<Alert>, Vec<(Finding, Feedback)>) {
+    let mut alerts = Vec::new();
+    let mut silenced = Vec::new();
+    for f in findings {
+        let movers = movers(table, &key_of(f), f.day);
+        match silenced_by(feedback, f, top_driver(&movers)) {
+            Some(answer) => silenced.push((f.clone(), answer.clone())),
+            None => alerts.push(anomaly_alert(period, f, &movers, report_key)),
+        }
+    }
+    (alerts, silenced)
+}
+
+/// The driver an anomaly alert's reason names (see [`anomaly_alert`]), if it names one.
+pub fn driver_of_reason(reason: &str) -> Option<&str> {
+    reason
+        .rsplit_once("; driver ")
+        .map(|(_, d)| d.trim())
+        .filter(|d| !d.is_empty())
 }
 
 /// The alert for `f` in `period`, with the movers the driver pass found (may be empty).
@@ -124,6 +142,7 @@ pub fn anomaly_alert(period: Period, f: &Finding, movers: &[Mover], report_key: 
     let _ = write!(
         text,
         "\nWhere to look: Cost Explorer, account {account}, service {service}, {day}, grouped by usage type.\n\
+         Expected or planned? `billwatch anomalies feedback {alert_id} expected` stops alerts on it for 14 days.\n\
          Too sensitive? Raise min_impact or sensitivity under [anomalies] in the budgets file.\n\
          \nReport: {}\nAlert id: {alert_id}\n",
         report_text(report_key),
@@ -160,14 +179,18 @@ pub fn anomaly_alert(period: Period, f: &Finding, movers: &[Mover], report_key: 
         basis: None,
         severity,
         reason: format!(
-            "{} {} on {} in {}: {} {} vs usual {}",
+            "{} {} on {} in {}: {} {} vs usual {}{}",
             f.service,
             "spike",
             f.day,
             f.account,
             cents(f.spend),
             f.currency,
-            cents(f.baseline)
+            cents(f.baseline),
+            // The usage type that moved most: feedback on the alert silences that driver.
+            top_driver(movers)
+                .map(|d| format!("; driver {}", report_text(d)))
+                .unwrap_or_default()
         ),
         report_key: Some(report_key.to_string()),
         topic: None,

@@ -8,13 +8,15 @@
 mod alert;
 mod detect;
 mod explain;
+pub mod feedback;
 mod series;
 mod settings;
 
-pub use alert::{anomaly_alert, claim_key, claim_key_of, explained, watch_keys};
+pub use alert::{anomaly_alert, claim_key, claim_key_of, driver_of_reason, explained, watch_keys};
 pub use detect::{
     detect, judge, median_mad, Finding, Series, BASELINE_DAYS, LOOKBACK_DAYS, MIN_HISTORY_DAYS,
 };
 pub use explain::{movers, Mover, TOP_MOVERS};
+pub use feedback::{Feedback, Verdict};
 pub use series::{find, find_every_day, last_complete_day, series_of, Prior, MAX_FINDINGS};
 pub use settings::{Config, Overrides, Scoped, Settings};

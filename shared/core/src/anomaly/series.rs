@@ -2,6 +2,7 @@
 //! last month's as stored, and which days are complete.
 
 use super::detect::{detect, judge, Finding, Series};
+use super::feedback::{widened, Feedback};
 use super::settings::{Config, Settings};
 use crate::period::Period;
 use crate::report::{ReportSummary, Status};
@@ -76,10 +77,16 @@ pub fn find(
     period: Period,
     prior: &[Prior],
     config: &Config,
+    feedback: &[Feedback],
 ) -> Vec<Finding> {
-    let mut out = per_series(summary, period, prior, config, |s, last, settings| {
-        detect(s, last, &settings)
-    });
+    let mut out = per_series(
+        summary,
+        period,
+        prior,
+        config,
+        feedback,
+        |s, last, settings| detect(s, last, &settings),
+    );
     by_impact(&mut out);
     out.truncate(MAX_FINDINGS);
     out
@@ -92,15 +99,23 @@ pub fn find_every_day(
     period: Period,
     prior: &[Prior],
     config: &Config,
+    feedback: &[Feedback],
 ) -> Vec<Finding> {
     let first = period.start().date_naive();
-    let mut out = per_series(summary, period, prior, config, |s, last, settings| {
-        first
-            .iter_days()
-            .take_while(|d| *d <= last)
-            .filter_map(|d| judge(s, d, &settings))
-            .collect::<Vec<_>>()
-    });
+    let mut out = per_series(
+        summary,
+        period,
+        prior,
+        config,
+        feedback,
+        |s, last, settings| {
+            first
+                .iter_days()
+                .take_while(|d| *d <= last)
+                .filter_map(|d| judge(s, d, &settings))
+                .collect::<Vec<_>>()
+        },
+    );
     out.sort_by(|a, b| (a.day, &a.account, &a.service).cmp(&(b.day, &b.account, &b.service)));
     out
 }
@@ -112,6 +127,7 @@ fn per_series<I: IntoIterator<Item = Finding>>(
     period: Period,
     prior: &[Prior],
     config: &Config,
+    feedback: &[Feedback],
     judge: impl Fn(&Series, NaiveDate, Settings) -> I,
 ) -> Vec<Finding> {
     let Some(last) = last_complete_day(period, summary.as_of.as_deref(), summary.status) else {
@@ -119,7 +135,18 @@ fn per_series<I: IntoIterator<Item = Finding>>(
     };
     series_of(summary, period, prior)
         .iter()
-        .flat_map(|s| judge(s, last, config.settings_for(&s.account, &s.service)))
+        .flat_map(|s| {
+            // An `expected` or `planned` answer on the series widens its tolerance.
+            let settings = widened(
+                config.settings_for(&s.account, &s.service),
+                feedback,
+                &s.account,
+                &s.service,
+                &s.currency,
+                last,
+            );
+            judge(s, last, settings)
+        })
         .collect()
 }
 
