@@ -356,8 +356,10 @@ def check_mode(template: dict[str, Any], mode: str, params: dict[str, str]) -> l
                     like = ((statement.get("Condition") or {}).get("StringLike") or {}).get("s3:prefix")
                     if prefix and like != f"{prefix}*":
                         say(f"{ROLE} {sid}: ListBucket is not limited to s3:prefix {prefix}*")
+                elif str(resource).startswith(bucket_arn):
+                    say(f"{ROLE} {sid}: S3 resource {resource} is not {object_arn}")
                 else:
-                    say(f"{ROLE} {sid}: S3 resource {resource} is neither {object_arn} nor {pages_arn}")
+                    say(f"{ROLE} {sid}: S3 resource {resource} is neither {object_arn} nor the pages {pages_arn}")
 
     # The function is told the same bucket and prefix.
     fn = resources[FUNCTION].get("Properties") or {}
