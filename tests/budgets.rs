@@ -216,10 +216,32 @@ async fn a_weekly_digest_across_a_month_boundary_sums_both_months_and_goes_once_
         topic_arn: None,
         digest: true,
         digest_every: Every::Week,
-        channels: Vec::new(),
+        channels: vec!["weekly-discord".into()],
         model: Model::default(),
     };
     stack.setup.budgets.put(&budget).await.unwrap();
+    // The weekly report also goes to the channel the budget names, once a week.
+    let receiver = billwatch_tests::receiver::Receiver::start().await;
+    let secret = format!("billwatch/{}/discord", billwatch_tests::unique("weekly"));
+    aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .create_secret()
+        .name(&secret)
+        .secret_string(receiver.url("/discord"))
+        .send()
+        .await
+        .unwrap();
+    stack
+        .setup
+        .budgets
+        .put_channels(&[billwatch_core::channel::Channel {
+            name: "weekly-discord".into(),
+            kind: billwatch_core::channel::ChannelKind::Discord,
+            url: billwatch_core::channel::SecretRef::Secret(secret),
+            signing_key: None,
+            default: false,
+        }])
+        .await
+        .unwrap();
     stack.received_alerts().await;
     // The same days, from the engine's own read of the two files.
     let day_sum = |csv: &Path, days: std::ops::RangeInclusive<usize>| -> Decimal {
@@ -254,9 +276,21 @@ async fn a_weekly_digest_across_a_month_boundary_sums_both_months_and_goes_once_
         .as_str()
         .unwrap()
         .starts_with("billwatch: weekly-all weekly digest 2026-W49:"));
+    let posted = receiver.to("/discord");
+    assert_eq!(posted.len(), 1);
+    assert!(
+        posted[0].json()["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("weekly digest 2026-W49"),
+        "{:?}",
+        posted[0].json()
+    );
     // Again the same day, and on the Tuesday: the week's digest went.
     assert_eq!(stack.run_digest("2026-12-07T20:00:00Z").await, (1, 0));
     assert_eq!(stack.run_digest("2026-12-08T08:00:00Z").await, (1, 0));
+    assert_eq!(receiver.to("/discord").len(), 1);
     // The next Monday: the next week.
     assert_eq!(stack.run_digest("2026-12-14T08:00:00Z").await, (1, 1));
+    assert_eq!(receiver.to("/discord").len(), 2);
 }

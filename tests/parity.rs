@@ -308,7 +308,9 @@ fn the_existing_bucket_mode_has_a_matching_local_stack_and_rule() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     // The existing bucket, and the stack's own pages bucket (the month pages alerts link to).
     assert!(
-        stdout.contains("2 bucket(s) (billwatch-existing-pages-123456789012, billwatch-existing-reports)"),
+        stdout.contains(
+            "2 bucket(s) (billwatch-existing-pages-123456789012, billwatch-existing-reports)"
+        ),
         "{}",
         describe(&out)
     );
