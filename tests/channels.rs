@@ -273,27 +273,44 @@ async fn each_channel_gets_each_alert_once_in_its_format_and_sns_its_copy() {
 async fn retry_after_is_honoured_and_the_copy_goes_once() {
     let stack = Stack::new().await;
     let receiver = Receiver::start().await;
-    channels(&stack, &receiver).await;
-    budget(&stack, &["team-slack"], false).await;
-    receiver.script("/slack", vec![Reply::too_many(2)]);
+    let declared = channels(&stack, &receiver).await;
+    let names: Vec<&str> = declared.iter().map(|c| c.name.as_str()).collect();
+    budget(&stack, &names, false).await;
+    // Every service answers the first request with 429 and Retry-After: 2 (Slack and Discord
+    // rate-limit this way), the HTTP date form for the webhook.
+    for kind in ChannelKind::ALL {
+        let reply = if kind == ChannelKind::Webhook {
+            Reply::TooManyUntil(3)
+        } else {
+            Reply::too_many(2)
+        };
+        receiver.script(&path_of(kind), vec![reply]);
+    }
     let ingest = stack.fresh_ingest();
     let event = stack.deliver(KEY, &estimated()).await;
     ingest.handle(&event).await.unwrap();
-    let got = receiver.to("/slack");
-    // The first copy: refused with 429, asked again 2 s later (not after the 100 ms the
-    // schedule would have waited), delivered; the second copy at once.
-    assert_eq!(
-        got.len(),
-        3,
-        "{:?}",
-        got.iter().map(|g| g.status).collect::<Vec<_>>()
-    );
-    assert_eq!(got[0].status, 429);
-    let gap = got[1].at - got[0].at;
-    assert!(gap >= Duration::from_secs(2), "waited {gap:?}");
-    assert_eq!(alert_id_of(&got[0]), alert_id_of(&got[1]));
-    assert_eq!(ids(&got).len(), 2);
-    assert!(ids(&got).values().all(|n| *n == 1));
+    for kind in ChannelKind::ALL {
+        let got = receiver.to(&path_of(kind));
+        // The first copy: refused with 429, asked again once the service allows (not after
+        // the 100 ms the schedule would have waited), delivered; the second copy at once.
+        assert_eq!(
+            got.len(),
+            3,
+            "{}: {:?}",
+            kind.name(),
+            got.iter().map(|g| g.status).collect::<Vec<_>>()
+        );
+        assert_eq!(got[0].status, 429);
+        let gap = got[1].at - got[0].at;
+        assert!(
+            gap >= Duration::from_millis(1900),
+            "{}: waited {gap:?}",
+            kind.name()
+        );
+        assert_eq!(alert_id_of(&got[0]), alert_id_of(&got[1]));
+        assert_eq!(ids(&got).len(), 2);
+        assert!(ids(&got).values().all(|n| *n == 1), "{}", kind.name());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -463,7 +480,7 @@ async fn digests_and_alerts_of_no_budget_reach_channels_as_the_health_function()
     assert!(String::from_utf8_lossy(&slack[0].body).contains("billwatch"));
 }
 
-/// The process dies at every AWS call of a delivery posting to a channel, before or after the
+/// The process dies at every AWS call of a delivery posting to a channel of each kind, before or after the
 /// call; Lambda's retries (a fresh process, the claim's lease run out) then reach what a clean
 /// run reaches: each alert posted to the channel, once — twice only when the process died
 /// after the post and before its claim was marked (the same alert id both times, so the
@@ -472,8 +489,10 @@ async fn digests_and_alerts_of_no_budget_reach_channels_as_the_health_function()
 async fn kills_at_every_call_converge_to_each_alert_posted_once() {
     let clean_stack = Stack::new().await;
     let receiver = Receiver::start().await;
-    channels(&clean_stack, &receiver).await;
-    budget(&clean_stack, &["team-webhook"], false).await;
+    let declared = channels(&clean_stack, &receiver).await;
+    let names: Vec<String> = declared.iter().map(|c| c.name.clone()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    budget(&clean_stack, &names, false).await;
     let plan = FaultPlan::new(0);
     let probe = plan.clone();
     receiver.probe(move || probe.calls().len());
@@ -481,10 +500,16 @@ async fn kills_at_every_call_converge_to_each_alert_posted_once() {
     let event = clean_stack.deliver(KEY, &estimated()).await;
     ingest.handle(&event).await.unwrap();
     let calls = plan.calls();
-    let clean = ids(&receiver.to("/webhook"));
-    assert_eq!(clean.len(), 2);
+    let clean: Vec<BTreeMap<String, usize>> = ChannelKind::ALL
+        .iter()
+        .map(|k| ids(&receiver.to(&path_of(*k))))
+        .collect();
+    assert!(clean.iter().all(|c| c.len() == 2), "{clean:?}");
     // A post after `mark` calls had started: dying just before call `mark` leaves it unmarked.
-    let windows: Vec<usize> = receiver.to("/webhook").iter().map(|g| g.mark).collect();
+    let windows: Vec<Vec<usize>> = ChannelKind::ALL
+        .iter()
+        .map(|k| receiver.to(&path_of(*k)).iter().map(|g| g.mark).collect())
+        .collect();
     println!(
         "clean run: {} calls, posts after calls {windows:?}",
         calls.len()
@@ -495,7 +520,7 @@ async fn kills_at_every_call_converge_to_each_alert_posted_once() {
             let stack = Stack::new().await;
             let receiver = Receiver::start().await;
             channels(&stack, &receiver).await;
-            budget(&stack, &["team-webhook"], false).await;
+            budget(&stack, &names, false).await;
             let event = stack.deliver(KEY, &estimated()).await;
             let plan = FaultPlan::new(0).kill(
                 KillAt::Nth(OpMatch::op(&call.service, &call.operation), call.nth),
@@ -513,17 +538,20 @@ async fn kills_at_every_call_converge_to_each_alert_posted_once() {
                     break;
                 }
             }
-            let got = ids(&receiver.to("/webhook"));
-            let in_window = point == KillPoint::BeforeTransmit && windows.contains(&i);
-            let ok = converged
-                && got.keys().eq(clean.keys())
-                && got.values().all(|n| *n == 1 || (in_window && *n == 2));
-            let twice = got.values().filter(|n| **n == 2).count();
-            if !ok || (twice > 1) {
-                failures.push(format!(
-                    "kill {point:?} {call}: first {:?}, converged {converged}, posted {got:?}",
-                    first.map(|_| ())
-                ));
+            for (k, kind) in ChannelKind::ALL.iter().enumerate() {
+                let got = ids(&receiver.to(&path_of(*kind)));
+                let in_window = point == KillPoint::BeforeTransmit && windows[k].contains(&i);
+                let ok = converged
+                    && got.keys().eq(clean[k].keys())
+                    && got.values().all(|n| *n == 1 || (in_window && *n == 2));
+                let twice = got.values().filter(|n| **n == 2).count();
+                if !ok || twice > 1 {
+                    failures.push(format!(
+                        "kill {point:?} {call}: first {:?}, converged {converged}, posted to {} {got:?}",
+                        first.as_ref().map(|_| ()),
+                        kind.name()
+                    ));
+                }
             }
         }
     }

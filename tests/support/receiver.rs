@@ -18,6 +18,8 @@ pub enum Reply {
     Slow(Duration),
     /// The connection reset, with no answer.
     Reset,
+    /// 429 with `Retry-After` as an HTTP date this many seconds after the answer.
+    TooManyUntil(u64),
 }
 
 impl Reply {
@@ -216,6 +218,7 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
     };
     let status = match &reply {
         Reply::Status(code, ..) => *code,
+        Reply::TooManyUntil(_) => 429,
         // Slow is slower than the client waits in these tests: no answer reaches it.
         Reply::Slow(_) => 0,
         Reply::Reset => 0,
@@ -240,6 +243,11 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
             (200, Vec::new(), "ok".to_string())
         }
         Reply::Status(code, extra, text) => (code, extra, text),
+        Reply::TooManyUntil(seconds) => {
+            let at = chrono::Utc::now() + chrono::Duration::seconds(seconds as i64);
+            let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            (429, vec![("Retry-After".into(), date)], "slow down".into())
+        }
     };
     let mut response = format!(
         "HTTP/1.1 {code} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n",
