@@ -223,13 +223,7 @@ async fn a_weekly_digest_across_a_month_boundary_sums_both_months_and_goes_once_
     // The weekly report also goes to the channel the budget names, once a week.
     let receiver = billwatch_tests::receiver::Receiver::start().await;
     let secret = format!("billwatch/{}/discord", billwatch_tests::unique("weekly"));
-    aws_sdk_secretsmanager::Client::new(&stack.sdk)
-        .create_secret()
-        .name(&secret)
-        .secret_string(receiver.url("/discord"))
-        .send()
-        .await
-        .unwrap();
+    stack.put_secret(&secret, &receiver.url("/discord")).await;
     stack
         .setup
         .budgets

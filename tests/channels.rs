@@ -5,14 +5,12 @@
 //! answer and a reset retried; other 4xx recorded failed and never retried; one failing channel
 //! never holding back another or the SNS copy; digests and budget-less alerts on channels.
 
-use billwatch_core::budget::{Budget, Scope, Threshold};
 use billwatch_core::channel::sign::verify;
 use billwatch_core::channel::{Channel, ChannelKind, SecretRef};
 use billwatch_tests::faults::{FaultPlan, KillAt, KillPoint, OpMatch};
 use billwatch_tests::receiver::{Got, Receiver, Reply};
 use billwatch_tests::state::count_ids;
-use billwatch_tests::{fixtures, unique, Stack};
-use rust_decimal::Decimal;
+use billwatch_tests::{fixtures, team_budget, unique, Stack};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -38,41 +36,21 @@ fn path_of(kind: ChannelKind) -> String {
 /// Secrets Manager, the webhook's key in Secrets Manager. Applied as `budgets apply` stores them.
 async fn channels(stack: &Stack, receiver: &Receiver) -> Vec<Channel> {
     let id = unique("ch");
-    let ssm = aws_sdk_ssm::Client::new(&stack.sdk);
-    let secrets = aws_sdk_secretsmanager::Client::new(&stack.sdk);
     let mut out = Vec::new();
     for kind in ChannelKind::ALL {
         let url = receiver.url(&path_of(kind));
         let place = if matches!(kind, ChannelKind::Discord | ChannelKind::GoogleChat) {
             let name = format!("billwatch/{id}/{}", kind.name());
-            secrets
-                .create_secret()
-                .name(&name)
-                .secret_string(&url)
-                .send()
-                .await
-                .unwrap();
+            stack.put_secret(&name, &url).await;
             SecretRef::Secret(name)
         } else {
             let name = format!("/billwatch/{id}/{}", kind.name());
-            ssm.put_parameter()
-                .name(&name)
-                .value(&url)
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                .send()
-                .await
-                .unwrap();
+            stack.put_secure_parameter(&name, &url).await;
             SecretRef::Ssm(name)
         };
         let signing_key = if kind == ChannelKind::Webhook {
             let name = format!("billwatch/{id}/webhook-key");
-            secrets
-                .create_secret()
-                .name(&name)
-                .secret_string(SIGNING_KEY)
-                .send()
-                .await
-                .unwrap();
+            stack.put_secret(&name, SIGNING_KEY).await;
             Some(SecretRef::Secret(name))
         } else {
             None
@@ -89,27 +67,12 @@ async fn channels(stack: &Stack, receiver: &Receiver) -> Vec<Channel> {
     out
 }
 
-/// A budget of 150 USD at 50 % and 75 % (the estimated bill crosses both) naming `channels`.
+/// The shared test budget (see `team_budget`) naming `channels`.
 async fn budget(stack: &Stack, channels: &[&str], digest: bool) {
     stack
         .setup
         .budgets
-        .put(&Budget {
-            name: "team-dev".into(),
-            scope: Scope::All,
-            amount: Decimal::from_str("150").unwrap(),
-            currency: "USD".into(),
-            thresholds: vec![
-                Threshold::percent(Decimal::from(50)),
-                Threshold::percent(Decimal::from(75)),
-            ],
-            escalation_step: None,
-            topic_arn: None,
-            digest,
-            channels: channels.iter().map(|c| c.to_string()).collect(),
-            digest_every: Default::default(),
-            model: Default::default(),
-        })
+        .put(&team_budget(channels, digest))
         .await
         .unwrap();
 }
@@ -395,15 +358,10 @@ async fn a_missing_parameter_or_a_plain_http_url_is_refused_with_its_name() {
     let receiver = Receiver::start().await;
     let mut declared = channels(&stack, &receiver).await;
     declared[0].url = SecretRef::Ssm("/billwatch/does-not-exist".into());
-    let ssm = aws_sdk_ssm::Client::new(&stack.sdk);
     let far = format!("/billwatch/{}/far", unique("p"));
-    ssm.put_parameter()
-        .name(&far)
-        .value("http://example.com/hook")
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-        .send()
-        .await
-        .unwrap();
+    stack
+        .put_secure_parameter(&far, "http://example.com/hook")
+        .await;
     declared[1].url = SecretRef::Ssm(far.clone());
     stack.setup.budgets.put_channels(&declared).await.unwrap();
     budget(&stack, &["team-slack", "team-teams", "team-webhook"], false).await;

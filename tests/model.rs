@@ -125,18 +125,11 @@ impl Hook {
                 .as_ref()
                 .map_or(usize::MAX, |p| p.calls().len())
         });
-        let ssm = aws_sdk_ssm::Client::new(&stack.sdk);
         let id = billwatch_tests::unique("model");
         let mut refs = Vec::new();
         for (name, value) in [("url", receiver.url("/hook")), ("key", "model-key".into())] {
             let name = format!("/billwatch/{id}/{name}");
-            ssm.put_parameter()
-                .name(&name)
-                .value(value)
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                .send()
-                .await
-                .unwrap();
+            stack.put_secure_parameter(&name, &value).await;
             refs.push(SecretRef::Ssm(name));
         }
         let key = refs.pop();

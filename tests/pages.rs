@@ -9,13 +9,11 @@ use billwatch_aws::clock::Clock;
 use billwatch_aws::ingest::Ingest;
 use billwatch_aws::page::links::{key_of, PageLinks};
 use billwatch_aws::page::stored_page;
-use billwatch_core::budget::{Budget, Scope, Threshold};
 use billwatch_core::channel::{Channel, ChannelKind, SecretRef};
 use billwatch_core::page::month_page;
 use billwatch_core::period::Period;
 use billwatch_tests::receiver::Receiver;
-use billwatch_tests::{fixtures, quick_channels, unique, Principal, Stack};
-use rust_decimal::Decimal;
+use billwatch_tests::{fixtures, quick_channels, team_budget, unique, Principal, Stack};
 use serde_json::Value;
 use std::str::FromStr;
 
@@ -41,26 +39,11 @@ fn ingest_with_pages(stack: &Stack, bucket: Option<String>) -> Ingest {
     ))
 }
 
-async fn budget(stack: &Stack, channels: Vec<String>, digest: bool) {
+async fn budget(stack: &Stack, channels: &[&str], digest: bool) {
     stack
         .setup
         .budgets
-        .put(&Budget {
-            name: "team-dev".into(),
-            scope: Scope::All,
-            amount: Decimal::from_str("150").unwrap(),
-            currency: "USD".into(),
-            thresholds: vec![
-                Threshold::percent(Decimal::from(50)),
-                Threshold::percent(Decimal::from(75)),
-            ],
-            escalation_step: None,
-            topic_arn: None,
-            digest,
-            channels,
-            digest_every: Default::default(),
-            model: Default::default(),
-        })
+        .put(&team_budget(channels, digest))
         .await
         .unwrap();
 }
@@ -68,14 +51,9 @@ async fn budget(stack: &Stack, channels: Vec<String>, digest: bool) {
 /// A Slack channel on the receiver.
 async fn slack(stack: &Stack, receiver: &Receiver) {
     let name = format!("/billwatch/{}/slack", unique("p"));
-    aws_sdk_ssm::Client::new(&stack.sdk)
-        .put_parameter()
-        .name(&name)
-        .value(receiver.url("/slack"))
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-        .send()
-        .await
-        .unwrap();
+    stack
+        .put_secure_parameter(&name, &receiver.url("/slack"))
+        .await;
     stack
         .setup
         .budgets
@@ -126,7 +104,7 @@ async fn each_budget_alert_links_the_month_page_of_the_stored_totals() {
     let bucket = pages_bucket(&stack).await;
     let receiver = Receiver::start().await;
     slack(&stack, &receiver).await;
-    budget(&stack, vec!["slack".into()], false).await;
+    budget(&stack, &["slack"], false).await;
     let ingest = ingest_with_pages(&stack, Some(bucket.clone()));
     let event = stack.deliver(KEY, &estimated()).await;
     ingest.handle(&event).await.unwrap();
@@ -185,7 +163,7 @@ async fn each_budget_alert_links_the_month_page_of_the_stored_totals() {
 async fn the_digest_links_the_page_as_the_health_function() {
     let stack = Stack::new().await;
     let bucket = pages_bucket(&stack).await;
-    budget(&stack, Vec::new(), true).await;
+    budget(&stack, &[], true).await;
     let event = stack.deliver(KEY, &estimated()).await;
     stack.ingest.handle(&event).await.unwrap();
     stack.received_alerts().await;
@@ -236,7 +214,7 @@ async fn the_digest_links_the_page_as_the_health_function() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_that_cannot_be_written_never_holds_an_alert_back() {
     let stack = Stack::new().await;
-    budget(&stack, Vec::new(), false).await;
+    budget(&stack, &[], false).await;
     let ingest = ingest_with_pages(&stack, Some(unique("pages-missing")));
     let event = stack.deliver(KEY, &estimated()).await;
     ingest.handle(&event).await.unwrap();

@@ -110,6 +110,29 @@ pub fn quicken(channels: &mut billwatch_aws::channels::Channels) {
     channels.http.timeout = std::time::Duration::from_millis(1500);
 }
 
+/// The budget the channel and page tests share: `team-dev`, 150 USD over everything, at 50 %
+/// and 75 % (the synthetic estimated bill crosses both), naming `channels`, with a daily digest
+/// when `digest`.
+pub fn team_budget(channels: &[&str], digest: bool) -> billwatch_core::budget::Budget {
+    use billwatch_core::budget::{Budget, Scope, Threshold};
+    Budget {
+        name: "team-dev".into(),
+        scope: Scope::All,
+        amount: rust_decimal::Decimal::from(150),
+        currency: "USD".into(),
+        thresholds: vec![
+            Threshold::percent(rust_decimal::Decimal::from(50)),
+            Threshold::percent(rust_decimal::Decimal::from(75)),
+        ],
+        escalation_step: None,
+        topic_arn: None,
+        digest,
+        channels: channels.iter().map(|c| c.to_string()).collect(),
+        digest_every: Default::default(),
+        model: Default::default(),
+    }
+}
+
 pub struct Stack {
     pub ingest: Ingest,
     /// The ingest's clock: advance it to let leases run out.
@@ -285,6 +308,29 @@ impl Stack {
             clients,
             Clock::offset(self.clock.clone()),
         ))
+    }
+
+    /// A SecureString parameter, as a deployment keeps a channel's URL or key (set-up).
+    pub async fn put_secure_parameter(&self, name: &str, value: &str) {
+        aws_sdk_ssm::Client::new(&self.sdk)
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A Secrets Manager secret, as a deployment keeps a channel's URL or key (set-up).
+    pub async fn put_secret(&self, name: &str, value: &str) {
+        aws_sdk_secretsmanager::Client::new(&self.sdk)
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .unwrap();
     }
 
     /// A fresh Ingest with clean clients (nothing shared with a killed process).
