@@ -20,6 +20,7 @@ pub mod read_budget;
 pub mod retry;
 pub mod s3_read;
 pub mod s3_source;
+pub mod sent;
 pub mod store;
 pub mod weekly_digest;
 /// The one timestamp format (see [`billwatch_core::timestamp`]).

@@ -1,40 +1,16 @@
 //! Sending an owed alert once: claim it in the alerts table, publish it to SNS, mark it
-//! published. Shared by the ingest function and the scheduled health check.
+//! published; then each channel's copy (`crate::channels::send`). Shared by the ingest function
+//! and the scheduled health check.
 
 use crate::channels::Channels;
 use crate::error::{CallError, ErrorClass};
-use crate::page::links::{wants_page, with_link, PageLinks};
-use crate::retry::{retry, Policy};
-use crate::store::{AlertsStore, Claim, Owed, StoreError};
+use crate::page::links::PageLinks;
+use crate::store::{AlertsStore, Claim, Owed};
 use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, thiserror::Error)]
-pub enum NotifyError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("SNS Publish to {topic}: {error}")]
-    Publish { topic: String, error: CallError },
-    #[error("channel {channel}: {error}")]
-    Channel {
-        channel: String,
-        error: String,
-        class: ErrorClass,
-    },
-}
-
-impl NotifyError {
-    pub fn class(&self) -> ErrorClass {
-        match self {
-            NotifyError::Store(e) => e.class(),
-            NotifyError::Publish { error, .. } => error.class,
-            NotifyError::Channel { class, .. } => *class,
-        }
-    }
-}
-
-/// What became of one owed alert: the core's (the delivery's publisher port returns it).
-pub use billwatch_core::delivery::Sent;
+use crate::sent::mark_published;
+pub use crate::sent::{as_sent, NotifyError, Sent};
 
 /// Where alerts go: the stack's alert topic (budgets may name their own), optionally the chat
 /// topic that gets each alert of the stack's topic again in AWS Chatbot's format, and the
@@ -46,21 +22,6 @@ pub struct Topics<'a> {
     pub channels: Option<&'a Channels>,
     /// Where the month page is written and linked from (None: no page, no link).
     pub pages: Option<&'a PageLinks>,
-}
-
-/// `alert` as sent: with the link to its month's page when it is about the month's spend and
-/// the page could be written (see [`crate::page::links`]), else as it is.
-pub async fn as_sent(
-    pages: Option<&PageLinks>,
-    alert: &Owed,
-    now: DateTime<Utc>,
-) -> (Owed, Option<String>) {
-    if let Some(pages) = pages.filter(|_| wants_page(&alert.kind)) {
-        if let Some(link) = pages.link(alert.period, now).await {
-            return (with_link(alert, &link), Some(link.url));
-        }
-    }
-    (alert.clone(), None)
 }
 
 /// What alerts are sent with: SNS, and the channels budgets name (None: SNS only).
@@ -195,23 +156,6 @@ async fn send_sns_once(
             Err(e)
         }
     }
-}
-
-/// Marks a published alert, trying harder than the SDK does ([`Policy::MARK_PUBLISHED`]): SNS
-/// has accepted the message, and an unmarked claim would be published again once its lease runs
-/// out. Only a process that dies between the publish and this write (or DynamoDB failing for
-/// seconds) leaves that window open.
-pub(crate) async fn mark_published(
-    alerts: &AlertsStore,
-    alert: &Owed,
-    message_id: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let what = format!("marking alert {} published", alert.alert_id);
-    retry(Policy::MARK_PUBLISHED, &what, || {
-        alerts.mark_published(alert.period, &alert.key, message_id, now)
-    })
-    .await
 }
 
 /// Publishes the alert in AWS Chatbot's custom-notification format (a plain JSON message:

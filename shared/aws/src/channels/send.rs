@@ -6,8 +6,8 @@
 use super::secrets::{describe, SecretError};
 use super::Channels;
 use crate::error::ErrorClass;
-use crate::notify::{as_sent, mark_published, NotifyError, Sent};
 use crate::page::links::PageLinks;
+use crate::sent::{as_sent, mark_published, NotifyError, Sent};
 use crate::store::{AlertsStore, Claim, Owed};
 use billwatch_core::channel::answer::{answer, not_a_url, url_problem, Answer};
 use billwatch_core::channel::{claim_key, render, Channel, ChannelKind};
