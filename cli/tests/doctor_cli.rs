@@ -568,3 +568,95 @@ fn doctor_live_sends_a_report_through_and_leaves_the_stack_as_it_was() {
             .unwrap();
     });
 }
+
+/// Channels: one whose URL parameter exists (https) passes, one whose parameter is missing and
+/// a budget naming an undeclared channel fail, each with its fix; no request is posted.
+#[test]
+fn doctor_checks_each_channels_url_and_the_budgets_that_name_them() {
+    use billwatch_core::channel::{Channel, ChannelKind, SecretRef};
+    let stack = "doctor-channels";
+    private_stack(stack);
+    let id = std::process::id();
+    let good = format!("/billwatch/doctor-{id}/good");
+    let gone = format!("/billwatch/doctor-{id}/gone");
+    runtime().block_on(async {
+        let sdk = sdk().await;
+        aws_sdk_ssm::Client::new(&sdk)
+            .put_parameter()
+            .name(&good)
+            .value("https://hooks.slack.com/services/T0/B0/doctor")
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+        let budgets = billwatch_aws::store::BudgetsStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            format!("{stack}-budgets"),
+        );
+        budgets
+            .put_channels(&[
+                Channel {
+                    name: "good".into(),
+                    kind: ChannelKind::Slack,
+                    url: SecretRef::Ssm(good.clone()),
+                    signing_key: None,
+                    default: false,
+                },
+                Channel {
+                    name: "gone".into(),
+                    kind: ChannelKind::Teams,
+                    url: SecretRef::Ssm(gone.clone()),
+                    signing_key: None,
+                    default: false,
+                },
+            ])
+            .await
+            .unwrap();
+        let mut b = billwatch_core::budget::Budget {
+            name: "team".into(),
+            scope: billwatch_core::budget::Scope::All,
+            amount: rust_decimal::Decimal::ONE_HUNDRED,
+            currency: "USD".into(),
+            thresholds: vec![billwatch_core::budget::Threshold::percent(
+                rust_decimal::Decimal::from(80),
+            )],
+            escalation_step: None,
+            topic_arn: None,
+            digest: false,
+            channels: vec!["good".into(), "missing".into()],
+            digest_every: Default::default(),
+            model: Default::default(),
+        };
+        budgets.put(&b).await.unwrap();
+        b.name = "other".into();
+        b.channels = vec!["gone".into()];
+        budgets.put(&b).await.unwrap();
+    });
+    let out = billwatch(&["doctor", "--stack", stack], &STACK_VARS)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    // One line per check: `STATUS  name (padded)  detail`.
+    let line = |start: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line {start:?} in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(line("PASS  channel good (slack) ")
+        .ends_with(&format!("https URL readable from SSM parameter {good}")));
+    assert!(line("FAIL  channel gone (teams) ").contains(&format!(
+        "URL not readable: SSM parameter {gone}: ParameterNotFound"
+    )));
+    assert!(
+        stdout.contains(&format!(
+            "      fix: aws ssm put-parameter --name {gone} --type SecureString --value 'https://…'"
+        )),
+        "{stdout}"
+    );
+    assert!(line("FAIL  budget team channels ")
+        .ends_with("names channel 'missing', which is not declared: its alerts do not go there"));
+    assert!(stdout.ends_with("2 failed\n"), "{stdout}");
+}

@@ -6,6 +6,7 @@
 //! round trip writes. This module prints: one line per check (`PASS`, `WARN`, `FAIL`, with the
 //! fix), a summary line, and exits 1 when anything failed.
 
+mod channels;
 mod gather;
 mod judge;
 mod live;
@@ -76,6 +77,25 @@ fn static_checks(f: &gather::Facts) -> Vec<Check> {
     out
 }
 
+/// The channels' checks (see [`channels`]): none when none is declared.
+async fn channel_checks(aws: &crate::aws::Aws) -> Vec<Check> {
+    let store = aws.budgets();
+    let (declared, budgets) = match (store.channels().await, store.list().await) {
+        (Ok(c), Ok(b)) => (c, b),
+        (Err(e), _) | (_, Err(e)) => {
+            return vec![Check::fail(
+                "channels",
+                format!("could not read the channels and budgets: {e}"),
+                "see the error; then run doctor again",
+            )]
+        }
+    };
+    let clients = billwatch_aws::clients::Clients::from_sdk(&aws.config);
+    let secrets = billwatch_aws::channels::secrets::Secrets::new(clients.ssm, clients.secrets);
+    let reads = channels::read(&declared, &secrets).await;
+    channels::judge(&declared, &reads, &budgets)
+}
+
 fn line(c: &Check) -> String {
     let mut text = format!("{}  {:<34} {}", c.status.label(), c.name, c.detail);
     if let Some(fix) = &c.fix {
@@ -96,6 +116,7 @@ pub fn run(ctx: &crate::context::Ctx, args: Args) -> Result<String, CliError> {
         let clients = gather::Clients::new(&aws);
         let facts = gather::facts(&clients, &aws).await;
         let mut checks = static_checks(&facts);
+        checks.extend(channel_checks(&aws).await);
         if !json_out {
             crate::error::print(&format!(
                 "billwatch doctor: stack {}{}, bucket {}\n",
