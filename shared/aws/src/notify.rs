@@ -229,3 +229,43 @@ pub async fn publish(
         .map_err(|e| failed(CallError::of(&e)))?;
     Ok(out.message_id().unwrap_or_default().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(channel: &str) -> Result<Sent, NotifyError> {
+        Err(NotifyError::Channel {
+            channel: channel.into(),
+            error: "HTTP 503".into(),
+            class: ErrorClass::Transient,
+        })
+    }
+
+    #[test]
+    fn an_alerts_copies_sum_up_to_one_outcome() {
+        // A copy still owed fails the whole (after every copy was tried), the first failure named.
+        let e = sum_up(vec![Ok(Sent::Now), failed("a"), failed("b")]).unwrap_err();
+        assert!(e.to_string().starts_with("channel a:"), "{e}");
+        assert_eq!(e.class(), ErrorClass::Transient);
+        // Another attempt holding a copy: pending, whatever went now.
+        assert_eq!(
+            sum_up(vec![Ok(Sent::Now), Ok(Sent::Pending)]).unwrap(),
+            Sent::Pending
+        );
+        assert_eq!(
+            sum_up(vec![Ok(Sent::Before), Ok(Sent::Now)]).unwrap(),
+            Sent::Now
+        );
+        assert_eq!(
+            sum_up(vec![Ok(Sent::NoTopic), Ok(Sent::Now)]).unwrap(),
+            Sent::Now
+        );
+        assert_eq!(
+            sum_up(vec![Ok(Sent::Refused), Ok(Sent::Before)]).unwrap(),
+            Sent::Before
+        );
+        assert_eq!(sum_up(vec![Ok(Sent::Refused)]).unwrap(), Sent::Refused);
+        assert_eq!(sum_up(vec![Ok(Sent::NoTopic)]).unwrap(), Sent::NoTopic);
+    }
+}

@@ -175,3 +175,54 @@ impl PageLinks {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn alerts_about_the_months_spend_carry_the_link_in_text_and_payload() {
+        assert!(wants_page("budget") && wants_page("digest") && wants_page("anomaly"));
+        assert!(wants_page("month-close") && wants_page("commitment") && wants_page("escalation"));
+        assert!(!wants_page("health") && !wants_page("test"));
+        let owed = Owed {
+            period: "2026-11".parse().unwrap(),
+            key: "team#actual#80".into(),
+            alert_id: "2026-11:team#actual#80".into(),
+            kind: "budget".into(),
+            budget: Some("team".into()),
+            basis: Some("actual".into()),
+            severity: "warning".into(),
+            reason: "r".into(),
+            report_key: None,
+            topic: None,
+            subject: "s".into(),
+            text: "text\nAlert id: x\n".into(),
+            payload: r#"{"type":"budget","alert_id":"x"}"#.into(),
+            attributes: Vec::new(),
+        };
+        let link = Link {
+            key: key_of(owed.period),
+            url: "https://pages.example/pages/2026-11.html?X-Amz-Signature=abc".into(),
+            expires: Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap(),
+        };
+        assert_eq!(link.key, "pages/2026-11.html");
+        let sent = with_link(&owed, &link);
+        assert!(sent.text.starts_with("text\nAlert id: x\n"));
+        assert!(sent.text.contains(
+            "The month on one page: https://pages.example/pages/2026-11.html?X-Amz-Signature=abc"
+        ));
+        assert!(sent
+            .text
+            .contains("it works until 2026-11-24 08:00 UTC at the latest"));
+        let payload: serde_json::Value = serde_json::from_str(&sent.payload).unwrap();
+        assert_eq!(payload["page_url"], link.url);
+        assert_eq!(payload["alert_id"], "x");
+        assert!(payload["page_url_expires"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-24T08:00:00"));
+        assert_eq!((sent.key, sent.alert_id), (owed.key, owed.alert_id));
+    }
+}
