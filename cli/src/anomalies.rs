@@ -317,15 +317,8 @@ fn detected(
                 .cmp(&b.key.rsplit('#').next())
                 .then(a.key.cmp(&b.key))
         });
-        let answer_of = |key: &str| {
-            let open = billwatch_core::digest::OpenAnomaly::from_key(key, "")?;
-            feedback.iter().find(|f| {
-                f.account == open.account
-                    && f.service == open.service
-                    && f.currency == open.currency
-                    && f.day.to_string() == open.day
-            })
-        };
+        let answer_of =
+            |key: &str| billwatch_core::digest::OpenAnomaly::from_key(key, "")?.answer(&feedback);
         if ctx.json(json) {
             let found: Vec<_> = found
                 .iter()

@@ -6,6 +6,7 @@ use crate::page::links::{wants_page, with_link, PageLinks};
 use crate::retry::{retry, Policy};
 use crate::store::{AlertsStore, Owed, StoreError};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 
 /// What became of one owed alert: the core's (the delivery's publisher port returns it).
 pub use billwatch_core::delivery::Sent;
@@ -53,15 +54,15 @@ pub async fn mark_published(
 
 /// `alert` as sent: with the link to its month's page when it is about the month's spend and
 /// the page could be written (see [`crate::page::links`]), else as it is.
-pub async fn as_sent(
+pub async fn as_sent<'a>(
     pages: Option<&PageLinks>,
-    alert: &Owed,
+    alert: &'a Owed,
     now: DateTime<Utc>,
-) -> (Owed, Option<String>) {
+) -> (Cow<'a, Owed>, Option<String>) {
     if let Some(pages) = pages.filter(|_| wants_page(&alert.kind)) {
         if let Some(link) = pages.link(alert.period, now).await {
-            return (with_link(alert, &link), Some(link.url));
+            return (Cow::Owned(with_link(alert, &link)), Some(link.url));
         }
     }
-    (alert.clone(), None)
+    (Cow::Borrowed(alert), None)
 }

@@ -34,15 +34,22 @@ pub struct OpenAnomaly {
 }
 
 impl OpenAnomaly {
-    /// The same anomaly, its reason saying how it was answered, if it was (`feedback`).
-    pub fn answered(mut self, feedback: &[crate::anomaly::Feedback]) -> Self {
-        let answer = feedback.iter().find(|f| {
+    /// The answer to this anomaly among `feedback` (same series and day), if any.
+    pub fn answer<'a>(
+        &self,
+        feedback: &'a [crate::anomaly::Feedback],
+    ) -> Option<&'a crate::anomaly::Feedback> {
+        feedback.iter().find(|f| {
             f.account == self.account
                 && f.service == self.service
                 && f.currency == self.currency
                 && f.day.to_string() == self.day
-        });
-        if let Some(f) = answer {
+        })
+    }
+
+    /// The same anomaly, its reason saying how it was answered, if it was (`feedback`).
+    pub fn answered(mut self, feedback: &[crate::anomaly::Feedback]) -> Self {
+        if let Some(f) = self.answer(feedback) {
             self.reason = format!(
                 "{} [answered {}{}{}]",
                 self.reason,

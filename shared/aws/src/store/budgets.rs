@@ -402,19 +402,24 @@ impl BudgetsStore {
         Ok(())
     }
 
-    /// Every budget, by name.
-    pub async fn list(&self) -> Result<Vec<Budget>, StoreError> {
-        let mut out = Vec::new();
-        let items = super::query_all(
+    /// Every item of partition `pk` (consistent).
+    async fn partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        super::query_all(
             self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(PK))
+                .expression_attribute_values(":pk", s(pk))
                 .consistent_read(true),
             &self.table,
         )
-        .await?;
+        .await
+    }
+
+    /// Every budget, by name.
+    pub async fn list(&self) -> Result<Vec<Budget>, StoreError> {
+        let mut out = Vec::new();
+        let items = self.partition(PK).await?;
         for item in &items {
             out.push(from_item(item).map_err(|message| StoreError::Malformed {
                 table: self.table.clone(),
@@ -427,16 +432,7 @@ impl BudgetsStore {
     /// Every answer to an anomaly alert (`pk = FEEDBACK`, `sk` = the anomaly's claim key, the
     /// answer as JSON in `feedback`): the newest answer to an anomaly replaces the one before.
     pub async fn feedback(&self) -> Result<Vec<Feedback>, StoreError> {
-        let items = super::query_all(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(FEEDBACK_PK))
-                .consistent_read(true),
-            &self.table,
-        )
-        .await?;
+        let items = self.partition(FEEDBACK_PK).await?;
         let mut out = Vec::new();
         for item in &items {
             let text = get_s(item, "feedback").unwrap_or_default();
